@@ -1,0 +1,576 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/**
+ * @file pidtuple.h
+ * @brief libpidtuple: create processes with exactly the PIDs you ask for, at every level of
+ * nested PID namespaces.
+ *
+ * Conventions that hold for every function in this header:
+ *
+ * - Every call returns a value >= 0 on success and a negative errno on failure. errno is not
+ *   the error channel and its value after a call is unspecified.
+ * - Out-parameters are named `ret_*` and are written only on success.
+ * - In memory, index 0 of a tuple is the innermost level (the PID that getpid() returns in the
+ *   process's own namespace), as in the kernel's `set_tid` array. Every function that takes an
+ *   index says "inner index".
+ * - In text, the order is outermost first, as `/proc/PID/status` prints `NSpid`: `4242/17/1`.
+ * - Options and diagnostics are size-prefixed structs: set `sz` to `sizeof` the struct (the
+ *   PIDTUPLE_OPTS() macro does it), leave unknown fields zero. A larger struct from a newer
+ *   header is accepted when its unknown tail is zero, else the call fails with -E2BIG.
+ * - Functions are thread-safe; an object may be shared between threads while nobody frees it.
+ */
+#ifndef PIDTUPLE_H
+#define PIDTUPLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Marks a symbol exported from the shared library. */
+#ifndef PIDTUPLE_API
+#define PIDTUPLE_API __attribute__((visibility("default")))
+#endif
+
+/** Major version of this header; the SONAME is libpidtuple.so.PIDTUPLE_VERSION_MAJOR. */
+#define PIDTUPLE_VERSION_MAJOR 1
+/** Minor version of this header; every minor release gets a symbol version node. */
+#define PIDTUPLE_VERSION_MINOR 0
+/** Patch version of this header. */
+#define PIDTUPLE_VERSION_PATCH 0
+
+/**
+ * True when this header is at least version @p maj.@p min (unlike liburing's macro, which is
+ * inverted).
+ */
+#define PIDTUPLE_CHECK_VERSION(maj, min)                                                        \
+	(PIDTUPLE_VERSION_MAJOR > (maj) ||                                                      \
+	 (PIDTUPLE_VERSION_MAJOR == (maj) && PIDTUPLE_VERSION_MINOR >= (min)))
+
+/** The kernel's MAX_PID_NS_LEVEL: a tuple pins at most this many levels. */
+#define PIDTUPLE_MAX_LEVELS 32
+
+/**
+ * Declares a size-prefixed options struct @p NAME of type `struct TYPE`, zeroed (padding
+ * included), with `sz` set and the designated initializers given. A C convenience; bindings
+ * set `sz` themselves.
+ */
+#define PIDTUPLE_OPTS(TYPE, NAME, ...)                                                          \
+	struct TYPE NAME = ({                                                                   \
+		__builtin_memset(&NAME, 0, sizeof(struct TYPE));                                \
+		(struct TYPE){ .sz = sizeof(struct TYPE), __VA_ARGS__ };                        \
+	})
+
+/* ---------------------------------------------------------------------------------------- */
+/** @name Version and errors */
+/** @{ */
+
+/**
+ * @brief **pidtuple_version_major()** returns the major version of the running library.
+ * @return PIDTUPLE_VERSION_MAJOR as the library was built.
+ */
+PIDTUPLE_API int pidtuple_version_major(void);
+
+/**
+ * @brief **pidtuple_version_minor()** returns the minor version of the running library.
+ * @return PIDTUPLE_VERSION_MINOR as the library was built.
+ */
+PIDTUPLE_API int pidtuple_version_minor(void);
+
+/**
+ * @brief **pidtuple_version_string()** returns "MAJOR.MINOR.PATCH" of the running library.
+ * @return A static string; never NULL.
+ */
+PIDTUPLE_API const char *pidtuple_version_string(void);
+
+/**
+ * @brief **pidtuple_strerror()** describes an error code returned by this library.
+ *
+ * Codes with a meaning of their own here (EEXIST, EPERM, EOPNOTSUPP, ...) get the library's
+ * wording; others fall back to the C library's text.
+ * @param err A negative (or positive) errno value.
+ * @return A static, thread-safe string; never NULL.
+ */
+PIDTUPLE_API const char *pidtuple_strerror(int err);
+
+/** @} */
+
+/* ---------------------------------------------------------------------------------------- */
+/** @name Diagnostics */
+/** @{ */
+
+/**
+ * Which rule a tuple or a call broke. Values are stable ABI. The errno each rule maps to is
+ * given in brackets.
+ */
+enum pidtuple_rule {
+	PIDTUPLE_RULE_NONE = 0,            /**< nothing failed */
+	PIDTUPLE_RULE_SYNTAX = 1,          /**< text is not a tuple [EINVAL] */
+	PIDTUPLE_RULE_LEVEL_COUNT = 2,     /**< 0 levels or more than 32 [EINVAL] */
+	PIDTUPLE_RULE_TOO_DEEP = 3,        /**< more levels than the target namespace has [EINVAL] */
+	PIDTUPLE_RULE_PID_RANGE = 4,       /**< PID below 1 or not below that level's pid_max [EINVAL] */
+	PIDTUPLE_RULE_NEWPID_ONE = 5,      /**< with CLONE_NEWPID the innermost PID must be 1 [EINVAL] */
+	PIDTUPLE_RULE_NO_INIT = 6,         /**< a namespace without init accepts only PID 1 [EINVAL] */
+	PIDTUPLE_RULE_INIT_DEAD = 7,       /**< the namespace's init has died [ENOMEM] */
+	PIDTUPLE_RULE_PRIVILEGE = 8,       /**< no CAP_CHECKPOINT_RESTORE/CAP_SYS_ADMIN over the level's owner [EPERM] */
+	PIDTUPLE_RULE_PID_TAKEN = 9,       /**< the PID is in use at that level [EEXIST] */
+	PIDTUPLE_RULE_FLAGS = 10,          /**< unsupported or conflicting flags [EINVAL] */
+	PIDTUPLE_RULE_NS_PRIVILEGE = 11,   /**< CLONE_NEW* other than NEWUSER needs CAP_SYS_ADMIN [EPERM] */
+	PIDTUPLE_RULE_NEWPID_UNSHARED = 12, /**< CLONE_NEWPID after setns()/unshare() of the PID namespace [EINVAL] */
+	PIDTUPLE_RULE_EXIT_SIGNAL = 13,    /**< exit signal not a valid signal [EINVAL] */
+	PIDTUPLE_RULE_CGROUP = 14,         /**< cgroup fd not an open directory [EBADF, ENOTDIR] */
+	PIDTUPLE_RULE_OPTIONS = 15,        /**< options struct size or tail [EINVAL, E2BIG] */
+	PIDTUPLE_RULE_UNSUPPORTED = 16,    /**< the kernel cannot pin PIDs here [EOPNOTSUPP] */
+	PIDTUPLE_RULE_UNVERIFIED = 17,     /**< notice: levels beyond the caller's view, left to the kernel */
+	PIDTUPLE_RULE_KERNEL = 18,         /**< the kernel refused for a reason outside the rules */
+	PIDTUPLE_RULE_NS_DEPTH = 19,       /**< a new namespace would be deeper than 32 levels [ENOSPC] */
+	PIDTUPLE_RULE_EXEC = 20,           /**< pidtuple_spawn(): the program could not be executed */
+	_PIDTUPLE_RULE_MAX = 21            /**< one past the last rule */
+};
+
+/** pidtuple_diag::notices: CLONE_INTO_CGROUP was not available; the child was moved after. */
+#define PIDTUPLE_NOTICE_CGROUP_AFTER (1u << 0)
+/** pidtuple_diag::notices: CLONE_PIDFD was not available; the pidfd came from pidfd_open(). */
+#define PIDTUPLE_NOTICE_PIDFD_AFTER (1u << 1)
+
+/** Size of pidtuple_diag::message, including the terminating NUL. */
+#define PIDTUPLE_DIAG_MESSAGE_SIZE 256
+
+/**
+ * The answer to "why not": filled by the parser, the validator and the fork functions.
+ * Output only: set `sz` and pass it in; the library writes the fields `sz` covers.
+ */
+struct pidtuple_diag {
+	size_t sz;           /**< sizeof(struct pidtuple_diag) as the caller knows it */
+	int32_t err;         /**< the verdict: 0 or a negative errno */
+	uint32_t rule;       /**< enum pidtuple_rule */
+	int32_t inner_index; /**< failing level, inner index (0 = innermost); -1 if none */
+	int32_t nspid_pos;   /**< the same level as a position in text/NSpid order; -1 if none */
+	int32_t levels;      /**< levels in the tuple, 0 if unknown */
+	int32_t pid;         /**< the PID at the failing level, 0 if none */
+	int32_t kernel_err;  /**< negative errno the kernel returned, 0 if it was not asked */
+	uint32_t notices;    /**< PIDTUPLE_NOTICE_* bits */
+	int32_t unverified;  /**< levels the library could not see and left to the kernel */
+	int32_t text_pos;    /**< parse errors: byte offset in the text; -1 otherwise */
+	char message[PIDTUPLE_DIAG_MESSAGE_SIZE]; /**< one line for a human, NUL-terminated */
+	size_t : 0;
+};
+
+/**
+ * @brief **pidtuple_rule_name()** names a rule in kebab-case, e.g. "pid-taken".
+ * @param rule A value of enum pidtuple_rule.
+ * @return A static string; "unknown" for a value out of range. Never NULL.
+ */
+PIDTUPLE_API const char *pidtuple_rule_name(uint32_t rule);
+
+/** @} */
+
+/* ---------------------------------------------------------------------------------------- */
+/** @name The tuple */
+/** @{ */
+
+/** An immutable PID tuple: one PID per level, innermost first in memory. Opaque. */
+struct pidtuple;
+
+/**
+ * @brief **pidtuple_from_inner()** builds a tuple from an innermost-first array (`set_tid`
+ * order).
+ * @param pids @p n PIDs; pids[0] is the innermost level.
+ * @param n Number of levels, 1..PIDTUPLE_MAX_LEVELS.
+ * @param ret_tuple On success, the new tuple; free it with pidtuple_free().
+ * @return 0 on success. Errors: -EINVAL (NULL argument, @p n is 0 or above 32, a PID below 1),
+ * -ENOMEM.
+ */
+PIDTUPLE_API int pidtuple_from_inner(const pid_t *pids, size_t n, struct pidtuple **ret_tuple);
+
+/**
+ * @brief **pidtuple_from_outer()** builds a tuple from an outermost-first array (`NSpid`
+ * order).
+ * @param pids @p n PIDs; pids[0] is the outermost pinned level.
+ * @param n Number of levels, 1..PIDTUPLE_MAX_LEVELS.
+ * @param ret_tuple On success, the new tuple; free it with pidtuple_free().
+ * @return 0 on success. Errors: -EINVAL (as pidtuple_from_inner()), -ENOMEM.
+ */
+PIDTUPLE_API int pidtuple_from_outer(const pid_t *pids, size_t n, struct pidtuple **ret_tuple);
+
+/**
+ * @brief **pidtuple_parse()** parses the text form, outermost first.
+ *
+ * Accepts `4242/17/1` and the tab- or space-separated form of an `NSpid:` line, with or
+ * without the `NSpid:` label and a trailing newline. Parsing is strict: an empty text or field,
+ * 0, a sign, a non-digit, a value above INT_MAX, more than 32 levels, mixed separators or
+ * trailing junk are errors.
+ * @param text NUL-terminated text.
+ * @param ret_tuple On success, the new tuple; free it with pidtuple_free().
+ * @param diag Optional (may be NULL): on failure, the rule, the field (nspid_pos) and the byte
+ * offset (text_pos).
+ * @return 0 on success. Errors: -EINVAL (bad text or NULL argument), -ENOMEM.
+ */
+PIDTUPLE_API int pidtuple_parse(const char *text, struct pidtuple **ret_tuple,
+				struct pidtuple_diag *diag);
+
+/**
+ * @brief **pidtuple_format()** writes the text form, outermost first, e.g. `4242/17/1`.
+ *
+ * snprintf rules: writes at most @p size bytes including the NUL, and returns the length the
+ * full text has. @p buf may be NULL when @p size is 0.
+ * @param tuple The tuple.
+ * @param buf Output buffer.
+ * @param size Size of @p buf in bytes.
+ * @return Length of the full text (excluding the NUL). Errors: -EINVAL (NULL tuple, or NULL
+ * @p buf with a non-zero @p size).
+ */
+PIDTUPLE_API int pidtuple_format(const struct pidtuple *tuple, char *buf, size_t size);
+
+/**
+ * @brief **pidtuple_levels()** returns how many levels the tuple pins.
+ * @param tuple The tuple.
+ * @return 1..PIDTUPLE_MAX_LEVELS. Errors: -EINVAL (NULL).
+ */
+PIDTUPLE_API int pidtuple_levels(const struct pidtuple *tuple);
+
+/**
+ * @brief **pidtuple_get()** returns the PID at an inner index.
+ * @param tuple The tuple.
+ * @param inner_index 0 is the innermost level.
+ * @return The PID (>= 1). Errors: -EINVAL (NULL), -ERANGE (index not below the level count).
+ */
+PIDTUPLE_API pid_t pidtuple_get(const struct pidtuple *tuple, unsigned int inner_index);
+
+/**
+ * @brief **pidtuple_equal()** compares two tuples level by level.
+ * @param a A tuple.
+ * @param b A tuple.
+ * @return 1 when they pin the same levels with the same PIDs, 0 otherwise. Errors: -EINVAL
+ * (NULL).
+ */
+PIDTUPLE_API int pidtuple_equal(const struct pidtuple *a, const struct pidtuple *b);
+
+/**
+ * @brief **pidtuple_to_inner()** copies the tuple out innermost first, ready for `set_tid`.
+ * @param tuple The tuple.
+ * @param pids Output array.
+ * @param n Capacity of @p pids.
+ * @return Number of levels copied. Errors: -EINVAL (NULL), -ERANGE (@p n too small; nothing
+ * written).
+ */
+PIDTUPLE_API int pidtuple_to_inner(const struct pidtuple *tuple, pid_t *pids, size_t n);
+
+/**
+ * @brief **pidtuple_to_outer()** copies the tuple out outermost first (`NSpid` order).
+ * @param tuple The tuple.
+ * @param pids Output array.
+ * @param n Capacity of @p pids.
+ * @return Number of levels copied. Errors: -EINVAL (NULL), -ERANGE (@p n too small; nothing
+ * written).
+ */
+PIDTUPLE_API int pidtuple_to_outer(const struct pidtuple *tuple, pid_t *pids, size_t n);
+
+/**
+ * @brief **pidtuple_dup()** copies a tuple.
+ * @param tuple The tuple.
+ * @param ret_tuple On success, the copy; free it with pidtuple_free().
+ * @return 0 on success. Errors: -EINVAL (NULL), -ENOMEM.
+ */
+PIDTUPLE_API int pidtuple_dup(const struct pidtuple *tuple, struct pidtuple **ret_tuple);
+
+/**
+ * @brief **pidtuple_free()** frees a tuple.
+ * @param tuple The tuple, or NULL (then nothing happens).
+ */
+PIDTUPLE_API void pidtuple_free(struct pidtuple *tuple);
+
+/** @} */
+
+/* ---------------------------------------------------------------------------------------- */
+/** @name Reading a live process's tuple */
+/** @{ */
+
+/**
+ * @brief **pidtuple_of_pid()** reads a process's tuple, from the caller's PID namespace down to
+ * the process's own.
+ *
+ * The outermost level of the result is the caller's active namespace, whichever PID namespace
+ * mounted /proc (after unshare() the mount usually still belongs to an outer one).
+ * @param pid A process (thread-group leader) as the caller's namespace numbers it.
+ * @param ret_tuple On success, the tuple; free it with pidtuple_free().
+ * @return 0 on success. Errors: -EINVAL (@p pid below 1, NULL), -ESRCH (no such process, or it
+ * has been reaped), -ENOENT (/proc not mounted or the caller not visible in it), -EMFILE,
+ * -ENFILE, -ENOMEM, -EOPNOTSUPP (kernel without pidfd NSpid, before 5.5).
+ */
+PIDTUPLE_API int pidtuple_of_pid(pid_t pid, struct pidtuple **ret_tuple);
+
+/**
+ * @brief **pidtuple_of_pidfd()** reads the tuple of the process a pidfd refers to, relative to
+ * the caller's PID namespace.
+ * @param pidfd A pidfd (from pidfd_open(), CLONE_PIDFD or this library).
+ * @param ret_tuple On success, the tuple; free it with pidtuple_free().
+ * @return 0 on success. Errors: -EBADF (not an open pidfd), -EINVAL (NULL), -ESRCH (reaped, or
+ * outside the caller's namespace), -ENOENT, -EMFILE, -ENFILE, -ENOMEM, -EOPNOTSUPP.
+ */
+PIDTUPLE_API int pidtuple_of_pidfd(int pidfd, struct pidtuple **ret_tuple);
+
+/** @} */
+
+/* ---------------------------------------------------------------------------------------- */
+/** @name Forking */
+/** @{ */
+
+/** pidtuple_fork_opts::flags: use pidtuple_fork_opts::exit_signal (else SIGCHLD). */
+#define PIDTUPLE_FORK_EXIT_SIGNAL (1ull << 0)
+/** pidtuple_fork_opts::flags: place the child in the cgroup pidtuple_fork_opts::cgroup_fd. */
+#define PIDTUPLE_FORK_INTO_CGROUP (1ull << 1)
+/** pidtuple_fork_opts::flags: run the whole validator before forking (slower, exact reason). */
+#define PIDTUPLE_FORK_CHECK (1ull << 2)
+/** Every pidtuple_fork_opts::flags bit this version knows. */
+#define PIDTUPLE_FORK_ALL_FLAGS                                                                 \
+	(PIDTUPLE_FORK_EXIT_SIGNAL | PIDTUPLE_FORK_INTO_CGROUP | PIDTUPLE_FORK_CHECK)
+
+/**
+ * The namespace flags pidtuple_fork_opts::clone_flags accepts, with the kernel's values:
+ * CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER, CLONE_NEWPID,
+ * CLONE_NEWNET and CLONE_NEWTIME. Any other bit is rejected with -EINVAL, never passed through.
+ */
+#define PIDTUPLE_CLONE_NS_FLAGS                                                                 \
+	(0x00020000ull | 0x02000000ull | 0x04000000ull | 0x08000000ull | 0x10000000ull |        \
+	 0x20000000ull | 0x40000000ull | 0x00000080ull)
+
+/**
+ * Options for checking and forking. Zero (or NULL) means: no new namespaces, SIGCHLD on exit,
+ * the caller's cgroup, no pre-check.
+ */
+struct pidtuple_fork_opts {
+	size_t sz;                   /**< sizeof(struct pidtuple_fork_opts) */
+	uint64_t flags;              /**< PIDTUPLE_FORK_* */
+	uint64_t clone_flags;        /**< subset of PIDTUPLE_CLONE_NS_FLAGS */
+	int32_t exit_signal;         /**< with PIDTUPLE_FORK_EXIT_SIGNAL: 0..64, 0 for none */
+	int32_t cgroup_fd;           /**< with PIDTUPLE_FORK_INTO_CGROUP: a cgroup2 directory fd */
+	struct pidtuple_diag *diag;  /**< optional: filled when the call fails */
+	size_t : 0;
+};
+/** The last field of struct pidtuple_fork_opts this version knows. */
+#define pidtuple_fork_opts__last_field diag
+
+/**
+ * @brief **pidtuple_fork()** creates a child with exactly the PIDs of @p tuple. Returns twice,
+ * like fork().
+ *
+ * The tuple pins the innermost levels of the child's namespace (the caller's
+ * `pid_for_children`, or a new one with CLONE_NEWPID, where the innermost PID must be 1);
+ * outer levels it does not pin are chosen by the kernel.
+ *
+ * Child contract: the child is made with a raw clone3(), which skips the C library's fork
+ * handlers (pthread_atfork, the malloc lock reset). Until it calls execve() or _exit(), the
+ * child may call only async-signal-safe functions; in a multithreaded parent, malloc() may
+ * deadlock. raise(), abort() and pthread functions are not reliable in the child because the
+ * C library's cached thread id is the parent's. pidtuple_spawn() and pidtuple_clone() are
+ * the safe defaults.
+ *
+ * Only cheap checks run before the syscall; when the kernel refuses, the validator explains
+ * why in opts->diag. With PIDTUPLE_FORK_CHECK the validator runs first.
+ * @param tuple PIDs to create the child with.
+ * @param opts Options, or NULL.
+ * @param ret_pidfd Optional: in the parent, a pidfd for the child (O_CLOEXEC). NULL for none.
+ * @return In the parent, the child's PID in the caller's namespace; in the child, 0. Errors
+ * (parent only, no child exists): -EINVAL (bad tuple or options, a level out of range, no
+ * init), -E2BIG (options tail not zero), -EEXIST (a PID is taken), -EPERM (no
+ * CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN over a pinned level, or no right to create a
+ * namespace), -EOPNOTSUPP (the kernel cannot pin PIDs: no clone3 or no set_tid, or a filter
+ * blocks it), -ENOMEM (no memory, or the namespace's init died), -EAGAIN (process limit),
+ * -ENOSPC (namespace nesting limit), -EBADF/-ENOTDIR (cgroup fd), -EINTR.
+ */
+PIDTUPLE_API pid_t pidtuple_fork(const struct pidtuple *tuple,
+				 const struct pidtuple_fork_opts *opts, int *ret_pidfd);
+
+/**
+ * @brief **pidtuple_spawn()** creates a child with exactly the PIDs of @p tuple and executes
+ * @p path in it.
+ *
+ * Signal handlers the parent installed are reset to the default in the child and its signal
+ * mask is kept. When execve() fails the child is reaped before the call returns, and the
+ * error is the execve() errno.
+ * @param tuple PIDs to create the child with.
+ * @param path Program to execute (no PATH search).
+ * @param argv NULL-terminated argument vector.
+ * @param envp NULL-terminated environment, or NULL for the caller's environ.
+ * @param opts Options, or NULL.
+ * @param ret_pid Optional: the child's PID in the caller's namespace.
+ * @param ret_pidfd Optional: a pidfd for the child (O_CLOEXEC).
+ * @return 0 on success. Errors: those of pidtuple_fork(); -EINVAL (NULL @p path or @p argv);
+ * with opts->diag rule PIDTUPLE_RULE_EXEC, the errno of execve() (-ENOENT, -EACCES,
+ * -ENOEXEC, ...); -EMFILE, -ENFILE.
+ */
+PIDTUPLE_API int pidtuple_spawn(const struct pidtuple *tuple, const char *path,
+				char *const argv[], char *const envp[],
+				const struct pidtuple_fork_opts *opts, pid_t *ret_pid,
+				int *ret_pidfd);
+
+/**
+ * @brief **pidtuple_clone()** creates a child with exactly the PIDs of @p tuple that runs
+ * @p fn(@p arg) and exits with its return value.
+ *
+ * The child has its own copy of the address space, so it runs on its copy of the caller's
+ * stack; the child contract of pidtuple_fork() applies to @p fn. The child never returns into
+ * the caller's code.
+ * @param tuple PIDs to create the child with.
+ * @param fn Callback run in the child; its return value (0..255) is the exit status.
+ * @param arg Passed to @p fn.
+ * @param opts Options, or NULL.
+ * @param ret_pid Optional: the child's PID in the caller's namespace.
+ * @param ret_pidfd Optional: a pidfd for the child (O_CLOEXEC).
+ * @return 0 on success. Errors: those of pidtuple_fork(); -EINVAL (NULL @p fn).
+ */
+PIDTUPLE_API int pidtuple_clone(const struct pidtuple *tuple, int (*fn)(void *), void *arg,
+				const struct pidtuple_fork_opts *opts, pid_t *ret_pid,
+				int *ret_pidfd);
+
+/** @} */
+
+/* ---------------------------------------------------------------------------------------- */
+/** @name Namespace context and validation */
+/** @{ */
+
+/** The levels the next fork can pin, as seen by the caller. Opaque. */
+struct pidtuple_nsctx;
+
+/** pidtuple_level_info::flags: the fork creates this namespace (CLONE_NEWPID). */
+#define PIDTUPLE_LEVEL_NEW (1ull << 0)
+/** pidtuple_level_info::flags: the caller's active PID namespace. */
+#define PIDTUPLE_LEVEL_CALLER (1ull << 1)
+/** pidtuple_level_info::flags: the namespace has a living init. */
+#define PIDTUPLE_LEVEL_HAS_INIT (1ull << 2)
+/** pidtuple_level_info::flags: the namespace's init has died; no process can be added. */
+#define PIDTUPLE_LEVEL_INIT_DEAD (1ull << 3)
+/** pidtuple_level_info::flags: whether an init lives there could not be determined. */
+#define PIDTUPLE_LEVEL_INIT_UNKNOWN (1ull << 4)
+/** pidtuple_level_info::flags: pid_max was read from this namespace (else a default bound). */
+#define PIDTUPLE_LEVEL_PID_MAX_EXACT (1ull << 5)
+/** pidtuple_level_info::flags: the caller may pin a PID here. */
+#define PIDTUPLE_LEVEL_CAN_PIN (1ull << 6)
+/** pidtuple_level_info::flags: the caller has CAP_CHECKPOINT_RESTORE over the owner. */
+#define PIDTUPLE_LEVEL_CAP_CHECKPOINT_RESTORE (1ull << 7)
+/** pidtuple_level_info::flags: the caller has CAP_SYS_ADMIN over the owner. */
+#define PIDTUPLE_LEVEL_CAP_SYS_ADMIN (1ull << 8)
+
+/** What the library knows of one level. Output; set `sz`. */
+struct pidtuple_level_info {
+	size_t sz;         /**< sizeof(struct pidtuple_level_info) as the caller knows it */
+	uint64_t flags;    /**< PIDTUPLE_LEVEL_* */
+	int32_t pid_max;   /**< PIDs at this level must be below this */
+	int32_t abs_level; /**< depth below the host namespace (0 = host); -1 if unknown */
+	uint64_t ns_id;    /**< nsfs inode number; 0 for a namespace the fork creates */
+	size_t : 0;
+};
+
+/**
+ * @brief **pidtuple_nsctx_new()** captures the levels the next fork from this thread can pin.
+ *
+ * Level 0 is the namespace the child will be born in: a new one with CLONE_NEWPID, else the
+ * caller's `pid_for_children`. The last level is the caller's active namespace; outer levels
+ * are not visible and not described. Facts that change (which PIDs are taken, whether an init
+ * lives) are read again by every check.
+ * @param opts Options as they will be passed to the fork (clone_flags matter), or NULL.
+ * @param ret_ctx On success, the context; free it with pidtuple_nsctx_free().
+ * @return 0 on success. Errors: -EINVAL (bad options), -E2BIG (options tail), -ENOENT (/proc
+ * not mounted), -EMFILE, -ENFILE, -ENOMEM, -EPERM (namespace files not accessible).
+ */
+PIDTUPLE_API int pidtuple_nsctx_new(const struct pidtuple_fork_opts *opts,
+				    struct pidtuple_nsctx **ret_ctx);
+
+/**
+ * @brief **pidtuple_nsctx_levels()** returns how many levels the caller can see and pin.
+ * @param ctx The context.
+ * @return 1..33. Errors: -EINVAL (NULL).
+ */
+PIDTUPLE_API int pidtuple_nsctx_levels(const struct pidtuple_nsctx *ctx);
+
+/**
+ * @brief **pidtuple_nsctx_level()** describes one level.
+ * @param ctx The context.
+ * @param inner_index 0 is the child's namespace.
+ * @param info Output; its `sz` must be set.
+ * @return 0 on success. Errors: -EINVAL (NULL, `sz` 0), -ERANGE (index not below
+ * pidtuple_nsctx_levels()).
+ */
+PIDTUPLE_API int pidtuple_nsctx_level(const struct pidtuple_nsctx *ctx, unsigned int inner_index,
+				      struct pidtuple_level_info *info);
+
+/**
+ * @brief **pidtuple_nsctx_free()** frees a context.
+ * @param ctx The context, or NULL.
+ */
+PIDTUPLE_API void pidtuple_nsctx_free(struct pidtuple_nsctx *ctx);
+
+/**
+ * @brief **pidtuple_check()** checks a tuple against every kernel rule, in the caller's real
+ * context, without creating anything.
+ *
+ * The verdict does not depend on the kernel version: where the kernel's own errno order
+ * changed (6.18 to 7.0), the library reports the same rule either way. Rules are checked in
+ * this order: options and flags, level count, then per level from the innermost out: range,
+ * init, privilege; then taken PIDs.
+ * @param tuple The tuple.
+ * @param opts The options the fork will get, or NULL.
+ * @param diag Optional: the failing rule, level and a message; on success, `unverified`.
+ * @return 0 when every level was checked and passes; a positive count of outer levels the
+ * caller cannot see (left to the kernel) when the rest passes. Errors: -EINVAL, -EPERM,
+ * -EEXIST, -ENOMEM, -ENOSPC, -E2BIG, -EBADF, -ENOTDIR with the rule in @p diag; -EMFILE,
+ * -ENFILE, -ENOENT when the context could not be read.
+ */
+PIDTUPLE_API int pidtuple_check(const struct pidtuple *tuple,
+				const struct pidtuple_fork_opts *opts, struct pidtuple_diag *diag);
+
+/**
+ * @brief **pidtuple_check_in()** is pidtuple_check() with a context captured earlier, for
+ * checking many tuples cheaply.
+ * @param ctx From pidtuple_nsctx_new(); its options are the ones checked.
+ * @param tuple The tuple.
+ * @param diag Optional, as in pidtuple_check().
+ * @return As pidtuple_check().
+ */
+PIDTUPLE_API int pidtuple_check_in(const struct pidtuple_nsctx *ctx,
+				   const struct pidtuple *tuple, struct pidtuple_diag *diag);
+
+/** @} */
+
+/* ---------------------------------------------------------------------------------------- */
+/** @name Kernel features */
+/** @{ */
+
+/** pidtuple_features(): clone3() can be called. */
+#define PIDTUPLE_FEATURE_CLONE3 (1ull << 0)
+/** pidtuple_features(): clone3() takes set_tid (5.5+). */
+#define PIDTUPLE_FEATURE_SET_TID (1ull << 1)
+/** pidtuple_features(): CLONE_PIDFD with clone3(). */
+#define PIDTUPLE_FEATURE_PIDFD (1ull << 2)
+/** pidtuple_features(): CLONE_INTO_CGROUP (5.7+). */
+#define PIDTUPLE_FEATURE_INTO_CGROUP (1ull << 3)
+/** pidtuple_features(): nsfs PID translation ioctls (6.11+). */
+#define PIDTUPLE_FEATURE_NS_PID_IOCTLS (1ull << 4)
+/** pidtuple_features(): PIDFD_GET_INFO (6.13+). */
+#define PIDTUPLE_FEATURE_PIDFD_GET_INFO (1ull << 5)
+/** pidtuple_features(): pid_max is per PID namespace (6.14+). */
+#define PIDTUPLE_FEATURE_PER_NS_PID_MAX (1ull << 6)
+/** pidtuple_features(): the caller holds CAP_CHECKPOINT_RESTORE in its user namespace. */
+#define PIDTUPLE_FEATURE_CAP_CHECKPOINT_RESTORE (1ull << 7)
+/** pidtuple_features(): the caller holds CAP_SYS_ADMIN in its user namespace. */
+#define PIDTUPLE_FEATURE_CAP_SYS_ADMIN (1ull << 8)
+
+/**
+ * @brief **pidtuple_features()** reports what this kernel and sandbox allow.
+ *
+ * Probed once per process with calls that cannot create a process, then cached (the
+ * capability bits are read on every call).
+ * @return A mask of PIDTUPLE_FEATURE_* bits; never fails.
+ */
+PIDTUPLE_API uint64_t pidtuple_features(void);
+
+/** @} */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PIDTUPLE_H */

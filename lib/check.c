@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The validator: every kernel rule of set_tid and of the accepted flags, checked in the
+ * caller's real context before anything is created. */
+#include <errno.h>
+#include <stdio.h>
+
+#include "internal.h"
+
+#define NS_NEEDS_SYS_ADMIN (PIDTUPLE_CLONE_NS_FLAGS & ~PT_CLONE_NEWUSER)
+#define PT_NSIG 64 /* the kernel's _NSIG: valid_signal() accepts 0..64 */
+
+/* Checks that need no context: the fork path runs these on every call. */
+int pt_check_static(const struct pidtuple *t, const struct pt_fork_opts *o,
+		    struct pidtuple_diag *diag)
+{
+	uint64_t bad;
+
+	if (!t)
+		return pt_diag(diag, -EINVAL, PIDTUPLE_RULE_LEVEL_COUNT, -1, 0, 0,
+			       "no tuple given");
+	bad = o->flags & ~(uint64_t)PIDTUPLE_FORK_ALL_FLAGS;
+	if (bad)
+		return pt_diag(diag, -EINVAL, PIDTUPLE_RULE_FLAGS, -1, t->n, 0,
+			       "options: unknown flag bits 0x%llx", (unsigned long long)bad);
+	bad = o->clone_flags & ~(uint64_t)PIDTUPLE_CLONE_NS_FLAGS;
+	if (bad)
+		return pt_diag(diag, -EINVAL, PIDTUPLE_RULE_FLAGS, -1, t->n, 0,
+			       "clone flags 0x%llx are not supported (only CLONE_NEW* "
+			       "namespace flags are)",
+			       (unsigned long long)bad);
+	if (o->exit_signal < 0 || o->exit_signal > PT_NSIG)
+		return pt_diag(diag, -EINVAL, PIDTUPLE_RULE_EXIT_SIGNAL, -1, t->n, 0,
+			       "exit signal %d is not a valid signal (0..%d)", o->exit_signal,
+			       PT_NSIG);
+	if ((o->flags & PIDTUPLE_FORK_INTO_CGROUP) && o->cgroup_fd < 0)
+		return pt_diag(diag, -EBADF, PIDTUPLE_RULE_CGROUP, -1, t->n, 0,
+			       "cgroup fd %d is not a file descriptor", o->cgroup_fd);
+	if ((o->clone_flags & PT_CLONE_NEWPID) && t->pid[0] != 1)
+		return pt_diag(diag, -EINVAL, PIDTUPLE_RULE_NEWPID_ONE, 0, t->n, t->pid[0],
+			       "inner index 0 (NSpid field %u): with CLONE_NEWPID the child is the new "
+			       "namespace's init and must be PID 1, not %d",
+			       t->n - 1, (int)t->pid[0]);
+	return 0;
+}
+
+int pt_check_ctx(const struct pidtuple_nsctx *ctx, const struct pidtuple *t,
+		 struct pidtuple_diag *diag)
+{
+	const struct pt_fork_opts *o = &ctx->opts;
+	unsigned int visible, n;
+	int r, unverified = 0;
+
+	pt_diag_reset(diag, t ? t->n : 0);
+	r = pt_check_static(t, o, diag);
+	if (r < 0)
+		return r;
+	n = t->n;
+	if (ctx->newpid_unshared)
+		return pt_diag(diag, -EINVAL, PIDTUPLE_RULE_NEWPID_UNSHARED, -1, n, 0,
+			       "CLONE_NEWPID is refused after setns() or unshare() of the PID "
+			       "namespace: children already go to another namespace");
+	if ((o->clone_flags & NS_NEEDS_SYS_ADMIN) && !(o->clone_flags & PT_CLONE_NEWUSER) &&
+	    !(ctx->cap_eff & (1ull << PT_CAP_SYS_ADMIN)))
+		return pt_diag(diag, -EPERM, PIDTUPLE_RULE_NS_PRIVILEGE, -1, n, 0,
+			       "creating namespaces (clone flags 0x%llx) needs CAP_SYS_ADMIN, "
+			       "or CLONE_NEWUSER with them",
+			       (unsigned long long)(o->clone_flags & NS_NEEDS_SYS_ADMIN));
+	if ((o->clone_flags & PT_CLONE_NEWPID) && ctx->abs_level > PIDTUPLE_MAX_LEVELS)
+		return pt_diag(diag, -ENOSPC, PIDTUPLE_RULE_NS_DEPTH, 0, n, t->pid[0],
+			       "a new PID namespace would be at level %d, beyond the kernel's "
+			       "limit of %d",
+			       ctx->abs_level, PIDTUPLE_MAX_LEVELS);
+
+	visible = ctx->n;
+	if (n > visible) {
+		if (ctx->abs_level >= 0 && (int)n > ctx->abs_level + 1)
+			return pt_diag(diag, -EINVAL, PIDTUPLE_RULE_TOO_DEEP, (int)n - 1, n,
+				       t->pid[n - 1],
+				       "tuple has %u levels but the child's namespace is at "
+				       "level %d, so at most %d can be pinned",
+				       n, ctx->abs_level, ctx->abs_level + 1);
+		unverified = (int)(n - visible); /* outer levels the caller cannot see */
+	}
+
+	for (unsigned int i = 0; i < n && i < visible; i++) {
+		const struct pt_level *lv = &ctx->levels[i];
+		pid_t pid = t->pid[i];
+		uint64_t init;
+
+		if (pid >= lv->pid_max)
+			return pt_diag(diag, -EINVAL, PIDTUPLE_RULE_PID_RANGE, (int)i, n, pid,
+				       "inner index %u (NSpid field %u): PID %d is not below that namespace's pid_max "
+				       "%d",
+				       i, n - 1 - i, (int)pid, lv->pid_max);
+		init = pt_level_init_state(lv);
+		if (init & PIDTUPLE_LEVEL_INIT_DEAD)
+			return pt_diag(diag, -ENOMEM, PIDTUPLE_RULE_INIT_DEAD, (int)i, n, pid,
+				       "inner index %u (NSpid field %u): the namespace's init has died, no process can "
+				       "be added",
+				       i, n - 1 - i);
+		if (!(init & (PIDTUPLE_LEVEL_HAS_INIT | PIDTUPLE_LEVEL_INIT_UNKNOWN)) &&
+		    pid != 1)
+			return pt_diag(diag, -EINVAL, PIDTUPLE_RULE_NO_INIT, (int)i, n, pid,
+				       "inner index %u (NSpid field %u): the namespace has no init yet, so its first "
+				       "process must be PID 1, not %d",
+				       i, n - 1 - i, (int)pid);
+		if (!(lv->flags & PIDTUPLE_LEVEL_CAN_PIN))
+			return pt_diag(diag, -EPERM, PIDTUPLE_RULE_PRIVILEGE, (int)i, n, pid,
+				       "inner index %u (NSpid field %u): pinning PID %d needs CAP_CHECKPOINT_RESTORE "
+				       "or CAP_SYS_ADMIN over the user namespace owning that PID "
+				       "namespace",
+				       i, n - 1 - i, (int)pid);
+	}
+	/* Taken PIDs last, as kernels from 7.0 on report them after EINVAL/EPERM. */
+	for (unsigned int i = 0; i < n && i < visible; i++) {
+		r = pt_level_pid_taken(&ctx->levels[i], t->pid[i]);
+		if (r > 0)
+			return pt_diag(diag, -EEXIST, PIDTUPLE_RULE_PID_TAKEN, (int)i, n,
+				       t->pid[i], "inner index %u (NSpid field %u): PID %d is already in use there",
+				       i, n - 1 - i, (int)t->pid[i]);
+		if (r < 0)
+			unverified++;
+	}
+	if (unverified) {
+		pt_diag(diag, 0, PIDTUPLE_RULE_UNVERIFIED, -1, n, 0,
+			"%d level(s) could not be checked from here; the kernel will decide",
+			unverified);
+		pt_diag_set_unverified(diag, unverified);
+	}
+	return unverified;
+}
+
+PT_PUBLIC int pidtuple_check_in(const struct pidtuple_nsctx *ctx, const struct pidtuple *tuple,
+				struct pidtuple_diag *diag)
+{
+	if (diag && diag->sz < sizeof(size_t))
+		return -EINVAL;
+	pt_return_if(!ctx, pt_diag(diag, -EINVAL, PIDTUPLE_RULE_OPTIONS, -1, 0, 0,
+				   "no namespace context given"));
+	return pt_check_ctx(ctx, tuple, diag);
+}
+
+static int check_with(const struct pidtuple *t, const struct pt_fork_opts *o,
+		      struct pidtuple_diag *diag)
+{
+	struct pidtuple_nsctx ctx;
+	int r;
+
+	pt_diag_reset(diag, t ? t->n : 0);
+	r = pt_check_static(t, o, diag);
+	if (r < 0)
+		return r;
+	/* The absolute depth costs a walk of /proc: only needed beyond the visible levels. */
+	r = pt_nsctx_init(&ctx, o, false);
+	if (r < 0)
+		return pt_diag(diag, r, PIDTUPLE_RULE_KERNEL, -1, t->n, 0,
+			       "cannot read the namespace context: %s", pidtuple_strerror(r));
+	if (t->n > ctx.n) {
+		pt_nsctx_fini(&ctx);
+		r = pt_nsctx_init(&ctx, o, true);
+		if (r < 0)
+			return r;
+	}
+	r = pt_check_ctx(&ctx, t, diag);
+	pt_nsctx_fini(&ctx);
+	return r;
+}
+
+PT_PUBLIC int pidtuple_check(const struct pidtuple *tuple, const struct pidtuple_fork_opts *opts,
+			     struct pidtuple_diag *diag)
+{
+	struct pt_fork_opts o;
+	int r;
+
+	if (diag && diag->sz < sizeof(size_t))
+		return -EINVAL;
+	r = pt_fork_opts_get(opts, &o);
+	if (r < 0)
+		return pt_diag(diag, r, PIDTUPLE_RULE_OPTIONS, -1, 0, 0,
+			       r == -E2BIG ? "options: unknown fields beyond this version are set"
+					   : "options: sz is smaller than a size_t");
+	return check_with(tuple, &o, diag);
+}
+
+int pt_explain_failure(const struct pidtuple *t, const struct pt_fork_opts *o, int kernel_err)
+{
+	struct pidtuple_diag *diag = o->diag;
+	int r;
+
+	if (kernel_err == -ENOSYS || kernel_err == -E2BIG) {
+		r = pt_diag(diag, -EOPNOTSUPP, PIDTUPLE_RULE_UNSUPPORTED, -1, t->n, 0,
+			    kernel_err == -ENOSYS
+				    ? "clone3() is not available (kernel before 5.3, or a seccomp "
+				      "filter): PIDs cannot be pinned"
+				    : "this kernel's clone3() has no set_tid (before 5.5): PIDs "
+				      "cannot be pinned");
+		pt_diag_set_kernel_err(diag, kernel_err);
+		return r;
+	}
+	if (!pt_diag_usable(diag))
+		return kernel_err;
+	r = check_with(t, o, diag);
+	if (r != kernel_err) {
+		char why[PIDTUPLE_DIAG_MESSAGE_SIZE];
+
+		if (r < 0 && PT_HAS(diag->sz, struct pidtuple_diag, message))
+			snprintf(why, sizeof(why), "; the validator says: %.200s", diag->message);
+		else
+			why[0] = '\0';
+		pt_diag(diag, kernel_err, PIDTUPLE_RULE_KERNEL, -1, t->n, 0,
+			"the kernel refused the fork: %s%s", pidtuple_strerror(kernel_err),
+			r < 0	? why
+			: r > 0 ? " (at an outer level the caller cannot see)"
+				: " (a seccomp filter, an LSM or a race)");
+	}
+	pt_diag_set_kernel_err(diag, kernel_err);
+	return kernel_err;
+}

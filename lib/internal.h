@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* What the modules share. Non-static internal symbols carry the pt_ prefix: a static archive
+ * cannot hide them. */
+#ifndef PIDTUPLE_INTERNAL_H
+#define PIDTUPLE_INTERNAL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "pidtuple.h"
+#include "syscall_shim.h"
+
+#define PT_PUBLIC PIDTUPLE_API
+
+/* sd-style argument check: return, never abort, never print. */
+#define pt_return_if(cond, err)                                                                  \
+	do {                                                                                     \
+		if (cond)                                                                        \
+			return (err);                                                            \
+	} while (0)
+
+struct pidtuple {
+	unsigned int n;
+	pid_t pid[PIDTUPLE_MAX_LEVELS]; /* innermost first */
+};
+
+/* ---- size-prefixed structs (libbpf's OPTS_* idea) ---- */
+
+/* Does a struct of size @sz contain the whole of the member ending at @end? */
+#define PT_HAS(sz, type, field) ((sz) >= offsetof(type, field) + sizeof(((type *)0)->field))
+
+/* 0, or -EINVAL/-E2BIG for a struct whose size is too small or whose unknown tail is set. */
+int pt_opts_valid(const void *opts, size_t known_size);
+
+/* Options after validation, with defaults applied. */
+struct pt_fork_opts {
+	uint64_t flags;
+	uint64_t clone_flags;
+	int exit_signal;
+	int cgroup_fd;
+	struct pidtuple_diag *diag;
+};
+int pt_fork_opts_get(const struct pidtuple_fork_opts *opts, struct pt_fork_opts *out);
+
+/* ---- diagnostics ---- */
+
+/* Fills @diag (may be NULL) and returns @err, so failures read `return pt_diag(...)`. */
+int pt_diag(struct pidtuple_diag *diag, int err, uint32_t rule, int inner_index,
+	    unsigned int levels, pid_t pid, const char *fmt, ...)
+	__attribute__((format(printf, 7, 8)));
+void pt_diag_reset(struct pidtuple_diag *diag, unsigned int levels);
+void pt_diag_set_kernel_err(struct pidtuple_diag *diag, int kernel_err);
+void pt_diag_add_notice(struct pidtuple_diag *diag, uint32_t notice);
+void pt_diag_set_unverified(struct pidtuple_diag *diag, int unverified);
+void pt_diag_set_text_pos(struct pidtuple_diag *diag, int pos, int field);
+bool pt_diag_usable(const struct pidtuple_diag *diag);
+
+/* ---- /proc reading ---- */
+
+/* Reads the NSpid line (outermost first) of a status or fdinfo file at @path.
+ * Returns the number of entries, or -errno (-ENODATA when there is no NSpid line). */
+int pt_read_nspid(const char *path, pid_t *out, size_t cap);
+/* Number of levels /proc shows above the caller's active namespace (0 when /proc is the
+ * caller's own), or -errno. */
+int pt_proc_levels_above(void);
+
+/* ---- namespace context ---- */
+
+struct pt_level {
+	int nsfd;           /* -1 for a namespace the fork creates */
+	uint64_t ns_id;
+	uint64_t flags;     /* PIDTUPLE_LEVEL_* as captured */
+	int pid_max;
+};
+
+struct pidtuple_nsctx {
+	struct pt_fork_opts opts;
+	unsigned int n;          /* visible levels */
+	int abs_level;           /* absolute level of levels[0], -1 when unknown */
+	int above_known;         /* levels /proc shows above the caller's namespace */
+	bool newpid_unshared;    /* CLONE_NEWPID requested but active != pid_for_children */
+	uint64_t cap_eff;
+	struct pt_level levels[PIDTUPLE_MAX_LEVELS + 1];
+};
+
+int pt_nsctx_init(struct pidtuple_nsctx *ctx, const struct pt_fork_opts *o, bool want_abs);
+void pt_nsctx_fini(struct pidtuple_nsctx *ctx);
+/* Reads whether an init lives in @lv now: PIDTUPLE_LEVEL_HAS_INIT / _INIT_DEAD / _UNKNOWN. */
+uint64_t pt_level_init_state(const struct pt_level *lv);
+/* 1 when @pid is in use at @lv, 0 when free, -errno when the library cannot tell. */
+int pt_level_pid_taken(const struct pt_level *lv, pid_t pid);
+
+/* ---- validator and features ---- */
+
+int pt_check_static(const struct pidtuple *t, const struct pt_fork_opts *o,
+		    struct pidtuple_diag *diag);
+int pt_check_ctx(const struct pidtuple_nsctx *ctx, const struct pidtuple *t,
+		 struct pidtuple_diag *diag);
+/* Explains a kernel failure of a fork with the validator; returns the error to report. */
+int pt_explain_failure(const struct pidtuple *t, const struct pt_fork_opts *o, int kernel_err);
+
+uint64_t pt_features_cached(void);
+
+#endif

@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Version, error text, rule names, diagnostics and option structs. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define PT_STR2(x) #x
+#define PT_STR(x) PT_STR2(x)
+
+PT_PUBLIC int pidtuple_version_major(void)
+{
+	return PIDTUPLE_VERSION_MAJOR;
+}
+
+PT_PUBLIC int pidtuple_version_minor(void)
+{
+	return PIDTUPLE_VERSION_MINOR;
+}
+
+PT_PUBLIC const char *pidtuple_version_string(void)
+{
+	return PT_STR(PIDTUPLE_VERSION_MAJOR) "." PT_STR(PIDTUPLE_VERSION_MINOR) "." PT_STR(
+		PIDTUPLE_VERSION_PATCH);
+}
+
+PT_PUBLIC const char *pidtuple_strerror(int err)
+{
+	if (err < 0)
+		err = -err;
+	switch (err) {
+	case 0:
+		return "Success";
+	case EINVAL:
+		return "Invalid tuple or argument";
+	case EEXIST:
+		return "A PID of the tuple is already taken";
+	case EPERM:
+		return "Not permitted to pin a PID at this level (needs CAP_CHECKPOINT_RESTORE or "
+		       "CAP_SYS_ADMIN over the namespace's owner)";
+	case EOPNOTSUPP:
+		return "The kernel cannot pin PIDs here (no clone3 with set_tid, or blocked)";
+	case E2BIG:
+		return "Options struct has unknown non-zero fields";
+	case ERANGE:
+		return "Index or buffer out of range";
+	case ESRCH:
+		return "No such process";
+	case ENOSPC:
+		return "PID namespace nesting limit reached";
+	case ENOMEM:
+		return "Out of memory, or the PID namespace's init has died";
+	default:
+		return strerror(err); /* glibc returns static text for known codes */
+	}
+}
+
+static const char *const rule_names[_PIDTUPLE_RULE_MAX] = {
+	[PIDTUPLE_RULE_NONE] = "none",
+	[PIDTUPLE_RULE_SYNTAX] = "syntax",
+	[PIDTUPLE_RULE_LEVEL_COUNT] = "level-count",
+	[PIDTUPLE_RULE_TOO_DEEP] = "too-deep",
+	[PIDTUPLE_RULE_PID_RANGE] = "pid-range",
+	[PIDTUPLE_RULE_NEWPID_ONE] = "newpid-needs-1",
+	[PIDTUPLE_RULE_NO_INIT] = "no-init",
+	[PIDTUPLE_RULE_INIT_DEAD] = "init-dead",
+	[PIDTUPLE_RULE_PRIVILEGE] = "privilege",
+	[PIDTUPLE_RULE_PID_TAKEN] = "pid-taken",
+	[PIDTUPLE_RULE_FLAGS] = "flags",
+	[PIDTUPLE_RULE_NS_PRIVILEGE] = "ns-privilege",
+	[PIDTUPLE_RULE_NEWPID_UNSHARED] = "newpid-after-unshare",
+	[PIDTUPLE_RULE_EXIT_SIGNAL] = "exit-signal",
+	[PIDTUPLE_RULE_CGROUP] = "cgroup",
+	[PIDTUPLE_RULE_OPTIONS] = "options",
+	[PIDTUPLE_RULE_UNSUPPORTED] = "unsupported",
+	[PIDTUPLE_RULE_UNVERIFIED] = "unverified",
+	[PIDTUPLE_RULE_KERNEL] = "kernel",
+	[PIDTUPLE_RULE_NS_DEPTH] = "ns-depth",
+	[PIDTUPLE_RULE_EXEC] = "exec",
+};
+
+PT_PUBLIC const char *pidtuple_rule_name(uint32_t rule)
+{
+	return rule < _PIDTUPLE_RULE_MAX ? rule_names[rule] : "unknown";
+}
+
+/* ---- diagnostics ---- */
+
+#define DIAG_SET(d, field, value)                                                                \
+	do {                                                                                     \
+		if (PT_HAS((d)->sz, struct pidtuple_diag, field))                                \
+			(d)->field = (value);                                                    \
+	} while (0)
+
+bool pt_diag_usable(const struct pidtuple_diag *diag)
+{
+	return diag && diag->sz >= sizeof(size_t);
+}
+
+void pt_diag_reset(struct pidtuple_diag *diag, unsigned int levels)
+{
+	if (!pt_diag_usable(diag))
+		return;
+	DIAG_SET(diag, err, 0);
+	DIAG_SET(diag, rule, PIDTUPLE_RULE_NONE);
+	DIAG_SET(diag, inner_index, -1);
+	DIAG_SET(diag, nspid_pos, -1);
+	DIAG_SET(diag, levels, (int32_t)levels);
+	DIAG_SET(diag, pid, 0);
+	DIAG_SET(diag, kernel_err, 0);
+	DIAG_SET(diag, notices, 0);
+	DIAG_SET(diag, unverified, 0);
+	DIAG_SET(diag, text_pos, -1);
+	if (PT_HAS(diag->sz, struct pidtuple_diag, message))
+		diag->message[0] = '\0';
+}
+
+int pt_diag(struct pidtuple_diag *diag, int err, uint32_t rule, int inner_index,
+	    unsigned int levels, pid_t pid, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!pt_diag_usable(diag))
+		return err;
+	DIAG_SET(diag, err, err);
+	DIAG_SET(diag, rule, rule);
+	DIAG_SET(diag, inner_index, inner_index);
+	DIAG_SET(diag, nspid_pos,
+		 inner_index >= 0 && levels > 0 ? (int32_t)levels - 1 - inner_index : -1);
+	DIAG_SET(diag, levels, (int32_t)levels);
+	DIAG_SET(diag, pid, pid);
+	if (PT_HAS(diag->sz, struct pidtuple_diag, message)) {
+		va_start(ap, fmt);
+		vsnprintf(diag->message, sizeof(diag->message), fmt, ap);
+		va_end(ap);
+	}
+	return err;
+}
+
+void pt_diag_set_kernel_err(struct pidtuple_diag *diag, int kernel_err)
+{
+	if (pt_diag_usable(diag))
+		DIAG_SET(diag, kernel_err, kernel_err);
+}
+
+void pt_diag_add_notice(struct pidtuple_diag *diag, uint32_t notice)
+{
+	if (pt_diag_usable(diag) && PT_HAS(diag->sz, struct pidtuple_diag, notices))
+		diag->notices |= notice;
+}
+
+void pt_diag_set_unverified(struct pidtuple_diag *diag, int unverified)
+{
+	if (pt_diag_usable(diag))
+		DIAG_SET(diag, unverified, unverified);
+}
+
+void pt_diag_set_text_pos(struct pidtuple_diag *diag, int pos, int field)
+{
+	if (!pt_diag_usable(diag))
+		return;
+	DIAG_SET(diag, text_pos, pos);
+	DIAG_SET(diag, nspid_pos, field);
+}
+
+/* ---- options ---- */
+
+int pt_opts_valid(const void *opts, size_t known_size)
+{
+	const unsigned char *p = opts;
+	size_t sz;
+
+	if (!opts)
+		return 0;
+	memcpy(&sz, opts, sizeof(sz));
+	if (sz < sizeof(size_t))
+		return -EINVAL;
+	for (size_t i = known_size; i < sz; i++)
+		if (p[i])
+			return -E2BIG;
+	return 0;
+}
+
+int pt_fork_opts_get(const struct pidtuple_fork_opts *opts, struct pt_fork_opts *out)
+{
+	int r = pt_opts_valid(opts, sizeof(*opts));
+
+	*out = (struct pt_fork_opts){ .exit_signal = SIGCHLD, .cgroup_fd = -1 };
+	if (!opts)
+		return 0;
+#define GET(field, dflt) (PT_HAS(opts->sz, struct pidtuple_fork_opts, field) ? opts->field : (dflt))
+	/* The diag pointer is usable even when the rest of the struct is not. */
+	out->diag = GET(diag, NULL);
+	if (r < 0)
+		return pt_diag(out->diag, r, PIDTUPLE_RULE_OPTIONS, -1, 0, 0,
+			       r == -E2BIG ? "options: unknown fields beyond this version are set"
+					   : "options: sz is smaller than a size_t");
+	out->flags = GET(flags, 0);
+	out->clone_flags = GET(clone_flags, 0);
+	if (out->flags & PIDTUPLE_FORK_EXIT_SIGNAL)
+		out->exit_signal = GET(exit_signal, 0);
+	if (out->flags & PIDTUPLE_FORK_INTO_CGROUP)
+		out->cgroup_fd = GET(cgroup_fd, -1);
+#undef GET
+	return 0;
+}

@@ -1,0 +1,373 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Namespace context: the levels the next fork can pin, as the caller sees them. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define CAP_BIT(c) (1ull << (c))
+#define CAP_BOTH (CAP_BIT(PT_CAP_SYS_ADMIN) | CAP_BIT(PT_CAP_CHECKPOINT_RESTORE))
+
+static uint64_t fd_ino(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 ? (uint64_t)st.st_ino : 0;
+}
+
+static int open_ns(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
+static int read_int_file(const char *path, int *out)
+{
+	char buf[32];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return n < 0 ? -errno : -EIO;
+	buf[n] = '\0';
+	*out = atoi(buf);
+	return *out > 0 ? 0 : -EIO;
+}
+
+/*
+ * Capabilities the caller holds over user namespace @userns, by the kernel's cap_capable():
+ * its own effective set in its own namespace or an ancestor's descendant, or all of them in a
+ * child namespace it owns by euid.
+ */
+static uint64_t caps_over(int userns, uint64_t own_ino, uint64_t cap_eff)
+{
+	int cur = dup(userns);
+	uint64_t result = 0;
+
+	while (cur >= 0) {
+		uint64_t ino = fd_ino(cur);
+		uid_t owner;
+		int parent;
+
+		if (ino == own_ino) {
+			result = cap_eff;
+			break;
+		}
+		parent = pt_ns_get_parent(cur);
+		if (parent < 0) /* above or beside the caller's namespace: no privilege */
+			break;
+		if (fd_ino(parent) == own_ino && pt_ns_get_owner_uid(cur, &owner) == 0 &&
+		    owner == geteuid()) {
+			result = ~0ull;
+			close(parent);
+			break;
+		}
+		close(cur);
+		cur = parent;
+	}
+	if (cur >= 0)
+		close(cur);
+	return result;
+}
+
+static uint64_t cap_flags(uint64_t caps)
+{
+	uint64_t f = 0;
+
+	if (caps & CAP_BIT(PT_CAP_CHECKPOINT_RESTORE))
+		f |= PIDTUPLE_LEVEL_CAP_CHECKPOINT_RESTORE;
+	if (caps & CAP_BIT(PT_CAP_SYS_ADMIN))
+		f |= PIDTUPLE_LEVEL_CAP_SYS_ADMIN;
+	if (caps & CAP_BOTH)
+		f |= PIDTUPLE_LEVEL_CAN_PIN;
+	return f;
+}
+
+/*
+ * Absolute level of the caller's active namespace, when /proc belongs to the host: found by
+ * walking up the parent chain to a process /proc shows at its own level and comparing that
+ * namespace with the initial one. -1 when it cannot be told.
+ */
+static int caller_abs_level(uint64_t active_ino, int above)
+{
+	char path[64];
+	pid_t nspid[PIDTUPLE_MAX_LEVELS + 1];
+	pid_t pid = 0;
+
+	if (active_ino == PT_INIT_PID_NS_INO)
+		return 0;
+	if (above == 0)
+		return -1; /* /proc is the caller's own: the levels above are hidden */
+	for (int hops = 0; hops < 64; hops++) {
+		FILE *f;
+		char line[128];
+		int ppid = -1, n;
+
+		snprintf(path, sizeof(path), pid ? "/proc/%d/status" : "/proc/self/status", pid);
+		f = fopen(path, "re");
+		if (!f)
+			return -1;
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "PPid: %d", &ppid) == 1)
+				break;
+		fclose(f);
+		if (ppid <= 0)
+			return -1;
+		snprintf(path, sizeof(path), "/proc/%d/status", ppid);
+		n = pt_read_nspid(path, nspid, PIDTUPLE_MAX_LEVELS + 1);
+		if (n < 0)
+			return -1;
+		if (n == 1) {
+			int fd;
+
+			snprintf(path, sizeof(path), "/proc/%d/ns/pid", ppid);
+			fd = open_ns(path);
+			if (fd < 0)
+				return -1;
+			n = fd_ino(fd) == PT_INIT_PID_NS_INO ? above : -1;
+			close(fd);
+			return n;
+		}
+		pid = ppid;
+	}
+	return -1;
+}
+
+static void ctx_close(struct pidtuple_nsctx *ctx)
+{
+	for (unsigned int i = 0; i < ctx->n; i++)
+		if (ctx->levels[i].nsfd >= 0)
+			close(ctx->levels[i].nsfd);
+	ctx->n = 0;
+}
+
+static int ctx_fill(struct pidtuple_nsctx *ctx, bool want_abs)
+{
+	uint64_t features = pt_features_cached(), own_userns_ino, active_ino;
+	struct pt_level *lv;
+	int active, cur, userns, r, caller_pid_max = 0, above;
+	bool unshared_no_init = false;
+
+	r = pt_sys_cap_effective(&ctx->cap_eff);
+	if (r < 0)
+		return r;
+	r = read_int_file("/proc/sys/kernel/pid_max", &caller_pid_max);
+	if (r < 0)
+		return r;
+	userns = open_ns("/proc/self/ns/user");
+	if (userns < 0)
+		return userns;
+	own_userns_ino = fd_ino(userns);
+	close(userns);
+	active = open_ns("/proc/self/ns/pid");
+	if (active < 0)
+		return active;
+	active_ino = fd_ino(active);
+
+	cur = open_ns("/proc/self/ns/pid_for_children");
+	if (cur == -ENOENT) {
+		/* Before 7.1 the link of a namespace without init cannot be opened: the caller
+		 * unshared a new one and no child has become its init yet. */
+		unshared_no_init = true;
+	} else if (cur < 0) {
+		close(active);
+		return cur;
+	}
+
+	if (ctx->opts.clone_flags & PT_CLONE_NEWPID) {
+		lv = &ctx->levels[ctx->n++];
+		*lv = (struct pt_level){ .nsfd = -1, .flags = PIDTUPLE_LEVEL_NEW };
+		lv->pid_max = features & PIDTUPLE_FEATURE_PER_NS_PID_MAX ? PT_PID_MAX_LIMIT
+									   : caller_pid_max;
+		lv->flags |= PIDTUPLE_LEVEL_PID_MAX_EXACT;
+		lv->flags |= ctx->opts.clone_flags & PT_CLONE_NEWUSER ? cap_flags(~0ull)
+								      : cap_flags(ctx->cap_eff);
+		ctx->newpid_unshared = unshared_no_init || fd_ino(cur) != active_ino;
+	}
+	if (unshared_no_init) {
+		lv = &ctx->levels[ctx->n++];
+		*lv = (struct pt_level){ .nsfd = -1 };
+		lv->pid_max = features & PIDTUPLE_FEATURE_PER_NS_PID_MAX ? PT_PID_MAX_LIMIT
+									   : caller_pid_max;
+		lv->flags = PIDTUPLE_LEVEL_PID_MAX_EXACT | cap_flags(ctx->cap_eff);
+		cur = dup(active);
+		if (cur < 0) {
+			r = -errno;
+			goto fail;
+		}
+	}
+	/* Walk from the child's namespace up to the caller's active one. */
+	for (;;) {
+		uint64_t ino = fd_ino(cur);
+		int parent;
+
+		if (ctx->n == PIDTUPLE_MAX_LEVELS + 1) {
+			close(cur);
+			r = -ELOOP;
+			goto fail;
+		}
+		lv = &ctx->levels[ctx->n++];
+		*lv = (struct pt_level){ .nsfd = cur, .ns_id = ino };
+		if (ino == active_ino) {
+			lv->flags |= PIDTUPLE_LEVEL_CALLER | PIDTUPLE_LEVEL_PID_MAX_EXACT;
+			lv->pid_max = caller_pid_max;
+		} else if (features & PIDTUPLE_FEATURE_PER_NS_PID_MAX) {
+			lv->pid_max = PT_PID_MAX_LIMIT; /* a new namespace's start value */
+		} else {
+			lv->flags |= PIDTUPLE_LEVEL_PID_MAX_EXACT; /* one global pid_max */
+			lv->pid_max = caller_pid_max;
+		}
+		userns = pt_ns_get_userns(cur);
+		if (userns >= 0) {
+			lv->flags |= cap_flags(caps_over(userns, own_userns_ino, ctx->cap_eff));
+			close(userns);
+		}
+		if (ino == active_ino)
+			break;
+		parent = pt_ns_get_parent(cur);
+		if (parent < 0) {
+			r = parent;
+			goto fail;
+		}
+		cur = parent;
+	}
+	close(active);
+	active = -1;
+
+	ctx->abs_level = -1;
+	above = pt_proc_levels_above();
+	ctx->above_known = above > 0 ? above : 0;
+	if (want_abs) {
+		int abs = caller_abs_level(active_ino, above < 0 ? 0 : above);
+
+		if (abs >= 0)
+			ctx->abs_level = abs + (int)ctx->n - 1;
+	}
+	return 0;
+fail:
+	if (active >= 0)
+		close(active);
+	ctx_close(ctx);
+	return r;
+}
+
+int pt_nsctx_init(struct pidtuple_nsctx *ctx, const struct pt_fork_opts *o, bool want_abs)
+{
+	*ctx = (struct pidtuple_nsctx){ .opts = *o, .abs_level = -1 };
+	return ctx_fill(ctx, want_abs);
+}
+
+void pt_nsctx_fini(struct pidtuple_nsctx *ctx)
+{
+	ctx_close(ctx);
+}
+
+PT_PUBLIC int pidtuple_nsctx_new(const struct pidtuple_fork_opts *opts,
+				 struct pidtuple_nsctx **ret_ctx)
+{
+	struct pt_fork_opts o;
+	struct pidtuple_nsctx *ctx;
+	int r;
+
+	pt_return_if(!ret_ctx, -EINVAL);
+	r = pt_fork_opts_get(opts, &o);
+	if (r < 0)
+		return r;
+	ctx = malloc(sizeof(*ctx));
+	if (!ctx)
+		return -ENOMEM;
+	r = pt_nsctx_init(ctx, &o, true);
+	if (r < 0) {
+		free(ctx);
+		return r;
+	}
+	*ret_ctx = ctx;
+	return 0;
+}
+
+PT_PUBLIC int pidtuple_nsctx_levels(const struct pidtuple_nsctx *ctx)
+{
+	pt_return_if(!ctx, -EINVAL);
+	return (int)ctx->n;
+}
+
+uint64_t pt_level_init_state(const struct pt_level *lv)
+{
+	int r;
+
+	if (lv->nsfd < 0)
+		return 0; /* created by this fork, or unshared and still without init */
+	if (lv->flags & PIDTUPLE_LEVEL_CALLER)
+		return PIDTUPLE_LEVEL_HAS_INIT; /* the caller lives there */
+	if (!(pt_features_cached() & PIDTUPLE_FEATURE_NS_PID_IOCTLS))
+		return PIDTUPLE_LEVEL_INIT_UNKNOWN;
+	r = pt_ns_pid_from_pidns(lv->nsfd, 1);
+	if (r > 0)
+		return PIDTUPLE_LEVEL_HAS_INIT;
+	/* ENOTTY means "not found" on 6.12+ kernels without the nsfs fix. */
+	if (r == -ESRCH || r == -ENOTTY)
+		return PIDTUPLE_LEVEL_INIT_DEAD;
+	return PIDTUPLE_LEVEL_INIT_UNKNOWN;
+}
+
+int pt_level_pid_taken(const struct pt_level *lv, pid_t pid)
+{
+	int r;
+
+	if (lv->nsfd < 0)
+		return 0; /* nothing lives in a namespace without init */
+	if (lv->flags & PIDTUPLE_LEVEL_CALLER) {
+		/* A task, a zombie or a process group holds the number. */
+		r = pt_sys_kill(pid, 0);
+		if (r == 0 || r == -EPERM)
+			return 1;
+		r = pt_sys_kill(-pid, 0);
+		return r == 0 || r == -EPERM;
+	}
+	if (!(pt_features_cached() & PIDTUPLE_FEATURE_NS_PID_IOCTLS))
+		return -EOPNOTSUPP;
+	r = pt_ns_pid_from_pidns(lv->nsfd, pid);
+	if (r > 0)
+		return 1;
+	if (r == -ESRCH || r == -ENOTTY)
+		return 0;
+	return r;
+}
+
+PT_PUBLIC int pidtuple_nsctx_level(const struct pidtuple_nsctx *ctx, unsigned int inner_index,
+				   struct pidtuple_level_info *info)
+{
+	const struct pt_level *lv;
+	struct pidtuple_level_info out;
+
+	pt_return_if(!ctx || !info || info->sz < sizeof(size_t), -EINVAL);
+	pt_return_if(inner_index >= ctx->n, -ERANGE);
+	lv = &ctx->levels[inner_index];
+	out = (struct pidtuple_level_info){
+		.flags = lv->flags | pt_level_init_state(lv),
+		.pid_max = lv->pid_max,
+		.abs_level = ctx->abs_level < 0 ? -1 : ctx->abs_level - (int)inner_index,
+		.ns_id = lv->ns_id,
+	};
+	/* Write only what the caller's struct has room for; leave its sz alone. */
+	memcpy((char *)info + sizeof(size_t), (char *)&out + sizeof(size_t),
+	       (info->sz < sizeof(out) ? info->sz : sizeof(out)) - sizeof(size_t));
+	return 0;
+}
+
+PT_PUBLIC void pidtuple_nsctx_free(struct pidtuple_nsctx *ctx)
+{
+	if (!ctx)
+		return;
+	ctx_close(ctx);
+	free(ctx);
+}

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The floor everything stands on: the only place that knows raw kernel ABI (syscall numbers,
+ * uapi layouts, ioctl numbers). Every function returns >= 0 or -errno, never touches errno for
+ * its caller, and is a single point where tests can inject faults.
+ */
+#ifndef PIDTUPLE_SYSCALL_SHIM_H
+#define PIDTUPLE_SYSCALL_SHIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Our own copy of struct clone_args: installed headers may be older than the kernel. */
+struct pt_clone_args {
+	uint64_t flags;
+	uint64_t pidfd;
+	uint64_t child_tid;
+	uint64_t parent_tid;
+	uint64_t exit_signal;
+	uint64_t stack;
+	uint64_t stack_size;
+	uint64_t tls;
+	uint64_t set_tid;
+	uint64_t set_tid_size;
+	uint64_t cgroup;
+};
+
+#define PT_CLONE_ARGS_SIZE_VER0 64
+#define PT_CLONE_ARGS_SIZE_VER1 80
+#define PT_CLONE_ARGS_SIZE_VER2 88
+
+#define PT_CLONE_NEWTIME 0x00000080ull
+#define PT_CLONE_PIDFD 0x00001000ull
+#define PT_CLONE_NEWNS 0x00020000ull
+#define PT_CLONE_NEWCGROUP 0x02000000ull
+#define PT_CLONE_NEWUTS 0x04000000ull
+#define PT_CLONE_NEWIPC 0x08000000ull
+#define PT_CLONE_NEWUSER 0x10000000ull
+#define PT_CLONE_NEWPID 0x20000000ull
+#define PT_CLONE_NEWNET 0x40000000ull
+#define PT_CLONE_INTO_CGROUP (1ull << 33)
+
+/* Fixed proc inode numbers of the initial namespaces (include/linux/proc_ns.h). */
+#define PT_INIT_USER_NS_INO 0xEFFFFFFDu
+#define PT_INIT_PID_NS_INO 0xEFFFFFFCu
+
+#define PT_PID_MAX_LIMIT (4 * 1024 * 1024)
+#define PT_CAP_SYS_ADMIN 21
+#define PT_CAP_CHECKPOINT_RESTORE 40
+
+/* clone3(); returns like fork(): child pid, 0 in the child, or -errno. */
+long pt_sys_clone3(struct pt_clone_args *args, size_t size);
+int pt_sys_pidfd_open(pid_t pid, unsigned int flags);
+/* Effective capability set of the calling thread, as a 64-bit mask. */
+int pt_sys_cap_effective(uint64_t *ret_mask);
+int pt_sys_kill(pid_t pid, int sig);
+pid_t pt_sys_getpid(void);
+
+/* nsfs ioctls: return a new fd / a value, or -errno. */
+int pt_ns_get_parent(int nsfd);
+int pt_ns_get_userns(int nsfd);
+int pt_ns_get_owner_uid(int usernsfd, uid_t *ret_uid);
+/* PID number @nr of the namespace @nsfd, translated into the caller's active namespace. */
+int pt_ns_pid_from_pidns(int nsfd, pid_t nr);
+/* PIDFD_GET_INFO with the given request mask; writes the returned mask. */
+int pt_pidfd_info_mask(int pidfd, uint64_t request, uint64_t *ret_mask);
+
+#endif

@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "helpers.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "pidtuple.h"
+
+int th_in_pidns(int (*fn)(void *), void *arg)
+{
+	int pipefd[2], st;
+	pid_t pid;
+
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		close(pipefd[0]);
+		/* The intermediate process unshares, so the namespace dies with fn. */
+		if (unshare(CLONE_NEWPID) < 0) {
+			int e = errno;
+
+			(void)!write(pipefd[1], &e, sizeof(e));
+			_exit(125);
+		}
+		pid = fork();
+		if (pid < 0)
+			_exit(125);
+		if (pid == 0) {
+			int r;
+
+			close(pipefd[1]);
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			r = fn(arg);
+			fflush(NULL);
+			_exit(r & 0xff);
+		}
+		close(pipefd[1]);
+		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+			;
+		_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+	}
+	close(pipefd[1]);
+	{
+		int e = 0;
+		ssize_t n = read(pipefd[0], &e, sizeof(e));
+
+		close(pipefd[0]);
+		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+			;
+		if (n == (ssize_t)sizeof(e))
+			return -e;
+	}
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+int th_count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -errno;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n - 1; /* the directory's own fd */
+}
+
+int th_count_children(void)
+{
+	char path[300], buf[8192];
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -errno;
+	while ((e = readdir(d))) {
+		int fd;
+		ssize_t len;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/children", e->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		len = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (len <= 0)
+			continue;
+		buf[len] = '\0';
+		for (char *p = strtok(buf, " \n"); p; p = strtok(NULL, " \n"))
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+int th_reap_exited(void)
+{
+	int n = 0;
+
+	while (waitpid(-1, NULL, WNOHANG | __WALL) > 0)
+		n++;
+	return n;
+}
+
+int th_kill_children(void)
+{
+	char path[64], buf[8192];
+	int n = 0, fd;
+	ssize_t len;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/children", (int)syscall(SYS_gettid));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		len = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (len > 0) {
+			buf[len] = '\0';
+			for (char *p = strtok(buf, " \n"); p; p = strtok(NULL, " \n"))
+				kill(atoi(p), SIGKILL);
+		}
+	}
+	while (waitpid(-1, NULL, __WALL) > 0)
+		n++;
+	return n;
+}
+
+bool th_privileged(void)
+{
+	uint64_t f = pidtuple_features();
+
+	return geteuid() == 0 && (f & PIDTUPLE_FEATURE_CAP_SYS_ADMIN) &&
+	       (f & PIDTUPLE_FEATURE_SET_TID);
+}
+
+void th_require_privilege(void)
+{
+	const char *ci = getenv("CI");
+
+	if (th_privileged())
+		return;
+	if (ci && strcmp(ci, "true") == 0) {
+		fprintf(stderr, "privileged suite cannot run under CI: not root with "
+				"CAP_SYS_ADMIN and clone3 set_tid\n");
+		exit(1);
+	}
+	fprintf(stderr, "skipped: needs root with CAP_SYS_ADMIN and clone3 set_tid\n");
+	exit(TH_SKIP);
+}
+
+struct holder_arg {
+	int depth;
+	const pid_t *pids; /* pids[k]: PID of the init of level k+1 inside level k */
+	int sock;
+};
+
+static void send_fd(int sock, int fd)
+{
+	char c = 1, cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			      .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	(void)!sendmsg(sock, &msg, 0);
+}
+
+static int recv_fd(int sock)
+{
+	char c, cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			      .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm;
+	int fd;
+
+	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != 1)
+		return -EIO;
+	cm = CMSG_FIRSTHDR(&msg);
+	if (!cm || cm->cmsg_type != SCM_RIGHTS)
+		return -EIO;
+	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	return fd;
+}
+
+/* Each level's init creates the next level's init; the innermost sends its namespace. */
+static int holder_level(struct holder_arg *h, int level)
+{
+	if (level == h->depth) {
+		int fd = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+
+		send_fd(h->sock, fd);
+		for (;;)
+			pause();
+	}
+	{
+		pid_t want[2] = { 1, h->pids ? h->pids[level] : 0 };
+		struct pidtuple *t = NULL;
+		PIDTUPLE_OPTS(pidtuple_fork_opts, o, .clone_flags = CLONE_NEWPID);
+		pid_t pid;
+
+		pidtuple_from_inner(want, h->pids ? 2 : 1, &t);
+		pid = pidtuple_fork(t, &o, NULL);
+		if (pid == 0) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			_exit(holder_level(h, level + 1));
+		}
+		pidtuple_free(t);
+		if (pid < 0) {
+			send_fd(h->sock, -1); /* an invalid fd makes the message fail */
+			return 1;
+		}
+		for (;;)
+			pause();
+	}
+}
+
+pid_t th_make_nested_ns(int depth, const pid_t *outer_pids, int *ret_nsfd)
+{
+	struct holder_arg h = { .depth = depth, .pids = outer_pids };
+	int sv[2], fd;
+	pid_t pid;
+
+	if (depth < 1 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return -EINVAL;
+	h.sock = sv[1];
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		close(sv[0]);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		_exit(holder_level(&h, 0));
+	}
+	close(sv[1]);
+	fd = recv_fd(sv[0]);
+	close(sv[0]);
+	if (fd < 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		return fd;
+	}
+	*ret_nsfd = fd;
+	return pid;
+}
