@@ -45,8 +45,8 @@ extern "C" {
  * True when this header is at least version @p maj.@p min (unlike liburing's macro, which is
  * inverted).
  */
-#define PIDTUPLE_CHECK_VERSION(maj, min)                                                        \
-	(PIDTUPLE_VERSION_MAJOR > (maj) ||                                                      \
+#define PIDTUPLE_CHECK_VERSION(maj, min)   \
+	(PIDTUPLE_VERSION_MAJOR > (maj) || \
 	 (PIDTUPLE_VERSION_MAJOR == (maj) && PIDTUPLE_VERSION_MINOR >= (min)))
 
 /** The kernel's MAX_PID_NS_LEVEL: a tuple pins at most this many levels. */
@@ -57,10 +57,10 @@ extern "C" {
  * included), with `sz` set and the designated initializers given. A C convenience; bindings
  * set `sz` themselves.
  */
-#define PIDTUPLE_OPTS(TYPE, NAME, ...)                                                          \
-	struct TYPE NAME = ({                                                                   \
-		__builtin_memset(&NAME, 0, sizeof(struct TYPE));                                \
-		(struct TYPE){ .sz = sizeof(struct TYPE), __VA_ARGS__ };                        \
+#define PIDTUPLE_OPTS(TYPE, NAME, ...)                                   \
+	struct TYPE NAME = ({                                            \
+		__builtin_memset(&NAME, 0, sizeof(struct TYPE));         \
+		(struct TYPE){ .sz = sizeof(struct TYPE), __VA_ARGS__ }; \
 	})
 
 /* ---------------------------------------------------------------------------------------- */
@@ -106,28 +106,50 @@ PIDTUPLE_API const char *pidtuple_strerror(int err);
  * given in brackets.
  */
 enum pidtuple_rule {
-	PIDTUPLE_RULE_NONE = 0,            /**< nothing failed */
-	PIDTUPLE_RULE_SYNTAX = 1,          /**< text is not a tuple [EINVAL] */
-	PIDTUPLE_RULE_LEVEL_COUNT = 2,     /**< 0 levels or more than 32 [EINVAL] */
-	PIDTUPLE_RULE_TOO_DEEP = 3,        /**< more levels than the target namespace has [EINVAL] */
-	PIDTUPLE_RULE_PID_RANGE = 4,       /**< PID below 1 or not below that level's pid_max [EINVAL] */
-	PIDTUPLE_RULE_NEWPID_ONE = 5,      /**< with CLONE_NEWPID the innermost PID must be 1 [EINVAL] */
-	PIDTUPLE_RULE_NO_INIT = 6,         /**< a namespace without init accepts only PID 1 [EINVAL] */
-	PIDTUPLE_RULE_INIT_DEAD = 7,       /**< the namespace's init has died [ENOMEM] */
-	PIDTUPLE_RULE_PRIVILEGE = 8,       /**< no CAP_CHECKPOINT_RESTORE/CAP_SYS_ADMIN over the level's owner [EPERM] */
-	PIDTUPLE_RULE_PID_TAKEN = 9,       /**< the PID is in use at that level [EEXIST] */
-	PIDTUPLE_RULE_FLAGS = 10,          /**< unsupported or conflicting flags [EINVAL] */
-	PIDTUPLE_RULE_NS_PRIVILEGE = 11,   /**< CLONE_NEW* other than NEWUSER needs CAP_SYS_ADMIN [EPERM] */
-	PIDTUPLE_RULE_NEWPID_UNSHARED = 12, /**< CLONE_NEWPID after setns()/unshare() of the PID namespace [EINVAL] */
-	PIDTUPLE_RULE_EXIT_SIGNAL = 13,    /**< exit signal not a valid signal [EINVAL] */
-	PIDTUPLE_RULE_CGROUP = 14,         /**< cgroup fd not an open directory [EBADF, ENOTDIR] */
-	PIDTUPLE_RULE_OPTIONS = 15,        /**< options struct size or tail [EINVAL, E2BIG] */
-	PIDTUPLE_RULE_UNSUPPORTED = 16,    /**< the kernel cannot pin PIDs here [EOPNOTSUPP] */
-	PIDTUPLE_RULE_UNVERIFIED = 17,     /**< notice: levels beyond the caller's view, left to the kernel */
-	PIDTUPLE_RULE_KERNEL = 18,         /**< the kernel refused for a reason outside the rules */
-	PIDTUPLE_RULE_NS_DEPTH = 19,       /**< a new namespace would be deeper than 32 levels [ENOSPC] */
-	PIDTUPLE_RULE_EXEC = 20,           /**< pidtuple_spawn(): the program could not be executed */
-	_PIDTUPLE_RULE_MAX = 21            /**< one past the last rule */
+	/** Nothing failed. */
+	PIDTUPLE_RULE_NONE = 0,
+	/** Text is not a tuple [EINVAL]. */
+	PIDTUPLE_RULE_SYNTAX = 1,
+	/** 0 levels or more than 32 [EINVAL]. */
+	PIDTUPLE_RULE_LEVEL_COUNT = 2,
+	/** More levels than the target namespace has [EINVAL]. */
+	PIDTUPLE_RULE_TOO_DEEP = 3,
+	/** PID below 1 or not below that level's pid_max [EINVAL]. */
+	PIDTUPLE_RULE_PID_RANGE = 4,
+	/** With CLONE_NEWPID the innermost PID must be 1 [EINVAL]. */
+	PIDTUPLE_RULE_NEWPID_ONE = 5,
+	/** A namespace without init accepts only PID 1 [EINVAL]. */
+	PIDTUPLE_RULE_NO_INIT = 6,
+	/** The namespace's init has died [ENOMEM]. */
+	PIDTUPLE_RULE_INIT_DEAD = 7,
+	/** No CAP_CHECKPOINT_RESTORE/CAP_SYS_ADMIN over the level's owner [EPERM]. */
+	PIDTUPLE_RULE_PRIVILEGE = 8,
+	/** The PID is in use at that level [EEXIST]. */
+	PIDTUPLE_RULE_PID_TAKEN = 9,
+	/** Unsupported or conflicting flags [EINVAL]. */
+	PIDTUPLE_RULE_FLAGS = 10,
+	/** CLONE_NEW* other than NEWUSER needs CAP_SYS_ADMIN [EPERM]. */
+	PIDTUPLE_RULE_NS_PRIVILEGE = 11,
+	/** CLONE_NEWPID after setns()/unshare() of the PID namespace [EINVAL]. */
+	PIDTUPLE_RULE_NEWPID_UNSHARED = 12,
+	/** Exit signal not a valid signal [EINVAL]. */
+	PIDTUPLE_RULE_EXIT_SIGNAL = 13,
+	/** Cgroup fd not an open directory [EBADF, ENOTDIR]. */
+	PIDTUPLE_RULE_CGROUP = 14,
+	/** Options struct size or tail [EINVAL, E2BIG]. */
+	PIDTUPLE_RULE_OPTIONS = 15,
+	/** The kernel cannot pin PIDs here [EOPNOTSUPP]. */
+	PIDTUPLE_RULE_UNSUPPORTED = 16,
+	/** Notice: levels beyond the caller's view, left to the kernel. */
+	PIDTUPLE_RULE_UNVERIFIED = 17,
+	/** The kernel refused for a reason outside the rules. */
+	PIDTUPLE_RULE_KERNEL = 18,
+	/** A new namespace would be deeper than 32 levels [ENOSPC]. */
+	PIDTUPLE_RULE_NS_DEPTH = 19,
+	/** Pidtuple_spawn(): the program could not be executed. */
+	PIDTUPLE_RULE_EXEC = 20,
+	/** One past the last rule. */
+	_PIDTUPLE_RULE_MAX = 21
 };
 
 /** pidtuple_diag::notices: CLONE_INTO_CGROUP was not available; the child was moved after. */
@@ -143,13 +165,13 @@ enum pidtuple_rule {
  * Output only: set `sz` and pass it in; the library writes the fields `sz` covers.
  */
 struct pidtuple_diag {
-	size_t sz;           /**< sizeof(struct pidtuple_diag) as the caller knows it */
-	int32_t err;         /**< the verdict: 0 or a negative errno */
-	uint32_t rule;       /**< enum pidtuple_rule */
+	size_t sz;	     /**< sizeof(struct pidtuple_diag) as the caller knows it */
+	int32_t err;	     /**< the verdict: 0 or a negative errno */
+	uint32_t rule;	     /**< enum pidtuple_rule */
 	int32_t inner_index; /**< failing level, inner index (0 = innermost); -1 if none */
 	int32_t nspid_pos;   /**< the same level as a position in text/NSpid order; -1 if none */
-	int32_t levels;      /**< levels in the tuple, 0 if unknown */
-	int32_t pid;         /**< the PID at the failing level, 0 if none */
+	int32_t levels;	     /**< levels in the tuple, 0 if unknown */
+	int32_t pid;	     /**< the PID at the failing level, 0 if none */
 	int32_t kernel_err;  /**< negative errno the kernel returned, 0 if it was not asked */
 	uint32_t notices;    /**< PIDTUPLE_NOTICE_* bits */
 	int32_t unverified;  /**< levels the library could not see and left to the kernel */
@@ -325,7 +347,7 @@ PIDTUPLE_API int pidtuple_of_pidfd(int pidfd, struct pidtuple **ret_tuple);
 /** pidtuple_fork_opts::flags: run the whole validator before forking (slower, exact reason). */
 #define PIDTUPLE_FORK_CHECK (1ull << 2)
 /** Every pidtuple_fork_opts::flags bit this version knows. */
-#define PIDTUPLE_FORK_ALL_FLAGS                                                                 \
+#define PIDTUPLE_FORK_ALL_FLAGS \
 	(PIDTUPLE_FORK_EXIT_SIGNAL | PIDTUPLE_FORK_INTO_CGROUP | PIDTUPLE_FORK_CHECK)
 
 /**
@@ -333,8 +355,8 @@ PIDTUPLE_API int pidtuple_of_pidfd(int pidfd, struct pidtuple **ret_tuple);
  * CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER, CLONE_NEWPID,
  * CLONE_NEWNET and CLONE_NEWTIME. Any other bit is rejected with -EINVAL, never passed through.
  */
-#define PIDTUPLE_CLONE_NS_FLAGS                                                                 \
-	(0x00020000ull | 0x02000000ull | 0x04000000ull | 0x08000000ull | 0x10000000ull |        \
+#define PIDTUPLE_CLONE_NS_FLAGS                                                          \
+	(0x00020000ull | 0x02000000ull | 0x04000000ull | 0x08000000ull | 0x10000000ull | \
 	 0x20000000ull | 0x40000000ull | 0x00000080ull)
 
 /**
@@ -342,12 +364,12 @@ PIDTUPLE_API int pidtuple_of_pidfd(int pidfd, struct pidtuple **ret_tuple);
  * the caller's cgroup, no pre-check.
  */
 struct pidtuple_fork_opts {
-	size_t sz;                   /**< sizeof(struct pidtuple_fork_opts) */
-	uint64_t flags;              /**< PIDTUPLE_FORK_* */
-	uint64_t clone_flags;        /**< subset of PIDTUPLE_CLONE_NS_FLAGS */
-	int32_t exit_signal;         /**< with PIDTUPLE_FORK_EXIT_SIGNAL: 0..64, 0 for none */
-	int32_t cgroup_fd;           /**< with PIDTUPLE_FORK_INTO_CGROUP: a cgroup2 directory fd */
-	struct pidtuple_diag *diag;  /**< optional: filled when the call fails */
+	size_t sz;		    /**< sizeof(struct pidtuple_fork_opts) */
+	uint64_t flags;		    /**< PIDTUPLE_FORK_* */
+	uint64_t clone_flags;	    /**< subset of PIDTUPLE_CLONE_NS_FLAGS */
+	int32_t exit_signal;	    /**< with PIDTUPLE_FORK_EXIT_SIGNAL: 0..64, 0 for none */
+	int32_t cgroup_fd;	    /**< with PIDTUPLE_FORK_INTO_CGROUP: a cgroup2 directory fd */
+	struct pidtuple_diag *diag; /**< optional: filled when the call fails */
 	size_t : 0;
 };
 /** The last field of struct pidtuple_fork_opts this version knows. */
@@ -402,10 +424,9 @@ PIDTUPLE_API pid_t pidtuple_fork(const struct pidtuple *tuple,
  * with opts->diag rule PIDTUPLE_RULE_EXEC, the errno of execve() (-ENOENT, -EACCES,
  * -ENOEXEC, ...); -EMFILE, -ENFILE.
  */
-PIDTUPLE_API int pidtuple_spawn(const struct pidtuple *tuple, const char *path,
-				char *const argv[], char *const envp[],
-				const struct pidtuple_fork_opts *opts, pid_t *ret_pid,
-				int *ret_pidfd);
+PIDTUPLE_API int pidtuple_spawn(const struct pidtuple *tuple, const char *path, char *const argv[],
+				char *const envp[], const struct pidtuple_fork_opts *opts,
+				pid_t *ret_pid, int *ret_pidfd);
 
 /**
  * @brief **pidtuple_clone()** creates a child with exactly the PIDs of @p tuple that runs
@@ -456,11 +477,11 @@ struct pidtuple_nsctx;
 
 /** What the library knows of one level. Output; set `sz`. */
 struct pidtuple_level_info {
-	size_t sz;         /**< sizeof(struct pidtuple_level_info) as the caller knows it */
-	uint64_t flags;    /**< PIDTUPLE_LEVEL_* */
+	size_t sz;	   /**< sizeof(struct pidtuple_level_info) as the caller knows it */
+	uint64_t flags;	   /**< PIDTUPLE_LEVEL_* */
 	int32_t pid_max;   /**< PIDs at this level must be below this */
 	int32_t abs_level; /**< depth below the host namespace (0 = host); -1 if unknown */
-	uint64_t ns_id;    /**< nsfs inode number; 0 for a namespace the fork creates */
+	uint64_t ns_id;	   /**< nsfs inode number; 0 for a namespace the fork creates */
 	size_t : 0;
 };
 
@@ -519,8 +540,8 @@ PIDTUPLE_API void pidtuple_nsctx_free(struct pidtuple_nsctx *ctx);
  * -EEXIST, -ENOMEM, -ENOSPC, -E2BIG, -EBADF, -ENOTDIR with the rule in @p diag; -EMFILE,
  * -ENFILE, -ENOENT when the context could not be read.
  */
-PIDTUPLE_API int pidtuple_check(const struct pidtuple *tuple,
-				const struct pidtuple_fork_opts *opts, struct pidtuple_diag *diag);
+PIDTUPLE_API int pidtuple_check(const struct pidtuple *tuple, const struct pidtuple_fork_opts *opts,
+				struct pidtuple_diag *diag);
 
 /**
  * @brief **pidtuple_check_in()** is pidtuple_check() with a context captured earlier, for
@@ -530,8 +551,8 @@ PIDTUPLE_API int pidtuple_check(const struct pidtuple *tuple,
  * @param diag Optional, as in pidtuple_check().
  * @return As pidtuple_check().
  */
-PIDTUPLE_API int pidtuple_check_in(const struct pidtuple_nsctx *ctx,
-				   const struct pidtuple *tuple, struct pidtuple_diag *diag);
+PIDTUPLE_API int pidtuple_check_in(const struct pidtuple_nsctx *ctx, const struct pidtuple *tuple,
+				   struct pidtuple_diag *diag);
 
 /** @} */
 

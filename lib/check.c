@@ -36,10 +36,11 @@ int pt_check_static(const struct pidtuple *t, const struct pt_fork_opts *o,
 		return pt_diag(diag, -EBADF, PIDTUPLE_RULE_CGROUP, -1, t->n, 0,
 			       "cgroup fd %d is not a file descriptor", o->cgroup_fd);
 	if ((o->clone_flags & PT_CLONE_NEWPID) && t->pid[0] != 1)
-		return pt_diag(diag, -EINVAL, PIDTUPLE_RULE_NEWPID_ONE, 0, t->n, t->pid[0],
-			       "inner index 0 (NSpid field %u): with CLONE_NEWPID the child is the new "
-			       "namespace's init and must be PID 1, not %d",
-			       t->n - 1, (int)t->pid[0]);
+		return pt_diag(
+			diag, -EINVAL, PIDTUPLE_RULE_NEWPID_ONE, 0, t->n, t->pid[0],
+			"inner index 0 (NSpid field %u): with CLONE_NEWPID the child is the new "
+			"namespace's init and must be PID 1, not %d",
+			t->n - 1, (int)t->pid[0]);
 	return 0;
 }
 
@@ -89,24 +90,27 @@ int pt_check_ctx(const struct pidtuple_nsctx *ctx, const struct pidtuple *t,
 
 		if (pid >= lv->pid_max)
 			return pt_diag(diag, -EINVAL, PIDTUPLE_RULE_PID_RANGE, (int)i, n, pid,
-				       "inner index %u (NSpid field %u): PID %d is not below that namespace's pid_max "
+				       "inner index %u (NSpid field %u): PID %d is not below that "
+				       "namespace's pid_max "
 				       "%d",
 				       i, n - 1 - i, (int)pid, lv->pid_max);
 		init = pt_level_init_state(lv);
 		if (init & PIDTUPLE_LEVEL_INIT_DEAD)
 			return pt_diag(diag, -ENOMEM, PIDTUPLE_RULE_INIT_DEAD, (int)i, n, pid,
-				       "inner index %u (NSpid field %u): the namespace's init has died, no process can "
+				       "inner index %u (NSpid field %u): the namespace's init has "
+				       "died, no process can "
 				       "be added",
 				       i, n - 1 - i);
-		if (!(init & (PIDTUPLE_LEVEL_HAS_INIT | PIDTUPLE_LEVEL_INIT_UNKNOWN)) &&
-		    pid != 1)
+		if (!(init & (PIDTUPLE_LEVEL_HAS_INIT | PIDTUPLE_LEVEL_INIT_UNKNOWN)) && pid != 1)
 			return pt_diag(diag, -EINVAL, PIDTUPLE_RULE_NO_INIT, (int)i, n, pid,
-				       "inner index %u (NSpid field %u): the namespace has no init yet, so its first "
+				       "inner index %u (NSpid field %u): the namespace has no init "
+				       "yet, so its first "
 				       "process must be PID 1, not %d",
 				       i, n - 1 - i, (int)pid);
 		if (!(lv->flags & PIDTUPLE_LEVEL_CAN_PIN))
 			return pt_diag(diag, -EPERM, PIDTUPLE_RULE_PRIVILEGE, (int)i, n, pid,
-				       "inner index %u (NSpid field %u): pinning PID %d needs CAP_CHECKPOINT_RESTORE "
+				       "inner index %u (NSpid field %u): pinning PID %d needs "
+				       "CAP_CHECKPOINT_RESTORE "
 				       "or CAP_SYS_ADMIN over the user namespace owning that PID "
 				       "namespace",
 				       i, n - 1 - i, (int)pid);
@@ -115,9 +119,10 @@ int pt_check_ctx(const struct pidtuple_nsctx *ctx, const struct pidtuple *t,
 	for (unsigned int i = 0; i < n && i < visible; i++) {
 		r = pt_level_pid_taken(&ctx->levels[i], t->pid[i]);
 		if (r > 0)
-			return pt_diag(diag, -EEXIST, PIDTUPLE_RULE_PID_TAKEN, (int)i, n,
-				       t->pid[i], "inner index %u (NSpid field %u): PID %d is already in use there",
-				       i, n - 1 - i, (int)t->pid[i]);
+			return pt_diag(
+				diag, -EEXIST, PIDTUPLE_RULE_PID_TAKEN, (int)i, n, t->pid[i],
+				"inner index %u (NSpid field %u): PID %d is already in use there",
+				i, n - 1 - i, (int)t->pid[i]);
 		if (r < 0)
 			unverified++;
 	}

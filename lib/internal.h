@@ -16,10 +16,10 @@
 #define PT_PUBLIC PIDTUPLE_API
 
 /* sd-style argument check: return, never abort, never print. */
-#define pt_return_if(cond, err)                                                                  \
-	do {                                                                                     \
-		if (cond)                                                                        \
-			return (err);                                                            \
+#define pt_return_if(cond, err)       \
+	do {                          \
+		if (cond)             \
+			return (err); \
 	} while (0)
 
 struct pidtuple {
@@ -70,18 +70,17 @@ int pt_proc_levels_above(void);
 /* ---- namespace context ---- */
 
 struct pt_level {
-	int nsfd;           /* -1 for a namespace the fork creates */
+	int nsfd; /* -1 for a namespace the fork creates */
 	uint64_t ns_id;
-	uint64_t flags;     /* PIDTUPLE_LEVEL_* as captured */
+	uint64_t flags; /* PIDTUPLE_LEVEL_* as captured */
 	int pid_max;
 };
 
 struct pidtuple_nsctx {
 	struct pt_fork_opts opts;
-	unsigned int n;          /* visible levels */
-	int abs_level;           /* absolute level of levels[0], -1 when unknown */
-	int above_known;         /* levels /proc shows above the caller's namespace */
-	bool newpid_unshared;    /* CLONE_NEWPID requested but active != pid_for_children */
+	unsigned int n;	      /* visible levels */
+	int abs_level;	      /* absolute level of levels[0], -1 when unknown */
+	bool newpid_unshared; /* CLONE_NEWPID requested but active != pid_for_children */
 	uint64_t cap_eff;
 	struct pt_level levels[PIDTUPLE_MAX_LEVELS + 1];
 };

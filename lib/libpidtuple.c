@@ -88,10 +88,10 @@ PT_PUBLIC const char *pidtuple_rule_name(uint32_t rule)
 
 /* ---- diagnostics ---- */
 
-#define DIAG_SET(d, field, value)                                                                \
-	do {                                                                                     \
-		if (PT_HAS((d)->sz, struct pidtuple_diag, field))                                \
-			(d)->field = (value);                                                    \
+#define DIAG_SET(d, field, value)                                 \
+	do {                                                      \
+		if (PT_HAS((d)->sz, struct pidtuple_diag, field)) \
+			(d)->field = (value);                     \
 	} while (0)
 
 bool pt_diag_usable(const struct pidtuple_diag *diag)

@@ -50,9 +50,12 @@ static int read_int_file(const char *path, int *out)
  */
 static uint64_t caps_over(int userns, uint64_t own_ino, uint64_t cap_eff)
 {
-	int cur = dup(userns);
 	uint64_t result = 0;
+	int cur;
 
+	if (fd_ino(userns) == own_ino)
+		return cap_eff; /* the common case, without walking */
+	cur = dup(userns);
 	while (cur >= 0) {
 		uint64_t ino = fd_ino(cur);
 		uid_t owner;
@@ -154,7 +157,7 @@ static int ctx_fill(struct pidtuple_nsctx *ctx, bool want_abs)
 {
 	uint64_t features = pt_features_cached(), own_userns_ino, active_ino;
 	struct pt_level *lv;
-	int active, cur, userns, r, caller_pid_max = 0, above;
+	int active, cur, userns, r, caller_pid_max = 0;
 	bool unshared_no_init = false;
 
 	r = pt_sys_cap_effective(&ctx->cap_eff);
@@ -187,7 +190,7 @@ static int ctx_fill(struct pidtuple_nsctx *ctx, bool want_abs)
 		lv = &ctx->levels[ctx->n++];
 		*lv = (struct pt_level){ .nsfd = -1, .flags = PIDTUPLE_LEVEL_NEW };
 		lv->pid_max = features & PIDTUPLE_FEATURE_PER_NS_PID_MAX ? PT_PID_MAX_LIMIT
-									   : caller_pid_max;
+									 : caller_pid_max;
 		lv->flags |= PIDTUPLE_LEVEL_PID_MAX_EXACT;
 		lv->flags |= ctx->opts.clone_flags & PT_CLONE_NEWUSER ? cap_flags(~0ull)
 								      : cap_flags(ctx->cap_eff);
@@ -197,7 +200,7 @@ static int ctx_fill(struct pidtuple_nsctx *ctx, bool want_abs)
 		lv = &ctx->levels[ctx->n++];
 		*lv = (struct pt_level){ .nsfd = -1 };
 		lv->pid_max = features & PIDTUPLE_FEATURE_PER_NS_PID_MAX ? PT_PID_MAX_LIMIT
-									   : caller_pid_max;
+									 : caller_pid_max;
 		lv->flags = PIDTUPLE_LEVEL_PID_MAX_EXACT | cap_flags(ctx->cap_eff);
 		cur = dup(active);
 		if (cur < 0) {
@@ -244,9 +247,8 @@ static int ctx_fill(struct pidtuple_nsctx *ctx, bool want_abs)
 	active = -1;
 
 	ctx->abs_level = -1;
-	above = pt_proc_levels_above();
-	ctx->above_known = above > 0 ? above : 0;
 	if (want_abs) {
+		int above = pt_proc_levels_above();
 		int abs = caller_abs_level(active_ino, above < 0 ? 0 : above);
 
 		if (abs >= 0)

@@ -9,9 +9,9 @@
 #include "internal.h"
 
 struct pt_nsfields {
-	int pid;      /* the "Pid:" field, or INT_MIN-ish sentinel when absent */
+	int pid; /* the "Pid:" field, or INT_MIN-ish sentinel when absent */
 	bool has_pid;
-	int n;        /* NSpid entries, -1 when absent */
+	int n; /* NSpid entries, -1 when absent */
 	pid_t nspid[PIDTUPLE_MAX_LEVELS + 1];
 };
 

@@ -40,8 +40,8 @@ static int parse_fail(struct pidtuple_diag *diag, const char *text, const char *
 {
 	int pos = (int)(at - text);
 
-	pt_diag(diag, -EINVAL, rule, -1, 0, 0, "tuple text, field %d (byte %d): %s", field + 1,
-		pos, what);
+	pt_diag(diag, -EINVAL, rule, -1, 0, 0, "tuple text, field %d (byte %d): %s", field + 1, pos,
+		what);
 	pt_diag_set_text_pos(diag, pos, field);
 	return -EINVAL;
 }
