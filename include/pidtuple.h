@@ -148,8 +148,14 @@ enum pidtuple_rule {
 	PIDTUPLE_RULE_NS_DEPTH = 19,
 	/** Pidtuple_spawn(): the program could not be executed. */
 	PIDTUPLE_RULE_EXEC = 20,
+	/** The ns_last_pid fallback's child got another PID: someone forked without the lock
+	   [EBUSY]. */
+	PIDTUPLE_RULE_PID_MISMATCH = 21,
+	/** The ns_last_pid fallback cannot be used here (read-only, no privilege) [EROFS, EACCES,
+	   EPERM]. */
+	PIDTUPLE_RULE_FALLBACK = 22,
 	/** One past the last rule. */
-	_PIDTUPLE_RULE_MAX = 21
+	_PIDTUPLE_RULE_MAX = 23
 };
 
 /** pidtuple_diag::notices: CLONE_INTO_CGROUP was not available; the child was moved after. */
@@ -346,9 +352,20 @@ PIDTUPLE_API int pidtuple_of_pidfd(int pidfd, struct pidtuple **ret_tuple);
 #define PIDTUPLE_FORK_INTO_CGROUP (1ull << 1)
 /** pidtuple_fork_opts::flags: run the whole validator before forking (slower, exact reason). */
 #define PIDTUPLE_FORK_CHECK (1ull << 2)
+/**
+ * pidtuple_fork_opts::flags: never fall back to /proc/sys/kernel/ns_last_pid; where set_tid is
+ * unavailable, fail with -EOPNOTSUPP.
+ */
+#define PIDTUPLE_FORK_NO_FALLBACK (1ull << 3)
+/**
+ * pidtuple_fork_opts::flags: hold the ns_last_pid lock around the set_tid fork too, so tools that
+ * steer ns_last_pid under the same lock cannot take the PIDs mid-way.
+ */
+#define PIDTUPLE_FORK_LOCK (1ull << 4)
 /** Every pidtuple_fork_opts::flags bit this version knows. */
-#define PIDTUPLE_FORK_ALL_FLAGS \
-	(PIDTUPLE_FORK_EXIT_SIGNAL | PIDTUPLE_FORK_INTO_CGROUP | PIDTUPLE_FORK_CHECK)
+#define PIDTUPLE_FORK_ALL_FLAGS                                                        \
+	(PIDTUPLE_FORK_EXIT_SIGNAL | PIDTUPLE_FORK_INTO_CGROUP | PIDTUPLE_FORK_CHECK | \
+	 PIDTUPLE_FORK_NO_FALLBACK | PIDTUPLE_FORK_LOCK)
 
 /**
  * The namespace flags pidtuple_fork_opts::clone_flags accepts, with the kernel's values:
@@ -370,10 +387,25 @@ struct pidtuple_fork_opts {
 	int32_t exit_signal;	    /**< with PIDTUPLE_FORK_EXIT_SIGNAL: 0..64, 0 for none */
 	int32_t cgroup_fd;	    /**< with PIDTUPLE_FORK_INTO_CGROUP: a cgroup2 directory fd */
 	struct pidtuple_diag *diag; /**< optional: filled when the call fails */
+	/**
+	 * Optional: the embedder's own lock, taken instead of flock() on ns_last_pid (by the
+	 * fallback, by PIDTUPLE_FORK_LOCK and by pidtuple_set_next_pid()). Returns 0 or -errno.
+	 */
+	int (*lock)(void *lock_arg);
+	/** Releases what pidtuple_fork_opts::lock took; required with it. */
+	void (*unlock)(void *lock_arg);
+	/** Passed to pidtuple_fork_opts::lock and pidtuple_fork_opts::unlock. */
+	void *lock_arg;
+	/**
+	 * Fallback only: how many times a child that got another PID (someone forked without
+	 * the lock) may be replaced, each time only when the PID is verified still free. 0: none.
+	 */
+	uint32_t fallback_retries;
+	uint32_t reserved; /**< must be 0 */
 	size_t : 0;
 };
 /** The last field of struct pidtuple_fork_opts this version knows. */
-#define pidtuple_fork_opts__last_field diag
+#define pidtuple_fork_opts__last_field reserved
 
 /**
  * @brief **pidtuple_fork()** creates a child with exactly the PIDs of @p tuple. Returns twice,
@@ -579,14 +611,77 @@ PIDTUPLE_API int pidtuple_check_in(const struct pidtuple_nsctx *ctx, const struc
 /** pidtuple_features(): the caller holds CAP_SYS_ADMIN in its user namespace. */
 #define PIDTUPLE_FEATURE_CAP_SYS_ADMIN (1ull << 8)
 
+/** pidtuple_features(): /proc/sys/kernel/ns_last_pid can be written by the caller. */
+#define PIDTUPLE_FEATURE_NS_LAST_PID (1ull << 9)
+/** Every feature bit this version knows. */
+#define PIDTUPLE_FEATURE_ALL ((1ull << 10) - 1)
+
 /**
  * @brief **pidtuple_features()** reports what this kernel and sandbox allow.
  *
- * Probed once per process with calls that cannot create a process, then cached (the
- * capability bits are read on every call).
+ * Probed once per process with calls that cannot create a process, then cached thread-safely
+ * (the capability bits are read on every call). A fork that meets ENOSYS, or an EPERM the
+ * validator cannot explain, probes again.
  * @return A mask of PIDTUPLE_FEATURE_* bits; never fails.
  */
 PIDTUPLE_API uint64_t pidtuple_features(void);
+
+/**
+ * @brief **pidtuple_feature_error()** says why a feature is absent.
+ * @param feature One PIDTUPLE_FEATURE_* bit.
+ * @return 0 when present; else the negative errno its probe met: -ENOSYS (no clone3, or a
+ * seccomp filter), -EPERM (a filter, or no privilege for a capability bit), -E2BIG (clone3
+ * without set_tid, or without CLONE_INTO_CGROUP), -ENOTTY (no such ioctl), -EROFS, -EACCES,
+ * -ENOENT; any other errno is kept as the probe saw it. Errors: -EINVAL (not exactly one known
+ * bit).
+ */
+PIDTUPLE_API int pidtuple_feature_error(uint64_t feature);
+
+/**
+ * @brief **pidtuple_feature_name()** names a feature bit, e.g. "set_tid".
+ * @param feature One PIDTUPLE_FEATURE_* bit.
+ * @return A static string; "unknown" for anything else. Never NULL.
+ */
+PIDTUPLE_API const char *pidtuple_feature_name(uint64_t feature);
+
+/**
+ * @brief **pidtuple_feature_reason()** explains in one line why a feature is absent, e.g.
+ * "ENOSYS: clone3() is missing (kernel before 5.3) or a seccomp filter hides it".
+ * @param feature One PIDTUPLE_FEATURE_* bit.
+ * @return A static string; "present" when the feature is there. Never NULL.
+ */
+PIDTUPLE_API const char *pidtuple_feature_reason(uint64_t feature);
+
+/** @} */
+
+/* ---------------------------------------------------------------------------------------- */
+/** @name The caller's namespace allocator */
+/** @{ */
+
+/**
+ * @brief **pidtuple_get_next_pid()** reads where the caller's PID namespace will look for its
+ * next automatic PID (the value of /proc/sys/kernel/ns_last_pid plus one).
+ * @return The next candidate PID (the first free number from it on is used). Errors: -ENOENT
+ * (no ns_last_pid: kernel without CONFIG_CHECKPOINT_RESTORE, or /proc not mounted), -EACCES,
+ * -EIO.
+ */
+PIDTUPLE_API int pidtuple_get_next_pid(void);
+
+/**
+ * @brief **pidtuple_set_next_pid()** moves the caller's namespace's allocator so the next
+ * automatic PID is the first free number from @p next on, under the ns_last_pid lock, and
+ * reads it back.
+ *
+ * Use it to push ordinary forks away from a range before restoring into it. It affects only
+ * forks without set_tid.
+ * @param next 1..pid_max.
+ * @param opts Optional: lock callbacks and diag; other fields ignored.
+ * @return The next candidate PID as read back. Errors: -EINVAL (@p next out of range, bad
+ * opts), -E2BIG, -EPERM (no CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN over the namespace's
+ * owner), -EROFS (/proc/sys read-only), -EACCES, -ENOENT, and whatever the lock callback
+ * returned.
+ */
+PIDTUPLE_API int pidtuple_set_next_pid(pid_t next, const struct pidtuple_fork_opts *opts);
 
 /** @} */
 

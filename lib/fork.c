@@ -12,8 +12,7 @@
 
 extern char **environ;
 
-/* Moves @pid into the cgroup directory @cgroup_fd, for kernels without CLONE_INTO_CGROUP. */
-static int move_to_cgroup(int cgroup_fd, pid_t pid)
+int pt_move_to_cgroup(int cgroup_fd, pid_t pid)
 {
 	char buf[16];
 	int fd = openat(cgroup_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
@@ -28,12 +27,34 @@ static int move_to_cgroup(int cgroup_fd, pid_t pid)
 	return r;
 }
 
+static pid_t unsupported(const struct pidtuple *t, const struct pt_fork_opts *o, int why)
+{
+	int r = pt_diag(
+		o->diag, -EOPNOTSUPP, PIDTUPLE_RULE_UNSUPPORTED, -1, t->n, 0,
+		"PIDs cannot be pinned: %s%s", pidtuple_feature_reason(PIDTUPLE_FEATURE_SET_TID),
+		o->flags & PIDTUPLE_FORK_NO_FALLBACK ? " (and the fallback is disabled)" : "");
+
+	pt_diag_set_kernel_err(o->diag, why);
+	return r;
+}
+
+/* Without set_tid: the ns_last_pid path, unless the caller refused it. */
+static pid_t without_set_tid(const struct pidtuple *t, const struct pt_fork_opts *o, int *ret_pidfd)
+{
+	int why = pt_feature_err(PIDTUPLE_FEATURE_SET_TID);
+
+	if (o->flags & PIDTUPLE_FORK_NO_FALLBACK)
+		return unsupported(t, o, why);
+	return pt_fork_fallback(t, o, ret_pidfd, why);
+}
+
 static pid_t fork_common(const struct pidtuple *t, const struct pt_fork_opts *o, int *ret_pidfd)
 {
 	struct pt_clone_args a;
 	size_t size = PT_CLONE_ARGS_SIZE_VER1;
 	bool cgroup_after = false;
-	int pidfd = -1;
+	uint64_t features;
+	int pidfd = -1, lock_fd = -1;
 	long pid;
 	int r;
 
@@ -52,6 +73,9 @@ static pid_t fork_common(const struct pidtuple *t, const struct pt_fork_opts *o,
 		if (r < 0)
 			return r;
 	}
+	features = pt_features_cached();
+	if (!(features & PIDTUPLE_FEATURE_SET_TID))
+		return without_set_tid(t, o, ret_pidfd);
 
 	a = (struct pt_clone_args){
 		.flags = o->clone_flags,
@@ -64,7 +88,7 @@ static pid_t fork_common(const struct pidtuple *t, const struct pt_fork_opts *o,
 		a.pidfd = (uintptr_t)&pidfd;
 	}
 	if (o->flags & PIDTUPLE_FORK_INTO_CGROUP) {
-		if (pt_features_cached() & PIDTUPLE_FEATURE_INTO_CGROUP) {
+		if (features & PIDTUPLE_FEATURE_INTO_CGROUP) {
 			a.flags |= PT_CLONE_INTO_CGROUP;
 			a.cgroup = (uint64_t)o->cgroup_fd;
 			size = PT_CLONE_ARGS_SIZE_VER2;
@@ -72,17 +96,36 @@ static pid_t fork_common(const struct pidtuple *t, const struct pt_fork_opts *o,
 			cgroup_after = true;
 		}
 	}
+	if (o->flags & PIDTUPLE_FORK_LOCK) {
+		/* Read-only is enough to lock, and works where /proc/sys is read-only. */
+		r = pt_lock_take(o, O_RDONLY, &lock_fd);
+		if (r < 0)
+			return pt_diag(o->diag, r, PIDTUPLE_RULE_FALLBACK, -1, t->n, 0,
+				       "cannot take the ns_last_pid lock: %s",
+				       pidtuple_strerror(r));
+	}
 
 	pid = pt_sys_clone3(&a, size);
-	if (pid == 0)
+	if (pid == 0) {
+		if (lock_fd >= 0)
+			close(lock_fd);
 		return 0;
+	}
+	if (o->flags & PIDTUPLE_FORK_LOCK)
+		pt_lock_release(o, lock_fd);
+	if (pid == -ENOSYS || pid == -E2BIG || pid == -EPERM) {
+		/* A filter added after the probe, or a probe that missed it: look again. */
+		features = pt_features_reprobe();
+		if (!(features & PIDTUPLE_FEATURE_SET_TID))
+			return without_set_tid(t, o, ret_pidfd);
+	}
 	if (pid < 0)
 		return pt_explain_failure(t, o, (int)pid);
 
 	if (cgroup_after) {
 		/* The PID guarantee never degrades; placement does, and says so. */
 		pt_diag_add_notice(o->diag, PIDTUPLE_NOTICE_CGROUP_AFTER);
-		(void)move_to_cgroup(o->cgroup_fd, (pid_t)pid);
+		(void)pt_move_to_cgroup(o->cgroup_fd, (pid_t)pid);
 	}
 	if (ret_pidfd)
 		*ret_pidfd = pidfd;

@@ -42,6 +42,10 @@ struct pt_fork_opts {
 	int exit_signal;
 	int cgroup_fd;
 	struct pidtuple_diag *diag;
+	int (*lock)(void *arg);
+	void (*unlock)(void *arg);
+	void *lock_arg;
+	unsigned int fallback_retries;
 };
 int pt_fork_opts_get(const struct pidtuple_fork_opts *opts, struct pt_fork_opts *out);
 
@@ -91,6 +95,8 @@ void pt_nsctx_fini(struct pidtuple_nsctx *ctx);
 uint64_t pt_level_init_state(const struct pt_level *lv);
 /* 1 when @pid is in use at @lv, 0 when free, -errno when the library cannot tell. */
 int pt_level_pid_taken(const struct pt_level *lv, pid_t pid);
+/* Same for the caller's own namespace. */
+int pt_active_pid_taken(pid_t pid);
 
 /* ---- validator and features ---- */
 
@@ -102,5 +108,24 @@ int pt_check_ctx(const struct pidtuple_nsctx *ctx, const struct pidtuple *t,
 int pt_explain_failure(const struct pidtuple *t, const struct pt_fork_opts *o, int kernel_err);
 
 uint64_t pt_features_cached(void);
+/* The negative errno that ruled out one feature bit, 0 when present. */
+int pt_feature_err(uint64_t feature);
+/* Forgets the cached probe results and probes again. */
+uint64_t pt_features_reprobe(void);
+/* Does the caller hold CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN over its active PID
+ * namespace's owner (what writing ns_last_pid needs)? */
+bool pt_can_pin_active(void);
+
+/* ---- the ns_last_pid path and its lock (legacy.c) ---- */
+
+/* The cross-tool lock: flock(LOCK_EX) on an open ns_last_pid, or the embedder's callbacks.
+ * On success *ret_fd is the descriptor to hand back to pt_lock_release() (-1 for callbacks). */
+int pt_lock_take(const struct pt_fork_opts *o, int open_flags, int *ret_fd);
+void pt_lock_release(const struct pt_fork_opts *o, int fd);
+/* Forks @t through ns_last_pid; @why is the errno that ruled set_tid out. */
+pid_t pt_fork_fallback(const struct pidtuple *t, const struct pt_fork_opts *o, int *ret_pidfd,
+		       int why);
+/* Moves a child into a cgroup after the fact (no CLONE_INTO_CGROUP). */
+int pt_move_to_cgroup(int cgroup_fd, pid_t pid);
 
 #endif

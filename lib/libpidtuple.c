@@ -52,6 +52,8 @@ PT_PUBLIC const char *pidtuple_strerror(int err)
 		return "PID namespace nesting limit reached";
 	case ENOMEM:
 		return "Out of memory, or the PID namespace's init has died";
+	case EBUSY:
+		return "The child got another PID: a process forked without the ns_last_pid lock";
 	default:
 		return strerror(err); /* glibc returns static text for known codes */
 	}
@@ -79,6 +81,8 @@ static const char *const rule_names[_PIDTUPLE_RULE_MAX] = {
 	[PIDTUPLE_RULE_KERNEL] = "kernel",
 	[PIDTUPLE_RULE_NS_DEPTH] = "ns-depth",
 	[PIDTUPLE_RULE_EXEC] = "exec",
+	[PIDTUPLE_RULE_PID_MISMATCH] = "pid-mismatch",
+	[PIDTUPLE_RULE_FALLBACK] = "fallback",
 };
 
 PT_PUBLIC const char *pidtuple_rule_name(uint32_t rule)
@@ -203,6 +207,13 @@ int pt_fork_opts_get(const struct pidtuple_fork_opts *opts, struct pt_fork_opts 
 		out->exit_signal = GET(exit_signal, 0);
 	if (out->flags & PIDTUPLE_FORK_INTO_CGROUP)
 		out->cgroup_fd = GET(cgroup_fd, -1);
+	out->lock = GET(lock, NULL);
+	out->unlock = GET(unlock, NULL);
+	out->lock_arg = GET(lock_arg, NULL);
+	out->fallback_retries = GET(fallback_retries, 0);
+	if (GET(reserved, 0) || !out->lock != !out->unlock)
+		return pt_diag(out->diag, -EINVAL, PIDTUPLE_RULE_OPTIONS, -1, 0, 0,
+			       "options: reserved is set, or only one of lock/unlock is given");
 #undef GET
 	return 0;
 }

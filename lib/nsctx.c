@@ -82,6 +82,31 @@ static uint64_t caps_over(int userns, uint64_t own_ino, uint64_t cap_eff)
 	return result;
 }
 
+bool pt_can_pin_active(void)
+{
+	uint64_t cap_eff = 0, own_ino;
+	int fd, userns;
+	bool ok;
+
+	if (pt_sys_cap_effective(&cap_eff) < 0 || !(cap_eff & CAP_BOTH))
+		return false;
+	fd = open_ns("/proc/self/ns/user");
+	if (fd < 0)
+		return false;
+	own_ino = fd_ino(fd);
+	close(fd);
+	fd = open_ns("/proc/self/ns/pid");
+	if (fd < 0)
+		return false;
+	userns = pt_ns_get_userns(fd);
+	close(fd);
+	if (userns < 0)
+		return false;
+	ok = caps_over(userns, own_ino, cap_eff) & CAP_BOTH;
+	close(userns);
+	return ok;
+}
+
 static uint64_t cap_flags(uint64_t caps)
 {
 	uint64_t f = 0;
@@ -321,20 +346,25 @@ uint64_t pt_level_init_state(const struct pt_level *lv)
 	return PIDTUPLE_LEVEL_INIT_UNKNOWN;
 }
 
+int pt_active_pid_taken(pid_t pid)
+{
+	/* A task, a zombie, a thread or a process group holds the number. */
+	int r = pt_sys_kill(pid, 0);
+
+	if (r == 0 || r == -EPERM)
+		return 1;
+	r = pt_sys_kill(-pid, 0);
+	return r == 0 || r == -EPERM;
+}
+
 int pt_level_pid_taken(const struct pt_level *lv, pid_t pid)
 {
 	int r;
 
 	if (lv->nsfd < 0)
 		return 0; /* nothing lives in a namespace without init */
-	if (lv->flags & PIDTUPLE_LEVEL_CALLER) {
-		/* A task, a zombie or a process group holds the number. */
-		r = pt_sys_kill(pid, 0);
-		if (r == 0 || r == -EPERM)
-			return 1;
-		r = pt_sys_kill(-pid, 0);
-		return r == 0 || r == -EPERM;
-	}
+	if (lv->flags & PIDTUPLE_LEVEL_CALLER)
+		return pt_active_pid_taken(pid);
 	if (!(pt_features_cached() & PIDTUPLE_FEATURE_NS_PID_IOCTLS))
 		return -EOPNOTSUPP;
 	r = pt_ns_pid_from_pidns(lv->nsfd, pid);

@@ -49,6 +49,23 @@ long pt_sys_clone3(struct pt_clone_args *args, size_t size)
 	return ret;
 }
 
+long pt_sys_clone(uint64_t flags, int *pidfd)
+{
+	int saved = errno;
+	long ret;
+
+	if (pidfd)
+		flags |= PT_CLONE_PIDFD;
+	/* parent_tid is the third argument on x86_64, arm64 and riscv; tls and child_tid are
+	 * 0, so their order (which differs) does not matter. */
+	ret = syscall(SYS_clone, (unsigned long)flags, 0UL, pidfd, 0UL, 0UL);
+	if (ret < 0) {
+		ret = -errno;
+		errno = saved;
+	}
+	return ret;
+}
+
 int pt_sys_pidfd_open(pid_t pid, unsigned int flags)
 {
 	return (int)ret_or_errno(syscall(__NR_pidfd_open, pid, flags));

@@ -51,6 +51,9 @@ struct pt_clone_args {
 
 /* clone3(); returns like fork(): child pid, 0 in the child, or -errno. */
 long pt_sys_clone3(struct pt_clone_args *args, size_t size);
+/* The legacy clone() without a new stack, like fork(); with @pidfd, CLONE_PIDFD writes it.
+ * @flags carries the exit signal in its low byte. */
+long pt_sys_clone(uint64_t flags, int *pidfd);
 int pt_sys_pidfd_open(pid_t pid, unsigned int flags);
 /* Effective capability set of the calling thread, as a 64-bit mask. */
 int pt_sys_cap_effective(uint64_t *ret_mask);

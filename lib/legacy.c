@@ -1,0 +1,317 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The ns_last_pid path, for kernels and sandboxes without clone3 set_tid, and its lock: the one
+ * cross-tool convention, an exclusive flock() on an open ns_last_pid held from the write until
+ * the child's PID is verified. The lock is advisory: a process that forks without it can take
+ * the PID, so every child is verified, and a wrong one is killed, reaped and reported.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define NS_LAST_PID "/proc/sys/kernel/ns_last_pid"
+
+int pt_lock_take(const struct pt_fork_opts *o, int open_flags, int *ret_fd)
+{
+	int fd;
+
+	*ret_fd = -1;
+	if (o->lock) {
+		int r = o->lock(o->lock_arg);
+
+		return r < 0 ? r : 0;
+	}
+	fd = open(NS_LAST_PID, open_flags | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	while (flock(fd, LOCK_EX) < 0) {
+		int r = -errno;
+
+		if (r == -EINTR)
+			continue;
+		close(fd);
+		return r;
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
+void pt_lock_release(const struct pt_fork_opts *o, int fd)
+{
+	if (o->lock) {
+		o->unlock(o->lock_arg);
+		return;
+	}
+	if (fd >= 0) {
+		flock(fd, LOCK_UN); /* explicit: a child may still share the description */
+		close(fd);
+	}
+}
+
+static int lock_error(const struct pt_fork_opts *o, unsigned int n, int r)
+{
+	return pt_diag(
+		o->diag, r, PIDTUPLE_RULE_FALLBACK, 0, n, 0, "ns_last_pid cannot be used: %s",
+		r == -EROFS    ? "/proc/sys is mounted read-only"
+		: r == -ENOENT ? "it does not exist (no CONFIG_CHECKPOINT_RESTORE, or no /proc)"
+		: r == -EACCES ? "access denied"
+			       : pidtuple_strerror(r));
+}
+
+static const char *why_text(int why)
+{
+	switch (-why) {
+	case ENOSYS:
+		return "clone3() is missing or hidden by a seccomp filter (ENOSYS)";
+	case EPERM:
+		return "a seccomp filter refuses clone3() (EPERM)";
+	case E2BIG:
+		return "this clone3() has no set_tid (E2BIG)";
+	default:
+		return pidtuple_strerror(why);
+	}
+}
+
+static bool same_ns_for_children(void)
+{
+	struct stat a, b;
+
+	return stat("/proc/self/ns/pid", &a) == 0 &&
+	       stat("/proc/self/ns/pid_for_children", &b) == 0 && a.st_ino == b.st_ino &&
+	       a.st_dev == b.st_dev;
+}
+
+static void reap(pid_t pid)
+{
+	while (waitpid(pid, NULL, __WALL) < 0 && errno == EINTR)
+		;
+}
+
+static int write_last_pid(int fd, pid_t last)
+{
+	char buf[16];
+	int len = snprintf(buf, sizeof(buf), "%d", (int)last);
+
+	return pwrite(fd, buf, (size_t)len, 0) == len ? 0 : -errno;
+}
+
+static int read_last_pid(int fd)
+{
+	char buf[16];
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+
+	if (n <= 0)
+		return n < 0 ? -errno : -EIO;
+	buf[n] = '\0';
+	return atoi(buf);
+}
+
+/* Creates the child; it waits at a gate until the parent has verified its PID. */
+static pid_t gated_clone(const struct pt_fork_opts *o, int *pidfd, int *gate_w, int lock_fd,
+			 int write_fd)
+{
+	uint64_t flags = o->clone_flags | ((uint64_t)o->exit_signal & 0xff);
+	int gate[2];
+	long pid;
+	char c;
+
+	if (pipe2(gate, O_CLOEXEC) < 0)
+		return -errno;
+	pid = pt_sys_clone(flags, pidfd);
+	if (pid == 0) {
+		ssize_t r;
+
+		close(gate[1]);
+		if (lock_fd >= 0)
+			close(lock_fd);
+		if (write_fd >= 0 && write_fd != lock_fd)
+			close(write_fd);
+		do
+			r = read(gate[0], &c, 1);
+		while (r < 0 && errno == EINTR);
+		if (r != 1)
+			_exit(127); /* the parent rejected this child */
+		close(gate[0]);
+		return 0;
+	}
+	close(gate[0]);
+	if (pid < 0) {
+		close(gate[1]);
+		return (pid_t)pid;
+	}
+	*gate_w = gate[1];
+	return (pid_t)pid;
+}
+
+static pid_t fallback_newpid_init(const struct pt_fork_opts *o, int *ret_pidfd)
+{
+	uint64_t flags = o->clone_flags | ((uint64_t)o->exit_signal & 0xff);
+	int pidfd = -1;
+	long pid;
+
+	/* The first process of a new namespace is its PID 1: nothing to steer. */
+	pid = pt_sys_clone(flags, ret_pidfd ? &pidfd : NULL);
+	if (pid > 0 && ret_pidfd)
+		*ret_pidfd = pidfd;
+	return (pid_t)pid;
+}
+
+pid_t pt_fork_fallback(const struct pidtuple *t, const struct pt_fork_opts *o, int *ret_pidfd,
+		       int why)
+{
+	pid_t want = t->pid[0], child = -1;
+	int lock_fd = -1, write_fd = -1, r = 0;
+
+	if (o->clone_flags & PT_CLONE_NEWTIME)
+		return pt_diag(o->diag, -EOPNOTSUPP, PIDTUPLE_RULE_UNSUPPORTED, -1, t->n, 0,
+			       "set_tid is unavailable (%s) and CLONE_NEWTIME needs clone3()",
+			       why_text(why));
+	if ((o->clone_flags & PT_CLONE_NEWPID) && t->n == 1)
+		child = fallback_newpid_init(o, ret_pidfd);
+	else if (t->n > 1 || (o->clone_flags & PT_CLONE_NEWPID))
+		return pt_diag(o->diag, -EOPNOTSUPP, PIDTUPLE_RULE_UNSUPPORTED, -1, t->n, 0,
+			       "set_tid is unavailable (%s) and the tuple pins %u levels: "
+			       "ns_last_pid can steer only one level, the caller's own namespace",
+			       why_text(why), t->n);
+	else if (!same_ns_for_children())
+		return pt_diag(o->diag, -EOPNOTSUPP, PIDTUPLE_RULE_UNSUPPORTED, 0, t->n, want,
+			       "set_tid is unavailable (%s) and children go to another PID "
+			       "namespace (after setns/unshare); ns_last_pid steers only the "
+			       "caller's own",
+			       why_text(why));
+	if (child != -1)
+		goto done;
+
+	r = pt_lock_take(o, O_RDWR, &lock_fd);
+	if (r < 0)
+		return o->lock ? r : lock_error(o, t->n, r);
+	write_fd = lock_fd;
+	if (write_fd < 0) {
+		write_fd = open(NS_LAST_PID, O_RDWR | O_CLOEXEC);
+		if (write_fd < 0) {
+			r = lock_error(o, t->n, -errno);
+			goto unlock;
+		}
+	}
+
+	for (unsigned int attempt = 0;; attempt++) {
+		int gate = -1, pidfd = -1;
+
+		if (pt_active_pid_taken(want) > 0) {
+			r = pt_diag(o->diag, -EEXIST, PIDTUPLE_RULE_PID_TAKEN, 0, t->n, want,
+				    "inner index 0 (NSpid field 0): PID %d is already in use there",
+				    (int)want);
+			break;
+		}
+		r = write_last_pid(write_fd, want - 1);
+		if (r < 0) {
+			r = r == -EINVAL ? pt_diag(o->diag, r, PIDTUPLE_RULE_PID_RANGE, 0, t->n,
+						   want, "PID %d is beyond pid_max", (int)want)
+			    : r == -EPERM
+				    ? pt_diag(o->diag, r, PIDTUPLE_RULE_FALLBACK, 0, t->n, want,
+					      "writing ns_last_pid needs CAP_CHECKPOINT_RESTORE "
+					      "or CAP_SYS_ADMIN over the namespace's owner")
+				    : lock_error(o, t->n, r);
+			break;
+		}
+		child = gated_clone(o, ret_pidfd ? &pidfd : NULL, &gate, lock_fd, write_fd);
+		if (child == 0)
+			return 0;
+		if (child < 0) {
+			r = child;
+			pt_diag(o->diag, r, PIDTUPLE_RULE_KERNEL, 0, t->n, want,
+				"the kernel refused the fork: %s", pidtuple_strerror(r));
+			pt_diag_set_kernel_err(o->diag, r);
+			break;
+		}
+		if (child == want) {
+			(void)!write(gate, "g", 1);
+			close(gate);
+			if (ret_pidfd)
+				*ret_pidfd = pidfd;
+			r = 0;
+			break;
+		}
+		/* Someone forked between our write and our clone: never keep a wrong child. */
+		close(gate);
+		kill(child, SIGKILL);
+		reap(child);
+		if (pidfd >= 0)
+			close(pidfd);
+		if (attempt < o->fallback_retries && pt_active_pid_taken(want) == 0)
+			continue;
+		r = pt_diag(o->diag, -EBUSY, PIDTUPLE_RULE_PID_MISMATCH, 0, t->n, want,
+			    "the child got PID %d instead of %d: a process forked without the "
+			    "ns_last_pid lock; the child was killed and reaped",
+			    (int)child, (int)want);
+		break;
+	}
+	if (write_fd != lock_fd && write_fd >= 0)
+		close(write_fd);
+unlock:
+	pt_lock_release(o, lock_fd);
+	if (r < 0)
+		return r;
+done:
+	if (child > 0 && (o->flags & PIDTUPLE_FORK_INTO_CGROUP)) {
+		pt_diag_add_notice(o->diag, PIDTUPLE_NOTICE_CGROUP_AFTER);
+		(void)pt_move_to_cgroup(o->cgroup_fd, child);
+	}
+	return child;
+}
+
+PT_PUBLIC int pidtuple_get_next_pid(void)
+{
+	int fd = open(NS_LAST_PID, O_RDONLY | O_CLOEXEC), v;
+
+	if (fd < 0)
+		return -errno;
+	v = read_last_pid(fd);
+	close(fd);
+	return v < 0 ? v : v + 1;
+}
+
+PT_PUBLIC int pidtuple_set_next_pid(pid_t next, const struct pidtuple_fork_opts *opts)
+{
+	struct pt_fork_opts o;
+	int lock_fd, fd, r;
+
+	r = pt_fork_opts_get(opts, &o);
+	if (r < 0)
+		return r;
+	if (next < 1)
+		return pt_diag(o.diag, -EINVAL, PIDTUPLE_RULE_PID_RANGE, -1, 0, next,
+			       "next PID %d is below 1", (int)next);
+	r = pt_lock_take(&o, O_RDWR, &lock_fd);
+	if (r < 0)
+		return o.lock ? r : lock_error(&o, 0, r);
+	fd = lock_fd >= 0 ? lock_fd : open(NS_LAST_PID, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		r = lock_error(&o, 0, -errno);
+	} else {
+		r = write_last_pid(fd, next - 1);
+		if (r == -EINVAL)
+			pt_diag(o.diag, r, PIDTUPLE_RULE_PID_RANGE, -1, 0, next,
+				"next PID %d is beyond this namespace's pid_max", (int)next);
+		else if (r == -EPERM)
+			pt_diag(o.diag, r, PIDTUPLE_RULE_FALLBACK, -1, 0, next,
+				"writing ns_last_pid needs CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN "
+				"over the namespace's owner");
+		if (r == 0)
+			r = read_last_pid(fd);
+		if (r >= 0)
+			r += 1;
+		if (fd != lock_fd)
+			close(fd);
+	}
+	pt_lock_release(&o, lock_fd);
+	return r;
+}
