@@ -71,6 +71,9 @@ int pt_read_nspid(const char *path, pid_t *out, size_t cap);
  * caller's own), or -errno. */
 int pt_proc_levels_above(void);
 
+/* Reads a positive integer from a one-line file such as a sysctl. */
+int pt_read_int_file(const char *path, int *out);
+
 /* ---- namespace context ---- */
 
 struct pt_level {

@@ -190,6 +190,16 @@ pid_t pt_fork_fallback(const struct pidtuple *t, const struct pt_fork_opts *o, i
 	if (child != -1)
 		goto done;
 
+	{
+		/* A cursor at pid_max wraps around: the kernel would not say EINVAL. */
+		int pid_max = 0;
+
+		if (pt_read_int_file("/proc/sys/kernel/pid_max", &pid_max) == 0 && want >= pid_max)
+			return pt_diag(o->diag, -EINVAL, PIDTUPLE_RULE_PID_RANGE, 0, t->n, want,
+				       "inner index 0 (NSpid field 0): PID %d is not below this "
+				       "namespace's pid_max %d",
+				       (int)want, pid_max);
+	}
 	r = pt_lock_take(o, O_RDWR, &lock_fd);
 	if (r < 0)
 		return o->lock ? r : lock_error(o, t->n, r);

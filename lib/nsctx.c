@@ -26,7 +26,7 @@ static int open_ns(const char *path)
 	return fd < 0 ? -errno : fd;
 }
 
-static int read_int_file(const char *path, int *out)
+int pt_read_int_file(const char *path, int *out)
 {
 	char buf[32];
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -188,7 +188,7 @@ static int ctx_fill(struct pidtuple_nsctx *ctx, bool want_abs)
 	r = pt_sys_cap_effective(&ctx->cap_eff);
 	if (r < 0)
 		return r;
-	r = read_int_file("/proc/sys/kernel/pid_max", &caller_pid_max);
+	r = pt_read_int_file("/proc/sys/kernel/pid_max", &caller_pid_max);
 	if (r < 0)
 		return r;
 	userns = open_ns("/proc/self/ns/user");
