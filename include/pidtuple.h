@@ -340,6 +340,152 @@ PIDTUPLE_API int pidtuple_of_pid(pid_t pid, struct pidtuple **ret_tuple);
  */
 PIDTUPLE_API int pidtuple_of_pidfd(int pidfd, struct pidtuple **ret_tuple);
 
+/** pidtuple_read(): the thread's own id at every level (`NSpid` of a thread). */
+#define PIDTUPLE_KIND_TID 0u
+/** pidtuple_read(): the process (thread group) id (`NStgid`). */
+#define PIDTUPLE_KIND_TGID 1u
+/** pidtuple_read(): the process group id (`NSpgid`); 0 at levels where the group is not visible. */
+#define PIDTUPLE_KIND_PGID 2u
+/** pidtuple_read(): the session id (`NSsid`); 0 at levels where the session is not visible. */
+#define PIDTUPLE_KIND_SID 3u
+
+/** pidtuple_read_opts::source: the fastest correct source this kernel has (the default). */
+#define PIDTUPLE_SOURCE_AUTO 0u
+/** pidtuple_read_opts::source: `/proc/PID/task/TID/status` (every kernel since 4.1). */
+#define PIDTUPLE_SOURCE_STATUS 1u
+/** pidtuple_read_opts::source: pidfd fdinfo `NSpid` (5.5+; TID and TGID only). */
+#define PIDTUPLE_SOURCE_FDINFO 2u
+/** pidtuple_read_opts::source: nsfs translation ioctls per level (6.11+). */
+#define PIDTUPLE_SOURCE_NSFS 3u
+
+/** pidtuple_read_opts::flags: translate into pidtuple_read_opts::ns_fd instead of the caller's
+ * namespace. */
+#define PIDTUPLE_READ_NS_FD (1ull << 0)
+
+/** Options for pidtuple_read(). NULL means: the fastest source, relative to the caller. */
+struct pidtuple_read_opts {
+	size_t sz;	 /**< sizeof(struct pidtuple_read_opts) */
+	uint64_t flags;	 /**< PIDTUPLE_READ_* */
+	uint32_t source; /**< PIDTUPLE_SOURCE_* */
+	/** With PIDTUPLE_READ_NS_FD: a PID namespace fd; the tuple starts at that level. It must
+	 * be the caller's namespace or below it, and the process's namespace or above it. */
+	int32_t ns_fd;
+	size_t : 0;
+};
+/** The last field of struct pidtuple_read_opts this version knows. */
+#define pidtuple_read_opts__last_field ns_fd
+
+/**
+ * @brief **pidtuple_read()** reads one of a thread's or process's ids at every level, from the
+ * caller's PID namespace (or pidtuple_read_opts::ns_fd) down to the process's own.
+ *
+ * The same ids as `/proc/PID/status` prints in `NSpid`, `NStgid`, `NSpgid` and `NSsid`, from
+ * whichever source is fastest here; every source gives the same answer. A PGID or SID tuple has
+ * 0 at the inner levels where the group or session is not visible (it was created in an outer
+ * namespace); such a tuple can be formatted but not forked.
+ * @param id A thread or process id as the caller's namespace numbers it.
+ * @param kind PIDTUPLE_KIND_TID, _TGID, _PGID or _SID.
+ * @param opts Options, or NULL.
+ * @param ret_tuple On success, the tuple; free it with pidtuple_free().
+ * @return 0 on success. Errors: -EINVAL (bad kind, id or options), -E2BIG (options tail),
+ * -ESRCH (no such thread, or it has exited), -EOPNOTSUPP (the chosen source cannot give that
+ * kind, or the kernel lacks it), -ENOENT (/proc missing or the caller not visible in it),
+ * -EMFILE, -ENFILE, -ENOMEM.
+ */
+PIDTUPLE_API int pidtuple_read(pid_t id, uint32_t kind, const struct pidtuple_read_opts *opts,
+			       struct pidtuple **ret_tuple);
+
+/**
+ * @brief **pidtuple_read_pidfd()** is pidtuple_read() for the process or thread a pidfd refers
+ * to.
+ * @param pidfd A pidfd (PIDFD_THREAD pidfds name a thread).
+ * @param kind PIDTUPLE_KIND_*.
+ * @param opts Options, or NULL.
+ * @param ret_tuple On success, the tuple; free it with pidtuple_free().
+ * @return As pidtuple_read(), and -EBADF (not a pidfd).
+ */
+PIDTUPLE_API int pidtuple_read_pidfd(int pidfd, uint32_t kind,
+				     const struct pidtuple_read_opts *opts,
+				     struct pidtuple **ret_tuple);
+
+/** A namespace scan. Opaque. */
+struct pidtuple_scan;
+
+/** pidtuple_scan_opts::flags: yield every thread, not only thread-group leaders. */
+#define PIDTUPLE_SCAN_THREADS (1ull << 0)
+/** pidtuple_scan_opts::flags: scan pidtuple_scan_opts::ns_fd instead of the caller's namespace. */
+#define PIDTUPLE_SCAN_NS_FD (1ull << 1)
+/** pidtuple_scan_opts::flags: use io_uring to batch the reads (when the library was built with
+ * liburing; otherwise -EOPNOTSUPP). */
+#define PIDTUPLE_SCAN_URING (1ull << 2)
+
+/** Options for pidtuple_scan_new(). NULL means: every process of the caller's namespace. */
+struct pidtuple_scan_opts {
+	size_t sz;	/**< sizeof(struct pidtuple_scan_opts) */
+	uint64_t flags; /**< PIDTUPLE_SCAN_* */
+	/** With PIDTUPLE_SCAN_NS_FD: the namespace to scan (the caller's or one below it); the
+	 * tuples then start at that level. */
+	int32_t ns_fd;
+	uint32_t reserved; /**< must be 0 */
+	size_t : 0;
+};
+/** The last field of struct pidtuple_scan_opts this version knows. */
+#define pidtuple_scan_opts__last_field reserved
+
+/** pidtuple_scan_entry::flags: this process is the init (PID 1) of a PID namespace below the
+ * scanned one: a new namespace begins here. */
+#define PIDTUPLE_ENTRY_NS_INIT (1u << 0)
+/** pidtuple_scan_entry::flags: this entry is a thread other than its group's leader. */
+#define PIDTUPLE_ENTRY_THREAD (1u << 1)
+
+/**
+ * One process (or thread) of a scan. Output; set `sz`. The tuple pointers belong to the scan
+ * and stay valid until the next pidtuple_scan_next() or pidtuple_scan_free().
+ */
+struct pidtuple_scan_entry {
+	size_t sz;	/**< sizeof(struct pidtuple_scan_entry) as the caller knows it */
+	int32_t pid;	/**< thread-group id in the scanned namespace */
+	int32_t tid;	/**< thread id there (== pid for a leader) */
+	int32_t ppid;	/**< parent's id there; 0 when the parent is outside it */
+	int32_t pgid;	/**< process group there; 0 when not visible there */
+	int32_t sid;	/**< session there; 0 when not visible there */
+	uint32_t flags; /**< PIDTUPLE_ENTRY_* */
+	uint64_t ns_id; /**< nsfs inode number of the process's own PID namespace */
+	const struct pidtuple *tuple;	   /**< TID tuple (TGID tuple for a leader) */
+	const struct pidtuple *pgid_tuple; /**< PGID at every level, 0 where not visible */
+	const struct pidtuple *sid_tuple;  /**< SID at every level, 0 where not visible */
+	size_t : 0;
+};
+
+/**
+ * @brief **pidtuple_scan_new()** starts a scan of every process (optionally every thread) of a
+ * PID namespace and the namespaces below it.
+ *
+ * The scan reads lazily: memory does not grow with the number of processes. A process that
+ * exits during the scan is skipped, never reported as alive.
+ * @param opts Options, or NULL.
+ * @param ret_scan On success, the scan; free it with pidtuple_scan_free().
+ * @return 0 on success. Errors: -EINVAL, -E2BIG (options), -EOPNOTSUPP (PIDTUPLE_SCAN_URING
+ * without liburing), -ENOENT (/proc not mounted), -EMFILE, -ENFILE, -ENOMEM.
+ */
+PIDTUPLE_API int pidtuple_scan_new(const struct pidtuple_scan_opts *opts,
+				   struct pidtuple_scan **ret_scan);
+
+/**
+ * @brief **pidtuple_scan_next()** yields the next process of a scan.
+ * @param scan The scan.
+ * @param entry Output; its `sz` must be set.
+ * @return 1 with an entry, 0 at the end. Errors: -EINVAL (NULL, `sz` 0), -EMFILE, -ENFILE,
+ * -ENOMEM, -EIO.
+ */
+PIDTUPLE_API int pidtuple_scan_next(struct pidtuple_scan *scan, struct pidtuple_scan_entry *entry);
+
+/**
+ * @brief **pidtuple_scan_free()** ends a scan.
+ * @param scan The scan, or NULL.
+ */
+PIDTUPLE_API void pidtuple_scan_free(struct pidtuple_scan *scan);
+
 /** @} */
 
 /* ---------------------------------------------------------------------------------------- */

@@ -35,6 +35,13 @@ int pt_check_static(const struct pidtuple *t, const struct pt_fork_opts *o,
 	if ((o->flags & PIDTUPLE_FORK_INTO_CGROUP) && o->cgroup_fd < 0)
 		return pt_diag(diag, -EBADF, PIDTUPLE_RULE_CGROUP, -1, t->n, 0,
 			       "cgroup fd %d is not a file descriptor", o->cgroup_fd);
+	for (unsigned int i = 0; i < t->n; i++)
+		if (t->pid[i] < 1) /* 0 marks a level where a group or session is not visible */
+			return pt_diag(
+				diag, -EINVAL, PIDTUPLE_RULE_PID_RANGE, (int)i, t->n, t->pid[i],
+				"inner index %u (NSpid field %u): %d is not a PID that can be "
+				"pinned",
+				i, t->n - 1 - i, (int)t->pid[i]);
 	if ((o->clone_flags & PT_CLONE_NEWPID) && t->pid[0] != 1)
 		return pt_diag(
 			diag, -EINVAL, PIDTUPLE_RULE_NEWPID_ONE, 0, t->n, t->pid[0],

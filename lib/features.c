@@ -67,13 +67,13 @@ static uint64_t probe_nsfs_pidfs(int *errs)
 {
 	pid_t self = pt_sys_getpid();
 	uint64_t f = 0, mask = 0;
-	int fd = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC), r = -errno;
+	int fd = pt_open("/proc/self/ns/pid", O_RDONLY), r = fd;
 
 	if (fd >= 0) {
 		r = pt_ns_pid_from_pidns(fd, self);
 		if (r == self)
 			f |= PIDTUPLE_FEATURE_NS_PID_IOCTLS;
-		close(fd);
+		pt_close(fd);
 	}
 	if (!(f & PIDTUPLE_FEATURE_NS_PID_IOCTLS))
 		set_err(errs, PIDTUPLE_FEATURE_NS_PID_IOCTLS, r < 0 ? r : -EIO);
@@ -86,19 +86,19 @@ static uint64_t probe_nsfs_pidfs(int *errs)
 		r = pt_pidfd_info_mask(fd, PT_PIDFD_INFO_PID, &mask);
 		if (r == 0 && (mask & PT_PIDFD_INFO_PID))
 			f |= PIDTUPLE_FEATURE_PIDFD_GET_INFO | PIDTUPLE_FEATURE_PER_NS_PID_MAX;
-		close(fd);
+		pt_close(fd);
 	}
 	if (!(f & PIDTUPLE_FEATURE_PIDFD_GET_INFO)) {
 		set_err(errs, PIDTUPLE_FEATURE_PIDFD_GET_INFO, r < 0 ? r : -EIO);
 		set_err(errs, PIDTUPLE_FEATURE_PER_NS_PID_MAX, r < 0 ? r : -EIO);
 	}
 
-	fd = open("/proc/sys/kernel/ns_last_pid", O_RDWR | O_CLOEXEC);
+	fd = pt_open("/proc/sys/kernel/ns_last_pid", O_RDWR);
 	if (fd >= 0) {
 		f |= PIDTUPLE_FEATURE_NS_LAST_PID; /* privilege is added per call */
-		close(fd);
+		pt_close(fd);
 	} else {
-		set_err(errs, PIDTUPLE_FEATURE_NS_LAST_PID, -errno);
+		set_err(errs, PIDTUPLE_FEATURE_NS_LAST_PID, fd);
 	}
 	return f;
 }

@@ -15,16 +15,15 @@ extern char **environ;
 int pt_move_to_cgroup(int cgroup_fd, pid_t pid)
 {
 	char buf[16];
-	int fd = openat(cgroup_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+	int fd = pt_openat(cgroup_fd, "cgroup.procs", O_WRONLY);
 	int len = snprintf(buf, sizeof(buf), "%d", (int)pid);
-	int r = 0;
+	ssize_t r;
 
 	if (fd < 0)
-		return -errno;
-	if (write(fd, buf, (size_t)len) != len)
-		r = -errno;
-	close(fd);
-	return r;
+		return fd;
+	r = pt_write(fd, buf, (size_t)len);
+	pt_close(fd);
+	return r == len ? 0 : r < 0 ? (int)r : -EIO;
 }
 
 static pid_t unsupported(const struct pidtuple *t, const struct pt_fork_opts *o, int why)
@@ -173,8 +172,7 @@ spawn_child(int errpipe, const sigset_t *mask, const char *path, char *const arg
 
 static void reap(pid_t pid)
 {
-	while (waitpid(pid, NULL, __WALL) < 0 && errno == EINTR)
-		;
+	(void)pt_waitpid(pid, NULL, __WALL);
 }
 
 PT_PUBLIC int pidtuple_spawn(const struct pidtuple *tuple, const char *path, char *const argv[],
@@ -193,8 +191,9 @@ PT_PUBLIC int pidtuple_spawn(const struct pidtuple *tuple, const char *path, cha
 	if (!path || !argv)
 		return pt_diag(o.diag, -EINVAL, PIDTUPLE_RULE_EXEC, -1, tuple ? tuple->n : 0, 0,
 			       "spawn: no program path or argv given");
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		return -errno;
+	r = pt_pipe2(pipefd, 0);
+	if (r < 0)
+		return r;
 
 	/* No signal handler may run in the child before exec. */
 	sigfillset(&all);
@@ -205,21 +204,21 @@ PT_PUBLIC int pidtuple_spawn(const struct pidtuple *tuple, const char *path, cha
 		spawn_child(pipefd[1], &old, path, argv, envp);
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	close(pipefd[1]);
+	pt_close(pipefd[1]);
 	if (pid < 0) {
-		close(pipefd[0]);
+		pt_close(pipefd[0]);
 		return pid;
 	}
 
-	/* EOF means exec succeeded (the write end was close-on-exec). */
+	/* EOF means exec succeeded (the write end was close-on-exec). The read is not
+	 * injected-against: a lost answer would leave the child unaccounted for. */
 	do
 		n = read(pipefd[0], &err, sizeof(err));
 	while (n < 0 && errno == EINTR);
-	close(pipefd[0]);
+	pt_close(pipefd[0]);
 	if (n == (ssize_t)sizeof(err)) {
 		reap(pid);
-		if (pidfd >= 0)
-			close(pidfd);
+		pt_close(pidfd);
 		return pt_diag(o.diag, -err, PIDTUPLE_RULE_EXEC, -1, tuple->n, 0,
 			       "spawn: cannot execute %s: %s", path, pidtuple_strerror(err));
 	}

@@ -27,6 +27,11 @@ struct pidtuple {
 	pid_t pid[PIDTUPLE_MAX_LEVELS]; /* innermost first */
 };
 
+/* Builds a tuple; @allow_zero admits the 0 that marks a level where a process group or session
+ * is not visible (read from the kernel, never from a user). */
+int pt_tuple_new(const pid_t *pids, size_t n, bool outer_first, bool allow_zero,
+		 struct pidtuple **ret);
+
 /* ---- size-prefixed structs (libbpf's OPTS_* idea) ---- */
 
 /* Does a struct of size @sz contain the whole of the member ending at @end? */
@@ -63,6 +68,19 @@ void pt_diag_set_text_pos(struct pidtuple_diag *diag, int pos, int field);
 bool pt_diag_usable(const struct pidtuple_diag *diag);
 
 /* ---- /proc reading ---- */
+
+enum { PT_NSPID = 0, PT_NSTGID = 1, PT_NSPGID = 2, PT_NSSID = 3 };
+
+/* The id lines of a /proc status file (or the Pid/NSpid lines of a pidfd's fdinfo). */
+struct pt_status {
+	int pid, ppid, tgid;
+	bool has_pid, has_ppid, has_tgid;
+	int n[4]; /* entries of NSpid, NStgid, NSpgid, NSsid; -1 when the line is absent */
+	pid_t ids[4][PIDTUPLE_MAX_LEVELS + 1]; /* outermost first, as printed */
+};
+int pt_parse_status(const char *buf, struct pt_status *st);
+/* Reads a small text file (relative to @dirfd when >= 0) into @buf, NUL-terminated. */
+int pt_read_text(int dirfd, const char *path, char *buf, size_t size);
 
 /* Reads the NSpid line (outermost first) of a status or fdinfo file at @path.
  * Returns the number of entries, or -errno (-ENODATA when there is no NSpid line). */

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -21,23 +22,19 @@
 
 int pt_lock_take(const struct pt_fork_opts *o, int open_flags, int *ret_fd)
 {
-	int fd;
+	int fd, r;
 
 	*ret_fd = -1;
 	if (o->lock) {
-		int r = o->lock(o->lock_arg);
-
+		r = o->lock(o->lock_arg);
 		return r < 0 ? r : 0;
 	}
-	fd = open(NS_LAST_PID, open_flags | O_CLOEXEC);
+	fd = pt_open(NS_LAST_PID, open_flags);
 	if (fd < 0)
-		return -errno;
-	while (flock(fd, LOCK_EX) < 0) {
-		int r = -errno;
-
-		if (r == -EINTR)
-			continue;
-		close(fd);
+		return fd;
+	r = pt_flock(fd, LOCK_EX);
+	if (r < 0) {
+		pt_close(fd);
 		return r;
 	}
 	*ret_fd = fd;
@@ -51,8 +48,9 @@ void pt_lock_release(const struct pt_fork_opts *o, int fd)
 		return;
 	}
 	if (fd >= 0) {
-		flock(fd, LOCK_UN); /* explicit: a child may still share the description */
-		close(fd);
+		/* Explicit: a child may still share the open file description. */
+		(void)pt_flock(fd, LOCK_UN);
+		pt_close(fd);
 	}
 }
 
@@ -84,15 +82,14 @@ static bool same_ns_for_children(void)
 {
 	struct stat a, b;
 
-	return stat("/proc/self/ns/pid", &a) == 0 &&
-	       stat("/proc/self/ns/pid_for_children", &b) == 0 && a.st_ino == b.st_ino &&
+	return pt_stat("/proc/self/ns/pid", &a) == 0 &&
+	       pt_stat("/proc/self/ns/pid_for_children", &b) == 0 && a.st_ino == b.st_ino &&
 	       a.st_dev == b.st_dev;
 }
 
 static void reap(pid_t pid)
 {
-	while (waitpid(pid, NULL, __WALL) < 0 && errno == EINTR)
-		;
+	(void)pt_waitpid(pid, NULL, __WALL);
 }
 
 static int write_last_pid(int fd, pid_t last)
@@ -100,16 +97,18 @@ static int write_last_pid(int fd, pid_t last)
 	char buf[16];
 	int len = snprintf(buf, sizeof(buf), "%d", (int)last);
 
-	return pwrite(fd, buf, (size_t)len, 0) == len ? 0 : -errno;
+	ssize_t r = pt_pwrite(fd, buf, (size_t)len, 0);
+
+	return r == len ? 0 : r < 0 ? (int)r : -EIO;
 }
 
 static int read_last_pid(int fd)
 {
 	char buf[16];
-	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+	ssize_t n = pt_pread(fd, buf, sizeof(buf) - 1, 0);
 
 	if (n <= 0)
-		return n < 0 ? -errno : -EIO;
+		return n < 0 ? (int)n : -EIO;
 	buf[n] = '\0';
 	return atoi(buf);
 }
@@ -122,29 +121,33 @@ static pid_t gated_clone(const struct pt_fork_opts *o, int *pidfd, int *gate_w, 
 	int gate[2];
 	long pid;
 	char c;
+	int r;
 
-	if (pipe2(gate, O_CLOEXEC) < 0)
-		return -errno;
+	/* A socket, not a pipe: the parent's send() to a dead child must not raise SIGPIPE. */
+	r = pt_socketpair(gate);
+	if (r < 0)
+		return r;
 	pid = pt_sys_clone(flags, pidfd);
 	if (pid == 0) {
-		ssize_t r;
+		ssize_t n;
 
+		/* The child: libc directly, async-signal-safe, never injected. */
 		close(gate[1]);
 		if (lock_fd >= 0)
 			close(lock_fd);
 		if (write_fd >= 0 && write_fd != lock_fd)
 			close(write_fd);
 		do
-			r = read(gate[0], &c, 1);
-		while (r < 0 && errno == EINTR);
-		if (r != 1)
+			n = read(gate[0], &c, 1);
+		while (n < 0 && errno == EINTR);
+		if (n != 1)
 			_exit(127); /* the parent rejected this child */
 		close(gate[0]);
 		return 0;
 	}
-	close(gate[0]);
+	pt_close(gate[0]);
 	if (pid < 0) {
-		close(gate[1]);
+		pt_close(gate[1]);
 		return (pid_t)pid;
 	}
 	*gate_w = gate[1];
@@ -205,9 +208,9 @@ pid_t pt_fork_fallback(const struct pidtuple *t, const struct pt_fork_opts *o, i
 		return o->lock ? r : lock_error(o, t->n, r);
 	write_fd = lock_fd;
 	if (write_fd < 0) {
-		write_fd = open(NS_LAST_PID, O_RDWR | O_CLOEXEC);
+		write_fd = pt_open(NS_LAST_PID, O_RDWR);
 		if (write_fd < 0) {
-			r = lock_error(o, t->n, -errno);
+			r = lock_error(o, t->n, write_fd);
 			goto unlock;
 		}
 	}
@@ -242,20 +245,24 @@ pid_t pt_fork_fallback(const struct pidtuple *t, const struct pt_fork_opts *o, i
 			pt_diag_set_kernel_err(o->diag, r);
 			break;
 		}
-		if (child == want) {
-			(void)!write(gate, "g", 1);
-			close(gate);
+		if (child == want && send(gate, "g", 1, MSG_NOSIGNAL) == 1) {
+			pt_close(gate);
 			if (ret_pidfd)
 				*ret_pidfd = pidfd;
 			r = 0;
 			break;
 		}
-		/* Someone forked between our write and our clone: never keep a wrong child. */
-		close(gate);
+		/* Someone forked between our write and our clone (or the child died before its
+		 * release): never keep a child we could not verify and release. */
+		pt_close(gate);
 		kill(child, SIGKILL);
 		reap(child);
-		if (pidfd >= 0)
-			close(pidfd);
+		pt_close(pidfd);
+		if (child == want) {
+			r = pt_diag(o->diag, -ECHILD, PIDTUPLE_RULE_KERNEL, 0, t->n, want,
+				    "the child died before it was released");
+			break;
+		}
 		if (attempt < o->fallback_retries && pt_active_pid_taken(want) == 0)
 			continue;
 		r = pt_diag(o->diag, -EBUSY, PIDTUPLE_RULE_PID_MISMATCH, 0, t->n, want,
@@ -264,8 +271,8 @@ pid_t pt_fork_fallback(const struct pidtuple *t, const struct pt_fork_opts *o, i
 			    (int)child, (int)want);
 		break;
 	}
-	if (write_fd != lock_fd && write_fd >= 0)
-		close(write_fd);
+	if (write_fd != lock_fd)
+		pt_close(write_fd);
 unlock:
 	pt_lock_release(o, lock_fd);
 	if (r < 0)
@@ -280,12 +287,12 @@ done:
 
 PT_PUBLIC int pidtuple_get_next_pid(void)
 {
-	int fd = open(NS_LAST_PID, O_RDONLY | O_CLOEXEC), v;
+	int fd = pt_open(NS_LAST_PID, O_RDONLY), v;
 
 	if (fd < 0)
-		return -errno;
+		return fd;
 	v = read_last_pid(fd);
-	close(fd);
+	pt_close(fd);
 	return v < 0 ? v : v + 1;
 }
 
@@ -303,9 +310,9 @@ PT_PUBLIC int pidtuple_set_next_pid(pid_t next, const struct pidtuple_fork_opts 
 	r = pt_lock_take(&o, O_RDWR, &lock_fd);
 	if (r < 0)
 		return o.lock ? r : lock_error(&o, 0, r);
-	fd = lock_fd >= 0 ? lock_fd : open(NS_LAST_PID, O_RDWR | O_CLOEXEC);
+	fd = lock_fd >= 0 ? lock_fd : pt_open(NS_LAST_PID, O_RDWR);
 	if (fd < 0) {
-		r = lock_error(&o, 0, -errno);
+		r = lock_error(&o, 0, fd);
 	} else {
 		r = write_last_pid(fd, next - 1);
 		if (r == -EINVAL)
@@ -320,7 +327,7 @@ PT_PUBLIC int pidtuple_set_next_pid(pid_t next, const struct pidtuple_fork_opts 
 		if (r >= 0)
 			r += 1;
 		if (fd != lock_fd)
-			close(fd);
+			pt_close(fd);
 	}
 	pt_lock_release(&o, lock_fd);
 	return r;

@@ -128,6 +128,8 @@ int pt_diag(struct pidtuple_diag *diag, int err, uint32_t rule, int inner_index,
 
 	if (!pt_diag_usable(diag))
 		return err;
+	/* A verdict replaces whatever an earlier step wrote; callers add details after. */
+	pt_diag_reset(diag, levels);
 	DIAG_SET(diag, err, err);
 	DIAG_SET(diag, rule, rule);
 	DIAG_SET(diag, inner_index, inner_index);

@@ -16,28 +16,26 @@ static uint64_t fd_ino(int fd)
 {
 	struct stat st;
 
-	return fstat(fd, &st) == 0 ? (uint64_t)st.st_ino : 0;
+	return pt_fstat(fd, &st) == 0 ? (uint64_t)st.st_ino : 0;
 }
 
 static int open_ns(const char *path)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	return fd < 0 ? -errno : fd;
+	return pt_open(path, O_RDONLY);
 }
 
 int pt_read_int_file(const char *path, int *out)
 {
 	char buf[32];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = pt_open(path, O_RDONLY);
 	ssize_t n;
 
 	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
+		return fd;
+	n = pt_read(fd, buf, sizeof(buf) - 1);
+	pt_close(fd);
 	if (n <= 0)
-		return n < 0 ? -errno : -EIO;
+		return n < 0 ? (int)n : -EIO;
 	buf[n] = '\0';
 	*out = atoi(buf);
 	return *out > 0 ? 0 : -EIO;
@@ -55,7 +53,7 @@ static uint64_t caps_over(int userns, uint64_t own_ino, uint64_t cap_eff)
 
 	if (fd_ino(userns) == own_ino)
 		return cap_eff; /* the common case, without walking */
-	cur = dup(userns);
+	cur = pt_dup(userns);
 	while (cur >= 0) {
 		uint64_t ino = fd_ino(cur);
 		uid_t owner;
@@ -71,14 +69,14 @@ static uint64_t caps_over(int userns, uint64_t own_ino, uint64_t cap_eff)
 		if (fd_ino(parent) == own_ino && pt_ns_get_owner_uid(cur, &owner) == 0 &&
 		    owner == geteuid()) {
 			result = ~0ull;
-			close(parent);
+			pt_close(parent);
 			break;
 		}
-		close(cur);
+		pt_close(cur);
 		cur = parent;
 	}
 	if (cur >= 0)
-		close(cur);
+		pt_close(cur);
 	return result;
 }
 
@@ -94,16 +92,16 @@ bool pt_can_pin_active(void)
 	if (fd < 0)
 		return false;
 	own_ino = fd_ino(fd);
-	close(fd);
+	pt_close(fd);
 	fd = open_ns("/proc/self/ns/pid");
 	if (fd < 0)
 		return false;
 	userns = pt_ns_get_userns(fd);
-	close(fd);
+	pt_close(fd);
 	if (userns < 0)
 		return false;
 	ok = caps_over(userns, own_ino, cap_eff) & CAP_BOTH;
-	close(userns);
+	pt_close(userns);
 	return ok;
 }
 
@@ -136,36 +134,28 @@ static int caller_abs_level(uint64_t active_ino, int above)
 	if (above == 0)
 		return -1; /* /proc is the caller's own: the levels above are hidden */
 	for (int hops = 0; hops < 64; hops++) {
-		FILE *f;
-		char line[128];
-		int ppid = -1, n;
+		struct pt_status st;
+		char buf[4096];
+		int fd, n;
 
 		snprintf(path, sizeof(path), pid ? "/proc/%d/status" : "/proc/self/status", pid);
-		f = fopen(path, "re");
-		if (!f)
+		if (pt_read_text(-1, path, buf, sizeof(buf)) < 0 || pt_parse_status(buf, &st) < 0 ||
+		    !st.has_ppid || st.ppid <= 0)
 			return -1;
-		while (fgets(line, sizeof(line), f))
-			if (sscanf(line, "PPid: %d", &ppid) == 1)
-				break;
-		fclose(f);
-		if (ppid <= 0)
-			return -1;
-		snprintf(path, sizeof(path), "/proc/%d/status", ppid);
+		snprintf(path, sizeof(path), "/proc/%d/status", st.ppid);
 		n = pt_read_nspid(path, nspid, PIDTUPLE_MAX_LEVELS + 1);
 		if (n < 0)
 			return -1;
 		if (n == 1) {
-			int fd;
-
-			snprintf(path, sizeof(path), "/proc/%d/ns/pid", ppid);
+			snprintf(path, sizeof(path), "/proc/%d/ns/pid", st.ppid);
 			fd = open_ns(path);
 			if (fd < 0)
 				return -1;
 			n = fd_ino(fd) == PT_INIT_PID_NS_INO ? above : -1;
-			close(fd);
+			pt_close(fd);
 			return n;
 		}
-		pid = ppid;
+		pid = st.ppid;
 	}
 	return -1;
 }
@@ -174,7 +164,7 @@ static void ctx_close(struct pidtuple_nsctx *ctx)
 {
 	for (unsigned int i = 0; i < ctx->n; i++)
 		if (ctx->levels[i].nsfd >= 0)
-			close(ctx->levels[i].nsfd);
+			pt_close(ctx->levels[i].nsfd);
 	ctx->n = 0;
 }
 
@@ -195,7 +185,7 @@ static int ctx_fill(struct pidtuple_nsctx *ctx, bool want_abs)
 	if (userns < 0)
 		return userns;
 	own_userns_ino = fd_ino(userns);
-	close(userns);
+	pt_close(userns);
 	active = open_ns("/proc/self/ns/pid");
 	if (active < 0)
 		return active;
@@ -207,7 +197,7 @@ static int ctx_fill(struct pidtuple_nsctx *ctx, bool want_abs)
 		 * unshared a new one and no child has become its init yet. */
 		unshared_no_init = true;
 	} else if (cur < 0) {
-		close(active);
+		pt_close(active);
 		return cur;
 	}
 
@@ -227,9 +217,9 @@ static int ctx_fill(struct pidtuple_nsctx *ctx, bool want_abs)
 		lv->pid_max = features & PIDTUPLE_FEATURE_PER_NS_PID_MAX ? PT_PID_MAX_LIMIT
 									 : caller_pid_max;
 		lv->flags = PIDTUPLE_LEVEL_PID_MAX_EXACT | cap_flags(ctx->cap_eff);
-		cur = dup(active);
+		cur = pt_dup(active);
 		if (cur < 0) {
-			r = -errno;
+			r = cur;
 			goto fail;
 		}
 	}
@@ -239,7 +229,7 @@ static int ctx_fill(struct pidtuple_nsctx *ctx, bool want_abs)
 		int parent;
 
 		if (ctx->n == PIDTUPLE_MAX_LEVELS + 1) {
-			close(cur);
+			pt_close(cur);
 			r = -ELOOP;
 			goto fail;
 		}
@@ -257,7 +247,7 @@ static int ctx_fill(struct pidtuple_nsctx *ctx, bool want_abs)
 		userns = pt_ns_get_userns(cur);
 		if (userns >= 0) {
 			lv->flags |= cap_flags(caps_over(userns, own_userns_ino, ctx->cap_eff));
-			close(userns);
+			pt_close(userns);
 		}
 		if (ino == active_ino)
 			break;
@@ -268,7 +258,7 @@ static int ctx_fill(struct pidtuple_nsctx *ctx, bool want_abs)
 		}
 		cur = parent;
 	}
-	close(active);
+	pt_close(active);
 	active = -1;
 
 	ctx->abs_level = -1;
@@ -282,7 +272,7 @@ static int ctx_fill(struct pidtuple_nsctx *ctx, bool want_abs)
 	return 0;
 fail:
 	if (active >= 0)
-		close(active);
+		pt_close(active);
 	ctx_close(ctx);
 	return r;
 }
@@ -309,7 +299,7 @@ PT_PUBLIC int pidtuple_nsctx_new(const struct pidtuple_fork_opts *opts,
 	r = pt_fork_opts_get(opts, &o);
 	if (r < 0)
 		return r;
-	ctx = malloc(sizeof(*ctx));
+	ctx = pt_malloc(sizeof(*ctx));
 	if (!ctx)
 		return -ENOMEM;
 	r = pt_nsctx_init(ctx, &o, true);

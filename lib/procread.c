@@ -8,13 +8,6 @@
 
 #include "internal.h"
 
-struct pt_nsfields {
-	int pid; /* the "Pid:" field, or INT_MIN-ish sentinel when absent */
-	bool has_pid;
-	int n; /* NSpid entries, -1 when absent */
-	pid_t nspid[PIDTUPLE_MAX_LEVELS + 1];
-};
-
 static int parse_int(const char **pp, int *out)
 {
 	const char *p = *pp;
@@ -37,96 +30,132 @@ static int parse_int(const char **pp, int *out)
 	return 0;
 }
 
-/* Reads the "Pid:" and "NSpid:" lines of a status or fdinfo file. */
-static int read_nsfields(const char *path, struct pt_nsfields *f)
+/* Parses a blank-separated list of ints up to the end of the line; -EIO when malformed. */
+static int parse_list(const char *p, pid_t *out, int cap)
 {
-	char buf[4096];
-	size_t len = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int n = 0;
 
-	f->has_pid = false;
-	f->n = -1;
-	if (fd < 0)
-		return -errno;
 	for (;;) {
-		ssize_t r = read(fd, buf + len, sizeof(buf) - 1 - len);
+		int v;
 
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			r = -errno;
-			close(fd);
-			return (int)r;
-		}
-		if (r == 0 || (len += (size_t)r) == sizeof(buf) - 1)
-			break;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\n' || *p == '\0')
+			return n;
+		if (n == cap || parse_int(&p, &v) < 0 ||
+		    (*p && *p != ' ' && *p != '\t' && *p != '\n'))
+			return -EIO;
+		out[n++] = v;
 	}
-	close(fd);
-	buf[len] = '\0';
+}
 
+static int parse_field(const char *line, const char *name, int *out)
+{
+	size_t len = strlen(name);
+	const char *p = line + len;
+
+	if (strncmp(line, name, len) != 0)
+		return 0;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return parse_int(&p, out) == 0 ? 1 : -EIO;
+}
+
+int pt_parse_status(const char *buf, struct pt_status *st)
+{
+	*st = (struct pt_status){ .n[0] = -1, .n[1] = -1, .n[2] = -1, .n[3] = -1 };
 	for (const char *line = buf; line && *line;) {
 		const char *nl = strchr(line, '\n');
+		static const char *const lists[4] = { "NSpid:", "NStgid:", "NSpgid:", "NSsid:" };
+		int r;
 
-		if (strncmp(line, "Pid:", 4) == 0) {
-			const char *p = line + 4;
+		if ((r = parse_field(line, "Pid:", &st->pid)) != 0)
+			st->has_pid = r > 0;
+		else if ((r = parse_field(line, "PPid:", &st->ppid)) != 0)
+			st->has_ppid = r > 0;
+		else if ((r = parse_field(line, "Tgid:", &st->tgid)) != 0)
+			st->has_tgid = r > 0;
+		else
+			for (int k = 0; k < 4; k++) {
+				size_t len = strlen(lists[k]);
 
-			while (*p == ' ' || *p == '\t')
-				p++;
-			if (parse_int(&p, &f->pid) == 0)
-				f->has_pid = true;
-		} else if (strncmp(line, "NSpid:", 6) == 0) {
-			const char *p = line + 6;
-
-			f->n = 0;
-			for (;;) {
-				int v;
-
-				while (*p == ' ' || *p == '\t')
-					p++;
-				if (*p == '\n' || *p == '\0')
+				if (strncmp(line, lists[k], len) == 0) {
+					st->n[k] = parse_list(line + len, st->ids[k],
+							      PIDTUPLE_MAX_LEVELS + 1);
+					if (st->n[k] < 0)
+						return -EIO;
 					break;
-				if (f->n > PIDTUPLE_MAX_LEVELS || parse_int(&p, &v) < 0)
-					return -EIO;
-				f->nspid[f->n++] = v;
+				}
 			}
-			break; /* NSpid follows Pid in both formats */
-		}
 		line = nl ? nl + 1 : NULL;
 	}
 	return 0;
 }
 
+int pt_read_text(int dirfd, const char *path, char *buf, size_t size)
+{
+	size_t len = 0;
+	int fd = dirfd >= 0 ? pt_openat(dirfd, path, O_RDONLY) : pt_open(path, O_RDONLY);
+
+	if (fd < 0)
+		return fd;
+	for (;;) {
+		ssize_t r = pt_read(fd, buf + len, size - 1 - len);
+
+		if (r < 0) {
+			pt_close(fd);
+			return (int)r;
+		}
+		if (r == 0 || (len += (size_t)r) == size - 1)
+			break;
+	}
+	pt_close(fd);
+	buf[len] = '\0';
+	return (int)len;
+}
+
+/* Reads the id lines of a status or fdinfo file. */
+static int read_nsfields(const char *path, struct pt_status *st)
+{
+	char buf[4096];
+	int r = pt_read_text(-1, path, buf, sizeof(buf));
+
+	if (r < 0)
+		return r;
+	return pt_parse_status(buf, st);
+}
+
 int pt_read_nspid(const char *path, pid_t *out, size_t cap)
 {
-	struct pt_nsfields f;
+	struct pt_status f;
 	int r = read_nsfields(path, &f);
 
 	if (r < 0)
 		return r;
-	if (f.n < 0)
+	if (f.n[PT_NSPID] < 0)
 		return -ENODATA;
-	if ((size_t)f.n > cap)
+	if ((size_t)f.n[PT_NSPID] > cap)
 		return -ERANGE;
-	memcpy(out, f.nspid, (size_t)f.n * sizeof(pid_t));
-	return f.n;
+	memcpy(out, f.ids[PT_NSPID], (size_t)f.n[PT_NSPID] * sizeof(pid_t));
+	return f.n[PT_NSPID];
 }
 
 int pt_proc_levels_above(void)
 {
-	struct pt_nsfields f;
+	struct pt_status f;
 	int r = read_nsfields("/proc/self/status", &f);
 
 	if (r < 0)
 		return r == -ENOENT || r == -ENOTDIR ? -ENOENT : r;
-	if (f.n < 1)
+	if (f.n[PT_NSPID] < 1)
 		return -EOPNOTSUPP; /* kernel before 4.1 */
-	return f.n - 1;
+	return f.n[PT_NSPID] - 1;
 }
 
 PT_PUBLIC int pidtuple_of_pidfd(int pidfd, struct pidtuple **ret_tuple)
 {
 	char path[64];
-	struct pt_nsfields f;
+	struct pt_status f;
 	int above, r;
 
 	pt_return_if(!ret_tuple, -EINVAL);
@@ -144,12 +173,13 @@ PT_PUBLIC int pidtuple_of_pidfd(int pidfd, struct pidtuple **ret_tuple)
 		return -EBADF; /* not a pidfd */
 	if (f.pid <= 0)
 		return -ESRCH; /* -1: reaped; 0: outside this /proc's namespace */
-	if (f.n < 0)
+	if (f.n[PT_NSPID] < 0)
 		return -EOPNOTSUPP;
-	if (f.n <= above)
+	if (f.n[PT_NSPID] <= above)
 		return -ESRCH;
 	/* fdinfo numbers start at /proc's namespace; drop the levels above the caller's. */
-	return pidtuple_from_outer(f.nspid + above, (size_t)(f.n - above), ret_tuple);
+	return pidtuple_from_outer(f.ids[PT_NSPID] + above, (size_t)(f.n[PT_NSPID] - above),
+				   ret_tuple);
 }
 
 PT_PUBLIC int pidtuple_of_pid(pid_t pid, struct pidtuple **ret_tuple)
@@ -161,11 +191,11 @@ PT_PUBLIC int pidtuple_of_pid(pid_t pid, struct pidtuple **ret_tuple)
 	fd = pt_sys_pidfd_open(pid, 0);
 	if (fd == -ENOSYS)
 		return -EOPNOTSUPP;
-	if (fd == -EINVAL)
-		return -ESRCH; /* a thread id, not a process */
+	if (fd == -EINVAL || fd == -ENOENT)
+		return -ESRCH; /* a thread id, not a process (ENOENT from 6.9 on) */
 	if (fd < 0)
 		return fd;
 	r = pidtuple_of_pidfd(fd, ret_tuple);
-	close(fd);
+	pt_close(fd);
 	return r;
 }

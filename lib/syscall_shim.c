@@ -2,9 +2,15 @@
 #include "syscall_shim.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #ifndef __NR_clone3
@@ -31,6 +37,60 @@ struct pt_pidfd_info {
 
 #define PT_LINUX_CAPABILITY_VERSION_3 0x20080522
 
+#ifdef PIDTUPLE_FAULT_INJECTION
+static _Atomic unsigned long fault_countdown;
+static _Atomic int fault_err;
+static _Atomic bool fault_fired;
+
+void pidtuple__fault_arm(unsigned long nth, int err)
+{
+	atomic_store(&fault_fired, false);
+	atomic_store(&fault_err, err);
+	atomic_store(&fault_countdown, nth);
+}
+
+bool pidtuple__fault_fired(void)
+{
+	return atomic_load(&fault_fired);
+}
+
+/* 0, or the -errno this call must fail with. */
+static int fault(void)
+{
+	unsigned long n = atomic_load(&fault_countdown);
+
+	while (n > 0) {
+		if (atomic_compare_exchange_weak(&fault_countdown, &n, n - 1)) {
+			if (n != 1)
+				return 0;
+			atomic_store(&fault_fired, true);
+			return -atomic_load(&fault_err);
+		}
+	}
+	return 0;
+}
+#define FAULT(ret_type)                      \
+	do {                                 \
+		int _e = fault();            \
+		if (_e)                      \
+			return (ret_type)_e; \
+	} while (0)
+#else
+void pidtuple__fault_arm(unsigned long nth, int err)
+{
+	(void)nth;
+	(void)err;
+}
+
+bool pidtuple__fault_fired(void)
+{
+	return false;
+}
+#define FAULT(ret_type) \
+	do {            \
+	} while (0)
+#endif
+
 /* syscall() reports through errno; turn it into the one error channel. */
 static long ret_or_errno(long ret)
 {
@@ -40,7 +100,10 @@ static long ret_or_errno(long ret)
 long pt_sys_clone3(struct pt_clone_args *args, size_t size)
 {
 	int saved = errno;
-	long ret = syscall(__NR_clone3, args, size);
+	long ret;
+
+	FAULT(long);
+	ret = syscall(__NR_clone3, args, size);
 
 	if (ret < 0) {
 		ret = -errno;
@@ -54,6 +117,7 @@ long pt_sys_clone(uint64_t flags, int *pidfd)
 	int saved = errno;
 	long ret;
 
+	FAULT(long);
 	if (pidfd)
 		flags |= PT_CLONE_PIDFD;
 	/* parent_tid is the third argument on x86_64, arm64 and riscv; tls and child_tid are
@@ -68,6 +132,7 @@ long pt_sys_clone(uint64_t flags, int *pidfd)
 
 int pt_sys_pidfd_open(pid_t pid, unsigned int flags)
 {
+	FAULT(int);
 	return (int)ret_or_errno(syscall(__NR_pidfd_open, pid, flags));
 }
 
@@ -80,7 +145,10 @@ int pt_sys_cap_effective(uint64_t *ret_mask)
 	struct {
 		uint32_t effective, permitted, inheritable;
 	} data[2] = { { 0, 0, 0 }, { 0, 0, 0 } };
-	long ret = ret_or_errno(syscall(SYS_capget, &hdr, data));
+	long ret;
+
+	FAULT(int);
+	ret = ret_or_errno(syscall(SYS_capget, &hdr, data));
 
 	if (ret < 0)
 		return (int)ret;
@@ -90,6 +158,7 @@ int pt_sys_cap_effective(uint64_t *ret_mask)
 
 int pt_sys_kill(pid_t pid, int sig)
 {
+	FAULT(int);
 	return (int)ret_or_errno(syscall(SYS_kill, pid, sig));
 }
 
@@ -100,31 +169,166 @@ pid_t pt_sys_getpid(void)
 
 int pt_ns_get_parent(int nsfd)
 {
+	FAULT(int);
 	return (int)ret_or_errno(ioctl(nsfd, PT_NS_GET_PARENT));
 }
 
 int pt_ns_get_userns(int nsfd)
 {
+	FAULT(int);
 	return (int)ret_or_errno(ioctl(nsfd, PT_NS_GET_USERNS));
 }
 
 int pt_ns_get_owner_uid(int usernsfd, uid_t *ret_uid)
 {
+	FAULT(int);
 	return (int)ret_or_errno(ioctl(usernsfd, PT_NS_GET_OWNER_UID, ret_uid));
 }
 
 int pt_ns_pid_from_pidns(int nsfd, pid_t nr)
 {
+	FAULT(int);
 	return (int)ret_or_errno(ioctl(nsfd, PT_NS_GET_PID_FROM_PIDNS, (unsigned long)nr));
 }
 
 int pt_pidfd_info_mask(int pidfd, uint64_t request, uint64_t *ret_mask)
 {
 	struct pt_pidfd_info info = { .mask = request };
-	long ret = ret_or_errno(ioctl(pidfd, PT_PIDFD_GET_INFO, &info));
+	long ret;
+
+	FAULT(int);
+	ret = ret_or_errno(ioctl(pidfd, PT_PIDFD_GET_INFO, &info));
 
 	if (ret < 0)
 		return (int)ret;
 	*ret_mask = info.mask;
 	return 0;
+}
+
+/* ---- libc calls ---- */
+
+int pt_open(const char *path, int flags)
+{
+	FAULT(int);
+	return (int)ret_or_errno(open(path, flags | O_CLOEXEC));
+}
+
+int pt_openat(int dirfd, const char *path, int flags)
+{
+	FAULT(int);
+	return (int)ret_or_errno(openat(dirfd, path, flags | O_CLOEXEC));
+}
+
+ssize_t pt_read(int fd, void *buf, size_t n)
+{
+	ssize_t r;
+
+	FAULT(ssize_t);
+	do
+		r = read(fd, buf, n);
+	while (r < 0 && errno == EINTR);
+	return r < 0 ? -errno : r;
+}
+
+ssize_t pt_pread(int fd, void *buf, size_t n, off_t off)
+{
+	ssize_t r;
+
+	FAULT(ssize_t);
+	do
+		r = pread(fd, buf, n, off);
+	while (r < 0 && errno == EINTR);
+	return r < 0 ? -errno : r;
+}
+
+ssize_t pt_write(int fd, const void *buf, size_t n)
+{
+	ssize_t r;
+
+	FAULT(ssize_t);
+	do
+		r = write(fd, buf, n);
+	while (r < 0 && errno == EINTR);
+	return r < 0 ? -errno : r;
+}
+
+ssize_t pt_pwrite(int fd, const void *buf, size_t n, off_t off)
+{
+	ssize_t r;
+
+	FAULT(ssize_t);
+	do
+		r = pwrite(fd, buf, n, off);
+	while (r < 0 && errno == EINTR);
+	return r < 0 ? -errno : r;
+}
+
+int pt_fstat(int fd, struct stat *st)
+{
+	FAULT(int);
+	return (int)ret_or_errno(fstat(fd, st));
+}
+
+int pt_stat(const char *path, struct stat *st)
+{
+	FAULT(int);
+	return (int)ret_or_errno(stat(path, st));
+}
+
+int pt_flock(int fd, int op)
+{
+	int r;
+
+	FAULT(int);
+	do
+		r = flock(fd, op);
+	while (r < 0 && errno == EINTR);
+	return r < 0 ? -errno : 0;
+}
+
+int pt_pipe2(int fds[2], int flags)
+{
+	FAULT(int);
+	return (int)ret_or_errno(pipe2(fds, flags | O_CLOEXEC));
+}
+
+int pt_socketpair(int fds[2])
+{
+	FAULT(int);
+	return (int)ret_or_errno(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds));
+}
+
+int pt_dup(int fd)
+{
+	FAULT(int);
+	return (int)ret_or_errno(fcntl(fd, F_DUPFD_CLOEXEC, 0));
+}
+
+int pt_waitpid(pid_t pid, int *status, int options)
+{
+	int r;
+
+	/* Not injected: a failed reap would leave a zombie by our own hand. */
+	do
+		r = waitpid(pid, status, options);
+	while (r < 0 && errno == EINTR);
+	return r < 0 ? -errno : r;
+}
+
+void *pt_malloc(size_t size)
+{
+#ifdef PIDTUPLE_FAULT_INJECTION
+	if (fault())
+		return NULL;
+#endif
+	return malloc(size);
+}
+
+void pt_close(int fd)
+{
+	int saved = errno;
+
+	if (fd >= 0)
+		close(fd);
+	errno = saved;
 }

@@ -7,8 +7,10 @@
 #ifndef PIDTUPLE_SYSCALL_SHIM_H
 #define PIDTUPLE_SYSCALL_SHIM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 /* Our own copy of struct clone_args: installed headers may be older than the kernel. */
@@ -68,5 +70,33 @@ int pt_ns_get_owner_uid(int usernsfd, uid_t *ret_uid);
 int pt_ns_pid_from_pidns(int nsfd, pid_t nr);
 /* PIDFD_GET_INFO with the given request mask; writes the returned mask. */
 int pt_pidfd_info_mask(int pidfd, uint64_t request, uint64_t *ret_mask);
+
+/*
+ * libc calls the library makes, routed here so that tests can make each one fail. They retry
+ * EINTR where that is the only sane answer, add O_CLOEXEC to every open, and return -errno.
+ * Code that runs in a freshly cloned child calls libc directly instead: it must not be
+ * injected into, and must stay async-signal-safe.
+ */
+int pt_open(const char *path, int flags);
+int pt_openat(int dirfd, const char *path, int flags);
+ssize_t pt_read(int fd, void *buf, size_t n);
+ssize_t pt_pread(int fd, void *buf, size_t n, off_t off);
+ssize_t pt_write(int fd, const void *buf, size_t n);
+ssize_t pt_pwrite(int fd, const void *buf, size_t n, off_t off);
+int pt_fstat(int fd, struct stat *st);
+int pt_stat(const char *path, struct stat *st);
+int pt_flock(int fd, int op);
+int pt_pipe2(int fds[2], int flags);
+int pt_socketpair(int fds[2]);
+int pt_dup(int fd);
+int pt_waitpid(pid_t pid, int *status, int options);
+void *pt_malloc(size_t size);
+void pt_close(int fd);
+
+/* Fault injection, in builds with PIDTUPLE_FAULT_INJECTION only: the @nth injectable call
+ * from now on fails with -@err (one shot); 0 disarms. Thread-safe. */
+void pidtuple__fault_arm(unsigned long nth, int err);
+/* Whether the armed fault has fired since the last arm. */
+bool pidtuple__fault_fired(void);
 
 #endif

@@ -7,15 +7,16 @@
 
 #include "internal.h"
 
-static int tuple_new(const pid_t *pids, size_t n, bool outer_first, struct pidtuple **ret)
+int pt_tuple_new(const pid_t *pids, size_t n, bool outer_first, bool allow_zero,
+		 struct pidtuple **ret)
 {
 	struct pidtuple *t;
 
 	pt_return_if(!pids || !ret, -EINVAL);
 	pt_return_if(n == 0 || n > PIDTUPLE_MAX_LEVELS, -EINVAL);
 	for (size_t i = 0; i < n; i++)
-		pt_return_if(pids[i] < 1, -EINVAL);
-	t = malloc(sizeof(*t));
+		pt_return_if(pids[i] < (allow_zero ? 0 : 1), -EINVAL);
+	t = pt_malloc(sizeof(*t));
 	if (!t)
 		return -ENOMEM;
 	t->n = (unsigned int)n;
@@ -27,12 +28,12 @@ static int tuple_new(const pid_t *pids, size_t n, bool outer_first, struct pidtu
 
 PT_PUBLIC int pidtuple_from_inner(const pid_t *pids, size_t n, struct pidtuple **ret_tuple)
 {
-	return tuple_new(pids, n, false, ret_tuple);
+	return pt_tuple_new(pids, n, false, false, ret_tuple);
 }
 
 PT_PUBLIC int pidtuple_from_outer(const pid_t *pids, size_t n, struct pidtuple **ret_tuple)
 {
-	return tuple_new(pids, n, true, ret_tuple);
+	return pt_tuple_new(pids, n, true, false, ret_tuple);
 }
 
 static int parse_fail(struct pidtuple_diag *diag, const char *text, const char *at, int field,
@@ -121,7 +122,7 @@ PT_PUBLIC int pidtuple_parse(const char *text, struct pidtuple **ret_tuple,
 				  *p == '/' || is_blank(*p) ? "mixed separators"
 							    : "trailing characters after the PID");
 	}
-	return tuple_new(outer, (size_t)n, true, ret_tuple);
+	return pt_tuple_new(outer, (size_t)n, true, false, ret_tuple);
 }
 
 PT_PUBLIC int pidtuple_format(const struct pidtuple *tuple, char *buf, size_t size)
@@ -189,7 +190,7 @@ PT_PUBLIC int pidtuple_to_outer(const struct pidtuple *tuple, pid_t *pids, size_
 PT_PUBLIC int pidtuple_dup(const struct pidtuple *tuple, struct pidtuple **ret_tuple)
 {
 	pt_return_if(!tuple, -EINVAL);
-	return tuple_new(tuple->pid, tuple->n, false, ret_tuple);
+	return pt_tuple_new(tuple->pid, tuple->n, false, true, ret_tuple);
 }
 
 PT_PUBLIC void pidtuple_free(struct pidtuple *tuple)
