@@ -85,6 +85,8 @@ int pt_read_text(int dirfd, const char *path, char *buf, size_t size);
 /* Reads the NSpid line (outermost first) of a status or fdinfo file at @path.
  * Returns the number of entries, or -errno (-ENODATA when there is no NSpid line). */
 int pt_read_nspid(const char *path, pid_t *out, size_t cap);
+/* 1 when @pid (caller's numbering) has exited (a zombie, or gone), 0 when it runs, -errno. */
+int pt_pid_exited(pid_t pid);
 /* Number of levels /proc shows above the caller's active namespace (0 when /proc is the
  * caller's own), or -errno. */
 int pt_proc_levels_above(void);

@@ -329,7 +329,9 @@ uint64_t pt_level_init_state(const struct pt_level *lv)
 		return PIDTUPLE_LEVEL_INIT_UNKNOWN;
 	r = pt_ns_pid_from_pidns(lv->nsfd, 1);
 	if (r > 0)
-		return PIDTUPLE_LEVEL_HAS_INIT;
+		/* An init that exited but was not reaped is still found, yet the namespace
+		 * already refuses new processes (ENOMEM). */
+		return pt_pid_exited(r) == 1 ? PIDTUPLE_LEVEL_INIT_DEAD : PIDTUPLE_LEVEL_HAS_INIT;
 	/* ENOTTY means "not found" on 6.12+ kernels without the nsfs fix. */
 	if (r == -ESRCH || r == -ENOTTY)
 		return PIDTUPLE_LEVEL_INIT_DEAD;

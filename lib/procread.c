@@ -199,3 +199,33 @@ PT_PUBLIC int pidtuple_of_pid(pid_t pid, struct pidtuple **ret_tuple)
 	pt_close(fd);
 	return r;
 }
+
+int pt_pid_exited(pid_t pid)
+{
+	char path[64], buf[512];
+	struct pt_status f;
+	const char *p;
+	int fd, r;
+
+	fd = pt_sys_pidfd_open(pid, 0);
+	if (fd < 0)
+		return fd == -ESRCH ? 1 : fd;
+	/* The fdinfo's Pid: is in /proc's numbering, which /proc/N/stat needs. */
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	r = read_nsfields(path, &f);
+	pt_close(fd);
+	if (r < 0)
+		return r;
+	if (!f.has_pid || f.pid == 0)
+		return -ENOENT;
+	if (f.pid < 0)
+		return 1; /* reaped */
+	snprintf(path, sizeof(path), "/proc/%d/stat", f.pid);
+	r = pt_read_text(-1, path, buf, sizeof(buf));
+	if (r < 0)
+		return r == -ENOENT ? 1 : r;
+	p = strrchr(buf, ')'); /* the name may contain anything but ends at the last ')' */
+	if (!p || p[1] != ' ')
+		return -EIO;
+	return p[2] == 'Z' || p[2] == 'X';
+}

@@ -1,0 +1,606 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The namespace context (pidtuple_nsctx_*) and pidtuple_features(), compared with what the
+ * test reads itself: nsfs inodes, /proc/sys/kernel/pid_max, NSpid, raw probes.
+ */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "helpers.h"
+#include "pidtuple.h"
+
+#define PID_MAX_LIMIT (4 * 1024 * 1024)
+#define INIT_PID_NS_INO 0xEFFFFFFCu
+#define FREE_PID 700
+#define NS_GET_PARENT_IOC _IO(0xb7, 0x2)
+#define NS_GET_PID_FROM_PIDNS_IOC _IOR(0xb7, 0x6, int)
+#define ROOT_CAPS                                                         \
+	(PIDTUPLE_LEVEL_CAN_PIN | PIDTUPLE_LEVEL_CAP_CHECKPOINT_RESTORE | \
+	 PIDTUPLE_LEVEL_CAP_SYS_ADMIN)
+
+/* ---- what the test reads itself ---- */
+
+static uint64_t ino_of_fd(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 ? (uint64_t)st.st_ino : 0;
+}
+
+static uint64_t ino_of(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? (uint64_t)st.st_ino : 0;
+}
+
+static int read_pid_max(void)
+{
+	FILE *f = fopen("/proc/sys/kernel/pid_max", "re");
+	int v = -1;
+
+	if (f) {
+		if (fscanf(f, "%d", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+static bool kernel_at_least(int want_maj, int want_min)
+{
+	struct utsname u;
+	int maj = 0, min = 0;
+
+	if (uname(&u) < 0 || sscanf(u.release, "%d.%d", &maj, &min) != 2)
+		return false;
+	return maj > want_maj || (maj == want_maj && min >= want_min);
+}
+
+/* Whether the suite runs in the initial PID namespace (set by main, inherited by tests). */
+static bool runner_in_init_ns;
+#define ABS_UNKNOWN (-2) /* the test cannot tell what the library should say: not checked */
+
+/*
+ * Absolute level of the caller's active namespace. Known when the suite runs in the initial
+ * namespace with its /proc: then it is the number of NSpid entries minus one.
+ */
+static int own_abs_level(void)
+{
+	FILE *f;
+	char line[256];
+	int n = -1;
+
+	if (!runner_in_init_ns)
+		return ABS_UNKNOWN;
+	f = fopen("/proc/self/status", "re");
+	if (!f)
+		return ABS_UNKNOWN;
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, "NSpid:", 6) == 0) {
+			n = 0;
+			for (char *p = strtok(line + 6, " \t\n"); p; p = strtok(NULL, " \t\n"))
+				n++;
+		}
+	fclose(f);
+	return n < 1 ? ABS_UNKNOWN : n - 1;
+}
+
+/* @abs plus @k levels, unknown staying unknown. */
+static int below(int abs, int k)
+{
+	return abs == ABS_UNKNOWN ? ABS_UNKNOWN : abs + k;
+}
+
+/* Level info, filled from a sentinel so that unwritten fields show. */
+static int level(const struct pidtuple_nsctx *ctx, unsigned int i, struct pidtuple_level_info *li)
+{
+	memset(li, 0xa5, sizeof(*li));
+	li->sz = sizeof(*li);
+	return pidtuple_nsctx_level(ctx, i, li);
+}
+
+#define INFO_CHECK(cond, ...) TH_CHECK(cond, "level %u: " __VA_ARGS__)
+
+/* One level as expected; @flags_set must be set, @flags_clear must not. */
+static int expect_level(const struct pidtuple_nsctx *ctx, unsigned int i, uint64_t flags_set,
+			uint64_t flags_clear, int pid_max, int abs_level, uint64_t ns_id)
+{
+	struct pidtuple_level_info li;
+
+	TH_CHECK(level(ctx, i, &li) == 0, "level %u", i);
+	INFO_CHECK((li.flags & flags_set) == flags_set, "flags 0x%llx lack 0x%llx", i,
+		   (unsigned long long)li.flags, (unsigned long long)flags_set);
+	INFO_CHECK(!(li.flags & flags_clear), "flags 0x%llx have some of 0x%llx", i,
+		   (unsigned long long)li.flags, (unsigned long long)flags_clear);
+	INFO_CHECK(li.pid_max == pid_max, "pid_max %d, expected %d", i, li.pid_max, pid_max);
+	if (abs_level != ABS_UNKNOWN)
+		INFO_CHECK(li.abs_level == abs_level, "abs_level %d, expected %d", i, li.abs_level,
+			   abs_level);
+	INFO_CHECK(li.ns_id == ns_id, "ns_id %llu, expected %llu", i, (unsigned long long)li.ns_id,
+		   (unsigned long long)ns_id);
+	return 0;
+}
+
+static int nested_pid_max(void)
+{
+	return kernel_at_least(6, 14) ? PID_MAX_LIMIT : read_pid_max();
+}
+
+static int clean_up(pid_t holder, int nsfd, int fds)
+{
+	if (holder > 0)
+		kill(holder, SIGKILL);
+	if (nsfd >= 0)
+		close(nsfd);
+	th_kill_children();
+	TH_CHECK(th_count_children() == 0, "%d children left", th_count_children());
+	TH_CHECK(th_count_fds() == fds, "%d fds, had %d", th_count_fds(), fds);
+	return 0;
+}
+
+/* Runs fn(arg) in a forked child; returns its exit status. */
+static int in_child(int (*fn)(void *), void *arg)
+{
+	pid_t pid = fork();
+	int st;
+
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		int r = fn(arg);
+
+		fflush(NULL);
+		_exit(r);
+	}
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* ---- the levels ---- */
+
+static int own_namespace(void *arg)
+{
+	struct pidtuple_nsctx *ctx = NULL;
+	struct pidtuple_level_info li;
+	int fds = th_count_fds(), abs = own_abs_level(), pid_max = read_pid_max();
+	uint64_t own = ino_of("/proc/self/ns/pid");
+
+	(void)arg;
+	/* The test's namespace is a child of the suite's. */
+	TH_CHECK(abs == ABS_UNKNOWN || abs == 1, "own abs level %d", abs);
+	TH_CHECK(pidtuple_nsctx_new(NULL, &ctx) == 0, "nsctx_new");
+	TH_CHECK(pidtuple_nsctx_levels(ctx) == 1, "levels %d", pidtuple_nsctx_levels(ctx));
+	if (expect_level(ctx, 0,
+			 PIDTUPLE_LEVEL_CALLER | PIDTUPLE_LEVEL_HAS_INIT |
+				 PIDTUPLE_LEVEL_PID_MAX_EXACT | ROOT_CAPS,
+			 PIDTUPLE_LEVEL_NEW | PIDTUPLE_LEVEL_INIT_DEAD |
+				 PIDTUPLE_LEVEL_INIT_UNKNOWN,
+			 pid_max, abs, own))
+		return 1;
+	TH_CHECK(level(ctx, 1, &li) == -ERANGE, "index 1");
+	TH_CHECK(level(ctx, 1000, &li) == -ERANGE, "index 1000");
+	pidtuple_nsctx_free(ctx);
+	return clean_up(0, -1, fds);
+}
+
+static int with_newpid(void *arg)
+{
+	PIDTUPLE_OPTS(pidtuple_fork_opts, o, .clone_flags = CLONE_NEWPID);
+	struct pidtuple_nsctx *ctx = NULL;
+	struct pidtuple_level_info li;
+	int fds = th_count_fds(), abs = own_abs_level(), pid_max = read_pid_max();
+	uint64_t own = ino_of("/proc/self/ns/pid");
+
+	(void)arg;
+	TH_CHECK(pidtuple_nsctx_new(&o, &ctx) == 0, "nsctx_new");
+	TH_CHECK(pidtuple_nsctx_levels(ctx) == 2, "levels %d", pidtuple_nsctx_levels(ctx));
+	/* The namespace the fork creates: no inode yet, no init yet. */
+	if (expect_level(ctx, 0, PIDTUPLE_LEVEL_NEW | ROOT_CAPS,
+			 PIDTUPLE_LEVEL_CALLER | PIDTUPLE_LEVEL_HAS_INIT | PIDTUPLE_LEVEL_INIT_DEAD,
+			 nested_pid_max(), below(abs, 1), 0))
+		return 1;
+	if (expect_level(ctx, 1,
+			 PIDTUPLE_LEVEL_CALLER | PIDTUPLE_LEVEL_HAS_INIT |
+				 PIDTUPLE_LEVEL_PID_MAX_EXACT | ROOT_CAPS,
+			 PIDTUPLE_LEVEL_NEW, pid_max, abs, own))
+		return 1;
+	TH_CHECK(level(ctx, 2, &li) == -ERANGE, "index 2");
+	pidtuple_nsctx_free(ctx);
+	return clean_up(0, -1, fds);
+}
+
+static int nested(void *arg)
+{
+	struct pidtuple_nsctx *ctx = NULL;
+	struct pidtuple_level_info li;
+	int fds = th_count_fds(), abs = own_abs_level(), pid_max = read_pid_max(), nsfd, parent;
+	uint64_t own = ino_of("/proc/self/ns/pid"), l3, l2;
+	pid_t holder;
+
+	(void)arg;
+	holder = th_make_nested_ns(2, NULL, &nsfd);
+	TH_CHECK(holder > 0, "th_make_nested_ns: %d", holder);
+	parent = ioctl(nsfd, NS_GET_PARENT_IOC);
+	TH_CHECK(parent >= 0, "NS_GET_PARENT: %m");
+	l3 = ino_of_fd(nsfd);
+	l2 = ino_of_fd(parent);
+	close(parent);
+	TH_CHECK(setns(nsfd, CLONE_NEWPID) == 0, "setns: %m");
+
+	TH_CHECK(pidtuple_nsctx_new(NULL, &ctx) == 0, "nsctx_new");
+	TH_CHECK(pidtuple_nsctx_levels(ctx) == 3, "levels %d", pidtuple_nsctx_levels(ctx));
+	if (expect_level(ctx, 0, PIDTUPLE_LEVEL_HAS_INIT | ROOT_CAPS,
+			 PIDTUPLE_LEVEL_CALLER | PIDTUPLE_LEVEL_NEW | PIDTUPLE_LEVEL_INIT_DEAD,
+			 nested_pid_max(), below(abs, 2), l3) ||
+	    expect_level(ctx, 1, PIDTUPLE_LEVEL_HAS_INIT | ROOT_CAPS,
+			 PIDTUPLE_LEVEL_CALLER | PIDTUPLE_LEVEL_NEW | PIDTUPLE_LEVEL_INIT_DEAD,
+			 nested_pid_max(), below(abs, 1), l2) ||
+	    expect_level(ctx, 2,
+			 PIDTUPLE_LEVEL_CALLER | PIDTUPLE_LEVEL_HAS_INIT |
+				 PIDTUPLE_LEVEL_PID_MAX_EXACT | ROOT_CAPS,
+			 PIDTUPLE_LEVEL_NEW, pid_max, abs, own))
+		return 1;
+	TH_CHECK(level(ctx, 3, &li) == -ERANGE, "index 3");
+
+	/* Facts that change are read again: once the holder is gone, the inits are dead. */
+	kill(holder, SIGKILL);
+	th_kill_children();
+	TH_CHECK(level(ctx, 0, &li) == 0 && (li.flags & PIDTUPLE_LEVEL_INIT_DEAD) &&
+			 !(li.flags & PIDTUPLE_LEVEL_HAS_INIT),
+		 "dead level 0: flags 0x%llx", (unsigned long long)li.flags);
+	TH_CHECK(level(ctx, 1, &li) == 0 && (li.flags & PIDTUPLE_LEVEL_INIT_DEAD),
+		 "dead level 1: flags 0x%llx", (unsigned long long)li.flags);
+	pidtuple_nsctx_free(ctx);
+	return clean_up(0, nsfd, fds);
+}
+
+static int unshared_levels(void *arg)
+{
+	struct pidtuple_nsctx *ctx = NULL;
+	int pid_max = read_pid_max(), abs = own_abs_level();
+	uint64_t own = ino_of("/proc/self/ns/pid");
+
+	(void)arg;
+	TH_CHECK(unshare(CLONE_NEWPID) == 0, "unshare: %m");
+	TH_CHECK(pidtuple_nsctx_new(NULL, &ctx) == 0, "nsctx_new");
+	TH_CHECK(pidtuple_nsctx_levels(ctx) == 2, "levels %d", pidtuple_nsctx_levels(ctx));
+	/* Not created by the fork, but without an init yet: its first child must be PID 1. */
+	if (expect_level(ctx, 0, ROOT_CAPS,
+			 PIDTUPLE_LEVEL_CALLER | PIDTUPLE_LEVEL_NEW | PIDTUPLE_LEVEL_HAS_INIT |
+				 PIDTUPLE_LEVEL_INIT_DEAD,
+			 nested_pid_max(), below(abs, 1), 0) ||
+	    expect_level(ctx, 1, PIDTUPLE_LEVEL_CALLER | PIDTUPLE_LEVEL_HAS_INIT | ROOT_CAPS,
+			 PIDTUPLE_LEVEL_NEW, pid_max, abs, own))
+		return 1;
+	pidtuple_nsctx_free(ctx);
+	return 0;
+}
+
+static int after_unshare(void *arg)
+{
+	int fds = th_count_fds();
+
+	TH_CHECK(in_child(unshared_levels, arg) == 0, "levels after unshare");
+	return clean_up(0, -1, fds);
+}
+
+/* ---- struct sizes and arguments ---- */
+
+static int sizes_and_args(void *arg)
+{
+	struct pidtuple_nsctx *ctx = NULL;
+	struct pidtuple_level_info li;
+	struct {
+		struct pidtuple_level_info li;
+		unsigned char tail[16];
+	} big;
+	struct {
+		struct pidtuple_fork_opts o;
+		unsigned char tail[8];
+	} bigopts;
+	PIDTUPLE_OPTS(pidtuple_fork_opts, small_opts);
+	int fds = th_count_fds(), pid_max = read_pid_max();
+	size_t upto_pid_max = offsetof(struct pidtuple_level_info, pid_max) + sizeof(int32_t);
+
+	(void)arg;
+	TH_CHECK(pidtuple_nsctx_new(NULL, NULL) == -EINVAL, "NULL ret_ctx");
+	TH_CHECK(pidtuple_nsctx_levels(NULL) == -EINVAL, "levels(NULL)");
+	pidtuple_nsctx_free(NULL);
+	small_opts.sz = sizeof(uint32_t);
+	TH_CHECK(pidtuple_nsctx_new(&small_opts, &ctx) == -EINVAL, "opts sz 4");
+	memset(&bigopts, 0, sizeof(bigopts));
+	bigopts.o.sz = sizeof(bigopts);
+	TH_CHECK(pidtuple_nsctx_new(&bigopts.o, &ctx) == 0, "opts with a zero tail");
+	pidtuple_nsctx_free(ctx);
+	bigopts.tail[3] = 1;
+	TH_CHECK(pidtuple_nsctx_new(&bigopts.o, &ctx) == -E2BIG, "opts with a set tail");
+
+	TH_CHECK(pidtuple_nsctx_new(NULL, &ctx) == 0, "nsctx_new");
+	TH_CHECK(pidtuple_nsctx_level(NULL, 0, &li) == -EINVAL, "NULL ctx");
+	TH_CHECK(pidtuple_nsctx_level(ctx, 0, NULL) == -EINVAL, "NULL info");
+	li.sz = 0;
+	TH_CHECK(pidtuple_nsctx_level(ctx, 0, &li) == -EINVAL, "sz 0");
+
+	/* A struct that ends after pid_max: flags and pid_max written, the rest untouched. */
+	memset(&li, 0xa5, sizeof(li));
+	li.sz = upto_pid_max;
+	TH_CHECK(pidtuple_nsctx_level(ctx, 0, &li) == 0, "short struct");
+	TH_CHECK(li.sz == upto_pid_max, "sz changed to %zu", li.sz);
+	TH_CHECK(li.flags & PIDTUPLE_LEVEL_CALLER, "flags 0x%llx", (unsigned long long)li.flags);
+	TH_CHECK(li.pid_max == pid_max, "pid_max %d", li.pid_max);
+	TH_CHECK((uint32_t)li.abs_level == 0xa5a5a5a5u, "abs_level written: %d", li.abs_level);
+	TH_CHECK(li.ns_id == 0xa5a5a5a5a5a5a5a5ull, "ns_id written");
+
+	/* Only sz: nothing else written. */
+	memset(&li, 0xa5, sizeof(li));
+	li.sz = sizeof(size_t);
+	TH_CHECK(pidtuple_nsctx_level(ctx, 0, &li) == 0, "sz only");
+	TH_CHECK(li.flags == 0xa5a5a5a5a5a5a5a5ull, "flags written");
+
+	/* A larger struct from a newer header: known fields filled, the tail left alone. */
+	memset(&big, 0, sizeof(big));
+	big.li.sz = sizeof(big);
+	TH_CHECK(pidtuple_nsctx_level(ctx, 0, &big.li) == 0, "big struct");
+	TH_CHECK(big.li.pid_max == pid_max && big.li.ns_id == ino_of("/proc/self/ns/pid"),
+		 "big struct fields");
+	for (size_t i = 0; i < sizeof(big.tail); i++)
+		TH_CHECK(big.tail[i] == 0, "tail byte %zu written", i);
+	pidtuple_nsctx_free(ctx);
+	return clean_up(0, -1, fds);
+}
+
+/* ---- pidtuple_check_in() agrees with pidtuple_check() ---- */
+
+static int same_verdicts(const struct pidtuple_fork_opts *o, const pid_t *pids, size_t n)
+{
+	PIDTUPLE_OPTS(pidtuple_diag, a);
+	PIDTUPLE_OPTS(pidtuple_diag, b);
+	struct pidtuple_nsctx *ctx = NULL;
+	struct pidtuple *t = NULL;
+	int ra, rb;
+
+	TH_CHECK(pidtuple_from_inner(pids, n, &t) == 0, "tuple");
+	TH_CHECK(pidtuple_nsctx_new(o, &ctx) == 0, "nsctx_new");
+	ra = pidtuple_check(t, o, &a);
+	rb = pidtuple_check_in(ctx, t, &b);
+	pidtuple_nsctx_free(ctx);
+	pidtuple_free(t);
+	TH_CHECK(ra == rb, "%zu levels, first %d: check %d, check_in %d (%s / %s)", n, pids[0], ra,
+		 rb, a.message, b.message);
+	TH_CHECK(a.err == b.err && a.rule == b.rule && a.inner_index == b.inner_index &&
+			 a.nspid_pos == b.nspid_pos && a.levels == b.levels && a.pid == b.pid &&
+			 a.unverified == b.unverified && strcmp(a.message, b.message) == 0,
+		 "diags differ: %s / %s", a.message, b.message);
+	return 0;
+}
+
+static int check_in(void *arg)
+{
+	PIDTUPLE_OPTS(pidtuple_fork_opts, none);
+	PIDTUPLE_OPTS(pidtuple_fork_opts, newpid, .clone_flags = CLONE_NEWPID);
+	PIDTUPLE_OPTS(pidtuple_diag, d);
+	const pid_t tuples[][5] = {
+		{ FREE_PID, FREE_PID + 1, FREE_PID + 2 },
+		{ 1, FREE_PID + 1, FREE_PID + 2 },
+		{ FREE_PID, 1, FREE_PID + 2 },
+		{ FREE_PID, FREE_PID + 1, 1 },
+		{ PID_MAX_LIMIT, FREE_PID + 1, FREE_PID + 2 },
+		{ 5, FREE_PID + 1, FREE_PID + 2, FREE_PID + 3, FREE_PID + 4 },
+	};
+	const size_t lens[] = { 3, 3, 3, 3, 3, 5 };
+	struct pidtuple *t = NULL;
+	int fds = th_count_fds(), nsfd;
+	pid_t holder;
+
+	(void)arg;
+	TH_CHECK(pidtuple_from_inner(tuples[0], 1, &t) == 0, "tuple");
+	TH_CHECK(pidtuple_check_in(NULL, t, &d) == -EINVAL, "NULL ctx");
+	pidtuple_free(t);
+	/* In the test's own namespace: one level, with and without CLONE_NEWPID. */
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		if (same_verdicts(&none, tuples[i], 1) || same_verdicts(&none, tuples[i], 2) ||
+		    same_verdicts(&newpid, tuples[i], 2) || same_verdicts(&newpid, tuples[i], 1))
+			return 1;
+	}
+	/* Three visible levels. */
+	holder = th_make_nested_ns(2, NULL, &nsfd);
+	TH_CHECK(holder > 0, "th_make_nested_ns: %d", holder);
+	TH_CHECK(setns(nsfd, CLONE_NEWPID) == 0, "setns: %m");
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++)
+		for (size_t n = 1; n <= lens[i]; n++)
+			if (same_verdicts(&none, tuples[i], n) ||
+			    same_verdicts(&newpid, tuples[i], n))
+				return 1;
+	return clean_up(holder, nsfd, fds);
+}
+
+/* ---- no fd is leaked ---- */
+
+static int no_leak(void *arg)
+{
+	PIDTUPLE_OPTS(pidtuple_fork_opts, newpid, .clone_flags = CLONE_NEWPID);
+	struct pidtuple_level_info li = { .sz = sizeof(li) };
+	int fds = th_count_fds(), nsfd, inner_fds;
+	pid_t holder, pids[3] = { FREE_PID, FREE_PID, FREE_PID };
+	struct pidtuple *t = NULL;
+
+	(void)arg;
+	holder = th_make_nested_ns(2, NULL, &nsfd);
+	TH_CHECK(holder > 0, "th_make_nested_ns: %d", holder);
+	TH_CHECK(setns(nsfd, CLONE_NEWPID) == 0, "setns: %m");
+	TH_CHECK(pidtuple_from_inner(pids, 3, &t) == 0, "tuple");
+	inner_fds = th_count_fds();
+	for (int i = 0; i < 50; i++) {
+		struct pidtuple_nsctx *ctx = NULL;
+
+		TH_CHECK(pidtuple_nsctx_new(i & 1 ? &newpid : NULL, &ctx) == 0, "nsctx_new");
+		for (int l = 0; l < pidtuple_nsctx_levels(ctx); l++)
+			TH_CHECK(pidtuple_nsctx_level(ctx, (unsigned int)l, &li) == 0, "level");
+		(void)pidtuple_check_in(ctx, t, NULL);
+		pidtuple_nsctx_free(ctx);
+		(void)pidtuple_check(t, NULL, NULL);
+	}
+	TH_CHECK(th_count_fds() == inner_fds, "%d fds after, %d before", th_count_fds(), inner_fds);
+	pidtuple_free(t);
+	return clean_up(holder, nsfd, fds);
+}
+
+/* ---- pidtuple_features() ---- */
+
+struct raw_clone_args {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+	uint64_t set_tid, set_tid_size, cgroup;
+};
+
+/* Calls that fail before they could create a process. */
+static int probe(uint64_t flags, uint64_t exit_signal, uint64_t set_tid, uint64_t cgroup,
+		 size_t size)
+{
+	struct raw_clone_args a = {
+		.flags = flags, .exit_signal = exit_signal, .set_tid = set_tid, .cgroup = cgroup
+	};
+	long r = syscall(435, &a, size);
+
+	if (r == 0)
+		_exit(0); /* never expected */
+	if (r > 0) {
+		waitpid((pid_t)r, NULL, __WALL);
+		return 0;
+	}
+	return -errno;
+}
+
+static uint64_t cap_eff(void)
+{
+	FILE *f = fopen("/proc/self/status", "re");
+	char line[256];
+	unsigned long long v = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+static int features(void *arg)
+{
+	uint64_t f = pidtuple_features(), want = 0, caps = cap_eff();
+	pid_t dummy = 0, self = getpid();
+	int fd, fds = th_count_fds();
+
+	(void)arg;
+	if (probe(0, ~0ull, 0, 0, 64) == -EINVAL)
+		want |= PIDTUPLE_FEATURE_CLONE3 | PIDTUPLE_FEATURE_PIDFD;
+	if (probe(0, 0, (uintptr_t)&dummy, 0, 80) == -EINVAL)
+		want |= PIDTUPLE_FEATURE_SET_TID;
+	if (probe(1ull << 33, 0, 0, 1ull << 32, 88) == -EINVAL)
+		want |= PIDTUPLE_FEATURE_INTO_CGROUP;
+	fd = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+	TH_CHECK(fd >= 0, "open ns: %m");
+	if (ioctl(fd, NS_GET_PID_FROM_PIDNS_IOC, (unsigned long)self) == self)
+		want |= PIDTUPLE_FEATURE_NS_PID_IOCTLS;
+	close(fd);
+	fd = (int)syscall(SYS_pidfd_open, self, 0);
+	TH_CHECK(fd >= 0, "pidfd_open: %m");
+	{
+		/* struct pidfd_info, first version: 64 bytes, mask first. */
+		uint64_t info[8] = { 1 /* PIDFD_INFO_PID */ };
+
+		if (ioctl(fd, _IOWR(0xFF, 11, uint64_t[8]), info) == 0 && (info[0] & 1))
+			want |= PIDTUPLE_FEATURE_PIDFD_GET_INFO;
+	}
+	close(fd);
+	if (kernel_at_least(6, 14))
+		want |= PIDTUPLE_FEATURE_PER_NS_PID_MAX;
+	/* As root, in a namespace owned by the initial user namespace, we may write it. */
+	fd = open("/proc/sys/kernel/ns_last_pid", O_RDWR | O_CLOEXEC);
+	if (fd >= 0) {
+		want |= PIDTUPLE_FEATURE_NS_LAST_PID;
+		close(fd);
+	}
+	if (caps & (1ull << 40))
+		want |= PIDTUPLE_FEATURE_CAP_CHECKPOINT_RESTORE;
+	if (caps & (1ull << 21))
+		want |= PIDTUPLE_FEATURE_CAP_SYS_ADMIN;
+
+	TH_CHECK(f == want, "features 0x%llx, probed 0x%llx", (unsigned long long)f,
+		 (unsigned long long)want);
+	TH_CHECK(pidtuple_features() == f, "not stable");
+	/* This suite runs as root on a 5.5+ kernel: the basics must be there. */
+	TH_CHECK((f & (PIDTUPLE_FEATURE_CLONE3 | PIDTUPLE_FEATURE_SET_TID |
+		       PIDTUPLE_FEATURE_CAP_SYS_ADMIN)) ==
+			 (PIDTUPLE_FEATURE_CLONE3 | PIDTUPLE_FEATURE_SET_TID |
+			  PIDTUPLE_FEATURE_CAP_SYS_ADMIN),
+		 "features 0x%llx", (unsigned long long)f);
+	return clean_up(0, -1, fds);
+}
+
+/* ---- the suite ---- */
+
+#define NS_TEST(name, fn)                                   \
+	START_TEST(name)                                    \
+	{                                                   \
+		ck_assert_int_eq(th_in_pidns(fn, NULL), 0); \
+	}                                                   \
+	END_TEST
+
+NS_TEST(test_own_namespace, own_namespace)
+NS_TEST(test_newpid, with_newpid)
+NS_TEST(test_nested, nested)
+NS_TEST(test_after_unshare, after_unshare)
+NS_TEST(test_sizes_and_args, sizes_and_args)
+NS_TEST(test_check_in, check_in)
+NS_TEST(test_no_leak, no_leak)
+NS_TEST(test_features, features)
+
+static Suite *nsctx_suite(void)
+{
+	Suite *s = suite_create("nsctx");
+	TCase *tc = tcase_create("context");
+
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_own_namespace);
+	tcase_add_test(tc, test_newpid);
+	tcase_add_test(tc, test_nested);
+	tcase_add_test(tc, test_after_unshare);
+	tcase_add_test(tc, test_sizes_and_args);
+	tcase_add_test(tc, test_check_in);
+	tcase_add_test(tc, test_no_leak);
+	tcase_add_test(tc, test_features);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr;
+	int failed;
+
+	th_require_privilege();
+	runner_in_init_ns = ino_of("/proc/self/ns/pid") == INIT_PID_NS_INO;
+	sr = srunner_create(nsctx_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
