@@ -103,6 +103,28 @@ static uint64_t probe_nsfs_pidfs(int *errs)
 	return f;
 }
 
+/* Answers that describe the kernel or the sandbox; anything else may be passing. */
+static bool probe_uncertain(const int *errs)
+{
+	for (int i = 0; i < NFEATURES; i++)
+		switch (-errs[i]) {
+		case 0:
+		case ENOSYS:
+		case EPERM:
+		case E2BIG:
+		case EINVAL:
+		case ENOTTY:
+		case EOPNOTSUPP:
+		case EROFS:
+		case EACCES:
+		case ENOENT:
+			break;
+		default:
+			return true;
+		}
+	return false;
+}
+
 uint64_t pt_features_cached(void)
 {
 	uint64_t f = atomic_load_explicit(&features_cache, memory_order_acquire);
@@ -114,7 +136,10 @@ uint64_t pt_features_cached(void)
 	f = probe_clone3(errs) | probe_nsfs_pidfs(errs);
 	for (int i = 0; i < NFEATURES; i++)
 		atomic_store_explicit(&feature_errs[i], errs[i], memory_order_relaxed);
-	atomic_store_explicit(&features_cache, f | PT_FEATURES_VALID, memory_order_release);
+	/* A transient failure (no memory, no fds, a signal) says nothing about the kernel:
+	 * answer from this probe but do not remember it. */
+	if (!probe_uncertain(errs))
+		atomic_store_explicit(&features_cache, f | PT_FEATURES_VALID, memory_order_release);
 	return f;
 }
 

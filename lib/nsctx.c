@@ -345,8 +345,12 @@ int pt_active_pid_taken(pid_t pid)
 
 	if (r == 0 || r == -EPERM)
 		return 1;
+	if (r != -ESRCH)
+		return r; /* cannot tell */
 	r = pt_sys_kill(-pid, 0);
-	return r == 0 || r == -EPERM;
+	if (r == 0 || r == -EPERM)
+		return 1;
+	return r == -ESRCH ? 0 : r;
 }
 
 int pt_level_pid_taken(const struct pt_level *lv, pid_t pid)

@@ -1,0 +1,431 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Fault injection through the syscall shim (a build with PIDTUPLE_FAULT_INJECTION): every
+ * injectable call site of every public entry point is made to fail, one at a time, with each
+ * errno below. Each run must either succeed with the exact result or return a negative errno,
+ * and must leave no descriptor, child, zombie, lock or heap memory behind: counted, not assumed.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <malloc.h>
+#include <sched.h>
+#include <seccomp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "helpers.h"
+#include "pidtuple.h"
+#include "internal.h" /* linked statically: pt_features_reprobe() */
+
+#if defined(__SANITIZE_ADDRESS__)
+#define HEAP_COUNTED 0 /* LeakSanitizer checks the heap at exit instead */
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define HEAP_COUNTED 0
+#else
+#define HEAP_COUNTED 1
+#endif
+#else
+#define HEAP_COUNTED 1
+#endif
+
+static const int errnos[] = { ENOMEM, EAGAIN, EINTR, EPERM, ENOSYS, EEXIST, EFAULT, EMFILE };
+
+typedef int (*scenario_fn)(void);
+
+/* Tuples are made before a fault is armed (parsing has a scenario of its own) and kept. */
+static struct pidtuple *tuples[16];
+static const char *const tuple_texts[] = {
+	"321/1", "1", "600", "601/1", "602", "603", "604", "605"
+};
+
+static void make_tuples(void)
+{
+	for (size_t i = 0; i < sizeof(tuple_texts) / sizeof(tuple_texts[0]); i++)
+		if (!tuples[i] && pidtuple_parse(tuple_texts[i], &tuples[i], NULL) < 0)
+			abort();
+}
+
+static const struct pidtuple *tuple(const char *text)
+{
+	for (size_t i = 0; i < sizeof(tuple_texts) / sizeof(tuple_texts[0]); i++)
+		if (!strcmp(tuple_texts[i], text))
+			return tuples[i];
+	abort();
+}
+
+static int wait_exit(pid_t pid)
+{
+	int st;
+
+	if (waitpid(pid, &st, __WALL) != pid)
+		return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/*
+ * Scenarios return 0 for an exact success, < 0 for the library's error, 1 for a wrong result,
+ * and UNVERIFIED when the validator honestly left a level to the kernel (acceptable only when a
+ * fault made it unable to look).
+ */
+#define UNVERIFIED 2
+
+static int sc_parse_format(void)
+{
+	struct pidtuple *t = NULL, *u = NULL;
+	char buf[64];
+	int r = pidtuple_parse("4242/17/1", &t, NULL);
+
+	if (r < 0)
+		return r;
+	r = pidtuple_dup(t, &u);
+	if (r == 0) {
+		r = pidtuple_format(u, buf, sizeof(buf)) == 9 && !strcmp(buf, "4242/17/1") ? 0 : 1;
+		pidtuple_free(u);
+	}
+	pidtuple_free(t);
+	return r;
+}
+
+static int sc_of_pid(void)
+{
+	struct pidtuple *t = NULL;
+	int r = pidtuple_of_pid(getpid(), &t);
+
+	if (r < 0)
+		return r;
+	r = pidtuple_levels(t) == 1 && pidtuple_get(t, 0) == 1 ? 0 : 1;
+	pidtuple_free(t);
+	return r;
+}
+
+static int sc_nsctx(void)
+{
+	PIDTUPLE_OPTS(pidtuple_fork_opts, o, .clone_flags = CLONE_NEWPID);
+	PIDTUPLE_OPTS(pidtuple_level_info, li);
+	struct pidtuple_nsctx *ctx = NULL;
+	int r = pidtuple_nsctx_new(&o, &ctx);
+
+	if (r < 0)
+		return r;
+	r = pidtuple_nsctx_levels(ctx) == 2 && pidtuple_nsctx_level(ctx, 1, &li) == 0 &&
+			    (li.flags & PIDTUPLE_LEVEL_CALLER)
+		    ? 0
+		    : 1;
+	pidtuple_nsctx_free(ctx);
+	return r;
+}
+
+static int sc_check(void)
+{
+	PIDTUPLE_OPTS(pidtuple_fork_opts, o, .clone_flags = CLONE_NEWPID);
+	PIDTUPLE_OPTS(pidtuple_diag, d);
+	const struct pidtuple *t = tuple("321/1"), *taken = tuple("1");
+	int r = pidtuple_check(t, &o, &d);
+
+	if (r > 0)
+		r = UNVERIFIED;
+	if (r == 0) {
+		/* And a verdict: PID 1 of the caller's namespace is taken. */
+		r = pidtuple_check(taken, NULL, &d);
+		r = r == -EEXIST ? 0 : r > 0 ? UNVERIFIED : r < 0 ? r : 1;
+	}
+	return r;
+}
+
+static int fork_one(const char *text, uint64_t clone_flags, pid_t expect)
+{
+	PIDTUPLE_OPTS(pidtuple_diag, d);
+	PIDTUPLE_OPTS(pidtuple_fork_opts, o, .clone_flags = clone_flags, .diag = &d);
+	const struct pidtuple *t = tuple(text);
+	pid_t want = pidtuple_get(t, 0), pid;
+	int pidfd = -1, r;
+
+	pid = pidtuple_fork(t, &o, &pidfd);
+	if (pid == 0)
+		_exit(syscall(SYS_getpid) == want ? 0 : 1);
+	if (pid < 0)
+		return pid;
+	r = (expect == 0 || pid == expect) && pidfd >= 0 && wait_exit(pid) == 0 ? 0 : 1;
+	close(pidfd);
+	return r;
+}
+
+static int sc_fork(void)
+{
+	return fork_one("600", 0, 600);
+}
+
+static int sc_fork_newpid(void)
+{
+	return fork_one("601/1", CLONE_NEWPID, 601);
+}
+
+static int sc_fork_newpid_init(void)
+{
+	return fork_one("1", CLONE_NEWPID, 0);
+}
+
+static int sc_fork_checked(void)
+{
+	PIDTUPLE_OPTS(pidtuple_fork_opts, o, .flags = PIDTUPLE_FORK_CHECK | PIDTUPLE_FORK_LOCK);
+	pid_t pid = pidtuple_fork(tuple("602"), &o, NULL);
+
+	if (pid == 0)
+		_exit(syscall(SYS_getpid) == 602 ? 0 : 1);
+	if (pid < 0)
+		return pid;
+	return pid == 602 && wait_exit(pid) == 0 ? 0 : 1;
+}
+
+static int sc_spawn(void)
+{
+	char *argv[] = { "/bin/sh", "-c", "exit 7", NULL };
+	int pidfd = -1, r;
+	pid_t pid = 0;
+
+	r = pidtuple_spawn(tuple("603"), argv[0], argv, NULL, NULL, &pid, &pidfd);
+	if (r < 0)
+		return r;
+	r = pid == 603 && wait_exit(pid) == 7 ? 0 : 1;
+	close(pidfd);
+	return r;
+}
+
+static int sc_spawn_missing(void)
+{
+	char *argv[] = { "/nonexistent/program", NULL };
+	int r = pidtuple_spawn(tuple("604"), argv[0], argv, NULL, NULL, NULL, NULL);
+
+	return r == -ENOENT ? 0 : r < 0 ? r : 1;
+}
+
+static int child_fn(void *arg)
+{
+	return syscall(SYS_getpid) == (long)(intptr_t)arg ? 5 : 1;
+}
+
+static int sc_clone(void)
+{
+	pid_t pid = 0;
+	int r = pidtuple_clone(tuple("605"), child_fn, (void *)(intptr_t)605, NULL, &pid, NULL);
+
+	if (r < 0)
+		return r;
+	return pid == 605 && wait_exit(pid) == 5 ? 0 : 1;
+}
+
+static int sc_next_pid(void)
+{
+	int r = pidtuple_set_next_pid(7000, NULL);
+
+	if (r < 0)
+		return r;
+	if (r != 7000)
+		return 1;
+	r = pidtuple_get_next_pid();
+	return r < 0 ? r : r == 7000 ? 0 : 1;
+}
+
+static int sc_reprobe(void)
+{
+	/* Probing again with a fault must not poison the cache (checked by the driver). */
+	uint64_t f = pt_features_reprobe();
+
+	return (f & ~(uint64_t)PIDTUPLE_FEATURE_ALL) ? 1 : 0;
+}
+
+static int sc_features(void)
+{
+	uint64_t f = pidtuple_features();
+
+	/* A fault may hide features from this one answer, never invent them. */
+	return (f & ~(uint64_t)PIDTUPLE_FEATURE_ALL) ? 1 : 0;
+}
+
+/* ---- the driver ---- */
+
+/* Does this process hold a lock on ns_last_pid? /proc/locks, in /proc's numbering. */
+static bool lock_held_by_us(void)
+{
+	char line[256], self[64];
+	pid_t nspid[PIDTUPLE_MAX_LEVELS + 1];
+	struct stat st;
+	FILE *f;
+	bool held = false;
+	int n;
+
+	if (stat("/proc/sys/kernel/ns_last_pid", &st) < 0)
+		return false;
+	f = fopen("/proc/self/status", "re");
+	n = 0;
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "NSpid: %d", &nspid[0]) == 1)
+			n = 1;
+	if (f)
+		fclose(f);
+	if (!n)
+		return false;
+	snprintf(self, sizeof(self), "%d", (int)nspid[0]);
+	f = fopen("/proc/locks", "re");
+	while (f && fgets(line, sizeof(line), f)) {
+		char type[16], pid[32];
+		unsigned long ino;
+
+		if (sscanf(line, "%*d: %15s %*s %*s %31s %*x:%*x:%lu", type, pid, &ino) == 3 &&
+		    !strcmp(type, "FLOCK") && !strcmp(pid, self) && ino == st.st_ino)
+			held = true;
+	}
+	if (f)
+		fclose(f);
+	return held;
+}
+
+struct run {
+	const char *name;
+	scenario_fn fn;
+};
+
+static int run_all_faults(void *arg)
+{
+	const struct run *run = arg;
+	int fds, failures = 0, fired_runs = 0;
+	uint64_t features;
+
+	make_tuples();
+	/* One clean run first: the C library allocates some things once, on first use. */
+	if (run->fn() != 0)
+		return 3;
+	(void)lock_held_by_us();
+	(void)th_count_children();
+	while (waitpid(-1, NULL, WNOHANG | __WALL) > 0)
+		;
+	fds = th_count_fds();
+	features = pidtuple_features();
+
+	for (size_t e = 0; e < sizeof(errnos) / sizeof(errnos[0]); e++) {
+		for (unsigned long nth = 1; nth < 400; nth++) {
+			size_t heap = HEAP_COUNTED ? mallinfo2().uordblks : 0;
+			bool fired;
+			int r;
+
+			pidtuple__fault_arm(nth, errnos[e]);
+			r = run->fn();
+			fired = pidtuple__fault_fired();
+			pidtuple__fault_arm(0, 0);
+			if (fired)
+				fired_runs++;
+#define FAIL(...)                                                               \
+	do {                                                                    \
+		fprintf(stderr, "%s, call %lu fails with %s: ", run->name, nth, \
+			strerrorname_np(errnos[e]));                            \
+		fprintf(stderr, __VA_ARGS__);                                   \
+		fputc('\n', stderr);                                            \
+		failures++;                                                     \
+	} while (0)
+			if (r == 1 || (r == UNVERIFIED && !fired))
+				FAIL("wrong result (%d)", r);
+			if (r < 0 && !fired)
+				FAIL("failed without a fault: %s", strerror(-r));
+			if (th_count_fds() != fds)
+				FAIL("fds %d -> %d", fds, th_count_fds());
+			if (th_count_children() != 0)
+				FAIL("%d child(ren) or zombie(s) left", th_count_children());
+			/* ENOSYS and EPERM from a probe are what a seccomp filter says: they are
+			 * remembered by design. Anything else must not stick. */
+			if (pidtuple_features() != features &&
+			    (errnos[e] == ENOSYS || errnos[e] == EPERM))
+				pt_features_reprobe();
+			if (pidtuple_features() != features)
+				FAIL("features now 0x%llx, were 0x%llx",
+				     (unsigned long long)pidtuple_features(),
+				     (unsigned long long)features);
+			if (lock_held_by_us())
+				FAIL("the ns_last_pid lock is still held");
+			if (HEAP_COUNTED && mallinfo2().uordblks != heap)
+				FAIL("heap %zu -> %zu bytes", heap, (size_t)mallinfo2().uordblks);
+			while (waitpid(-1, NULL, WNOHANG | __WALL) > 0)
+				;
+			if (!fired)
+				break; /* every call site of this scenario has been failed */
+		}
+	}
+	fprintf(stderr, "%s: %d faulted runs, %d failure(s)\n", run->name, fired_runs, failures);
+	return failures ? 1 : fired_runs > 0 ? 0 : 2;
+}
+
+static const struct run runs[] = {
+	{ "parse/dup/format", sc_parse_format },
+	{ "of_pid", sc_of_pid },
+	{ "nsctx", sc_nsctx },
+	{ "check", sc_check },
+	{ "fork", sc_fork },
+	{ "fork CLONE_NEWPID", sc_fork_newpid },
+	{ "fork CHECK|LOCK", sc_fork_checked },
+	{ "spawn", sc_spawn },
+	{ "spawn missing program", sc_spawn_missing },
+	{ "clone", sc_clone },
+	{ "set/get_next_pid", sc_next_pid },
+	{ "features", sc_features },
+	{ "feature probes", sc_reprobe },
+};
+
+START_TEST(test_faults)
+{
+	ck_assert_int_eq(th_in_pidns(run_all_faults, (void *)&runs[_i]), 0);
+}
+END_TEST
+
+/* The same scenarios through the ns_last_pid fallback: clone3 hidden by a filter. */
+static int run_fallback_faults(void *arg)
+{
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+
+	if (!ctx || seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0) ||
+	    seccomp_load(ctx))
+		return 3;
+	seccomp_release(ctx);
+	return run_all_faults(arg);
+}
+
+static const struct run fallback_runs[] = {
+	{ "fallback fork", sc_fork },
+	{ "fallback fork CLONE_NEWPID init", sc_fork_newpid_init },
+	{ "fallback spawn", sc_spawn },
+	{ "fallback clone", sc_clone },
+};
+
+START_TEST(test_fallback_faults)
+{
+	ck_assert_int_eq(th_in_pidns(run_fallback_faults, (void *)&fallback_runs[_i]), 0);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("faults");
+	TCase *tc = tcase_create("faults");
+	SRunner *sr;
+	int failed;
+
+	th_require_privilege();
+	tcase_set_timeout(tc, 120);
+	tcase_add_loop_test(tc, test_faults, 0, (int)(sizeof(runs) / sizeof(runs[0])));
+	tcase_add_loop_test(tc, test_fallback_faults, 0,
+			    (int)(sizeof(fallback_runs) / sizeof(fallback_runs[0])));
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
