@@ -532,7 +532,7 @@ struct pidtuple_fork_opts {
 	uint64_t clone_flags;	    /**< subset of PIDTUPLE_CLONE_NS_FLAGS */
 	int32_t exit_signal;	    /**< with PIDTUPLE_FORK_EXIT_SIGNAL: 0..64, 0 for none */
 	int32_t cgroup_fd;	    /**< with PIDTUPLE_FORK_INTO_CGROUP: a cgroup2 directory fd */
-	struct pidtuple_diag *diag; /**< optional: filled when the call fails */
+	struct pidtuple_diag *diag; /**< optional: the reason when the call fails; notices always */
 	/**
 	 * Optional: the embedder's own lock, taken instead of flock() on ns_last_pid (by the
 	 * fallback, by PIDTUPLE_FORK_LOCK and by pidtuple_set_next_pid()). Returns 0 or -errno.

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# Help, version and usage errors: nothing here creates a process, so it needs no privilege.
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
+begin
+
+P=$PIDTUPLE
+
+for args in "--help" "-h" "help" "help help"; do
+	# shellcheck disable=SC2086 # split on purpose
+	expect_status 0 "pidtuple $args" -- "$P" $args &&
+		expect_match "$out" "Usage: pidtuple [--help | --version] COMMAND" "pidtuple $args"
+done
+for cmd in show check run; do
+	for form in "help $cmd" "$cmd --help" "$cmd -h"; do
+		# shellcheck disable=SC2086
+		expect_status 0 "pidtuple $form" -- "$P" $form &&
+			expect_match "$out" "Usage: pidtuple $cmd" "pidtuple $form"
+	done
+done
+# Options after TUPLE are options too, --help included.
+expect_status 0 "run TUPLE --help" -- "$P" run 5 --help &&
+	expect_match "$out" "Usage: pidtuple run" "run TUPLE --help"
+
+version_re='^pidtuple [0-9]+\.[0-9]+\.[0-9]+ \(libpidtuple [0-9]+\.[0-9]+\.[0-9]+\)$'
+if expect_status 0 "--version" -- "$P" --version && ! [[ $out =~ $version_re ]]; then
+	fail "--version printed '$out'"
+fi
+expect_status 0 "-V" -- "$P" -V
+
+# Usage errors: exit 2, a message on stderr, nothing on stdout.
+usage_error() {
+	local what=$1 pattern=$2
+	shift 2
+	expect_status 2 "$what" -- "$P" "$@" || return
+	expect_match "$err" "$pattern" "$what: stderr"
+	expect_eq "$out" "" "$what: stdout"
+}
+usage_error "no command" "no command given"
+usage_error "unknown command" "unknown command 'frobnicate'" frobnicate
+usage_error "unknown global option" "unknown option '--bogus'" --bogus
+usage_error "help of an unknown command" "unknown command 'nope'" help nope
+usage_error "help with two commands" "too many arguments" help run show
+usage_error "show without PID" "no PID given" show
+usage_error "show of a word" "'abc' is not a PID" show abc
+usage_error "show of 0" "'0' is not a PID" show 0
+usage_error "show of a signed PID" "'+5' is not a PID" show +5
+usage_error "show with junk" "'12x' is not a PID" show 12x
+usage_error "show, unknown short option" "unknown option '-x'" show -x
+usage_error "check without TUPLE" "no TUPLE given" check
+usage_error "check, two tuples" "too many arguments" check 5 6
+usage_error "check, bad syntax" "rule syntax" check 5//1
+usage_error "check, zero PID" "is not a PID tuple" check 0
+usage_error "check, unknown option" "unknown option '--newnet'" check --newnet 5
+usage_error "run without TUPLE" "no TUPLE given" run
+usage_error "run without COMMAND" "no COMMAND given" run 5
+usage_error "run without COMMAND after --" "no COMMAND given" run 5 --
+usage_error "run, --cgroup without DIR" "option '--cgroup' needs an argument" run --cgroup
+usage_error "run, bad TUPLE" "rule syntax" run 5/x -- true
+usage_error "run, unknown option after TUPLE" "unknown option '--bogus'" run 5 --bogus -- true
+
+finish
