@@ -29,6 +29,10 @@ int cmd_check(int argc, char **argv);
 void help_check(FILE *out);
 int cmd_run(int argc, char **argv);
 void help_run(FILE *out);
+int cmd_features(int argc, char **argv);
+void help_features(FILE *out);
+int cmd_next_pid(int argc, char **argv);
+void help_next_pid(FILE *out);
 
 /* Prints "pidtuple: CMD: MSG" and a pointer to the help on stderr; returns CLI_EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

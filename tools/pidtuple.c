@@ -18,6 +18,10 @@ static const struct cli_cmd cmds[] = {
 	{ "check", "tell whether a tuple could be created here, and why not", cmd_check,
 	  help_check },
 	{ "run", "run a command with exactly the PIDs of a tuple", cmd_run, help_run },
+	{ "features", "what this kernel and sandbox allow, and why not", cmd_features,
+	  help_features },
+	{ "next-pid", "read or move this namespace's next automatic PID", cmd_next_pid,
+	  help_next_pid },
 };
 
 #define N_CMDS (sizeof(cmds) / sizeof(cmds[0]))
@@ -41,8 +45,8 @@ static void help_main(FILE *out)
 	      "Commands:\n",
 	      out);
 	for (size_t i = 0; i < N_CMDS; i++)
-		fprintf(out, "  %-7s %s\n", cmds[i].name, cmds[i].summary);
-	fputs("  help    show the help of a command\n"
+		fprintf(out, "  %-9s %s\n", cmds[i].name, cmds[i].summary);
+	fputs("  help      show the help of a command\n"
 	      "\n"
 	      "Options:\n"
 	      "  -h, --help     show this help\n"
