@@ -154,8 +154,16 @@ enum pidtuple_rule {
 	/** The ns_last_pid fallback cannot be used here (read-only, no privilege) [EROFS, EACCES,
 	   EPERM]. */
 	PIDTUPLE_RULE_FALLBACK = 22,
+	/** Trees: a node's parent, namespace levels or kind are inconsistent [EINVAL]. */
+	PIDTUPLE_RULE_TREE_SHAPE = 23,
+	/** Trees: two nodes (or a node and a group/session) claim one PID at one level [EEXIST]. */
+	PIDTUPLE_RULE_TREE_DUPLICATE = 24,
+	/** Trees: a process group or session cannot be reproduced as described [EINVAL]. */
+	PIDTUPLE_RULE_TREE_GROUP = 25,
+	/** Trees: a node failed while the tree was being created; everything was removed. */
+	PIDTUPLE_RULE_TREE_NODE = 26,
 	/** One past the last rule. */
-	_PIDTUPLE_RULE_MAX = 23
+	_PIDTUPLE_RULE_MAX = 27
 };
 
 /** pidtuple_diag::notices: CLONE_INTO_CGROUP was not available; the child was moved after. */
@@ -183,6 +191,8 @@ struct pidtuple_diag {
 	int32_t unverified;  /**< levels the library could not see and left to the kernel */
 	int32_t text_pos;    /**< parse errors: byte offset in the text; -1 otherwise */
 	char message[PIDTUPLE_DIAG_MESSAGE_SIZE]; /**< one line for a human, NUL-terminated */
+	int32_t node;	   /**< trees: index of the failing node; -1 otherwise */
+	uint32_t reserved; /**< 0 */
 	size_t : 0;
 };
 
@@ -731,6 +741,204 @@ PIDTUPLE_API int pidtuple_check(const struct pidtuple *tuple, const struct pidtu
  */
 PIDTUPLE_API int pidtuple_check_in(const struct pidtuple_nsctx *ctx, const struct pidtuple *tuple,
 				   struct pidtuple_diag *diag);
+
+/** @} */
+
+/* ---------------------------------------------------------------------------------------- */
+/** @name Process trees: describe, check, restore, capture */
+/** @{ */
+
+/** A description of a process tree. Opaque. */
+struct pidtuple_tree;
+
+/** pidtuple_node::kind: keeps its PIDs taken, doing nothing, until handed over or killed. */
+#define PIDTUPLE_NODE_HOLD 0u
+/** pidtuple_node::kind: executes pidtuple_node::path once the tree is released. */
+#define PIDTUPLE_NODE_EXEC 1u
+/** pidtuple_node::kind: runs pidtuple_node::fn once released and exits with its value. */
+#define PIDTUPLE_NODE_CALLBACK 2u
+
+/** pidtuple_node::flags: this node is the init of a new PID namespace (innermost PID 1); its
+ * parent creates it with CLONE_NEWPID. */
+#define PIDTUPLE_NODE_NEWPID (1ull << 0)
+
+/**
+ * One process of a tree. All tuples of a tree start at the same level, the tree's top: the
+ * namespace the root is created in (the caller's `pid_for_children`) and, for the root's
+ * outer levels, the ones above it. A node has as many levels as its parent, one more with
+ * PIDTUPLE_NODE_NEWPID, and the same PIDs as its parent's namespaces at the shared levels'
+ * namespaces (not the same numbers).
+ */
+struct pidtuple_node {
+	size_t sz;		      /**< sizeof(struct pidtuple_node) */
+	uint64_t flags;		      /**< PIDTUPLE_NODE_NEWPID */
+	int32_t parent;		      /**< index of the parent node; -1 for the root */
+	uint32_t kind;		      /**< PIDTUPLE_NODE_HOLD, _EXEC or _CALLBACK */
+	const struct pidtuple *tuple; /**< its PIDs */
+	/** Its process group at every level, 0 where not visible (as pidtuple_read() gives);
+	 * NULL: the parent's. */
+	const struct pidtuple *pgid;
+	/** Its session, likewise; NULL: the parent's. */
+	const struct pidtuple *sid;
+	const char *path;     /**< PIDTUPLE_NODE_EXEC: the program (no PATH search) */
+	char *const *argv;    /**< PIDTUPLE_NODE_EXEC: NULL-terminated arguments */
+	char *const *envp;    /**< PIDTUPLE_NODE_EXEC: environment, NULL for environ */
+	int (*fn)(void *arg); /**< PIDTUPLE_NODE_CALLBACK: runs in the node's process */
+	void *arg;	      /**< passed to pidtuple_node::fn */
+	size_t : 0;
+};
+
+/**
+ * @brief **pidtuple_tree_new()** creates an empty tree description.
+ * @param ret_tree On success, the tree; free it with pidtuple_tree_free().
+ * @return 0 on success. Errors: -EINVAL (NULL), -ENOMEM.
+ */
+PIDTUPLE_API int pidtuple_tree_new(struct pidtuple_tree **ret_tree);
+
+/**
+ * @brief **pidtuple_tree_add()** appends a node; the tree keeps copies of its tuples and strings.
+ *
+ * Parents come before their children. Only what one node says is checked here; the whole
+ * tree is checked by pidtuple_tree_check().
+ * @param tree The tree.
+ * @param node The node; its `sz` must be set.
+ * @return The new node's index (0 for the first). Errors: -EINVAL (NULL, bad kind or flags, a
+ * parent index not below the new one, a second root, missing tuple, path or fn), -E2BIG
+ * (unknown tail), -ENOMEM.
+ */
+PIDTUPLE_API int pidtuple_tree_add(struct pidtuple_tree *tree, const struct pidtuple_node *node);
+
+/**
+ * @brief **pidtuple_tree_size()** returns the number of nodes.
+ * @param tree The tree.
+ * @return The count. Errors: -EINVAL (NULL).
+ */
+PIDTUPLE_API int pidtuple_tree_size(const struct pidtuple_tree *tree);
+
+/**
+ * @brief **pidtuple_tree_get()** reads a node back.
+ * @param tree The tree.
+ * @param index The node.
+ * @param node Output; its `sz` must be set. Pointers stay valid while the tree lives.
+ * @return 0 on success. Errors: -EINVAL (NULL, `sz` 0), -ERANGE (no such node).
+ */
+PIDTUPLE_API int pidtuple_tree_get(const struct pidtuple_tree *tree, unsigned int index,
+				   struct pidtuple_node *node);
+
+/**
+ * @brief **pidtuple_tree_free()** frees a tree description (never any process).
+ * @param tree The tree, or NULL.
+ */
+PIDTUPLE_API void pidtuple_tree_free(struct pidtuple_tree *tree);
+
+/**
+ * @brief **pidtuple_tree_check()** checks a whole tree before anything is created.
+ *
+ * Shape (one root, parents first, levels consistent with each parent's namespaces, inits
+ * created first), PIDs colliding inside the tree at any level, process groups and sessions
+ * that can be reproduced (leaders present or restorable by a helper), and for every node the
+ * rules of pidtuple_check() that can be known before its parent exists (range, privilege at
+ * every pinned level, PIDs already taken on the machine at the levels that already exist).
+ * @param tree The tree.
+ * @param opts As given to pidtuple_tree_restore(), or NULL.
+ * @param diag Optional: the node (pidtuple_diag::node), the level and the rule.
+ * @return 0, or a positive count of levels left to the kernel, as pidtuple_check(). Errors:
+ * -EINVAL, -EEXIST, -EPERM, -ENOMEM, -E2BIG.
+ */
+PIDTUPLE_API int pidtuple_tree_check(const struct pidtuple_tree *tree,
+				     const struct pidtuple_fork_opts *opts,
+				     struct pidtuple_diag *diag);
+
+/** A restored tree, held at its barrier until released. Opaque. */
+struct pidtuple_restore;
+
+/**
+ * @brief **pidtuple_tree_restore()** creates every process of a tree with its exact PIDs,
+ * each by its own parent, with its process group and session, and holds them all at a
+ * barrier.
+ *
+ * The root is the caller's child. A session or group whose leader is not in the tree is
+ * reproduced by a temporary helper with the leader's PIDs, removed before this returns. On
+ * any failure every process created so far is killed and reaped: all or nothing.
+ * @param tree The tree; pidtuple_tree_check() runs first.
+ * @param opts Optional: diag, exit_signal of the root, the lock options; clone_flags must be
+ * 0 (namespaces are per node).
+ * @param ret_restore On success, the handle; the processes wait until
+ * pidtuple_restore_release().
+ * @return 0 on success. Errors: those of pidtuple_tree_check() and pidtuple_fork(), with the
+ * failing node in opts->diag.
+ */
+PIDTUPLE_API int pidtuple_tree_restore(const struct pidtuple_tree *tree,
+				       const struct pidtuple_fork_opts *opts,
+				       struct pidtuple_restore **ret_restore);
+
+/**
+ * @brief **pidtuple_restore_pid()** returns a restored node's PID in the caller's namespace.
+ * @param restore The handle.
+ * @param node The node's index in the tree.
+ * @return The PID. Errors: -EINVAL (NULL), -ERANGE (no such node).
+ */
+PIDTUPLE_API pid_t pidtuple_restore_pid(const struct pidtuple_restore *restore, unsigned int node);
+
+/**
+ * @brief **pidtuple_restore_pidfd()** returns a pidfd for a restored node, owned by the handle.
+ * @param restore The handle.
+ * @param node The node's index in the tree.
+ * @return The pidfd (valid until pidtuple_restore_free()). Errors: -EINVAL, -ERANGE.
+ */
+PIDTUPLE_API int pidtuple_restore_pidfd(const struct pidtuple_restore *restore, unsigned int node);
+
+/**
+ * @brief **pidtuple_restore_release()** lifts the barrier: every process starts its work at
+ * once (HOLD nodes keep holding).
+ * @param restore The handle.
+ * @return 0. Errors: -EINVAL (NULL), -EALREADY (released before).
+ */
+PIDTUPLE_API int pidtuple_restore_release(struct pidtuple_restore *restore);
+
+/**
+ * @brief **pidtuple_restore_hand_over()** makes a HOLD node execute a program in place: its
+ * PIDs are never free, so the hand-over has no window.
+ * @param restore The handle, released.
+ * @param node A HOLD node.
+ * @param path Program (no PATH search).
+ * @param argv NULL-terminated arguments.
+ * @param envp Environment, or NULL for the node's.
+ * @return 0 once the node has executed @p path. Errors: -EINVAL (not a HOLD node, not
+ * released, NULL), -ERANGE, -ESRCH (the node is gone), the execve() errno (the node keeps
+ * holding).
+ */
+PIDTUPLE_API int pidtuple_restore_hand_over(struct pidtuple_restore *restore, unsigned int node,
+					    const char *path, char *const argv[],
+					    char *const envp[]);
+
+/**
+ * @brief **pidtuple_restore_kill()** kills every process of the tree and reaps those that are
+ * the caller's to reap.
+ * @param restore The handle.
+ * @return 0. Errors: -EINVAL (NULL).
+ */
+PIDTUPLE_API int pidtuple_restore_kill(struct pidtuple_restore *restore);
+
+/**
+ * @brief **pidtuple_restore_free()** frees the handle and closes its pidfds; the processes
+ * are not touched (kill them first to abort). The root stays the caller's child to reap.
+ * @param restore The handle, or NULL.
+ */
+PIDTUPLE_API void pidtuple_restore_free(struct pidtuple_restore *restore);
+
+/**
+ * @brief **pidtuple_tree_capture()** describes a live process tree: the process @p root and
+ * all its descendants, with their tuples, parentage, groups, sessions and namespace
+ * boundaries, relative to the caller's namespace. Every node is a HOLD node.
+ *
+ * capture, kill, restore and capture again gives an identical description.
+ * @param root The root process, in the caller's namespace.
+ * @param ret_tree On success, the description; free it with pidtuple_tree_free().
+ * @return 0 on success. Errors: -EINVAL, -ESRCH (no such process), -ENOMEM, -EMFILE, and the
+ * errors of pidtuple_read().
+ */
+PIDTUPLE_API int pidtuple_tree_capture(pid_t root, struct pidtuple_tree **ret_tree);
 
 /** @} */
 

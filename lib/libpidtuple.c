@@ -83,6 +83,10 @@ static const char *const rule_names[_PIDTUPLE_RULE_MAX] = {
 	[PIDTUPLE_RULE_EXEC] = "exec",
 	[PIDTUPLE_RULE_PID_MISMATCH] = "pid-mismatch",
 	[PIDTUPLE_RULE_FALLBACK] = "fallback",
+	[PIDTUPLE_RULE_TREE_SHAPE] = "tree-shape",
+	[PIDTUPLE_RULE_TREE_DUPLICATE] = "tree-duplicate",
+	[PIDTUPLE_RULE_TREE_GROUP] = "tree-group",
+	[PIDTUPLE_RULE_TREE_NODE] = "tree-node",
 };
 
 PT_PUBLIC const char *pidtuple_rule_name(uint32_t rule)
@@ -117,6 +121,8 @@ void pt_diag_reset(struct pidtuple_diag *diag, unsigned int levels)
 	DIAG_SET(diag, notices, 0);
 	DIAG_SET(diag, unverified, 0);
 	DIAG_SET(diag, text_pos, -1);
+	DIAG_SET(diag, node, -1);
+	DIAG_SET(diag, reserved, 0);
 	if (PT_HAS(diag->sz, struct pidtuple_diag, message))
 		diag->message[0] = '\0';
 }
