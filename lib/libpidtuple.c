@@ -54,8 +54,12 @@ PT_PUBLIC const char *pidtuple_strerror(int err)
 		return "Out of memory, or the PID namespace's init has died";
 	case EBUSY:
 		return "The child got another PID: a process forked without the ns_last_pid lock";
-	default:
-		return strerror(err); /* glibc returns static text for known codes */
+	default: {
+		/* Static and thread-safe, unlike strerror()'s buffer for unknown codes. */
+		const char *d = strerrordesc_np(err);
+
+		return d ? d : "Unknown error";
+	}
 	}
 }
 
