@@ -36,6 +36,8 @@ class Diag(ctypes.Structure):
         ("unverified", ctypes.c_int32),
         ("text_pos", ctypes.c_int32),
         ("message", ctypes.c_char * DIAG_MESSAGE_SIZE),
+        ("node", ctypes.c_int32),
+        ("reserved", ctypes.c_uint32),
     ]
 
     def __init__(self):
@@ -123,13 +125,40 @@ class LevelInfo(ctypes.Structure):
         self.sz = ctypes.sizeof(LevelInfo)
 
 
+class Node(ctypes.Structure):
+    _fields_ = [
+        ("sz", ctypes.c_size_t),
+        ("flags", ctypes.c_uint64),
+        ("parent", ctypes.c_int32),
+        ("kind", ctypes.c_uint32),
+        ("tuple", ctypes.c_void_p),
+        ("pgid", ctypes.c_void_p),
+        ("sid", ctypes.c_void_p),
+        ("path", ctypes.c_char_p),
+        ("argv", ctypes.POINTER(ctypes.c_char_p)),
+        ("envp", ctypes.POINTER(ctypes.c_char_p)),
+        ("fn", ctypes.c_void_p),  # int (*)(void *): the binding leaves callbacks NULL
+        ("arg", ctypes.c_void_p),
+    ]
+
+    def __init__(self):
+        super().__init__()
+        self.sz = ctypes.sizeof(Node)
+
+
 # enum pidtuple_rule (stable ABI values)
 RULES = (
     "NONE", "SYNTAX", "LEVEL_COUNT", "TOO_DEEP", "PID_RANGE", "NEWPID_ONE", "NO_INIT",
     "INIT_DEAD", "PRIVILEGE", "PID_TAKEN", "FLAGS", "NS_PRIVILEGE", "NEWPID_UNSHARED",
     "EXIT_SIGNAL", "CGROUP", "OPTIONS", "UNSUPPORTED", "UNVERIFIED", "KERNEL", "NS_DEPTH",
-    "EXEC", "PID_MISMATCH", "FALLBACK",
+    "EXEC", "PID_MISMATCH", "FALLBACK", "TREE_SHAPE", "TREE_DUPLICATE", "TREE_GROUP",
+    "TREE_NODE",
 )
+
+NODE_HOLD = 0
+NODE_EXEC = 1
+NODE_CALLBACK = 2
+NODE_NEWPID = 1 << 0
 
 NOTICE_CGROUP_AFTER = 1 << 0
 NOTICE_PIDFD_AFTER = 1 << 1
@@ -173,6 +202,8 @@ _P = ctypes.POINTER
 _tuple_p = ctypes.c_void_p  # struct pidtuple * (opaque)
 _nsctx_p = ctypes.c_void_p  # struct pidtuple_nsctx * (opaque)
 _scan_p = ctypes.c_void_p  # struct pidtuple_scan * (opaque)
+_tree_p = ctypes.c_void_p  # struct pidtuple_tree * (opaque)
+_restore_p = ctypes.c_void_p  # struct pidtuple_restore * (opaque)
 
 # name: (restype, argtypes)
 PROTOTYPES = {
@@ -218,6 +249,21 @@ PROTOTYPES = {
     "pidtuple_feature_reason": (ctypes.c_char_p, [ctypes.c_uint64]),
     "pidtuple_get_next_pid": (ctypes.c_int, []),
     "pidtuple_set_next_pid": (ctypes.c_int, [pid_t, _P(ForkOpts)]),
+    "pidtuple_tree_new": (ctypes.c_int, [_P(_tree_p)]),
+    "pidtuple_tree_add": (ctypes.c_int, [_tree_p, _P(Node)]),
+    "pidtuple_tree_size": (ctypes.c_int, [_tree_p]),
+    "pidtuple_tree_get": (ctypes.c_int, [_tree_p, ctypes.c_uint, _P(Node)]),
+    "pidtuple_tree_free": (None, [_tree_p]),
+    "pidtuple_tree_check": (ctypes.c_int, [_tree_p, _P(ForkOpts), _P(Diag)]),
+    "pidtuple_tree_restore": (ctypes.c_int, [_tree_p, _P(ForkOpts), _P(_restore_p)]),
+    "pidtuple_restore_pid": (pid_t, [_restore_p, ctypes.c_uint]),
+    "pidtuple_restore_pidfd": (ctypes.c_int, [_restore_p, ctypes.c_uint]),
+    "pidtuple_restore_release": (ctypes.c_int, [_restore_p]),
+    "pidtuple_restore_hand_over": (ctypes.c_int, [_restore_p, ctypes.c_uint, ctypes.c_char_p,
+                                                  _P(ctypes.c_char_p), _P(ctypes.c_char_p)]),
+    "pidtuple_restore_kill": (ctypes.c_int, [_restore_p]),
+    "pidtuple_restore_free": (None, [_restore_p]),
+    "pidtuple_tree_capture": (ctypes.c_int, [pid_t, _P(_tree_p)]),
 }
 
 
@@ -233,7 +279,11 @@ def library_path():
 # wrappers raises NotImplementedError.
 OPTIONAL = frozenset({
     "pidtuple_read", "pidtuple_read_pidfd", "pidtuple_scan_new", "pidtuple_scan_next",
-    "pidtuple_scan_free",
+    "pidtuple_scan_free", "pidtuple_tree_new", "pidtuple_tree_add", "pidtuple_tree_size",
+    "pidtuple_tree_get", "pidtuple_tree_free", "pidtuple_tree_check", "pidtuple_tree_restore",
+    "pidtuple_restore_pid", "pidtuple_restore_pidfd", "pidtuple_restore_release",
+    "pidtuple_restore_hand_over", "pidtuple_restore_kill", "pidtuple_restore_free",
+    "pidtuple_tree_capture",
 })
 missing = set()
 

@@ -92,6 +92,7 @@ STRUCTS = {
     "pidtuple_level_info": _lib.LevelInfo,
     "pidtuple_read_opts": _lib.ReadOpts,
     "pidtuple_scan_opts": _lib.ScanOpts,
+    "pidtuple_node": _lib.Node,
     "pidtuple_scan_entry": _lib.ScanEntry,
 }
 
