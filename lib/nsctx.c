@@ -19,6 +19,16 @@ static uint64_t fd_ino(int fd)
 	return pt_fstat(fd, &st) == 0 ? (uint64_t)st.st_ino : 0;
 }
 
+static int path_ino(const char *path, uint64_t *ret)
+{
+	struct stat st;
+	int r = pt_stat(path, &st);
+
+	if (r == 0)
+		*ret = (uint64_t)st.st_ino;
+	return r;
+}
+
 static int open_ns(const char *path)
 {
 	return pt_open(path, O_RDONLY);
@@ -170,7 +180,7 @@ static void ctx_close(struct pidtuple_nsctx *ctx)
 
 static int ctx_fill(struct pidtuple_nsctx *ctx, bool want_abs)
 {
-	uint64_t features = pt_features_cached(), own_userns_ino, active_ino;
+	uint64_t features = pt_features_cached(), own_userns_ino = 0, active_ino = 0;
 	struct pt_level *lv;
 	int active, cur, userns, r, caller_pid_max = 0;
 	bool unshared_no_init = false;
@@ -181,15 +191,14 @@ static int ctx_fill(struct pidtuple_nsctx *ctx, bool want_abs)
 	r = pt_read_int_file("/proc/sys/kernel/pid_max", &caller_pid_max);
 	if (r < 0)
 		return r;
-	userns = open_ns("/proc/self/ns/user");
-	if (userns < 0)
-		return userns;
-	own_userns_ino = fd_ino(userns);
-	pt_close(userns);
-	active = open_ns("/proc/self/ns/pid");
-	if (active < 0)
-		return active;
-	active_ino = fd_ino(active);
+	/* Only inode numbers are needed here: stat() costs less than open + fstat + close. */
+	r = path_ino("/proc/self/ns/user", &own_userns_ino);
+	if (r < 0)
+		return r;
+	r = path_ino("/proc/self/ns/pid", &active_ino);
+	if (r < 0)
+		return r;
+	active = -1;
 
 	cur = open_ns("/proc/self/ns/pid_for_children");
 	if (cur == -ENOENT) {
@@ -217,7 +226,7 @@ static int ctx_fill(struct pidtuple_nsctx *ctx, bool want_abs)
 		lv->pid_max = features & PIDTUPLE_FEATURE_PER_NS_PID_MAX ? PT_PID_MAX_LIMIT
 									 : caller_pid_max;
 		lv->flags = PIDTUPLE_LEVEL_PID_MAX_EXACT | cap_flags(ctx->cap_eff);
-		cur = pt_dup(active);
+		cur = open_ns("/proc/self/ns/pid");
 		if (cur < 0) {
 			r = cur;
 			goto fail;
@@ -386,9 +395,17 @@ PT_PUBLIC int pidtuple_nsctx_level(const struct pidtuple_nsctx *ctx, unsigned in
 		.abs_level = ctx->abs_level < 0 ? -1 : ctx->abs_level - (int)inner_index,
 		.ns_id = lv->ns_id,
 	};
-	/* Write only what the caller's struct has room for; leave its sz alone. */
-	memcpy((char *)info + sizeof(size_t), (char *)&out + sizeof(size_t),
-	       (info->sz < sizeof(out) ? info->sz : sizeof(out)) - sizeof(size_t));
+	/* Write only the members the caller's struct holds whole; leave its sz alone. */
+#define LI_SET(field)                                                    \
+	do {                                                             \
+		if (PT_HAS(info->sz, struct pidtuple_level_info, field)) \
+			info->field = out.field;                         \
+	} while (0)
+	LI_SET(flags);
+	LI_SET(pid_max);
+	LI_SET(abs_level);
+	LI_SET(ns_id);
+#undef LI_SET
 	return 0;
 }
 

@@ -95,7 +95,11 @@ int pt_parse_status(const char *buf, struct pt_status *st)
 int pt_read_text(int dirfd, const char *path, char *buf, size_t size)
 {
 	size_t len = 0;
-	int fd = dirfd >= 0 ? pt_openat(dirfd, path, O_RDONLY) : pt_open(path, O_RDONLY);
+	int fd;
+
+	if (size == 0)
+		return -EINVAL;
+	fd = dirfd >= 0 ? pt_openat(dirfd, path, O_RDONLY) : pt_open(path, O_RDONLY);
 
 	if (fd < 0)
 		return fd;
@@ -202,30 +206,12 @@ PT_PUBLIC int pidtuple_of_pid(pid_t pid, struct pidtuple **ret_tuple)
 
 int pt_pid_exited(pid_t pid)
 {
-	char path[64], buf[512];
-	struct pt_status f;
-	const char *p;
-	int fd, r;
+	int fd = pt_sys_pidfd_open(pid, 0), r;
 
-	fd = pt_sys_pidfd_open(pid, 0);
 	if (fd < 0)
 		return fd == -ESRCH ? 1 : fd;
-	/* The fdinfo's Pid: is in /proc's numbering, which /proc/N/stat needs. */
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	r = read_nsfields(path, &f);
+	/* A pidfd becomes readable when its process exits, reaped or not. */
+	r = pt_poll_in(fd);
 	pt_close(fd);
-	if (r < 0)
-		return r;
-	if (!f.has_pid || f.pid == 0)
-		return -ENOENT;
-	if (f.pid < 0)
-		return 1; /* reaped */
-	snprintf(path, sizeof(path), "/proc/%d/stat", f.pid);
-	r = pt_read_text(-1, path, buf, sizeof(buf));
-	if (r < 0)
-		return r == -ENOENT ? 1 : r;
-	p = strrchr(buf, ')'); /* the name may contain anything but ends at the last ')' */
-	if (!p || p[1] != ' ')
-		return -EIO;
-	return p[2] == 'Z' || p[2] == 'X';
+	return r;
 }

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -324,6 +325,18 @@ void *pt_malloc(size_t size)
 	return malloc(size);
 }
 
+int pt_poll_in(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int r;
+
+	FAULT(int);
+	do
+		r = poll(&p, 1, 0);
+	while (r < 0 && errno == EINTR);
+	return r < 0 ? -errno : r > 0 && (p.revents & POLLIN);
+}
+
 void pt_close(int fd)
 {
 	int saved = errno;
@@ -331,4 +344,107 @@ void pt_close(int fd)
 	if (fd >= 0)
 		close(fd);
 	errno = saved;
+}
+
+/* ---- reading ids (read.c, scan.c) ---- */
+
+#define PT_NS_GET_NSTYPE _IO(PT_NSIO, 0x3)
+#define PT_PIDFD_GET_PID_NAMESPACE _IO(PT_PIDFS_IOCTL_MAGIC, 5)
+#define PT_PIDFD_INFO_PID_BIT (1ull << 0)
+
+#ifdef PIDTUPLE_FAULT_INJECTION
+static _Atomic bool ns_ioctls_hidden;
+
+void pidtuple__hide_ns_ioctls(bool hide)
+{
+	atomic_store(&ns_ioctls_hidden, hide);
+}
+#define HIDDEN_NS_IOCTL()                           \
+	do {                                        \
+		if (atomic_load(&ns_ioctls_hidden)) \
+			return -ENOTTY;             \
+	} while (0)
+#else
+void pidtuple__hide_ns_ioctls(bool hide)
+{
+	(void)hide;
+}
+#define HIDDEN_NS_IOCTL() \
+	do {              \
+	} while (0)
+#endif
+
+int pt_ns_xlate(int nsfd, enum pt_ns_xlate op, pid_t nr)
+{
+	FAULT(int);
+	HIDDEN_NS_IOCTL();
+	return (int)ret_or_errno(
+		ioctl(nsfd, _IOR(PT_NSIO, (unsigned int)op, int), (unsigned long)nr));
+}
+
+int pt_ns_get_nstype(int nsfd)
+{
+	FAULT(int);
+	return (int)ret_or_errno(ioctl(nsfd, PT_NS_GET_NSTYPE));
+}
+
+int pt_pidfd_get_pidns(int pidfd)
+{
+	FAULT(int);
+	HIDDEN_NS_IOCTL();
+	return (int)ret_or_errno(ioctl(pidfd, PT_PIDFD_GET_PID_NAMESPACE, 0));
+}
+
+int pt_pidfd_get_ids(int pidfd, struct pt_pidfd_ids *ret)
+{
+	struct pt_pidfd_info info = { .mask = PT_PIDFD_INFO_PID_BIT };
+	long r;
+
+	FAULT(int);
+	HIDDEN_NS_IOCTL();
+	r = ret_or_errno(ioctl(pidfd, PT_PIDFD_GET_INFO, &info));
+	if (r < 0)
+		return (int)r;
+	if (!(info.mask & PT_PIDFD_INFO_PID_BIT))
+		return -EOPNOTSUPP;
+	ret->pid = (pid_t)info.ids[0];
+	ret->tgid = (pid_t)info.ids[1];
+	ret->ppid = (pid_t)info.ids[2];
+	return 0;
+}
+
+int pt_sys_pidfd_send_signal(int pidfd, int sig)
+{
+	FAULT(int);
+	return (int)ret_or_errno(syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0));
+}
+
+pid_t pt_getpgid(pid_t pid)
+{
+	FAULT(pid_t);
+	return (pid_t)ret_or_errno(getpgid(pid));
+}
+
+pid_t pt_getsid(pid_t pid)
+{
+	FAULT(pid_t);
+	return (pid_t)ret_or_errno(getsid(pid));
+}
+
+ssize_t pt_getdents64(int fd, void *buf, size_t n)
+{
+	FAULT(ssize_t);
+	return (ssize_t)ret_or_errno(syscall(SYS_getdents64, fd, buf, n));
+}
+
+int pt_fstatat(int dirfd, const char *path, struct stat *st, int flags)
+{
+	FAULT(int);
+	return (int)ret_or_errno(fstatat(dirfd, path, st, flags));
+}
+
+ssize_t pt_readlinkat(int dirfd, const char *path, char *buf, size_t n)
+{
+	FAULT(ssize_t);
+	return (ssize_t)ret_or_errno(readlinkat(dirfd, path, buf, n));
 }

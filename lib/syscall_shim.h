@@ -92,11 +92,39 @@ int pt_dup(int fd);
 int pt_waitpid(pid_t pid, int *status, int options);
 void *pt_malloc(size_t size);
 void pt_close(int fd);
+/* 1 when @fd is readable now (a pidfd: the process has exited), 0 when not, -errno. */
+int pt_poll_in(int fd);
 
 /* Fault injection, in builds with PIDTUPLE_FAULT_INJECTION only: the @nth injectable call
  * from now on fails with -@err (one shot); 0 disarms. Thread-safe. */
 void pidtuple__fault_arm(unsigned long nth, int err);
 /* Whether the armed fault has fired since the last arm. */
 bool pidtuple__fault_fired(void);
+
+/* ---- reading ids (read.c, scan.c) ---- */
+
+/* The four nsfs PID translations (6.11+). FROM: @nr numbers a thread in @nsfd's namespace,
+ * the result is its number in the caller's active one; IN: the other way round. */
+enum pt_ns_xlate { PT_NS_PID_FROM = 6, PT_NS_TGID_FROM = 7, PT_NS_PID_IN = 8, PT_NS_TGID_IN = 9 };
+int pt_ns_xlate(int nsfd, enum pt_ns_xlate op, pid_t nr);
+/* NS_GET_NSTYPE: the CLONE_NEW* value of the namespace @nsfd. */
+int pt_ns_get_nstype(int nsfd);
+/* PIDFD_GET_PID_NAMESPACE: a new fd of the active PID namespace of the pidfd's task. */
+int pt_pidfd_get_pidns(int pidfd);
+/* PIDFD_GET_INFO: the task's ids in the caller's active namespace (6.13+). */
+struct pt_pidfd_ids {
+	pid_t pid, tgid, ppid;
+};
+int pt_pidfd_get_ids(int pidfd, struct pt_pidfd_ids *ret);
+int pt_sys_pidfd_send_signal(int pidfd, int sig);
+pid_t pt_getpgid(pid_t pid);
+pid_t pt_getsid(pid_t pid);
+ssize_t pt_getdents64(int fd, void *buf, size_t n);
+int pt_fstatat(int dirfd, const char *path, struct stat *st, int flags);
+ssize_t pt_readlinkat(int dirfd, const char *path, char *buf, size_t n);
+
+/* Fault injection builds only: while @hide is set, the PID translation, PIDFD_GET_INFO and
+ * PIDFD_GET_PID_NAMESPACE wrappers fail with -ENOTTY as on a kernel before 6.11. */
+void pidtuple__hide_ns_ioctls(bool hide);
 
 #endif

@@ -8,7 +8,8 @@ set -eu
 
 packages="build-essential cmake pkg-config clang check libsubunit-dev doxygen abigail-tools
 libseccomp-dev libjson-c-dev valgrind python3 python3-pytest qemu-system-x86
-busybox-static"
+busybox-static debhelper lintian dpkg-dev fakeroot
+libclang-rt-14-dev"
 
 missing=""
 for pkg in $packages; do

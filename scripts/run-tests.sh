@@ -6,6 +6,7 @@
 #   gcc    build/gcc,   gcc,   RelWithDebInfo, all tests
 #   clang  build/clang, clang, RelWithDebInfo, all tests
 #   asan   build/asan,  gcc,   ASan+UBSan (PIDTUPLE_SANITIZE=ON), tests not labelled noasan
+#   fuzz   libFuzzer (clang, ASan+UBSan): every parser's target, a minute in all
 # Every stage runs even when an earlier one failed; the last line is the stage summary.
 set -u
 
@@ -56,8 +57,9 @@ build_and_test() {
 
 stage deps sh scripts/deps.sh
 stage gcc build_and_test build/gcc gcc g++
-stage clang build_and_test build/clang clang clang++
+stage clang build_and_test build/clang clang clang++ -LE "debian|kmatrix"
 stage asan build_and_test build/asan gcc g++ -LE noasan -- -DPIDTUPLE_SANITIZE=ON
+stage fuzz scripts/run-fuzz.sh 60
 
 banner "summary"
 if [ "$failed" -gt 0 ]; then

@@ -1,0 +1,219 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# Usage: test-debian.sh [--update-symbols]
+#
+# Builds the Debian packages (source and all binaries) from a copy of the source tree with
+# dpkg-buildpackage, requires lintian to report no error and no warning, installs the .debs
+# into a scratch root with dpkg --root, and checks the files, the dependencies and the symbols
+# file there; then runs the packaged command and builds a consumer against the packaged
+# library. Installs the Debian tools it needs when missing (root), else exits 77 (skip), or
+# fails under CI=true. Takes about 1-2 minutes; prints the elapsed seconds.
+#
+# The package build fails when the library's exported symbols differ from
+# debian/libpidtuple1.symbols (dpkg-gensymbols -c4). --update-symbols builds the binaries,
+# rewrites that file from the library (new symbols get the current version, removed ones are
+# marked #MISSING#), shows the diff and stops; review it and run the test again.
+set -eu
+
+update_symbols=0
+case "${1:-}" in
+"") ;;
+--update-symbols) update_symbols=1 ;;
+*)
+	echo "usage: $0 [--update-symbols]" >&2
+	exit 2
+	;;
+esac
+
+start=$(date +%s)
+src=$(cd "$(dirname "$0")/.." && pwd)
+
+fail() {
+	echo "debian: FAIL: $*" >&2
+	exit 1
+}
+
+# ---------------------------------------------------------------------------------------------
+# Tools
+packages="debhelper dpkg-dev fakeroot lintian cmake doxygen pkg-config"
+missing=""
+for pkg in $packages; do
+	status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
+	[ "$status" = installed ] || missing="$missing $pkg"
+done
+if [ -n "$missing" ]; then
+	if [ "$(id -u)" -ne 0 ]; then
+		[ "${CI:-}" = true ] && fail "missing packages:$missing (not root, cannot install)"
+		echo "debian: SKIP: missing packages:$missing; run as root or: apt-get install$missing"
+		exit 77
+	fi
+	echo "debian: installing$missing"
+	# shellcheck disable=SC2086 # a space-separated list of package names
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $missing ||
+		{ apt-get update && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y --no-install-recommends $missing; } ||
+		fail "cannot install$missing"
+fi
+
+# The pidtuple package ships the command and its man page: say so rather than failing deep
+# inside dh_install.
+[ -f "$src/tools/CMakeLists.txt" ] ||
+	fail "tools/CMakeLists.txt is missing: the pidtuple command (package pidtuple) is not built"
+[ -f "$src/docs/pidtuple.1" ] ||
+	fail "docs/pidtuple.1 is missing: the pidtuple(1) man page (package pidtuple) is not written"
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/pidtuple-debian.XXXXXX")
+# PIDTUPLE_KEEP_TMP=1 keeps the build, the logs and the scratch root for a look afterwards.
+if [ "${PIDTUPLE_KEEP_TMP:-0}" = 1 ]; then
+	trap 'echo "debian: kept $tmp"' EXIT
+else
+	trap 'rm -rf "$tmp"' EXIT
+fi
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---------------------------------------------------------------------------------------------
+# A clean copy: tracked and untracked files, minus what .gitignore excludes (build trees).
+tree=$tmp/libpidtuple
+mkdir "$tree"
+if git -C "$src" rev-parse --git-dir >/dev/null 2>&1; then
+	# shellcheck disable=SC2016 # $f belongs to the inner shell
+	(cd "$src" && git ls-files -z --cached --others --exclude-standard |
+		xargs -0 sh -c 'for f; do [ -e "$f" ] && printf "%s\0" "$f"; done' sh |
+		tar --null -T - -cf -) | tar -xf - -C "$tree"
+else
+	(cd "$src" && tar --exclude=./build --exclude='./obj-*' --exclude=./.git -cf - .) |
+		tar -xf - -C "$tree"
+fi
+
+version=$(sed -n 's/^#define PIDTUPLE_VERSION_\(MAJOR\|MINOR\|PATCH\) \([0-9]*\)$/\2/p' \
+	"$src/include/pidtuple.h" | paste -sd.)
+major=${version%%.*}
+
+if [ "$update_symbols" = 1 ]; then
+	# dh_makeshlibs fails on the difference, after dh_strip has staged the library.
+	(cd "$tree" && dpkg-buildpackage -us -uc -b -j"$(nproc)") >"$tmp/build.log" 2>&1 || true
+	lib=$(ls "$tree/debian/libpidtuple1/usr/lib/"*/libpidtuple.so."$major" 2>/dev/null) ||
+		{ tail -n 40 "$tmp/build.log" >&2; fail "the build did not get as far as the library"; }
+	(cd "$tree" && dpkg-gensymbols -q -plibpidtuple1 -Pdebian/libpidtuple1 -v"$version" \
+		-e"$lib" -Odebian/libpidtuple1.symbols.new) || fail "dpkg-gensymbols"
+	diff -u "$src/debian/libpidtuple1.symbols" "$tree/debian/libpidtuple1.symbols.new" || true
+	cp "$tree/debian/libpidtuple1.symbols.new" "$src/debian/libpidtuple1.symbols"
+	echo "debian: wrote debian/libpidtuple1.symbols; review it, then run $0"
+	exit 0
+fi
+
+# ---------------------------------------------------------------------------------------------
+# Build (source and binaries, unsigned)
+echo "debian: dpkg-buildpackage in $tree"
+if ! (cd "$tree" && dpkg-buildpackage -us -uc -j"$(nproc)") >"$tmp/build.log" 2>&1; then
+	tail -n 80 "$tmp/build.log" >&2
+	grep -q 'dpkg-gensymbols: error' "$tmp/build.log" &&
+		echo "debian: the exported symbols changed: update debian/libpidtuple1.symbols from the diff above" >&2
+	fail "dpkg-buildpackage (log above)"
+fi
+# -Werror is off in the package build (debian/rules), so warnings are caught here instead.
+if grep -E ': warning: ' "$tmp/build.log" >&2; then
+	fail "compiler warnings in the package build (above)"
+fi
+built=$(date +%s)
+
+changes=$(ls "$tmp"/libpidtuple_*.changes)
+debs=$(ls "$tmp"/*.deb)
+for p in libpidtuple1 libpidtuple-dev pidtuple libpidtuple-doc; do
+	ls "$tmp/${p}_"*.deb >/dev/null 2>&1 || fail "package $p was not built"
+done
+
+# ---------------------------------------------------------------------------------------------
+# lintian: overrides live in debian/*.lintian-overrides, each with its reason.
+echo "debian: lintian"
+if ! lintian --fail-on error,warning --display-level '>=warning' --show-overrides \
+	"$changes" >"$tmp/lintian.log" 2>&1; then
+	cat "$tmp/lintian.log" >&2
+	fail "lintian"
+fi
+cat "$tmp/lintian.log"
+linted=$(date +%s)
+
+# ---------------------------------------------------------------------------------------------
+# Install into a scratch root with its own, empty dpkg database. Dependencies outside this
+# source package (libc6) are not there, and maintainer scripts run outside the root.
+root=$tmp/root
+admin=$root/var/lib/dpkg
+mkdir -p "$admin/info" "$admin/updates" "$admin/triggers"
+: >"$admin/status"
+: >"$admin/available"
+# shellcheck disable=SC2086 # a space-separated list of paths without spaces
+dpkg --root="$root" --log=/dev/null --force-depends --force-not-root \
+	--force-script-chrootless --no-triggers -i $debs >"$tmp/dpkg.log" 2>&1 ||
+	{ cat "$tmp/dpkg.log" >&2; fail "dpkg --root -i"; }
+for p in libpidtuple1 libpidtuple-dev pidtuple libpidtuple-doc; do
+	[ "$(dpkg --root="$root" -s "$p" 2>/dev/null | sed -n 's/^Status: //p')" = \
+		"install ok installed" ] || fail "$p is not installed in the scratch root"
+done
+
+ma=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
+
+# owner PACKAGE PATH: PATH exists in the scratch root and belongs to PACKAGE.
+owner() {
+	[ -e "$root$2" ] || fail "missing from the scratch root: $2"
+	got=$(dpkg --root="$root" -S "$2" 2>/dev/null | sed 's/[:,].*//')
+	[ "$got" = "$1" ] || fail "$2 belongs to '$got', expected $1"
+}
+owner libpidtuple1 "/usr/lib/$ma/libpidtuple.so.$major"
+owner libpidtuple1 "/usr/lib/$ma/libpidtuple.so.$version"
+owner libpidtuple-dev /usr/include/pidtuple.h
+owner libpidtuple-dev "/usr/lib/$ma/libpidtuple.so"
+owner libpidtuple-dev "/usr/lib/$ma/libpidtuple.a"
+owner libpidtuple-dev "/usr/lib/$ma/pkgconfig/libpidtuple.pc"
+owner libpidtuple-dev "/usr/lib/$ma/cmake/pidtuple/pidtupleConfig.cmake"
+owner libpidtuple-dev "/usr/lib/$ma/cmake/pidtuple/pidtupleConfigVersion.cmake"
+owner libpidtuple-dev "/usr/lib/$ma/cmake/pidtuple/pidtupleTargets.cmake"
+owner pidtuple /usr/bin/pidtuple
+owner pidtuple /usr/share/man/man1/pidtuple.1.gz
+owner libpidtuple-doc /usr/share/doc/libpidtuple-dev/html/index.html
+owner libpidtuple-doc /usr/share/man/man3/pidtuple.h.3.gz
+# A section 3 page for every public function.
+funcs=$(sed -n 's/^PIDTUPLE_API .*[ *]\(pidtuple_[a-z0-9_]*\)(.*/\1/p' "$src/include/pidtuple.h")
+[ -n "$funcs" ] || fail "no PIDTUPLE_API functions found in include/pidtuple.h"
+n=0
+for f in $funcs; do
+	owner libpidtuple-doc "/usr/share/man/man3/$f.3.gz"
+	n=$((n + 1))
+done
+
+# Relations and the symbols file, as the control files say them.
+field() {
+	dpkg-deb -f "$(ls "$tmp/${1}_"*.deb)" "$2"
+}
+field libpidtuple1 Depends | grep -q 'libc6' || fail "libpidtuple1 Depends: $(field libpidtuple1 Depends)"
+field libpidtuple-dev Depends | grep -qF "libpidtuple1 (= $version)" ||
+	fail "libpidtuple-dev Depends: $(field libpidtuple-dev Depends)"
+field pidtuple Depends | grep -qE "libpidtuple1 \(>= $major\.[0-9.]+\)" ||
+	fail "pidtuple Depends: $(field pidtuple Depends)"
+[ "$(field libpidtuple1 Multi-Arch)" = same ] || fail "libpidtuple1 is not Multi-Arch: same"
+[ "$(field libpidtuple-doc Architecture)" = all ] || fail "libpidtuple-doc is not Architecture: all"
+symbols=$(dpkg-deb -I "$(ls "$tmp"/libpidtuple1_*.deb)" symbols)
+echo "$symbols" | grep -q "^libpidtuple.so.$major libpidtuple1 #MINVER#" ||
+	fail "symbols file: $symbols"
+for f in $funcs; do
+	echo "$symbols" | grep -q "^ $f@PIDTUPLE_[0-9.]* " ||
+		fail "$f is declared PIDTUPLE_API in include/pidtuple.h but libpidtuple.so.$major" \
+			"does not export it (not implemented, or not in lib/libpidtuple.map)"
+done
+
+# The packaged command runs, and a consumer builds from the packaged .pc.
+out=$(LD_LIBRARY_PATH=$root/usr/lib/$ma "$root/usr/bin/pidtuple" --version 2>&1) ||
+	fail "pidtuple --version: $out"
+echo "$out" | grep -qF "$version" || fail "pidtuple --version printed '$out'"
+# shellcheck disable=SC2046 # pkg-config output is meant to be split into words
+cc -Wall -Wextra -Werror "$src/consumers/consumer.c" -o "$tmp/consumer" \
+	$(PKG_CONFIG_SYSROOT_DIR=$root PKG_CONFIG_LIBDIR=$root/usr/lib/$ma/pkgconfig \
+		pkg-config --cflags --libs libpidtuple) >"$tmp/cc.log" 2>&1 ||
+	{ cat "$tmp/cc.log" >&2; fail "consumer against the packaged libpidtuple-dev"; }
+out=$(LD_LIBRARY_PATH=$root/usr/lib/$ma "$tmp/consumer") || fail "consumer: $out"
+
+end=$(date +%s)
+echo "debian: PASS: 4 packages, lintian clean, $n functions with man3 pages;" \
+	"elapsed $((end - start)) s (build $((built - start)) s, lintian $((linted - built)) s)"
