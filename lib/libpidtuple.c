@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Version, error text, rule names, diagnostics and option structs. */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -28,6 +29,8 @@ PT_PUBLIC const char *pidtuple_version_string(void)
 
 PT_PUBLIC const char *pidtuple_strerror(int err)
 {
+	if (err == INT_MIN)
+		return "Unknown error";
 	if (err < 0)
 		err = -err;
 	switch (err) {

@@ -19,11 +19,27 @@
 
 #include "pidtuple.h"
 
+#ifdef TH_HAVE_LSAN
+#include <sanitizer/lsan_interface.h>
+
+int th_leak_check(void)
+{
+	return __lsan_do_recoverable_leak_check();
+}
+#else
+int th_leak_check(void)
+{
+	return 0;
+}
+#endif
+
 int th_in_pidns(int (*fn)(void *), void *arg)
 {
 	int pipefd[2], st;
 	pid_t pid;
 
+	/* fn's process flushes stdio when it returns: it must not inherit pending output. */
+	fflush(NULL);
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return -errno;
 	pid = fork();
@@ -31,6 +47,8 @@ int th_in_pidns(int (*fn)(void *), void *arg)
 		return -errno;
 	if (pid == 0) {
 		close(pipefd[0]);
+		/* A test killed on timeout must not leave its namespace behind. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		/* The intermediate process unshares, so the namespace dies with fn. */
 		if (unshare(CLONE_NEWPID) < 0) {
 			int e = errno;
@@ -39,8 +57,12 @@ int th_in_pidns(int (*fn)(void *), void *arg)
 			_exit(125);
 		}
 		pid = fork();
-		if (pid < 0)
+		if (pid < 0) {
+			int e = errno;
+
+			(void)!write(pipefd[1], &e, sizeof(e));
 			_exit(125);
+		}
 		if (pid == 0) {
 			int r;
 
@@ -67,6 +89,34 @@ int th_in_pidns(int (*fn)(void *), void *arg)
 			return -e;
 	}
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+struct clean_arg {
+	int (*fn)(void *);
+	void *arg;
+};
+
+static int clean_run(void *p)
+{
+	const struct clean_arg *c = p;
+	int fds = th_count_fds(), kids, r;
+
+	TH_CHECK(fds >= 0, "cannot count fds: %d", fds);
+	TH_CHECK(th_count_children() == 0, "children before the test");
+	r = c->fn(c->arg);
+	if (r)
+		return r;
+	kids = th_count_children();
+	TH_CHECK(th_count_fds() == fds, "fd leak: %d open, %d before", th_count_fds(), fds);
+	TH_CHECK(kids == 0, "%d children or zombies left", kids);
+	return 0;
+}
+
+int th_in_pidns_clean(int (*fn)(void *), void *arg)
+{
+	struct clean_arg c = { fn, arg };
+
+	return th_in_pidns(clean_run, &c);
 }
 
 int th_count_fds(void)
@@ -179,7 +229,9 @@ static void send_fd(int sock, int fd)
 {
 	char c = 1, cbuf[CMSG_SPACE(sizeof(int))];
 	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+	struct msghdr msg = { .msg_iov = &iov,
+			      .msg_iovlen = 1,
+			      .msg_control = cbuf,
 			      .msg_controllen = sizeof(cbuf) };
 	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
 
@@ -194,7 +246,9 @@ static int recv_fd(int sock)
 {
 	char c, cbuf[CMSG_SPACE(sizeof(int))];
 	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+	struct msghdr msg = { .msg_iov = &iov,
+			      .msg_iovlen = 1,
+			      .msg_control = cbuf,
 			      .msg_controllen = sizeof(cbuf) };
 	struct cmsghdr *cm;
 	int fd;
@@ -214,7 +268,11 @@ static int holder_level(struct holder_arg *h, int level)
 	if (level == h->depth) {
 		int fd = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
 
+		if (fd < 0)
+			return 1; /* the socket closes with us: the caller reads EOF */
 		send_fd(h->sock, fd);
+		close(fd);
+		close(h->sock);
 		for (;;)
 			pause();
 	}
@@ -231,10 +289,11 @@ static int holder_level(struct holder_arg *h, int level)
 			_exit(holder_level(h, level + 1));
 		}
 		pidtuple_free(t);
-		if (pid < 0) {
-			send_fd(h->sock, -1); /* an invalid fd makes the message fail */
+		if (pid < 0)
 			return 1;
-		}
+		/* Only the innermost holder may keep the socket: if a deeper level fails, the
+		 * caller must read EOF instead of waiting for ever. */
+		close(h->sock);
 		for (;;)
 			pause();
 	}

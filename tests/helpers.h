@@ -18,15 +18,51 @@
  */
 int th_in_pidns(int (*fn)(void *), void *arg);
 
+/*
+ * th_in_pidns() that also fails (returns 1) when fn leaves an fd open or a child, live or
+ * zombie, behind. Counts are taken in the namespace's init just before and after fn.
+ */
+int th_in_pidns_clean(int (*fn)(void *), void *arg);
+
+/*
+ * Under LeakSanitizer, checks for leaks now, in the calling process, and returns non-zero
+ * (after LSan's report) when there are any; 0 otherwise and in builds without LSan. Code
+ * that runs in th_in_pidns() ends with _exit(), where LSan's at-exit check never runs.
+ */
+int th_leak_check(void);
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_LEAK__)
+#define TH_HAVE_LSAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(leak_sanitizer)
+#define TH_HAVE_LSAN 1
+#endif
+#endif
+
+/*
+ * Put once in a suite that calls th_leak_check() wherever the library ran: turns off LSan's
+ * at-exit check, which would only look at Check's forked test process.
+ */
+#ifdef TH_HAVE_LSAN
+#define TH_LSAN_EXPLICIT_ONLY                                                                 \
+	const char *__lsan_default_options(void);                                             \
+	__attribute__((used, visibility("default"))) const char *__lsan_default_options(void) \
+	{                                                                                     \
+		return "leak_check_at_exit=0";                                                \
+	}
+#else
+#define TH_LSAN_EXPLICIT_ONLY
+#endif
+
 /* Inside th_in_pidns(): assertion that reports file:line and returns 1 from fn. */
-#define TH_CHECK(cond, ...)                                                                     \
-	do {                                                                                    \
-		if (!(cond)) {                                                                  \
+#define TH_CHECK(cond, ...)                                                                      \
+	do {                                                                                     \
+		if (!(cond)) {                                                                   \
 			fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond); \
-			fprintf(stderr, __VA_ARGS__);                                           \
-			fputc('\n', stderr);                                                    \
-			return 1;                                                               \
-		}                                                                               \
+			fprintf(stderr, __VA_ARGS__);                                            \
+			fputc('\n', stderr);                                                     \
+			return 1;                                                                \
+		}                                                                                \
 	} while (0)
 
 /* Open file descriptors of the calling process. */
@@ -48,7 +84,8 @@ void th_require_privilege(void);
  * and writes an open fd of the innermost namespace to *ret_nsfd. The holder sleeps until
  * killed (kill the returned pid: every level dies with it). With @outer_pids (@depth entries),
  * outer_pids[k] is the PID the init of level k+1 gets inside level k (level 0 being the
- * caller's namespace); else the kernel chooses. Returns -errno on failure.
+ * caller's namespace); else the kernel chooses. Returns -errno on failure. The holders inherit
+ * the caller's open fds: create pipes whose EOF matters only after this call.
  */
 pid_t th_make_nested_ns(int depth, const pid_t *outer_pids, int *ret_nsfd);
 
