@@ -151,4 +151,23 @@ pid_t pt_fork_fallback(const struct pidtuple *t, const struct pt_fork_opts *o, i
 /* Moves a child into a cgroup after the fact (no CLONE_INTO_CGROUP). */
 int pt_move_to_cgroup(int cgroup_fd, pid_t pid);
 
+/* ---- reading ids at every level (read.c, scan.c) ---- */
+
+/* Reads a status or fdinfo file (relative to @dirfd when >= 0) and parses its id lines. */
+int pt_read_status_at(int dirfd, const char *path, struct pt_status *st);
+/* Compares a namespace fd's inode with @ino: 1 same, 0 not, -errno. */
+int pt_ns_is(int nsfd, uint64_t ino);
+
+/* Numeric entries of a /proc directory, read with getdents64 into a fixed buffer. */
+struct pt_dir {
+	int fd;
+	size_t len, pos;
+	char buf[8192];
+};
+/* Opens @path relative to @dirfd (or absolute); 0 or -errno. */
+int pt_dir_open(struct pt_dir *d, int dirfd, const char *path);
+/* The next numeric entry: 1 with *ret, 0 at the end, or -errno. */
+int pt_dir_next_pid(struct pt_dir *d, pid_t *ret);
+void pt_dir_close(struct pt_dir *d);
+
 #endif

@@ -1,0 +1,719 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * pidtuple_read(): one thread's TID, TGID, PGID or SID at every level, from one of three
+ * sources that must agree: /proc status, pidfd fdinfo, or the nsfs translation ioctls.
+ *
+ * Names used below: A is the caller's active PID namespace (ids passed in are numbered there);
+ * O is the namespace of the /proc mount (status and fdinfo number from there; it may be
+ * `above` levels above A); N is where the tuple starts (A, or opts->ns_fd).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define PT_PIDFD_THREAD O_EXCL /* a pidfd for one thread (6.9+) */
+#define NLEV (PIDTUPLE_MAX_LEVELS + 1)
+/* read_nsfs(): a case no ioctl can answer (a zombie has no namespaces left; a group whose
+ * leader has exited has no task to translate): status answers it. Never returned. */
+#define USE_STATUS (-EXDEV)
+
+struct rd {
+	pid_t a;	  /* the thread, numbered in A */
+	uint32_t kind;	  /* PIDTUPLE_KIND_* */
+	int pidfd;	  /* keeps the thread identified for the whole read; -1 when none */
+	bool own_pidfd;	  /* opened here, closed at the end */
+	bool exact_pidfd; /* the pidfd names the thread @a itself (not only its group) */
+	int nsfd;	  /* N, or -1 for A */
+	uint64_t ns_ino;  /* N's inode */
+	int n_depth;	  /* levels N is below A */
+	pid_t out[NLEV];  /* the result, outermost (N's level) first */
+	int n;
+};
+
+/* ---- shared helpers ------------------------------------------------------------------- */
+
+/* Parses the numbers after a label up to the end of the line: -1 when malformed. */
+static int parse_nums(const char *p, pid_t *out, int cap)
+{
+	int n = 0;
+
+	for (;;) {
+		long v = 0;
+		bool neg = false;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\n' || *p == '\0')
+			return n;
+		if (*p == '-') {
+			neg = true;
+			p++;
+		}
+		if (*p < '0' || *p > '9' || n == cap)
+			return -1;
+		while (*p >= '0' && *p <= '9' && v <= 0x7fffffff)
+			v = v * 10 + (*p++ - '0');
+		if (v > 0x7fffffff || (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\0'))
+			return -1;
+		out[n++] = (pid_t)(neg ? -v : v);
+	}
+}
+
+/* pt_parse_status() for the hot paths: looks only at lines that can be id lines and stops
+ * after NSsid, the last of them. Same result. */
+static int parse_ids(const char *buf, struct pt_status *st)
+{
+	static const struct {
+		const char *label;
+		int len, k; /* k: list index, or -1 Pid, -2 PPid, -3 Tgid */
+	} lines[] = {
+		{ "Pid:", 4, -1 },	   { "PPid:", 5, -2 },		{ "Tgid:", 5, -3 },
+		{ "NSpid:", 6, PT_NSPID }, { "NStgid:", 7, PT_NSTGID }, { "NSpgid:", 7, PT_NSPGID },
+		{ "NSsid:", 6, PT_NSSID },
+	};
+
+	*st = (struct pt_status){ .n[0] = -1, .n[1] = -1, .n[2] = -1, .n[3] = -1 };
+	for (const char *line = buf; line && *line;) {
+		const char *nl = strchr(line, '\n');
+
+		if (*line == 'P' || *line == 'T' || *line == 'N') {
+			for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+				pid_t v[PIDTUPLE_MAX_LEVELS + 1];
+				int k = lines[i].k, n;
+
+				if (strncmp(line, lines[i].label, (size_t)lines[i].len) != 0)
+					continue;
+				n = parse_nums(line + lines[i].len, k >= 0 ? st->ids[k] : v,
+					       k >= 0 ? PIDTUPLE_MAX_LEVELS + 1 : 1);
+				if (n < 0 || (k < 0 && n != 1))
+					return -EIO;
+				if (k >= 0)
+					st->n[k] = n;
+				else if (k == -1)
+					st->pid = v[0], st->has_pid = true;
+				else if (k == -2)
+					st->ppid = v[0], st->has_ppid = true;
+				else
+					st->tgid = v[0], st->has_tgid = true;
+				if (k == PT_NSSID)
+					return 0;
+				break;
+			}
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	return 0;
+}
+
+int pt_read_status_at(int dirfd, const char *path, struct pt_status *st)
+{
+	char buf[4096];
+	size_t len = 0;
+	int fd = dirfd >= 0 ? pt_openat(dirfd, path, O_RDONLY) : pt_open(path, O_RDONLY);
+
+	if (fd < 0)
+		return fd;
+	/* /proc's seq files give all they have in one read when the buffer has room: a short
+	 * read is the end, which saves the read that would return 0. */
+	for (;;) {
+		size_t want = sizeof(buf) - 1 - len;
+		ssize_t r = pt_read(fd, buf + len, want);
+
+		if (r < 0) {
+			pt_close(fd);
+			return (int)r;
+		}
+		len += (size_t)r;
+		if (r == 0 || (size_t)r < want || len == sizeof(buf) - 1)
+			break;
+	}
+	pt_close(fd);
+	buf[len] = '\0';
+	return parse_ids(buf, st);
+}
+
+int pt_ns_is(int nsfd, uint64_t ino)
+{
+	struct stat st;
+	int r = pt_fstat(nsfd, &st);
+
+	return r < 0 ? r : (uint64_t)st.st_ino == ino;
+}
+
+/* A lookup that found nothing: the thread is gone (or never was). */
+static int gone(int err)
+{
+	return err == -ENOENT || err == -ESRCH || err == -EINVAL ? -ESRCH : err;
+}
+
+/* 0 while the task behind @pidfd has not been reaped, -ESRCH after. */
+static int still_there(int pidfd)
+{
+	int r;
+
+	if (pidfd < 0)
+		return 0;
+	r = pt_sys_pidfd_send_signal(pidfd, 0);
+	return r == -ESRCH ? -ESRCH : 0; /* EPERM: it is there, we may not signal it */
+}
+
+/* Opens a pidfd that pins thread @a: a thread pidfd, or a process pidfd when @a leads its
+ * group. Leaves pidfd at -1 (and returns 0) on kernels that cannot name the thread. */
+static int ensure_pidfd(struct rd *r)
+{
+	int fd;
+
+	if (r->pidfd >= 0)
+		return 0;
+	fd = pt_sys_pidfd_open(r->a, PT_PIDFD_THREAD);
+	if (fd == -EINVAL) /* before 6.9: no PIDFD_THREAD */
+		fd = pt_sys_pidfd_open(r->a, 0);
+	if (fd == -EINVAL || fd == -ENOENT || fd == -ENOSYS)
+		return 0; /* a thread other than the leader, or no pidfds at all */
+	if (fd < 0)
+		return gone(fd);
+	r->pidfd = fd;
+	r->own_pidfd = true;
+	r->exact_pidfd = true;
+	return 0;
+}
+
+static int finish(struct rd *r, const pid_t *outer, int n)
+{
+	if (n < 1)
+		return -ESRCH;
+	if (n > PIDTUPLE_MAX_LEVELS)
+		return -ERANGE; /* 33 levels: more than a tuple holds */
+	memcpy(r->out, outer, (size_t)n * sizeof(pid_t));
+	r->n = n;
+	return 0;
+}
+
+/* Walks @levels NS_GET_PARENT steps up from @fd (which it does not close) and checks that it
+ * arrives at N. 1 yes, 0 no, -errno. */
+static int arrives_at_n(const struct rd *r, int fd, int levels)
+{
+	int cur = fd, ret;
+
+	for (int i = 0; i < levels; i++) {
+		int p = pt_ns_get_parent(cur);
+
+		if (cur != fd)
+			pt_close(cur);
+		if (p < 0)
+			return p == -EPERM ? 0 : p;
+		cur = p;
+	}
+	ret = pt_ns_is(cur, r->ns_ino);
+	if (cur != fd)
+		pt_close(cur);
+	return ret;
+}
+
+/* ---- source: /proc/PID/task/TID/status ------------------------------------------------ */
+
+/* Finds the /proc number of thread @a by reading every task's status: only for kernels that
+ * cannot give a pidfd for a thread (before 6.9) while /proc belongs to an outer namespace. */
+static int search_proc_nr(pid_t a, int above, pid_t *ret_o)
+{
+	struct pt_dir *procs = pt_malloc(sizeof(*procs) * 2), *tasks;
+	pid_t p, t;
+	int r;
+
+	if (!procs)
+		return -ENOMEM;
+	tasks = procs + 1;
+	r = pt_dir_open(procs, -1, "/proc");
+	while (r >= 0 && (r = pt_dir_next_pid(procs, &p)) > 0) {
+		char path[64];
+
+		snprintf(path, sizeof(path), "%d/task", (int)p);
+		if (pt_dir_open(tasks, procs->fd, path) < 0)
+			continue; /* gone */
+		while ((r = pt_dir_next_pid(tasks, &t)) > 0) {
+			struct pt_status st;
+
+			snprintf(path, sizeof(path), "%d/task/%d/status", (int)p, (int)t);
+			if (pt_read_status_at(procs->fd, path, &st) < 0)
+				continue;
+			if (st.n[PT_NSPID] > above && st.ids[PT_NSPID][above] == a) {
+				*ret_o = t;
+				pt_dir_close(tasks);
+				pt_dir_close(procs);
+				free(procs);
+				return 0;
+			}
+		}
+		pt_dir_close(tasks);
+		r = r < 0 ? 0 : r; /* a task directory that vanished is not an error */
+	}
+	pt_dir_close(procs);
+	free(procs);
+	return r < 0 ? r : -ESRCH;
+}
+
+/* The /proc number of thread @a, from its pidfd's fdinfo (or a search). */
+static int proc_nr_of(struct rd *r, int above, pid_t *ret_o)
+{
+	char path[64];
+	struct pt_status st;
+	int ret;
+
+	if (above == 0) {
+		*ret_o = r->a;
+		return 0;
+	}
+	ret = ensure_pidfd(r);
+	if (ret < 0)
+		return ret;
+	if (r->pidfd < 0 || !r->exact_pidfd)
+		return search_proc_nr(r->a, above, ret_o);
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", r->pidfd);
+	ret = pt_read_status_at(-1, path, &st);
+	if (ret < 0)
+		return ret == -ENOENT ? -EBADF : ret;
+	if (!st.has_pid)
+		return -EBADF;
+	if (st.pid <= 0)
+		return -ESRCH;
+	*ret_o = st.pid;
+	return 0;
+}
+
+static int read_status(struct rd *r)
+{
+	char path[64];
+	struct pt_status st;
+	pid_t o;
+	int above = pt_proc_levels_above(), skip, k = (int)r->kind, ret;
+
+	if (above < 0)
+		return above;
+	ret = proc_nr_of(r, above, &o);
+	if (ret < 0)
+		return ret;
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", (int)o, (int)o);
+	ret = pt_read_status_at(-1, path, &st);
+	if (ret < 0)
+		return gone(ret);
+	if (st.n[PT_NSPID] < 0 || st.n[k] < 0)
+		return -EOPNOTSUPP; /* before 4.1 */
+	/* The number we looked up must still be our thread's (no reuse in between). */
+	if (st.n[PT_NSPID] <= above || st.ids[PT_NSPID][above] != r->a)
+		return -ESRCH;
+	skip = above + r->n_depth;
+	if (st.n[k] <= skip)
+		return -ESRCH; /* the thread lives above N */
+	if (r->nsfd >= 0 && r->n_depth > 0) {
+		int fd;
+
+		snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)o);
+		fd = pt_open(path, O_RDONLY);
+		if (fd < 0)
+			return gone(fd);
+		ret = arrives_at_n(r, fd, st.n[PT_NSPID] - 1 - skip);
+		pt_close(fd);
+		if (ret <= 0)
+			return ret < 0 ? ret : -ESRCH; /* not in N's subtree */
+	}
+	ret = still_there(r->pidfd);
+	if (ret < 0)
+		return ret;
+	return finish(r, st.ids[k] + skip, st.n[k] - skip);
+}
+
+/* ---- source: pidfd fdinfo ------------------------------------------------------------- */
+
+static int read_fdinfo(struct rd *r)
+{
+	char path[64];
+	struct pt_status st;
+	int fd = -1, above, skip = 0, ret;
+
+	if (r->kind != PIDTUPLE_KIND_TID && r->kind != PIDTUPLE_KIND_TGID)
+		return -EOPNOTSUPP;
+	ret = ensure_pidfd(r);
+	if (ret < 0)
+		return ret;
+	if (r->kind == PIDTUPLE_KIND_TID) {
+		if (r->pidfd < 0 || !r->exact_pidfd)
+			return -EOPNOTSUPP; /* a thread, and no PIDFD_THREAD */
+		fd = r->pidfd;
+	} else {
+		/* The group leader's pidfd: the thread itself when it leads. */
+		fd = pt_sys_pidfd_open(r->a, 0);
+		if (fd == -EINVAL || fd == -ENOENT) {
+			struct pt_pidfd_ids ids;
+
+			if (r->pidfd < 0 || pt_pidfd_get_ids(r->pidfd, &ids) < 0)
+				return -EOPNOTSUPP; /* needs PIDFD_GET_INFO (6.13) */
+			fd = pt_sys_pidfd_open(ids.tgid, 0);
+		}
+		if (fd == -ENOSYS)
+			return -EOPNOTSUPP;
+		if (fd < 0)
+			return gone(fd);
+	}
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	ret = pt_read_status_at(-1, path, &st);
+	if (ret >= 0 && (!st.has_pid || st.n[PT_NSPID] < 0))
+		ret = st.has_pid ? -EOPNOTSUPP : -EBADF; /* before 5.5 / not a pidfd */
+	if (ret >= 0 && st.pid <= 0)
+		ret = -ESRCH; /* -1: reaped */
+	above = ret < 0 ? ret : pt_proc_levels_above();
+	if (ret >= 0 && above < 0)
+		ret = above;
+	if (ret >= 0) {
+		skip = above + r->n_depth;
+		if (st.n[PT_NSPID] <= skip)
+			ret = -ESRCH;
+	}
+	if (ret >= 0 && r->nsfd >= 0 && r->n_depth > 0) {
+		int nsfd = pt_pidfd_get_pidns(fd);
+
+		if (nsfd < 0) {
+			snprintf(path, sizeof(path), "/proc/%d/ns/pid", st.pid);
+			nsfd = pt_open(path, O_RDONLY);
+		}
+		ret = nsfd < 0 ? gone(nsfd) : arrives_at_n(r, nsfd, st.n[PT_NSPID] - 1 - skip);
+		pt_close(nsfd);
+		if (ret == 0)
+			ret = -ESRCH;
+	}
+	if (fd != r->pidfd)
+		pt_close(fd);
+	if (ret >= 0)
+		ret = still_there(r->pidfd);
+	if (ret < 0)
+		return ret;
+	return finish(r, st.ids[PT_NSPID] + skip, st.n[PT_NSPID] - skip);
+}
+
+/* ---- source: nsfs translation ioctls -------------------------------------------------- */
+
+/* Result of an ioctl that found nothing: the kernels 6.12 to the fix say ENOTTY. Tells a
+ * missing thread from a missing ioctl (a filter, a kernel we were moved to) by asking the
+ * caller's own namespace @afd for the caller: -ESRCH or -EOPNOTSUPP. */
+static int not_found(int err, int afd)
+{
+	if (err != -ENOTTY)
+		return err;
+	return pt_ns_xlate(afd, PT_NS_PID_IN, pt_sys_getpid()) > 0 ? -ESRCH : -EOPNOTSUPP;
+}
+
+/* PGID/SID at each level of @fds (top: A; the tuple starts at @first). */
+static int nsfs_group(struct rd *r, const int *fds, int top, int first)
+{
+	pid_t g, g2, v[NLEV];
+	int n = 0;
+
+	g = r->kind == PIDTUPLE_KIND_PGID ? pt_getpgid(r->a) : pt_getsid(r->a);
+	if (g < 0)
+		return gone(g);
+	for (int i = first; i >= 0; i--) {
+		int x;
+
+		if (g == 0 || (n > 0 && v[n - 1] == 0)) {
+			v[n++] = 0; /* not visible at a level means not visible below it */
+			continue;
+		}
+		if (i == top) {
+			v[n++] = g;
+			continue;
+		}
+		x = pt_ns_xlate(fds[i], PT_NS_PID_IN, g);
+		if (x > 0) {
+			v[n++] = x;
+			continue;
+		}
+		x = not_found(x, fds[top]);
+		if (x != -ESRCH)
+			return x;
+		/* Invisible here, or the leader is gone (then no ioctl can tell: use status). */
+		x = pt_ns_xlate(fds[top], PT_NS_PID_IN, g);
+		if (x != g)
+			return USE_STATUS;
+		v[n++] = 0;
+	}
+	g2 = r->kind == PIDTUPLE_KIND_PGID ? pt_getpgid(r->a) : pt_getsid(r->a);
+	if (g2 < 0)
+		return gone(g2);
+	if (g2 != g)
+		return -EAGAIN; /* moved to another group meanwhile */
+	return finish(r, v, n);
+}
+
+static int read_nsfs(struct rd *r)
+{
+	int fds[NLEV], n = 0, top, first, ret;
+
+	if (!(pt_features_cached() & PIDTUPLE_FEATURE_NS_PID_IOCTLS))
+		return -EOPNOTSUPP;
+	ret = ensure_pidfd(r);
+	if (ret < 0)
+		return ret;
+	if (r->pidfd < 0)
+		return -EOPNOTSUPP;
+	fds[0] = pt_pidfd_get_pidns(r->pidfd);
+	if (fds[0] == -ESRCH && still_there(r->pidfd) == 0)
+		return USE_STATUS; /* a zombie */
+	if (fds[0] == -EACCES || fds[0] == -EPERM)
+		return USE_STATUS; /* ptrace access is needed for the namespace, not for status */
+	if (fds[0] == -ENOTTY || fds[0] == -EINVAL)
+		return -EOPNOTSUPP; /* before 6.11 */
+	if (fds[0] < 0)
+		return gone(fds[0]);
+	n = 1;
+	/* Up to A: the parent of A is not ours to see (EPERM). */
+	for (;;) {
+		int p = pt_ns_get_parent(fds[n - 1]);
+
+		if (p == -EPERM)
+			break;
+		if (p < 0) {
+			ret = p;
+			goto out;
+		}
+		if (n == NLEV) {
+			pt_close(p);
+			ret = -ERANGE;
+			goto out;
+		}
+		fds[n++] = p;
+	}
+	top = n - 1;
+	first = top - r->n_depth;
+	if (first < 0) {
+		ret = -ESRCH; /* the thread lives above N */
+		goto out;
+	}
+	if (r->nsfd >= 0 && r->n_depth > 0) {
+		ret = pt_ns_is(fds[first], r->ns_ino);
+		if (ret <= 0) {
+			ret = ret < 0 ? ret : -ESRCH; /* not in N's subtree */
+			goto out;
+		}
+	}
+	if (r->kind == PIDTUPLE_KIND_PGID || r->kind == PIDTUPLE_KIND_SID) {
+		ret = nsfs_group(r, fds, top, first);
+	} else {
+		pid_t v[NLEV];
+		int k = 0;
+
+		ret = 0;
+		for (int i = first; i >= 0 && ret == 0; i--) {
+			int x;
+
+			if (i == top && r->kind == PIDTUPLE_KIND_TID) {
+				v[k++] = r->a;
+				continue;
+			}
+			x = pt_ns_xlate(fds[i],
+					r->kind == PIDTUPLE_KIND_TID ? PT_NS_PID_IN : PT_NS_TGID_IN,
+					r->a);
+			if (x > 0)
+				v[k++] = x;
+			else
+				ret = not_found(x, fds[top]);
+		}
+		if (ret == 0)
+			ret = finish(r, v, k);
+	}
+	/* The numbers were looked up by value: they are this thread's only if it is still
+	 * there (then none of them can have been reused). */
+	if (ret == 0 || ret == -ESRCH) {
+		int alive = still_there(r->pidfd);
+
+		if (alive < 0)
+			ret = alive;
+		else if (ret == -ESRCH)
+			ret = -EAGAIN; /* a level said "no such thread" of a live one */
+	}
+out:
+	for (int i = 0; i < n; i++)
+		pt_close(fds[i]);
+	return ret;
+}
+
+/* ---- the API -------------------------------------------------------------------------- */
+
+/* Validates N: a PID namespace at or below A. Sets ns_ino and n_depth. */
+static int ns_fd_check(struct rd *r, int fd)
+{
+	struct stat st;
+	uint64_t a_ino;
+	int cur = fd, depth = 0, ret;
+
+	ret = pt_ns_get_nstype(fd);
+	if (ret != (int)PT_CLONE_NEWPID)
+		return ret == -ENOMEM || ret == -EMFILE ? ret : -EINVAL;
+	ret = pt_fstat(fd, &st);
+	if (ret < 0)
+		return -EINVAL;
+	r->ns_ino = st.st_ino;
+	ret = pt_stat("/proc/self/ns/pid", &st);
+	if (ret < 0)
+		return ret == -ENOTDIR ? -ENOENT : ret;
+	a_ino = st.st_ino;
+	for (;;) {
+		int p;
+
+		ret = pt_ns_is(cur, a_ino);
+		if (ret != 0)
+			break;
+		p = pt_ns_get_parent(cur);
+		if (cur != fd)
+			pt_close(cur);
+		cur = -1;
+		if (p < 0) {
+			ret = p == -EPERM ? -EINVAL : p; /* above A, or beside it */
+			break;
+		}
+		cur = p;
+		depth++;
+	}
+	if (cur != fd)
+		pt_close(cur);
+	if (ret < 0)
+		return ret;
+	r->nsfd = fd;
+	r->n_depth = depth;
+	return 0;
+}
+
+static int read_opts(struct rd *r, const struct pidtuple_read_opts *opts, uint32_t *source)
+{
+	int ret = pt_opts_valid(opts, sizeof(*opts));
+	uint64_t flags;
+
+	*source = PIDTUPLE_SOURCE_AUTO;
+	if (ret < 0 || !opts)
+		return ret;
+#define GET(field) (PT_HAS(opts->sz, struct pidtuple_read_opts, field) ? opts->field : 0)
+	flags = GET(flags);
+	*source = GET(source);
+	if ((flags & ~PIDTUPLE_READ_NS_FD) || *source > PIDTUPLE_SOURCE_NSFS)
+		return -EINVAL;
+	if (flags & PIDTUPLE_READ_NS_FD) {
+		if (!PT_HAS(opts->sz, struct pidtuple_read_opts, ns_fd) || opts->ns_fd < 0)
+			return -EINVAL;
+		return ns_fd_check(r, opts->ns_fd);
+	}
+#undef GET
+	return 0;
+}
+
+static int read_nsfs_or_status(struct rd *r)
+{
+	int ret = -EAGAIN;
+
+	for (int tries = 0; tries < 3 && ret == -EAGAIN; tries++)
+		ret = read_nsfs(r);
+	return ret == -EAGAIN || ret == USE_STATUS ? read_status(r) : ret;
+}
+
+static int read_one(struct rd *r, uint32_t source)
+{
+	int ret;
+
+	switch (source) {
+	case PIDTUPLE_SOURCE_STATUS:
+		return read_status(r);
+	case PIDTUPLE_SOURCE_FDINFO:
+		return read_fdinfo(r);
+	case PIDTUPLE_SOURCE_NSFS:
+		return read_nsfs_or_status(r);
+	default: /* AUTO: the fastest first (docs/reading.md), the next when one is missing */
+		if (pt_features_cached() & PIDTUPLE_FEATURE_NS_PID_IOCTLS) {
+			ret = read_nsfs_or_status(r);
+			if (ret != -EOPNOTSUPP)
+				return ret;
+		}
+		if (r->kind == PIDTUPLE_KIND_TID || r->kind == PIDTUPLE_KIND_TGID) {
+			ret = read_fdinfo(r);
+			if (ret != -EOPNOTSUPP)
+				return ret;
+		}
+		return read_status(r);
+	}
+}
+
+static int read_common(struct rd *r, const struct pidtuple_read_opts *opts,
+		       struct pidtuple **ret_tuple)
+{
+	uint32_t source;
+	int ret = read_opts(r, opts, &source);
+
+	if (ret == 0)
+		ret = read_one(r, source);
+	if (ret == 0)
+		ret = pt_tuple_new(r->out, (size_t)r->n, true,
+				   r->kind == PIDTUPLE_KIND_PGID || r->kind == PIDTUPLE_KIND_SID,
+				   ret_tuple);
+	if (r->own_pidfd)
+		pt_close(r->pidfd);
+	return ret;
+}
+
+PT_PUBLIC int pidtuple_read(pid_t id, uint32_t kind, const struct pidtuple_read_opts *opts,
+			    struct pidtuple **ret_tuple)
+{
+	struct rd r = { .a = id, .kind = kind, .pidfd = -1, .nsfd = -1 };
+
+	pt_return_if(id < 1 || kind > PIDTUPLE_KIND_SID || !ret_tuple, -EINVAL);
+	return read_common(&r, opts, ret_tuple);
+}
+
+/* The thread a pidfd names, numbered in A: PIDFD_GET_INFO, or fdinfo before 6.13. */
+static int pidfd_target(int pidfd, pid_t *ret_a)
+{
+	struct pt_pidfd_ids ids;
+	struct pt_status st;
+	char path[64];
+	int above, r = pt_pidfd_get_ids(pidfd, &ids);
+
+	if (r == 0) {
+		if (ids.pid <= 0)
+			return -ESRCH;
+		*ret_a = ids.pid;
+		return 0;
+	}
+	if (r == -EBADF || r == -ESRCH || r == -ENOMEM)
+		return r;
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
+	r = pt_read_status_at(-1, path, &st);
+	if (r < 0)
+		return r == -ENOENT ? -EBADF : r;
+	if (!st.has_pid)
+		return -EBADF; /* not a pidfd */
+	if (st.pid <= 0)
+		return -ESRCH;
+	if (st.n[PT_NSPID] < 0)
+		return -EOPNOTSUPP;
+	above = pt_proc_levels_above();
+	if (above < 0)
+		return above;
+	if (st.n[PT_NSPID] <= above)
+		return -ESRCH; /* outside A */
+	*ret_a = st.ids[PT_NSPID][above];
+	return 0;
+}
+
+PT_PUBLIC int pidtuple_read_pidfd(int pidfd, uint32_t kind, const struct pidtuple_read_opts *opts,
+				  struct pidtuple **ret_tuple)
+{
+	struct rd r = { .kind = kind, .pidfd = pidfd, .nsfd = -1, .exact_pidfd = true };
+	int ret;
+
+	pt_return_if(kind > PIDTUPLE_KIND_SID || !ret_tuple, -EINVAL);
+	pt_return_if(pidfd < 0, -EBADF);
+	ret = pidfd_target(pidfd, &r.a);
+	if (ret < 0)
+		return ret;
+	return read_common(&r, opts, ret_tuple);
+}

@@ -1,0 +1,745 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * pidtuple_scan_*(): every process (or thread) of a PID namespace S and the namespaces below
+ * it, read lazily from /proc with a fixed-size getdents64 buffer.
+ *
+ * /proc may belong to an outer namespace O (`above` levels above the caller's A): it lists
+ * processes S does not contain, and numbers them in O. Each process's own namespace is looked
+ * up in a cache of namespaces (inode -> levels below S, or "not ours"), filled by walking
+ * NS_GET_PARENT once per new namespace; cached namespaces are held open, so an inode cannot
+ * be reused by another namespace while the scan runs.
+ *
+ * Two ways to read a process, chosen per scan (docs/reading.md has the measurements):
+ *  - status: /proc/PID/status gives every level of NSpid/NSpgid/NSsid in one read;
+ *  - nsfs: one translation ioctl per level and id, plus a pidfd that proves the process was
+ *    alive for the whole read (numbers are looked up by value).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define PT_PIDFD_THREAD O_EXCL
+#define NLEV (PIDTUPLE_MAX_LEVELS + 1)
+/* Namespaces held open at most; beyond, new ones are walked on every visit. */
+#define MAX_PINNED 512
+/* ns_lookup(): a namespace found but not kept (the cache is full). */
+#define NO_NODE INT_MAX
+
+struct ns_node {
+	uint64_t ino;
+	int fd;
+	int depth;  /* levels below S; -1 when not in S's subtree */
+	int parent; /* index of the node one level up; -1 for S and "not ours" */
+};
+
+struct pidtuple_scan {
+	uint64_t flags;
+	bool nsfs;	       /* read with ioctls (else status) */
+	bool xlate;	       /* translation ioctls usable (ppid of the status path) */
+	int procfd;	       /* /proc */
+	int above;	       /* levels /proc shows above A */
+	int s_depth;	       /* levels S is below A */
+	int afd;	       /* A */
+	int ofd;	       /* O when above > 0 and reachable, else -1 */
+	struct ns_node *nodes; /* nodes[0] is S */
+	size_t nnodes, cap;
+
+	struct pt_dir *procs, *tasks; /* tasks: the current process's threads when open */
+	/* the current process, for its threads */
+	pid_t cur_o, cur_pid, cur_ppid;
+	int cur_node;  /* its namespace's node (nsfs path), -1 when read from status */
+	int cur_depth; /* levels below S */
+	uint64_t cur_ino;
+
+	struct pidtuple t, pg, sid;
+};
+
+/* ---- /proc directories ---------------------------------------------------------------- */
+
+struct pt_dirent64 {
+	uint64_t d_ino;
+	int64_t d_off;
+	unsigned short d_reclen;
+	unsigned char d_type;
+	char d_name[];
+};
+
+int pt_dir_open(struct pt_dir *d, int dirfd, const char *path)
+{
+	int fd = dirfd >= 0 ? pt_openat(dirfd, path, O_RDONLY | O_DIRECTORY)
+			    : pt_open(path, O_RDONLY | O_DIRECTORY);
+
+	d->fd = fd;
+	d->len = d->pos = 0;
+	return fd < 0 ? fd : 0;
+}
+
+int pt_dir_next_pid(struct pt_dir *d, pid_t *ret)
+{
+	for (;;) {
+		const struct pt_dirent64 *e;
+		long v = 0;
+		const char *p;
+
+		if (d->pos >= d->len) {
+			ssize_t n = pt_getdents64(d->fd, d->buf, sizeof(d->buf));
+
+			if (n == -ENOENT || n == 0)
+				return 0; /* a task directory whose process has gone */
+			if (n < 0)
+				return (int)n;
+			d->len = (size_t)n;
+			d->pos = 0;
+		}
+		e = (const struct pt_dirent64 *)(d->buf + d->pos);
+		d->pos += e->d_reclen;
+		for (p = e->d_name; *p >= '0' && *p <= '9' && v <= 0x7fffffff; p++)
+			v = v * 10 + (*p - '0');
+		if (p != e->d_name && *p == '\0' && v > 0 && v <= 0x7fffffff) {
+			*ret = (pid_t)v;
+			return 1;
+		}
+	}
+}
+
+void pt_dir_close(struct pt_dir *d)
+{
+	pt_close(d->fd);
+	d->fd = -1;
+}
+
+/* ---- helpers ------------------------------------------------------------------------- */
+
+static bool fatal(int err)
+{
+	return err == -ENOMEM || err == -EMFILE || err == -ENFILE;
+}
+
+/* Errors that say a process went away while we read it: skip it. */
+static int skip_or(int err)
+{
+	return fatal(err) ? err : 0;
+}
+
+/* ENOTTY from a translation ioctl: "not found" on 6.12+ kernels before the fix, or the ioctls
+ * are gone (a filter). Returns true when they are really unusable. */
+static bool ioctls_gone(struct pidtuple_scan *s, int err)
+{
+	if (err != -ENOTTY)
+		return false;
+	return pt_ns_xlate(s->afd, PT_NS_PID_IN, pt_sys_getpid()) <= 0;
+}
+
+static void set_tuple(struct pidtuple *t, const pid_t *outer, int n)
+{
+	t->n = (unsigned int)n;
+	for (int i = 0; i < n; i++)
+		t->pid[i] = outer[n - 1 - i];
+}
+
+/* ---- the namespace cache -------------------------------------------------------------- */
+
+static int find_node(const struct pidtuple_scan *s, uint64_t ino)
+{
+	for (size_t i = 0; i < s->nnodes; i++)
+		if (s->nodes[i].ino == ino)
+			return (int)i;
+	return -1;
+}
+
+static int add_node(struct pidtuple_scan *s, uint64_t ino, int fd, int depth, int parent)
+{
+	if (s->nnodes == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 16;
+		struct ns_node *n = pt_malloc(cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		if (s->nnodes)
+			memcpy(n, s->nodes, s->nnodes * sizeof(*n));
+		free(s->nodes);
+		s->nodes = n;
+		s->cap = cap;
+	}
+	s->nodes[s->nnodes] = (struct ns_node){ ino, fd, depth, parent };
+	return (int)s->nnodes++;
+}
+
+/*
+ * The node of the namespace with inode @ino, which process @o (numbered in /proc) is in:
+ * cached, or found by walking up from the process's namespace. Returns the node index, or
+ * -errno (-ESRCH when the process went away meanwhile). When the cache is full the walk is
+ * not kept: *ret_depth always has the depth (-1: not ours), and the index is NO_NODE.
+ */
+static int ns_lookup(struct pidtuple_scan *s, pid_t o, uint64_t ino, int *ret_depth)
+{
+	int path[NLEV + 1], n = 0, anchor = -2, idx, r;
+	uint64_t inos[NLEV + 1];
+	char rel[48];
+
+	idx = find_node(s, ino);
+	if (idx >= 0) {
+		*ret_depth = s->nodes[idx].depth;
+		return idx;
+	}
+	snprintf(rel, sizeof(rel), "%d/ns/pid", (int)o);
+	path[0] = pt_openat(s->procfd, rel, O_RDONLY);
+	if (path[0] < 0)
+		return path[0] == -ENOENT ? -ESRCH : path[0];
+	r = pt_ns_is(path[0], ino);
+	if (r <= 0) {
+		pt_close(path[0]);
+		return r < 0 ? r : -ESRCH; /* the number now names another process */
+	}
+	inos[0] = ino;
+	n = 1;
+	while (anchor == -2) {
+		struct stat st;
+		int p = pt_ns_get_parent(path[n - 1]);
+
+		if (p == -EPERM) {
+			anchor = -1; /* reached A without meeting S */
+			break;
+		}
+		if (p < 0 || n == NLEV) {
+			r = p < 0 ? p : -ERANGE;
+			pt_close(p);
+			goto fail;
+		}
+		r = pt_fstat(p, &st);
+		if (r < 0) {
+			pt_close(p);
+			goto fail;
+		}
+		idx = find_node(s, st.st_ino);
+		if (idx >= 0) {
+			pt_close(p);
+			anchor = idx;
+			break;
+		}
+		path[n] = p;
+		inos[n++] = st.st_ino;
+	}
+	/* Insert from the top down, so each node's parent is already there. */
+	{
+		int parent = anchor, depth = anchor >= 0 ? s->nodes[anchor].depth : -1;
+
+		for (int i = n - 1; i >= 0; i--) {
+			depth = depth >= 0 ? depth + 1 : -1;
+			if (s->nnodes >= MAX_PINNED) {
+				pt_close(path[i]);
+				continue;
+			}
+			idx = add_node(s, inos[i], path[i], depth, depth >= 0 ? parent : -1);
+			if (idx < 0) {
+				for (int j = i; j >= 0; j--)
+					pt_close(path[j]);
+				return idx;
+			}
+			parent = idx;
+		}
+		*ret_depth = depth;
+		idx = find_node(s, ino);
+		return idx >= 0 ? idx : NO_NODE;
+	}
+fail:
+	for (int i = 0; i < n; i++)
+		pt_close(path[i]);
+	return r;
+}
+
+/* The fds of the levels from S (fds[0]) down to the node @idx (fds[depth]). */
+static void chain_fds(const struct pidtuple_scan *s, int idx, int *fds)
+{
+	for (int i = s->nodes[idx].depth; i >= 0; i--) {
+		fds[i] = s->nodes[idx].fd;
+		idx = s->nodes[idx].parent;
+	}
+}
+
+/* ---- translating ---------------------------------------------------------------------- */
+
+/* The number in S of the process numbered @po in /proc; 0 when outside S or gone. */
+static pid_t o_to_s(struct pidtuple_scan *s, pid_t po)
+{
+	struct pt_status st;
+	struct stat sb;
+	char rel[48];
+	int depth, k = s->above + s->s_depth;
+
+	if (po <= 0)
+		return 0;
+	if (s->xlate) {
+		pid_t pa = s->above ? pt_ns_xlate(s->ofd, PT_NS_PID_FROM, po) : po;
+
+		if (pa <= 0)
+			return 0;
+		if (s->s_depth == 0)
+			return pa;
+		pa = pt_ns_xlate(s->nodes[0].fd, PT_NS_PID_IN, pa);
+		return pa > 0 ? pa : 0;
+	}
+	snprintf(rel, sizeof(rel), "%d/status", (int)po);
+	if (pt_read_status_at(s->procfd, rel, &st) < 0 || st.n[PT_NSPID] <= k)
+		return 0;
+	snprintf(rel, sizeof(rel), "%d/ns/pid", (int)po);
+	if (pt_fstatat(s->procfd, rel, &sb, 0) < 0)
+		return 0;
+	if (ns_lookup(s, po, sb.st_ino, &depth) < 0 || depth != st.n[PT_NSPID] - 1 - k)
+		return 0;
+	return st.ids[PT_NSPID][k];
+}
+
+/* ---- reading one process or thread ---------------------------------------------------- */
+
+static void fill(struct pidtuple_scan *s, struct pidtuple_scan_entry *e, pid_t pid, pid_t ppid,
+		 uint64_t ino, int depth, bool thread)
+{
+	struct pidtuple_scan_entry x = { .sz = e->sz };
+
+	x.pid = pid;
+	x.tid = s->t.pid[s->t.n - 1];
+	x.ppid = ppid;
+	x.pgid = s->pg.pid[s->pg.n - 1];
+	x.sid = s->sid.pid[s->sid.n - 1];
+	x.flags = thread ? PIDTUPLE_ENTRY_THREAD : 0;
+	if (!thread && depth > 0 && s->t.pid[0] == 1)
+		x.flags |= PIDTUPLE_ENTRY_NS_INIT;
+	x.ns_id = ino;
+	x.tuple = &s->t;
+	x.pgid_tuple = &s->pg;
+	x.sid_tuple = &s->sid;
+	memcpy(e, &x, e->sz < sizeof(x) ? e->sz : sizeof(x));
+	e->sz = x.sz;
+}
+
+/* Status path for a leader (@t == 0) or thread @t of process @o. 1: filled, 0: skip. */
+static int visit_status(struct pidtuple_scan *s, pid_t o, pid_t t, struct pidtuple_scan_entry *e)
+{
+	struct pt_status st;
+	struct stat sb;
+	char rel[64];
+	int k = s->above + s->s_depth, depth, idx, r;
+
+	if (t)
+		snprintf(rel, sizeof(rel), "%d/task/%d/status", (int)o, (int)t);
+	else
+		snprintf(rel, sizeof(rel), "%d/status", (int)o);
+	r = pt_read_status_at(s->procfd, rel, &st);
+	if (r < 0)
+		return skip_or(r);
+	if (st.n[PT_NSPID] <= k || st.n[PT_NSTGID] != st.n[PT_NSPID] ||
+	    st.n[PT_NSPGID] != st.n[PT_NSPID] || st.n[PT_NSSID] != st.n[PT_NSPID])
+		return 0; /* above S, or a kernel before 4.1 */
+	if (t) {
+		if (st.n[PT_NSPID] - 1 - k != s->cur_depth || !st.has_tgid || st.tgid != o)
+			return 0; /* not a thread of the process we yielded */
+		set_tuple(&s->t, st.ids[PT_NSPID] + k, st.n[PT_NSPID] - k);
+		fill(s, e, s->cur_pid, s->cur_ppid, s->cur_ino, s->cur_depth, true);
+		return 1;
+	}
+	/* The namespace: after the status, so a number reused in between shows as a depth
+	 * that does not match. */
+	snprintf(rel, sizeof(rel), "%d/ns/pid", (int)o);
+	r = pt_fstatat(s->procfd, rel, &sb, 0);
+	if (r < 0)
+		return skip_or(r);
+	idx = ns_lookup(s, o, sb.st_ino, &depth);
+	if (idx < 0)
+		return skip_or(idx);
+	if (depth < 0 || depth != st.n[PT_NSPID] - 1 - k)
+		return 0; /* not ours, or the number was reused meanwhile */
+	set_tuple(&s->t, st.ids[PT_NSPID] + k, st.n[PT_NSPID] - k);
+	set_tuple(&s->pg, st.ids[PT_NSPGID] + k, st.n[PT_NSPGID] - k);
+	set_tuple(&s->sid, st.ids[PT_NSSID] + k, st.n[PT_NSSID] - k);
+	s->cur_o = o;
+	s->cur_pid = st.ids[PT_NSTGID][k];
+	s->cur_ppid = st.has_ppid ? o_to_s(s, st.ppid) : 0;
+	s->cur_node = -1;
+	s->cur_depth = depth;
+	s->cur_ino = sb.st_ino;
+	fill(s, e, s->cur_pid, s->cur_ppid, s->cur_ino, depth, false);
+	return 1;
+}
+
+/* The number in A of process/thread @o of /proc, or <= 0. */
+static pid_t o_to_a(struct pidtuple_scan *s, pid_t o)
+{
+	return s->above ? pt_ns_xlate(s->ofd, PT_NS_PID_FROM, o) : o;
+}
+
+/* @id (numbered in A) at every level from S down to the node @idx. 0 or -errno. */
+static int xlate_levels(struct pidtuple_scan *s, const int *fds, int depth, pid_t id, pid_t *out)
+{
+	for (int i = 0; i <= depth; i++) {
+		int x = i == 0 && s->s_depth == 0 ? id : pt_ns_xlate(fds[i], PT_NS_PID_IN, id);
+
+		if (x == -ESRCH || (x == -ENOTTY && !ioctls_gone(s, x)))
+			return -EAGAIN; /* gone, or a race: status tells which */
+		if (x <= 0)
+			return x;
+		out[i] = x;
+	}
+	return 0;
+}
+
+/* A group's or session's id @g (numbered in A) at every level, 0 where not visible. 0, or
+ * -EAGAIN when its leader has exited (only status knows then), or -errno. */
+static int group_levels(struct pidtuple_scan *s, const int *fds, int depth, pid_t g, pid_t *out)
+{
+	bool hidden = g == 0;
+
+	for (int i = 0; i <= depth; i++) {
+		int x;
+
+		if (hidden) {
+			out[i] = 0;
+			continue;
+		}
+		x = i == 0 && s->s_depth == 0 ? g : pt_ns_xlate(fds[i], PT_NS_PID_IN, g);
+		if (x > 0) {
+			out[i] = x;
+			continue;
+		}
+		if (x != -ESRCH && (x != -ENOTTY || ioctls_gone(s, x)))
+			return x;
+		if (pt_ns_xlate(s->afd, PT_NS_PID_IN, g) != g)
+			return -EAGAIN;
+		hidden = true;
+		out[i] = 0;
+	}
+	return 0;
+}
+
+/* Nsfs path for a leader (@t == 0) or thread @t of process @o. 1: filled, 0: skip. */
+static int visit_nsfs(struct pidtuple_scan *s, pid_t o, pid_t t, struct pidtuple_scan_entry *e)
+{
+	pid_t a, v[NLEV], pv[NLEV], sv[NLEV], g, sess, ppid = 0;
+	struct pt_pidfd_ids ids;
+	int fds[NLEV], pidfd, idx, depth, r;
+	uint64_t ino = s->cur_ino;
+	char rel[48];
+
+	a = o_to_a(s, t ? t : o);
+	if (a <= 0)
+		return a == -ENOTTY && ioctls_gone(s, a) ? -ENOTTY : 0;
+	pidfd = pt_sys_pidfd_open(a, t ? PT_PIDFD_THREAD : 0);
+	if (pidfd < 0)
+		return skip_or(pidfd);
+	/* The pidfd pins a: if /proc's number still maps to it, both name one task. */
+	if (s->above && o_to_a(s, t ? t : o) != a) {
+		pt_close(pidfd);
+		return 0;
+	}
+	if (t) {
+		idx = s->cur_node;
+		depth = s->nodes[idx].depth;
+	} else {
+		struct stat sb;
+
+		snprintf(rel, sizeof(rel), "%d/ns/pid", (int)o);
+		r = pt_fstatat(s->procfd, rel, &sb, 0);
+		ino = sb.st_ino;
+		idx = r < 0 ? r : ns_lookup(s, o, ino, &depth);
+		if (idx < 0 || depth < 0 || idx == NO_NODE) {
+			pt_close(pidfd);
+			if (idx == NO_NODE && depth >= 0)
+				return -EXDEV; /* too many namespaces to hold: use status */
+			return idx < 0 ? skip_or(idx) : 0;
+		}
+	}
+	chain_fds(s, idx, fds);
+	r = xlate_levels(s, fds, depth, a, v);
+	if (r == 0 && !t) {
+		g = pt_getpgid(a);
+		sess = pt_getsid(a);
+		r = g < 0 ? g : sess < 0 ? sess : 0;
+		if (r == 0)
+			r = group_levels(s, fds, depth, g, pv);
+		if (r == 0)
+			r = group_levels(s, fds, depth, sess, sv);
+	}
+	/* Last: proves the task was alive all along, and gives the parent. */
+	if (r == 0) {
+		r = pt_pidfd_get_ids(pidfd, &ids);
+		if (r == 0)
+			ppid = ids.ppid;
+		else if (r == -ENOTTY || r == -EOPNOTSUPP)
+			r = -EXDEV; /* 6.11/6.12: no PIDFD_GET_INFO */
+	}
+	pt_close(pidfd);
+	if (r == -EAGAIN || r == -EXDEV || (r == -ENOTTY && ioctls_gone(s, r)))
+		return r; /* the caller reads it from status */
+	if (r < 0)
+		return skip_or(r);
+	set_tuple(&s->t, v, depth + 1);
+	if (t) {
+		fill(s, e, s->cur_pid, s->cur_ppid, s->cur_ino, depth, true);
+		return 1;
+	}
+	set_tuple(&s->pg, pv, depth + 1);
+	set_tuple(&s->sid, sv, depth + 1);
+	if (ppid > 0 && s->s_depth > 0) {
+		ppid = pt_ns_xlate(s->nodes[0].fd, PT_NS_PID_IN, ppid);
+		ppid = ppid > 0 ? ppid : 0;
+	}
+	s->cur_o = o;
+	s->cur_pid = v[0];
+	s->cur_ppid = ppid;
+	s->cur_node = idx;
+	s->cur_depth = depth;
+	s->cur_ino = ino;
+	fill(s, e, s->cur_pid, ppid, s->cur_ino, depth, false);
+	return 1;
+}
+
+static int visit(struct pidtuple_scan *s, pid_t o, pid_t t, struct pidtuple_scan_entry *e)
+{
+	int r;
+
+	/* Threads go the way their process went. */
+	if (s->nsfs && (t == 0 || s->cur_node >= 0)) {
+		r = visit_nsfs(s, o, t, e);
+		if (r == -ENOTTY) {
+			s->nsfs = s->xlate = false; /* the ioctls went away: status from now on */
+			r = -EXDEV;
+		}
+		if (r != -EAGAIN && r != -EXDEV)
+			return r;
+	}
+	return visit_status(s, o, t, e);
+}
+
+/* ---- the API -------------------------------------------------------------------------- */
+
+/* Finds O's namespace, to translate /proc numbers into A's: /proc/1's, else an ancestor's
+ * (the first one outside A is often in O). Checked both ways on ourselves. */
+static int find_outer(struct pidtuple_scan *s, uint64_t a_ino)
+{
+	char buf[32];
+	pid_t self_o, self = pt_sys_getpid(), c = 1, cur;
+	ssize_t n = pt_readlinkat(s->procfd, "self", buf, sizeof(buf) - 1);
+
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	self_o = (pid_t)atoi(buf);
+	cur = self_o;
+	for (int tries = 0; tries < 64 && c > 0; tries++) {
+		char rel[48], stat_buf[1024];
+		int fd;
+
+		snprintf(rel, sizeof(rel), "%d/ns/pid", (int)c);
+		fd = pt_openat(s->procfd, rel, O_RDONLY);
+		if (fd >= 0) {
+			if (pt_ns_is(fd, a_ino) == 0 &&
+			    pt_ns_xlate(fd, PT_NS_PID_FROM, self_o) == self &&
+			    pt_ns_xlate(fd, PT_NS_PID_IN, self) == self_o)
+				return fd;
+			pt_close(fd);
+		}
+		/* Next candidate: the parent of the last ancestor tried. */
+		snprintf(rel, sizeof(rel), "%d/stat", (int)cur);
+		if (pt_read_text(s->procfd, rel, stat_buf, sizeof(stat_buf)) < 0)
+			break;
+		{
+			const char *p = strrchr(stat_buf, ')');
+
+			if (!p || sscanf(p + 1, " %*c %d", &cur) != 1)
+				break;
+		}
+		c = cur;
+	}
+	return -1;
+}
+
+static int scan_opts(const struct pidtuple_scan_opts *opts, uint64_t *flags, int *nsfd)
+{
+	int r = pt_opts_valid(opts, sizeof(*opts));
+
+	*flags = 0;
+	*nsfd = -1;
+	if (r < 0 || !opts)
+		return r;
+#define GET(field) (PT_HAS(opts->sz, struct pidtuple_scan_opts, field) ? opts->field : 0)
+	*flags = GET(flags);
+	if ((*flags & ~(PIDTUPLE_SCAN_THREADS | PIDTUPLE_SCAN_NS_FD | PIDTUPLE_SCAN_URING)) ||
+	    GET(reserved))
+		return -EINVAL;
+	if (*flags & PIDTUPLE_SCAN_NS_FD) {
+		*nsfd = GET(ns_fd);
+		if (!PT_HAS(opts->sz, struct pidtuple_scan_opts, ns_fd) || *nsfd < 0)
+			return -EINVAL;
+	}
+#undef GET
+	if (*flags & PIDTUPLE_SCAN_URING)
+		return -EOPNOTSUPP; /* built without liburing */
+	return 0;
+}
+
+/* S: the caller's namespace, or @nsfd at or below it. Sets nodes[0] and s_depth. */
+static int set_scanned(struct pidtuple_scan *s, int nsfd, uint64_t a_ino)
+{
+	struct stat st;
+	int fd, cur, depth = 0, r;
+
+	if (nsfd < 0) {
+		fd = pt_dup(s->afd);
+		if (fd < 0)
+			return fd;
+		return add_node(s, a_ino, fd, 0, -1) < 0 ? (pt_close(fd), -ENOMEM) : 0;
+	}
+	r = pt_ns_get_nstype(nsfd);
+	if (r != (int)PT_CLONE_NEWPID)
+		return fatal(r) ? r : -EINVAL;
+	if (pt_fstat(nsfd, &st) < 0)
+		return -EINVAL;
+	cur = nsfd;
+	for (;;) {
+		int p;
+
+		r = pt_ns_is(cur, a_ino);
+		if (r != 0)
+			break;
+		p = pt_ns_get_parent(cur);
+		if (cur != nsfd)
+			pt_close(cur);
+		if (p < 0)
+			return p == -EPERM ? -EINVAL : p; /* above A, or beside it */
+		cur = p;
+		depth++;
+	}
+	if (cur != nsfd)
+		pt_close(cur);
+	if (r < 0)
+		return r;
+	fd = pt_dup(nsfd);
+	if (fd < 0)
+		return fd;
+	s->s_depth = depth;
+	return add_node(s, st.st_ino, fd, 0, -1) < 0 ? (pt_close(fd), -ENOMEM) : 0;
+}
+
+PT_PUBLIC int pidtuple_scan_new(const struct pidtuple_scan_opts *opts,
+				struct pidtuple_scan **ret_scan)
+{
+	struct pidtuple_scan *s;
+	struct stat st;
+	const char *env;
+	uint64_t flags;
+	int nsfd, r;
+
+	pt_return_if(!ret_scan, -EINVAL);
+	r = scan_opts(opts, &flags, &nsfd);
+	if (r < 0)
+		return r;
+	s = pt_malloc(sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	*s = (struct pidtuple_scan){ .flags = flags, .procfd = -1, .afd = -1, .ofd = -1 };
+	s->procs = pt_malloc(2 * sizeof(*s->procs));
+	if (!s->procs) {
+		free(s);
+		return -ENOMEM;
+	}
+	s->tasks = s->procs + 1;
+	s->procs->fd = s->tasks->fd = -1;
+	r = pt_dir_open(s->procs, -1, "/proc");
+	if (r < 0)
+		goto fail;
+	s->procfd = s->procs->fd;
+	r = pt_proc_levels_above();
+	if (r < 0)
+		goto fail;
+	s->above = r;
+	r = pt_fstatat(s->procfd, "self/ns/pid", &st, 0);
+	if (r >= 0)
+		r = s->afd = pt_openat(s->procfd, "self/ns/pid", O_RDONLY);
+	if (r < 0)
+		goto fail;
+	r = set_scanned(s, nsfd, st.st_ino);
+	if (r < 0)
+		goto fail;
+	s->xlate = pt_features_cached() & PIDTUPLE_FEATURE_NS_PID_IOCTLS;
+	if (s->xlate && s->above) {
+		s->ofd = find_outer(s, st.st_ino);
+		s->xlate = s->ofd >= 0;
+	}
+	/* The default is the measured faster path (docs/reading.md); PIDTUPLE_SCAN_SOURCE
+	 * (status or nsfs) overrides it for benchmarks and tests. */
+	s->nsfs = s->xlate;
+	env = secure_getenv("PIDTUPLE_SCAN_SOURCE");
+	if (env && strcmp(env, "status") == 0)
+		s->nsfs = false;
+	s->cur_node = -1;
+	*ret_scan = s;
+	return 0;
+fail:
+	pidtuple_scan_free(s);
+	return r == -ENOTDIR ? -ENOENT : r;
+}
+
+PT_PUBLIC int pidtuple_scan_next(struct pidtuple_scan *s, struct pidtuple_scan_entry *e)
+{
+	pt_return_if(!s || !e || e->sz == 0, -EINVAL);
+	for (;;) {
+		pid_t o, t;
+		int r;
+
+		if (s->tasks->fd >= 0) {
+			r = pt_dir_next_pid(s->tasks, &t);
+			if (r <= 0) {
+				pt_dir_close(s->tasks);
+				if (fatal(r))
+					return r;
+				continue;
+			}
+			if (t == s->cur_o)
+				continue; /* the leader was yielded as the process */
+			r = visit(s, s->cur_o, t, e);
+			if (r != 0)
+				return r < 0 ? r : 1;
+			continue;
+		}
+		r = pt_dir_next_pid(s->procs, &o);
+		if (r <= 0)
+			return r < 0 && !fatal(r) ? -EIO : r;
+		r = visit(s, o, 0, e);
+		if (r < 0)
+			return r;
+		if (r == 0)
+			continue;
+		if (s->flags & PIDTUPLE_SCAN_THREADS) {
+			char rel[32];
+
+			snprintf(rel, sizeof(rel), "%d/task", (int)o);
+			r = pt_dir_open(s->tasks, s->procfd, rel);
+			if (fatal(r))
+				return r;
+		}
+		return 1;
+	}
+}
+
+PT_PUBLIC void pidtuple_scan_free(struct pidtuple_scan *s)
+{
+	if (!s)
+		return;
+	if (s->procs) {
+		pt_dir_close(s->tasks);
+		pt_dir_close(s->procs);
+		free(s->procs);
+	}
+	for (size_t i = 0; i < s->nnodes; i++)
+		pt_close(s->nodes[i].fd);
+	free(s->nodes);
+	pt_close(s->afd);
+	pt_close(s->ofd);
+	free(s);
+}

@@ -1,0 +1,764 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * pidtuple_scan_*(): every process (and with PIDTUPLE_SCAN_THREADS every thread) of our
+ * namespace and the ones below it, exactly once, with the same ids pidtuple_read() gives;
+ * scanning a nested namespace through an fd; /proc of an outer namespace and our own; both
+ * ways of reading (nsfs ioctls and status, chosen with PIDTUPLE_SCAN_SOURCE) give identical
+ * entries; processes that come and go during a scan never make it fail and are never
+ * reported after they are gone; the ioctls vanishing mid-scan (a seccomp filter) or missing
+ * from the start (a re-executed run under the filter).
+ */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "helpers.h"
+#include "pidtuple.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define NS_GET_PARENT_IOC 0xb702
+#define MAXE 256
+
+TH_LSAN_EXPLICIT_ONLY
+
+/* No nsfs translation ioctls: an old kernel, or a run re-executed under the filter. */
+static bool no_nsfs;
+
+struct guarded {
+	int (*fn)(void *);
+	void *arg;
+};
+
+static int leak_checked(void *p)
+{
+	const struct guarded *g = p;
+
+	if (g->fn(g->arg))
+		return 1;
+	TH_CHECK(th_leak_check() == 0, "memory leaked");
+	return 0;
+}
+
+static int run_clean(int (*fn)(void *), void *arg)
+{
+	struct guarded g = { fn, arg };
+
+	return th_in_pidns_clean(leak_checked, &g);
+}
+
+static int mount_own_proc(void)
+{
+	if (unshare(CLONE_NEWNS) < 0)
+		return -errno;
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return -errno;
+	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		return -errno;
+	return 0;
+}
+
+/* ---- a small world ------------------------------------------------------------------ */
+
+static int thread_main(void *arg)
+{
+	(void)arg;
+	for (;;)
+		syscall(SYS_pause);
+	return 0;
+}
+
+static int start_thread(void)
+{
+	size_t sz = 64 * 1024;
+	char *stk = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK,
+			 -1, 0);
+
+	if (stk == MAP_FAILED)
+		return -1;
+	return clone(thread_main, stk + sz,
+		     CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD |
+			     CLONE_SYSVSEM,
+		     NULL);
+}
+
+struct world {
+	int ready[2], hold[2];
+	int self_ns, ns1, ns2;
+	pid_t holder;
+};
+
+static struct world W;
+
+struct pspec {
+	const char *tuple;
+	int nsfd;
+	bool setsid;
+	int threads;
+	const char *child; /* forked by this one into ns1, from its own session */
+};
+
+static int proc_fn(void *p)
+{
+	const struct pspec *s = p;
+	char c;
+
+	close(W.hold[1]);
+	close(W.ready[0]);
+	if (s->setsid && setsid() < 0)
+		return 1;
+	for (int i = 0; i < s->threads; i++)
+		if (start_thread() < 0)
+			return 2;
+	if (s->child) {
+		struct pidtuple *t = NULL;
+		pid_t pid;
+
+		if (setns(W.ns1, CLONE_NEWPID) < 0 || pidtuple_parse(s->child, &t, NULL) < 0)
+			return 3;
+		pid = pidtuple_fork(t, NULL, NULL);
+		if (pid == 0) {
+			struct pspec sub = { .threads = 1 };
+
+			_exit(proc_fn(&sub));
+		}
+		if (pid < 0)
+			return 4;
+	}
+	(void)!write(W.ready[1], "x", 1);
+	while (read(W.hold[0], &c, 1) < 0 && errno == EINTR)
+		;
+	return 0;
+}
+
+static int world_build(void)
+{
+	static struct pspec specs[] = {
+		{ "801", -1, true, 2, NULL },
+		{ "802/61", 1, false, 0, NULL },
+		{ "803/62/63", 2, true, 1, NULL },
+		{ "810", -1, true, 0, "811/64" },
+	};
+	int made = 0;
+	char c;
+
+	memset(&W, 0, sizeof(W));
+	W.self_ns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+	W.holder = th_make_nested_ns(2, NULL, &W.ns2);
+	TH_CHECK(W.holder > 0 && W.self_ns >= 0, "nested ns: %s", pidtuple_strerror(W.holder));
+	W.ns1 = ioctl(W.ns2, NS_GET_PARENT_IOC);
+	TH_CHECK(W.ns1 >= 0, "NS_GET_PARENT: %m");
+	TH_CHECK(pipe2(W.ready, O_CLOEXEC) == 0 && pipe2(W.hold, O_CLOEXEC) == 0, "pipe: %m");
+	for (size_t i = 0; i < ARRAY_SIZE(specs); i++) {
+		struct pspec *s = &specs[i];
+		int nsfd = s->nsfd == 1 ? W.ns1 : s->nsfd == 2 ? W.ns2 : -1;
+		struct pidtuple *t = NULL;
+		int r;
+
+		TH_CHECK(pidtuple_parse(s->tuple, &t, NULL) == 0, "parse");
+		TH_CHECK(nsfd < 0 || setns(nsfd, CLONE_NEWPID) == 0, "setns: %m");
+		r = pidtuple_clone(t, proc_fn, s, NULL, NULL, NULL);
+		pidtuple_free(t);
+		TH_CHECK(setns(W.self_ns, CLONE_NEWPID) == 0, "setns back: %m");
+		TH_CHECK(r == 0, "clone %s: %s", s->tuple, pidtuple_strerror(r));
+		made += s->child ? 2 : 1;
+	}
+	for (int i = 0; i < made; i++)
+		TH_CHECK(read(W.ready[0], &c, 1) == 1, "a process did not start");
+	return 0;
+}
+
+static void world_destroy(void)
+{
+	close(W.hold[1]);
+	close(W.hold[0]);
+	close(W.ready[0]);
+	close(W.ready[1]);
+	close(W.ns1);
+	close(W.ns2);
+	close(W.self_ns);
+	kill(W.holder, SIGKILL);
+	th_kill_children();
+}
+
+/* ---- scanning ----------------------------------------------------------------------- */
+
+struct ent {
+	struct pidtuple_scan_entry e;
+	char t[128], pg[128], sid[128];
+};
+
+static void fmt(const struct pidtuple *t, char *buf, size_t size)
+{
+	if (pidtuple_format(t, buf, size) < 0)
+		snprintf(buf, size, "?");
+}
+
+/* Scans into @out; returns the count or -1 (with a message). */
+static int scan_all(uint64_t flags, int nsfd, const char *source, struct ent *out, int cap)
+{
+	PIDTUPLE_OPTS(pidtuple_scan_opts, o, .flags = flags, .ns_fd = nsfd);
+	struct pidtuple_scan *s = NULL;
+	int n = 0, r;
+
+	if (source)
+		setenv("PIDTUPLE_SCAN_SOURCE", source, 1);
+	else
+		unsetenv("PIDTUPLE_SCAN_SOURCE");
+	r = pidtuple_scan_new(&o, &s);
+	unsetenv("PIDTUPLE_SCAN_SOURCE");
+	if (r < 0) {
+		fprintf(stderr, "scan_new: %s\n", pidtuple_strerror(r));
+		return -1;
+	}
+	for (;;) {
+		struct ent x = { .e = { .sz = sizeof(x.e) } };
+
+		r = pidtuple_scan_next(s, &x.e);
+		if (r <= 0)
+			break;
+		fmt(x.e.tuple, x.t, sizeof(x.t));
+		fmt(x.e.pgid_tuple, x.pg, sizeof(x.pg));
+		fmt(x.e.sid_tuple, x.sid, sizeof(x.sid));
+		x.e.tuple = x.e.pgid_tuple = x.e.sid_tuple = NULL;
+		if (n < cap)
+			out[n++] = x;
+	}
+	pidtuple_scan_free(s);
+	if (r < 0) {
+		fprintf(stderr, "scan_next: %s\n", pidtuple_strerror(r));
+		return -1;
+	}
+	return n;
+}
+
+static const struct ent *find(const struct ent *v, int n, pid_t tid)
+{
+	for (int i = 0; i < n; i++)
+		if (v[i].e.tid == tid)
+			return &v[i];
+	return NULL;
+}
+
+/* The entry agrees with pidtuple_read() (translated into @nsfd). */
+static int agrees_with_read(const struct ent *x, int nsfd, pid_t a_tid)
+{
+	PIDTUPLE_OPTS(pidtuple_read_opts, o, .flags = nsfd >= 0 ? PIDTUPLE_READ_NS_FD : 0,
+		      .ns_fd = nsfd);
+	const char *got[3] = { x->t, x->pg, x->sid };
+	const unsigned int kinds[3] = { PIDTUPLE_KIND_TID, PIDTUPLE_KIND_PGID, PIDTUPLE_KIND_SID };
+
+	for (int k = 0; k < 3; k++) {
+		struct pidtuple *t = NULL;
+		char want[128];
+		int r = pidtuple_read(a_tid, kinds[k], &o, &t);
+
+		TH_CHECK(r == 0, "read %d: %s", (int)a_tid, pidtuple_strerror(r));
+		fmt(t, want, sizeof(want));
+		pidtuple_free(t);
+		TH_CHECK(strcmp(want, got[k]) == 0, "entry %d kind %u: %s, read says %s",
+			 (int)x->e.tid, kinds[k], got[k], want);
+	}
+	return 0;
+}
+
+static bool same(const struct ent *a, const struct ent *b)
+{
+	return a->e.pid == b->e.pid && a->e.tid == b->e.tid && a->e.ppid == b->e.ppid &&
+	       a->e.pgid == b->e.pgid && a->e.sid == b->e.sid && a->e.flags == b->e.flags &&
+	       a->e.ns_id == b->e.ns_id && strcmp(a->t, b->t) == 0 && strcmp(a->pg, b->pg) == 0 &&
+	       strcmp(a->sid, b->sid) == 0;
+}
+
+static int check_scan(uint64_t flags, bool in_ns1)
+{
+	static struct ent v[MAXE], w[MAXE];
+	int nsfd = in_ns1 ? W.ns1 : -1, n, m;
+	uint64_t ns1_ino;
+	struct stat st;
+	const struct ent *x;
+
+	n = scan_all(flags | (in_ns1 ? PIDTUPLE_SCAN_NS_FD : 0), nsfd, NULL, v, MAXE);
+	TH_CHECK(n > 0, "scan failed");
+	m = scan_all(flags | (in_ns1 ? PIDTUPLE_SCAN_NS_FD : 0), nsfd, "status", w, MAXE);
+	TH_CHECK(m == n, "status scan: %d entries, default scan: %d", m, n);
+	for (int i = 0; i < n; i++)
+		TH_CHECK(same(&v[i], &w[i]), "entry %d differs: %d %s ppid %d / %d %s ppid %d", i,
+			 (int)v[i].e.tid, v[i].t, (int)v[i].e.ppid, (int)w[i].e.tid, w[i].t,
+			 (int)w[i].e.ppid);
+	TH_CHECK(fstat(W.ns1, &st) == 0, "fstat");
+	ns1_ino = st.st_ino;
+
+	/* Every entry once, agreeing with pidtuple_read(); ns1 entries through ns1's ids. */
+	for (int i = 0; i < n; i++) {
+		const struct pidtuple_scan_entry *e = &v[i].e;
+		struct pidtuple *t = NULL;
+		pid_t a_tid;
+
+		for (int j = 0; j < i; j++)
+			TH_CHECK(v[j].e.tid != e->tid, "%d reported twice", (int)e->tid);
+		TH_CHECK(((e->flags & PIDTUPLE_ENTRY_THREAD) != 0) == (e->tid != e->pid),
+			 "thread flag of %d/%d", (int)e->pid, (int)e->tid);
+		if (!(flags & PIDTUPLE_SCAN_THREADS))
+			TH_CHECK(!(e->flags & PIDTUPLE_ENTRY_THREAD), "thread without the flag");
+		TH_CHECK(pidtuple_parse(v[i].t, &t, NULL) == 0, "tuple %s", v[i].t);
+		pidtuple_free(t);
+		if (in_ns1) {
+			/* Its number in our namespace: read ns1's view back through a scan of
+			 * ours would be circular; translate by hand with NS_GET_PID_FROM_PIDNS. */
+			a_tid = (pid_t)ioctl(W.ns1, 0x8004b706, (unsigned long)e->tid);
+			if (no_nsfs)
+				continue;
+		} else {
+			a_tid = e->tid;
+		}
+		TH_CHECK(a_tid > 0, "no number for %d", (int)e->tid);
+		if (agrees_with_read(&v[i], nsfd, a_tid))
+			return 1;
+	}
+
+	/* What must be there. */
+	if (!in_ns1) {
+		x = find(v, n, 801);
+		TH_CHECK(x && strcmp(x->t, "801") == 0 && x->e.ppid == 1 && x->e.sid == 801 &&
+				 x->e.flags == 0,
+			 "801");
+		x = find(v, n, 802);
+		TH_CHECK(x && strcmp(x->t, "802/61") == 0 && strcmp(x->sid, "0/0") == 0 &&
+				 x->e.ns_id == ns1_ino && x->e.ppid == 1,
+			 "802");
+		x = find(v, n, 803);
+		TH_CHECK(x && strcmp(x->t, "803/62/63") == 0 && strcmp(x->sid, "803/62/63") == 0,
+			 "803");
+		x = find(v, n, 811);
+		TH_CHECK(x && strcmp(x->t, "811/64") == 0 && x->e.ppid == 810 &&
+				 strcmp(x->sid, "810/0") == 0 && strcmp(x->pg, "810/0") == 0,
+			 "811: %s ppid %d sid %s", x ? x->t : "missing", x ? (int)x->e.ppid : 0,
+			 x ? x->sid : "");
+		x = find(v, n, 1);
+		TH_CHECK(x && x->e.flags == 0 && strcmp(x->t, "1") == 0, "our init");
+		x = find(v, n, 810);
+		TH_CHECK(x, "810");
+	} else {
+		x = find(v, n, 61);
+		TH_CHECK(x && strcmp(x->t, "61") == 0 && x->e.ppid == 0, "61 in ns1");
+		x = find(v, n, 64);
+		TH_CHECK(x && strcmp(x->t, "64") == 0 && x->e.ppid == 0 && x->e.sid == 0 &&
+				 x->e.pgid == 0,
+			 "64 in ns1: ppid %d", x ? (int)x->e.ppid : -1);
+		x = find(v, n, 1);
+		TH_CHECK(x && x->e.flags == 0 && x->e.ns_id == ns1_ino, "ns1's init");
+	}
+	/* Holder inits below the scanned namespace are namespace inits. */
+	{
+		int inits = 0;
+
+		for (int i = 0; i < n; i++)
+			if (v[i].e.flags & PIDTUPLE_ENTRY_NS_INIT) {
+				inits++;
+				TH_CHECK(strrchr(v[i].t, '/') &&
+						 strcmp(strrchr(v[i].t, '/'), "/1") == 0,
+					 "ns init %s", v[i].t);
+			}
+		TH_CHECK(inits == (in_ns1 ? 1 : 2), "%d namespace inits", inits);
+	}
+	/* Threads: 801 has two, 803 one, 811 one (and 64 in ns1). */
+	if (flags & PIDTUPLE_SCAN_THREADS) {
+		int threads = 0;
+
+		for (int i = 0; i < n; i++)
+			threads += (v[i].e.flags & PIDTUPLE_ENTRY_THREAD) != 0;
+		TH_CHECK(threads == (in_ns1 ? 2 : 4), "%d threads", threads);
+	}
+	return 0;
+}
+
+static int scan_body(void *p)
+{
+	bool own_proc = *(bool *)p;
+
+	if (own_proc)
+		TH_CHECK(mount_own_proc() == 0, "mounting /proc: %m");
+	if (world_build())
+		return 1;
+	for (int threads = 0; threads < 2; threads++)
+		for (int in_ns1 = 0; in_ns1 < 2; in_ns1++)
+			if (check_scan(threads ? PIDTUPLE_SCAN_THREADS : 0, in_ns1)) {
+				fprintf(stderr, "threads %d, ns1 %d\n", threads, in_ns1);
+				return 1;
+			}
+	world_destroy();
+	return 0;
+}
+
+START_TEST(test_scan)
+{
+	bool own_proc = _i;
+
+	ck_assert_msg(run_clean(scan_body, &own_proc) == 0, "/proc %s", own_proc ? "own" : "outer");
+}
+END_TEST
+
+/* ---- churn: processes that come and go ---------------------------------------------- */
+
+#define CHURN_SLOTS 65536
+
+struct churn {
+	_Atomic unsigned long seq; /* bumped at every reap */
+	_Atomic int stop;
+	struct {
+		_Atomic pid_t pid;
+		_Atomic unsigned long reaped; /* seq after its reap; 0 while not reaped */
+		int levels;
+	} slot[CHURN_SLOTS];
+};
+
+/* Forks short-lived children in batches, half of them one level down, and reaps them. */
+static int churn_main(struct churn *c, int ns1, int self_ns)
+{
+	for (unsigned int i = 0; !atomic_load(&c->stop); i++) {
+		pid_t batch[8];
+
+		for (int k = 0; k < 8; k++) {
+			bool down = k & 1;
+			pid_t pid;
+
+			if (setns(down ? ns1 : self_ns, CLONE_NEWPID) < 0)
+				return 1;
+			pid = fork();
+			if (pid == 0) {
+				usleep(100 * (unsigned int)((i + (unsigned int)k) % 4));
+				_exit(0);
+			}
+			if (pid < 0)
+				return 2;
+			c->slot[pid % CHURN_SLOTS].levels = down ? 2 : 1;
+			atomic_store(&c->slot[pid % CHURN_SLOTS].reaped, 0);
+			atomic_store(&c->slot[pid % CHURN_SLOTS].pid, pid);
+			batch[k] = pid;
+		}
+		for (int k = 0; k < 8; k++) {
+			if (waitpid(batch[k], NULL, 0) != batch[k])
+				return 3;
+			atomic_store(&c->slot[batch[k] % CHURN_SLOTS].reaped,
+				     atomic_fetch_add(&c->seq, 1) + 1);
+		}
+	}
+	return 0;
+}
+
+static int churn_body(void *p)
+{
+	bool status_path = *(bool *)p;
+	struct churn *c =
+		mmap(NULL, sizeof(*c), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	int holder, ns1, self_ns, reported = 0, churned = 0;
+	pid_t churner;
+
+	TH_CHECK(c != MAP_FAILED, "mmap: %m");
+	self_ns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+	holder = th_make_nested_ns(1, NULL, &ns1);
+	TH_CHECK(holder > 0 && self_ns >= 0, "nested ns");
+	churner = fork();
+	if (churner == 0)
+		_exit(churn_main(c, ns1, self_ns));
+	TH_CHECK(churner > 0, "fork: %m");
+	while (atomic_load(&c->seq) < 20)
+		usleep(1000);
+	if (status_path)
+		setenv("PIDTUPLE_SCAN_SOURCE", "status", 1);
+	for (int round = 0; round < 30; round++) {
+		PIDTUPLE_OPTS(pidtuple_scan_opts, o,
+			      .flags = round % 3 == 2 ? PIDTUPLE_SCAN_THREADS : 0);
+		struct pidtuple_scan *s = NULL;
+		bool seen_holder = false, seen_churner = false;
+		int r;
+
+		TH_CHECK(pidtuple_scan_new(&o, &s) == 0, "scan_new");
+		for (;;) {
+			struct pidtuple_scan_entry e = { .sz = sizeof(e) };
+			unsigned long before = atomic_load(&c->seq);
+			int slot;
+
+			r = pidtuple_scan_next(s, &e);
+			if (r <= 0)
+				break;
+			reported++;
+			seen_holder |= e.pid == holder;
+			seen_churner |= e.pid == churner;
+			if (e.ppid != churner)
+				continue;
+			churned++;
+			slot = e.pid % CHURN_SLOTS;
+			/* The churner records a child before it can reap it: a child without
+			 * a record has not been reaped yet. */
+			if (atomic_load(&c->slot[slot].pid) != e.pid)
+				continue;
+			TH_CHECK(atomic_load(&c->slot[slot].reaped) == 0 ||
+					 atomic_load(&c->slot[slot].reaped) > before,
+				 "round %d: %d reported after it was reaped", round, (int)e.pid);
+			TH_CHECK(pidtuple_levels(e.tuple) == c->slot[slot].levels,
+				 "churned %d: %d levels", (int)e.pid, pidtuple_levels(e.tuple));
+		}
+		pidtuple_scan_free(s);
+		TH_CHECK(r == 0, "round %d: scan_next failed: %s", round, pidtuple_strerror(r));
+		TH_CHECK(seen_holder && seen_churner, "round %d: a long-lived process is missing",
+			 round);
+	}
+	unsetenv("PIDTUPLE_SCAN_SOURCE");
+	atomic_store(&c->stop, 1);
+	TH_CHECK(waitpid(churner, &reported, 0) == churner && reported == 0, "churner status 0x%x",
+		 reported);
+	fprintf(stderr, "churn (%s): %d churned processes reported over 30 scans\n",
+		status_path ? "status" : "default", churned);
+	close(ns1);
+	close(self_ns);
+	kill(holder, SIGKILL);
+	th_kill_children();
+	munmap(c, sizeof(*c));
+	return 0;
+}
+
+START_TEST(test_churn)
+{
+	bool status_path = _i;
+
+	ck_assert_int_eq(run_clean(churn_body, &status_path), 0);
+}
+END_TEST
+
+/* ---- without the ioctls ------------------------------------------------------------- */
+
+static int hide_ioctls(void)
+{
+#if defined(__x86_64__)
+#define TH_AUDIT_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define TH_AUDIT_ARCH AUDIT_ARCH_AARCH64
+#endif
+#ifdef TH_AUDIT_ARCH
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, TH_AUDIT_ARCH, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_ioctl, 0, 9),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[1])),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x8004b706, 6, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x8004b707, 5, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x8004b708, 4, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x8004b709, 3, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0xff05, 2, 0),
+		BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 0xC000FFFF),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0xC000FF0B, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOTTY),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { .len = ARRAY_SIZE(f), .filter = f };
+
+	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == 0 ? 0 : -errno;
+#else
+	return -EOPNOTSUPP;
+#endif
+}
+
+/* The ioctls vanish after the first entries of a scan: it must go on through status, and
+ * still give the same entries as a status scan. */
+static int vanish_body(void *p)
+{
+	static struct ent v[MAXE], w[MAXE];
+	PIDTUPLE_OPTS(pidtuple_scan_opts, o, .flags = PIDTUPLE_SCAN_THREADS);
+	struct pidtuple_scan *s = NULL;
+	int n = 0, m, r;
+
+	(void)p;
+	if (world_build())
+		return 1;
+	m = scan_all(PIDTUPLE_SCAN_THREADS, -1, "status", w, MAXE);
+	TH_CHECK(m > 5, "status scan: %d", m);
+	TH_CHECK(pidtuple_scan_new(&o, &s) == 0, "scan_new");
+	for (;;) {
+		struct ent x = { .e = { .sz = sizeof(x.e) } };
+
+		if (n == 3 && hide_ioctls() < 0)
+			break; /* no filter for this architecture: nothing to test */
+		r = pidtuple_scan_next(s, &x.e);
+		if (r <= 0)
+			break;
+		fmt(x.e.tuple, x.t, sizeof(x.t));
+		fmt(x.e.pgid_tuple, x.pg, sizeof(x.pg));
+		fmt(x.e.sid_tuple, x.sid, sizeof(x.sid));
+		if (n < MAXE)
+			v[n++] = x;
+	}
+	pidtuple_scan_free(s);
+	TH_CHECK(r == 0, "scan_next: %s", pidtuple_strerror(r));
+	TH_CHECK(n == m, "%d entries, status scan %d", n, m);
+	for (int i = 0; i < n; i++)
+		TH_CHECK(same(&v[i], &w[i]), "entry %d differs", i);
+	world_destroy();
+	return 0;
+}
+
+START_TEST(test_ioctls_vanish)
+{
+	ck_assert_int_eq(run_clean(vanish_body, NULL), 0);
+}
+END_TEST
+
+START_TEST(test_without_ioctls)
+{
+	int st = 0;
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		char *argv[] = { "check_scan", "--hidden", NULL };
+
+		if (hide_ioctls() < 0)
+			_exit(TH_SKIP);
+		execv("/proc/self/exe", argv);
+		_exit(127);
+	}
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	if (WIFEXITED(st) && WEXITSTATUS(st) == TH_SKIP)
+		return;
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status 0x%x", st);
+}
+END_TEST
+
+/* ---- bad input ---------------------------------------------------------------------- */
+
+static int bad_input_body(void *p)
+{
+	struct pidtuple_scan *s = NULL, *sentinel = (struct pidtuple_scan *)(uintptr_t)0x5e;
+	struct pidtuple_scan_entry e = { .sz = 0 };
+	int pfd[2];
+
+	(void)p;
+	s = sentinel;
+	TH_CHECK(pidtuple_scan_new(NULL, NULL) == -EINVAL, "NULL ret");
+	{
+		PIDTUPLE_OPTS(pidtuple_scan_opts, o, .flags = 1ull << 9);
+
+		TH_CHECK(pidtuple_scan_new(&o, &s) == -EINVAL, "unknown flag");
+	}
+	{
+		PIDTUPLE_OPTS(pidtuple_scan_opts, o, .reserved = 1);
+
+		TH_CHECK(pidtuple_scan_new(&o, &s) == -EINVAL, "reserved");
+	}
+	{
+		PIDTUPLE_OPTS(pidtuple_scan_opts, o, .flags = PIDTUPLE_SCAN_URING);
+
+		TH_CHECK(pidtuple_scan_new(&o, &s) == -EOPNOTSUPP, "uring without liburing");
+	}
+	{
+		struct {
+			struct pidtuple_scan_opts o;
+			uint64_t tail;
+		} big = { .o = { .sz = sizeof(big) }, .tail = 7 };
+
+		TH_CHECK(pidtuple_scan_new(&big.o, &s) == -E2BIG, "tail");
+	}
+	TH_CHECK(pipe2(pfd, O_CLOEXEC) == 0, "pipe");
+	{
+		PIDTUPLE_OPTS(pidtuple_scan_opts, o, .flags = PIDTUPLE_SCAN_NS_FD, .ns_fd = pfd[0]);
+
+		TH_CHECK(pidtuple_scan_new(&o, &s) == -EINVAL, "pipe as ns_fd");
+		o.ns_fd = -1;
+		TH_CHECK(pidtuple_scan_new(&o, &s) == -EINVAL, "ns_fd -1");
+	}
+	close(pfd[0]);
+	close(pfd[1]);
+	TH_CHECK(s == sentinel, "out-parameter written on failure");
+	TH_CHECK(pidtuple_scan_new(NULL, &s) == 0, "scan_new");
+	TH_CHECK(pidtuple_scan_next(s, &e) == -EINVAL, "sz 0");
+	TH_CHECK(pidtuple_scan_next(NULL, &e) == -EINVAL, "NULL scan");
+	TH_CHECK(pidtuple_scan_next(s, NULL) == -EINVAL, "NULL entry");
+	/* A caller with a smaller, older entry gets only what it knows. */
+	{
+		struct pidtuple_scan_entry small;
+
+		memset(&small, 0x77, sizeof(small));
+		small.sz = offsetof(struct pidtuple_scan_entry, flags);
+		TH_CHECK(pidtuple_scan_next(s, &small) == 1, "small entry");
+		TH_CHECK(small.pid == 1 && small.flags == 0x77777777u, "small entry: pid %d",
+			 (int)small.pid);
+	}
+	pidtuple_scan_free(s);
+	pidtuple_scan_free(NULL);
+	return 0;
+}
+
+START_TEST(test_bad_input)
+{
+	ck_assert_int_eq(run_clean(bad_input_body, NULL), 0);
+}
+END_TEST
+
+static int run_hidden(void)
+{
+	bool own = false;
+
+	if (pidtuple_features() & PIDTUPLE_FEATURE_NS_PID_IOCTLS)
+		return 1;
+	if (run_clean(scan_body, &own) != 0)
+		return 2;
+	own = true;
+	if (run_clean(scan_body, &own) != 0)
+		return 3;
+	return 0;
+}
+
+static Suite *scan_suite(void)
+{
+	Suite *s = suite_create("scan");
+	TCase *tc = tcase_create("scan");
+
+	tcase_add_loop_test(tc, test_scan, 0, 2);
+	tcase_add_loop_test(tc, test_churn, 0, 2);
+	tcase_add_test(tc, test_bad_input);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("fallback");
+	tcase_add_test(tc, test_ioctls_vanish);
+	tcase_add_test(tc, test_without_ioctls);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(int argc, char **argv)
+{
+	SRunner *sr;
+	int failed;
+
+	th_require_privilege();
+	no_nsfs = !(pidtuple_features() & PIDTUPLE_FEATURE_NS_PID_IOCTLS);
+	if (argc == 2 && strcmp(argv[1], "--hidden") == 0)
+		return run_hidden();
+	sr = srunner_create(scan_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
