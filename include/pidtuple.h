@@ -518,10 +518,18 @@ PIDTUPLE_API void pidtuple_scan_free(struct pidtuple_scan *scan);
  * steer ns_last_pid under the same lock cannot take the PIDs mid-way.
  */
 #define PIDTUPLE_FORK_LOCK (1ull << 4)
+/**
+ * pidtuple_fork_opts::flags, for the validator: also walk /proc for what cheap checks cannot
+ * see: process groups and sessions that outlived their leader (they still hold their number),
+ * and, on kernels without the nsfs ioctls (before 6.11), tasks and inits at nested levels.
+ * Costs a scan of the namespace on every check; without it such levels pass (or count as
+ * unverified) and a fork that meets them names the holder afterwards.
+ */
+#define PIDTUPLE_FORK_CHECK_SCAN (1ull << 5)
 /** Every pidtuple_fork_opts::flags bit this version knows. */
 #define PIDTUPLE_FORK_ALL_FLAGS                                                        \
 	(PIDTUPLE_FORK_EXIT_SIGNAL | PIDTUPLE_FORK_INTO_CGROUP | PIDTUPLE_FORK_CHECK | \
-	 PIDTUPLE_FORK_NO_FALLBACK | PIDTUPLE_FORK_LOCK)
+	 PIDTUPLE_FORK_NO_FALLBACK | PIDTUPLE_FORK_LOCK | PIDTUPLE_FORK_CHECK_SCAN)
 
 /**
  * The namespace flags pidtuple_fork_opts::clone_flags accepts, with the kernel's values:

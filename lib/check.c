@@ -101,7 +101,7 @@ int pt_check_ctx(const struct pidtuple_nsctx *ctx, const struct pidtuple *t,
 				       "namespace's pid_max "
 				       "%d",
 				       i, n - 1 - i, (int)pid, lv->pid_max);
-		init = pt_level_init_state(lv);
+		init = pt_level_init_state(lv, o->flags & PIDTUPLE_FORK_CHECK_SCAN);
 		if (init & PIDTUPLE_LEVEL_INIT_DEAD)
 			return pt_diag(diag, -ENOMEM, PIDTUPLE_RULE_INIT_DEAD, (int)i, n, pid,
 				       "inner index %u (NSpid field %u): the namespace's init has "
@@ -124,7 +124,8 @@ int pt_check_ctx(const struct pidtuple_nsctx *ctx, const struct pidtuple *t,
 	}
 	/* Taken PIDs last, as kernels from 7.0 on report them after EINVAL/EPERM. */
 	for (unsigned int i = 0; i < n && i < visible; i++) {
-		r = pt_level_pid_taken(&ctx->levels[i], t->pid[i]);
+		r = pt_level_pid_held(&ctx->levels[i], t->pid[i],
+				      o->flags & PIDTUPLE_FORK_CHECK_SCAN);
 		if (r > 0)
 			return pt_diag(
 				diag, -EEXIST, PIDTUPLE_RULE_PID_TAKEN, (int)i, n, t->pid[i],
@@ -212,6 +213,14 @@ int pt_explain_failure(const struct pidtuple *t, const struct pt_fork_opts *o, i
 	if (!pt_diag_usable(diag))
 		return kernel_err;
 	r = check_with(t, o, diag);
+	if (r >= 0 && !(o->flags & PIDTUPLE_FORK_CHECK_SCAN)) {
+		/* The quick checks saw nothing: look for what only a walk of /proc finds (a group
+		 * or session that outlived its leader, levels without the nsfs ioctls). */
+		struct pt_fork_opts deep = *o;
+
+		deep.flags |= PIDTUPLE_FORK_CHECK_SCAN;
+		r = check_with(t, &deep, diag);
+	}
 	if (r != kernel_err) {
 		char why[PIDTUPLE_DIAG_MESSAGE_SIZE];
 

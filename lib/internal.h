@@ -115,11 +115,14 @@ struct pidtuple_nsctx {
 int pt_nsctx_init(struct pidtuple_nsctx *ctx, const struct pt_fork_opts *o, bool want_abs);
 void pt_nsctx_fini(struct pidtuple_nsctx *ctx);
 /* Reads whether an init lives in @lv now: PIDTUPLE_LEVEL_HAS_INIT / _INIT_DEAD / _UNKNOWN. */
-uint64_t pt_level_init_state(const struct pt_level *lv);
+uint64_t pt_level_init_state(const struct pt_level *lv, bool scan);
 /* 1 when @pid is in use at @lv, 0 when free, -errno when the library cannot tell. */
 int pt_level_pid_taken(const struct pt_level *lv, pid_t pid);
 /* Same for the caller's own namespace. */
 int pt_active_pid_taken(pid_t pid);
+/* pt_level_pid_taken(), and with @scan a walk of /proc for groups and sessions that outlived
+ * their leader (and for tasks where the nsfs ioctls are missing). */
+int pt_level_pid_held(const struct pt_level *lv, pid_t pid, bool scan);
 
 /* ---- validator and features ---- */
 

@@ -326,7 +326,9 @@ PT_PUBLIC int pidtuple_nsctx_levels(const struct pidtuple_nsctx *ctx)
 	return (int)ctx->n;
 }
 
-uint64_t pt_level_init_state(const struct pt_level *lv)
+static uint64_t init_by_scan(const struct pt_level *lv);
+
+uint64_t pt_level_init_state(const struct pt_level *lv, bool scan)
 {
 	int r;
 
@@ -335,7 +337,7 @@ uint64_t pt_level_init_state(const struct pt_level *lv)
 	if (lv->flags & PIDTUPLE_LEVEL_CALLER)
 		return PIDTUPLE_LEVEL_HAS_INIT; /* the caller lives there */
 	if (!(pt_features_cached() & PIDTUPLE_FEATURE_NS_PID_IOCTLS))
-		return PIDTUPLE_LEVEL_INIT_UNKNOWN;
+		return scan ? init_by_scan(lv) : PIDTUPLE_LEVEL_INIT_UNKNOWN;
 	r = pt_ns_pid_from_pidns(lv->nsfd, 1);
 	if (r > 0)
 		/* An init that exited but was not reaped is still found, yet the namespace
@@ -380,6 +382,67 @@ int pt_level_pid_taken(const struct pt_level *lv, pid_t pid)
 	return r;
 }
 
+/*
+ * Walks the level's namespace for a process group or session numbered @pid whose leader is
+ * gone (no task has the number, but the kernel still holds it), and, where the nsfs ioctls
+ * are missing, for a task with that number. Costs a scan of the namespace.
+ */
+static int held_by_scan(const struct pt_level *lv, pid_t pid, bool tasks)
+{
+	struct pidtuple_scan_opts so = { .sz = sizeof(so) };
+	struct pidtuple_scan_entry e = { .sz = sizeof(e) };
+	struct pidtuple_scan *scan;
+	int r;
+
+	if (!(lv->flags & PIDTUPLE_LEVEL_CALLER)) {
+		so.flags = PIDTUPLE_SCAN_NS_FD;
+		so.ns_fd = lv->nsfd;
+	}
+	if (tasks)
+		so.flags |= PIDTUPLE_SCAN_THREADS;
+	r = pidtuple_scan_new(&so, &scan);
+	if (r < 0)
+		return r;
+	while ((r = pidtuple_scan_next(scan, &e)) > 0)
+		if (e.pgid == pid || e.sid == pid || (tasks && e.tid == pid)) {
+			r = 1;
+			break;
+		}
+	pidtuple_scan_free(scan);
+	return r;
+}
+
+int pt_level_pid_held(const struct pt_level *lv, pid_t pid, bool scan)
+{
+	int r = pt_level_pid_taken(lv, pid);
+
+	if (!scan || (r != 0 && r != -EOPNOTSUPP) || lv->nsfd < 0)
+		return r;
+	return held_by_scan(lv, pid, r == -EOPNOTSUPP);
+}
+
+/* Without the nsfs ioctls: is there a PID 1 in the level's namespace? */
+static uint64_t init_by_scan(const struct pt_level *lv)
+{
+	struct pidtuple_scan_opts so = { .sz = sizeof(so),
+					 .flags = PIDTUPLE_SCAN_NS_FD,
+					 .ns_fd = lv->nsfd };
+	struct pidtuple_scan_entry e = { .sz = sizeof(e) };
+	struct pidtuple_scan *scan;
+	uint64_t state = PIDTUPLE_LEVEL_INIT_DEAD;
+	int r = pidtuple_scan_new(&so, &scan);
+
+	if (r < 0)
+		return PIDTUPLE_LEVEL_INIT_UNKNOWN;
+	while ((r = pidtuple_scan_next(scan, &e)) > 0)
+		if (e.pid == 1) {
+			state = PIDTUPLE_LEVEL_HAS_INIT;
+			break;
+		}
+	pidtuple_scan_free(scan);
+	return r < 0 ? PIDTUPLE_LEVEL_INIT_UNKNOWN : state;
+}
+
 PT_PUBLIC int pidtuple_nsctx_level(const struct pidtuple_nsctx *ctx, unsigned int inner_index,
 				   struct pidtuple_level_info *info)
 {
@@ -390,7 +453,8 @@ PT_PUBLIC int pidtuple_nsctx_level(const struct pidtuple_nsctx *ctx, unsigned in
 	pt_return_if(inner_index >= ctx->n, -ERANGE);
 	lv = &ctx->levels[inner_index];
 	out = (struct pidtuple_level_info){
-		.flags = lv->flags | pt_level_init_state(lv),
+		.flags = lv->flags |
+			 pt_level_init_state(lv, ctx->opts.flags & PIDTUPLE_FORK_CHECK_SCAN),
 		.pid_max = lv->pid_max,
 		.abs_level = ctx->abs_level < 0 ? -1 : ctx->abs_level - (int)inner_index,
 		.ns_id = lv->ns_id,

@@ -67,6 +67,10 @@ struct rcase {
 	/* Known limitation: the validator cannot see what makes the kernel refuse; check
 	 * returns ret, the kernel and the fork err, and the fork's diag says rule "kernel". */
 	bool limit;
+	/* Check with PIDTUPLE_FORK_CHECK_SCAN (groups and sessions without leader). */
+	bool scan;
+	/* Without the scan the check misses it (returns 0); the fork names it afterwards. */
+	bool quick_miss;
 };
 
 /* ---- the judges ---- */
@@ -115,7 +119,9 @@ static int run_case(const struct rcase *c)
 	PIDTUPLE_OPTS(pidtuple_diag, d);
 	PIDTUPLE_OPTS(pidtuple_diag, fd);
 	PIDTUPLE_OPTS(pidtuple_fork_opts, o, .clone_flags = c->clone_flags,
-		      .flags = c->set_es ? PIDTUPLE_FORK_EXIT_SIGNAL : 0, .exit_signal = c->es);
+		      .flags = (c->set_es ? PIDTUPLE_FORK_EXIT_SIGNAL : 0) |
+			       (c->scan ? PIDTUPLE_FORK_CHECK_SCAN : 0),
+		      .exit_signal = c->es);
 	PIDTUPLE_OPTS(pidtuple_fork_opts, fo, .clone_flags = c->clone_flags,
 		      .flags = c->set_es ? PIDTUPLE_FORK_EXIT_SIGNAL : 0, .exit_signal = c->es,
 		      .diag = &fd);
@@ -156,6 +162,13 @@ static int run_case(const struct rcase *c)
 		CASE_CHECK(k == c->err, "kernel said %d, expected %d", k, c->err);
 	if (j & J_FORK)
 		CASE_CHECK(f == c->err, "fork said %d, expected %d", f, c->err);
+	if (c->quick_miss) {
+		CASE_CHECK(r == 0, "quick check said %d, expected 0", r);
+		CASE_CHECK(fd.rule == c->rule && fd.inner_index == c->inner,
+			   "fork rule %s inner %d", pidtuple_rule_name(fd.rule), fd.inner_index);
+		fail = 0;
+		goto out;
+	}
 	if (c->err == 0) {
 		CASE_CHECK(r == c->ret, "check said %d, expected %d", r, c->ret);
 		CASE_CHECK(d.err == 0 && d.unverified == c->ret, "diag err %d unverified %d", d.err,
@@ -727,6 +740,12 @@ static pid_t make_taken(enum holder_kind kind)
 	return nr;
 }
 
+/* A group or session that outlived its leader: only PIDTUPLE_FORK_CHECK_SCAN finds it. */
+static bool leaderless(int kind)
+{
+	return kind == K_PGRP || kind == K_SESSION;
+}
+
 static int taken_kinds(void *arg)
 {
 	int fds = th_count_fds(), nsfd;
@@ -744,7 +763,17 @@ static int taken_kinds(void *arg)
 				   .pid = { own[k] },
 				   .err = -EEXIST,
 				   .rule = PIDTUPLE_RULE_PID_TAKEN,
-				   .inner = 0 });
+				   .inner = 0,
+				   .scan = leaderless(k) });
+		/* At its own level a group is seen by kill(-pgid, 0); a session is not. */
+		if (k == K_SESSION)
+			RUN_COUNT(fails, { .name = name,
+					   .n = 1,
+					   .pid = { own[k] },
+					   .err = -EEXIST,
+					   .rule = PIDTUPLE_RULE_PID_TAKEN,
+					   .inner = 0,
+					   .quick_miss = true });
 	}
 	if (enter_nested(1, &holder, &nsfd))
 		return 1;
@@ -760,20 +789,23 @@ static int taken_kinds(void *arg)
 			    .pid = { nested[k] },
 			    .err = -EEXIST,
 			    .rule = PIDTUPLE_RULE_PID_TAKEN,
-			    .inner = 0 },
+			    .inner = 0,
+			    .scan = leaderless(k) },
 			  { .name = name,
 			    .n = 2,
 			    .pid = { nested[k], FREE_PID },
 			    .err = -EEXIST,
 			    .rule = PIDTUPLE_RULE_PID_TAKEN,
-			    .inner = 0 });
+			    .inner = 0,
+			    .scan = leaderless(k) });
 		snprintf(name, sizeof(name), "outer of 2: %s %d", kind_name[k], own[k]);
 		RUN_COUNT(fails, { .name = name,
 				   .n = 2,
 				   .pid = { FREE_PID, own[k] },
 				   .err = -EEXIST,
 				   .rule = PIDTUPLE_RULE_PID_TAKEN,
-				   .inner = 1 });
+				   .inner = 1,
+				   .scan = leaderless(k) });
 	}
 	TH_CHECK(fails == 0, "%d case(s) disagree (see above)", fails);
 	return clean_up(holder, nsfd, fds);

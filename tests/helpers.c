@@ -174,21 +174,59 @@ int th_reap_exited(void)
 	return n;
 }
 
+/* The entry of /proc's NSpid line that is the caller's own namespace level. */
+static int own_level_index(void)
+{
+	char line[256];
+	FILE *f = fopen("/proc/self/status", "re");
+	int n = -1;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (strncmp(line, "NSpid:", 6) == 0) {
+			n = 0;
+			for (char *p = strtok(line + 6, " \t\n"); p; p = strtok(NULL, " \t\n"))
+				n++;
+		}
+	if (f)
+		fclose(f);
+	return n - 1;
+}
+
 int th_kill_children(void)
 {
 	char path[64], buf[8192];
-	int n = 0, fd;
+	int n = 0, fd, level;
 	ssize_t len;
 
-	snprintf(path, sizeof(path), "/proc/self/task/%d/children", (int)syscall(SYS_gettid));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		len = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (len > 0) {
-			buf[len] = '\0';
-			for (char *p = strtok(buf, " \n"); p; p = strtok(NULL, " \n"))
-				kill(atoi(p), SIGKILL);
+	if (getpid() == 1) {
+		/* The namespace's init: everything else in it is ours to end. */
+		kill(-1, SIGKILL);
+	} else {
+		/* thread-self: /proc may number us differently from our own namespace. */
+		fd = open("/proc/thread-self/children", O_RDONLY | O_CLOEXEC);
+		level = own_level_index();
+		len = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+		if (fd >= 0)
+			close(fd);
+		for (char *save = NULL,
+			  *p = len > 0 ? (buf[len] = '\0', strtok_r(buf, " \n", &save)) : NULL;
+		     p && level >= 0; p = strtok_r(NULL, " \n", &save)) {
+			char line[256];
+			FILE *f;
+
+			snprintf(path, sizeof(path), "/proc/%s/status", p);
+			f = fopen(path, "re");
+			while (f && fgets(line, sizeof(line), f))
+				if (strncmp(line, "NSpid:", 6) == 0) {
+					char *q = strtok(line + 6, " \t\n");
+
+					for (int i = 0; q && i < level; i++)
+						q = strtok(NULL, " \t\n");
+					if (q)
+						kill(atoi(q), SIGKILL);
+				}
+			if (f)
+				fclose(f);
 		}
 	}
 	while (waitpid(-1, NULL, __WALL) > 0)
