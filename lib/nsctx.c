@@ -412,35 +412,56 @@ static int held_by_scan(const struct pt_level *lv, pid_t pid, bool tasks)
 	return r;
 }
 
+/* Can the caller read every process's namespace links (CAP_SYS_PTRACE, as root)? */
+static bool may_see_all(void)
+{
+	uint64_t caps = 0;
+
+	return pt_sys_cap_effective(&caps) == 0 && (caps & CAP_BIT(PT_CAP_SYS_PTRACE));
+}
+
 int pt_level_pid_held(const struct pt_level *lv, pid_t pid, bool scan)
 {
 	int r = pt_level_pid_taken(lv, pid);
 
 	if (!scan || (r != 0 && r != -EOPNOTSUPP) || lv->nsfd < 0)
 		return r;
+	if (r == -EOPNOTSUPP && !may_see_all())
+		return r; /* the walk would not see other users' processes: cannot tell */
 	return held_by_scan(lv, pid, r == -EOPNOTSUPP);
 }
 
-/* Without the nsfs ioctls: is there a PID 1 in the level's namespace? */
+/*
+ * Without the nsfs ioctls: walks the caller's namespace for the processes of the level's one.
+ * Its PID 1 alive: an init; exited or missing among visible members: dead; no member seen
+ * (none left, or none we may look at): unknown, the kernel decides.
+ */
 static uint64_t init_by_scan(const struct pt_level *lv)
 {
-	struct pidtuple_scan_opts so = { .sz = sizeof(so),
-					 .flags = PIDTUPLE_SCAN_NS_FD,
-					 .ns_fd = lv->nsfd };
+	struct pidtuple_scan_opts so = { .sz = sizeof(so) };
 	struct pidtuple_scan_entry e = { .sz = sizeof(e) };
 	struct pidtuple_scan *scan;
-	uint64_t state = PIDTUPLE_LEVEL_INIT_DEAD;
+	uint64_t state = PIDTUPLE_LEVEL_INIT_UNKNOWN;
 	int r = pidtuple_scan_new(&so, &scan);
 
 	if (r < 0)
 		return PIDTUPLE_LEVEL_INIT_UNKNOWN;
-	while ((r = pidtuple_scan_next(scan, &e)) > 0)
-		if (e.pid == 1) {
-			state = PIDTUPLE_LEVEL_HAS_INIT;
+	while ((r = pidtuple_scan_next(scan, &e)) > 0) {
+		if (e.ns_id != lv->ns_id)
+			continue;
+		state = PIDTUPLE_LEVEL_INIT_DEAD;
+		if (pidtuple_get(e.tuple, 0) == 1) {
+			state = pt_pid_exited(e.pid) == 1 ? PIDTUPLE_LEVEL_INIT_DEAD
+							  : PIDTUPLE_LEVEL_HAS_INIT;
 			break;
 		}
+	}
 	pidtuple_scan_free(scan);
-	return r < 0 ? PIDTUPLE_LEVEL_INIT_UNKNOWN : state;
+	if (r < 0)
+		return PIDTUPLE_LEVEL_INIT_UNKNOWN;
+	if (state == PIDTUPLE_LEVEL_INIT_UNKNOWN && may_see_all())
+		state = PIDTUPLE_LEVEL_INIT_DEAD; /* nobody is left in it: it is gone */
+	return state;
 }
 
 PT_PUBLIC int pidtuple_nsctx_level(const struct pidtuple_nsctx *ctx, unsigned int inner_index,

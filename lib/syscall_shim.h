@@ -48,6 +48,7 @@ struct pt_clone_args {
 #define PT_INIT_PID_NS_INO 0xEFFFFFFCu
 
 #define PT_PID_MAX_LIMIT (4 * 1024 * 1024)
+#define PT_CAP_SYS_PTRACE 19
 #define PT_CAP_SYS_ADMIN 21
 #define PT_CAP_CHECKPOINT_RESTORE 40
 

@@ -228,6 +228,10 @@ static int with_newpid(void *arg)
 
 static int nested(void *arg)
 {
+	PIDTUPLE_OPTS(pidtuple_fork_opts, deep,
+		      .flags = pidtuple_features() & PIDTUPLE_FEATURE_NS_PID_IOCTLS
+				       ? 0
+				       : PIDTUPLE_FORK_CHECK_SCAN);
 	struct pidtuple_nsctx *ctx = NULL;
 	struct pidtuple_level_info li;
 	int fds = th_count_fds(), abs = own_abs_level(), pid_max = read_pid_max(), nsfd, parent;
@@ -244,7 +248,8 @@ static int nested(void *arg)
 	close(parent);
 	TH_CHECK(setns(nsfd, CLONE_NEWPID) == 0, "setns: %m");
 
-	TH_CHECK(pidtuple_nsctx_new(NULL, &ctx) == 0, "nsctx_new");
+	/* Before 6.11 (no nsfs ioctls) nested inits are found only by walking /proc. */
+	TH_CHECK(pidtuple_nsctx_new(&deep, &ctx) == 0, "nsctx_new");
 	TH_CHECK(pidtuple_nsctx_levels(ctx) == 3, "levels %d", pidtuple_nsctx_levels(ctx));
 	if (expect_level(ctx, 0, PIDTUPLE_LEVEL_HAS_INIT | ROOT_CAPS,
 			 PIDTUPLE_LEVEL_CALLER | PIDTUPLE_LEVEL_NEW | PIDTUPLE_LEVEL_INIT_DEAD,

@@ -168,6 +168,7 @@ FORK_INTO_CGROUP = 1 << 1
 FORK_CHECK = 1 << 2
 FORK_NO_FALLBACK = 1 << 3
 FORK_LOCK = 1 << 4
+FORK_CHECK_SCAN = 1 << 5
 
 # The kernel's values; PIDTUPLE_CLONE_NS_FLAGS accepts exactly these.
 CLONE_NEWTIME = 0x00000080
