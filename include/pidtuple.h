@@ -234,6 +234,21 @@ PIDTUPLE_API int pidtuple_from_inner(const pid_t *pids, size_t n, struct pidtupl
 PIDTUPLE_API int pidtuple_from_outer(const pid_t *pids, size_t n, struct pidtuple **ret_tuple);
 
 /**
+ * @brief **pidtuple_from_ids()** builds a process-group or session id tuple, outermost first,
+ * as pidtuple_read() gives for PIDTUPLE_KIND_PGID and PIDTUPLE_KIND_SID.
+ *
+ * Unlike a PID tuple it may end in zeros: the inner levels where the group or session is not
+ * visible (it was created in an outer namespace). Such a tuple describes a tree node; it cannot
+ * be forked.
+ * @param pids @p n ids, outermost first; the first is not 0, and once a 0 comes, only 0 follow.
+ * @param n Number of levels, 1..PIDTUPLE_MAX_LEVELS.
+ * @param ret_tuple On success, the new tuple; free it with pidtuple_free().
+ * @return 0 on success. Errors: -EINVAL (NULL, @p n out of range, a negative id, zeros not
+ * confined to the inner end), -ENOMEM.
+ */
+PIDTUPLE_API int pidtuple_from_ids(const pid_t *pids, size_t n, struct pidtuple **ret_tuple);
+
+/**
  * @brief **pidtuple_parse()** parses the text form, outermost first.
  *
  * Accepts `4242/17/1` and the tab- or space-separated form of an `NSpid:` line, with or
@@ -898,7 +913,7 @@ PIDTUPLE_API int pidtuple_restore_pidfd(const struct pidtuple_restore *restore, 
 
 /**
  * @brief **pidtuple_restore_release()** lifts the barrier: every process starts its work at
- * once (HOLD nodes keep holding).
+ * once (HOLD nodes keep holding). Returns once every node has left the barrier.
  * @param restore The handle.
  * @return 0. Errors: -EINVAL (NULL), -EALREADY (released before).
  */
@@ -929,8 +944,9 @@ PIDTUPLE_API int pidtuple_restore_hand_over(struct pidtuple_restore *restore, un
 PIDTUPLE_API int pidtuple_restore_kill(struct pidtuple_restore *restore);
 
 /**
- * @brief **pidtuple_restore_free()** frees the handle and closes its pidfds; the processes
- * are not touched (kill them first to abort). The root stays the caller's child to reap.
+ * @brief **pidtuple_restore_free()** frees the handle and closes its pidfds. A released tree
+ * is not touched and its root stays the caller's child to reap; a tree never released could
+ * never run, so its processes exit (use pidtuple_restore_kill() to abort explicitly).
  * @param restore The handle, or NULL.
  */
 PIDTUPLE_API void pidtuple_restore_free(struct pidtuple_restore *restore);

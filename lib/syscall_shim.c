@@ -448,3 +448,150 @@ ssize_t pt_readlinkat(int dirfd, const char *path, char *buf, size_t n)
 	FAULT(ssize_t);
 	return (ssize_t)ret_or_errno(readlinkat(dirfd, path, buf, n));
 }
+
+/* ---- process trees (tree.c, restore.c, capture.c) ---- */
+
+#include <linux/futex.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#ifndef MFD_CLOEXEC
+#define MFD_CLOEXEC 0x0001U
+#endif
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+int pt_socketpair_seqpacket(int fds[2])
+{
+	FAULT(int);
+	return (int)ret_or_errno(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds));
+}
+
+ssize_t pt_sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	ssize_t r;
+
+	FAULT(ssize_t);
+	do
+		r = sendmsg(fd, msg, flags | MSG_NOSIGNAL);
+	while (r < 0 && errno == EINTR);
+	return r < 0 ? -errno : r;
+}
+
+ssize_t pt_recvmsg(int fd, struct msghdr *msg, int flags)
+{
+	ssize_t r;
+
+	FAULT(ssize_t);
+	do
+		r = recvmsg(fd, msg, flags | MSG_CMSG_CLOEXEC);
+	while (r < 0 && errno == EINTR);
+	return r < 0 ? -errno : r;
+}
+
+int pt_poll(struct pollfd *fds, unsigned int n, int timeout_ms)
+{
+	int r;
+
+	FAULT(int);
+	do
+		r = poll(fds, n, timeout_ms);
+	while (r < 0 && errno == EINTR);
+	return r < 0 ? -errno : r;
+}
+
+void *pt_mmap_shared(size_t len)
+{
+	void *p;
+
+#ifdef PIDTUPLE_FAULT_INJECTION
+	if (fault())
+		return NULL;
+#endif
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+void pt_munmap(void *addr, size_t len)
+{
+	int saved = errno;
+
+	if (addr)
+		munmap(addr, len);
+	errno = saved;
+}
+
+int pt_memfd(const char *name)
+{
+	FAULT(int);
+	return (int)ret_or_errno(syscall(SYS_memfd_create, name, MFD_CLOEXEC));
+}
+
+int pt_waitid_pidfd(int pidfd, int options)
+{
+	siginfo_t si;
+	int r;
+
+	do {
+		si.si_pid = 0;
+		r = waitid((idtype_t)P_PIDFD, (id_t)pidfd, &si, options);
+	} while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return -errno;
+	return si.si_pid != 0;
+}
+
+int pt_sigmask(int how, const sigset_t *set, sigset_t *old)
+{
+	return -pthread_sigmask(how, set, old);
+}
+
+int pt_nofile_limit(unsigned long *ret_cur)
+{
+	struct rlimit rl;
+
+	FAULT(int);
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return -errno;
+	*ret_cur = rl.rlim_cur == RLIM_INFINITY ? ~0ul : (unsigned long)rl.rlim_cur;
+	return 0;
+}
+
+int64_t pt_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+long pt_raw_clone3(struct pt_clone_args *args, size_t size)
+{
+	long r = syscall(__NR_clone3, args, size);
+
+	return r < 0 ? -errno : r;
+}
+
+int pt_raw_pidfd_open(pid_t pid)
+{
+	long r = syscall(__NR_pidfd_open, pid, 0);
+
+	return r < 0 ? -errno : (int)r;
+}
+
+int pt_raw_futex_wait(uint32_t *addr, uint32_t val, int timeout_ms)
+{
+	struct timespec ts = { timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000000 };
+	long r = syscall(SYS_futex, addr, FUTEX_WAIT, val, timeout_ms >= 0 ? &ts : NULL, NULL, 0);
+
+	return r < 0 ? -errno : 0;
+}
+
+int pt_raw_futex_wake(uint32_t *addr, int n)
+{
+	long r = syscall(SYS_futex, addr, FUTEX_WAKE, n, NULL, NULL, 0);
+
+	return r < 0 ? -errno : (int)r;
+}

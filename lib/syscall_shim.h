@@ -128,4 +128,35 @@ ssize_t pt_readlinkat(int dirfd, const char *path, char *buf, size_t n);
  * PIDFD_GET_PID_NAMESPACE wrappers fail with -ENOTTY as on a kernel before 6.11. */
 void pidtuple__hide_ns_ioctls(bool hide);
 
+/* ---- process trees (tree.c, restore.c, capture.c) ---- */
+
+#include <signal.h>
+
+struct msghdr;
+struct pollfd;
+
+int pt_socketpair_seqpacket(int fds[2]);
+/* sendmsg() with MSG_NOSIGNAL; recvmsg() with MSG_CMSG_CLOEXEC. EINTR is retried. */
+ssize_t pt_sendmsg(int fd, const struct msghdr *msg, int flags);
+ssize_t pt_recvmsg(int fd, struct msghdr *msg, int flags);
+int pt_poll(struct pollfd *fds, unsigned int n, int timeout_ms);
+/* Shared anonymous memory, inherited by every child; NULL on failure. */
+void *pt_mmap_shared(size_t len);
+void pt_munmap(void *addr, size_t len);
+int pt_memfd(const char *name);
+/* waitid(P_PIDFD): 1 when a state change was collected, 0 with WNOHANG and none, -errno.
+ * Not injected, like pt_waitpid(). */
+int pt_waitid_pidfd(int pidfd, int options);
+int pt_sigmask(int how, const sigset_t *set, sigset_t *old);
+int pt_nofile_limit(unsigned long *ret_cur);
+/* CLOCK_MONOTONIC in nanoseconds. */
+int64_t pt_now_ns(void);
+
+/* For code running in a fresh clone3 child: never injected, async-signal-safe, -errno. */
+long pt_raw_clone3(struct pt_clone_args *args, size_t size);
+int pt_raw_pidfd_open(pid_t pid);
+/* Waits while *@addr == @val (a shared, not private, futex); -ETIMEDOUT after @timeout_ms. */
+int pt_raw_futex_wait(uint32_t *addr, uint32_t val, int timeout_ms);
+int pt_raw_futex_wake(uint32_t *addr, int n);
+
 #endif

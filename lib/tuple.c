@@ -36,6 +36,15 @@ PT_PUBLIC int pidtuple_from_outer(const pid_t *pids, size_t n, struct pidtuple *
 	return pt_tuple_new(pids, n, true, false, ret_tuple);
 }
 
+PT_PUBLIC int pidtuple_from_ids(const pid_t *pids, size_t n, struct pidtuple **ret_tuple)
+{
+	pt_return_if(!pids || n == 0 || n > PIDTUPLE_MAX_LEVELS || pids[0] < 1, -EINVAL);
+	/* An id has numbers from its own level outwards: invisible levels are the inner end. */
+	for (size_t i = 1; i < n; i++)
+		pt_return_if(pids[i] < 0 || (pids[i] > 0 && pids[i - 1] == 0), -EINVAL);
+	return pt_tuple_new(pids, n, true, true, ret_tuple);
+}
+
 static int parse_fail(struct pidtuple_diag *diag, const char *text, const char *at, int field,
 		      uint32_t rule, const char *what)
 {

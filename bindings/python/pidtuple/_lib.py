@@ -215,6 +215,7 @@ PROTOTYPES = {
     "pidtuple_rule_name": (ctypes.c_char_p, [ctypes.c_uint32]),
     "pidtuple_from_inner": (ctypes.c_int, [_P(pid_t), ctypes.c_size_t, _P(_tuple_p)]),
     "pidtuple_from_outer": (ctypes.c_int, [_P(pid_t), ctypes.c_size_t, _P(_tuple_p)]),
+    "pidtuple_from_ids": (ctypes.c_int, [_P(pid_t), ctypes.c_size_t, _P(_tuple_p)]),
     "pidtuple_parse": (ctypes.c_int, [ctypes.c_char_p, _P(_tuple_p), _P(Diag)]),
     "pidtuple_format": (ctypes.c_int, [_tuple_p, ctypes.c_char_p, ctypes.c_size_t]),
     "pidtuple_levels": (ctypes.c_int, [_tuple_p]),
@@ -279,7 +280,7 @@ def library_path():
 # Functions newer than ABI 1.0: a library without them still loads; calling one of their
 # wrappers raises NotImplementedError.
 OPTIONAL = frozenset({
-    "pidtuple_read", "pidtuple_read_pidfd", "pidtuple_scan_new", "pidtuple_scan_next",
+    "pidtuple_from_ids", "pidtuple_read", "pidtuple_read_pidfd", "pidtuple_scan_new", "pidtuple_scan_next",
     "pidtuple_scan_free", "pidtuple_tree_new", "pidtuple_tree_add", "pidtuple_tree_size",
     "pidtuple_tree_get", "pidtuple_tree_free", "pidtuple_tree_check", "pidtuple_tree_restore",
     "pidtuple_restore_pid", "pidtuple_restore_pidfd", "pidtuple_restore_release",

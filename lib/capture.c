@@ -1,0 +1,311 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Capturing a live tree: a process and its descendants, found through
+ * /proc/PID/task/TID/children, with their PID, group and session tuples from /proc/PID/status,
+ * all relative to the caller's namespace. /proc may belong to an outer namespace than the
+ * caller (after unshare()): it is entered by /proc's own numbers, found through the root's
+ * pidfd, and the levels it shows above the caller are dropped.
+ *
+ * The order is canonical, so that two captures of the same tree compare equal: breadth first
+ * from the root, the children of each process sorted by their tuples.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "tree.h"
+
+#define CAP_MAX_PROCS (1u << 22)
+
+struct cap_ent {
+	pid_t o;    /* in /proc's numbering */
+	int parent; /* entry index; -1 for the root */
+	unsigned int n;
+	pid_t pid[PIDTUPLE_MAX_LEVELS], pg[PIDTUPLE_MAX_LEVELS], sid[PIDTUPLE_MAX_LEVELS];
+	int canon; /* index in the description */
+};
+
+struct cap {
+	struct cap_ent *e;
+	unsigned int n, cap;
+	int above; /* levels /proc shows above the caller */
+};
+
+static int cap_grow(struct cap *c)
+{
+	unsigned int cap = c->cap ? c->cap * 2 : 64;
+	struct cap_ent *v;
+
+	if (c->n < c->cap)
+		return 0;
+	if (c->cap >= CAP_MAX_PROCS)
+		return -ENOMEM;
+	v = pt_malloc(cap * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	if (c->n)
+		memcpy(v, c->e, c->n * sizeof(*v));
+	free(c->e);
+	c->e = v;
+	c->cap = cap;
+	return 0;
+}
+
+/* Reads one process's ids; 0, 1 when it is gone or not visible (skip it), or -errno. */
+static int cap_read(struct cap *c, struct cap_ent *e)
+{
+	struct pt_status st;
+	char path[64];
+	int r, n;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)e->o);
+	r = pt_read_status_at(-1, path, &st);
+	if (r == -ENOENT || r == -ESRCH)
+		return 1;
+	if (r < 0)
+		return r;
+	n = st.n[PT_NSPID] - c->above;
+	if (n <= 0 || n > PIDTUPLE_MAX_LEVELS)
+		return 1;
+	if (st.n[PT_NSPGID] != st.n[PT_NSPID] || st.n[PT_NSSID] != st.n[PT_NSPID])
+		return -EIO;
+	e->n = (unsigned int)n;
+	for (int p = 0; p < n; p++) {
+		e->pid[p] = st.ids[PT_NSPID][c->above + p];
+		e->pg[p] = st.ids[PT_NSPGID][c->above + p];
+		e->sid[p] = st.ids[PT_NSSID][c->above + p];
+	}
+	return 0;
+}
+
+static int cap_add(struct cap *c, int parent, long v)
+{
+	int r = cap_grow(c);
+
+	if (r < 0)
+		return r;
+	c->e[c->n++] = (struct cap_ent){ .o = (pid_t)v, .parent = parent, .canon = -1 };
+	return 0;
+}
+
+/* Appends the children one thread lists; a number may span two reads. */
+static int cap_children_of(struct cap *c, int parent, pid_t o, pid_t tid)
+{
+	char path[96], buf[4096];
+	long v = 0;
+	int fd, r = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)o, (int)tid);
+	fd = pt_open(path, O_RDONLY);
+	if (fd == -ENOENT || fd == -ESRCH)
+		return 0; /* the thread is gone */
+	if (fd < 0)
+		return fd;
+	for (;;) {
+		ssize_t len = pt_read(fd, buf, sizeof(buf));
+
+		if (len < 0) {
+			r = len == -ESRCH ? 0 : (int)len;
+			break;
+		}
+		for (ssize_t i = 0; i < len && r == 0; i++) {
+			if (buf[i] >= '0' && buf[i] <= '9') {
+				v = v * 10 + (buf[i] - '0');
+				if (v > 0x7fffffff)
+					r = -EIO;
+			} else if (v > 0) {
+				r = cap_add(c, parent, v);
+				v = 0;
+			}
+		}
+		if (r < 0 || len == 0)
+			break;
+	}
+	if (r == 0 && v > 0)
+		r = cap_add(c, parent, v);
+	pt_close(fd);
+	return r;
+}
+
+static int cap_children(struct cap *c, int idx)
+{
+	struct pt_dir d;
+	char path[64];
+	pid_t o = c->e[idx].o, tid;
+	int r;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)o);
+	r = pt_dir_open(&d, -1, path);
+	if (r == -ENOENT || r == -ESRCH)
+		return 0;
+	if (r < 0)
+		return r;
+	while ((r = pt_dir_next_pid(&d, &tid)) == 1) {
+		r = cap_children_of(c, idx, o, tid);
+		if (r < 0)
+			break;
+	}
+	pt_dir_close(&d);
+	return r;
+}
+
+static int cmp_tuple(const struct cap_ent *a, const struct cap_ent *b)
+{
+	for (unsigned int p = 0; p < a->n && p < b->n; p++)
+		if (a->pid[p] != b->pid[p])
+			return a->pid[p] < b->pid[p] ? -1 : 1;
+	return a->n < b->n ? -1 : a->n > b->n;
+}
+
+static int cmp_idx(const void *x, const void *y, void *base)
+{
+	const struct cap_ent *e = base;
+
+	return cmp_tuple(&e[*(const int *)x], &e[*(const int *)y]);
+}
+
+/* The canonical order: breadth first, siblings by tuple. */
+static int cap_order(struct cap *c, int **ret_order)
+{
+	int *order = pt_malloc(c->n * sizeof(int)), *kids = pt_malloc(c->n * sizeof(int));
+	int *start = pt_malloc((c->n + 1) * sizeof(int));
+	unsigned int head = 0, tail = 0;
+
+	if (!order || !kids || !start) {
+		free(order);
+		free(kids);
+		free(start);
+		return -ENOMEM;
+	}
+	/* Children grouped by parent (entries come after their parent). */
+	memset(start, 0, (c->n + 1) * sizeof(int));
+	for (unsigned int i = 1; i < c->n; i++)
+		if (c->e[i].n)
+			start[c->e[i].parent + 1]++;
+	for (unsigned int i = 1; i <= c->n; i++)
+		start[i] += start[i - 1];
+	for (unsigned int i = 1; i < c->n; i++)
+		if (c->e[i].n)
+			kids[start[c->e[i].parent]++] = (int)i;
+	for (unsigned int i = c->n; i > 0; i--)
+		start[i] = start[i - 1];
+	start[0] = 0;
+	order[tail++] = 0;
+	c->e[0].canon = 0;
+	while (head < tail) {
+		int cur = order[head++];
+
+		qsort_r(kids + start[cur], (size_t)(start[cur + 1] - start[cur]), sizeof(int),
+			cmp_idx, c->e);
+		for (int k = start[cur]; k < start[cur + 1]; k++) {
+			c->e[kids[k]].canon = (int)tail;
+			order[tail++] = kids[k];
+		}
+	}
+	free(kids);
+	free(start);
+	*ret_order = order;
+	return (int)tail;
+}
+
+static int cap_build(struct cap *c, struct pidtuple_tree **ret)
+{
+	struct pidtuple_tree *tree = NULL;
+	int *order = NULL, count, r;
+
+	count = cap_order(c, &order);
+	if (count < 0)
+		return count;
+	r = pidtuple_tree_new(&tree);
+	for (int k = 0; r >= 0 && k < count; k++) {
+		const struct cap_ent *e = &c->e[order[k]];
+		struct pidtuple *t = NULL, *pg = NULL, *sid = NULL;
+		PIDTUPLE_OPTS(pidtuple_node, nd, .kind = PIDTUPLE_NODE_HOLD, .parent = -1);
+
+		if (e->parent >= 0) {
+			const struct cap_ent *p = &c->e[e->parent];
+
+			nd.parent = p->canon;
+			if (e->n == p->n + 1)
+				nd.flags = PIDTUPLE_NODE_NEWPID;
+		} else if (e->n > 1 && e->pid[e->n - 1] == 1) {
+			nd.flags = PIDTUPLE_NODE_NEWPID;
+		}
+		r = pt_tuple_new(e->pid, e->n, true, false, &t);
+		if (r == 0)
+			r = pt_tuple_new(e->pg, e->n, true, true, &pg);
+		if (r == 0)
+			r = pt_tuple_new(e->sid, e->n, true, true, &sid);
+		if (r == 0) {
+			nd.tuple = t;
+			nd.pgid = pg;
+			nd.sid = sid;
+			r = pidtuple_tree_add(tree, &nd);
+		}
+		pidtuple_free(t);
+		pidtuple_free(pg);
+		pidtuple_free(sid);
+	}
+	free(order);
+	if (r < 0) {
+		pidtuple_tree_free(tree);
+		return r == -EINVAL ? -EIO : r;
+	}
+	*ret = tree;
+	return 0;
+}
+
+PT_PUBLIC int pidtuple_tree_capture(pid_t root, struct pidtuple_tree **ret_tree)
+{
+	struct cap c = { .e = NULL };
+	struct pt_status st;
+	char path[64];
+	int fd, r;
+
+	pt_return_if(root < 1 || !ret_tree, -EINVAL);
+	c.above = pt_proc_levels_above();
+	if (c.above < 0)
+		return c.above;
+	/* The pidfd names the process in the caller's numbering; its fdinfo gives /proc's. */
+	fd = pt_sys_pidfd_open(root, 0);
+	if (fd == -EINVAL || fd == -ENOENT || fd == -ESRCH)
+		return -ESRCH;
+	if (fd < 0)
+		return fd;
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	r = pt_read_status_at(-1, path, &st);
+	if (r == 0 && (!st.has_pid || st.pid <= 0))
+		r = -ESRCH;
+	if (r == 0)
+		r = cap_grow(&c);
+	if (r < 0)
+		goto out;
+	c.e[c.n++] = (struct cap_ent){ .o = st.pid, .parent = -1, .canon = -1 };
+	for (unsigned int i = 0; i < c.n; i++) {
+		r = cap_read(&c, &c.e[i]);
+		if (r == 1) {
+			if (i == 0) {
+				r = -ESRCH;
+				goto out;
+			}
+			c.e[i].n = 0; /* gone meanwhile: left out with its subtree */
+			continue;
+		}
+		if (r < 0)
+			goto out;
+		r = cap_children(&c, (int)i);
+		if (r < 0)
+			goto out;
+	}
+	/* The root must still be the process the caller named. */
+	if (pt_poll_in(fd) == 1) {
+		r = -ESRCH;
+		goto out;
+	}
+	r = cap_build(&c, ret_tree);
+out:
+	pt_close(fd);
+	free(c.e);
+	return r;
+}

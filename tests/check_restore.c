@@ -1,0 +1,1033 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Whole-tree restore: trees built the ordinary way (fork, clone(CLONE_NEWPID), setsid,
+ * setpgid, leaders that exit) are captured, killed, restored and captured again, at 1, 2 and
+ * 3 namespace levels, and the two captures must be identical. Also: a 1,000-process tree
+ * against a time budget, a failure injected at every node (nothing may be left behind), the
+ * barrier, the release, PR_SET_PDEATHSIG while held and not after, and the hand-over of a
+ * HOLD node with its latency.
+ */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "helpers.h"
+#include "pidtuple.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+TH_LSAN_EXPLICIT_ONLY
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static struct pidtuple *tp(const char *text)
+{
+	struct pidtuple *t = NULL;
+
+	if (pidtuple_parse(text, &t, NULL) < 0)
+		abort();
+	return t;
+}
+
+/* Adds a node from text; NULL group or session text means the parent's. */
+static int add(struct pidtuple_tree *tree, int parent, const char *tuple, uint64_t flags,
+	       uint32_t kind, const char *pgid, const char *sid)
+{
+	struct pidtuple *t = tp(tuple), *g = pgid ? tp(pgid) : NULL, *s = sid ? tp(sid) : NULL;
+	PIDTUPLE_OPTS(pidtuple_node, nd, .parent = parent, .tuple = t, .pgid = g, .sid = s,
+		      .flags = flags, .kind = kind);
+	int r = pidtuple_tree_add(tree, &nd);
+
+	pidtuple_free(t);
+	pidtuple_free(g);
+	pidtuple_free(s);
+	return r;
+}
+
+static void fmt(const struct pidtuple *t, char *buf, size_t size)
+{
+	if (!t)
+		snprintf(buf, size, "-");
+	else
+		pidtuple_format(t, buf, size);
+}
+
+static void dump(const char *title, const struct pidtuple_tree *t)
+{
+	int n = pidtuple_tree_size(t);
+
+	fprintf(stderr, "%s (%d nodes):\n", title, n);
+	for (int i = 0; i < n; i++) {
+		PIDTUPLE_OPTS(pidtuple_node, nd);
+		char a[128], b[128], c[128];
+
+		pidtuple_tree_get(t, (unsigned int)i, &nd);
+		fmt(nd.tuple, a, sizeof(a));
+		fmt(nd.pgid, b, sizeof(b));
+		fmt(nd.sid, c, sizeof(c));
+		fprintf(stderr, "  %3d: parent %3d %s %-16s pgid %-16s sid %s\n", i, nd.parent,
+			nd.flags & PIDTUPLE_NODE_NEWPID ? "NEWPID" : "      ", a, b, c);
+	}
+}
+
+static bool same_tuple(const struct pidtuple *a, const struct pidtuple *b)
+{
+	if (!a || !b)
+		return a == b;
+	return pidtuple_equal(a, b) == 1;
+}
+
+/* 0 when the two descriptions are identical; else prints both. */
+static int tree_diff(const struct pidtuple_tree *a, const struct pidtuple_tree *b, bool groups)
+{
+	int n = pidtuple_tree_size(a);
+
+	if (n != pidtuple_tree_size(b))
+		goto differ;
+	for (int i = 0; i < n; i++) {
+		PIDTUPLE_OPTS(pidtuple_node, x);
+		PIDTUPLE_OPTS(pidtuple_node, y);
+
+		pidtuple_tree_get(a, (unsigned int)i, &x);
+		pidtuple_tree_get(b, (unsigned int)i, &y);
+		if (x.parent != y.parent || x.flags != y.flags || !same_tuple(x.tuple, y.tuple))
+			goto differ;
+		if (groups && (!same_tuple(x.pgid, y.pgid) || !same_tuple(x.sid, y.sid)))
+			goto differ;
+	}
+	return 0;
+differ:
+	dump("first", a);
+	dump("second", b);
+	return 1;
+}
+
+/* Kills everything in the test's namespace but its init, and reaps it all. */
+static void kill_all(void)
+{
+	for (int round = 0; round < 1000; round++) {
+		kill(-1, SIGKILL);
+		while (waitpid(-1, NULL, __WALL) > 0)
+			;
+		if (kill(-1, 0) < 0 && errno == ESRCH)
+			return;
+		usleep(1000);
+	}
+}
+
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+/* The process's number in /proc's namespace, through its pidfd. */
+static int proc_nr(int pidfd)
+{
+	char path[64], buf[4096];
+	int fd, n;
+	char *p;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = (int)read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	p = strstr(buf, "\nPid:");
+	return p ? atoi(p + 5) : -1;
+}
+
+static bool comm_is(int pidfd, const char *want)
+{
+	char path[64], buf[64] = "";
+	int fd, n;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", proc_nr(pidfd));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = (int)read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n > 0 && buf[n - 1] == '\n')
+		n--;
+	buf[n > 0 ? n : 0] = '\0';
+	return strcmp(buf, want) == 0;
+}
+
+static bool exited(int pidfd)
+{
+	struct pollfd pf = { pidfd, POLLIN, 0 };
+
+	return poll(&pf, 1, 0) > 0;
+}
+
+static bool exits_within(int pidfd, int ms)
+{
+	struct pollfd pf = { pidfd, POLLIN, 0 };
+
+	return poll(&pf, 1, ms) > 0;
+}
+
+/* ---- original trees, built the ordinary way ------------------------------------------- */
+
+enum { O_FORK = 1, O_NEWPID, O_SETSID, O_FOUND, O_JOIN, O_EXIT, O_REAP, O_SUBREAPER };
+
+/* Step i runs when every earlier step has: a script over processes numbered by the spec. */
+struct ostep {
+	int actor, act, arg;
+};
+
+struct oshm {
+	volatile int turn, failed;
+	volatile pid_t pid[64]; /* in the namespace of whoever refers to it */
+};
+
+static void __attribute__((noreturn))
+orig_proc(struct oshm *sh, const struct ostep *st, int n, int me, int from)
+{
+	for (int i = from; i < n; i++) {
+		pid_t pid;
+
+		if (st[i].actor != me)
+			continue;
+		while (sh->turn != i) {
+			if (sh->failed)
+				_exit(1);
+			usleep(200);
+		}
+		switch (st[i].act) {
+		case O_FORK:
+		case O_NEWPID:
+			pid = st[i].act == O_FORK
+				      ? fork()
+				      : (pid_t)syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, 0, 0, 0,
+						       0);
+			if (pid < 0)
+				goto fail;
+			if (pid == 0) {
+				me = st[i].arg;
+				continue;
+			}
+			sh->pid[st[i].arg] = st[i].act == O_FORK ? pid : 1;
+			break;
+		case O_SETSID:
+			if (setsid() < 0)
+				goto fail;
+			break;
+		case O_FOUND:
+			if (setpgid(0, 0) < 0)
+				goto fail;
+			break;
+		case O_JOIN:
+			if (setpgid(0, sh->pid[st[i].arg]) < 0)
+				goto fail;
+			break;
+		case O_EXIT:
+			sh->turn = i + 1;
+			_exit(0);
+		case O_REAP:
+			if (waitpid(sh->pid[st[i].arg], NULL, 0) < 0)
+				goto fail;
+			break;
+		case O_SUBREAPER:
+			prctl(PR_SET_CHILD_SUBREAPER, 1);
+			break;
+		}
+		sh->turn = i + 1;
+	}
+	for (;;)
+		pause();
+fail:
+	fprintf(stderr, "original tree: step %d failed: %s\n", sh->turn, strerror(errno));
+	sh->failed = 1;
+	_exit(1);
+}
+
+/* Forks process 0 (in a new namespace with @newpid) and plays the script; returns its PID. */
+static pid_t build_orig(const struct ostep *st, int n, bool newpid)
+{
+	struct oshm *sh =
+		mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	double until = now_s() + 10;
+	pid_t pid;
+
+	if (sh == MAP_FAILED)
+		return -1;
+	memset((void *)sh, 0, sizeof(*sh));
+	pid = newpid ? (pid_t)syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, 0, 0, 0, 0) : fork();
+	if (pid == 0)
+		orig_proc(sh, st, n, 0, 0);
+	while (pid > 0 && sh->turn < n && !sh->failed && now_s() < until)
+		usleep(500);
+	if (pid > 0 && (sh->turn < n || sh->failed)) {
+		kill_all();
+		pid = -1;
+	}
+	munmap(sh, sizeof(*sh));
+	return pid;
+}
+
+/* The scripts. Process numbers are indices into oshm::pid. */
+
+/* One level: a session, groups led from another branch, a session inside it, and a dead
+ * session leader whose member the root (a subreaper) inherited. */
+static const struct ostep one_level[] = {
+	{ 0, O_SUBREAPER, 0 }, { 0, O_SETSID, 0 }, { 0, O_FORK, 1 }, { 1, O_FOUND, 0 },
+	{ 1, O_FORK, 2 },      { 0, O_FORK, 3 },   { 3, O_JOIN, 1 }, { 0, O_FORK, 4 },
+	{ 1, O_FORK, 5 },      { 5, O_SETSID, 0 }, { 5, O_FORK, 6 }, { 0, O_FORK, 7 },
+	{ 7, O_SETSID, 0 },    { 7, O_FORK, 8 },   { 8, O_FORK, 9 }, { 7, O_EXIT, 0 },
+	{ 0, O_REAP, 7 },      { 4, O_FORK, 10 },
+};
+
+/* Two levels: the root is a namespace's init. A session led by a sibling (its member's
+ * parent died), a dead group leader, a dead session leader. */
+static const struct ostep two_levels[] = {
+	{ 0, O_FORK, 1 },   { 1, O_SETSID, 0 }, { 1, O_FORK, 2 }, { 2, O_FORK, 3 },
+	{ 2, O_EXIT, 0 },   { 1, O_REAP, 2 },	{ 0, O_FORK, 4 }, { 4, O_FOUND, 0 },
+	{ 4, O_FORK, 5 },   { 4, O_EXIT, 0 },	{ 0, O_REAP, 4 }, { 0, O_FORK, 6 },
+	{ 6, O_SETSID, 0 }, { 6, O_FORK, 7 },	{ 7, O_FORK, 8 }, { 6, O_EXIT, 0 },
+	{ 0, O_REAP, 6 },   { 0, O_FORK, 9 },
+};
+
+/* Three levels: an inner namespace whose init inherits a group it cannot see; groups and a
+ * session inside it. */
+static const struct ostep three_levels[] = {
+	{ 0, O_FOUND, 0 },  { 0, O_FORK, 1 }, { 0, O_NEWPID, 2 }, { 2, O_FORK, 3 },
+	{ 3, O_FOUND, 0 },  { 2, O_FORK, 4 }, { 4, O_JOIN, 3 },	  { 2, O_FORK, 5 },
+	{ 5, O_SETSID, 0 }, { 5, O_FORK, 6 }, { 2, O_FORK, 7 },	  { 1, O_FORK, 8 },
+};
+
+/* Four levels: namespaces inside namespaces, a dead group leader at the deepest. */
+static const struct ostep four_levels[] = {
+	{ 0, O_SETSID, 0 }, { 0, O_NEWPID, 1 }, { 1, O_NEWPID, 2 }, { 2, O_FORK, 3 },
+	{ 3, O_FOUND, 0 },  { 3, O_FORK, 4 },	{ 3, O_EXIT, 0 },   { 2, O_REAP, 3 },
+	{ 2, O_FORK, 5 },   { 1, O_FORK, 6 },
+};
+
+struct script {
+	const struct ostep *steps;
+	int n;
+	bool newpid;
+	int nodes;  /* processes alive at the end */
+	int levels; /* of the deepest tuple */
+};
+
+static const struct script scripts[] = {
+	{ one_level, ARRAY_SIZE(one_level), false, 10, 1 },
+	{ two_levels, ARRAY_SIZE(two_levels), true, 7, 2 },
+	{ three_levels, ARRAY_SIZE(three_levels), true, 9, 3 },
+	{ four_levels, ARRAY_SIZE(four_levels), true, 6, 4 },
+};
+
+static int max_levels(const struct pidtuple_tree *t)
+{
+	int n = pidtuple_tree_size(t), m = 0;
+
+	for (int i = 0; i < n; i++) {
+		PIDTUPLE_OPTS(pidtuple_node, nd);
+
+		pidtuple_tree_get(t, (unsigned int)i, &nd);
+		if (pidtuple_levels(nd.tuple) > m)
+			m = pidtuple_levels(nd.tuple);
+	}
+	return m;
+}
+
+/* Every node has its tuple, seen through its pidfd, and the caller's PID of it. */
+static int verify_restored(const struct pidtuple_tree *t, const struct pidtuple_restore *rs)
+{
+	int n = pidtuple_tree_size(t);
+
+	for (int i = 0; i < n; i++) {
+		PIDTUPLE_OPTS(pidtuple_node, nd);
+		struct pidtuple *got = NULL;
+		int fd = pidtuple_restore_pidfd(rs, (unsigned int)i);
+
+		pidtuple_tree_get(t, (unsigned int)i, &nd);
+		TH_CHECK(fd >= 0, "node %d: no pidfd (%d)", i, fd);
+		TH_CHECK(pidtuple_of_pidfd(fd, &got) == 0, "node %d: unreadable", i);
+		TH_CHECK(pidtuple_equal(got, nd.tuple) == 1, "node %d: wrong tuple", i);
+		TH_CHECK(
+			pidtuple_restore_pid(rs, (unsigned int)i) ==
+				pidtuple_get(nd.tuple, (unsigned int)pidtuple_levels(nd.tuple) - 1),
+			"node %d: pid %d", i, pidtuple_restore_pid(rs, (unsigned int)i));
+		pidtuple_free(got);
+	}
+	return 0;
+}
+
+static int round_trip_body(void *arg)
+{
+	const struct script *sc = &scripts[(intptr_t)arg];
+	struct pidtuple_tree *t1 = NULL, *t2 = NULL;
+	struct pidtuple_restore *rs = NULL;
+	struct pidtuple_diag d = { .sz = sizeof(d) };
+	PIDTUPLE_OPTS(pidtuple_fork_opts, o, .diag = &d);
+	pid_t root = build_orig(sc->steps, sc->n, sc->newpid);
+	int r;
+
+	TH_CHECK(root > 0, "the original tree could not be built");
+	r = pidtuple_tree_capture(root, &t1);
+	TH_CHECK(r == 0, "capture: %s", pidtuple_strerror(r));
+	if (pidtuple_tree_size(t1) != sc->nodes || max_levels(t1) != sc->levels)
+		dump("captured", t1);
+	TH_CHECK(pidtuple_tree_size(t1) == sc->nodes, "%d nodes", pidtuple_tree_size(t1));
+	TH_CHECK(max_levels(t1) == sc->levels, "%d levels", max_levels(t1));
+	kill_all();
+
+	r = pidtuple_tree_restore(t1, &o, &rs);
+	if (r < 0)
+		dump("description", t1);
+	TH_CHECK(r == 0, "restore: %s: node %d rule %s: %s", pidtuple_strerror(r), d.node,
+		 pidtuple_rule_name(d.rule), d.message);
+	if (verify_restored(t1, rs))
+		return 1;
+	/* Held at the barrier, then released: the same tree either way. */
+	r = pidtuple_tree_capture(pidtuple_restore_pid(rs, 0), &t2);
+	TH_CHECK(r == 0, "capture while held: %s", pidtuple_strerror(r));
+	TH_CHECK(tree_diff(t1, t2, true) == 0, "held tree differs");
+	pidtuple_tree_free(t2);
+	TH_CHECK(pidtuple_restore_release(rs) == 0, "release");
+	r = pidtuple_tree_capture(pidtuple_restore_pid(rs, 0), &t2);
+	TH_CHECK(r == 0, "capture after release: %s", pidtuple_strerror(r));
+	TH_CHECK(tree_diff(t1, t2, true) == 0, "restored tree differs");
+
+	TH_CHECK(pidtuple_restore_kill(rs) == 0, "kill");
+	pidtuple_restore_free(rs);
+	pidtuple_tree_free(t1);
+	pidtuple_tree_free(t2);
+	TH_CHECK(th_count_children() == 0, "children left: %d", th_count_children());
+	TH_CHECK(th_leak_check() == 0, "memory leaked");
+	return 0;
+}
+
+START_TEST(test_round_trip)
+{
+	ck_assert_int_eq(th_in_pidns_clean(round_trip_body, (void *)(intptr_t)_i), 0);
+}
+END_TEST
+
+/* Captured twice without a restore in between: the canonical order makes them equal. */
+static int capture_twice_body(void *arg)
+{
+	struct pidtuple_tree *a = NULL, *b = NULL;
+	pid_t root;
+
+	(void)arg;
+	root = build_orig(two_levels, ARRAY_SIZE(two_levels), true);
+	TH_CHECK(root > 0, "the original tree could not be built");
+	TH_CHECK(pidtuple_tree_capture(root, &a) == 0, "capture");
+	TH_CHECK(pidtuple_tree_capture(root, &b) == 0, "capture");
+	TH_CHECK(tree_diff(a, b, true) == 0, "captures differ");
+	pidtuple_tree_free(a);
+	pidtuple_tree_free(b);
+	TH_CHECK(pidtuple_tree_capture(1 << 30, &a) == -ESRCH, "no such process");
+	TH_CHECK(pidtuple_tree_capture(0, &a) == -EINVAL, "pid 0");
+	TH_CHECK(pidtuple_tree_capture(root, NULL) == -EINVAL, "NULL");
+	kill_all();
+	return 0;
+}
+
+START_TEST(test_capture_twice)
+{
+	ck_assert_int_eq(th_in_pidns_clean(capture_twice_body, NULL), 0);
+}
+END_TEST
+
+/* ---- a thousand processes ------------------------------------------------------------- */
+
+#define BIG 1000
+
+static int big_body(void *arg)
+{
+	struct pidtuple_tree *t = NULL, *cap = NULL;
+	struct pidtuple_restore *rs = NULL;
+	struct pidtuple_diag d = { .sz = sizeof(d) };
+	PIDTUPLE_OPTS(pidtuple_fork_opts, o, .diag = &d);
+	double t0, t1, t2;
+	bool inner[BIG];
+	int r;
+
+	(void)arg;
+	raise_nofile();
+	TH_CHECK(pidtuple_tree_new(&t) == 0, "new");
+	/* A 4-ary tree; node 1's subtree lives in a namespace of its own. */
+	for (int i = 0; i < BIG; i++) {
+		int parent = i ? (i - 1) / 4 : -1;
+		char text[64];
+
+		inner[i] = i == 1 || (i > 1 && inner[parent]);
+		if (i == 1)
+			snprintf(text, sizeof(text), "%d/1", 2000 + i);
+		else if (inner[i])
+			snprintf(text, sizeof(text), "%d/%d", 2000 + i, i);
+		else
+			snprintf(text, sizeof(text), "%d", 2000 + i);
+		r = add(t, parent, text, i == 1 ? PIDTUPLE_NODE_NEWPID : 0, PIDTUPLE_NODE_HOLD,
+			NULL, NULL);
+		TH_CHECK(r == i, "add %d: %d", i, r);
+	}
+	t0 = now_s();
+	r = pidtuple_tree_check(t, NULL, &d);
+	t1 = now_s();
+	TH_CHECK(r == 0, "check: %s: %s", pidtuple_strerror(r), d.message);
+	r = pidtuple_tree_restore(t, &o, &rs);
+	t2 = now_s();
+	TH_CHECK(r == 0, "restore: %s: node %d: %s", pidtuple_strerror(r), d.node, d.message);
+	fprintf(stderr, "%d processes: check %.3f s, restore (check included) %.3f s\n", BIG,
+		t1 - t0, t2 - t1);
+	/* 30 s, stretched like Check's timeouts where the machine is emulated (kmatrix). */
+	{
+		const char *m = getenv("CK_TIMEOUT_MULTIPLIER");
+		double budget = 30.0 * (m && atof(m) >= 1 ? atof(m) : 1);
+
+		TH_CHECK(t2 - t1 < budget, "restore took %.1f s, budget %.0f s", t2 - t1, budget);
+	}
+	TH_CHECK(pidtuple_restore_release(rs) == 0, "release");
+	TH_CHECK(pidtuple_tree_capture(pidtuple_restore_pid(rs, 0), &cap) == 0, "capture");
+	TH_CHECK(tree_diff(t, cap, false) == 0, "the restored tree differs");
+	pidtuple_restore_kill(rs);
+	pidtuple_restore_free(rs);
+	pidtuple_tree_free(t);
+	pidtuple_tree_free(cap);
+	TH_CHECK(th_count_children() == 0, "children left");
+	return 0;
+}
+
+START_TEST(test_thousand)
+{
+	ck_assert_int_eq(th_in_pidns_clean(big_body, NULL), 0);
+}
+END_TEST
+
+/* ---- a failure at every node ----------------------------------------------------------- */
+
+/*
+ * Root 300 leads a session; 301 leads a group 302 joins; 303 starts a namespace where 304
+ * and 305 live (305 leads a group); 306's session leader 350 is dead, so a temporary helper
+ * with PID 350 is made; 307 is 306's child.
+ */
+static struct pidtuple_tree *failing_tree(void)
+{
+	struct pidtuple_tree *t = NULL;
+
+	if (pidtuple_tree_new(&t) < 0)
+		abort();
+	add(t, -1, "300", 0, PIDTUPLE_NODE_HOLD, "300", "300");
+	add(t, 0, "301", 0, PIDTUPLE_NODE_HOLD, "301", NULL);
+	add(t, 0, "302", 0, PIDTUPLE_NODE_HOLD, "301", NULL);
+	add(t, 0, "303/1", PIDTUPLE_NODE_NEWPID, PIDTUPLE_NODE_HOLD, NULL, NULL);
+	add(t, 3, "304/2", 0, PIDTUPLE_NODE_HOLD, NULL, NULL);
+	add(t, 3, "305/3", 0, PIDTUPLE_NODE_HOLD, "305/3", NULL);
+	add(t, 0, "306", 0, PIDTUPLE_NODE_HOLD, "350", "350");
+	add(t, 6, "307", 0, PIDTUPLE_NODE_HOLD, NULL, NULL);
+	return t;
+}
+
+#define FAILING_NODES 8
+
+struct blocker {
+	pid_t want, got;
+};
+
+/* The "lock" runs after the check and before anything is created: the moment to steal. */
+static int take_pid(void *arg)
+{
+	struct blocker *b = arg;
+	struct pidtuple *t = NULL;
+	pid_t want[1] = { b->want };
+
+	pidtuple_from_outer(want, 1, &t);
+	b->got = pidtuple_fork(t, NULL, NULL);
+	pidtuple_free(t);
+	if (b->got == 0) {
+		for (;;)
+			pause();
+	}
+	return 0;
+}
+
+static void no_unlock(void *arg)
+{
+	(void)arg;
+}
+
+static int failure_body(void *arg)
+{
+	int k = (int)(intptr_t)arg;
+	static const pid_t top[FAILING_NODES + 1] = { 300, 301, 302, 303, 304, 305, 306, 307, 350 };
+	static const int levels[FAILING_NODES + 1] = { 1, 1, 1, 2, 2, 2, 1, 1, 1 };
+	struct pidtuple_tree *t = failing_tree();
+	struct pidtuple_restore *rs = NULL;
+	struct pidtuple_diag d = { .sz = sizeof(d) };
+	struct blocker b = { top[k], 0 };
+	PIDTUPLE_OPTS(pidtuple_fork_opts, o, .diag = &d, .flags = PIDTUPLE_FORK_LOCK,
+		      .lock = take_pid, .unlock = no_unlock, .lock_arg = &b);
+	int r, fds = th_count_fds(), st;
+
+	/* Unblocked it restores. */
+	r = pidtuple_tree_restore(t, NULL, &rs);
+	TH_CHECK(r == 0, "plain restore: %s", pidtuple_strerror(r));
+	pidtuple_restore_kill(rs);
+	pidtuple_restore_free(rs);
+	rs = NULL;
+	TH_CHECK(th_count_children() == 0, "children after the plain restore");
+
+	r = pidtuple_tree_restore(t, &o, &rs);
+	TH_CHECK(b.got == top[k], "blocker got %d", (int)b.got);
+	TH_CHECK(r == -EEXIST, "restore with PID %d stolen: %d (%s)", (int)top[k], r, d.message);
+	TH_CHECK(rs == NULL, "a handle was returned");
+	TH_CHECK(d.node == (k < FAILING_NODES ? k : 6), "node %d named, not %d: %s", d.node,
+		 k < FAILING_NODES ? k : 6, d.message);
+	if (k == 0) {
+		/* The caller's own fork: the validator explains it. */
+		TH_CHECK(d.rule == PIDTUPLE_RULE_PID_TAKEN, "rule %s", pidtuple_rule_name(d.rule));
+	} else {
+		TH_CHECK(d.rule == PIDTUPLE_RULE_TREE_NODE, "rule %s", pidtuple_rule_name(d.rule));
+		TH_CHECK(d.kernel_err == -EEXIST, "kernel_err %d", d.kernel_err);
+	}
+	TH_CHECK(d.inner_index == levels[k] - 1 && d.nspid_pos == 0, "level: inner %d pos %d: %s",
+		 d.inner_index, d.nspid_pos, d.message);
+	TH_CHECK(d.pid == top[k], "pid %d", d.pid);
+	/* Nothing is left but the blocker: no child, no zombie, no descriptor. */
+	TH_CHECK(th_count_children() == 1, "%d children", th_count_children());
+	TH_CHECK(th_count_fds() == fds, "fds %d, were %d", th_count_fds(), fds);
+	kill(b.got, SIGKILL);
+	TH_CHECK(waitpid(b.got, &st, 0) == b.got, "reap the blocker");
+	for (int i = 0; i <= FAILING_NODES; i++)
+		TH_CHECK(kill(top[i], 0) < 0 && errno == ESRCH, "PID %d still in use", (int)top[i]);
+	pidtuple_tree_free(t);
+	TH_CHECK(th_leak_check() == 0, "memory leaked");
+	return 0;
+}
+
+START_TEST(test_failure_everywhere)
+{
+	ck_assert_int_eq(th_in_pidns_clean(failure_body, (void *)(intptr_t)_i), 0);
+}
+END_TEST
+
+/* A PID taken before the restore is found by the check: nothing is created at all. */
+static int taken_body(void *arg)
+{
+	struct pidtuple_tree *t = failing_tree();
+	struct pidtuple_restore *rs = NULL;
+	struct pidtuple_diag d = { .sz = sizeof(d) };
+	PIDTUPLE_OPTS(pidtuple_fork_opts, o, .diag = &d);
+	struct blocker b = { 305, 0 };
+	int r;
+
+	(void)arg;
+	take_pid(&b);
+	r = pidtuple_tree_restore(t, &o, &rs);
+	TH_CHECK(r == -EEXIST && d.rule == PIDTUPLE_RULE_PID_TAKEN && d.node == 5 &&
+			 d.inner_index == 1,
+		 "%d %s node %d inner %d: %s", r, pidtuple_rule_name(d.rule), d.node, d.inner_index,
+		 d.message);
+	TH_CHECK(th_count_children() == 1, "children");
+	kill_all();
+	pidtuple_tree_free(t);
+	return 0;
+}
+
+START_TEST(test_taken_before)
+{
+	ck_assert_int_eq(th_in_pidns_clean(taken_body, NULL), 0);
+}
+END_TEST
+
+/* ---- barrier, release, kinds ------------------------------------------------------------ */
+
+static int report_fd = -1;
+
+static int report_pid(void *arg)
+{
+	pid_t self = (pid_t)syscall(SYS_getpid);
+
+	(void)arg;
+	return write(report_fd, &self, sizeof(self)) == sizeof(self) ? 7 : 1;
+}
+
+static int barrier_body(void *arg)
+{
+	struct pidtuple_tree *t = NULL;
+	struct pidtuple_restore *rs = NULL;
+	struct pidtuple_diag d = { .sz = sizeof(d) };
+	PIDTUPLE_OPTS(pidtuple_fork_opts, o, .diag = &d);
+	PIDTUPLE_OPTS(pidtuple_node, nd, .kind = PIDTUPLE_NODE_CALLBACK, .fn = report_pid);
+	char *argv[] = { "sleep", "1000", NULL };
+	PIDTUPLE_OPTS(pidtuple_node, ex, .kind = PIDTUPLE_NODE_EXEC, .path = "/bin/sleep",
+		      .argv = argv, .parent = 0);
+	int pipefd[2], seen = 0, r;
+	struct pollfd pf;
+
+	(void)arg;
+	TH_CHECK(pipe2(pipefd, O_CLOEXEC) == 0, "pipe");
+	report_fd = pipefd[1];
+	pidtuple_tree_new(&t);
+	add(t, -1, "400", 0, PIDTUPLE_NODE_HOLD, NULL, NULL);
+	for (int i = 1; i <= 5; i++) {
+		char text[16];
+
+		snprintf(text, sizeof(text), "%d", 400 + i);
+		nd.parent = i == 5 ? 4 : 0;
+		nd.tuple = tp(text);
+		TH_CHECK(pidtuple_tree_add(t, &nd) == i, "add");
+		pidtuple_free((struct pidtuple *)nd.tuple);
+	}
+	ex.tuple = tp("410/1");
+	ex.flags = PIDTUPLE_NODE_NEWPID;
+	TH_CHECK(pidtuple_tree_add(t, &ex) == 6, "add exec");
+	pidtuple_free((struct pidtuple *)ex.tuple);
+
+	r = pidtuple_tree_restore(t, &o, &rs);
+	TH_CHECK(r == 0, "restore: %s: %s", pidtuple_strerror(r), d.message);
+	close(pipefd[1]);
+	/* Held: nobody has run. */
+	pf = (struct pollfd){ pipefd[0], POLLIN, 0 };
+	TH_CHECK(poll(&pf, 1, 200) == 0, "a callback ran before the release");
+	TH_CHECK(!comm_is(pidtuple_restore_pidfd(rs, 6), "sleep"), "exec before the release");
+	TH_CHECK(pidtuple_restore_hand_over(rs, 0, "/bin/true", argv, NULL) == -EINVAL,
+		 "hand-over before the release");
+	TH_CHECK(pidtuple_restore_release(rs) == 0, "release");
+	TH_CHECK(pidtuple_restore_release(rs) == -EALREADY, "second release");
+	/* Every process inherited the pipe, as after fork(): count, do not wait for EOF. */
+	while (seen < 5) {
+		pid_t p;
+		ssize_t n;
+
+		pf = (struct pollfd){ pipefd[0], POLLIN, 0 };
+		if (poll(&pf, 1, 5000) <= 0)
+			break;
+		n = read(pipefd[0], &p, sizeof(p));
+		if (n != sizeof(p))
+			break;
+		TH_CHECK(p >= 401 && p <= 405, "callback pid %d", (int)p);
+		seen++;
+	}
+	close(pipefd[0]);
+	TH_CHECK(seen == 5, "%d callbacks ran", seen);
+	for (int i = 1; i <= 5; i++)
+		TH_CHECK(exits_within(pidtuple_restore_pidfd(rs, (unsigned int)i), 2000),
+			 "callback %d did not exit", i);
+	for (int tries = 0; tries < 200 && !comm_is(pidtuple_restore_pidfd(rs, 6), "sleep");
+	     tries++)
+		usleep(5000);
+	TH_CHECK(comm_is(pidtuple_restore_pidfd(rs, 6), "sleep"), "exec node");
+	TH_CHECK(!exited(pidtuple_restore_pidfd(rs, 0)), "root");
+	TH_CHECK(pidtuple_restore_hand_over(rs, 6, "/bin/true", argv, NULL) == -EINVAL,
+		 "hand-over of an EXEC node");
+	pidtuple_restore_kill(rs);
+	pidtuple_restore_free(rs);
+	pidtuple_tree_free(t);
+	return 0;
+}
+
+START_TEST(test_barrier)
+{
+	ck_assert_int_eq(th_in_pidns_clean(barrier_body, NULL), 0);
+}
+END_TEST
+
+/* Held, a dead parent takes its subtree along; released, the tree behaves like any other. */
+static int pdeathsig_body(void *arg)
+{
+	bool released = (intptr_t)arg;
+	struct pidtuple_tree *t = NULL;
+	struct pidtuple_restore *rs = NULL;
+	int r;
+
+	pidtuple_tree_new(&t);
+	add(t, -1, "500", 0, PIDTUPLE_NODE_HOLD, NULL, NULL);
+	add(t, 0, "501", 0, PIDTUPLE_NODE_HOLD, NULL, NULL);
+	add(t, 1, "502", 0, PIDTUPLE_NODE_HOLD, NULL, NULL);
+	add(t, 1, "503/1", PIDTUPLE_NODE_NEWPID, PIDTUPLE_NODE_HOLD, NULL, NULL);
+	r = pidtuple_tree_restore(t, NULL, &rs);
+	TH_CHECK(r == 0, "restore: %s", pidtuple_strerror(r));
+	if (released)
+		TH_CHECK(pidtuple_restore_release(rs) == 0, "release");
+	TH_CHECK(kill(501, SIGKILL) == 0, "kill node 1");
+	TH_CHECK(exits_within(pidtuple_restore_pidfd(rs, 1), 2000), "node 1 lives");
+	if (released) {
+		usleep(100000);
+		TH_CHECK(!exited(pidtuple_restore_pidfd(rs, 2)), "node 2 died with its parent");
+		TH_CHECK(!exited(pidtuple_restore_pidfd(rs, 3)), "node 3 died with its parent");
+	} else {
+		TH_CHECK(exits_within(pidtuple_restore_pidfd(rs, 2), 2000), "node 2 survived");
+		TH_CHECK(exits_within(pidtuple_restore_pidfd(rs, 3), 2000), "node 3 survived");
+	}
+	pidtuple_restore_kill(rs);
+	pidtuple_restore_free(rs);
+	pidtuple_tree_free(t);
+	TH_CHECK(th_count_children() == 0, "children left");
+	return 0;
+}
+
+START_TEST(test_pdeathsig)
+{
+	ck_assert_int_eq(th_in_pidns_clean(pdeathsig_body, (void *)(intptr_t)_i), 0);
+}
+END_TEST
+
+/* Freed while held: the processes cannot be released any more and go away. */
+static int free_held_body(void *arg)
+{
+	struct pidtuple_tree *t = NULL;
+	struct pidtuple_restore *rs = NULL;
+	int fd, st;
+
+	(void)arg;
+	pidtuple_tree_new(&t);
+	add(t, -1, "600", 0, PIDTUPLE_NODE_HOLD, NULL, NULL);
+	add(t, 0, "601", 0, PIDTUPLE_NODE_HOLD, NULL, NULL);
+	TH_CHECK(pidtuple_tree_restore(t, NULL, &rs) == 0, "restore");
+	fd = dup(pidtuple_restore_pidfd(rs, 1));
+	pidtuple_restore_free(rs);
+	TH_CHECK(exits_within(fd, 2000), "node 1 still runs");
+	close(fd);
+	TH_CHECK(waitpid(600, &st, 0) == 600, "the root is the caller's to reap");
+	kill_all();
+	pidtuple_tree_free(t);
+	return 0;
+}
+
+START_TEST(test_free_held)
+{
+	ck_assert_int_eq(th_in_pidns_clean(free_held_body, NULL), 0);
+}
+END_TEST
+
+/* ---- hand-over ------------------------------------------------------------------------- */
+
+#define HOLDERS 24
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int hand_over_body(void *arg)
+{
+	struct pidtuple_tree *t = NULL;
+	struct pidtuple_restore *rs = NULL;
+	char *argv[] = { "sleep", "1000", NULL };
+	char *bad[] = { "nope", NULL };
+	char *env[] = { "PIDTUPLE_TEST=1", NULL };
+	double lat[HOLDERS];
+	int r;
+
+	(void)arg;
+	pidtuple_tree_new(&t);
+	add(t, -1, "700", 0, PIDTUPLE_NODE_HOLD, NULL, NULL);
+	for (int i = 1; i <= HOLDERS; i++) {
+		char text[32];
+
+		if (i % 2)
+			snprintf(text, sizeof(text), "%d", 700 + i);
+		else
+			snprintf(text, sizeof(text), "%d/1", 700 + i);
+		TH_CHECK(add(t, 0, text, i % 2 ? 0 : PIDTUPLE_NODE_NEWPID, PIDTUPLE_NODE_HOLD, NULL,
+			     NULL) == i,
+			 "add");
+	}
+	r = pidtuple_tree_restore(t, NULL, &rs);
+	TH_CHECK(r == 0, "restore: %s", pidtuple_strerror(r));
+	TH_CHECK(pidtuple_restore_release(rs) == 0, "release");
+
+	/* A program that cannot run: the node keeps holding, and can be handed over later. */
+	r = pidtuple_restore_hand_over(rs, 1, "/nonexistent/program", bad, NULL);
+	TH_CHECK(r == -ENOENT, "bad program: %d", r);
+	TH_CHECK(!exited(pidtuple_restore_pidfd(rs, 1)), "the node died");
+	TH_CHECK(pidtuple_restore_hand_over(rs, HOLDERS + 1, "/bin/sleep", argv, NULL) == -ERANGE,
+		 "range");
+	TH_CHECK(pidtuple_restore_hand_over(rs, 1, NULL, argv, NULL) == -EINVAL, "no path");
+
+	for (int i = 1; i <= HOLDERS; i++) {
+		int fd = pidtuple_restore_pidfd(rs, (unsigned int)i);
+		struct pidtuple *got = NULL;
+		PIDTUPLE_OPTS(pidtuple_node, nd);
+		double t0 = now_s();
+
+		r = pidtuple_restore_hand_over(rs, (unsigned int)i, "/bin/sleep", argv,
+					       i == 3 ? env : NULL);
+		lat[i - 1] = now_s() - t0;
+		TH_CHECK(r == 0, "hand-over %d: %s", i, pidtuple_strerror(r));
+		TH_CHECK(comm_is(fd, "sleep"), "node %d does not run the program", i);
+		pidtuple_tree_get(t, (unsigned int)i, &nd);
+		TH_CHECK(pidtuple_of_pidfd(fd, &got) == 0 && pidtuple_equal(got, nd.tuple) == 1,
+			 "node %d changed PIDs", i);
+		pidtuple_free(got);
+		TH_CHECK(pidtuple_restore_hand_over(rs, (unsigned int)i, "/bin/sleep", argv,
+						    NULL) == -EINVAL,
+			 "second hand-over");
+	}
+	qsort(lat, HOLDERS, sizeof(lat[0]), cmp_double);
+	fprintf(stderr,
+		"hand-over latency (request to exec done, %d nodes): min %.0f us, median %.0f "
+		"us, max %.0f us\n",
+		HOLDERS, lat[0] * 1e6, lat[HOLDERS / 2] * 1e6, lat[HOLDERS - 1] * 1e6);
+	/* A node that is gone cannot take a program. */
+	TH_CHECK(kill(700, SIGKILL) == 0, "kill root");
+	TH_CHECK(exits_within(pidtuple_restore_pidfd(rs, 0), 2000), "root lives");
+	pidtuple_restore_kill(rs);
+	pidtuple_restore_free(rs);
+	pidtuple_tree_free(t);
+	return 0;
+}
+
+START_TEST(test_hand_over)
+{
+	ck_assert_int_eq(th_in_pidns_clean(hand_over_body, NULL), 0);
+}
+END_TEST
+
+/* A HOLD node reaps its children once released; a gone node refuses a program. */
+static int hold_reaps_body(void *arg)
+{
+	struct pidtuple_tree *t = NULL;
+	struct pidtuple_restore *rs = NULL;
+	char *argv[] = { "true", NULL };
+	char *sl[] = { "sleep", "1000", NULL };
+
+	(void)arg;
+	pidtuple_tree_new(&t);
+	add(t, -1, "800", 0, PIDTUPLE_NODE_HOLD, NULL, NULL);
+	add(t, 0, "801", 0, PIDTUPLE_NODE_HOLD, NULL, NULL);
+	add(t, 0, "802", 0, PIDTUPLE_NODE_HOLD, NULL, NULL);
+	TH_CHECK(pidtuple_tree_restore(t, NULL, &rs) == 0, "restore");
+	TH_CHECK(pidtuple_restore_release(rs) == 0, "release");
+	TH_CHECK(pidtuple_restore_hand_over(rs, 1, "/bin/true", argv, NULL) == 0, "hand-over");
+	/* /bin/true exits; its parent, a HOLD node, reaps it: PID 801 is free again. */
+	for (int i = 0; i < 400 && !(kill(801, 0) < 0 && errno == ESRCH); i++)
+		usleep(5000);
+	TH_CHECK(kill(801, 0) < 0 && errno == ESRCH, "801 was not reaped");
+	kill(802, SIGKILL);
+	TH_CHECK(exits_within(pidtuple_restore_pidfd(rs, 2), 2000), "802 lives");
+	TH_CHECK(pidtuple_restore_hand_over(rs, 2, "/bin/sleep", sl, NULL) == -ESRCH, "gone");
+	pidtuple_restore_kill(rs);
+	pidtuple_restore_free(rs);
+	pidtuple_tree_free(t);
+	return 0;
+}
+
+START_TEST(test_hold_reaps)
+{
+	ck_assert_int_eq(th_in_pidns_clean(hold_reaps_body, NULL), 0);
+}
+END_TEST
+
+/* ---- arguments ------------------------------------------------------------------------- */
+
+static int args_body(void *arg)
+{
+	struct pidtuple_tree *t = NULL;
+	struct pidtuple_restore *rs = NULL;
+	struct pidtuple_diag d = { .sz = sizeof(d) };
+	PIDTUPLE_OPTS(pidtuple_fork_opts, o, .diag = &d, .clone_flags = CLONE_NEWPID);
+	char *argv[] = { "x", NULL };
+
+	(void)arg;
+	pidtuple_tree_new(&t);
+	add(t, -1, "900", 0, PIDTUPLE_NODE_HOLD, NULL, NULL);
+	TH_CHECK(pidtuple_tree_restore(t, &o, &rs) == -EINVAL && d.rule == PIDTUPLE_RULE_FLAGS,
+		 "clone_flags: %s", d.message);
+	TH_CHECK(pidtuple_tree_restore(NULL, NULL, &rs) == -EINVAL, "NULL tree");
+	TH_CHECK(pidtuple_tree_restore(t, NULL, NULL) == -EINVAL, "NULL handle");
+	TH_CHECK(pidtuple_restore_pid(NULL, 0) == -EINVAL, "pid NULL");
+	TH_CHECK(pidtuple_restore_pidfd(NULL, 0) == -EINVAL, "pidfd NULL");
+	TH_CHECK(pidtuple_restore_release(NULL) == -EINVAL, "release NULL");
+	TH_CHECK(pidtuple_restore_kill(NULL) == -EINVAL, "kill NULL");
+	TH_CHECK(pidtuple_restore_hand_over(NULL, 0, "/bin/true", argv, NULL) == -EINVAL,
+		 "hand-over NULL");
+	pidtuple_restore_free(NULL);
+	TH_CHECK(pidtuple_tree_restore(t, NULL, &rs) == 0, "restore");
+	TH_CHECK(pidtuple_restore_pid(rs, 1) == -ERANGE, "pid range");
+	TH_CHECK(pidtuple_restore_pidfd(rs, 1) == -ERANGE, "pidfd range");
+	TH_CHECK(pidtuple_restore_pid(rs, 0) == 900, "pid");
+	pidtuple_restore_kill(rs);
+	pidtuple_restore_free(rs);
+	pidtuple_tree_free(t);
+	return 0;
+}
+
+START_TEST(test_args)
+{
+	ck_assert_int_eq(th_in_pidns_clean(args_body, NULL), 0);
+}
+END_TEST
+
+static Suite *restore_suite(void)
+{
+	Suite *s = suite_create("restore");
+	TCase *tc = tcase_create("round trip");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_loop_test(tc, test_round_trip, 0, (int)ARRAY_SIZE(scripts));
+	tcase_add_test(tc, test_capture_twice);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("scale");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_thousand);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("failure");
+	tcase_set_timeout(tc, 60);
+	tcase_add_loop_test(tc, test_failure_everywhere, 0, FAILING_NODES + 1);
+	tcase_add_test(tc, test_taken_before);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("life");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_barrier);
+	tcase_add_loop_test(tc, test_pdeathsig, 0, 2);
+	tcase_add_test(tc, test_free_held);
+	tcase_add_test(tc, test_hand_over);
+	tcase_add_test(tc, test_hold_reaps);
+	tcase_add_test(tc, test_args);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr;
+	int failed;
+
+	th_require_privilege();
+	sr = srunner_create(restore_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
