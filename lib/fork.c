@@ -3,6 +3,7 @@
  * cost no syscall; the validator runs only to explain a failure, or on request. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/wait.h>
@@ -47,7 +48,7 @@ static pid_t without_set_tid(const struct pidtuple *t, const struct pt_fork_opts
 	return pt_fork_fallback(t, o, ret_pidfd, why);
 }
 
-static pid_t fork_common(const struct pidtuple *t, const struct pt_fork_opts *o, int *ret_pidfd)
+static pid_t fork_common(const struct pidtuple *t, struct pt_fork_opts *o, int *ret_pidfd)
 {
 	struct pt_clone_args a;
 	size_t size = PT_CLONE_ARGS_SIZE_VER1;
@@ -77,7 +78,7 @@ static pid_t fork_common(const struct pidtuple *t, const struct pt_fork_opts *o,
 		return without_set_tid(t, o, ret_pidfd);
 
 	a = (struct pt_clone_args){
-		.flags = o->clone_flags,
+		.flags = o->clone_flags | (o->want_vfork ? PT_CLONE_VFORK : 0),
 		.exit_signal = (uint64_t)o->exit_signal,
 		.set_tid = (uintptr_t)t->pid,
 		.set_tid_size = t->n,
@@ -126,6 +127,7 @@ static pid_t fork_common(const struct pidtuple *t, const struct pt_fork_opts *o,
 		pt_diag_add_notice(o->diag, PIDTUPLE_NOTICE_CGROUP_AFTER);
 		(void)pt_move_to_cgroup(o->cgroup_fd, (pid_t)pid);
 	}
+	o->vforked = o->want_vfork;
 	if (ret_pidfd)
 		*ret_pidfd = pidfd;
 	return (pid_t)pid;
@@ -191,13 +193,14 @@ PT_PUBLIC int pidtuple_spawn(const struct pidtuple *tuple, const char *path, cha
 	if (!path || !argv)
 		return pt_diag(o.diag, -EINVAL, PIDTUPLE_RULE_EXEC, -1, tuple ? tuple->n : 0, 0,
 			       "spawn: no program path or argv given");
-	r = pt_pipe2(pipefd, 0);
+	r = pt_pipe2(pipefd, O_NONBLOCK);
 	if (r < 0)
 		return r;
 
 	/* No signal handler may run in the child before exec. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
+	o.want_vfork = true;
 	pid = fork_common(tuple, &o, ret_pidfd ? &pidfd : NULL);
 	if (pid == 0) {
 		close(pipefd[0]);
@@ -212,6 +215,15 @@ PT_PUBLIC int pidtuple_spawn(const struct pidtuple *tuple, const char *path, cha
 
 	/* EOF means exec succeeded (the write end was close-on-exec). The read is not
 	 * injected-against: a lost answer would leave the child unaccounted for. */
+	/* After CLONE_VFORK the child has executed or exited: what it wrote is there, and
+	 * whoever else holds the write end (a child another thread forked) does not matter.
+	 * The fallback cannot vfork (its child waits at a gate): wait for EOF there. */
+	if (!o.vforked) {
+		struct pollfd pfd = { .fd = pipefd[0], .events = POLLIN };
+
+		while (poll(&pfd, 1, -1) < 0 && errno == EINTR)
+			;
+	}
 	do
 		n = read(pipefd[0], &err, sizeof(err));
 	while (n < 0 && errno == EINTR);

@@ -51,6 +51,8 @@ struct pt_fork_opts {
 	void (*unlock)(void *arg);
 	void *lock_arg;
 	unsigned int fallback_retries;
+	bool want_vfork; /* pidtuple_spawn(): CLONE_VFORK on the set_tid path */
+	bool vforked;	  /* out: it was used */
 };
 int pt_fork_opts_get(const struct pidtuple_fork_opts *opts, struct pt_fork_opts *out);
 

@@ -430,6 +430,8 @@ static int visit_nsfs(struct pidtuple_scan *s, pid_t o, pid_t t, struct pidtuple
 	if (a <= 0)
 		return a == -ENOTTY && ioctls_gone(s, a) ? -ENOTTY : 0;
 	pidfd = pt_sys_pidfd_open(a, t ? PT_PIDFD_THREAD : 0);
+	if (pidfd == -ENOSYS || pidfd == -EPERM)
+		return -EXDEV; /* no pidfd_open() (a filter): status can still tell */
 	if (pidfd < 0)
 		return skip_or(pidfd);
 	/* The pidfd pins a: if /proc's number still maps to it, both name one task. */

@@ -34,6 +34,7 @@ struct pt_clone_args {
 
 #define PT_CLONE_NEWTIME 0x00000080ull
 #define PT_CLONE_PIDFD 0x00001000ull
+#define PT_CLONE_VFORK 0x00004000ull
 #define PT_CLONE_NEWNS 0x00020000ull
 #define PT_CLONE_NEWCGROUP 0x02000000ull
 #define PT_CLONE_NEWUTS 0x04000000ull
