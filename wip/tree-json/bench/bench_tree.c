@@ -1,0 +1,628 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * bench_tree: restoring a whole process tree with pidtuple_tree_restore(), against creating
+ * the same shape with plain fork() and with the one-process-at-a-time ns_last_pid way.
+ *
+ * The tree (default 10,000 processes) spans three PID namespace levels: a third of it in the
+ * benchmark's namespace under a root, a third in a namespace whose init is the root's child,
+ * a third in a namespace below that one. Inside each level the processes form a tree of
+ * fan-out 8 (node k's parent is (k-1)/8), so creation runs in parallel, each process created
+ * by its own parent. Every process holds (pause()) until killed. Three ways, each timed from
+ * the first fork until all processes exist and have created their children:
+ *
+ *   restore      pidtuple_tree_restore(): every process with its PIDs at every level
+ *                (set_tid), held at the library's barrier; the time to release is shown too
+ *   fork         raw clone3() without set_tid (CLONE_NEWPID for the two inits): the kernel
+ *                chooses every PID; the floor
+ *   ns_last_pid  each parent, for each child: flock() on ns_last_pid, write PID-1, fork,
+ *                check the PID, write a parking value, unlock; CRIU's path before set_tid.
+ *                ns_last_pid acts on the writer's own namespace, so this pins one level per
+ *                process: a process's PID in its parent's namespace (its innermost PID, or
+ *                for an init its PID one level out). The parking value keeps the automatic
+ *                allocations of the outer levels by nested processes out of the pinned range.
+ *
+ * Each sample runs in a freshly executed runner process, so its peak RSS (getrusage()
+ * ru_maxrss) is the restoring process's own, with the tree description built. The benchmark
+ * runs as PID 1 of a private PID namespace: between samples it kills everything in that
+ * namespace (all of it its own) and reaps it. Samples alternate the order of the methods.
+ *
+ * Not a test: it asserts nothing about time. Exit 0 when every sample succeeded, 77 when it
+ * cannot run here (not root, no set_tid), 1 on an error.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pidtuple.h"
+
+#define SKIP 77
+#define BENCH_CLONE3 435 /* __NR_clone3, the same on every architecture */
+#define LEVELS 3
+#define FANOUT 8
+#define FIRST_PID 1000	 /* the tree's PIDs in the benchmark's namespace start here */
+#define PARK 20000	 /* ns_last_pid value between pinned forks, in every namespace */
+#define RUNNER_PID 25000 /* runners start here, away from both */
+#define NS_LAST_PID "/proc/sys/kernel/ns_last_pid"
+
+enum method { M_RESTORE, M_FORK, M_NS_LAST_PID, M_NR };
+static const char *const method_name[M_NR] = { "restore", "fork", "ns_last_pid" };
+
+/* Our own copy of the uapi struct, up to set_tid_size (CLONE_ARGS_SIZE_VER1). */
+struct bench_clone_args {
+	uint64_t flags;
+	uint64_t pidfd;
+	uint64_t child_tid;
+	uint64_t parent_tid;
+	uint64_t exit_signal;
+	uint64_t stack;
+	uint64_t stack_size;
+	uint64_t tls;
+	uint64_t set_tid;
+	uint64_t set_tid_size;
+};
+
+struct bnode {
+	int parent;
+	bool newpid;
+	int levels;
+	pid_t outer[LEVELS]; /* outermost first */
+	int first_child, n_children;
+};
+
+struct shape {
+	int n;
+	struct bnode *node;
+	int *children;
+};
+
+static struct {
+	int processes;
+	int repeat;
+	bool json;
+} cfg = { .processes = 10000, .repeat = 3 };
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static long maxrss_kib(void)
+{
+	struct rusage ru;
+
+	return getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss : -1;
+}
+
+/*
+ * The tree, parents first: level 1 (this namespace) is nodes [0, n1), its root node 0; level
+ * 2 is [n1, n1+n2), its init first; level 3 likewise. In each level local node k > 0 has
+ * local parent (k-1)/FANOUT; the init of level l+1 is a child of level l's first node.
+ */
+static int make_shape(int n, struct shape *s)
+{
+	int count[LEVELS] = { n - 2 * (n / 3), n / 3, n / 3 }, first[LEVELS], base = 0, at = 0;
+
+	s->n = n;
+	s->node = calloc((size_t)n, sizeof(*s->node));
+	s->children = calloc((size_t)n, sizeof(*s->children));
+	if (!s->node || !s->children)
+		return -ENOMEM;
+	for (int l = 0; l < LEVELS; l++) {
+		for (int k = 0; k < count[l]; k++) {
+			struct bnode *b = &s->node[base + k];
+
+			b->levels = l + 1;
+			b->newpid = l > 0 && k == 0;
+			if (k > 0)
+				b->parent = base + (k - 1) / FANOUT;
+			else
+				b->parent = l == 0 ? -1 : base - count[l - 1];
+			/* Namespace m numbers the nodes of levels m and below in index order,
+			 * from FIRST_PID in this one and from 1 (the init) in the others. */
+			first[l] = base;
+			for (int m = 0; m <= l; m++)
+				b->outer[m] = (m ? 1 : FIRST_PID) + base + k - first[m];
+			if (b->parent >= 0)
+				s->node[b->parent].n_children++;
+		}
+		base += count[l];
+	}
+	/* Children lists (CSR), in index order. */
+	for (int i = 0; i < n; i++) {
+		s->node[i].first_child = at;
+		at += s->node[i].n_children;
+		s->node[i].n_children = 0;
+	}
+	for (int i = 1; i < n; i++) {
+		struct bnode *p = &s->node[s->node[i].parent];
+
+		s->children[p->first_child + p->n_children++] = i;
+	}
+	return 0;
+}
+
+static pid_t raw_clone(bool newpid)
+{
+	struct bench_clone_args a = { .flags = newpid ? CLONE_NEWPID : 0, .exit_signal = SIGCHLD };
+
+	return (pid_t)syscall(BENCH_CLONE3, &a, sizeof(a));
+}
+
+static int write_last_pid(int fd, pid_t v)
+{
+	char buf[16];
+	int len = snprintf(buf, sizeof(buf), "%d", (int)v);
+
+	return pwrite(fd, buf, (size_t)len, 0) == len ? 0 : -errno;
+}
+
+/* The ns_last_pid way: the child's PID in this process's namespace, under the lock. */
+static pid_t pinned_clone(const struct bnode *c, int lock_fd)
+{
+	pid_t want = c->newpid ? c->outer[c->levels - 2] : c->outer[c->levels - 1], pid;
+
+	if (flock(lock_fd, LOCK_EX) < 0 || write_last_pid(lock_fd, want - 1) < 0)
+		return -1;
+	pid = raw_clone(c->newpid);
+	if (pid == 0)
+		return 0; /* the lock stays the parent's: it is released through its fd */
+	write_last_pid(lock_fd, PARK);
+	flock(lock_fd, LOCK_UN);
+	return pid == want ? pid : -1;
+}
+
+/* Runs as node @i: creates its children (each goes on as its node), reports, holds. */
+static void __attribute__((noreturn))
+grow(const struct shape *s, int i, enum method m, int ready_fd)
+{
+	int lock_fd;
+
+again:
+	lock_fd = -1;
+	if (m == M_NS_LAST_PID && s->node[i].n_children) {
+		lock_fd = open(NS_LAST_PID, O_RDWR | O_CLOEXEC);
+		if (lock_fd < 0)
+			goto fail;
+	}
+	for (int k = 0; k < s->node[i].n_children; k++) {
+		int c = s->children[s->node[i].first_child + k];
+		pid_t pid = m == M_FORK ? raw_clone(s->node[c].newpid)
+					: pinned_clone(&s->node[c], lock_fd);
+
+		if (pid == 0) {
+			if (lock_fd >= 0)
+				close(lock_fd);
+			i = c;
+			goto again;
+		}
+		if (pid < 0)
+			goto fail;
+	}
+	if (lock_fd >= 0)
+		close(lock_fd);
+	if (write(ready_fd, "r", 1) != 1)
+		_exit(1);
+	for (;;)
+		pause();
+fail:
+	if (write(ready_fd, "E", 1) != 1)
+		_exit(1);
+	_exit(1);
+}
+
+struct result {
+	uint64_t create_ns, release_ns, describe_ns;
+	long rss_before_kib, rss_kib;
+	int mismatches;
+};
+
+/* The restorer keeps descriptors per process (pidtuple_restore_pidfd() and more): take all
+ * the hard limit allows. */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static int run_restore(const struct shape *s, struct result *res)
+{
+	PIDTUPLE_OPTS(pidtuple_diag, diag);
+	PIDTUPLE_OPTS(pidtuple_fork_opts, opts, .diag = &diag);
+	struct pidtuple_tree *tree = NULL;
+	struct pidtuple_restore *rs = NULL;
+	uint64_t t0 = now_ns(), t1;
+	int r = pidtuple_tree_new(&tree);
+
+	for (int i = 0; r >= 0 && i < s->n; i++) {
+		PIDTUPLE_OPTS(pidtuple_node, node, .parent = s->node[i].parent,
+			      .kind = PIDTUPLE_NODE_HOLD);
+		struct pidtuple *t = NULL;
+
+		node.flags = s->node[i].newpid ? PIDTUPLE_NODE_NEWPID : 0;
+		r = pidtuple_from_outer(s->node[i].outer, (size_t)s->node[i].levels, &t);
+		node.tuple = t;
+		if (r >= 0)
+			r = pidtuple_tree_add(tree, &node);
+		pidtuple_free(t);
+	}
+	if (r < 0) {
+		fprintf(stderr, "bench_tree: describing the tree: %s\n", pidtuple_strerror(r));
+		pidtuple_tree_free(tree);
+		return -1;
+	}
+	res->describe_ns = now_ns() - t0;
+	res->rss_before_kib = maxrss_kib();
+
+	raise_nofile();
+	t0 = now_ns();
+	r = pidtuple_tree_restore(tree, &opts, &rs);
+	t1 = now_ns();
+	if (r < 0) {
+		fprintf(stderr, "bench_tree: pidtuple_tree_restore: %s (%s)\n",
+			pidtuple_strerror(r), diag.message);
+		pidtuple_tree_free(tree);
+		return -1;
+	}
+	res->create_ns = t1 - t0;
+	res->rss_kib = maxrss_kib();
+	t0 = now_ns();
+	pidtuple_restore_release(rs);
+	res->release_ns = now_ns() - t0;
+
+	/* Untimed: every process has the PIDs it was described with, read from the kernel. */
+	for (int i = 0; i < s->n; i++) {
+		struct pidtuple *got = NULL, *want = NULL;
+		int fd = pidtuple_restore_pidfd(rs, (unsigned int)i);
+
+		if (fd < 0 || pidtuple_of_pidfd(fd, &got) < 0 ||
+		    pidtuple_from_outer(s->node[i].outer, (size_t)s->node[i].levels, &want) < 0 ||
+		    pidtuple_equal(got, want) != 1)
+			res->mismatches++;
+		pidtuple_free(got);
+		pidtuple_free(want);
+	}
+	pidtuple_restore_kill(rs);
+	pidtuple_restore_free(rs);
+	pidtuple_tree_free(tree);
+	return 0;
+}
+
+/* fork or ns_last_pid: the runner creates the root, which grows the rest. */
+static int run_forks(const struct shape *s, enum method m, struct result *res)
+{
+	int ready[2], lock_fd = -1, got = 0;
+	uint64_t t0;
+	pid_t root;
+	char buf[4096];
+
+	if (pipe2(ready, O_CLOEXEC) < 0)
+		return -1;
+	if (m == M_NS_LAST_PID && (lock_fd = open(NS_LAST_PID, O_RDWR | O_CLOEXEC)) < 0) {
+		perror("bench_tree: " NS_LAST_PID);
+		return -1;
+	}
+	res->describe_ns = 0;
+	res->rss_before_kib = maxrss_kib();
+	t0 = now_ns();
+	root = m == M_FORK ? raw_clone(false) : pinned_clone(&s->node[0], lock_fd);
+	if (root == 0) {
+		close(ready[0]);
+		grow(s, 0, m, ready[1]);
+	}
+	if (lock_fd >= 0)
+		close(lock_fd);
+	close(ready[1]);
+	if (root < 0) {
+		fprintf(stderr, "bench_tree: %s: cannot create the root\n", method_name[m]);
+		close(ready[0]);
+		return -1;
+	}
+	while (got < s->n) {
+		ssize_t n = read(ready[0], buf, sizeof(buf));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0 || memchr(buf, 'E', (size_t)n)) {
+			fprintf(stderr, "bench_tree: %s: a process could not be created%s\n",
+				method_name[m], m == M_NS_LAST_PID ? " (or got another PID)" : "");
+			close(ready[0]);
+			return -1;
+		}
+		got += (int)n;
+	}
+	res->create_ns = now_ns() - t0;
+	res->release_ns = 0;
+	res->rss_kib = maxrss_kib();
+	close(ready[0]);
+	return 0; /* the benchmark's init kills the tree */
+}
+
+static int runner(enum method m)
+{
+	struct shape s;
+	struct result res = { 0 };
+	int r;
+
+	if (make_shape(cfg.processes, &s) < 0)
+		return 1;
+	r = m == M_RESTORE ? run_restore(&s, &res) : run_forks(&s, m, &res);
+	if (r < 0) {
+		puts("failed"); /* the benchmark reads up to a newline */
+		return 1;
+	}
+	printf("%llu %llu %llu %ld %ld %d\n", (unsigned long long)res.create_ns,
+	       (unsigned long long)res.release_ns, (unsigned long long)res.describe_ns,
+	       res.rss_before_kib, res.rss_kib, res.mismatches);
+	return 0;
+}
+
+/* ---- the benchmark's init ---- */
+
+static char self_exe[PATH_MAX];
+
+/* Kills everything else in this namespace (all of it this benchmark's) and reaps it. */
+static void teardown(void)
+{
+	kill(-1, SIGKILL);
+	while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
+		;
+}
+
+static int sample(enum method m, struct result *res)
+{
+	char procs[16], out[256] = "";
+	char *argv[] = { self_exe, "--runner", (char *)method_name[m], "--processes", procs, NULL };
+	int pipefd[2], st;
+	unsigned long long create, release, describe;
+	size_t len = 0;
+	ssize_t n;
+	pid_t pid;
+
+	snprintf(procs, sizeof(procs), "%d", cfg.processes);
+	/* The runner and the fork baseline's PIDs start away from the pinned range. */
+	if (pidtuple_set_next_pid(RUNNER_PID, NULL) < 0)
+		return -1;
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return -1;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		dup2(pipefd[1], STDOUT_FILENO);
+		execv(self_exe, argv);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	/* The tree's processes inherit the pipe too: read until the runner's line is in or
+	 * the runner is gone, not until EOF. */
+	while (len < sizeof(out) - 1 && !memchr(out, '\n', len)) {
+		n = read(pipefd[0], out + len, sizeof(out) - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(pipefd[0]);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	teardown();
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 ||
+	    sscanf(out, "%llu %llu %llu %ld %ld %d", &create, &release, &describe,
+		   &res->rss_before_kib, &res->rss_kib, &res->mismatches) != 6)
+		return -1;
+	res->create_ns = create;
+	res->release_ns = release;
+	res->describe_ns = describe;
+	return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median_ms(uint64_t *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_u64);
+	return (n % 2 ? (double)v[n / 2] : ((double)v[n / 2 - 1] + (double)v[n / 2]) / 2) / 1e6;
+}
+
+static int body(void)
+{
+	uint64_t *create[M_NR], *release = calloc((size_t)cfg.repeat, sizeof(uint64_t));
+	uint64_t *describe = calloc((size_t)cfg.repeat, sizeof(uint64_t));
+	long rss[M_NR] = { 0 }, rss_before[M_NR] = { 0 };
+	double med[M_NR];
+	bool have[M_NR] = { true, true, true };
+	int mismatches = 0;
+
+	if (!(pidtuple_features() & PIDTUPLE_FEATURE_NS_LAST_PID)) {
+		fprintf(stderr, "bench_tree: ns_last_pid is not writable here: %s\n",
+			pidtuple_feature_reason(PIDTUPLE_FEATURE_NS_LAST_PID));
+		have[M_NS_LAST_PID] = false;
+	}
+	for (int m = 0; m < M_NR; m++)
+		create[m] = calloc((size_t)cfg.repeat, sizeof(uint64_t));
+	for (int rep = 0; rep < cfg.repeat; rep++) {
+		for (int k = 0; k < M_NR; k++) {
+			/* ABC, BCA, CAB, ...: drift falls on every method alike. */
+			enum method m = (enum method)((k + rep) % M_NR);
+			struct result res = { 0 };
+
+			if (!have[m])
+				continue;
+			if (sample(m, &res) < 0) {
+				fprintf(stderr, "bench_tree: %s, sample %d failed\n",
+					method_name[m], rep + 1);
+				return 1;
+			}
+			create[m][rep] = res.create_ns;
+			if (m == M_RESTORE) {
+				release[rep] = res.release_ns;
+				describe[rep] = res.describe_ns;
+				mismatches += res.mismatches;
+			}
+			if (res.rss_kib > rss[m])
+				rss[m] = res.rss_kib;
+			if (res.rss_before_kib > rss_before[m])
+				rss_before[m] = res.rss_before_kib;
+		}
+	}
+	for (int m = 0; m < M_NR; m++)
+		med[m] = have[m] ? median_ms(create[m], cfg.repeat) : 0;
+	if (cfg.json) {
+		printf("{\"processes\": %d, \"levels\": %d, \"samples\": %d, \"restore_ms\": %.1f, "
+		       "\"release_ms\": %.2f, \"describe_ms\": %.1f, \"fork_ms\": %.1f, "
+		       "\"ns_last_pid_ms\": %.1f, \"restore_vs_fork\": %.3f, "
+		       "\"restore_vs_ns_last_pid\": %.3f, \"restore_maxrss_kib\": %ld, "
+		       "\"restore_maxrss_before_kib\": %ld, \"fork_maxrss_kib\": %ld, "
+		       "\"mismatches\": %d}\n",
+		       cfg.processes, LEVELS, cfg.repeat, med[M_RESTORE],
+		       median_ms(release, cfg.repeat), median_ms(describe, cfg.repeat), med[M_FORK],
+		       med[M_NS_LAST_PID], med[M_RESTORE] / med[M_FORK],
+		       have[M_NS_LAST_PID] ? med[M_RESTORE] / med[M_NS_LAST_PID] : 0,
+		       rss[M_RESTORE], rss_before[M_RESTORE], rss[M_FORK], mismatches);
+	} else {
+		printf("bench_tree: %d processes over %d PID namespace levels (fan-out %d), "
+		       "%d samples each, median:\n",
+		       cfg.processes, LEVELS, FANOUT, cfg.repeat);
+		printf("  restore      %9.1f ms  (+ release %.2f ms; describing it took %.1f ms)\n",
+		       med[M_RESTORE], median_ms(release, cfg.repeat),
+		       median_ms(describe, cfg.repeat));
+		printf("  fork         %9.1f ms  (no PID chosen)\n", med[M_FORK]);
+		if (have[M_NS_LAST_PID])
+			printf("  ns_last_pid  %9.1f ms  (one level per process pinned)\n",
+			       med[M_NS_LAST_PID]);
+		printf("  restore / fork        %.2fx (target: at most 1.20x)\n",
+		       med[M_RESTORE] / med[M_FORK]);
+		if (have[M_NS_LAST_PID])
+			printf("  restore / ns_last_pid %.2fx\n",
+			       med[M_RESTORE] / med[M_NS_LAST_PID]);
+		printf("  peak RSS of the restoring process: %ld KiB (%ld KiB with the description "
+		       "built, before restoring); fork runner: %ld KiB\n",
+		       rss[M_RESTORE], rss_before[M_RESTORE], rss[M_FORK]);
+		printf("  PIDs read back different from the description: %d\n", mismatches);
+	}
+	for (int m = 0; m < M_NR; m++)
+		free(create[m]);
+	free(release);
+	free(describe);
+	return mismatches ? 1 : 0;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: bench_tree [--processes N] [--repeat N] [--json]\n"
+		   "  --processes N  processes in the tree, over 3 namespace levels (default "
+		   "10000)\n"
+		   "  --repeat N     samples of each method (default 3)\n"
+		   "  --json         print JSON instead of the table\n");
+}
+
+static long parse_num(const char *s, long min, long max)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = s ? strtol(s, &end, 10) : -1;
+	if (!s || errno || *end || v < min || v > max) {
+		usage(stderr);
+		exit(2);
+	}
+	return v;
+}
+
+int main(int argc, char **argv)
+{
+	uint64_t need = PIDTUPLE_FEATURE_SET_TID | PIDTUPLE_FEATURE_CAP_SYS_ADMIN;
+	int runner_method = -1, st;
+	ssize_t n;
+	pid_t pid;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--processes")) {
+			cfg.processes = (int)parse_num(argv[++i], 3 * FANOUT, PARK - FIRST_PID - 1);
+		} else if (!strcmp(argv[i], "--repeat")) {
+			cfg.repeat = (int)parse_num(argv[++i], 1, 1000);
+		} else if (!strcmp(argv[i], "--json")) {
+			cfg.json = true;
+		} else if (!strcmp(argv[i], "--runner") && i + 1 < argc) {
+			for (int m = 0; m < M_NR; m++)
+				if (!strcmp(argv[i + 1], method_name[m]))
+					runner_method = m;
+			if (runner_method < 0) {
+				usage(stderr);
+				return 2;
+			}
+			i++;
+		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			usage(stdout);
+			return 0;
+		} else {
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (runner_method >= 0)
+		return runner((enum method)runner_method);
+
+	if (geteuid() != 0 || (pidtuple_features() & need) != need) {
+		fprintf(stderr, "bench_tree: skipped: needs root with CAP_SYS_ADMIN and clone3 "
+				"set_tid\n");
+		return SKIP;
+	}
+	n = readlink("/proc/self/exe", self_exe, sizeof(self_exe) - 1);
+	if (n <= 0) {
+		perror("bench_tree: /proc/self/exe");
+		return 1;
+	}
+	self_exe[n] = '\0';
+	if (unshare(CLONE_NEWPID) < 0) {
+		fprintf(stderr, "bench_tree: skipped: unshare(CLONE_NEWPID): %s\n",
+			strerror(errno));
+		return SKIP;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		perror("bench_tree: fork");
+		return 1;
+	}
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		st = body();
+		teardown();
+		fflush(NULL);
+		_exit(st);
+	}
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return 1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+}
