@@ -187,11 +187,9 @@ PT_PUBLIC int pidtuple_check(const struct pidtuple *tuple, const struct pidtuple
 
 	if (diag && diag->sz < sizeof(size_t))
 		return -EINVAL;
-	r = pt_fork_opts_get(opts, &o);
+	r = pt_fork_opts_get_to(opts, &o, diag);
 	if (r < 0)
-		return pt_diag(diag, r, PIDTUPLE_RULE_OPTIONS, -1, 0, 0,
-			       r == -E2BIG ? "options: unknown fields beyond this version are set"
-					   : "options: sz is smaller than a size_t");
+		return r;
 	return check_with(tuple, &o, diag);
 }
 

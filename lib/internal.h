@@ -52,9 +52,13 @@ struct pt_fork_opts {
 	void *lock_arg;
 	unsigned int fallback_retries;
 	bool want_vfork; /* pidtuple_spawn(): CLONE_VFORK on the set_tid path */
-	bool vforked;	  /* out: it was used */
+	bool vforked;	 /* out: it was used */
 };
 int pt_fork_opts_get(const struct pidtuple_fork_opts *opts, struct pt_fork_opts *out);
+/* The same, reporting bad options to @report (when not NULL) instead of opts->diag: for calls
+ * that take a diag of their own. */
+int pt_fork_opts_get_to(const struct pidtuple_fork_opts *opts, struct pt_fork_opts *out,
+			struct pidtuple_diag *report);
 
 /* ---- diagnostics ---- */
 

@@ -204,6 +204,12 @@ int pt_opts_valid(const void *opts, size_t known_size)
 
 int pt_fork_opts_get(const struct pidtuple_fork_opts *opts, struct pt_fork_opts *out)
 {
+	return pt_fork_opts_get_to(opts, out, NULL);
+}
+
+int pt_fork_opts_get_to(const struct pidtuple_fork_opts *opts, struct pt_fork_opts *out,
+			struct pidtuple_diag *report)
+{
 	int r = pt_opts_valid(opts, sizeof(*opts));
 
 	*out = (struct pt_fork_opts){ .exit_signal = SIGCHLD, .cgroup_fd = -1 };
@@ -211,7 +217,7 @@ int pt_fork_opts_get(const struct pidtuple_fork_opts *opts, struct pt_fork_opts 
 		return 0;
 #define GET(field, dflt) (PT_HAS(opts->sz, struct pidtuple_fork_opts, field) ? opts->field : (dflt))
 	/* The diag pointer is usable even when the rest of the struct is not. */
-	out->diag = GET(diag, NULL);
+	out->diag = report ? report : GET(diag, NULL);
 	if (r < 0)
 		return pt_diag(out->diag, r, PIDTUPLE_RULE_OPTIONS, -1, 0, 0,
 			       r == -E2BIG ? "options: unknown fields beyond this version are set"

@@ -1500,10 +1500,8 @@ PT_PUBLIC int pidtuple_tree_check(const struct pidtuple_tree *tree,
 
 	if (diag && diag->sz < sizeof(size_t))
 		return -EINVAL;
-	r = pt_fork_opts_get(opts, &o);
+	r = pt_fork_opts_get_to(opts, &o, diag);
 	if (r < 0)
-		return pt_diag(diag, r, PIDTUPLE_RULE_OPTIONS, -1, 0, 0,
-			       "options: invalid size, reserved field or lock callbacks");
-	o.diag = diag;
+		return r;
 	return pt_tree_plan(tree, &o, diag, NULL);
 }
