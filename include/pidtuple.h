@@ -238,9 +238,11 @@ PIDTUPLE_API int pidtuple_from_outer(const pid_t *pids, size_t n, struct pidtupl
  * as pidtuple_read() gives for PIDTUPLE_KIND_PGID and PIDTUPLE_KIND_SID.
  *
  * Unlike a PID tuple it may end in zeros: the inner levels where the group or session is not
- * visible (it was created in an outer namespace). Such a tuple describes a tree node; it cannot
+ * visible (it was created in an outer namespace). All zeros is a group or session made above
+ * the outermost level, as pidtuple_read() and capture give for one the caller cannot see: in a
+ * tree it means "the restoring process's own". Such a tuple describes a tree node; it cannot
  * be forked.
- * @param pids @p n ids, outermost first; the first is not 0, and once a 0 comes, only 0 follow.
+ * @param pids @p n ids, outermost first; once a 0 comes, only 0 follow.
  * @param n Number of levels, 1..PIDTUPLE_MAX_LEVELS.
  * @param ret_tuple On success, the new tuple; free it with pidtuple_free().
  * @return 0 on success. Errors: -EINVAL (NULL, @p n out of range, a negative id, zeros not

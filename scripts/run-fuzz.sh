@@ -18,11 +18,12 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 total=${1:-60}
 build=${PIDTUPLE_FUZZ_BUILD_DIR:-$root/build/fuzz}
 cc=${PIDTUPLE_FUZZ_CC:-clang}
-targets=${PIDTUPLE_FUZZ_TARGETS:-fuzz_parse fuzz_nspid fuzz_opts fuzz_read_opts}
+targets=${PIDTUPLE_FUZZ_TARGETS:-fuzz_parse fuzz_nspid fuzz_opts fuzz_read_opts fuzz_tree_json}
 
 # Longest input each target is given: a tuple line, a status file past the 4 KiB the
-# library reads, an options struct with a tail, the fixed header of fuzz_read_opts.
-declare -A max_len=([fuzz_parse]=1024 [fuzz_nspid]=8192 [fuzz_opts]=512 [fuzz_read_opts]=64)
+# library reads, an options struct with a tail, the fixed header of fuzz_read_opts, a tree
+# of a few hundred nodes.
+declare -A max_len=([fuzz_parse]=1024 [fuzz_nspid]=8192 [fuzz_opts]=512 [fuzz_read_opts]=64 [fuzz_tree_json]=16384)
 
 skip() {
 	echo "run-fuzz: $*" >&2

@@ -110,6 +110,38 @@ START_TEST(test_from_bad_input)
 }
 END_TEST
 
+/* Group and session ids: zeros only at the inner end, or everywhere (made above the top). */
+START_TEST(test_from_ids)
+{
+	const pid_t inner_zero[] = { 40, 0, 0 }, all_zero[] = { 0, 0 }, gap[] = { 40, 0, 3 },
+		    neg[] = { 40, -1 }, lead0[] = { 0, 5 }, full[] = { 40, 7, 1 };
+	struct pidtuple *t = SENTINEL;
+
+	ck_assert_int_eq(pidtuple_from_ids(inner_zero, 3, &t), 0);
+	ck_assert_int_eq(pidtuple_levels(t), 3);
+	ck_assert_int_eq(pidtuple_get(t, 0), 0);
+	ck_assert_int_eq(pidtuple_get(t, 2), 40);
+	pidtuple_free(t);
+	ck_assert_int_eq(pidtuple_from_ids(all_zero, 2, &t), 0);
+	ck_assert_int_eq(pidtuple_get(t, 0), 0);
+	ck_assert_int_eq(pidtuple_get(t, 1), 0);
+	pidtuple_free(t);
+	ck_assert_int_eq(pidtuple_from_ids(full, 3, &t), 0);
+	ck_assert_int_eq(pidtuple_get(t, 0), 1);
+	pidtuple_free(t);
+
+	t = SENTINEL;
+	ck_assert_int_eq(pidtuple_from_ids(gap, 3, &t), -EINVAL);
+	ck_assert_int_eq(pidtuple_from_ids(neg, 2, &t), -EINVAL);
+	ck_assert_int_eq(pidtuple_from_ids(lead0, 2, &t), -EINVAL);
+	ck_assert_int_eq(pidtuple_from_ids(full, 0, &t), -EINVAL);
+	ck_assert_int_eq(pidtuple_from_ids(full, PIDTUPLE_MAX_LEVELS + 1, &t), -EINVAL);
+	ck_assert_int_eq(pidtuple_from_ids(NULL, 1, &t), -EINVAL);
+	ck_assert_ptr_eq(t, SENTINEL);
+	ck_assert_int_eq(pidtuple_from_ids(full, 3, NULL), -EINVAL);
+}
+END_TEST
+
 /* ---- parsing ------------------------------------------------------------------------- */
 
 static const char *const good_texts[] = {
@@ -910,6 +942,7 @@ static Suite *tuple_suite(void)
 
 	tcase_add_test(tc, test_from_inner_outer_order);
 	tcase_add_test(tc, test_from_bad_input);
+	tcase_add_test(tc, test_from_ids);
 	tcase_add_test(tc, test_parse_forms);
 	tcase_add_test(tc, test_parse_limits);
 	tcase_add_test(tc, test_parse_bad);

@@ -33,6 +33,12 @@ int cmd_features(int argc, char **argv);
 void help_features(FILE *out);
 int cmd_next_pid(int argc, char **argv);
 void help_next_pid(FILE *out);
+#ifdef PIDTUPLE_CLI_TREE
+int cmd_capture(int argc, char **argv);
+void help_capture(FILE *out);
+int cmd_restore(int argc, char **argv);
+void help_restore(FILE *out);
+#endif
 
 /* Prints "pidtuple: CMD: MSG" and a pointer to the help on stderr; returns CLI_EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -40,7 +46,7 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 /* Prints "pidtuple: CMD: MSG" on stderr. */
 void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Prints the rule, inner index, NSpid field and message of @diag on stderr. */
+/* Prints the rule, node, inner index, NSpid field and message of @diag on stderr. */
 void cli_print_diag(const char *cmd, const struct pidtuple_diag *diag);
 
 /* Parses TUPLE text; on failure prints why and returns CLI_EXIT_USAGE, else 0. */

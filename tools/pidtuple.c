@@ -22,6 +22,10 @@ static const struct cli_cmd cmds[] = {
 	  help_features },
 	{ "next-pid", "read or move this namespace's next automatic PID", cmd_next_pid,
 	  help_next_pid },
+#ifdef PIDTUPLE_CLI_TREE
+	{ "capture", "describe a live process tree as JSON", cmd_capture, help_capture },
+	{ "restore", "create a process tree from its JSON description", cmd_restore, help_restore },
+#endif
 };
 
 #define N_CMDS (sizeof(cmds) / sizeof(cmds[0]))
@@ -113,6 +117,8 @@ void cli_print_diag(const char *cmd, const struct pidtuple_diag *d)
 	if (d->rule == PIDTUPLE_RULE_NONE && !d->message[0])
 		return; /* failed before any rule was looked at (e.g. no memory) */
 	fprintf(stderr, "pidtuple: %s: rule %s", cmd, pidtuple_rule_name(d->rule));
+	if (d->node >= 0)
+		fprintf(stderr, ", node %d", (int)d->node);
 	if (d->inner_index >= 0)
 		fprintf(stderr, ", inner index %d", (int)d->inner_index);
 	if (d->nspid_pos >= 0)

@@ -564,10 +564,6 @@ static int read_ids(struct reader *rd, json_object *v, const char *member, int l
 		}
 	}
 	r = pidtuple_from_ids(ids, n, ret);
-	if (r == -EINVAL && !ids[0])
-		return rfail(rd, PIDTUPLE_RULE_TREE_GROUP, member,
-			     "0 at every level: pidtuple_from_ids() takes no group or session "
-			     "that is visible nowhere in the tree");
 	if (r == -EINVAL)
 		return rfail(rd, PIDTUPLE_RULE_TREE_GROUP, member,
 			     "pidtuple_from_ids() refused it");
