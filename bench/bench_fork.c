@@ -39,25 +39,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_common.h"
 #include "pidtuple.h"
-
-#define SKIP 77
-#define BENCH_CLONE3 435	 /* __NR_clone3, the same on every architecture */
-#define BENCH_CLONE_PIDFD 0x1000 /* CLONE_PIDFD */
-
-/* Our own copy of the uapi struct, up to set_tid_size: size 80 (CLONE_ARGS_SIZE_VER1). */
-struct bench_clone_args {
-	uint64_t flags;
-	uint64_t pidfd;
-	uint64_t child_tid;
-	uint64_t parent_tid;
-	uint64_t exit_signal;
-	uint64_t stack;
-	uint64_t stack_size;
-	uint64_t tls;
-	uint64_t set_tid;
-	uint64_t set_tid_size;
-};
 
 enum series { S_RAW, S_FORK, S_RAW_PIDFD, S_FORK_PIDFD, S_CHECK, S_CHECK_IN, S_NR };
 
@@ -92,14 +75,6 @@ static struct {
 	int cpu;
 	long budget; /* seconds for both levels together; 0: no limit */
 } cfg = { .iterations = 2000, .warmup = -1, .cpu = -1, .budget = 60 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* Reaps @pid; adds the child's minor page faults to *@minflt when given. */
 static int reap(pid_t pid, long *minflt)
@@ -140,22 +115,6 @@ static void __attribute__((noinline)) touch_after_fork(void)
 	errno = 0;
 }
 
-/* The baseline: what a caller writing the syscall by hand would do. */
-static long raw_clone3(pid_t *set_tid, size_t n, int *pidfd)
-{
-	struct bench_clone_args a = {
-		.exit_signal = SIGCHLD,
-		.set_tid = (uintptr_t)set_tid,
-		.set_tid_size = n,
-	};
-
-	if (pidfd) {
-		a.flags = BENCH_CLONE_PIDFD;
-		a.pidfd = (uintptr_t)pidfd;
-	}
-	return syscall(BENCH_CLONE3, &a, sizeof(a));
-}
-
 /* One timed call of series @s; returns the time in ns, or 0 with a message on failure. */
 static uint64_t one(struct run *run, enum series s, const struct pidtuple *t,
 		    const struct pidtuple_nsctx *ctx, bool count)
@@ -167,8 +126,9 @@ static uint64_t one(struct run *run, enum series s, const struct pidtuple *t,
 	switch (s) {
 	case S_RAW:
 	case S_RAW_PIDFD:
-		t0 = now_ns();
-		pid = raw_clone3(run->inner, (size_t)run->levels, s == S_RAW_PIDFD ? &pidfd : NULL);
+		t0 = bench_now_ns();
+		pid = bench_raw_clone3(run->inner, (size_t)run->levels,
+				       s == S_RAW_PIDFD ? &pidfd : NULL);
 		if (pid == 0)
 			_exit(0);
 		if (pid < 0) {
@@ -176,11 +136,11 @@ static uint64_t one(struct run *run, enum series s, const struct pidtuple *t,
 			break;
 		}
 		r = reap((pid_t)pid, &child_flt);
-		t1 = now_ns();
+		t1 = bench_now_ns();
 		break;
 	case S_FORK:
 	case S_FORK_PIDFD:
-		t0 = now_ns();
+		t0 = bench_now_ns();
 		pid = pidtuple_fork(t, NULL, s == S_FORK_PIDFD ? &pidfd : NULL);
 		if (pid == 0)
 			_exit(0);
@@ -189,17 +149,17 @@ static uint64_t one(struct run *run, enum series s, const struct pidtuple *t,
 			break;
 		}
 		r = reap((pid_t)pid, &child_flt);
-		t1 = now_ns();
+		t1 = bench_now_ns();
 		break;
 	case S_CHECK:
-		t0 = now_ns();
+		t0 = bench_now_ns();
 		r = pidtuple_check(t, NULL, NULL);
-		t1 = now_ns();
+		t1 = bench_now_ns();
 		break;
 	case S_CHECK_IN:
-		t0 = now_ns();
+		t0 = bench_now_ns();
 		r = pidtuple_check_in(ctx, t, NULL);
-		t1 = now_ns();
+		t1 = bench_now_ns();
 		break;
 	default:
 		return 0;
@@ -230,7 +190,7 @@ static int measure(struct run *run)
 	struct pidtuple *t = NULL;
 	long total = cfg.warmup + cfg.iterations;
 	/* Each level gets half the budget; a loaded machine stops early, on an even count. */
-	uint64_t deadline = cfg.budget ? now_ns() + (uint64_t)cfg.budget * 500000000ull : 0;
+	uint64_t deadline = cfg.budget ? bench_now_ns() + (uint64_t)cfg.budget * 500000000ull : 0;
 	int r;
 
 	r = pidtuple_from_inner(run->inner, (size_t)run->levels, &t);
@@ -262,27 +222,13 @@ static int measure(struct run *run)
 		}
 		if (i >= cfg.warmup)
 			run->n = i - cfg.warmup + 1;
-		if (deadline && run->n >= 10 && !(run->n & 1) && now_ns() > deadline)
+		if (deadline && run->n >= 10 && !(run->n & 1) && bench_now_ns() > deadline)
 			break;
 	}
 out:
 	pidtuple_nsctx_free(ctx);
 	pidtuple_free(t);
 	return r < 0 ? 1 : 0;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
 }
 
 /* Median of b[i]/a[i]: each pair ran back to back, so slow drift cancels. */
@@ -295,7 +241,7 @@ static double paired_ratio(const uint64_t *b, const uint64_t *a, long n)
 		return 0;
 	for (long i = 0; i < n; i++)
 		q[i] = (double)b[i] / (double)a[i];
-	qsort(q, (size_t)n, sizeof(*q), cmp_double);
+	qsort(q, (size_t)n, sizeof(*q), bench_cmp_double);
 	lo = (n - 1) / 2;
 	hi = n / 2;
 	m = (q[lo] + q[hi]) / 2;
@@ -309,7 +255,7 @@ static struct stats summarize(uint64_t *v, long n)
 	long lo = n / 10, hi = n - n / 10;
 	double sum = 0;
 
-	qsort(v, (size_t)n, sizeof(*v), cmp_u64);
+	qsort(v, (size_t)n, sizeof(*v), bench_cmp_u64);
 	st.median = n & 1 ? (double)v[n / 2] : ((double)v[n / 2 - 1] + (double)v[n / 2]) / 2;
 	st.p10 = (double)v[(n - 1) / 10];
 	st.p90 = (double)v[(n - 1) * 9 / 10];
@@ -317,75 +263,6 @@ static struct stats summarize(uint64_t *v, long n)
 		sum += (double)v[i];
 	st.trim80 = sum / (double)(hi - lo);
 	return st;
-}
-
-/* ---- two nested namespaces below ours, each held by a sleeping init ---- */
-
-/*
- * body -> c (unshares) -> h1, init of L1 (unshares) -> h2, init of L2. h2 reports its PID as
- * /proc sees it, so the body can open its namespace. Every holder dies with its parent.
- */
-static pid_t make_nested(int *ret_nsfd)
-{
-	char buf[32], path[64];
-	int p[2];
-	ssize_t n;
-	pid_t c;
-
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return -errno;
-	c = fork();
-	if (c < 0)
-		return -errno;
-	if (c == 0) {
-		close(p[0]);
-		for (int level = 0; level < 2; level++) {
-			pid_t h;
-
-			prctl(PR_SET_PDEATHSIG, SIGKILL);
-			if (unshare(CLONE_NEWPID) < 0)
-				_exit(1);
-			h = fork();
-			if (h < 0)
-				_exit(1);
-			if (h > 0)
-				for (;;)
-					pause();
-		}
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		n = readlink("/proc/self", buf, sizeof(buf) - 1);
-		if (n <= 0 || write(p[1], buf, (size_t)n) != n)
-			_exit(1);
-		for (;;)
-			pause();
-	}
-	close(p[1]);
-	n = read(p[0], buf, sizeof(buf) - 1);
-	close(p[0]);
-	if (n <= 0) {
-		kill(c, SIGKILL);
-		reap(c, NULL);
-		return -EIO;
-	}
-	buf[n] = '\0';
-	snprintf(path, sizeof(path), "/proc/%s/ns/pid", buf);
-	*ret_nsfd = open(path, O_RDONLY | O_CLOEXEC);
-	if (*ret_nsfd < 0) {
-		int e = -errno;
-
-		kill(c, SIGKILL);
-		reap(c, NULL);
-		return e;
-	}
-	return c;
-}
-
-static void kill_nested(pid_t c)
-{
-	kill(c, SIGKILL);
-	/* h1 is reparented to us (PID 1) when c dies, and dies of PDEATHSIG: reap both. */
-	while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
-		;
 }
 
 /* ---- output ---- */
@@ -484,7 +361,7 @@ static void print_json(struct run *runs, int nruns)
 
 /* ---- the body: PID 1 of the private namespace ---- */
 
-static int body(void)
+static int body(void *arg)
 {
 	struct run runs[2] = {
 		{ .levels = 1, .inner = { 100 }, .outer_pid = 100 },
@@ -493,12 +370,13 @@ static int body(void)
 	int nsfd = -1, r;
 	pid_t holder;
 
+	(void)arg;
 	r = measure(&runs[0]);
 	if (r)
 		return r;
 
 	/* Children from here on are born two levels down; the body itself stays put. */
-	holder = make_nested(&nsfd);
+	holder = bench_make_nested(&nsfd);
 	if (holder < 0) {
 		fprintf(stderr, "bench_fork: nested namespaces: %s\n", strerror((int)-holder));
 		return 1;
@@ -510,7 +388,7 @@ static int body(void)
 		r = measure(&runs[1]);
 	}
 	close(nsfd);
-	kill_nested(holder);
+	bench_kill_nested(holder);
 	if (r)
 		return r;
 
@@ -559,8 +437,6 @@ static long parse_num(const char *s, long min)
 int main(int argc, char **argv)
 {
 	uint64_t need = PIDTUPLE_FEATURE_SET_TID | PIDTUPLE_FEATURE_CAP_SYS_ADMIN;
-	int st;
-	pid_t pid;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--iterations"))
@@ -587,7 +463,7 @@ int main(int argc, char **argv)
 	if (geteuid() != 0 || (pidtuple_features() & need) != need) {
 		fprintf(stderr, "bench_fork: skipped: needs root with CAP_SYS_ADMIN and clone3 "
 				"set_tid\n");
-		return SKIP;
+		return BENCH_SKIP;
 	}
 	if (cfg.cpu >= 0) {
 		cpu_set_t set;
@@ -599,25 +475,5 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (unshare(CLONE_NEWPID) < 0) {
-		fprintf(stderr, "bench_fork: skipped: unshare(CLONE_NEWPID): %s\n",
-			strerror(errno));
-		return SKIP;
-	}
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0) {
-		perror("bench_fork: fork");
-		return 1;
-	}
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		st = body();
-		fflush(NULL);
-		_exit(st);
-	}
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return 1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+	return bench_in_pidns("bench_fork", body, NULL);
 }

@@ -25,83 +25,28 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bench_common.h"
 #include "pidtuple.h"
-
-/* Our own copy of the uapi struct, up to set_tid_size: size 80 (CLONE_ARGS_SIZE_VER1). */
-struct insn_clone_args {
-	uint64_t flags;
-	uint64_t pidfd;
-	uint64_t child_tid;
-	uint64_t parent_tid;
-	uint64_t exit_signal;
-	uint64_t stack;
-	uint64_t stack_size;
-	uint64_t tls;
-	uint64_t set_tid;
-	uint64_t set_tid_size;
-};
 
 /* Named and not inlined, so callgrind can be told to count only this. */
 long __attribute__((noinline)) insn_raw_clone3(pid_t *set_tid, size_t n);
 long __attribute__((noinline)) insn_raw_clone3(pid_t *set_tid, size_t n)
 {
-	struct insn_clone_args a = {
-		.exit_signal = SIGCHLD,
-		.set_tid = (uintptr_t)set_tid,
-		.set_tid_size = n,
-	};
-
-	return syscall(435, &a, sizeof(a));
+	return bench_raw_clone3(set_tid, n, NULL);
 }
 
-/* Two nested namespaces below ours: see make_nested() in bench_fork.c. */
-static pid_t make_nested(int *ret_nsfd)
+struct args {
+	const char *mode;
+	int levels;
+	long n;
+};
+
+static int body(void *p)
 {
-	char buf[32], path[64];
-	int p[2];
-	ssize_t n;
-	pid_t c;
-
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return -errno;
-	c = fork();
-	if (c < 0)
-		return -errno;
-	if (c == 0) {
-		close(p[0]);
-		for (int level = 0; level < 2; level++) {
-			pid_t h;
-
-			prctl(PR_SET_PDEATHSIG, SIGKILL);
-			if (unshare(CLONE_NEWPID) < 0)
-				_exit(1);
-			h = fork();
-			if (h < 0)
-				_exit(1);
-			if (h > 0)
-				for (;;)
-					pause();
-		}
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		n = readlink("/proc/self", buf, sizeof(buf) - 1);
-		if (n <= 0 || write(p[1], buf, (size_t)n) != n)
-			_exit(1);
-		for (;;)
-			pause();
-	}
-	close(p[1]);
-	n = read(p[0], buf, sizeof(buf) - 1);
-	close(p[0]);
-	if (n <= 0)
-		return -EIO;
-	buf[n] = '\0';
-	snprintf(path, sizeof(path), "/proc/%s/ns/pid", buf);
-	*ret_nsfd = open(path, O_RDONLY | O_CLOEXEC);
-	return *ret_nsfd < 0 ? -errno : c;
-}
-
-static int body(const char *mode, int levels, long n)
-{
+	const struct args *a = p;
+	const char *mode = a->mode;
+	int levels = a->levels;
+	long n = a->n;
 	pid_t inner[3] = { 100, 200, 300 };
 	struct pidtuple_nsctx *ctx = NULL;
 	struct pidtuple *t = NULL;
@@ -109,7 +54,7 @@ static int body(const char *mode, int levels, long n)
 	pid_t holder = 0;
 
 	if (levels == 3) {
-		holder = make_nested(&nsfd);
+		holder = bench_make_nested(&nsfd);
 		if (holder < 0 || setns(nsfd, CLONE_NEWPID) < 0) {
 			fprintf(stderr, "insn_count: cannot join nested namespaces\n");
 			return 1;
@@ -153,51 +98,28 @@ static int body(const char *mode, int levels, long n)
 			r);
 	pidtuple_nsctx_free(ctx);
 	pidtuple_free(t);
-	if (holder > 0) {
-		kill(holder, SIGKILL);
-		while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
-			;
-	}
+	if (holder > 0)
+		bench_kill_nested(holder);
 	return r ? 1 : 0;
 }
 
 int main(int argc, char **argv)
 {
-	int levels, st;
-	long n;
-	pid_t pid;
+	struct args a;
 
 	if (argc != 4 || (strcmp(argv[1], "check") && strcmp(argv[1], "check_in") &&
 			  strcmp(argv[1], "fork") && strcmp(argv[1], "raw"))) {
 		fprintf(stderr, "usage: bench_insn_count check|check_in|fork|raw 1|3 N\n");
 		return 2;
 	}
-	levels = atoi(argv[2]);
-	n = atol(argv[3]);
-	if ((levels != 1 && levels != 3) || n < 1) {
+	a = (struct args){ .mode = argv[1], .levels = atoi(argv[2]), .n = atol(argv[3]) };
+	if ((a.levels != 1 && a.levels != 3) || a.n < 1) {
 		fprintf(stderr, "usage: bench_insn_count check|check_in|fork|raw 1|3 N\n");
 		return 2;
 	}
 	if (geteuid() != 0) {
 		fprintf(stderr, "insn_count: skipped: needs root\n");
-		return 77;
+		return BENCH_SKIP;
 	}
-	if (unshare(CLONE_NEWPID) < 0) {
-		fprintf(stderr, "insn_count: skipped: unshare(CLONE_NEWPID): %s\n",
-			strerror(errno));
-		return 77;
-	}
-	pid = fork();
-	if (pid < 0)
-		return 1;
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		st = body(argv[1], levels, n);
-		fflush(NULL);
-		_exit(st);
-	}
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return 1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+	return bench_in_pidns("insn_count", body, &a);
 }

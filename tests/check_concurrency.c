@@ -30,40 +30,6 @@
 
 TH_LSAN_EXPLICIT_ONLY
 
-struct guarded {
-	int (*fn)(void *);
-	void *arg;
-};
-
-/* In the namespace's init, where the library ran: LSan would not look there otherwise. */
-static int leak_checked(void *p)
-{
-	const struct guarded *g = p;
-
-	if (g->fn(g->arg))
-		return 1;
-	TH_CHECK(th_leak_check() == 0, "memory leaked");
-	return 0;
-}
-
-/* th_in_pidns_clean() plus a leak check. */
-static int run_clean(int (*fn)(void *), void *arg)
-{
-	struct guarded g = { fn, arg };
-
-	return th_in_pidns_clean(leak_checked, &g);
-}
-
-static pid_t raw_getpid(void)
-{
-	return (pid_t)syscall(SYS_getpid);
-}
-
-static pid_t raw_gettid(void)
-{
-	return (pid_t)syscall(SYS_gettid);
-}
-
 static struct pidtuple *one(pid_t pid)
 {
 	struct pidtuple *t = NULL;
@@ -75,17 +41,6 @@ static struct pidtuple *one(pid_t pid)
 static int is_one(const struct pidtuple *t, pid_t pid)
 {
 	return t && pidtuple_levels(t) == 1 && pidtuple_get(t, 0) == pid;
-}
-
-/* Exit status, 128+signal, or -1. */
-static int wait_status(pid_t pid)
-{
-	int st;
-
-	while (waitpid(pid, &st, __WALL) < 0)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
 /* Workers report the first failure and keep the count; a test fails when the count is not 0. */
@@ -145,13 +100,13 @@ static int holder_fn(void *p)
 
 	while (read(ho->rfd, &c, 1) < 0 && errno == EINTR)
 		;
-	return raw_getpid() == ho->want ? 0 : 1;
+	return th_raw_getpid() == ho->want ? 0 : 1;
 }
 
 /* Reading: the thread itself, a sibling thread, the process. */
 static void hammer_read(struct hammer *h, int w)
 {
-	pid_t me = raw_gettid(), sib = h->tids[(w + 1) % HAMMER_THREADS];
+	pid_t me = th_raw_gettid(), sib = h->tids[(w + 1) % HAMMER_THREADS];
 	PIDTUPLE_OPTS(pidtuple_read_opts, status, .source = PIDTUPLE_SOURCE_STATUS);
 	struct pidtuple *t = NULL;
 	int r;
@@ -227,12 +182,12 @@ static void hammer_fork(struct hammer *h, int i, pid_t want)
 	}
 	pid = pidtuple_fork(t, &o, i % 2 ? &pidfd : NULL);
 	if (pid == 0)
-		_exit(raw_getpid() == pids[0] ? 0 : 1);
+		_exit(th_raw_getpid() == pids[0] ? 0 : 1);
 	if (pid != want) {
 		FAIL(&h->f, "fork %d (newpid %d, flags %#llx): %d %s", want, newpid,
 		     (unsigned long long)o.flags, pid, d.message);
 		if (pid > 0)
-			wait_status(pid);
+			th_wait_status(pid);
 		pidtuple_free(t);
 		return;
 	}
@@ -246,7 +201,7 @@ static void hammer_fork(struct hammer *h, int i, pid_t want)
 	} else if (i % 2) {
 		FAIL(&h->f, "no pidfd for %d", want);
 	}
-	if ((r = wait_status(pid)) != 0)
+	if ((r = th_wait_status(pid)) != 0)
 		FAIL(&h->f, "fork child %d: status %d", want, r);
 	pidtuple_free(t);
 }
@@ -263,7 +218,7 @@ static void hammer_spawn(struct hammer *h, pid_t want)
 	r = pidtuple_spawn(t, "/bin/true", argv, NULL, &o, &pid, NULL);
 	if (r != 0 || pid != want)
 		FAIL(&h->f, "spawn %d: %d pid %d %s", want, r, pid, d.message);
-	if (r == 0 && (r = wait_status(pid)) != 0)
+	if (r == 0 && (r = th_wait_status(pid)) != 0)
 		FAIL(&h->f, "spawn child %d: status %d", want, r);
 	pidtuple_free(t);
 }
@@ -308,11 +263,11 @@ static void hammer_clone(struct hammer *h, pid_t want)
 	if (r != -EEXIST || d.rule != PIDTUPLE_RULE_PID_TAKEN)
 		FAIL(&h->f, "fork of held %d: %d rule %u", want, r, d.rule);
 	if (r > 0)
-		wait_status(r);
+		th_wait_status(r);
 out:
 	if (write(pipefd[1], "g", 1) != 1)
 		FAIL(&h->f, "release holder %d", want);
-	if (pid > 0 && (r = wait_status(pid)) != 0)
+	if (pid > 0 && (r = th_wait_status(pid)) != 0)
 		FAIL(&h->f, "holder %d: status %d", want, r);
 	if (pidfd >= 0)
 		close(pidfd);
@@ -327,7 +282,7 @@ static void *hammer_thread(void *p)
 	struct hammer *h = a->h;
 	pid_t base = 1000 + a->worker * HAMMER_STRIDE;
 
-	h->tids[a->worker] = raw_gettid();
+	h->tids[a->worker] = th_raw_gettid();
 	pthread_barrier_wait(&h->start);
 	for (int i = 0; i < HAMMER_ITERS; i++) {
 		pid_t want = base + 3 * i;
@@ -369,7 +324,7 @@ static int hammer(void *arg)
 
 START_TEST(test_hammer)
 {
-	ck_assert_int_eq(run_clean(hammer, NULL), 0);
+	ck_assert_int_eq(th_in_pidns_leakfree(hammer, NULL), 0);
 }
 END_TEST
 
@@ -410,7 +365,7 @@ static void *race_thread(void *p)
 		if (r == 0) {
 			if (write(pipefd[1], "g", 1) != 1)
 				FAIL(&rc->f, "release");
-			if ((r = wait_status(pid)) != 0)
+			if ((r = th_wait_status(pid)) != 0)
 				FAIL(&rc->f, "round %d holder: status %d", round, r);
 		}
 		close(pipefd[0]);
@@ -440,7 +395,7 @@ static int race_for_one_pid(void *arg)
 
 START_TEST(test_race_for_one_pid)
 {
-	ck_assert_int_eq(run_clean(race_for_one_pid, NULL), 0);
+	ck_assert_int_eq(th_in_pidns_leakfree(race_for_one_pid, NULL), 0);
 }
 END_TEST
 
@@ -474,7 +429,7 @@ static long long now_ns(void)
 static void *noise_thread(void *p)
 {
 	struct pressure *pr = p;
-	unsigned int seed = (unsigned int)raw_gettid();
+	unsigned int seed = (unsigned int)th_raw_gettid();
 	char *ring[64] = { 0 };
 
 	while (!pr->stop) {
@@ -555,7 +510,7 @@ static int as_safe_child(void *p)
 	/* Only async-signal-safe calls: no malloc, no stdio, no locks. */
 	sigemptyset(&set);
 	sigprocmask(SIG_SETMASK, &set, NULL);
-	return raw_getpid() == want && getppid() == 1 ? 0 : 1;
+	return th_raw_getpid() == want && getppid() == 1 ? 0 : 1;
 }
 
 struct forker_arg {
@@ -595,7 +550,7 @@ static void *forker_thread(void *p)
 		}
 		if (r != 0 || pid != want)
 			FAIL(&pr->f, "mode %d, %d: %d pid %d %s", i % 3, want, r, pid, d.message);
-		else if ((r = wait_status(pid)) != 0)
+		else if ((r = th_wait_status(pid)) != 0)
 			FAIL(&pr->f, "mode %d, child %d: status %d%s", i % 3, want, r,
 			     r == 128 + SIGKILL ? " (killed by the watchdog: deadlock)" : "");
 		pr->busy[a->k] = 0;
@@ -645,7 +600,7 @@ static int fork_under_lock_pressure(void *arg)
 
 START_TEST(test_fork_under_lock_pressure)
 {
-	ck_assert_int_eq(run_clean(fork_under_lock_pressure, NULL), 0);
+	ck_assert_int_eq(th_in_pidns_leakfree(fork_under_lock_pressure, NULL), 0);
 }
 END_TEST
 
@@ -731,11 +686,11 @@ static int spawn_beside_a_fork(void *arg)
 	pthread_join(th, NULL);
 	if (b.pid > 0) {
 		kill(b.pid, SIGKILL);
-		wait_status(b.pid);
+		th_wait_status(b.pid);
 	}
 	pidtuple_free(t);
 	TH_CHECK(r == 0 && pid == 7000, "spawn: %d pid %d %s", r, pid, d.message);
-	TH_CHECK(wait_status(pid) == 0, "spawned child");
+	TH_CHECK(th_wait_status(pid) == 0, "spawned child");
 	TH_CHECK(b.pid > 0, "the other thread did not fork");
 	/* /bin/true was executed at once; only the other thread's child kept the spawn's
 	 * exec-report pipe open. */
@@ -748,7 +703,7 @@ static int spawn_beside_a_fork(void *arg)
 
 START_TEST(test_spawn_beside_a_fork)
 {
-	ck_assert_int_eq(run_clean(spawn_beside_a_fork, NULL), 0);
+	ck_assert_int_eq(th_in_pidns_leakfree(spawn_beside_a_fork, NULL), 0);
 }
 END_TEST
 
@@ -756,8 +711,6 @@ int main(void)
 {
 	Suite *s = suite_create("concurrency");
 	TCase *tc = tcase_create("threads");
-	SRunner *sr;
-	int failed;
 
 	th_require_privilege();
 	tcase_set_timeout(tc, 60);
@@ -766,9 +719,5 @@ int main(void)
 	tcase_add_test(tc, test_fork_under_lock_pressure);
 	tcase_add_test(tc, test_spawn_beside_a_fork);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return th_run_suite(s);
 }

@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -52,18 +51,9 @@ static pid_t fork_checked(const char *text, struct pidtuple_fork_opts *o, int *p
 
 	pid = pidtuple_fork(t, o, pidfd);
 	if (pid == 0)
-		_exit(syscall(SYS_getpid) == want ? 0 : 1);
+		_exit(th_raw_getpid() == want ? 0 : 1);
 	pidtuple_free(t);
 	return pid;
-}
-
-static int wait_status(pid_t pid)
-{
-	int st;
-
-	if (waitpid(pid, &st, __WALL) != pid)
-		return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
 static int one_level_through_filter(void *arg)
@@ -85,24 +75,23 @@ static int one_level_through_filter(void *arg)
 	pidtuple_format(rt, buf, sizeof(buf));
 	TH_CHECK(strcmp(buf, "4242") == 0, "read back %s", buf);
 	pidtuple_free(rt);
-	TH_CHECK(wait_status(pid) == 0, "child saw another PID");
+	TH_CHECK(th_wait_status(pid) == 0, "child saw another PID");
 	close(pidfd);
 
 	TH_CHECK(!(pidtuple_features() & PIDTUPLE_FEATURE_SET_TID), "set_tid after the filter");
 	TH_CHECK(pidtuple_feature_error(PIDTUPLE_FEATURE_SET_TID) == -err, "feature error %d",
 		 pidtuple_feature_error(PIDTUPLE_FEATURE_SET_TID));
 	TH_CHECK(strstr(pidtuple_feature_reason(PIDTUPLE_FEATURE_SET_TID), "seccomp"),
-		 "reason names the filter: %s",
-		 pidtuple_feature_reason(PIDTUPLE_FEATURE_SET_TID));
+		 "reason names the filter: %s", pidtuple_feature_reason(PIDTUPLE_FEATURE_SET_TID));
 
 	/* A second fork goes straight to the fallback. */
 	pid = fork_checked("4243", &o, NULL);
-	TH_CHECK(pid == 4243 && wait_status(pid) == 0, "second fallback fork %d", pid);
+	TH_CHECK(pid == 4243 && th_wait_status(pid) == 0, "second fallback fork %d", pid);
 
 	/* CLONE_NEWPID with just {1}: the first process of a new namespace is its init. */
 	o.clone_flags = CLONE_NEWPID;
 	pid = fork_checked("1", &o, NULL);
-	TH_CHECK(pid > 0 && wait_status(pid) == 0, "newpid init %d: %s", pid, d.message);
+	TH_CHECK(pid > 0 && th_wait_status(pid) == 0, "newpid init %d: %s", pid, d.message);
 
 	/* More than one pinned level cannot be steered. */
 	pid = fork_checked("4244/1", &o, NULL);
@@ -155,12 +144,12 @@ static int taken_and_range(void *arg)
 	pid = fork_checked("300", &o, NULL);
 	TH_CHECK(pid == -EEXIST && d.rule == PIDTUPLE_RULE_PID_TAKEN, "taken: %d rule %u", pid,
 		 d.rule);
-	TH_CHECK(wait_status(holder) == 0, "holder");
+	TH_CHECK(th_wait_status(holder) == 0, "holder");
 	/* Beyond pid_max. */
 	snprintf(text, sizeof(text), "%d", 4194304);
 	pid = fork_checked(text, &o, NULL);
-	TH_CHECK(pid == -EINVAL && d.rule == PIDTUPLE_RULE_PID_RANGE, "range: %d rule %u (%s)",
-		 pid, d.rule, d.message);
+	TH_CHECK(pid == -EINVAL && d.rule == PIDTUPLE_RULE_PID_RANGE, "range: %d rule %u (%s)", pid,
+		 d.rule, d.message);
 	/* Children go to another namespace after unshare: ns_last_pid cannot reach it. */
 	TH_CHECK(unshare(CLONE_NEWPID) == 0, "unshare");
 	pid = fork_checked("1", &o, NULL);
@@ -236,10 +225,10 @@ static void *race_thread(void *p)
 
 		snprintf(text, sizeof(text), "%d", (int)want);
 		pid = fork_checked(text, NULL, NULL);
-		if (pid == want && wait_status(pid) == 0)
+		if (pid == want && th_wait_status(pid) == 0)
 			atomic_fetch_add(&a->c->ok, 1);
 		else if (pid > 0)
-			atomic_fetch_add(&a->c->wrong, 1), wait_status(pid);
+			atomic_fetch_add(&a->c->wrong, 1), th_wait_status(pid);
 		else if (pid == -EEXIST)
 			atomic_fetch_add(&a->c->taken, 1);
 		else
@@ -260,7 +249,8 @@ static int race_process(int proc, int report, int ready, int go)
 
 	pthread_barrier_init(&start, NULL, RACE_THREADS + 1);
 	for (int i = 0; i < RACE_THREADS; i++) {
-		args[i] = (struct race_arg){ .worker = proc * RACE_THREADS + i, .c = &c,
+		args[i] = (struct race_arg){ .worker = proc * RACE_THREADS + i,
+					     .c = &c,
 					     .start = &start };
 		pthread_create(&th[i], NULL, race_thread, &args[i]);
 	}
@@ -310,10 +300,11 @@ static int race(void *arg)
 	}
 	close(pipefd[0]);
 	for (int p = 0; p < RACE_PROCS; p++)
-		TH_CHECK(wait_status(procs[p]) == 0, "worker");
+		TH_CHECK(th_wait_status(procs[p]) == 0, "worker");
 	fprintf(stderr, "race: %d exact, %d refused as taken, %d wrong, %d other, %d leaked\n",
 		total[0], total[1], total[2], total[3], total[4]);
-	TH_CHECK(total[0] + total[1] + total[2] + total[3] == RACE_PROCS * RACE_THREADS * RACE_FORKS,
+	TH_CHECK(total[0] + total[1] + total[2] + total[3] ==
+			 RACE_PROCS * RACE_THREADS * RACE_FORKS,
 		 "count");
 	TH_CHECK(total[0] > 1000, "exact forks: %d", total[0]);
 	TH_CHECK(total[2] == 0, "children with a wrong PID: %d", total[2]);
@@ -361,7 +352,7 @@ static int outside_forker(void *arg)
 		pid = fork_checked(text, &o, NULL);
 		if (pid > 0) {
 			TH_CHECK(pid == want, "a wrong child was kept: %d for %d", pid, want);
-			TH_CHECK(wait_status(pid) == 0, "child saw another PID");
+			TH_CHECK(th_wait_status(pid) == 0, "child saw another PID");
 			ok++;
 		} else if (pid == -EBUSY) {
 			TH_CHECK(d.rule == PIDTUPLE_RULE_PID_MISMATCH, "rule %u", d.rule);
@@ -374,7 +365,7 @@ static int outside_forker(void *arg)
 		TH_CHECK(th_count_children() <= 1, "children %d", th_count_children());
 	}
 	kill(stray, SIGKILL);
-	wait_status(stray);
+	th_wait_status(stray);
 	/* The stray forker's last child may have been orphaned to us (we are init). */
 	while (waitpid(-1, NULL, __WALL) > 0)
 		;
@@ -420,14 +411,13 @@ static int locks(void *arg)
 	(void)arg;
 	/* set_tid path with the lock. */
 	pid = fork_checked("700", &o, NULL);
-	TH_CHECK(pid == 700 && wait_status(pid) == 0, "locked set_tid fork %d", pid);
-	TH_CHECK(lock_calls == 1 && unlock_calls == 1, "callbacks %d/%d", lock_calls,
-		 unlock_calls);
+	TH_CHECK(pid == 700 && th_wait_status(pid) == 0, "locked set_tid fork %d", pid);
+	TH_CHECK(lock_calls == 1 && unlock_calls == 1, "callbacks %d/%d", lock_calls, unlock_calls);
 	/* With flock() on ns_last_pid instead. */
 	o.lock = NULL;
 	o.unlock = NULL;
 	pid = fork_checked("701", &o, NULL);
-	TH_CHECK(pid == 701 && wait_status(pid) == 0, "flock set_tid fork %d", pid);
+	TH_CHECK(pid == 701 && th_wait_status(pid) == 0, "flock set_tid fork %d", pid);
 	/* Only one callback is an error. */
 	o.lock = my_lock;
 	TH_CHECK(fork_checked("702", &o, NULL) == -EINVAL, "lock without unlock");
@@ -437,13 +427,12 @@ static int locks(void *arg)
 	next = pidtuple_set_next_pid(5000, &o);
 	TH_CHECK(next == 5000, "set_next_pid %d", next);
 	TH_CHECK(pidtuple_get_next_pid() == 5000, "get %d", pidtuple_get_next_pid());
-	TH_CHECK(lock_calls == 2 && unlock_calls == 2, "callbacks %d/%d", lock_calls,
-		 unlock_calls);
+	TH_CHECK(lock_calls == 2 && unlock_calls == 2, "callbacks %d/%d", lock_calls, unlock_calls);
 	pid = fork();
 	if (pid == 0)
 		_exit(0);
 	TH_CHECK(pid >= 5000, "an ordinary fork after set_next_pid got %d", pid);
-	wait_status(pid);
+	th_wait_status(pid);
 	TH_CHECK(pidtuple_set_next_pid(0, NULL) == -EINVAL, "0");
 	TH_CHECK(pidtuple_set_next_pid(4194304 + 2, NULL) == -EINVAL, "beyond pid_max");
 	TH_CHECK(th_count_children() == 0, "children left");
@@ -478,8 +467,6 @@ int main(void)
 {
 	Suite *s = suite_create("fallback");
 	TCase *tc = tcase_create("fallback");
-	SRunner *sr;
-	int failed;
 
 	th_require_privilege();
 	tcase_set_timeout(tc, 60);
@@ -492,9 +479,5 @@ int main(void)
 	tcase_add_test(tc, test_fallback_outside_forker);
 	tcase_add_test(tc, test_locks_and_next_pid);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return th_run_suite(s);
 }

@@ -4,7 +4,7 @@
  * pinned levels, with and without CLONE_NEWPID, with and without PIDTUPLE_FORK_CHECK; the
  * child's own view of its PID; the pidfd; exec failures; taken PIDs; exit signals; cgroups;
  * other namespaces. Every test runs in a private PID namespace and must leave no fd, child or
- * zombie behind (th_in_pidns_clean()), nor leak memory.
+ * zombie behind, nor leak memory (th_in_pidns_leakfree()).
  */
 #include <check.h>
 #include <errno.h>
@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -33,45 +32,11 @@
 
 TH_LSAN_EXPLICIT_ONLY
 
-struct guarded {
-	int (*fn)(void *);
-	void *arg;
-};
-
-/* In the namespace's init, where the library ran: LSan would not look there otherwise. */
-static int leak_checked(void *p)
-{
-	const struct guarded *g = p;
-
-	if (g->fn(g->arg))
-		return 1;
-	TH_CHECK(th_leak_check() == 0, "memory leaked");
-	return 0;
-}
-
-/* th_in_pidns_clean() plus a leak check. */
-static int run_clean(int (*fn)(void *), void *arg)
-{
-	struct guarded g = { fn, arg };
-
-	return th_in_pidns_clean(leak_checked, &g);
-}
-
 #ifndef CGROUP2_SUPER_MAGIC
 #define CGROUP2_SUPER_MAGIC 0x63677270
 #endif
 
 extern char **environ;
-
-static int sys_pidfd_send_signal(int pidfd, int sig)
-{
-	return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
-}
-
-static pid_t raw_getpid(void)
-{
-	return (pid_t)syscall(SYS_getpid);
-}
 
 /* ---- making a child with any of the three entry points ------------------------------ */
 
@@ -95,7 +60,7 @@ struct req {
 
 static int getpid_is(void *arg)
 {
-	return raw_getpid() == *(const pid_t *)arg ? 0 : 10;
+	return th_raw_getpid() == *(const pid_t *)arg ? 0 : 10;
 }
 
 /* Returns 0 with the child's pid and pidfd set, or the library's error. */
@@ -137,19 +102,6 @@ static int make_child(const struct req *q, pid_t *ret_pid, int *ret_pidfd)
 	return r;
 }
 
-/* 0 when @t formats as @want. */
-static int tuple_is(const struct pidtuple *t, const char *want, const char *what)
-{
-	char buf[512];
-
-	pidtuple_format(t, buf, sizeof(buf));
-	if (strcmp(buf, want) != 0) {
-		fprintf(stderr, "%s: read %s, want %s\n", what, buf, want);
-		return 1;
-	}
-	return 0;
-}
-
 /*
  * Checks a child made with a pidfd: its tuple as read back (by pidfd and by pid) is @want, the
  * pidfd is close-on-exec, signals 0, polls readable once the child exits; the child exits
@@ -167,17 +119,17 @@ static int verify_child(pid_t pid, int pidfd, const char *want, int status)
 	TH_CHECK(fl >= 0 && (fl & FD_CLOEXEC), "pidfd flags %d: not close-on-exec", fl);
 	r = pidtuple_of_pidfd(pidfd, &t);
 	TH_CHECK(r == 0, "of_pidfd: %s", pidtuple_strerror(r));
-	r = tuple_is(t, want, "by pidfd");
+	r = th_tuple_is(t, want, "by pidfd");
 	pidtuple_free(t);
 	TH_CHECK(r == 0, "child %d", (int)pid);
 	t = NULL;
 	r = pidtuple_of_pid(pid, &t);
 	TH_CHECK(r == 0, "of_pid(%d): %s", (int)pid, pidtuple_strerror(r));
-	r = tuple_is(t, want, "by pid");
+	r = th_tuple_is(t, want, "by pid");
 	pidtuple_free(t);
 	TH_CHECK(r == 0, "child %d", (int)pid);
 
-	TH_CHECK(sys_pidfd_send_signal(pidfd, 0) == 0, "pidfd_send_signal(0): %m");
+	TH_CHECK(th_pidfd_send_signal(pidfd, 0) == 0, "pidfd_send_signal(0): %m");
 	TH_CHECK(poll(&pfd, 1, 20000) == 1 && (pfd.revents & POLLIN), "pidfd not readable: %m");
 	memset(&si, 0, sizeof(si));
 	TH_CHECK(waitid(P_PIDFD, (id_t)pidfd, &si, WEXITED | __WALL) == 0, "waitid: %m");
@@ -185,7 +137,7 @@ static int verify_child(pid_t pid, int pidfd, const char *want, int status)
 	TH_CHECK(si.si_code == CLD_EXITED && si.si_status == status,
 		 "child %d: code %d status %d, want exit %d", (int)pid, si.si_code, si.si_status,
 		 status);
-	TH_CHECK(sys_pidfd_send_signal(pidfd, 0) < 0 && errno == ESRCH,
+	TH_CHECK(th_pidfd_send_signal(pidfd, 0) < 0 && errno == ESRCH,
 		 "pidfd_send_signal after reaping: %m");
 	close(pidfd);
 	return 0;
@@ -362,7 +314,7 @@ static int middle(const struct mid_arg *m)
 	/* Seen from here, two levels: ours and the new one. */
 	r = pidtuple_of_pidfd(pidfd, &t);
 	msg.pid = pid;
-	msg.failed = pid != 61 || r != 0 || tuple_is(t, "61/1", "middle: by pidfd") != 0;
+	msg.failed = pid != 61 || r != 0 || th_tuple_is(t, "61/1", "middle: by pidfd") != 0;
 	pidtuple_free(t);
 	(void)!write(m->ready_w, &msg, sizeof(msg));
 	/* The child stays unreaped (readable) until the test has looked at it. */
@@ -420,7 +372,7 @@ static int matrix3_newpid_body(void *p)
 			struct pidtuple *t = NULL;
 			int r = pidtuple_of_pid(m.T, &t), bad;
 
-			bad = r != 0 || tuple_is(t, want, "3 levels with CLONE_NEWPID");
+			bad = r != 0 || th_tuple_is(t, want, "3 levels with CLONE_NEWPID");
 			pidtuple_free(t);
 			if (bad) {
 				close(go[1]);
@@ -460,8 +412,8 @@ START_TEST(test_matrix)
 {
 	struct matrix_arg a = { (enum kind)(_i % K_COUNT), &level_cases[_i / K_COUNT] };
 
-	ck_assert_msg(run_clean(matrix_both, &a) == 0, "%s, %d level(s)%s", kind_names[a.kind],
-		      a.lc->levels, a.lc->newpid ? ", CLONE_NEWPID" : "");
+	ck_assert_msg(th_in_pidns_leakfree(matrix_both, &a) == 0, "%s, %d level(s)%s",
+		      kind_names[a.kind], a.lc->levels, a.lc->newpid ? ", CLONE_NEWPID" : "");
 }
 END_TEST
 
@@ -510,7 +462,7 @@ static int newpid_after_setns_both(void *p)
 
 START_TEST(test_newpid_after_setns)
 {
-	ck_assert_int_eq(run_clean(newpid_after_setns_both, (void *)(intptr_t)_i), 0);
+	ck_assert_int_eq(th_in_pidns_leakfree(newpid_after_setns_both, (void *)(intptr_t)_i), 0);
 }
 END_TEST
 
@@ -608,7 +560,8 @@ START_TEST(test_pid_taken)
 {
 	struct taken_arg a = { (enum kind)(_i % K_COUNT), &taken_cases[_i / K_COUNT], false };
 
-	ck_assert_msg(run_clean(taken_both, &a) == 0, "%s, %s", kind_names[a.kind], a.tc->name);
+	ck_assert_msg(th_in_pidns_leakfree(taken_both, &a) == 0, "%s, %s", kind_names[a.kind],
+		      a.tc->name);
 }
 END_TEST
 
@@ -629,7 +582,7 @@ static int spawn_status_body(void *p)
 
 START_TEST(test_spawn_exit_status)
 {
-	ck_assert_int_eq(run_clean(spawn_status_body, NULL), 0);
+	ck_assert_int_eq(th_in_pidns_leakfree(spawn_status_body, NULL), 0);
 }
 END_TEST
 
@@ -699,7 +652,7 @@ static int exec_fail_body(void *p)
 
 START_TEST(test_spawn_exec_fails)
 {
-	ck_assert_msg(run_clean(exec_fail_body, (void *)&exec_fail_cases[_i]) == 0, "%s",
+	ck_assert_msg(th_in_pidns_leakfree(exec_fail_body, (void *)&exec_fail_cases[_i]) == 0, "%s",
 		      exec_fail_cases[_i].path);
 }
 END_TEST
@@ -742,7 +695,7 @@ static int spawn_env_body(void *p)
 
 START_TEST(test_spawn_env_argv)
 {
-	ck_assert_int_eq(run_clean(spawn_env_body, NULL), 0);
+	ck_assert_int_eq(th_in_pidns_leakfree(spawn_env_body, NULL), 0);
 }
 END_TEST
 
@@ -772,7 +725,7 @@ static int spawn_sigmask_body(void *p)
 
 START_TEST(test_spawn_sigmask)
 {
-	ck_assert_int_eq(run_clean(spawn_sigmask_body, NULL), 0);
+	ck_assert_int_eq(th_in_pidns_leakfree(spawn_sigmask_body, NULL), 0);
 }
 END_TEST
 
@@ -803,7 +756,7 @@ static int clone_return_body(void *p)
 
 START_TEST(test_clone_return_value)
 {
-	ck_assert_int_eq(run_clean(clone_return_body, NULL), 0);
+	ck_assert_int_eq(th_in_pidns_leakfree(clone_return_body, NULL), 0);
 }
 END_TEST
 
@@ -826,7 +779,7 @@ static int no_pidfd_body(void *p)
 
 START_TEST(test_no_pidfd)
 {
-	ck_assert_int_eq(run_clean(no_pidfd_body, (void *)(intptr_t)_i), 0);
+	ck_assert_int_eq(th_in_pidns_leakfree(no_pidfd_body, (void *)(intptr_t)_i), 0);
 }
 END_TEST
 
@@ -883,7 +836,7 @@ START_TEST(test_exit_signal)
 {
 	const int sigs[] = { 0, SIGUSR2 };
 
-	ck_assert_int_eq(run_clean(exit_signal_body, (void *)(intptr_t)sigs[_i]), 0);
+	ck_assert_int_eq(th_in_pidns_leakfree(exit_signal_body, (void *)(intptr_t)sigs[_i]), 0);
 }
 END_TEST
 
@@ -1053,7 +1006,7 @@ static int cgroup_body(void *p)
 
 START_TEST(test_into_cgroup)
 {
-	ck_assert_int_eq(run_clean(cgroup_body, (void *)(intptr_t)_i), 0);
+	ck_assert_int_eq(th_in_pidns_leakfree(cgroup_body, (void *)(intptr_t)_i), 0);
 }
 END_TEST
 
@@ -1088,7 +1041,7 @@ static int bad_cgroup_body(void *p)
 
 START_TEST(test_bad_cgroup_fd)
 {
-	ck_assert_int_eq(run_clean(bad_cgroup_body, (void *)(intptr_t)_i), 0);
+	ck_assert_int_eq(th_in_pidns_leakfree(bad_cgroup_body, (void *)(intptr_t)_i), 0);
 }
 END_TEST
 
@@ -1123,7 +1076,7 @@ static int ns_child(void *p)
 {
 	const struct ns_child_arg *a = p;
 
-	if (raw_getpid() != a->want)
+	if (th_raw_getpid() != a->want)
 		return 10;
 	for (int i = 0; i < 2 && a->path[i]; i++) {
 		struct stat st;
@@ -1176,7 +1129,8 @@ static int ns_both(void *p)
 
 START_TEST(test_namespaces)
 {
-	ck_assert_msg(run_clean(ns_both, (void *)&ns_cases[_i]) == 0, "%s", ns_cases[_i].name);
+	ck_assert_msg(th_in_pidns_leakfree(ns_both, (void *)&ns_cases[_i]) == 0, "%s",
+		      ns_cases[_i].name);
 }
 END_TEST
 
@@ -1213,13 +1167,6 @@ static Suite *fork_suite(void)
 
 int main(void)
 {
-	SRunner *sr;
-	int failed;
-
 	th_require_privilege();
-	sr = srunner_create(fork_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return th_run_suite(fork_suite());
 }

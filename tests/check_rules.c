@@ -16,38 +16,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
-#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "helpers.h"
 #include "pidtuple.h"
 
-#define NR_CLONE3 435
-#define CLONE_ARGS_SIZE_VER2 88
-#define PID_MAX_LIMIT (4 * 1024 * 1024)
 #define OWN_PID_MAX 1000 /* what the test's own namespace lowers its pid_max to */
 #define FREE_PID 700	 /* below OWN_PID_MAX and unused at every level of these tests */
 
-/* Our own copy of the uapi struct: the judge must not share code with the library. */
-struct raw_clone_args {
-	uint64_t flags;
-	uint64_t pidfd;
-	uint64_t child_tid;
-	uint64_t parent_tid;
-	uint64_t exit_signal;
-	uint64_t stack;
-	uint64_t stack_size;
-	uint64_t tls;
-	uint64_t set_tid;
-	uint64_t set_tid_size;
-	uint64_t cgroup;
-};
-
 /* The judges a case asks; 0 means all three. */
 #define J_CHECK 1u  /* pidtuple_check() */
-#define J_KERNEL 2u /* our raw clone3() */
+#define J_KERNEL 2u /* our raw clone3(): th_kernel_verdict() */
 #define J_FORK 4u   /* pidtuple_fork() */
 /* A rule of the library alone: the kernel would accept (and run something unsafe). */
 #define J_LIB (J_CHECK | J_FORK)
@@ -74,26 +54,6 @@ struct rcase {
 };
 
 /* ---- the judges ---- */
-
-/* The kernel's verdict: 0 when it made the child (reaped here), else -errno. */
-static int kernel_verdict(const pid_t *pids, size_t n, uint64_t flags, uint64_t exit_signal)
-{
-	struct raw_clone_args a = {
-		.flags = flags,
-		.exit_signal = exit_signal,
-		.set_tid = (uintptr_t)pids,
-		.set_tid_size = n,
-	};
-	long pid = syscall(NR_CLONE3, &a, (size_t)CLONE_ARGS_SIZE_VER2);
-
-	if (pid == 0)
-		_exit(0);
-	if (pid < 0)
-		return -errno;
-	while (waitpid((pid_t)pid, NULL, __WALL) < 0 && errno == EINTR)
-		;
-	return 0;
-}
 
 #define CASE_CHECK(cond, ...)                                                               \
 	do {                                                                                \
@@ -141,8 +101,8 @@ static int run_case(const struct rcase *c)
 	}
 	r = pidtuple_check(t, &o, &d);
 	if (j & J_KERNEL)
-		k = kernel_verdict(c->pid, c->n, c->clone_flags,
-				   c->set_es ? (uint64_t)(int64_t)c->es : SIGCHLD);
+		k = th_kernel_verdict(c->pid, c->n, c->clone_flags,
+				      c->set_es ? (uint64_t)(int64_t)c->es : SIGCHLD);
 	if (j & J_FORK) {
 		f = pidtuple_fork(t, &fo, NULL);
 		if (f == 0)
@@ -234,25 +194,7 @@ static int run_cases(const struct rcase *cases, size_t n)
 /* pid_max is per namespace from 6.14: only then may a test lower its own. */
 static bool per_ns_pid_max(void)
 {
-	struct utsname u;
-	int maj = 0, min = 0;
-
-	if (uname(&u) < 0 || sscanf(u.release, "%d.%d", &maj, &min) != 2)
-		return false;
-	return maj > 6 || (maj == 6 && min >= 14);
-}
-
-static int read_pid_max(void)
-{
-	FILE *f = fopen("/proc/sys/kernel/pid_max", "re");
-	int v = -1;
-
-	if (f) {
-		if (fscanf(f, "%d", &v) != 1)
-			v = -1;
-		fclose(f);
-	}
-	return v;
+	return th_kernel_at_least(6, 14);
 }
 
 static int write_pid_max(int v)
@@ -274,45 +216,7 @@ static int lower_own_pid_max(void)
 {
 	if (per_ns_pid_max() && write_pid_max(OWN_PID_MAX) < 0)
 		return -1;
-	return read_pid_max();
-}
-
-/* The bound a nested namespace has: its own start value, or the one global pid_max. */
-static int nested_pid_max(void)
-{
-	return per_ns_pid_max() ? PID_MAX_LIMIT : read_pid_max();
-}
-
-/* Runs fn(arg) in a forked child (same namespaces); returns its exit status. */
-static int in_child(int (*fn)(void *), void *arg)
-{
-	pid_t pid = fork();
-	int st;
-
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		int r = fn(arg);
-
-		fflush(NULL);
-		_exit(r);
-	}
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
-/* Everything the test made is gone: no child, no zombie, no fd beyond @fds. */
-static int clean_up(pid_t holder, int nsfd, int fds)
-{
-	if (holder > 0)
-		kill(holder, SIGKILL);
-	if (nsfd >= 0)
-		close(nsfd);
-	th_kill_children();
-	TH_CHECK(th_count_children() == 0, "%d children left", th_count_children());
-	TH_CHECK(th_count_fds() == fds, "%d fds, had %d", th_count_fds(), fds);
-	return 0;
+	return th_read_pid_max();
 }
 
 /* Makes the child's namespace @depth levels below the test's own (0: stays). */
@@ -338,7 +242,7 @@ static int level_positions(void *arg)
 
 	own_max = lower_own_pid_max();
 	TH_CHECK(own_max > FREE_PID, "pid_max %d", own_max);
-	inner_max = nested_pid_max();
+	inner_max = th_nested_pid_max();
 	if (enter_nested(depth, &holder, &nsfd))
 		return 1;
 
@@ -390,14 +294,14 @@ static int level_positions(void *arg)
 			deep.pid[i] = host.pid[i] = FREE_PID + i;
 		RUN(deep, host);
 	}
-	return clean_up(holder, nsfd, fds);
+	return th_clean_up(holder, nsfd, fds);
 }
 
 /* ---- pid_max ---- */
 
 static int own_pid_max(void *arg)
 {
-	int fds = th_count_fds(), start = read_pid_max();
+	int fds = th_count_fds(), start = th_read_pid_max();
 	pid_t zero[1] = { 0 }, neg[1] = { -5 };
 	struct pidtuple *t = NULL;
 
@@ -412,7 +316,7 @@ static int own_pid_max(void *arg)
 	    { .name = "below pid_max", .n = 1, .pid = { start - 1 }, .inner = -1 },
 	    { .name = "PID_MAX_LIMIT",
 	      .n = 1,
-	      .pid = { PID_MAX_LIMIT },
+	      .pid = { TH_PID_MAX_LIMIT },
 	      .err = -EINVAL,
 	      .rule = PIDTUPLE_RULE_PID_RANGE,
 	      .inner = 0 });
@@ -420,13 +324,13 @@ static int own_pid_max(void *arg)
 	/* Below 1: the library refuses to build such a tuple, the kernel refuses the call. */
 	TH_CHECK(pidtuple_from_inner(zero, 1, &t) == -EINVAL, "PID 0 accepted");
 	TH_CHECK(pidtuple_from_inner(neg, 1, &t) == -EINVAL, "PID -5 accepted");
-	TH_CHECK(kernel_verdict(zero, 1, 0, SIGCHLD) == -EINVAL, "kernel took PID 0");
-	TH_CHECK(kernel_verdict(neg, 1, 0, SIGCHLD) == -EINVAL, "kernel took PID -5");
+	TH_CHECK(th_kernel_verdict(zero, 1, 0, SIGCHLD) == -EINVAL, "kernel took PID 0");
+	TH_CHECK(th_kernel_verdict(neg, 1, 0, SIGCHLD) == -EINVAL, "kernel took PID -5");
 
 	if (per_ns_pid_max()) {
 		/* 6.14+: PID 1 of a namespace owned by the initial user ns may lower its own. */
 		TH_CHECK(write_pid_max(OWN_PID_MAX) == 0, "cannot lower pid_max");
-		TH_CHECK(read_pid_max() == OWN_PID_MAX, "pid_max %d", read_pid_max());
+		TH_CHECK(th_read_pid_max() == OWN_PID_MAX, "pid_max %d", th_read_pid_max());
 		RUN({ .name = "at lowered pid_max",
 		      .n = 1,
 		      .pid = { OWN_PID_MAX },
@@ -438,7 +342,7 @@ static int own_pid_max(void *arg)
 		      .pid = { OWN_PID_MAX - 1 },
 		      .inner = -1 });
 	}
-	return clean_up(0, -1, fds);
+	return th_clean_up(0, -1, fds);
 }
 
 static int set_pid_max_here(void *arg)
@@ -464,20 +368,20 @@ static int nested_pid_max_limit(void *arg)
 		return 1;
 	RUN({ .name = "nested PID_MAX_LIMIT",
 	      .n = 1,
-	      .pid = { PID_MAX_LIMIT },
+	      .pid = { TH_PID_MAX_LIMIT },
 	      .err = -EINVAL,
 	      .rule = PIDTUPLE_RULE_PID_RANGE,
 	      .inner = 0 },
 	    { .name = "nested above the host's pid_max", .n = 1, .pid = { 100000 }, .inner = -1 },
 	    { .name = "nested PID_MAX_LIMIT, 2 levels",
 	      .n = 2,
-	      .pid = { PID_MAX_LIMIT, FREE_PID },
+	      .pid = { TH_PID_MAX_LIMIT, FREE_PID },
 	      .err = -EINVAL,
 	      .rule = PIDTUPLE_RULE_PID_RANGE,
 	      .inner = 0 });
 
 	/* A process in the nested namespace lowers that namespace's pid_max. */
-	TH_CHECK(in_child(set_pid_max_here, (void *)(intptr_t)OWN_PID_MAX) == 0,
+	TH_CHECK(th_in_child(set_pid_max_here, (void *)(intptr_t)OWN_PID_MAX) == 0,
 		 "cannot lower the nested pid_max");
 	RUN({ .name = "nested lowered pid_max (limitation)",
 	      .n = 1,
@@ -495,7 +399,7 @@ static int nested_pid_max_limit(void *arg)
 	      .n = 2,
 	      .pid = { OWN_PID_MAX - 1, FREE_PID },
 	      .inner = -1 });
-	return clean_up(holder, nsfd, fds);
+	return th_clean_up(holder, nsfd, fds);
 }
 
 /* ---- namespaces without init, or whose init died ---- */
@@ -512,7 +416,7 @@ static int unshared_case(void *arg)
 
 	TH_CHECK(unshare(CLONE_NEWPID) == 0, "unshare: %m");
 	if (oc->make_init_first)
-		TH_CHECK(kernel_verdict(one, 1, 0, SIGCHLD) == 0, "first child as init failed");
+		TH_CHECK(th_kernel_verdict(one, 1, 0, SIGCHLD) == 0, "first child as init failed");
 	return run_case(&oc->c);
 }
 
@@ -570,13 +474,13 @@ static int no_init(void *arg)
 			 * namespace of their own, and the check runs in both. */
 			kc.c.judges = J_CHECK | J_KERNEL;
 			fc.c.judges = J_CHECK | J_FORK;
-			TH_CHECK(in_child(unshared_case, &kc) == 0, "%s (check)", kc.c.name);
-			TH_CHECK(in_child(unshared_case, &fc) == 0, "%s", fc.c.name);
+			TH_CHECK(th_in_child(unshared_case, &kc) == 0, "%s (check)", kc.c.name);
+			TH_CHECK(th_in_child(unshared_case, &fc) == 0, "%s", fc.c.name);
 			continue;
 		}
-		TH_CHECK(in_child(unshared_case, &fc) == 0, "%s", fc.c.name);
+		TH_CHECK(th_in_child(unshared_case, &fc) == 0, "%s", fc.c.name);
 	}
-	return clean_up(0, -1, fds);
+	return th_clean_up(0, -1, fds);
 }
 
 static int init_dead(void *arg)
@@ -622,7 +526,7 @@ static int init_dead(void *arg)
 		      .err = -ENOMEM,
 		      .rule = PIDTUPLE_RULE_INIT_DEAD,
 		      .inner = 0 });
-	return clean_up(0, nsfd, fds);
+	return th_clean_up(0, nsfd, fds);
 }
 
 /*
@@ -656,7 +560,7 @@ static int init_zombie(void *arg)
 	      .err = -ENOMEM,
 	      .rule = PIDTUPLE_RULE_INIT_DEAD,
 	      .inner = 0 });
-	return clean_up(0, nsfd, fds);
+	return th_clean_up(0, nsfd, fds);
 }
 
 /* ---- taken PIDs: a live process, a zombie, a thread, a group or session without leader ---- */
@@ -669,7 +573,7 @@ static const char *const kind_name[K_MAX] = { "live process", "zombie", "thread 
 static void *thread_main(void *arg)
 {
 	int fd = (int)(intptr_t)arg;
-	pid_t tid = (pid_t)syscall(SYS_gettid);
+	pid_t tid = th_raw_gettid();
 
 	(void)!write(fd, &tid, sizeof(tid));
 	for (;;)
@@ -814,7 +718,7 @@ static int taken_kinds(void *arg)
 				   .scan = leaderless(k) });
 	}
 	TH_CHECK(fails == 0, "%d case(s) disagree (see above)", fails);
-	return clean_up(holder, nsfd, fds);
+	return th_clean_up(holder, nsfd, fds);
 }
 
 /* ---- CLONE_NEWPID ---- */
@@ -922,8 +826,8 @@ static int newpid_one(void *arg)
 	/* From a process whose active namespace is nested: three levels. */
 	if (enter_nested(1, &holder, &nsfd))
 		return 1;
-	TH_CHECK(in_child(newpid_from_l2, NULL) == 0, "cases from the nested namespace");
-	return clean_up(holder, nsfd, fds);
+	TH_CHECK(th_in_child(newpid_from_l2, NULL) == 0, "cases from the nested namespace");
+	return th_clean_up(holder, nsfd, fds);
 }
 
 static int newpid_after_unshare(void *arg)
@@ -967,8 +871,8 @@ static int newpid_unshared(void *arg)
 	pid_t holder;
 
 	(void)arg;
-	TH_CHECK(in_child(newpid_after_unshare, (void *)0) == 0, "after unshare");
-	TH_CHECK(in_child(newpid_after_unshare, (void *)1) == 0, "after unshare, with init");
+	TH_CHECK(th_in_child(newpid_after_unshare, (void *)0) == 0, "after unshare");
+	TH_CHECK(th_in_child(newpid_after_unshare, (void *)1) == 0, "after unshare, with init");
 	if (enter_nested(1, &holder, &nsfd))
 		return 1;
 	RUN({ .name = "newpid after setns",
@@ -985,7 +889,7 @@ static int newpid_unshared(void *arg)
 	      .err = -EINVAL,
 	      .rule = PIDTUPLE_RULE_NEWPID_UNSHARED,
 	      .inner = -1 });
-	return clean_up(holder, nsfd, fds);
+	return th_clean_up(holder, nsfd, fds);
 }
 
 /* ---- flags, exit signal, level count ---- */
@@ -1090,7 +994,7 @@ static int flags(void *arg)
 			 "unknown options flag: rule %u", d.rule);
 		pidtuple_free(t);
 	}
-	return clean_up(0, -1, fds);
+	return th_clean_up(0, -1, fds);
 }
 
 static int exit_signal(void *arg)
@@ -1140,7 +1044,7 @@ static int exit_signal(void *arg)
 	      .set_es = true,
 	      .es = SIGUSR1,
 	      .inner = -1 });
-	return clean_up(0, -1, fds);
+	return th_clean_up(0, -1, fds);
 }
 
 static int level_count(void *arg)
@@ -1155,18 +1059,16 @@ static int level_count(void *arg)
 		pids[i] = FREE_PID + i;
 	/* 33 levels: no tuple can hold them, and the kernel refuses the array. */
 	TH_CHECK(pidtuple_from_inner(pids, PIDTUPLE_MAX_LEVELS + 1, &t) == -EINVAL, "33 levels");
-	TH_CHECK(kernel_verdict(pids, PIDTUPLE_MAX_LEVELS + 1, 0, SIGCHLD) == -EINVAL,
+	TH_CHECK(th_kernel_verdict(pids, PIDTUPLE_MAX_LEVELS + 1, 0, SIGCHLD) == -EINVAL,
 		 "kernel took 33 levels");
 	/* 0 levels: no tuple, and the kernel refuses a set_tid array of size 0. */
 	TH_CHECK(pidtuple_from_inner(pids, 0, &t) == -EINVAL, "0 levels");
 	TH_CHECK(pidtuple_check(NULL, NULL, &d) == -EINVAL, "no tuple");
 	TH_CHECK(d.rule == PIDTUPLE_RULE_LEVEL_COUNT, "rule %s", pidtuple_rule_name(d.rule));
 	{
-		struct raw_clone_args a = { .exit_signal = SIGCHLD, .set_tid = (uintptr_t)pids };
+		struct th_clone_args a = { .exit_signal = SIGCHLD, .set_tid = (uintptr_t)pids };
 
-		TH_CHECK(syscall(NR_CLONE3, &a, (size_t)CLONE_ARGS_SIZE_VER2) < 0 &&
-				 errno == EINVAL,
-			 "kernel took set_tid of size 0");
+		TH_CHECK(th_raw_clone3(&a, sizeof(a)) == -EINVAL, "kernel took set_tid of size 0");
 	}
 	/* 32 levels is a valid count; here it is too deep (the kernel says EINVAL too). */
 	RUN({ .name = "8 levels too deep",
@@ -1179,36 +1081,29 @@ static int level_count(void *arg)
 	TH_CHECK(pidtuple_check(t, NULL, &d) == -EINVAL && d.rule == PIDTUPLE_RULE_TOO_DEEP &&
 			 d.inner_index == PIDTUPLE_MAX_LEVELS - 1,
 		 "32 levels: rule %s at %d", pidtuple_rule_name(d.rule), d.inner_index);
-	TH_CHECK(kernel_verdict(pids, PIDTUPLE_MAX_LEVELS, 0, SIGCHLD) == -EINVAL,
+	TH_CHECK(th_kernel_verdict(pids, PIDTUPLE_MAX_LEVELS, 0, SIGCHLD) == -EINVAL,
 		 "kernel took 32 levels here");
 	pidtuple_free(t);
-	return clean_up(0, -1, fds);
+	return th_clean_up(0, -1, fds);
 }
 
 /* ---- the suite ---- */
 
-#define NS_TEST(name, fn, arg)                                                 \
-	START_TEST(name)                                                       \
-	{                                                                      \
-		ck_assert_int_eq(th_in_pidns(fn, (void *)(intptr_t)(arg)), 0); \
-	}                                                                      \
-	END_TEST
-
-NS_TEST(test_levels_own, level_positions, 0)
-NS_TEST(test_levels_nested1, level_positions, 1)
-NS_TEST(test_levels_nested2, level_positions, 2)
-NS_TEST(test_pid_max_own, own_pid_max, 0)
-NS_TEST(test_pid_max_nested, nested_pid_max_limit, 0)
-NS_TEST(test_no_init, no_init, 0)
-NS_TEST(test_init_dead, init_dead, 1)
-NS_TEST(test_init_dead_deep, init_dead, 2)
-NS_TEST(test_init_zombie, init_zombie, 0)
-NS_TEST(test_taken, taken_kinds, 0)
-NS_TEST(test_newpid_one, newpid_one, 0)
-NS_TEST(test_newpid_unshared, newpid_unshared, 0)
-NS_TEST(test_flags, flags, 0)
-NS_TEST(test_exit_signal, exit_signal, 0)
-NS_TEST(test_level_count, level_count, 0)
+TH_NS_TEST(test_levels_own, level_positions, 0)
+TH_NS_TEST(test_levels_nested1, level_positions, 1)
+TH_NS_TEST(test_levels_nested2, level_positions, 2)
+TH_NS_TEST(test_pid_max_own, own_pid_max, 0)
+TH_NS_TEST(test_pid_max_nested, nested_pid_max_limit, 0)
+TH_NS_TEST(test_no_init, no_init, 0)
+TH_NS_TEST(test_init_dead, init_dead, 1)
+TH_NS_TEST(test_init_dead_deep, init_dead, 2)
+TH_NS_TEST(test_init_zombie, init_zombie, 0)
+TH_NS_TEST(test_taken, taken_kinds, 0)
+TH_NS_TEST(test_newpid_one, newpid_one, 0)
+TH_NS_TEST(test_newpid_unshared, newpid_unshared, 0)
+TH_NS_TEST(test_flags, flags, 0)
+TH_NS_TEST(test_exit_signal, exit_signal, 0)
+TH_NS_TEST(test_level_count, level_count, 0)
 
 static Suite *rules_suite(void)
 {
@@ -1237,13 +1132,6 @@ static Suite *rules_suite(void)
 
 int main(void)
 {
-	SRunner *sr;
-	int failed;
-
 	th_require_privilege();
-	sr = srunner_create(rules_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return th_run_suite(rules_suite());
 }

@@ -816,27 +816,10 @@ static int opts_body(void *arg)
 	return 0;
 }
 
-struct guarded {
-	int (*fn)(void *);
-	void *arg;
-};
-
-static int leak_checked(void *p)
-{
-	const struct guarded *g = p;
-
-	if (g->fn(g->arg))
-		return 1;
-	TH_CHECK(th_leak_check() == 0, "memory leaked");
-	return 0;
-}
-
 /* Inside a private PID namespace when we may make one: a wrongly accepted call forks there. */
 static int run_guarded(int (*fn)(void *), void *arg)
 {
-	struct guarded g = { fn, arg };
-
-	return th_privileged() ? th_in_pidns(leak_checked, &g) : leak_checked(&g);
+	return th_privileged() ? th_in_pidns_leakfree(fn, arg) : th_run_leak_checked(fn, arg);
 }
 
 START_TEST(test_fork_opts_rejected)
@@ -975,11 +958,5 @@ static Suite *tuple_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(tuple_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return th_run_suite(tuple_suite());
 }

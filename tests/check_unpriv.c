@@ -23,8 +23,6 @@
 #include "helpers.h"
 #include "pidtuple.h"
 
-#define NR_CLONE3 435
-#define CLONE_ARGS_SIZE_VER1 80
 #define NOBODY 65534
 #define FREE_PID 700
 #define CAP_SYS_ADMIN_BIT 21
@@ -36,20 +34,6 @@ static const uint64_t cap_mask[CAPS_MAX] = { 0, 1ull << CAP_CHECKPOINT_RESTORE_B
 					     1ull << CAP_SYS_ADMIN_BIT };
 static const char *const caps_name[CAPS_MAX] = { "no capability", "CAP_CHECKPOINT_RESTORE",
 						 "CAP_SYS_ADMIN" };
-
-/* Our own copy of the uapi struct: the judge must not share code with the library. */
-struct raw_clone_args {
-	uint64_t flags;
-	uint64_t pidfd;
-	uint64_t child_tid;
-	uint64_t parent_tid;
-	uint64_t exit_signal;
-	uint64_t stack;
-	uint64_t stack_size;
-	uint64_t tls;
-	uint64_t set_tid;
-	uint64_t set_tid_size;
-};
 
 struct want {
 	int err;       /* 0 or -errno */
@@ -122,26 +106,7 @@ static int drop_to_nobody(uint64_t eff, uint64_t perm)
 	return 0;
 }
 
-/* ---- the judges ---- */
-
-static int kernel_verdict(const pid_t *pids, size_t n, uint64_t flags)
-{
-	struct raw_clone_args a = {
-		.flags = flags,
-		.exit_signal = SIGCHLD,
-		.set_tid = (uintptr_t)pids,
-		.set_tid_size = n,
-	};
-	long pid = syscall(NR_CLONE3, &a, (size_t)CLONE_ARGS_SIZE_VER1);
-
-	if (pid == 0)
-		_exit(0);
-	if (pid < 0)
-		return -errno;
-	while (waitpid((pid_t)pid, NULL, __WALL) < 0 && errno == EINTR)
-		;
-	return 0;
-}
+/* ---- the judges: pidtuple_check(), th_kernel_verdict(), pidtuple_fork() ---- */
 
 #define CASE_CHECK(cond, ...)                                                                    \
 	do {                                                                                     \
@@ -179,7 +144,7 @@ static int run_case(const struct ucase *c, enum caps caps)
 		return 1;
 	}
 	r = pidtuple_check(t, &o, &d);
-	k = kernel_verdict(c->pid, c->n, c->clone_flags);
+	k = th_kernel_verdict(c->pid, c->n, c->clone_flags, SIGCHLD);
 	if (c->userns && !userns_allowed) {
 		/* The library cannot know the sandbox forbids user namespaces: compare its
 		 * verdict with the expectation only, and record what the kernel said. */
@@ -263,54 +228,10 @@ static int run_cases(const struct ucase *cases, size_t n, enum caps caps)
 
 /* ---- tools ---- */
 
-static int read_pid_max(void)
-{
-	FILE *f = fopen("/proc/sys/kernel/pid_max", "re");
-	int v = -1;
-
-	if (f) {
-		if (fscanf(f, "%d", &v) != 1)
-			v = -1;
-		fclose(f);
-	}
-	return v;
-}
-
-/* Runs fn(arg) in a forked child; returns its exit status. */
-static int in_child(int (*fn)(void *), void *arg)
-{
-	pid_t pid = fork();
-	int st;
-
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		int r = fn(arg);
-
-		fflush(NULL);
-		_exit(r);
-	}
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
 static int try_userns(void *arg)
 {
 	(void)arg;
 	return unshare(CLONE_NEWUSER) == 0 ? 0 : errno;
-}
-
-static int clean_up(pid_t holder, int nsfd, int fds)
-{
-	if (holder > 0)
-		kill(holder, SIGKILL);
-	if (nsfd >= 0)
-		close(nsfd);
-	th_kill_children();
-	TH_CHECK(th_count_children() == 0, "%d children left", th_count_children());
-	TH_CHECK(th_count_fds() == fds, "%d fds, had %d", th_count_fds(), fds);
-	return 0;
 }
 
 /* What the caller holds shows in pidtuple_features() and in the context's level flags. */
@@ -346,14 +267,14 @@ static int caps_seen(enum caps caps)
 static int own_level_cases(void *arg)
 {
 	enum caps caps = (enum caps)(intptr_t)arg;
-	int pid_max = read_pid_max(), err;
+	int pid_max = th_read_pid_max(), err;
 
 	TH_CHECK(pid_max > FREE_PID, "pid_max %d", pid_max);
 	err = drop_to_nobody(cap_mask[caps], cap_mask[caps]);
 	TH_CHECK(err == 0, "cannot drop to uid %d: %s", NOBODY, strerror(-err));
 	if (caps_seen(caps))
 		return 1;
-	userns_errno = in_child(try_userns, NULL);
+	userns_errno = th_in_child(try_userns, NULL);
 	userns_allowed = userns_errno == 0;
 	if (!userns_allowed)
 		printf("note: unprivileged user namespaces are refused here: %s\n",
@@ -434,8 +355,8 @@ static int own_level(void *arg)
 {
 	int fds = th_count_fds();
 
-	TH_CHECK(in_child(own_level_cases, arg) == 0, "unprivileged cases");
-	return clean_up(0, -1, fds);
+	TH_CHECK(th_in_child(own_level_cases, arg) == 0, "unprivileged cases");
+	return th_clean_up(0, -1, fds);
 }
 
 /* ---- three visible levels: setns while CAP_SYS_ADMIN is held, then drop it ---- */
@@ -487,8 +408,8 @@ static int deep(void *arg)
 	pid_t holder = th_make_nested_ns(2, NULL, &a.nsfd);
 
 	TH_CHECK(holder > 0, "th_make_nested_ns: %d", holder);
-	TH_CHECK(in_child(deep_cases, &a) == 0, "unprivileged cases, 3 levels");
-	return clean_up(holder, a.nsfd, fds);
+	TH_CHECK(th_in_child(deep_cases, &a) == 0, "unprivileged cases, 3 levels");
+	return th_clean_up(holder, a.nsfd, fds);
 }
 
 /* ---- from a nested active namespace: the failure in the middle of three levels ---- */
@@ -499,7 +420,7 @@ static int middle_cases(void *arg)
 	int err = drop_to_nobody(cap_mask[caps], cap_mask[caps]);
 
 	TH_CHECK(err == 0, "cannot drop to uid %d: %s", NOBODY, strerror(-err));
-	userns_errno = in_child(try_userns, NULL);
+	userns_errno = th_in_child(try_userns, NULL);
 	userns_allowed = userns_errno == 0;
 	/* The test's own namespace is above the caller's: invisible, left to the kernel. */
 	RUN(caps,
@@ -526,28 +447,21 @@ static int middle(void *arg)
 
 	TH_CHECK(holder > 0, "th_make_nested_ns: %d", holder);
 	TH_CHECK(setns(nsfd, CLONE_NEWPID) == 0, "setns: %m");
-	TH_CHECK(in_child(middle_cases, arg) == 0, "unprivileged cases from a nested namespace");
-	return clean_up(holder, nsfd, fds);
+	TH_CHECK(th_in_child(middle_cases, arg) == 0, "unprivileged cases from a nested namespace");
+	return th_clean_up(holder, nsfd, fds);
 }
 
 /* ---- the suite ---- */
 
-#define NS_TEST(name, fn, arg)                                                 \
-	START_TEST(name)                                                       \
-	{                                                                      \
-		ck_assert_int_eq(th_in_pidns(fn, (void *)(intptr_t)(arg)), 0); \
-	}                                                                      \
-	END_TEST
-
-NS_TEST(test_own_none, own_level, CAPS_NONE)
-NS_TEST(test_own_checkpoint_restore, own_level, CAPS_CR)
-NS_TEST(test_own_sys_admin, own_level, CAPS_SYS_ADMIN)
-NS_TEST(test_deep_none, deep, CAPS_NONE)
-NS_TEST(test_deep_checkpoint_restore, deep, CAPS_CR)
-NS_TEST(test_deep_sys_admin, deep, CAPS_SYS_ADMIN)
-NS_TEST(test_middle_none, middle, CAPS_NONE)
-NS_TEST(test_middle_checkpoint_restore, middle, CAPS_CR)
-NS_TEST(test_middle_sys_admin, middle, CAPS_SYS_ADMIN)
+TH_NS_TEST(test_own_none, own_level, CAPS_NONE)
+TH_NS_TEST(test_own_checkpoint_restore, own_level, CAPS_CR)
+TH_NS_TEST(test_own_sys_admin, own_level, CAPS_SYS_ADMIN)
+TH_NS_TEST(test_deep_none, deep, CAPS_NONE)
+TH_NS_TEST(test_deep_checkpoint_restore, deep, CAPS_CR)
+TH_NS_TEST(test_deep_sys_admin, deep, CAPS_SYS_ADMIN)
+TH_NS_TEST(test_middle_none, middle, CAPS_NONE)
+TH_NS_TEST(test_middle_checkpoint_restore, middle, CAPS_CR)
+TH_NS_TEST(test_middle_sys_admin, middle, CAPS_SYS_ADMIN)
 
 static Suite *unpriv_suite(void)
 {
@@ -570,13 +484,6 @@ static Suite *unpriv_suite(void)
 
 int main(void)
 {
-	SRunner *sr;
-	int failed;
-
 	th_require_privilege();
-	sr = srunner_create(unpriv_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return th_run_suite(unpriv_suite());
 }

@@ -11,9 +11,11 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -119,6 +121,173 @@ int th_in_pidns_clean(int (*fn)(void *), void *arg)
 	return th_in_pidns(clean_run, &c);
 }
 
+int th_run_leak_checked(int (*fn)(void *), void *arg)
+{
+	int r = fn(arg);
+
+	if (r)
+		return r;
+	/* In the namespace's init, where the library ran: LSan would not look there otherwise. */
+	TH_CHECK(th_leak_check() == 0, "memory leaked");
+	return 0;
+}
+
+static int leak_checked(void *p)
+{
+	const struct clean_arg *c = p;
+
+	return th_run_leak_checked(c->fn, c->arg);
+}
+
+int th_in_pidns_leakfree(int (*fn)(void *), void *arg)
+{
+	struct clean_arg c = { fn, arg };
+
+	return th_in_pidns_clean(leak_checked, &c);
+}
+
+int th_in_child(int (*fn)(void *), void *arg)
+{
+	pid_t pid = fork();
+	int st;
+
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		int r = fn(arg);
+
+		fflush(NULL);
+		_exit(r);
+	}
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+int th_wait_status(pid_t pid)
+{
+	int st;
+
+	while (waitpid(pid, &st, __WALL) != pid)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+int th_clean_up(pid_t holder, int nsfd, int fds)
+{
+	if (holder > 0)
+		kill(holder, SIGKILL);
+	if (nsfd >= 0)
+		close(nsfd);
+	th_kill_children();
+	TH_CHECK(th_count_children() == 0, "%d children left", th_count_children());
+	TH_CHECK(th_count_fds() == fds, "%d fds, had %d", th_count_fds(), fds);
+	return 0;
+}
+
+int th_read_pid_max(void)
+{
+	FILE *f = fopen("/proc/sys/kernel/pid_max", "re");
+	int v = -1;
+
+	if (f) {
+		if (fscanf(f, "%d", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+bool th_kernel_at_least(int maj, int min)
+{
+	struct utsname u;
+	int have_maj = 0, have_min = 0;
+
+	if (uname(&u) < 0 || sscanf(u.release, "%d.%d", &have_maj, &have_min) != 2)
+		return false;
+	return have_maj > maj || (have_maj == maj && have_min >= min);
+}
+
+int th_nested_pid_max(void)
+{
+	return th_kernel_at_least(6, 14) ? TH_PID_MAX_LIMIT : th_read_pid_max();
+}
+
+int th_mount_own_proc(void)
+{
+	if (unshare(CLONE_NEWNS) < 0)
+		return -errno;
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return -errno;
+	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		return -errno;
+	return 0;
+}
+
+int th_tuple_is(const struct pidtuple *t, const char *want, const char *what)
+{
+	char buf[512];
+
+	if (!t) {
+		fprintf(stderr, "%s: no tuple, want %s\n", what, want);
+		return 1;
+	}
+	if (pidtuple_format(t, buf, sizeof(buf)) < 0)
+		snprintf(buf, sizeof(buf), "(unformattable)");
+	if (strcmp(buf, want) != 0) {
+		fprintf(stderr, "%s: read %s, want %s\n", what, buf, want);
+		return 1;
+	}
+	return 0;
+}
+
+pid_t th_raw_getpid(void)
+{
+	return (pid_t)syscall(SYS_getpid);
+}
+
+pid_t th_raw_gettid(void)
+{
+	return (pid_t)syscall(SYS_gettid);
+}
+
+int th_pidfd_open(pid_t pid, unsigned int flags)
+{
+	return (int)syscall(SYS_pidfd_open, pid, flags);
+}
+
+int th_pidfd_send_signal(int pidfd, int sig)
+{
+	return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+}
+
+int th_raw_clone3(const struct th_clone_args *a, size_t size)
+{
+	long pid = syscall(TH_NR_CLONE3, a, size);
+
+	if (pid == 0)
+		_exit(0);
+	if (pid < 0)
+		return -errno;
+	while (waitpid((pid_t)pid, NULL, __WALL) < 0 && errno == EINTR)
+		;
+	return 0;
+}
+
+int th_kernel_verdict(const pid_t *pids, size_t n, uint64_t flags, uint64_t exit_signal)
+{
+	struct th_clone_args a = {
+		.flags = flags,
+		.exit_signal = exit_signal,
+		.set_tid = (uintptr_t)pids,
+		.set_tid_size = n,
+	};
+
+	return th_raw_clone3(&a, sizeof(a));
+}
+
 int th_count_fds(void)
 {
 	DIR *d = opendir("/proc/self/fd");
@@ -174,22 +343,31 @@ int th_reap_exited(void)
 	return n;
 }
 
-/* The entry of /proc's NSpid line that is the caller's own namespace level. */
-static int own_level_index(void)
+int th_nspid_entries(void)
 {
 	char line[256];
 	FILE *f = fopen("/proc/self/status", "re");
 	int n = -1;
 
-	while (f && fgets(line, sizeof(line), f))
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
 		if (strncmp(line, "NSpid:", 6) == 0) {
 			n = 0;
 			for (char *p = strtok(line + 6, " \t\n"); p; p = strtok(NULL, " \t\n"))
 				n++;
+			break;
 		}
-	if (f)
-		fclose(f);
-	return n - 1;
+	fclose(f);
+	return n;
+}
+
+/* The entry of /proc's NSpid line that is the caller's own namespace level; < 0 if unknown. */
+static int own_level_index(void)
+{
+	int n = th_nspid_entries();
+
+	return n > 0 ? n - 1 : -1;
 }
 
 int th_kill_children(void)

@@ -4,8 +4,13 @@
 #define PIDTUPLE_TEST_HELPERS_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/types.h>
+
+struct pidtuple;
 
 /* Exit code that CTest treats as "skipped" (SKIP_RETURN_CODE 77). */
 #define TH_SKIP 77
@@ -65,6 +70,88 @@ int th_leak_check(void);
 		}                                                                                \
 	} while (0)
 
+/*
+ * Runs fn(arg) in the calling process, then th_leak_check(). Returns fn's result when not 0,
+ * 1 when memory leaked, else 0. Meant as a th_in_pidns() body, where the library ran.
+ */
+int th_run_leak_checked(int (*fn)(void *), void *arg);
+
+/* th_in_pidns_clean() plus th_leak_check() in the namespace's init after fn. */
+int th_in_pidns_leakfree(int (*fn)(void *), void *arg);
+
+/*
+ * Runs fn(arg) in a forked child (same namespaces, flushes stdio before _exit()). Returns its
+ * exit status, 128+signal when it died of a signal, or -errno when it could not fork.
+ */
+int th_in_child(int (*fn)(void *), void *arg);
+
+/* Waits for @pid (any child type, EINTR retried): exit status, 128+signal, or -1. */
+int th_wait_status(pid_t pid);
+
+/*
+ * End of a test that made a nested namespace: kills @holder (when > 0), closes @nsfd (when
+ * >= 0), kills and reaps every child. Returns 1, with a message, when a child or zombie is
+ * left or the open fds are not @fds; 0 otherwise.
+ */
+int th_clean_up(pid_t holder, int nsfd, int fds);
+
+/* /proc/sys/kernel/pid_max as the caller's namespace sees it, or -1. */
+int th_read_pid_max(void);
+/* True when the running kernel is @maj.@min or newer. */
+bool th_kernel_at_least(int maj, int min);
+/* The kernel's PID_MAX_LIMIT, a new namespace's pid_max from 6.14 (per-namespace pid_max). */
+#define TH_PID_MAX_LIMIT (4 * 1024 * 1024)
+/* The bound in a nested namespace: its own start value from 6.14, else the one global one. */
+int th_nested_pid_max(void);
+
+/* Entries of the NSpid line of /proc/self/status (levels from /proc's namespace down), -1
+ * when it has none, or -errno. */
+int th_nspid_entries(void);
+
+/* Gives the caller a /proc of its own PID namespace, in a private mount namespace. */
+int th_mount_own_proc(void);
+
+/* 0 when @t (may be NULL) formats as @want; else prints both, prefixed by @what, returns 1. */
+int th_tuple_is(const struct pidtuple *t, const char *want, const char *what);
+
+/* Raw system calls, bypassing the C library's caches and wrappers. */
+pid_t th_raw_getpid(void);
+pid_t th_raw_gettid(void);
+int th_pidfd_open(pid_t pid, unsigned int flags);
+int th_pidfd_send_signal(int pidfd, int sig);
+
+/*
+ * Our own copy of the uapi struct clone_args: a judge of what the kernel accepts must not
+ * share code with the library.
+ */
+struct th_clone_args {
+	uint64_t flags;
+	uint64_t pidfd;
+	uint64_t child_tid;
+	uint64_t parent_tid;
+	uint64_t exit_signal;
+	uint64_t stack;
+	uint64_t stack_size;
+	uint64_t tls;
+	uint64_t set_tid;
+	uint64_t set_tid_size;
+	uint64_t cgroup;
+};
+
+#define TH_NR_CLONE3 435	   /* the same on every architecture */
+#define TH_CLONE_ARGS_SIZE_VER1 80 /* up to set_tid_size */
+#define TH_CLONE_ARGS_SIZE_VER2 88 /* up to cgroup */
+
+/*
+ * clone3(@a, @size) without the C library. A child that is made _exit(0)s at once and is
+ * reaped here. Returns 0 when the kernel made the child, else -errno.
+ */
+int th_raw_clone3(const struct th_clone_args *a, size_t size);
+
+/* The kernel's verdict on set_tid @pids (@n, inner first) with @flags and @exit_signal: 0 when
+ * it made the child (reaped here), else -errno. */
+int th_kernel_verdict(const pid_t *pids, size_t n, uint64_t flags, uint64_t exit_signal);
+
 /* Open file descriptors of the calling process. */
 int th_count_fds(void);
 /* Children (live or zombie) of the calling process. */
@@ -88,5 +175,28 @@ void th_require_privilege(void);
  * the caller's open fds: create pipes whose EOF matters only after this call.
  */
 pid_t th_make_nested_ns(int depth, const pid_t *outer_pids, int *ret_nsfd);
+
+/* For Check suites (included after <check.h>). */
+#ifdef CHECK_H
+/* A test that runs fn((void *)arg) in a private PID namespace and wants 0 from it. */
+#define TH_NS_TEST(name, fn, arg)                                              \
+	START_TEST(name)                                                       \
+	{                                                                      \
+		ck_assert_int_eq(th_in_pidns(fn, (void *)(intptr_t)(arg)), 0); \
+	}                                                                      \
+	END_TEST
+
+/* Runs @s in the normal mode and frees it; the suite's exit code. */
+static inline int th_run_suite(Suite *s)
+{
+	SRunner *sr = srunner_create(s);
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+#endif
 
 #endif
