@@ -6,8 +6,10 @@
 # Installs BUILD_DIR into a temporary prefix, then builds consumers/consumer.c and
 # consumers/consumer.cpp (C++11) the two ways a downstream project would: with pkg-config and
 # with find_package(pidtuple) (consumers/cmake), each against the shared and the static
-# library, runs them, and checks how each is linked. Exits 77 (skip) in a sanitizer build:
-# its libraries need the sanitizer runtime the consumers do not link.
+# library, runs them, and checks how each is linked. Then builds consumers/consumer_json.c
+# with pkg-config libpidtuple-json the same ways, unless the build has PIDTUPLE_WITH_JSON=OFF.
+# Exits 77 (skip) in a sanitizer build: its libraries need the sanitizer runtime the
+# consumers do not link.
 set -eu
 
 if [ "$#" -lt 1 ]; then
@@ -64,12 +66,15 @@ so=$(realpath "$libdir/libpidtuple.so.1")
 version=$(sed -n 's/^#define PIDTUPLE_VERSION_\(MAJOR\|MINOR\|PATCH\) \([0-9]*\)$/\2/p' \
 	"$prefix/include/pidtuple.h" | paste -sd.)
 
-# The .pc file carries the configure-time prefix; point it at the temporary one. Only our
-# directory is searched, so a libpidtuple installed on the host cannot be picked up.
+# The .pc file carries the configure-time prefix; point it at the temporary one. Our directory
+# comes first, so a libpidtuple installed on the host cannot be picked up; the host's path
+# after it provides what the .pc files require from elsewhere (json-c, Requires.private).
+sys_pc_path=$(pkg-config --variable=pc_path pkg-config)
 pc() {
-	PKG_CONFIG_LIBDIR=$pcdir PKG_CONFIG_PATH="" pkg-config --define-variable=prefix="$prefix" \
-		"$@" libpidtuple
+	PKG_CONFIG_LIBDIR=$pcdir:$sys_pc_path PKG_CONFIG_PATH="" \
+		pkg-config --define-variable=prefix="$prefix" "$@" libpidtuple
 }
+[ "$(pc --variable=pcfiledir)" = "$pcdir" ] || fail "pkg-config found $(pc --variable=pcfiledir)/libpidtuple.pc"
 [ "$(pc --modversion)" = "$version" ] || fail "pkg-config --modversion: $(pc --modversion), header: $version"
 case "$(pc --variable=includedir)" in
 "$prefix"/*) ;;
@@ -173,4 +178,95 @@ grep -q 'compatible with requested version' "$tmp/cmake-next.log" ||
 	fail "find_package(pidtuple $((major + 1)).0) failed for another reason: $(cat "$tmp/cmake-next.log")"
 echo "consumers: ok  find_package(pidtuple $((major + 1)).0) refused $version"
 
-echo "consumers: PASS (9 consumers: pkg-config and find_package, C and C++11, shared and static)"
+# ---------------------------------------------------------------------------------------------
+# libpidtuple-json, through pkg-config only (the CMake package does not export it).
+if grep -q '^PIDTUPLE_WITH_JSON:BOOL=OFF$' "$build/CMakeCache.txt" 2>/dev/null; then
+	echo "consumers: PASS (9 consumers; libpidtuple-json not built: PIDTUPLE_WITH_JSON=OFF)"
+	exit 0
+fi
+for f in libpidtuple-json.so libpidtuple-json.so.1 libpidtuple-json.a pkgconfig/libpidtuple-json.pc; do
+	[ -e "$libdir/$f" ] || fail "not installed: $libdir/$f"
+done
+[ -f "$prefix/include/pidtuple-json.h" ] || fail "not installed: $prefix/include/pidtuple-json.h"
+json_so=$(realpath "$libdir/libpidtuple-json.so.1")
+
+# Requires.private: json-c comes from the host's pkg-config path, after our directory, so
+# that libpidtuple (Requires) is still ours.
+jpc() {
+	PKG_CONFIG_LIBDIR=$pcdir:$sys_pc_path PKG_CONFIG_PATH="" \
+		pkg-config --define-variable=prefix="$prefix" "$@" libpidtuple-json
+}
+[ "$(jpc --modversion)" = "$version" ] ||
+	fail "pkg-config --modversion libpidtuple-json: $(jpc --modversion), header: $version"
+jpc --print-requires | grep -q '^libpidtuple\b' ||
+	fail "libpidtuple-json.pc Requires: $(jpc --print-requires)"
+jpc --print-requires-private | grep -q '^json-c\b' ||
+	fail "libpidtuple-json.pc Requires.private: $(jpc --print-requires-private)"
+# Shared: the consumer calls both libraries and links both, never json-c (private to the .so).
+case " $(jpc --libs) " in
+*" -lpidtuple-json "*"-lpidtuple "*) ;;
+*) fail "pkg-config --libs libpidtuple-json: $(jpc --libs)" ;;
+esac
+case " $(jpc --libs) " in
+*" -ljson-c "*) fail "pkg-config --libs libpidtuple-json names json-c: $(jpc --libs)" ;;
+esac
+case " $(jpc --static --libs) " in
+*" -lpidtuple-json "*"-lpidtuple "*"-ljson-c "*) ;;
+*) fail "pkg-config --static --libs libpidtuple-json: $(jpc --static --libs)" ;;
+esac
+
+# check_json BINARY shared|static|full-static
+check_json() {
+	exe=$1
+	kind=$2
+	name=$(basename "$exe")
+	out=$(LD_LIBRARY_PATH=$libdir "$exe") || fail "$name exited with $?"
+	case "$out" in
+	*"json consumer: 3 nodes, format 1, libpidtuple $version") ;;
+	*) fail "$name printed '$out'" ;;
+	esac
+	needed=$(readelf -dW "$exe" | sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p')
+	case "$kind" in
+	shared)
+		for l in libpidtuple-json.so.1 libpidtuple.so.1; do
+			echo "$needed" | grep -qx "$l" || fail "$name: NEEDED lacks $l: $needed"
+		done
+		! echo "$needed" | grep -q json-c || fail "$name: links json-c itself: $needed"
+		deps=$(LD_LIBRARY_PATH=$libdir ldd "$exe" 2>&1 || true)
+		path=$(echo "$deps" | sed -n 's/^[[:space:]]*libpidtuple-json\.so\.1 => \(.*\) (0x.*$/\1/p')
+		if [ -z "$path" ] || [ "$(realpath "$path")" != "$json_so" ]; then
+			fail "$name: ldd resolves libpidtuple-json.so.1 to '$path', not $json_so"
+		fi
+		readelf --dyn-syms -W "$exe" | grep -q ' pidtuple_tree_from_json@PIDTUPLE_JSON_1\.0' ||
+			fail "$name: pidtuple_tree_from_json is not bound to PIDTUPLE_JSON_1.0"
+		;;
+	static)
+		! echo "$needed" | grep -qE 'pidtuple|json-c' || fail "$name: NEEDED: $needed"
+		! readelf --dyn-syms -W "$exe" | grep -qE 'pidtuple_|json_' ||
+			fail "$name: imports pidtuple_* or json_* symbols"
+		;;
+	full-static)
+		! echo "$needed" | grep -q . || fail "$name: has NEEDED entries: $needed"
+		;;
+	esac
+	echo "consumers: ok  $name ($kind): $out"
+}
+
+bin=$tmp/json
+mkdir -p "$bin"
+# shellcheck disable=SC2046,SC2086 # $cflags and pkg-config output are split into words
+{
+	run_logged "$tmp/cc.log" "$cc" -std=gnu11 $cflags $(jpc --cflags) \
+		"$src/consumers/consumer_json.c" -o "$bin/c_json_shared" $(jpc --libs)
+	run_logged "$tmp/cc.log" "$cc" -std=gnu11 $cflags $(jpc --cflags) \
+		"$src/consumers/consumer_json.c" -o "$bin/c_json_static" \
+		-Wl,-Bstatic $(jpc --static --libs) -Wl,-Bdynamic
+	run_logged "$tmp/cc.log" "$cc" -static -std=gnu11 $cflags $(jpc --cflags) \
+		"$src/consumers/consumer_json.c" -o "$bin/c_json_full_static" $(jpc --static --libs)
+}
+check_json "$bin/c_json_shared" shared
+check_json "$bin/c_json_static" static
+check_json "$bin/c_json_full_static" full-static
+
+echo "consumers: PASS (12 consumers: pkg-config and find_package, C and C++11, shared and static;" \
+	"libpidtuple-json through pkg-config)"

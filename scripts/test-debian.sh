@@ -6,14 +6,15 @@
 # Builds the Debian packages (source and all binaries) from a copy of the source tree with
 # dpkg-buildpackage, requires lintian to report no error and no warning, installs the .debs
 # into a scratch root with dpkg --root, and checks the files, the dependencies and the symbols
-# file there; then runs the packaged command and builds a consumer against the packaged
-# library. Installs the Debian tools it needs when missing (root), else exits 77 (skip), or
+# files there; then runs the packaged command and builds consumers against the packaged
+# libraries (libpidtuple, and libpidtuple-json shared and static). Installs the Debian tools it needs when missing (root), else exits 77 (skip), or
 # fails under CI=true. Takes about 1-2 minutes; prints the elapsed seconds.
 #
-# The package build fails when the library's exported symbols differ from
-# debian/libpidtuple1.symbols (dpkg-gensymbols -c4). --update-symbols builds the binaries,
-# rewrites that file from the library (new symbols get the current version, removed ones are
-# marked #MISSING#), shows the diff and stops; review it and run the test again.
+# The package build fails when a library's exported symbols differ from its symbols file,
+# debian/libpidtuple1.symbols or debian/libpidtuple-json1.symbols (dpkg-gensymbols -c4).
+# --update-symbols builds the binaries, rewrites both files from the libraries (new symbols
+# get the current version, removed ones are marked #MISSING#), shows the diff and stops;
+# review it and run the test again.
 set -eu
 
 update_symbols=0
@@ -36,7 +37,8 @@ fail() {
 
 # ---------------------------------------------------------------------------------------------
 # Tools
-packages="debhelper dpkg-dev fakeroot lintian cmake doxygen pkg-config"
+# libjson-c-dev: a build dependency (libpidtuple-json and the command).
+packages="debhelper dpkg-dev fakeroot lintian cmake doxygen pkg-config libjson-c-dev"
 missing=""
 for pkg in $packages; do
 	status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
@@ -93,14 +95,22 @@ major=${version%%.*}
 
 if [ "$update_symbols" = 1 ]; then
 	# dh_makeshlibs fails on the difference, after dh_strip has staged the library.
+	# dh_strip stages every package before dh_makeshlibs looks at the first.
 	(cd "$tree" && dpkg-buildpackage -us -uc -b -j"$(nproc)") >"$tmp/build.log" 2>&1 || true
-	lib=$(ls "$tree/debian/libpidtuple1/usr/lib/"*/libpidtuple.so."$major" 2>/dev/null) ||
-		{ tail -n 40 "$tmp/build.log" >&2; fail "the build did not get as far as the library"; }
-	(cd "$tree" && dpkg-gensymbols -q -plibpidtuple1 -Pdebian/libpidtuple1 -v"$version" \
-		-e"$lib" -Odebian/libpidtuple1.symbols.new) || fail "dpkg-gensymbols"
-	diff -u "$src/debian/libpidtuple1.symbols" "$tree/debian/libpidtuple1.symbols.new" || true
-	cp "$tree/debian/libpidtuple1.symbols.new" "$src/debian/libpidtuple1.symbols"
-	echo "debian: wrote debian/libpidtuple1.symbols; review it, then run $0"
+	# PACKAGE:SONAME, the SONAME major being the package's trailing number.
+	for pair in "libpidtuple$major:libpidtuple.so.$major" libpidtuple-json1:libpidtuple-json.so.1; do
+		pkg=${pair%%:*}
+		lib=$(ls "$tree/debian/$pkg/usr/lib/"*/"${pair#*:}" 2>/dev/null) || {
+			tail -n 40 "$tmp/build.log" >&2
+			fail "the build did not get as far as ${pair#*:}"
+		}
+		(cd "$tree" && dpkg-gensymbols -q -p"$pkg" -Pdebian/"$pkg" -v"$version" \
+			-e"$lib" -Odebian/"$pkg".symbols.new) || fail "dpkg-gensymbols -p$pkg"
+		diff -u "$src/debian/$pkg.symbols" "$tree/debian/$pkg.symbols.new" || true
+		cp "$tree/debian/$pkg.symbols.new" "$src/debian/$pkg.symbols"
+		echo "debian: wrote debian/$pkg.symbols"
+	done
+	echo "debian: review the symbols files, then run $0"
 	exit 0
 fi
 
@@ -110,7 +120,8 @@ echo "debian: dpkg-buildpackage in $tree"
 if ! (cd "$tree" && dpkg-buildpackage -us -uc -j"$(nproc)") >"$tmp/build.log" 2>&1; then
 	tail -n 80 "$tmp/build.log" >&2
 	grep -q 'dpkg-gensymbols: error' "$tmp/build.log" &&
-		echo "debian: the exported symbols changed: update debian/libpidtuple1.symbols from the diff above" >&2
+		echo "debian: the exported symbols changed: update debian/libpidtuple1.symbols or" \
+			"debian/libpidtuple-json1.symbols from the diff above ($0 --update-symbols)" >&2
 	fail "dpkg-buildpackage (log above)"
 fi
 # -Werror is off in the package build (debian/rules), so warnings are caught here instead.
@@ -121,7 +132,9 @@ built=$(date +%s)
 
 changes=$(ls "$tmp"/libpidtuple_*.changes)
 debs=$(ls "$tmp"/*.deb)
-for p in libpidtuple1 libpidtuple-dev pidtuple libpidtuple-doc; do
+all_packages="libpidtuple1 libpidtuple-dev libpidtuple-json1 libpidtuple-json-dev pidtuple
+libpidtuple-doc"
+for p in $all_packages; do
 	ls "$tmp/${p}_"*.deb >/dev/null 2>&1 || fail "package $p was not built"
 done
 
@@ -148,7 +161,9 @@ mkdir -p "$admin/info" "$admin/updates" "$admin/triggers"
 dpkg --root="$root" --log=/dev/null --force-depends --force-not-root \
 	--force-script-chrootless --no-triggers -i $debs >"$tmp/dpkg.log" 2>&1 ||
 	{ cat "$tmp/dpkg.log" >&2; fail "dpkg --root -i"; }
-for p in libpidtuple1 libpidtuple-dev pidtuple libpidtuple-doc; do
+all_packages="libpidtuple1 libpidtuple-dev libpidtuple-json1 libpidtuple-json-dev pidtuple
+libpidtuple-doc"
+for p in $all_packages; do
 	[ "$(dpkg --root="$root" -s "$p" 2>/dev/null | sed -n 's/^Status: //p')" = \
 		"install ok installed" ] || fail "$p is not installed in the scratch root"
 done
@@ -170,15 +185,25 @@ owner libpidtuple-dev "/usr/lib/$ma/pkgconfig/libpidtuple.pc"
 owner libpidtuple-dev "/usr/lib/$ma/cmake/pidtuple/pidtupleConfig.cmake"
 owner libpidtuple-dev "/usr/lib/$ma/cmake/pidtuple/pidtupleConfigVersion.cmake"
 owner libpidtuple-dev "/usr/lib/$ma/cmake/pidtuple/pidtupleTargets.cmake"
+owner libpidtuple-json1 "/usr/lib/$ma/libpidtuple-json.so.1"
+owner libpidtuple-json1 "/usr/lib/$ma/libpidtuple-json.so.1.0.0"
+owner libpidtuple-json-dev /usr/include/pidtuple-json.h
+owner libpidtuple-json-dev "/usr/lib/$ma/libpidtuple-json.so"
+owner libpidtuple-json-dev "/usr/lib/$ma/libpidtuple-json.a"
+owner libpidtuple-json-dev "/usr/lib/$ma/pkgconfig/libpidtuple-json.pc"
 owner pidtuple /usr/bin/pidtuple
 owner pidtuple /usr/share/man/man1/pidtuple.1.gz
 owner libpidtuple-doc /usr/share/doc/libpidtuple-dev/html/index.html
 owner libpidtuple-doc /usr/share/man/man3/pidtuple.h.3.gz
-# A section 3 page for every public function.
+# A section 3 page for every public function of both libraries.
 funcs=$(sed -n 's/^PIDTUPLE_API .*[ *]\(pidtuple_[a-z0-9_]*\)(.*/\1/p' "$src/include/pidtuple.h")
 [ -n "$funcs" ] || fail "no PIDTUPLE_API functions found in include/pidtuple.h"
+json_funcs=$(sed -n 's/^PIDTUPLE_JSON_API .*[ *]\(pidtuple_[a-z0-9_]*\)(.*/\1/p' \
+	"$src/include/pidtuple-json.h")
+[ -n "$json_funcs" ] || fail "no PIDTUPLE_JSON_API functions found in include/pidtuple-json.h"
+owner libpidtuple-doc /usr/share/man/man3/pidtuple-json.h.3.gz
 n=0
-for f in $funcs; do
+for f in $funcs $json_funcs; do
 	owner libpidtuple-doc "/usr/share/man/man3/$f.3.gz"
 	n=$((n + 1))
 done
@@ -192,7 +217,18 @@ field libpidtuple-dev Depends | grep -qF "libpidtuple1 (= $version)" ||
 	fail "libpidtuple-dev Depends: $(field libpidtuple-dev Depends)"
 field pidtuple Depends | grep -qE "libpidtuple1 \(>= $major\.[0-9.]+\)" ||
 	fail "pidtuple Depends: $(field pidtuple Depends)"
-[ "$(field libpidtuple1 Multi-Arch)" = same ] || fail "libpidtuple1 is not Multi-Arch: same"
+field pidtuple Depends | grep -qE "libpidtuple-json1 \(>= 1\.[0-9.]+\)" ||
+	fail "pidtuple Depends: $(field pidtuple Depends) (no libpidtuple-json1)"
+deps=$(field libpidtuple-json1 Depends)
+{ echo "$deps" | grep -qE "libpidtuple1 \(>= $major\.[0-9.]+\)" && echo "$deps" | grep -q libjson-c; } ||
+	fail "libpidtuple-json1 Depends: $deps"
+deps=$(field libpidtuple-json-dev Depends)
+for d in "libpidtuple-json1 (= $version)" "libpidtuple-dev (= $version)" libjson-c-dev; do
+	echo "$deps" | grep -qF "$d" || fail "libpidtuple-json-dev Depends lacks $d: $deps"
+done
+for p in libpidtuple1 libpidtuple-dev libpidtuple-json1 libpidtuple-json-dev; do
+	[ "$(field "$p" Multi-Arch)" = same ] || fail "$p is not Multi-Arch: same"
+done
 [ "$(field libpidtuple-doc Architecture)" = all ] || fail "libpidtuple-doc is not Architecture: all"
 symbols=$(dpkg-deb -I "$(ls "$tmp"/libpidtuple1_*.deb)" symbols)
 echo "$symbols" | grep -q "^libpidtuple.so.$major libpidtuple1 #MINVER#" ||
@@ -202,18 +238,63 @@ for f in $funcs; do
 		fail "$f is declared PIDTUPLE_API in include/pidtuple.h but libpidtuple.so.$major" \
 			"does not export it (not implemented, or not in lib/libpidtuple.map)"
 done
+symbols=$(dpkg-deb -I "$(ls "$tmp"/libpidtuple-json1_*.deb)" symbols)
+echo "$symbols" | grep -q "^libpidtuple-json.so.1 libpidtuple-json1 #MINVER#" ||
+	fail "libpidtuple-json1 symbols file: $symbols"
+for f in $json_funcs; do
+	echo "$symbols" | grep -q "^ $f@PIDTUPLE_JSON_[0-9.]* " ||
+		fail "$f is declared PIDTUPLE_JSON_API in include/pidtuple-json.h but" \
+			"libpidtuple-json.so.1 does not export it (not in json/libpidtuple-json.map?)"
+done
 
 # The packaged command runs, and a consumer builds from the packaged .pc.
 out=$(LD_LIBRARY_PATH=$root/usr/lib/$ma "$root/usr/bin/pidtuple" --version 2>&1) ||
 	fail "pidtuple --version: $out"
 echo "$out" | grep -qF "$version" || fail "pidtuple --version printed '$out'"
+# restore reads its file with the packaged libpidtuple-json; a document of an unknown format
+# version is refused before anything is created.
+rc=0
+out=$(echo '{"format":"libpidtuple-tree","version":2,"nodes":[]}' |
+	LD_LIBRARY_PATH=$root/usr/lib/$ma "$root/usr/bin/pidtuple" restore --check - 2>&1) || rc=$?
+{ [ "$rc" = 1 ] && echo "$out" | grep -q 'version: 2 is not supported'; } ||
+	fail "pidtuple restore --check of a version 2 document: exit $rc, '$out'"
+# The .pc files of the scratch root come first; what they require from other source packages
+# (json-c, Requires.private) comes from the host's path after them.
+host_pc_path=$(pkg-config --variable=pc_path pkg-config)
+rpc() {
+	PKG_CONFIG_SYSROOT_DIR=$root PKG_CONFIG_LIBDIR=$root/usr/lib/$ma/pkgconfig:$host_pc_path \
+		PKG_CONFIG_PATH="" pkg-config "$@"
+}
 # shellcheck disable=SC2046 # pkg-config output is meant to be split into words
 cc -Wall -Wextra -Werror "$src/consumers/consumer.c" -o "$tmp/consumer" \
-	$(PKG_CONFIG_SYSROOT_DIR=$root PKG_CONFIG_LIBDIR=$root/usr/lib/$ma/pkgconfig \
-		pkg-config --cflags --libs libpidtuple) >"$tmp/cc.log" 2>&1 ||
+	$(rpc --cflags --libs libpidtuple) >"$tmp/cc.log" 2>&1 ||
 	{ cat "$tmp/cc.log" >&2; fail "consumer against the packaged libpidtuple-dev"; }
 out=$(LD_LIBRARY_PATH=$root/usr/lib/$ma "$tmp/consumer") || fail "consumer: $out"
 
+# libpidtuple-json.pc: Requires libpidtuple (the scratch root's), Requires.private json-c.
+jpc() {
+	rpc "$@" libpidtuple-json
+}
+[ "$(jpc --modversion)" = "$version" ] || fail "pkg-config --modversion libpidtuple-json: $(jpc --modversion)"
+# shellcheck disable=SC2046 # pkg-config output is meant to be split into words
+{
+	cc -Wall -Wextra -Werror "$src/consumers/consumer_json.c" -o "$tmp/consumer_json" \
+		$(jpc --cflags --libs) >"$tmp/cc.log" 2>&1 ||
+		{ cat "$tmp/cc.log" >&2; fail "json consumer against the packaged libpidtuple-json-dev"; }
+	# The packaged archives, json-c's too; the C library stays shared.
+	cc -Wall -Wextra -Werror "$src/consumers/consumer_json.c" -o "$tmp/consumer_json_static" \
+		$(jpc --cflags) -Wl,-Bstatic $(jpc --static --libs) -Wl,-Bdynamic >"$tmp/cc.log" 2>&1 ||
+		{ cat "$tmp/cc.log" >&2; fail "static json consumer against the packaged libpidtuple-json-dev"; }
+}
+out=$(LD_LIBRARY_PATH=$root/usr/lib/$ma "$tmp/consumer_json") || fail "json consumer: $out"
+needed=$(readelf -dW "$tmp/consumer_json" | sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p')
+for l in libpidtuple-json.so.1 libpidtuple.so.$major; do
+	echo "$needed" | grep -qx "$l" || fail "json consumer: NEEDED lacks $l: $needed"
+done
+out=$("$tmp/consumer_json_static") || fail "static json consumer: $out"
+! readelf -dW "$tmp/consumer_json_static" | grep -qE 'NEEDED.*(pidtuple|json-c)' ||
+	fail "static json consumer is linked to a shared libpidtuple or json-c"
+
 end=$(date +%s)
-echo "debian: PASS: 4 packages, lintian clean, $n functions with man3 pages;" \
+echo "debian: PASS: $(echo "$all_packages" | wc -w) packages, lintian clean, $n functions with man3 pages;" \
 	"elapsed $((end - start)) s (build $((built - start)) s, lintian $((linted - built)) s)"
