@@ -15,6 +15,8 @@
 
 static const struct cli_cmd cmds[] = {
 	{ "show", "print the PID tuples of running processes", cmd_show, help_show },
+	{ "ps", "list every process with its PID tuples", cmd_ps, help_ps },
+	{ "tree", "draw the process tree with tuples and namespaces", cmd_tree, help_tree },
 	{ "check", "tell whether a tuple could be created here, and why not", cmd_check,
 	  help_check },
 	{ "run", "run a command with exactly the PIDs of a tuple", cmd_run, help_run },
@@ -105,7 +107,15 @@ int cli_getopt_exit(const char *cmd, int opt, char **argv)
 	case ':':
 		return cli_usage_error(cmd, "option '%s' needs an argument", argv[optind - 1]);
 	default:
-		/* optopt is 0 for a long option; the word is then the one just scanned. */
+		/* optopt is 0 for an unknown long option, and the val of a known one given an
+		 * argument it does not take (long-only options have vals from 256 on); the word
+		 * is then the one just scanned. */
+		if (optopt >= 256) {
+			const char *word = argv[optind - 1];
+
+			return cli_usage_error(cmd, "option '%.*s' takes no argument",
+					       (int)strcspn(word, "="), word);
+		}
 		if (optopt)
 			return cli_usage_error(cmd, "unknown option '-%c'", optopt);
 		return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);

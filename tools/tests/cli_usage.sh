@@ -13,13 +13,23 @@ for args in "--help" "-h" "help" "help help"; do
 	expect_status 0 "pidtuple $args" -- "$P" $args &&
 		expect_match "$out" "Usage: pidtuple [--help | --version] COMMAND" "pidtuple $args"
 done
-for cmd in show check run; do
+for cmd in show check run ps tree; do
 	for form in "help $cmd" "$cmd --help" "$cmd -h"; do
 		# shellcheck disable=SC2086
 		expect_status 0 "pidtuple $form" -- "$P" $form &&
 			expect_match "$out" "Usage: pidtuple $cmd" "pidtuple $form"
 	done
 done
+# The main help lists the new commands.
+expect_status 0 "pidtuple --help lists ps and tree" -- "$P" --help &&
+	expect_match "$out" "  ps " "--help: ps" && expect_match "$out" "  tree " "--help: tree"
+for opt in --threads --pgid --sid; do
+	expect_status 0 "help show: $opt" -- "$P" help show && expect_match "$out" "$opt" "help show"
+done
+expect_status 0 "help ps" -- "$P" help ps &&
+	expect_match "$out" "Usage: pidtuple ps [--threads] [--json]" "help ps"
+expect_status 0 "help tree" -- "$P" help tree &&
+	expect_match "$out" "Usage: pidtuple tree [--json] [--ascii | --unicode] [PID]" "help tree"
 # Options after TUPLE are options too, --help included.
 expect_status 0 "run TUPLE --help" -- "$P" run 5 --help &&
 	expect_match "$out" "Usage: pidtuple run" "run TUPLE --help"
@@ -49,6 +59,20 @@ usage_error "show of 0" "'0' is not a PID" show 0
 usage_error "show of a signed PID" "'+5' is not a PID" show +5
 usage_error "show with junk" "'12x' is not a PID" show 12x
 usage_error "show, unknown short option" "unknown option '-x'" show -x
+usage_error "show, unknown long option" "unknown option '--bogus'" show --bogus 1
+usage_error "show --threads without PID" "no PID given" show --threads
+usage_error "show --pgid of a word" "'x' is not a PID" show --pgid x
+usage_error "show, option with an argument" "option '--sid' takes no argument" show --sid=1 1
+usage_error "ps, unknown option" "unknown option '--bogus'" ps --bogus
+usage_error "ps, unknown short option" "unknown option '-x'" ps -x
+usage_error "ps with an argument" "unexpected argument '1'" ps 1
+usage_error "ps --json=yes" "option '--json' takes no argument" ps --json=yes
+usage_error "tree, unknown option" "unknown option '--bogus'" tree --bogus
+usage_error "tree, unknown short option" "unknown option '-x'" tree -x
+usage_error "tree of a word" "'abc' is not a PID" tree abc
+usage_error "tree of 0" "'0' is not a PID" tree 0
+usage_error "tree of a signed PID" "'-5' is not a PID" tree -- -5
+usage_error "tree of two PIDs" "too many arguments" tree 1 2
 usage_error "check without TUPLE" "no TUPLE given" check
 usage_error "check, two tuples" "too many arguments" check 5 6
 usage_error "check, bad syntax" "rule syntax" check 5//1
