@@ -40,8 +40,9 @@ static int feature_bit(const char *name, uint64_t *ret)
 
 int cmd_features(int argc, char **argv)
 {
+	enum { OPT_JSON = 256 };
 	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
+		{ "json", no_argument, NULL, OPT_JSON },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -52,7 +53,7 @@ int cmd_features(int argc, char **argv)
 
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
-		if (opt == 'j')
+		if (opt == OPT_JSON)
 			json = true;
 		else
 			return cli_getopt_exit("features", opt, argv);
@@ -100,5 +101,5 @@ int cmd_features(int argc, char **argv)
 		json_object_put(root);
 	}
 	/* A plain listing always succeeds; named features are a question. */
-	return optind < argc && missing ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+	return cli_flush("features", optind < argc && missing ? CLI_EXIT_FAIL : CLI_EXIT_OK);
 }

@@ -20,6 +20,12 @@ expect_status 0 "features --json" -- "$P" features --json set_tid clone3 &&
 expect_status 2 "features with an unknown name" -- "$P" features no_such_feature &&
 	expect_match "$err" "unknown feature 'no_such_feature'" "features: unknown"
 
+expect_status 2 "features --json=x" -- "$P" features --json=x &&
+	expect_match "$err" "option '--json' takes no argument" "features: --json=x"
+# shellcheck disable=SC2016 # $1 is expanded by the inner shell
+expect_status 1 "features into a full disk" -- sh -c '"$1" features >/dev/full' sh "$P" &&
+	expect_match "$err" "No space left on device" "features: write error"
+
 # Named features that are present exit 0 (missing ones exit 1; the fallback suite covers
 # the reasons under a seccomp filter).
 expect_status 0 "features of present bits" -- "$P" features set_tid pidfd
