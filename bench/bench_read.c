@@ -8,9 +8,10 @@
  *     /proc/PID/status for the same process (its /proc number known up front). Done with /proc
  *     of an outer namespace (the usual state after unshare()) and with our own /proc.
  *  2. A namespace with --procs sleeping processes (default 10,000) spread over three levels:
- *     pidtuple_scan with its default path, with PIDTUPLE_SCAN_SOURCE=status and =nsfs, against a
- *     status-parsing scan (getdents on /proc, read and parse every status), in the same run.
- *     Memory: heap in use at the 100th and at the last entry of a scan (must not grow).
+ *     pidtuple_scan with its default path, with PIDTUPLE_SCAN_SOURCE=status and =nsfs, and with
+ *     PIDTUPLE_SCAN_URING (when built with liburing), against a status-parsing scan (getdents on
+ *     /proc, read and parse every status), in the same run. Memory: heap in use at the 100th
+ *     and at the last entry of each scan (must not grow).
  *
  * Series alternate per batch (ABAB), so drift cancels. Times are medians of per-batch CPU time
  * (CLOCK_PROCESS_CPUTIME_ID: user + system of this process, unaffected by other load) and of
@@ -257,9 +258,10 @@ static int bench_one(pid_t pid, int levels, const char *procs)
 
 /* ---- part 2: scans ------------------------------------------------------------------ */
 
-enum { S_BASE, S_DEFAULT, S_STATUS, S_NSFS, S_NR };
+enum { S_BASE, S_DEFAULT, S_STATUS, S_NSFS, S_URING, S_NR };
 static const char *const sname[S_NR] = { "status-parse scan", "pidtuple_scan default",
-					 "pidtuple_scan status", "pidtuple_scan nsfs" };
+					 "pidtuple_scan status", "pidtuple_scan nsfs",
+					 "pidtuple_scan uring" };
 
 /* The baseline: every process's status, parsed. Returns the count. */
 static long scan_base(void)
@@ -285,8 +287,9 @@ static long scan_base(void)
 	return n;
 }
 
-static long scan_lib(const char *source, size_t *heap100, size_t *heap_end)
+static long scan_lib(const char *source, uint64_t flags, size_t *heap100, size_t *heap_end)
 {
+	PIDTUPLE_OPTS(pidtuple_scan_opts, o, .flags = flags);
 	struct pidtuple_scan *s = NULL;
 	struct pidtuple_scan_entry e = { .sz = sizeof(e) };
 	long n = 0;
@@ -296,7 +299,9 @@ static long scan_lib(const char *source, size_t *heap100, size_t *heap_end)
 		setenv("PIDTUPLE_SCAN_SOURCE", source, 1);
 	else
 		unsetenv("PIDTUPLE_SCAN_SOURCE");
-	r = pidtuple_scan_new(NULL, &s);
+	r = pidtuple_scan_new(&o, &s);
+	if (r == -EOPNOTSUPP && flags)
+		return -2; /* built without liburing, or io_uring is disabled */
 	if (r < 0) {
 		fprintf(stderr, "bench_read: scan_new: %s\n", pidtuple_strerror(r));
 		return -1;
@@ -320,7 +325,7 @@ static int bench_scans(void)
 	static double cpu[S_NR][64], wall[S_NR][64];
 	int rounds = cfg.rounds > 64 ? 64 : cfg.rounds;
 	long count[S_NR] = { 0 };
-	size_t h100 = 0, hend = 0;
+	size_t h100[S_NR] = { 0 }, hend[S_NR] = { 0 };
 	double mc[S_NR], mw[S_NR];
 
 	for (int b = 0; b < rounds; b++)
@@ -334,17 +339,24 @@ static int bench_scans(void)
 				n = scan_base();
 				break;
 			case S_DEFAULT:
-				n = scan_lib(NULL, &h100, &hend);
+				n = scan_lib(NULL, 0, &h100[s], &hend[s]);
 				break;
 			case S_STATUS:
-				n = scan_lib("status", NULL, NULL);
+				n = scan_lib("status", 0, &h100[s], &hend[s]);
+				break;
+			case S_NSFS:
+				n = scan_lib("nsfs", 0, &h100[s], &hend[s]);
 				break;
 			default:
-				n = scan_lib("nsfs", NULL, NULL);
+				n = scan_lib(NULL, PIDTUPLE_SCAN_URING, &h100[s], &hend[s]);
 				break;
 			}
 			cpu[s][b] = now(CLOCK_PROCESS_CPUTIME_ID) - c0;
 			wall[s][b] = now(CLOCK_MONOTONIC) - w0;
+			if (n == -2) {
+				count[s] = -2;
+				continue;
+			}
 			if (n < 0)
 				return 1;
 			count[s] = n;
@@ -353,14 +365,21 @@ static int bench_scans(void)
 		mc[s] = median(cpu[s], rounds);
 		mw[s] = median(wall[s], rounds);
 	}
-	for (int s = 0; s < S_NR; s++)
+	for (int s = 0; s < S_NR; s++) {
+		if (count[s] == -2) {
+			printf("scan %-22s not available (built without liburing?)\n", sname[s]);
+			continue;
+		}
 		printf("scan %-22s %6ld entries  cpu %8.2f ms (%6.2f us/process)  wall %8.2f ms  "
-		       "status-parse/this %5.2fx (wall %5.2fx)\n",
+		       "(%6.2f us/process)  status-parse/this %5.2fx (wall %5.2fx)\n",
 		       sname[s], count[s], mc[s] / 1e6, mc[s] / 1e3 / (double)count[s], mw[s] / 1e6,
-		       mc[S_BASE] / mc[s], mw[S_BASE] / mw[s]);
-	printf("scan memory: heap in use at entry 100 %zu bytes, at the last entry %zu bytes "
-	       "(difference %+ld)\n",
-	       h100, hend, (long)hend - (long)h100);
+		       mw[s] / 1e3 / (double)count[s], mc[S_BASE] / mc[s], mw[S_BASE] / mw[s]);
+	}
+	for (int s = S_DEFAULT; s < S_NR; s++)
+		if (count[s] > 0)
+			printf("scan memory %-22s heap in use at entry 100 %zu bytes, at the last "
+			       "entry %zu bytes (difference %+ld)\n",
+			       sname[s], h100[s], hend[s], (long)hend[s] - (long)h100[s]);
 	return 0;
 }
 

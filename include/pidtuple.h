@@ -442,8 +442,11 @@ struct pidtuple_scan;
 #define PIDTUPLE_SCAN_THREADS (1ull << 0)
 /** pidtuple_scan_opts::flags: scan pidtuple_scan_opts::ns_fd instead of the caller's namespace. */
 #define PIDTUPLE_SCAN_NS_FD (1ull << 1)
-/** pidtuple_scan_opts::flags: use io_uring to batch the reads (when the library was built with
- * liburing; otherwise -EOPNOTSUPP). */
+/** pidtuple_scan_opts::flags: read /proc in batches of processes through io_uring (when the
+ * library was built with liburing and io_uring is allowed; otherwise -EOPNOTSUPP). Same entries;
+ * a process is read with its batch, so "never reported as alive after it exited" holds from the
+ * call that read the batch (at most 64 entries earlier). The kernel runs the reads on io_uring
+ * worker threads of the caller (iou-wrk-*), which stay until it exits or they idle out. */
 #define PIDTUPLE_SCAN_URING (1ull << 2)
 
 /** Options for pidtuple_scan_new(). NULL means: every process of the caller's namespace. */

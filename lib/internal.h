@@ -164,6 +164,8 @@ int pt_move_to_cgroup(int cgroup_fd, pid_t pid);
 
 /* Reads a status or fdinfo file (relative to @dirfd when >= 0) and parses its id lines. */
 int pt_read_status_at(int dirfd, const char *path, struct pt_status *st);
+/* Parses the id lines of a status or fdinfo text, stopping after NSsid (the last of them). */
+int pt_parse_ids(const char *buf, struct pt_status *st);
 /* Compares a namespace fd's inode with @ino: 1 same, 0 not, -errno. */
 int pt_ns_is(int nsfd, uint64_t ino);
 
@@ -178,5 +180,27 @@ int pt_dir_open(struct pt_dir *d, int dirfd, const char *path);
 /* The next numeric entry: 1 with *ret, 0 at the end, or -errno. */
 int pt_dir_next_pid(struct pt_dir *d, pid_t *ret);
 void pt_dir_close(struct pt_dir *d);
+
+/* ---- the batched scan (scan_uring.c) ---- */
+
+/* What a scan needs of one process: its status and its PID namespace, read together. */
+struct pt_fetch {
+	pid_t o;      /* the process, numbered in /proc */
+	pid_t a;      /* and in A when already known, else <= 0 */
+	int err;      /* 0, -errno of the reads (-EAGAIN: read it the plain way) */
+	uint64_t ino; /* its PID namespace when known, else 0 */
+	struct pt_status st;
+};
+
+/* Processes read per io_uring_enter(). */
+#define PT_URING_BATCH 64
+
+struct pt_uring;
+/* -EOPNOTSUPP when the library was built without liburing. */
+int pt_uring_new(struct pt_uring **ret);
+/* Reads the status of f[i].o for @n <= PT_URING_BATCH processes, relative to @procfd.
+ * Per-process failures land in f[i].err; returns 0 or a -errno that ends the batch. */
+int pt_uring_fetch(struct pt_uring *u, int procfd, struct pt_fetch *f, unsigned int n);
+void pt_uring_free(struct pt_uring *u);
 
 #endif

@@ -2,8 +2,10 @@
 /* Reading one process's tuple from /proc, relative to the caller's PID namespace. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -144,16 +146,64 @@ int pt_read_nspid(const char *path, pid_t *out, size_t cap)
 	return f.n[PT_NSPID];
 }
 
-int pt_proc_levels_above(void)
+#ifndef STATX_MNT_ID_UNIQUE
+#define STATX_MNT_ID_UNIQUE 0x00004000U
+#endif
+
+/*
+ * pt_proc_levels_above() per /proc mount: what a mount shows never changes (its namespace is
+ * fixed) and neither does the caller's active namespace, except in a forked child. So one
+ * word, lock-free: the mount's unique id (6.8+, never reused) above the low byte, `above` + 1
+ * in it; in a page the kernel wipes in forked children. A statx instead of a status read.
+ */
+static _Atomic(uint64_t *) above_page;
+#define NO_PAGE ((uint64_t *)1)
+
+static _Atomic uint64_t *above_word(void)
+{
+	uint64_t *p = atomic_load(&above_page), *expected = NULL;
+
+	if (p)
+		return p == NO_PAGE ? NULL : (_Atomic uint64_t *)p;
+	p = pt_mmap_wipeonfork(4096);
+	if (!atomic_compare_exchange_strong(&above_page, &expected, p ? p : NO_PAGE)) {
+		pt_munmap(p, 4096); /* another thread won */
+		p = expected;
+	}
+	return p && p != NO_PAGE ? (_Atomic uint64_t *)p : NULL;
+}
+
+static int levels_above_uncached(void)
 {
 	struct pt_status f;
-	int r = read_nsfields("/proc/self/status", &f);
+	int r = pt_read_status_at(-1, "/proc/self/status", &f);
 
 	if (r < 0)
 		return r == -ENOENT || r == -ENOTDIR ? -ENOENT : r;
 	if (f.n[PT_NSPID] < 1)
 		return -EOPNOTSUPP; /* kernel before 4.1 */
 	return f.n[PT_NSPID] - 1;
+}
+
+int pt_proc_levels_above(void)
+{
+	_Atomic uint64_t *w = above_word();
+	struct statx stx;
+	uint64_t key = 0;
+	int r;
+
+	if (w && pt_statx(AT_FDCWD, "/proc", AT_NO_AUTOMOUNT, STATX_MNT_ID_UNIQUE, &stx) == 0 &&
+	    (stx.stx_mask & STATX_MNT_ID_UNIQUE) && stx.stx_mnt_id < (1ull << 56)) {
+		uint64_t v = atomic_load(w);
+
+		key = stx.stx_mnt_id << 8;
+		if (v && (v & ~0xffull) == key)
+			return (int)(v & 0xff) - 1;
+	}
+	r = levels_above_uncached();
+	if (key && r >= 0 && r < 0xff)
+		atomic_store(w, key | (uint64_t)(r + 1));
+	return r;
 }
 
 PT_PUBLIC int pidtuple_of_pidfd(int pidfd, struct pidtuple **ret_tuple)

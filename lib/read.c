@@ -66,7 +66,7 @@ static int parse_nums(const char *p, pid_t *out, int cap)
 
 /* pt_parse_status() for the hot paths: looks only at lines that can be id lines and stops
  * after NSsid, the last of them. Same result. */
-static int parse_ids(const char *buf, struct pt_status *st)
+int pt_parse_ids(const char *buf, struct pt_status *st)
 {
 	static const struct {
 		const char *label;
@@ -134,7 +134,7 @@ int pt_read_status_at(int dirfd, const char *path, struct pt_status *st)
 	}
 	pt_close(fd);
 	buf[len] = '\0';
-	return parse_ids(buf, st);
+	return pt_parse_ids(buf, st);
 }
 
 int pt_ns_is(int nsfd, uint64_t ino)
@@ -337,10 +337,25 @@ static int read_fdinfo(struct rd *r)
 
 	if (r->kind != PIDTUPLE_KIND_TID && r->kind != PIDTUPLE_KIND_TGID)
 		return -EOPNOTSUPP;
+	if (r->kind == PIDTUPLE_KIND_TGID && r->pidfd < 0) {
+		/* A leader's process pidfd pins the thread and names its group: one pidfd, not
+		 * two. EINVAL/ENOENT: not a leader, see below. */
+		fd = pt_sys_pidfd_open(r->a, 0);
+		if (fd == -ENOSYS)
+			return -EOPNOTSUPP;
+		if (fd < 0 && fd != -EINVAL && fd != -ENOENT)
+			return gone(fd);
+		if (fd >= 0) {
+			r->pidfd = fd;
+			r->own_pidfd = r->exact_pidfd = true;
+		}
+	}
 	ret = ensure_pidfd(r);
 	if (ret < 0)
 		return ret;
-	if (r->kind == PIDTUPLE_KIND_TID) {
+	if (fd >= 0) {
+		/* opened just above */
+	} else if (r->kind == PIDTUPLE_KIND_TID) {
 		if (r->pidfd < 0 || !r->exact_pidfd)
 			return -EOPNOTSUPP; /* a thread, and no PIDFD_THREAD */
 		fd = r->pidfd;
@@ -385,10 +400,13 @@ static int read_fdinfo(struct rd *r)
 		if (ret == 0)
 			ret = -ESRCH;
 	}
-	if (fd != r->pidfd)
+	/* The fdinfo of the pinning pidfd itself is one snapshot of a live thread (Pid -1 once
+	 * reaped); through another pidfd, the pinned thread must still be there. */
+	if (fd != r->pidfd) {
 		pt_close(fd);
-	if (ret >= 0)
-		ret = still_there(r->pidfd);
+		if (ret >= 0)
+			ret = still_there(r->pidfd);
+	}
 	if (ret < 0)
 		return ret;
 	return finish(r, st.ids[PT_NSPID] + skip, st.n[PT_NSPID] - skip);
@@ -451,6 +469,7 @@ static int nsfs_group(struct rd *r, const int *fds, int top, int first)
 static int read_nsfs(struct rd *r)
 {
 	int fds[NLEV], n = 0, top, first, ret;
+	bool alive = false; /* proven after the last lookup */
 
 	if (!(pt_features_cached() & PIDTUPLE_FEATURE_NS_PID_IOCTLS))
 		return -EOPNOTSUPP;
@@ -502,6 +521,7 @@ static int read_nsfs(struct rd *r)
 	if (r->kind == PIDTUPLE_KIND_PGID || r->kind == PIDTUPLE_KIND_SID) {
 		ret = nsfs_group(r, fds, top, first);
 	} else {
+		struct pt_pidfd_ids ids;
 		pid_t v[NLEV];
 		int k = 0;
 
@@ -511,6 +531,12 @@ static int read_nsfs(struct rd *r)
 
 			if (i == top && r->kind == PIDTUPLE_KIND_TID) {
 				v[k++] = r->a;
+				continue;
+			}
+			/* A's TGID and the proof of life in one call: PIDFD_GET_INFO (6.13+). */
+			if (i == top && r->exact_pidfd && pt_pidfd_get_ids(r->pidfd, &ids) == 0) {
+				v[k++] = ids.tgid;
+				alive = true;
 				continue;
 			}
 			x = pt_ns_xlate(fds[i],
@@ -526,11 +552,11 @@ static int read_nsfs(struct rd *r)
 	}
 	/* The numbers were looked up by value: they are this thread's only if it is still
 	 * there (then none of them can have been reused). */
-	if (ret == 0 || ret == -ESRCH) {
-		int alive = still_there(r->pidfd);
+	if ((ret == 0 && !alive) || ret == -ESRCH) {
+		int there = still_there(r->pidfd);
 
-		if (alive < 0)
-			ret = alive;
+		if (there < 0)
+			ret = there;
 		else if (ret == -ESRCH)
 			ret = -EAGAIN; /* a level said "no such thread" of a live one */
 	}

@@ -9,10 +9,13 @@
  * NS_GET_PARENT once per new namespace; cached namespaces are held open, so an inode cannot
  * be reused by another namespace while the scan runs.
  *
- * Two ways to read a process, chosen per scan (docs/reading.md has the measurements):
- *  - status: /proc/PID/status gives every level of NSpid/NSpgid/NSsid in one read;
+ * Ways to read a process, chosen per scan (docs/reading.md has the measurements):
+ *  - status (the default): /proc/PID/status gives every level of NSpid/NSpgid/NSsid in one
+ *    read; the namespace mostly costs nothing or one ioctl (ns_guess());
  *  - nsfs: one translation ioctl per level and id, plus a pidfd that proves the process was
- *    alive for the whole read (numbers are looked up by value).
+ *    alive for the whole read (numbers are looked up by value);
+ *  - io_uring (PIDTUPLE_SCAN_URING): the status reads of 64 processes per io_uring_enter()
+ *    (scan_uring.c), then as status.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -58,6 +61,13 @@ struct pidtuple_scan {
 	uint64_t cur_ino;
 
 	struct pidtuple t, pg, sid;
+
+	int last[NLEV]; /* per depth below S: the node the last process there was in, or -1 */
+
+	/* PIDTUPLE_SCAN_URING: processes read ahead in batches, yielded from here */
+	struct pt_uring *uring;
+	struct pt_fetch *batch;
+	unsigned int bpos, blen;
 };
 
 /* ---- /proc directories ---------------------------------------------------------------- */
@@ -278,12 +288,13 @@ static pid_t o_to_s(struct pidtuple_scan *s, pid_t po)
 	if (s->xlate) {
 		pid_t pa = s->above ? pt_ns_xlate(s->ofd, PT_NS_PID_FROM, po) : po;
 
-		if (pa <= 0)
-			return 0;
-		if (s->s_depth == 0)
+		if (pa > 0 && s->s_depth > 0)
+			pa = pt_ns_xlate(s->nodes[0].fd, PT_NS_PID_IN, pa);
+		if (pa > 0)
 			return pa;
-		pa = pt_ns_xlate(s->nodes[0].fd, PT_NS_PID_IN, pa);
-		return pa > 0 ? pa : 0;
+		if (!ioctls_gone(s, pa))
+			return 0;	    /* outside S, or gone */
+		s->nsfs = s->xlate = false; /* the ioctls went away: status from now on */
 	}
 	snprintf(rel, sizeof(rel), "%d/status", (int)po);
 	if (pt_read_status_at(s->procfd, rel, &st) < 0 || st.n[PT_NSPID] <= k)
@@ -319,14 +330,114 @@ static void fill(struct pidtuple_scan *s, struct pidtuple_scan_entry *e, pid_t p
 	e->sz = x.sz;
 }
 
+/* The number in A of process @o of an outer /proc: 0 when it is not in A's subtree (or gone),
+ * -1 when that cannot be told (the ioctls went away: status from now on). */
+static pid_t o_to_a_filter(struct pidtuple_scan *s, pid_t o)
+{
+	pid_t a = pt_ns_xlate(s->ofd, PT_NS_PID_FROM, o);
+
+	if (a > 0)
+		return a;
+	if (!ioctls_gone(s, a))
+		return 0;
+	s->nsfs = s->xlate = false;
+	return -1;
+}
+
+/*
+ * The namespace of the leader @o whose status @st puts it @depth levels below S, without a
+ * stat of its ns/pid where possible: a process at S's own level in S == A == O is in S; else
+ * the namespace of the last process seen at that depth is checked with one translation (two
+ * with an outer /proc): a process at depth d that is visible in a namespace at depth d is in
+ * it, and must have the innermost number its status shows. Returns the node, or -1: stat it.
+ */
+static int ns_guess(struct pidtuple_scan *s, pid_t o, pid_t a, const struct pt_status *st,
+		    int depth)
+{
+	pid_t inner = st->ids[PT_NSPID][st->n[PT_NSPID] - 1];
+	int idx = depth == 0 ? 0 : s->last[depth];
+
+	if (depth == 0 && s->above == 0 && s->s_depth == 0)
+		return 0; /* /proc lists A's subtree, and this level of it is A itself */
+	if (!s->xlate || idx < 0)
+		return -1;
+	if (s->above) {
+		/* The status numbers are not A's: the process must be in A's subtree. */
+		if (a <= 0)
+			a = pt_ns_xlate(s->ofd, PT_NS_PID_FROM, o);
+		if (a <= 0 || a != st->ids[PT_NSPID][s->above])
+			return -1;
+	} else {
+		a = o;
+	}
+	if (depth == 0 && s->s_depth == 0)
+		return 0; /* in A, and at A's level */
+	return pt_ns_xlate(s->nodes[idx].fd, PT_NS_PID_IN, a) == inner ? idx : -1;
+}
+
+/* A leader from its status @st and, when known, its namespace @ino (stat'ed after the status:
+ * a number reused in between shows as a depth that does not match). 1: filled, 0: skip. */
+static int apply_status(struct pidtuple_scan *s, pid_t o, pid_t a, const struct pt_status *st,
+			uint64_t ino, struct pidtuple_scan_entry *e)
+{
+	int k = s->above + s->s_depth, depth, idx;
+
+	if (st->n[PT_NSPID] <= k || st->n[PT_NSTGID] != st->n[PT_NSPID] ||
+	    st->n[PT_NSPGID] != st->n[PT_NSPID] || st->n[PT_NSSID] != st->n[PT_NSPID])
+		return 0; /* above S, or a kernel before 4.1 */
+	depth = st->n[PT_NSPID] - 1 - k;
+	idx = ino ? -1 : ns_guess(s, o, a, st, depth);
+	if (idx >= 0) {
+		ino = s->nodes[idx].ino;
+	} else {
+		int want = depth;
+
+		if (!ino) {
+			struct stat sb;
+			char rel[48];
+			int r;
+
+			snprintf(rel, sizeof(rel), "%d/ns/pid", (int)o);
+			r = pt_fstatat(s->procfd, rel, &sb, 0);
+			if (r < 0)
+				return skip_or(r);
+			ino = sb.st_ino;
+		}
+		idx = ns_lookup(s, o, ino, &depth);
+		if (idx < 0)
+			return skip_or(idx);
+		if (depth < 0 || depth != want)
+			return 0; /* not ours, or the number was reused meanwhile */
+		if (idx != NO_NODE)
+			s->last[depth] = idx;
+	}
+	set_tuple(&s->t, st->ids[PT_NSPID] + k, st->n[PT_NSPID] - k);
+	set_tuple(&s->pg, st->ids[PT_NSPGID] + k, st->n[PT_NSPGID] - k);
+	set_tuple(&s->sid, st->ids[PT_NSSID] + k, st->n[PT_NSSID] - k);
+	s->cur_o = o;
+	s->cur_pid = st->ids[PT_NSTGID][k];
+	s->cur_ppid = st->has_ppid ? o_to_s(s, st->ppid) : 0;
+	s->cur_node = -1;
+	s->cur_depth = depth;
+	s->cur_ino = ino;
+	fill(s, e, s->cur_pid, s->cur_ppid, s->cur_ino, depth, false);
+	return 1;
+}
+
 /* Status path for a leader (@t == 0) or thread @t of process @o. 1: filled, 0: skip. */
 static int visit_status(struct pidtuple_scan *s, pid_t o, pid_t t, struct pidtuple_scan_entry *e)
 {
 	struct pt_status st;
-	struct stat sb;
 	char rel[64];
-	int k = s->above + s->s_depth, depth, idx, r;
+	int k = s->above + s->s_depth, r;
+	pid_t a = 0;
 
+	/* An outer /proc lists processes A does not contain: one ioctl tells, not a read. */
+	if (!t && s->above && s->xlate) {
+		a = o_to_a_filter(s, o);
+		if (a == 0)
+			return 0;
+	}
 	if (t)
 		snprintf(rel, sizeof(rel), "%d/task/%d/status", (int)o, (int)t);
 	else
@@ -334,38 +445,15 @@ static int visit_status(struct pidtuple_scan *s, pid_t o, pid_t t, struct pidtup
 	r = pt_read_status_at(s->procfd, rel, &st);
 	if (r < 0)
 		return skip_or(r);
-	if (st.n[PT_NSPID] <= k || st.n[PT_NSTGID] != st.n[PT_NSPID] ||
-	    st.n[PT_NSPGID] != st.n[PT_NSPID] || st.n[PT_NSSID] != st.n[PT_NSPID])
-		return 0; /* above S, or a kernel before 4.1 */
 	if (t) {
-		if (st.n[PT_NSPID] - 1 - k != s->cur_depth || !st.has_tgid || st.tgid != o)
+		if (st.n[PT_NSPID] <= k || st.n[PT_NSTGID] != st.n[PT_NSPID] ||
+		    st.n[PT_NSPID] - 1 - k != s->cur_depth || !st.has_tgid || st.tgid != o)
 			return 0; /* not a thread of the process we yielded */
 		set_tuple(&s->t, st.ids[PT_NSPID] + k, st.n[PT_NSPID] - k);
 		fill(s, e, s->cur_pid, s->cur_ppid, s->cur_ino, s->cur_depth, true);
 		return 1;
 	}
-	/* The namespace: after the status, so a number reused in between shows as a depth
-	 * that does not match. */
-	snprintf(rel, sizeof(rel), "%d/ns/pid", (int)o);
-	r = pt_fstatat(s->procfd, rel, &sb, 0);
-	if (r < 0)
-		return skip_or(r);
-	idx = ns_lookup(s, o, sb.st_ino, &depth);
-	if (idx < 0)
-		return skip_or(idx);
-	if (depth < 0 || depth != st.n[PT_NSPID] - 1 - k)
-		return 0; /* not ours, or the number was reused meanwhile */
-	set_tuple(&s->t, st.ids[PT_NSPID] + k, st.n[PT_NSPID] - k);
-	set_tuple(&s->pg, st.ids[PT_NSPGID] + k, st.n[PT_NSPGID] - k);
-	set_tuple(&s->sid, st.ids[PT_NSSID] + k, st.n[PT_NSSID] - k);
-	s->cur_o = o;
-	s->cur_pid = st.ids[PT_NSTGID][k];
-	s->cur_ppid = st.has_ppid ? o_to_s(s, st.ppid) : 0;
-	s->cur_node = -1;
-	s->cur_depth = depth;
-	s->cur_ino = sb.st_ino;
-	fill(s, e, s->cur_pid, s->cur_ppid, s->cur_ino, depth, false);
-	return 1;
+	return apply_status(s, o, a, &st, 0, e);
 }
 
 /* The number in A of process/thread @o of /proc, or <= 0. */
@@ -449,6 +537,10 @@ static int visit_nsfs(struct pidtuple_scan *s, pid_t o, pid_t t, struct pidtuple
 		r = pt_fstatat(s->procfd, rel, &sb, 0);
 		ino = sb.st_ino;
 		idx = r < 0 ? r : ns_lookup(s, o, ino, &depth);
+		if (idx == -EACCES || idx == -EPERM) {
+			pt_close(pidfd);
+			return -EXDEV; /* its namespace is not ours to see: status can still tell */
+		}
 		if (idx < 0 || depth < 0 || idx == NO_NODE) {
 			pt_close(pidfd);
 			if (idx == NO_NODE && depth >= 0)
@@ -462,9 +554,15 @@ static int visit_nsfs(struct pidtuple_scan *s, pid_t o, pid_t t, struct pidtuple
 		g = pt_getpgid(a);
 		sess = pt_getsid(a);
 		r = g < 0 ? g : sess < 0 ? sess : 0;
-		if (r == 0)
+		/* A leader's group is itself; a session led by the group's leader is the
+		 * group: the same ids, nothing more to translate. */
+		if (r == 0 && g == a)
+			memcpy(pv, v, sizeof(pv));
+		else if (r == 0)
 			r = group_levels(s, fds, depth, g, pv);
-		if (r == 0)
+		if (r == 0 && sess == g)
+			memcpy(sv, pv, sizeof(sv));
+		else if (r == 0)
 			r = group_levels(s, fds, depth, sess, sv);
 	}
 	/* Last: proves the task was alive all along, and gives the parent. */
@@ -516,6 +614,67 @@ static int visit(struct pidtuple_scan *s, pid_t o, pid_t t, struct pidtuple_scan
 			return r;
 	}
 	return visit_status(s, o, t, e);
+}
+
+/* ---- io_uring batches ----------------------------------------------------------------- */
+
+#define PT_SCAN_END 2 /* next_batched(): /proc has no more processes */
+
+/* Reads the next batch of processes through io_uring. 1: read (maybe empty), 0: the end. */
+static int fill_batch(struct pidtuple_scan *s)
+{
+	unsigned int n = 0;
+	int r = 1;
+
+	while (n < PT_URING_BATCH && (r = pt_dir_next_pid(s->procs, &s->batch[n].o)) > 0) {
+		s->batch[n].a = 0;
+		if (s->above && s->xlate) {
+			s->batch[n].a = o_to_a_filter(s, s->batch[n].o);
+			if (s->batch[n].a == 0)
+				continue; /* not in A's subtree: not worth a read */
+		}
+		n++;
+	}
+	if (r < 0)
+		return fatal(r) ? r : -EIO;
+	s->bpos = 0;
+	s->blen = n;
+	if (n == 0)
+		return 0;
+	r = pt_uring_fetch(s->uring, s->procfd, s->batch, n);
+	if (r < 0) {
+		/* The ring failed as a whole: this batch and the rest of the scan the plain
+		 * way (the ring's state is not worth guessing at). */
+		for (unsigned int i = 0; i < n; i++)
+			s->batch[i].err = -EAGAIN;
+		pt_uring_free(s->uring);
+		s->uring = NULL;
+		if (fatal(r))
+			return r;
+	}
+	return 1;
+}
+
+/* The next leader of a batched scan. As visit(); PT_SCAN_END at the end of /proc. */
+static int next_batched(struct pidtuple_scan *s, struct pidtuple_scan_entry *e, pid_t *ret_o)
+{
+	const struct pt_fetch *f;
+	int r;
+
+	if (s->bpos == s->blen) {
+		r = fill_batch(s);
+		if (r <= 0)
+			return r < 0 ? r : PT_SCAN_END;
+		if (s->blen == 0)
+			return PT_SCAN_END;
+	}
+	f = &s->batch[s->bpos++];
+	*ret_o = f->o;
+	if (f->err == -EAGAIN)
+		return visit(s, f->o, 0, e);
+	if (f->err < 0)
+		return skip_or(f->err);
+	return apply_status(s, f->o, f->a, &f->st, f->ino, e);
 }
 
 /* ---- the API -------------------------------------------------------------------------- */
@@ -580,8 +739,6 @@ static int scan_opts(const struct pidtuple_scan_opts *opts, uint64_t *flags, int
 			return -EINVAL;
 	}
 #undef GET
-	if (*flags & PIDTUPLE_SCAN_URING)
-		return -EOPNOTSUPP; /* built without liburing */
 	return 0;
 }
 
@@ -675,11 +832,23 @@ PT_PUBLIC int pidtuple_scan_new(const struct pidtuple_scan_opts *opts,
 	}
 	/* The default is the measured faster path (docs/reading.md); PIDTUPLE_SCAN_SOURCE
 	 * (status or nsfs) overrides it for benchmarks and tests. */
-	s->nsfs = s->xlate;
+	s->nsfs = false;
 	env = secure_getenv("PIDTUPLE_SCAN_SOURCE");
-	if (env && strcmp(env, "status") == 0)
-		s->nsfs = false;
+	if (env && strcmp(env, "nsfs") == 0)
+		s->nsfs = s->xlate;
+	if (flags & PIDTUPLE_SCAN_URING) {
+		r = pt_uring_new(&s->uring); /* -EOPNOTSUPP without liburing */
+		if (r < 0)
+			goto fail;
+		s->batch = pt_malloc(PT_URING_BATCH * sizeof(*s->batch));
+		r = -ENOMEM;
+		if (!s->batch)
+			goto fail;
+		s->nsfs = false; /* the batch reads status */
+	}
 	s->cur_node = -1;
+	for (int i = 0; i < NLEV; i++)
+		s->last[i] = -1;
 	*ret_scan = s;
 	return 0;
 fail:
@@ -709,10 +878,16 @@ PT_PUBLIC int pidtuple_scan_next(struct pidtuple_scan *s, struct pidtuple_scan_e
 				return r < 0 ? r : 1;
 			continue;
 		}
-		r = pt_dir_next_pid(s->procs, &o);
-		if (r <= 0)
-			return r < 0 && !fatal(r) ? -EIO : r;
-		r = visit(s, o, 0, e);
+		if (s->uring || s->bpos < s->blen) {
+			r = next_batched(s, e, &o);
+		} else {
+			r = pt_dir_next_pid(s->procs, &o);
+			if (r <= 0)
+				return r < 0 && !fatal(r) ? -EIO : r;
+			r = visit(s, o, 0, e);
+		}
+		if (r == PT_SCAN_END)
+			return 0;
 		if (r < 0)
 			return r;
 		if (r == 0)
@@ -738,6 +913,8 @@ PT_PUBLIC void pidtuple_scan_free(struct pidtuple_scan *s)
 		pt_dir_close(s->procs);
 		free(s->procs);
 	}
+	pt_uring_free(s->uring);
+	free(s->batch);
 	for (size_t i = 0; i < s->nnodes; i++)
 		pt_close(s->nodes[i].fd);
 	free(s->nodes);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -448,6 +449,69 @@ ssize_t pt_readlinkat(int dirfd, const char *path, char *buf, size_t n)
 	FAULT(ssize_t);
 	return (ssize_t)ret_or_errno(readlinkat(dirfd, path, buf, n));
 }
+
+int pt_statx(int dirfd, const char *path, int flags, unsigned int mask, struct statx *ret)
+{
+	FAULT(int);
+	return (int)ret_or_errno(statx(dirfd, path, flags, mask, ret));
+}
+
+void *pt_mmap_wipeonfork(size_t len)
+{
+	void *p;
+
+#ifdef PIDTUPLE_FAULT_INJECTION
+	if (fault())
+		return NULL;
+#endif
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	if (madvise(p, len, MADV_WIPEONFORK) < 0) {
+		munmap(p, len);
+		return NULL;
+	}
+	return p;
+}
+
+#ifdef PIDTUPLE_WITH_URING
+#include <liburing.h>
+
+int pt_uring_queue_init(unsigned int entries, struct io_uring *ring)
+{
+	FAULT(int);
+	/* liburing returns -errno itself */
+	return io_uring_queue_init(entries, ring, 0);
+}
+
+int pt_uring_register_files_sparse(struct io_uring *ring, unsigned int n)
+{
+	FAULT(int);
+	return io_uring_register_files_sparse(ring, n);
+}
+
+int pt_uring_submit(struct io_uring *ring)
+{
+	int r;
+
+	FAULT(int);
+	do
+		r = io_uring_submit(ring);
+	while (r == -EINTR);
+	return r;
+}
+
+int pt_uring_wait(struct io_uring *ring)
+{
+	struct io_uring_cqe *cqe;
+	int r;
+
+	do
+		r = io_uring_wait_cqe(ring, &cqe);
+	while (r == -EINTR || r == -EAGAIN);
+	return r;
+}
+#endif
 
 /* ---- process trees (tree.c, restore.c, capture.c) ---- */
 

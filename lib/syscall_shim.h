@@ -125,6 +125,23 @@ ssize_t pt_getdents64(int fd, void *buf, size_t n);
 int pt_fstatat(int dirfd, const char *path, struct stat *st, int flags);
 ssize_t pt_readlinkat(int dirfd, const char *path, char *buf, size_t n);
 
+/* statx(); the mount id (STATX_MNT_ID_UNIQUE, 6.8+) keys caches of what a /proc mount shows. */
+int pt_statx(int dirfd, const char *path, int flags, unsigned int mask, struct statx *ret);
+
+/* A private page the kernel zeroes in a forked child (MADV_WIPEONFORK, 4.14+): for caches that
+ * are valid only in the process that filled them. NULL when it cannot be had. */
+void *pt_mmap_wipeonfork(size_t len);
+
+/* io_uring setup and submission for the batched scan (scan_uring.c; liburing builds only). */
+struct io_uring;
+int pt_uring_queue_init(unsigned int entries, struct io_uring *ring);
+int pt_uring_register_files_sparse(struct io_uring *ring, unsigned int n);
+/* Submits what is queued: the count, or -errno when nothing was. */
+int pt_uring_submit(struct io_uring *ring);
+/* Waits for a completion. Not injected: a failed wait would leave reads in flight into
+ * memory about to be freed. */
+int pt_uring_wait(struct io_uring *ring);
+
 /* Fault injection builds only: while @hide is set, the PID translation, PIDFD_GET_INFO and
  * PIDFD_GET_PID_NAMESPACE wrappers fail with -ENOTTY as on a kernel before 6.11. */
 void pidtuple__hide_ns_ioctls(bool hide);

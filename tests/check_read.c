@@ -477,6 +477,71 @@ START_TEST(test_thread_id)
 }
 END_TEST
 
+/* How many levels /proc shows above the caller is remembered per /proc mount: it must follow
+ * a child forked into a new namespace (same mount, one level more) and a /proc mounted anew. */
+static int status_tgid_is(const char *what)
+{
+	PIDTUPLE_OPTS(pidtuple_read_opts, o, .source = PIDTUPLE_SOURCE_STATUS);
+	struct pidtuple *t = NULL;
+	char want[16];
+	int r = pidtuple_read(getpid(), PIDTUPLE_KIND_TGID, &o, &t);
+
+	TH_CHECK(r == 0, "%s: status read: %s", what, pidtuple_strerror(r));
+	snprintf(want, sizeof(want), "%d", (int)getpid());
+	r = tuple_is(t, want, what);
+	pidtuple_free(t);
+	return r;
+}
+
+/* Forks with the cache filled, then once more into a new namespace. In a child: the test's
+ * own process must keep its namespace for LeakSanitizer's tracer. */
+static int cache_child(void)
+{
+	int st = 0;
+	pid_t pid;
+
+	if (status_tgid_is("child"))
+		return 1;
+	TH_CHECK(unshare(CLONE_NEWPID) == 0, "unshare: %m");
+	pid = fork();
+	TH_CHECK(pid >= 0, "fork: %m");
+	if (pid == 0) {
+		/* Same /proc, one more level above: pid 1 of the new namespace. */
+		if (status_tgid_is("forked into a new namespace"))
+			_exit(1);
+		/* A /proc of its own: nothing above. */
+		if (mount_own_proc() != 0 || status_tgid_is("own /proc"))
+			_exit(2);
+		_exit(0);
+	}
+	TH_CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		 "grandchild: 0x%x", st);
+	return status_tgid_is("child again");
+}
+
+static int cache_body(void *p)
+{
+	int st = 0;
+	pid_t pid;
+
+	(void)p;
+	if (status_tgid_is("parent"))
+		return 1;
+	pid = fork();
+	TH_CHECK(pid >= 0, "fork: %m");
+	if (pid == 0)
+		_exit(cache_child());
+	TH_CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		 "child: 0x%x", st);
+	return status_tgid_is("parent again");
+}
+
+START_TEST(test_above_cache)
+{
+	ck_assert_int_eq(run_clean(cache_body, NULL), 0);
+}
+END_TEST
+
 static Suite *read_suite(void)
 {
 	Suite *s = suite_create("read");
@@ -492,6 +557,7 @@ static Suite *read_suite(void)
 	tcase_add_loop_test(tc, test_bad_input, 0, 2);
 	tcase_add_test(tc, test_reaped);
 	tcase_add_test(tc, test_thread_id);
+	tcase_add_test(tc, test_above_cache);
 	suite_add_tcase(s, tc);
 	return s;
 }

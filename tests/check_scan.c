@@ -42,6 +42,8 @@ TH_LSAN_EXPLICIT_ONLY
 
 /* No nsfs translation ioctls: an old kernel, or a run re-executed under the filter. */
 static bool no_nsfs;
+/* The library has the io_uring backend and io_uring works here. */
+static bool have_uring;
 
 struct guarded {
 	int (*fn)(void *);
@@ -206,6 +208,13 @@ struct ent {
 	char t[128], pg[128], sid[128];
 };
 
+/* A thread of our own process: with PIDTUPLE_SCAN_URING the kernel runs reads on io_uring
+ * workers (iou-wrk-*), threads of the caller that stay around; the world has none of ours. */
+static bool own_thread(const struct pidtuple_scan_entry *e)
+{
+	return (e->flags & PIDTUPLE_ENTRY_THREAD) && e->pid == getpid();
+}
+
 static void fmt(const struct pidtuple *t, char *buf, size_t size)
 {
 	if (pidtuple_format(t, buf, size) < 0)
@@ -235,6 +244,8 @@ static int scan_all(uint64_t flags, int nsfd, const char *source, struct ent *ou
 		r = pidtuple_scan_next(s, &x.e);
 		if (r <= 0)
 			break;
+		if (own_thread(&x.e))
+			continue;
 		fmt(x.e.tuple, x.t, sizeof(x.t));
 		fmt(x.e.pgid_tuple, x.pg, sizeof(x.pg));
 		fmt(x.e.sid_tuple, x.sid, sizeof(x.sid));
@@ -298,12 +309,30 @@ static int check_scan(uint64_t flags, bool in_ns1)
 
 	n = scan_all(flags | (in_ns1 ? PIDTUPLE_SCAN_NS_FD : 0), nsfd, NULL, v, MAXE);
 	TH_CHECK(n > 0, "scan failed");
-	m = scan_all(flags | (in_ns1 ? PIDTUPLE_SCAN_NS_FD : 0), nsfd, "status", w, MAXE);
-	TH_CHECK(m == n, "status scan: %d entries, default scan: %d", m, n);
-	for (int i = 0; i < n; i++)
-		TH_CHECK(same(&v[i], &w[i]), "entry %d differs: %d %s ppid %d / %d %s ppid %d", i,
-			 (int)v[i].e.tid, v[i].t, (int)v[i].e.ppid, (int)w[i].e.tid, w[i].t,
-			 (int)w[i].e.ppid);
+	/* Every way of reading gives the same entries: status, nsfs, io_uring batches. */
+	for (int way = 0; way < 3; way++) {
+		uint64_t f = flags | (in_ns1 ? PIDTUPLE_SCAN_NS_FD : 0);
+
+		if ((way == 1 && no_nsfs) || (way == 2 && !have_uring))
+			continue;
+		m = scan_all(f | (way == 2 ? PIDTUPLE_SCAN_URING : 0), nsfd,
+			     way == 0	? "status"
+			     : way == 1 ? "nsfs"
+					: NULL,
+			     w, MAXE);
+		if (m != n)
+			for (int i = 0; i < (m > n ? m : n); i++)
+				fprintf(stderr, "  %d: %d/%d %s | %d/%d %s\n", i,
+					i < n ? (int)v[i].e.pid : 0, i < n ? (int)v[i].e.tid : 0,
+					i < n ? v[i].t : "", i < m ? (int)w[i].e.pid : 0,
+					i < m ? (int)w[i].e.tid : 0, i < m ? w[i].t : "");
+		TH_CHECK(m == n, "way %d: %d entries, default scan: %d", way, m, n);
+		for (int i = 0; i < n; i++)
+			TH_CHECK(same(&v[i], &w[i]),
+				 "way %d: entry %d differs: %d %s ppid %d / %d %s ppid %d", way, i,
+				 (int)v[i].e.tid, v[i].t, (int)v[i].e.ppid, (int)w[i].e.tid, w[i].t,
+				 (int)w[i].e.ppid);
+	}
 	TH_CHECK(fstat(W.ns1, &st) == 0, "fstat");
 	ns1_ino = st.st_ino;
 
@@ -465,9 +494,14 @@ static int churn_main(struct churn *c, int ns1, int self_ns)
 	return 0;
 }
 
+/* Calls a batch of the io_uring path can span: its entries are read by the first of them. */
+#define URING_WINDOW 64
+
 static int churn_body(void *p)
 {
-	bool status_path = *(bool *)p;
+	int way = *(int *)p; /* 0 default, 1 status, 2 io_uring */
+	bool status_path = way == 1, uring = way == 2;
+	static unsigned long befores[URING_WINDOW + 1];
 	struct churn *c =
 		mmap(NULL, sizeof(*c), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	int holder, ns1, self_ns, reported = 0, churned = 0;
@@ -487,7 +521,10 @@ static int churn_body(void *p)
 		setenv("PIDTUPLE_SCAN_SOURCE", "status", 1);
 	for (int round = 0; round < 30; round++) {
 		PIDTUPLE_OPTS(pidtuple_scan_opts, o,
-			      .flags = round % 3 == 2 ? PIDTUPLE_SCAN_THREADS : 0);
+			      .flags = uring		? PIDTUPLE_SCAN_URING
+				       : round % 3 == 2 ? PIDTUPLE_SCAN_THREADS
+							: 0);
+		unsigned long calls = 0;
 		struct pidtuple_scan *s = NULL;
 		bool seen_holder = false, seen_churner = false;
 		int r;
@@ -498,6 +535,14 @@ static int churn_body(void *p)
 			unsigned long before = atomic_load(&c->seq);
 			int slot;
 
+			/* io_uring: a process is read with its batch, up to URING_WINDOW calls
+			 * before it is yielded; it existed after that call started. */
+			befores[calls % (URING_WINDOW + 1)] = before;
+			if (uring && calls >= URING_WINDOW)
+				before = befores[(calls - URING_WINDOW) % (URING_WINDOW + 1)];
+			else if (uring)
+				before = befores[0];
+			calls++;
 			r = pidtuple_scan_next(s, &e);
 			if (r <= 0)
 				break;
@@ -528,7 +573,10 @@ static int churn_body(void *p)
 	TH_CHECK(waitpid(churner, &reported, 0) == churner && reported == 0, "churner status 0x%x",
 		 reported);
 	fprintf(stderr, "churn (%s): %d churned processes reported over 30 scans\n",
-		status_path ? "status" : "default", churned);
+		status_path ? "status"
+		: uring	    ? "io_uring"
+			    : "default",
+		churned);
 	close(ns1);
 	close(self_ns);
 	kill(holder, SIGKILL);
@@ -539,9 +587,11 @@ static int churn_body(void *p)
 
 START_TEST(test_churn)
 {
-	bool status_path = _i;
+	int way = _i;
 
-	ck_assert_int_eq(run_clean(churn_body, &status_path), 0);
+	if (way == 2 && !have_uring)
+		return;
+	ck_assert_int_eq(run_clean(churn_body, &way), 0);
 }
 END_TEST
 
@@ -585,16 +635,21 @@ static int hide_ioctls(void)
 static int vanish_body(void *p)
 {
 	static struct ent v[MAXE], w[MAXE];
-	PIDTUPLE_OPTS(pidtuple_scan_opts, o, .flags = PIDTUPLE_SCAN_THREADS);
+	int way = *(int *)p; /* 0 default, 1 nsfs, 2 io_uring */
+	PIDTUPLE_OPTS(pidtuple_scan_opts, o,
+		      .flags = PIDTUPLE_SCAN_THREADS | (way == 2 ? PIDTUPLE_SCAN_URING : 0));
 	struct pidtuple_scan *s = NULL;
 	int n = 0, m, r;
 
-	(void)p;
 	if (world_build())
 		return 1;
 	m = scan_all(PIDTUPLE_SCAN_THREADS, -1, "status", w, MAXE);
 	TH_CHECK(m > 5, "status scan: %d", m);
-	TH_CHECK(pidtuple_scan_new(&o, &s) == 0, "scan_new");
+	if (way == 1)
+		setenv("PIDTUPLE_SCAN_SOURCE", "nsfs", 1);
+	r = pidtuple_scan_new(&o, &s);
+	unsetenv("PIDTUPLE_SCAN_SOURCE");
+	TH_CHECK(r == 0, "scan_new");
 	for (;;) {
 		struct ent x = { .e = { .sz = sizeof(x.e) } };
 
@@ -603,6 +658,8 @@ static int vanish_body(void *p)
 		r = pidtuple_scan_next(s, &x.e);
 		if (r <= 0)
 			break;
+		if (own_thread(&x.e))
+			continue;
 		fmt(x.e.tuple, x.t, sizeof(x.t));
 		fmt(x.e.pgid_tuple, x.pg, sizeof(x.pg));
 		fmt(x.e.sid_tuple, x.sid, sizeof(x.sid));
@@ -620,7 +677,11 @@ static int vanish_body(void *p)
 
 START_TEST(test_ioctls_vanish)
 {
-	ck_assert_int_eq(run_clean(vanish_body, NULL), 0);
+	int way = _i;
+
+	if (way == 2 && !have_uring)
+		return;
+	ck_assert_int_eq(run_clean(vanish_body, &way), 0);
 }
 END_TEST
 
@@ -670,8 +731,11 @@ static int bad_input_body(void *p)
 	}
 	{
 		PIDTUPLE_OPTS(pidtuple_scan_opts, o, .flags = PIDTUPLE_SCAN_URING);
+		struct pidtuple_scan *u = NULL;
+		int r = pidtuple_scan_new(&o, &u);
 
-		TH_CHECK(pidtuple_scan_new(&o, &s) == -EOPNOTSUPP, "uring without liburing");
+		TH_CHECK(r == (have_uring ? 0 : -EOPNOTSUPP), "uring: %s", pidtuple_strerror(r));
+		pidtuple_scan_free(u);
 	}
 	{
 		struct {
@@ -737,11 +801,11 @@ static Suite *scan_suite(void)
 	TCase *tc = tcase_create("scan");
 
 	tcase_add_loop_test(tc, test_scan, 0, 2);
-	tcase_add_loop_test(tc, test_churn, 0, 2);
+	tcase_add_loop_test(tc, test_churn, 0, 3);
 	tcase_add_test(tc, test_bad_input);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("fallback");
-	tcase_add_test(tc, test_ioctls_vanish);
+	tcase_add_loop_test(tc, test_ioctls_vanish, 0, 3);
 	tcase_add_test(tc, test_without_ioctls);
 	suite_add_tcase(s, tc);
 	return s;
@@ -754,6 +818,13 @@ int main(int argc, char **argv)
 
 	th_require_privilege();
 	no_nsfs = !(pidtuple_features() & PIDTUPLE_FEATURE_NS_PID_IOCTLS);
+	{
+		PIDTUPLE_OPTS(pidtuple_scan_opts, o, .flags = PIDTUPLE_SCAN_URING);
+		struct pidtuple_scan *u = NULL;
+
+		have_uring = pidtuple_scan_new(&o, &u) == 0;
+		pidtuple_scan_free(u);
+	}
 	if (argc == 2 && strcmp(argv[1], "--hidden") == 0)
 		return run_hidden();
 	sr = srunner_create(scan_suite());
