@@ -32,15 +32,14 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
-#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_common.h"
 #include "pidtuple.h"
 
-#define SKIP 77
 #define MAXB 512
 
 static struct {
@@ -55,16 +54,9 @@ static double now(clockid_t c)
 	return ts.tv_sec * 1e9 + ts.tv_nsec;
 }
 
-static int cmp_d(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 static double median(double *v, int n)
 {
-	qsort(v, (size_t)n, sizeof(*v), cmp_d);
+	qsort(v, (size_t)n, sizeof(*v), bench_cmp_double);
 	return n ? v[n / 2] : 0;
 }
 
@@ -385,7 +377,7 @@ static int bench_scans(void)
 
 /* ---- the run ------------------------------------------------------------------------ */
 
-static int body(void)
+static int body(void *arg)
 {
 	pid_t holder, *kids;
 	int ns[3], self_ns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC), made = 0, ret = 0;
@@ -393,6 +385,7 @@ static int body(void)
 	char *stacks;
 	pid_t one[3];
 
+	(void)arg;
 	/* ns[0] is ours; ns[1] below it, ns[2] below ns[1]. */
 	ns[0] = self_ns;
 	if (make_ns(&holder, &ns[1], &ns[2]) < 0) {
@@ -453,8 +446,6 @@ static int body(void)
 int main(int argc, char **argv)
 {
 	uint64_t need = PIDTUPLE_FEATURE_CAP_SYS_ADMIN;
-	int st;
-	pid_t pid;
 
 	for (int i = 1; i + 1 < argc; i += 2) {
 		if (!strcmp(argv[i], "--procs"))
@@ -472,22 +463,7 @@ int main(int argc, char **argv)
 	}
 	if (geteuid() != 0 || (pidtuple_features() & need) != need) {
 		fprintf(stderr, "bench_read: skipped: needs root with CAP_SYS_ADMIN\n");
-		return SKIP;
+		return BENCH_SKIP;
 	}
-	if (unshare(CLONE_NEWPID) < 0) {
-		fprintf(stderr, "bench_read: skipped: unshare(CLONE_NEWPID): %s\n",
-			strerror(errno));
-		return SKIP;
-	}
-	fflush(NULL);
-	pid = fork();
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		st = body();
-		fflush(NULL);
-		_exit(st);
-	}
-	if (pid < 0 || waitpid(pid, &st, 0) != pid)
-		return 1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+	return bench_in_pidns("bench_read", body, NULL);
 }

@@ -16,15 +16,11 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/utsname.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "helpers.h"
 #include "pidtuple.h"
 
-#define PID_MAX_LIMIT (4 * 1024 * 1024)
 #define INIT_PID_NS_INO 0xEFFFFFFCu
 #define FREE_PID 700
 #define NS_GET_PARENT_IOC _IO(0xb7, 0x2)
@@ -49,29 +45,6 @@ static uint64_t ino_of(const char *path)
 	return stat(path, &st) == 0 ? (uint64_t)st.st_ino : 0;
 }
 
-static int read_pid_max(void)
-{
-	FILE *f = fopen("/proc/sys/kernel/pid_max", "re");
-	int v = -1;
-
-	if (f) {
-		if (fscanf(f, "%d", &v) != 1)
-			v = -1;
-		fclose(f);
-	}
-	return v;
-}
-
-static bool kernel_at_least(int want_maj, int want_min)
-{
-	struct utsname u;
-	int maj = 0, min = 0;
-
-	if (uname(&u) < 0 || sscanf(u.release, "%d.%d", &maj, &min) != 2)
-		return false;
-	return maj > want_maj || (maj == want_maj && min >= want_min);
-}
-
 /* Whether the suite runs in the initial PID namespace (set by main, inherited by tests). */
 static bool runner_in_init_ns;
 #define ABS_UNKNOWN (-2) /* the test cannot tell what the library should say: not checked */
@@ -82,22 +55,11 @@ static bool runner_in_init_ns;
  */
 static int own_abs_level(void)
 {
-	FILE *f;
-	char line[256];
-	int n = -1;
+	int n;
 
 	if (!runner_in_init_ns)
 		return ABS_UNKNOWN;
-	f = fopen("/proc/self/status", "re");
-	if (!f)
-		return ABS_UNKNOWN;
-	while (fgets(line, sizeof(line), f))
-		if (strncmp(line, "NSpid:", 6) == 0) {
-			n = 0;
-			for (char *p = strtok(line + 6, " \t\n"); p; p = strtok(NULL, " \t\n"))
-				n++;
-		}
-	fclose(f);
+	n = th_nspid_entries();
 	return n < 1 ? ABS_UNKNOWN : n - 1;
 }
 
@@ -137,49 +99,13 @@ static int expect_level(const struct pidtuple_nsctx *ctx, unsigned int i, uint64
 	return 0;
 }
 
-static int nested_pid_max(void)
-{
-	return kernel_at_least(6, 14) ? PID_MAX_LIMIT : read_pid_max();
-}
-
-static int clean_up(pid_t holder, int nsfd, int fds)
-{
-	if (holder > 0)
-		kill(holder, SIGKILL);
-	if (nsfd >= 0)
-		close(nsfd);
-	th_kill_children();
-	TH_CHECK(th_count_children() == 0, "%d children left", th_count_children());
-	TH_CHECK(th_count_fds() == fds, "%d fds, had %d", th_count_fds(), fds);
-	return 0;
-}
-
-/* Runs fn(arg) in a forked child; returns its exit status. */
-static int in_child(int (*fn)(void *), void *arg)
-{
-	pid_t pid = fork();
-	int st;
-
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		int r = fn(arg);
-
-		fflush(NULL);
-		_exit(r);
-	}
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
 /* ---- the levels ---- */
 
 static int own_namespace(void *arg)
 {
 	struct pidtuple_nsctx *ctx = NULL;
 	struct pidtuple_level_info li;
-	int fds = th_count_fds(), abs = own_abs_level(), pid_max = read_pid_max();
+	int fds = th_count_fds(), abs = own_abs_level(), pid_max = th_read_pid_max();
 	uint64_t own = ino_of("/proc/self/ns/pid");
 
 	(void)arg;
@@ -197,7 +123,7 @@ static int own_namespace(void *arg)
 	TH_CHECK(level(ctx, 1, &li) == -ERANGE, "index 1");
 	TH_CHECK(level(ctx, 1000, &li) == -ERANGE, "index 1000");
 	pidtuple_nsctx_free(ctx);
-	return clean_up(0, -1, fds);
+	return th_clean_up(0, -1, fds);
 }
 
 static int with_newpid(void *arg)
@@ -205,7 +131,7 @@ static int with_newpid(void *arg)
 	PIDTUPLE_OPTS(pidtuple_fork_opts, o, .clone_flags = CLONE_NEWPID);
 	struct pidtuple_nsctx *ctx = NULL;
 	struct pidtuple_level_info li;
-	int fds = th_count_fds(), abs = own_abs_level(), pid_max = read_pid_max();
+	int fds = th_count_fds(), abs = own_abs_level(), pid_max = th_read_pid_max();
 	uint64_t own = ino_of("/proc/self/ns/pid");
 
 	(void)arg;
@@ -214,7 +140,7 @@ static int with_newpid(void *arg)
 	/* The namespace the fork creates: no inode yet, no init yet. */
 	if (expect_level(ctx, 0, PIDTUPLE_LEVEL_NEW | ROOT_CAPS,
 			 PIDTUPLE_LEVEL_CALLER | PIDTUPLE_LEVEL_HAS_INIT | PIDTUPLE_LEVEL_INIT_DEAD,
-			 nested_pid_max(), below(abs, 1), 0))
+			 th_nested_pid_max(), below(abs, 1), 0))
 		return 1;
 	if (expect_level(ctx, 1,
 			 PIDTUPLE_LEVEL_CALLER | PIDTUPLE_LEVEL_HAS_INIT |
@@ -223,7 +149,7 @@ static int with_newpid(void *arg)
 		return 1;
 	TH_CHECK(level(ctx, 2, &li) == -ERANGE, "index 2");
 	pidtuple_nsctx_free(ctx);
-	return clean_up(0, -1, fds);
+	return th_clean_up(0, -1, fds);
 }
 
 static int nested(void *arg)
@@ -234,7 +160,7 @@ static int nested(void *arg)
 				       : PIDTUPLE_FORK_CHECK_SCAN);
 	struct pidtuple_nsctx *ctx = NULL;
 	struct pidtuple_level_info li;
-	int fds = th_count_fds(), abs = own_abs_level(), pid_max = read_pid_max(), nsfd, parent;
+	int fds = th_count_fds(), abs = own_abs_level(), pid_max = th_read_pid_max(), nsfd, parent;
 	uint64_t own = ino_of("/proc/self/ns/pid"), l3, l2;
 	pid_t holder;
 
@@ -253,10 +179,10 @@ static int nested(void *arg)
 	TH_CHECK(pidtuple_nsctx_levels(ctx) == 3, "levels %d", pidtuple_nsctx_levels(ctx));
 	if (expect_level(ctx, 0, PIDTUPLE_LEVEL_HAS_INIT | ROOT_CAPS,
 			 PIDTUPLE_LEVEL_CALLER | PIDTUPLE_LEVEL_NEW | PIDTUPLE_LEVEL_INIT_DEAD,
-			 nested_pid_max(), below(abs, 2), l3) ||
+			 th_nested_pid_max(), below(abs, 2), l3) ||
 	    expect_level(ctx, 1, PIDTUPLE_LEVEL_HAS_INIT | ROOT_CAPS,
 			 PIDTUPLE_LEVEL_CALLER | PIDTUPLE_LEVEL_NEW | PIDTUPLE_LEVEL_INIT_DEAD,
-			 nested_pid_max(), below(abs, 1), l2) ||
+			 th_nested_pid_max(), below(abs, 1), l2) ||
 	    expect_level(ctx, 2,
 			 PIDTUPLE_LEVEL_CALLER | PIDTUPLE_LEVEL_HAS_INIT |
 				 PIDTUPLE_LEVEL_PID_MAX_EXACT | ROOT_CAPS,
@@ -273,13 +199,13 @@ static int nested(void *arg)
 	TH_CHECK(level(ctx, 1, &li) == 0 && (li.flags & PIDTUPLE_LEVEL_INIT_DEAD),
 		 "dead level 1: flags 0x%llx", (unsigned long long)li.flags);
 	pidtuple_nsctx_free(ctx);
-	return clean_up(0, nsfd, fds);
+	return th_clean_up(0, nsfd, fds);
 }
 
 static int unshared_levels(void *arg)
 {
 	struct pidtuple_nsctx *ctx = NULL;
-	int pid_max = read_pid_max(), abs = own_abs_level();
+	int pid_max = th_read_pid_max(), abs = own_abs_level();
 	uint64_t own = ino_of("/proc/self/ns/pid");
 
 	(void)arg;
@@ -290,7 +216,7 @@ static int unshared_levels(void *arg)
 	if (expect_level(ctx, 0, ROOT_CAPS,
 			 PIDTUPLE_LEVEL_CALLER | PIDTUPLE_LEVEL_NEW | PIDTUPLE_LEVEL_HAS_INIT |
 				 PIDTUPLE_LEVEL_INIT_DEAD,
-			 nested_pid_max(), below(abs, 1), 0) ||
+			 th_nested_pid_max(), below(abs, 1), 0) ||
 	    expect_level(ctx, 1, PIDTUPLE_LEVEL_CALLER | PIDTUPLE_LEVEL_HAS_INIT | ROOT_CAPS,
 			 PIDTUPLE_LEVEL_NEW, pid_max, abs, own))
 		return 1;
@@ -302,8 +228,8 @@ static int after_unshare(void *arg)
 {
 	int fds = th_count_fds();
 
-	TH_CHECK(in_child(unshared_levels, arg) == 0, "levels after unshare");
-	return clean_up(0, -1, fds);
+	TH_CHECK(th_in_child(unshared_levels, arg) == 0, "levels after unshare");
+	return th_clean_up(0, -1, fds);
 }
 
 /* ---- struct sizes and arguments ---- */
@@ -321,7 +247,7 @@ static int sizes_and_args(void *arg)
 		unsigned char tail[8];
 	} bigopts;
 	PIDTUPLE_OPTS(pidtuple_fork_opts, small_opts);
-	int fds = th_count_fds(), pid_max = read_pid_max();
+	int fds = th_count_fds(), pid_max = th_read_pid_max();
 	size_t upto_pid_max = offsetof(struct pidtuple_level_info, pid_max) + sizeof(int32_t);
 
 	(void)arg;
@@ -368,7 +294,7 @@ static int sizes_and_args(void *arg)
 	for (size_t i = 0; i < sizeof(big.tail); i++)
 		TH_CHECK(big.tail[i] == 0, "tail byte %zu written", i);
 	pidtuple_nsctx_free(ctx);
-	return clean_up(0, -1, fds);
+	return th_clean_up(0, -1, fds);
 }
 
 /* ---- pidtuple_check_in() agrees with pidtuple_check() ---- */
@@ -406,7 +332,7 @@ static int check_in(void *arg)
 		{ 1, FREE_PID + 1, FREE_PID + 2 },
 		{ FREE_PID, 1, FREE_PID + 2 },
 		{ FREE_PID, FREE_PID + 1, 1 },
-		{ PID_MAX_LIMIT, FREE_PID + 1, FREE_PID + 2 },
+		{ TH_PID_MAX_LIMIT, FREE_PID + 1, FREE_PID + 2 },
 		{ 5, FREE_PID + 1, FREE_PID + 2, FREE_PID + 3, FREE_PID + 4 },
 	};
 	const size_t lens[] = { 3, 3, 3, 3, 3, 5 };
@@ -433,7 +359,7 @@ static int check_in(void *arg)
 			if (same_verdicts(&none, tuples[i], n) ||
 			    same_verdicts(&newpid, tuples[i], n))
 				return 1;
-	return clean_up(holder, nsfd, fds);
+	return th_clean_up(holder, nsfd, fds);
 }
 
 /* ---- no fd is leaked ---- */
@@ -464,33 +390,10 @@ static int no_leak(void *arg)
 	}
 	TH_CHECK(th_count_fds() == inner_fds, "%d fds after, %d before", th_count_fds(), inner_fds);
 	pidtuple_free(t);
-	return clean_up(holder, nsfd, fds);
+	return th_clean_up(holder, nsfd, fds);
 }
 
 /* ---- pidtuple_features() ---- */
-
-struct raw_clone_args {
-	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
-	uint64_t set_tid, set_tid_size, cgroup;
-};
-
-/* Calls that fail before they could create a process. */
-static int probe(uint64_t flags, uint64_t exit_signal, uint64_t set_tid, uint64_t cgroup,
-		 size_t size)
-{
-	struct raw_clone_args a = {
-		.flags = flags, .exit_signal = exit_signal, .set_tid = set_tid, .cgroup = cgroup
-	};
-	long r = syscall(435, &a, size);
-
-	if (r == 0)
-		_exit(0); /* never expected */
-	if (r > 0) {
-		waitpid((pid_t)r, NULL, __WALL);
-		return 0;
-	}
-	return -errno;
-}
 
 static uint64_t cap_eff(void)
 {
@@ -512,20 +415,24 @@ static int features(void *arg)
 	uint64_t f = pidtuple_features(), want = 0, caps = cap_eff();
 	pid_t dummy = 0, self = getpid();
 	int fd, fds = th_count_fds();
+	/* Calls that fail before they could create a process. */
+	struct th_clone_args bad_signal = { .exit_signal = ~0ull };
+	struct th_clone_args set_tid_no_size = { .set_tid = (uintptr_t)&dummy };
+	struct th_clone_args bad_cgroup = { .flags = 1ull << 33, .cgroup = 1ull << 32 };
 
 	(void)arg;
-	if (probe(0, ~0ull, 0, 0, 64) == -EINVAL)
+	if (th_raw_clone3(&bad_signal, 64 /* CLONE_ARGS_SIZE_VER0 */) == -EINVAL)
 		want |= PIDTUPLE_FEATURE_CLONE3 | PIDTUPLE_FEATURE_PIDFD;
-	if (probe(0, 0, (uintptr_t)&dummy, 0, 80) == -EINVAL)
+	if (th_raw_clone3(&set_tid_no_size, TH_CLONE_ARGS_SIZE_VER1) == -EINVAL)
 		want |= PIDTUPLE_FEATURE_SET_TID;
-	if (probe(1ull << 33, 0, 0, 1ull << 32, 88) == -EINVAL)
+	if (th_raw_clone3(&bad_cgroup, TH_CLONE_ARGS_SIZE_VER2) == -EINVAL)
 		want |= PIDTUPLE_FEATURE_INTO_CGROUP;
 	fd = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
 	TH_CHECK(fd >= 0, "open ns: %m");
 	if (ioctl(fd, NS_GET_PID_FROM_PIDNS_IOC, (unsigned long)self) == self)
 		want |= PIDTUPLE_FEATURE_NS_PID_IOCTLS;
 	close(fd);
-	fd = (int)syscall(SYS_pidfd_open, self, 0);
+	fd = th_pidfd_open(self, 0);
 	TH_CHECK(fd >= 0, "pidfd_open: %m");
 	{
 		/* struct pidfd_info, first version: 64 bytes, mask first. */
@@ -535,7 +442,7 @@ static int features(void *arg)
 			want |= PIDTUPLE_FEATURE_PIDFD_GET_INFO;
 	}
 	close(fd);
-	if (kernel_at_least(6, 14))
+	if (th_kernel_at_least(6, 14))
 		want |= PIDTUPLE_FEATURE_PER_NS_PID_MAX;
 	/* As root, in a namespace owned by the initial user namespace, we may write it. */
 	fd = open("/proc/sys/kernel/ns_last_pid", O_RDWR | O_CLOEXEC);
@@ -557,26 +464,19 @@ static int features(void *arg)
 			 (PIDTUPLE_FEATURE_CLONE3 | PIDTUPLE_FEATURE_SET_TID |
 			  PIDTUPLE_FEATURE_CAP_SYS_ADMIN),
 		 "features 0x%llx", (unsigned long long)f);
-	return clean_up(0, -1, fds);
+	return th_clean_up(0, -1, fds);
 }
 
 /* ---- the suite ---- */
 
-#define NS_TEST(name, fn)                                   \
-	START_TEST(name)                                    \
-	{                                                   \
-		ck_assert_int_eq(th_in_pidns(fn, NULL), 0); \
-	}                                                   \
-	END_TEST
-
-NS_TEST(test_own_namespace, own_namespace)
-NS_TEST(test_newpid, with_newpid)
-NS_TEST(test_nested, nested)
-NS_TEST(test_after_unshare, after_unshare)
-NS_TEST(test_sizes_and_args, sizes_and_args)
-NS_TEST(test_check_in, check_in)
-NS_TEST(test_no_leak, no_leak)
-NS_TEST(test_features, features)
+TH_NS_TEST(test_own_namespace, own_namespace, NULL)
+TH_NS_TEST(test_newpid, with_newpid, NULL)
+TH_NS_TEST(test_nested, nested, NULL)
+TH_NS_TEST(test_after_unshare, after_unshare, NULL)
+TH_NS_TEST(test_sizes_and_args, sizes_and_args, NULL)
+TH_NS_TEST(test_check_in, check_in, NULL)
+TH_NS_TEST(test_no_leak, no_leak, NULL)
+TH_NS_TEST(test_features, features, NULL)
 
 static Suite *nsctx_suite(void)
 {
@@ -598,14 +498,7 @@ static Suite *nsctx_suite(void)
 
 int main(void)
 {
-	SRunner *sr;
-	int failed;
-
 	th_require_privilege();
 	runner_in_init_ns = ino_of("/proc/self/ns/pid") == INIT_PID_NS_INO;
-	sr = srunner_create(nsctx_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return th_run_suite(nsctx_suite());
 }

@@ -14,8 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,85 +25,6 @@
 
 TH_LSAN_EXPLICIT_ONLY
 
-struct guarded {
-	int (*fn)(void *);
-	void *arg;
-};
-
-/* In the namespace's init, where the library ran: LSan would not look there otherwise. */
-static int leak_checked(void *p)
-{
-	const struct guarded *g = p;
-
-	if (g->fn(g->arg))
-		return 1;
-	TH_CHECK(th_leak_check() == 0, "memory leaked");
-	return 0;
-}
-
-/* th_in_pidns_clean() plus a leak check. */
-static int run_clean(int (*fn)(void *), void *arg)
-{
-	struct guarded g = { fn, arg };
-
-	return th_in_pidns_clean(leak_checked, &g);
-}
-
-static int sys_pidfd_open(pid_t pid)
-{
-	return (int)syscall(SYS_pidfd_open, pid, 0);
-}
-
-/* Entries of the NSpid line of /proc/self/status: levels from /proc's namespace down. */
-static int proc_nspid_entries(void)
-{
-	char line[256];
-	int n = -1;
-	FILE *f = fopen("/proc/self/status", "re");
-
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, "NSpid:", 6) == 0) {
-			n = 0;
-			for (char *p = strtok(line + 6, " \t\n"); p; p = strtok(NULL, " \t\n"))
-				n++;
-			break;
-		}
-	}
-	fclose(f);
-	return n;
-}
-
-/* Gives the caller a /proc of its own PID namespace, in a private mount namespace. */
-static int mount_own_proc(void)
-{
-	if (unshare(CLONE_NEWNS) < 0)
-		return -errno;
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-		return -errno;
-	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
-		return -errno;
-	return 0;
-}
-
-/* 0 when @t formats as @want; prints both otherwise. */
-static int tuple_is(const struct pidtuple *t, const char *want, const char *what)
-{
-	char buf[512];
-
-	if (!t) {
-		fprintf(stderr, "%s: no tuple, want %s\n", what, want);
-		return 1;
-	}
-	pidtuple_format(t, buf, sizeof(buf));
-	if (strcmp(buf, want) != 0) {
-		fprintf(stderr, "%s: read %s, want %s\n", what, buf, want);
-		return 1;
-	}
-	return 0;
-}
-
 /* Reads @pid by pid and by a fresh pidfd, and (when given) by @pidfd; all must be @want. */
 static int read_all_ways(pid_t pid, int pidfd, const char *want)
 {
@@ -114,23 +33,23 @@ static int read_all_ways(pid_t pid, int pidfd, const char *want)
 
 	r = pidtuple_of_pid(pid, &t);
 	TH_CHECK(r == 0, "of_pid(%d): %s", (int)pid, pidtuple_strerror(r));
-	TH_CHECK(tuple_is(t, want, "of_pid") == 0, "pid %d", (int)pid);
+	TH_CHECK(th_tuple_is(t, want, "of_pid") == 0, "pid %d", (int)pid);
 	pidtuple_free(t);
 
-	fd = sys_pidfd_open(pid);
+	fd = th_pidfd_open(pid, 0);
 	TH_CHECK(fd >= 0, "pidfd_open(%d): %m", (int)pid);
 	t = NULL;
 	r = pidtuple_of_pidfd(fd, &t);
 	close(fd);
 	TH_CHECK(r == 0, "of_pidfd(pidfd_open(%d)): %s", (int)pid, pidtuple_strerror(r));
-	TH_CHECK(tuple_is(t, want, "of_pidfd") == 0, "pid %d", (int)pid);
+	TH_CHECK(th_tuple_is(t, want, "of_pidfd") == 0, "pid %d", (int)pid);
 	pidtuple_free(t);
 
 	if (pidfd >= 0) {
 		t = NULL;
 		r = pidtuple_of_pidfd(pidfd, &t);
 		TH_CHECK(r == 0, "of_pidfd(clone pidfd): %s", pidtuple_strerror(r));
-		TH_CHECK(tuple_is(t, want, "of_pidfd (clone)") == 0, "pid %d", (int)pid);
+		TH_CHECK(th_tuple_is(t, want, "of_pidfd (clone)") == 0, "pid %d", (int)pid);
 		pidtuple_free(t);
 	}
 	return 0;
@@ -191,10 +110,10 @@ static int read_body(void *p)
 	siginfo_t si;
 
 	if (a->own_proc)
-		TH_CHECK(mount_own_proc() == 0, "mounting /proc: %m");
+		TH_CHECK(th_mount_own_proc() == 0, "mounting /proc: %m");
 	/* The premise: NSpid starts at /proc's namespace, the host's or ours. */
-	TH_CHECK(proc_nspid_entries() == (a->own_proc ? 1 : 2), "NSpid has %d entries",
-		 proc_nspid_entries());
+	TH_CHECK(th_nspid_entries() == (a->own_proc ? 1 : 2), "NSpid has %d entries",
+		 th_nspid_entries());
 	if (!sc->tuple)
 		return read_all_ways(getpid(), -1, sc->want);
 
@@ -249,7 +168,7 @@ START_TEST(test_read)
 	struct read_arg a = { _i >= (int)ARRAY_SIZE(scenarios),
 			      &scenarios[_i % ARRAY_SIZE(scenarios)] };
 
-	ck_assert_msg(run_clean(read_body, &a) == 0, "%s, /proc %s", a.sc->name,
+	ck_assert_msg(th_in_pidns_leakfree(read_body, &a) == 0, "%s, /proc %s", a.sc->name,
 		      a.own_proc ? "own" : "outer");
 }
 END_TEST
@@ -268,7 +187,7 @@ static int nested_reader(void *p)
 	int r;
 
 	r = pidtuple_of_pid(getpid(), &t);
-	if (r != 0 || tuple_is(t, "1", "nested reader: self") != 0)
+	if (r != 0 || th_tuple_is(t, "1", "nested reader: self") != 0)
 		return 10;
 	pidtuple_free(t);
 	t = SENTINEL;
@@ -290,8 +209,8 @@ static int nested_reader_body(void *p)
 	int status, r;
 
 	if (own_proc)
-		TH_CHECK(mount_own_proc() == 0, "mounting /proc: %m");
-	a.outer_pidfd = sys_pidfd_open(getpid());
+		TH_CHECK(th_mount_own_proc() == 0, "mounting /proc: %m");
+	a.outer_pidfd = th_pidfd_open(getpid(), 0);
 	TH_CHECK(a.outer_pidfd >= 0, "pidfd_open(self): %m");
 	TH_CHECK(pidtuple_parse("790/1", &t, NULL) == 0, "parse");
 	r = pidtuple_clone(t, nested_reader, &a, &o, &pid, NULL);
@@ -309,7 +228,7 @@ START_TEST(test_nested_reader)
 {
 	bool own_proc = _i;
 
-	ck_assert_int_eq(run_clean(nested_reader_body, &own_proc), 0);
+	ck_assert_int_eq(th_in_pidns_leakfree(nested_reader_body, &own_proc), 0);
 }
 END_TEST
 
@@ -322,7 +241,7 @@ static int bad_input_body(void *p)
 	int pfd[2], fd, devnull;
 
 	if (own_proc)
-		TH_CHECK(mount_own_proc() == 0, "mounting /proc: %m");
+		TH_CHECK(th_mount_own_proc() == 0, "mounting /proc: %m");
 
 	TH_CHECK(pidtuple_of_pid(0, &t) == -EINVAL, "pid 0");
 	TH_CHECK(pidtuple_of_pid(-1, &t) == -EINVAL, "pid -1");
@@ -353,7 +272,7 @@ static int bad_input_body(void *p)
 	TH_CHECK(pidtuple_of_pidfd(-1, &t) == -EBADF, "fd -1");
 	TH_CHECK(pidtuple_of_pidfd(INT32_MIN, &t) == -EBADF, "fd INT_MIN");
 	TH_CHECK(pidtuple_of_pidfd(1000000, &t) == -EBADF, "fd 1000000");
-	fd = sys_pidfd_open(getpid());
+	fd = th_pidfd_open(getpid(), 0);
 	TH_CHECK(fd >= 0, "pidfd_open: %m");
 	TH_CHECK(pidtuple_of_pidfd(fd, NULL) == -EINVAL, "NULL ret");
 	close(fd);
@@ -365,7 +284,7 @@ START_TEST(test_bad_input)
 {
 	bool own_proc = _i;
 
-	ck_assert_int_eq(run_clean(bad_input_body, &own_proc), 0);
+	ck_assert_int_eq(th_in_pidns_leakfree(bad_input_body, &own_proc), 0);
 }
 END_TEST
 
@@ -394,7 +313,7 @@ static int reaped_body(void *p)
 
 START_TEST(test_reaped)
 {
-	ck_assert_int_eq(run_clean(reaped_body, NULL), 0);
+	ck_assert_int_eq(th_in_pidns_leakfree(reaped_body, NULL), 0);
 }
 END_TEST
 
@@ -424,7 +343,7 @@ static int zombie_body(void *p)
 
 START_TEST(test_zombie)
 {
-	ck_assert_int_eq(run_clean(zombie_body, NULL), 0);
+	ck_assert_int_eq(th_in_pidns_leakfree(zombie_body, NULL), 0);
 }
 END_TEST
 
@@ -435,7 +354,7 @@ struct thread_arg {
 static void *thread_fn(void *p)
 {
 	struct thread_arg *a = p;
-	pid_t tid = (pid_t)syscall(SYS_gettid);
+	pid_t tid = th_raw_gettid();
 	char c;
 
 	(void)!write(a->tid_pipe[1], &tid, sizeof(tid));
@@ -473,7 +392,7 @@ static int thread_body(void *p)
 
 START_TEST(test_thread_id)
 {
-	ck_assert_int_eq(run_clean(thread_body, NULL), 0);
+	ck_assert_int_eq(th_in_pidns_leakfree(thread_body, NULL), 0);
 }
 END_TEST
 
@@ -488,7 +407,7 @@ static int status_tgid_is(const char *what)
 
 	TH_CHECK(r == 0, "%s: status read: %s", what, pidtuple_strerror(r));
 	snprintf(want, sizeof(want), "%d", (int)getpid());
-	r = tuple_is(t, want, what);
+	r = th_tuple_is(t, want, what);
 	pidtuple_free(t);
 	return r;
 }
@@ -510,7 +429,7 @@ static int cache_child(void)
 		if (status_tgid_is("forked into a new namespace"))
 			_exit(1);
 		/* A /proc of its own: nothing above. */
-		if (mount_own_proc() != 0 || status_tgid_is("own /proc"))
+		if (th_mount_own_proc() != 0 || status_tgid_is("own /proc"))
 			_exit(2);
 		_exit(0);
 	}
@@ -538,7 +457,7 @@ static int cache_body(void *p)
 
 START_TEST(test_above_cache)
 {
-	ck_assert_int_eq(run_clean(cache_body, NULL), 0);
+	ck_assert_int_eq(th_in_pidns_leakfree(cache_body, NULL), 0);
 }
 END_TEST
 
@@ -564,13 +483,6 @@ static Suite *read_suite(void)
 
 int main(void)
 {
-	SRunner *sr;
-	int failed;
-
 	th_require_privilege();
-	sr = srunner_create(read_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return th_run_suite(read_suite());
 }

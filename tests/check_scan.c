@@ -24,7 +24,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -44,39 +43,6 @@ TH_LSAN_EXPLICIT_ONLY
 static bool no_nsfs;
 /* The library has the io_uring backend and io_uring works here. */
 static bool have_uring;
-
-struct guarded {
-	int (*fn)(void *);
-	void *arg;
-};
-
-static int leak_checked(void *p)
-{
-	const struct guarded *g = p;
-
-	if (g->fn(g->arg))
-		return 1;
-	TH_CHECK(th_leak_check() == 0, "memory leaked");
-	return 0;
-}
-
-static int run_clean(int (*fn)(void *), void *arg)
-{
-	struct guarded g = { fn, arg };
-
-	return th_in_pidns_clean(leak_checked, &g);
-}
-
-static int mount_own_proc(void)
-{
-	if (unshare(CLONE_NEWNS) < 0)
-		return -errno;
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-		return -errno;
-	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
-		return -errno;
-	return 0;
-}
 
 /* ---- a small world ------------------------------------------------------------------ */
 
@@ -425,7 +391,7 @@ static int scan_body(void *p)
 	bool own_proc = *(bool *)p;
 
 	if (own_proc)
-		TH_CHECK(mount_own_proc() == 0, "mounting /proc: %m");
+		TH_CHECK(th_mount_own_proc() == 0, "mounting /proc: %m");
 	if (world_build())
 		return 1;
 	for (int threads = 0; threads < 2; threads++)
@@ -442,7 +408,8 @@ START_TEST(test_scan)
 {
 	bool own_proc = _i;
 
-	ck_assert_msg(run_clean(scan_body, &own_proc) == 0, "/proc %s", own_proc ? "own" : "outer");
+	ck_assert_msg(th_in_pidns_leakfree(scan_body, &own_proc) == 0, "/proc %s",
+		      own_proc ? "own" : "outer");
 }
 END_TEST
 
@@ -591,7 +558,7 @@ START_TEST(test_churn)
 
 	if (way == 2 && !have_uring)
 		return;
-	ck_assert_int_eq(run_clean(churn_body, &way), 0);
+	ck_assert_int_eq(th_in_pidns_leakfree(churn_body, &way), 0);
 }
 END_TEST
 
@@ -681,7 +648,7 @@ START_TEST(test_ioctls_vanish)
 
 	if (way == 2 && !have_uring)
 		return;
-	ck_assert_int_eq(run_clean(vanish_body, &way), 0);
+	ck_assert_int_eq(th_in_pidns_leakfree(vanish_body, &way), 0);
 }
 END_TEST
 
@@ -777,7 +744,7 @@ static int bad_input_body(void *p)
 
 START_TEST(test_bad_input)
 {
-	ck_assert_int_eq(run_clean(bad_input_body, NULL), 0);
+	ck_assert_int_eq(th_in_pidns_leakfree(bad_input_body, NULL), 0);
 }
 END_TEST
 
@@ -787,10 +754,10 @@ static int run_hidden(void)
 
 	if (pidtuple_features() & PIDTUPLE_FEATURE_NS_PID_IOCTLS)
 		return 1;
-	if (run_clean(scan_body, &own) != 0)
+	if (th_in_pidns_leakfree(scan_body, &own) != 0)
 		return 2;
 	own = true;
-	if (run_clean(scan_body, &own) != 0)
+	if (th_in_pidns_leakfree(scan_body, &own) != 0)
 		return 3;
 	return 0;
 }
@@ -813,9 +780,6 @@ static Suite *scan_suite(void)
 
 int main(int argc, char **argv)
 {
-	SRunner *sr;
-	int failed;
-
 	th_require_privilege();
 	no_nsfs = !(pidtuple_features() & PIDTUPLE_FEATURE_NS_PID_IOCTLS);
 	{
@@ -827,9 +791,5 @@ int main(int argc, char **argv)
 	}
 	if (argc == 2 && strcmp(argv[1], "--hidden") == 0)
 		return run_hidden();
-	sr = srunner_create(scan_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return th_run_suite(scan_suite());
 }

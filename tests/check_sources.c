@@ -23,7 +23,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -47,51 +46,13 @@ static bool no_nsfs, no_getinfo, no_thread_pidfd;
 static void detect(void)
 {
 	uint64_t f = pidtuple_features();
-	int fd = (int)syscall(SYS_pidfd_open, getpid(), O_EXCL);
+	int fd = th_pidfd_open(getpid(), O_EXCL);
 
 	no_nsfs = !(f & PIDTUPLE_FEATURE_NS_PID_IOCTLS);
 	no_getinfo = !(f & PIDTUPLE_FEATURE_PIDFD_GET_INFO);
 	no_thread_pidfd = fd < 0 && errno == EINVAL;
 	if (fd >= 0)
 		close(fd);
-}
-
-struct guarded {
-	int (*fn)(void *);
-	void *arg;
-};
-
-static int leak_checked(void *p)
-{
-	const struct guarded *g = p;
-
-	if (g->fn(g->arg))
-		return 1;
-	TH_CHECK(th_leak_check() == 0, "memory leaked");
-	return 0;
-}
-
-static int run_clean(int (*fn)(void *), void *arg)
-{
-	struct guarded g = { fn, arg };
-
-	return th_in_pidns_clean(leak_checked, &g);
-}
-
-static int sys_pidfd_open(pid_t pid, unsigned int flags)
-{
-	return (int)syscall(SYS_pidfd_open, pid, flags);
-}
-
-static int mount_own_proc(void)
-{
-	if (unshare(CLONE_NEWNS) < 0)
-		return -errno;
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-		return -errno;
-	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
-		return -errno;
-	return 0;
 }
 
 static const char *const source_name[] = { "auto", "status", "fdinfo", "nsfs" };
@@ -153,12 +114,12 @@ static pid_t proc_nr(pid_t a)
 {
 	char path[600], buf[4096];
 	pid_t v[40];
-	int fd = sys_pidfd_open(a, PIDFD_THREAD_FLAG), n, above = proc_above();
+	int fd = th_pidfd_open(a, PIDFD_THREAD_FLAG), n, above = proc_above();
 	DIR *procs;
 	struct dirent *pe;
 
 	if (fd < 0 && errno == EINVAL)
-		fd = sys_pidfd_open(a, 0);
+		fd = th_pidfd_open(a, 0);
 	if (fd >= 0) {
 		snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
 		n = read_file(path, buf, sizeof(buf));
@@ -382,9 +343,9 @@ static int world_build(void)
 	for (int i = 0; i < made; i++)
 		TH_CHECK(read(W.ready[0], &c, 1) == 1, "a process did not start");
 	W.pids[W.npids] = 711;
-	W.pidfds[W.npids++] = sys_pidfd_open(711, 0);
+	W.pidfds[W.npids++] = th_pidfd_open(711, 0);
 	W.pids[W.npids] = 712;
-	W.pidfds[W.npids++] = sys_pidfd_open(712, 0);
+	W.pidfds[W.npids++] = th_pidfd_open(712, 0);
 	for (int i = 0; i < W.npids; i++) {
 		r = list_threads(W.pids[i], W.tids + W.ntids, MAXT - W.ntids);
 		TH_CHECK(r >= 0, "threads of %d", (int)W.pids[i]);
@@ -509,7 +470,7 @@ static int sources_body(void *p)
 	bool own_proc = *(bool *)p;
 
 	if (own_proc)
-		TH_CHECK(mount_own_proc() == 0, "mounting /proc: %m");
+		TH_CHECK(th_mount_own_proc() == 0, "mounting /proc: %m");
 	TH_CHECK(proc_above() == (own_proc ? 0 : 1), "/proc shows %d levels above", proc_above());
 	if (world_build())
 		return 1;
@@ -555,7 +516,7 @@ static int sources_body(void *p)
 	/* By pidfd: process pidfds, thread pidfds. */
 	for (int i = 0; i < W.npids + W.ntids; i++) {
 		pid_t id = i < W.npids ? W.pids[i] : W.tids[i - W.npids];
-		int fd = i < W.npids ? W.pidfds[i] : sys_pidfd_open(id, PIDFD_THREAD_FLAG);
+		int fd = i < W.npids ? W.pidfds[i] : th_pidfd_open(id, PIDFD_THREAD_FLAG);
 
 		if (fd < 0 && no_thread_pidfd)
 			continue;
@@ -582,7 +543,7 @@ START_TEST(test_sources_agree)
 {
 	bool own_proc = _i;
 
-	ck_assert_msg(run_clean(sources_body, &own_proc) == 0, "/proc %s",
+	ck_assert_msg(th_in_pidns_leakfree(sources_body, &own_proc) == 0, "/proc %s",
 		      own_proc ? "own" : "outer");
 }
 END_TEST
@@ -640,7 +601,7 @@ static int zombie_body(void *p)
 
 START_TEST(test_zombie_and_reaped)
 {
-	ck_assert_int_eq(run_clean(zombie_body, NULL), 0);
+	ck_assert_int_eq(th_in_pidns_leakfree(zombie_body, NULL), 0);
 }
 END_TEST
 
@@ -706,7 +667,7 @@ static int bad_input_body(void *p)
 	TH_CHECK(pidtuple_read_pidfd(pfd[0], 0, NULL, &t) == -EBADF, "pipe as pidfd");
 	TH_CHECK(pidtuple_read_pidfd(-1, 0, NULL, &t) == -EBADF, "pidfd -1");
 	TH_CHECK(pidtuple_read_pidfd(netns, 0, NULL, &t) == -EBADF, "ns fd as pidfd");
-	fd = sys_pidfd_open(getpid(), 0);
+	fd = th_pidfd_open(getpid(), 0);
 	TH_CHECK(pidtuple_read_pidfd(fd, 9, NULL, &t) == -EINVAL, "kind 9 by pidfd");
 	TH_CHECK(pidtuple_read_pidfd(fd, 0, NULL, NULL) == -EINVAL, "NULL ret by pidfd");
 	close(fd);
@@ -719,7 +680,7 @@ static int bad_input_body(void *p)
 
 START_TEST(test_bad_input)
 {
-	ck_assert_int_eq(run_clean(bad_input_body, NULL), 0);
+	ck_assert_int_eq(th_in_pidns_leakfree(bad_input_body, NULL), 0);
 }
 END_TEST
 
@@ -779,14 +740,14 @@ static int run_hidden(void)
 		fprintf(stderr, "the filter did not hide the ioctls\n");
 		return 1;
 	}
-	if (run_clean(sources_body, &own) != 0)
+	if (th_in_pidns_leakfree(sources_body, &own) != 0)
 		return 2;
 	own = true;
-	if (run_clean(sources_body, &own) != 0)
+	if (th_in_pidns_leakfree(sources_body, &own) != 0)
 		return 3;
-	if (run_clean(zombie_body, NULL) != 0)
+	if (th_in_pidns_leakfree(zombie_body, NULL) != 0)
 		return 4;
-	if (run_clean(bad_input_body, NULL) != 0)
+	if (th_in_pidns_leakfree(bad_input_body, NULL) != 0)
 		return 5;
 	return 0;
 }
@@ -834,16 +795,9 @@ static Suite *sources_suite(void)
 
 int main(int argc, char **argv)
 {
-	SRunner *sr;
-	int failed;
-
 	th_require_privilege();
 	detect();
 	if (argc == 2 && strncmp(argv[1], "--hidden=", 9) == 0)
 		return run_hidden();
-	sr = srunner_create(sources_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return th_run_suite(sources_suite());
 }

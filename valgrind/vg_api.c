@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "helpers.h"
@@ -38,15 +37,6 @@ static bool is_text(const struct pidtuple *t, const char *text)
 	char buf[64];
 
 	return t && pidtuple_format(t, buf, sizeof(buf)) > 0 && strcmp(buf, text) == 0;
-}
-
-static int wait_status(pid_t pid)
-{
-	int st;
-
-	if (waitpid(pid, &st, __WALL) != pid)
-		return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
 /* Forks @text; the child exits 0 only when its raw getpid() is the innermost PID. */
@@ -172,7 +162,7 @@ static int step_next_pid(void *arg)
 	pid = fork();
 	if (pid == 0)
 		_exit(0);
-	TH_CHECK(pid >= 3000 && wait_status(pid) == 0, "plain fork got %d", pid);
+	TH_CHECK(pid >= 3000 && th_wait_status(pid) == 0, "plain fork got %d", pid);
 	TH_CHECK(pidtuple_set_next_pid(0, NULL) == -EINVAL, "0");
 	return 0;
 }
@@ -208,7 +198,7 @@ static int step_fork(void *arg)
 		 "of_pidfd");
 	pidtuple_free(rt);
 	close(pidfd);
-	TH_CHECK(wait_status(pid) == 0, "child saw another PID");
+	TH_CHECK(th_wait_status(pid) == 0, "child saw another PID");
 
 	/* A held PID is refused; nothing is left behind. */
 	TH_CHECK(pipe2(pipefd, O_CLOEXEC) == 0, "pipe");
@@ -218,14 +208,14 @@ static int step_fork(void *arg)
 	TH_CHECK(r == 0 && pid == 4001, "clone: %d %s", r, d.message);
 	pid = fork_checked("4001", &o, NULL);
 	TH_CHECK(pid == -EEXIST && d.rule == PIDTUPLE_RULE_PID_TAKEN, "held: %d", pid);
-	TH_CHECK(write(pipefd[1], "g", 1) == 1 && wait_status(4001) == 0, "holder");
+	TH_CHECK(write(pipefd[1], "g", 1) == 1 && th_wait_status(4001) == 0, "holder");
 	close(pipefd[0]);
 	close(pipefd[1]);
 	pidtuple_free(t);
 
 	t = tuple("4002");
 	r = pidtuple_spawn(t, "/bin/true", argv, NULL, &o, &pid, NULL);
-	TH_CHECK(r == 0 && pid == 4002 && wait_status(pid) == 0, "spawn: %d %s", r, d.message);
+	TH_CHECK(r == 0 && pid == 4002 && th_wait_status(pid) == 0, "spawn: %d %s", r, d.message);
 	r = pidtuple_spawn(t, "/nonexistent", argv, NULL, &o, &pid, NULL);
 	TH_CHECK(r == -ENOENT && d.rule == PIDTUPLE_RULE_EXEC, "spawn missing: %d", r);
 	pidtuple_free(t);
@@ -233,11 +223,12 @@ static int step_fork(void *arg)
 	/* The init of a new namespace. */
 	o.clone_flags = CLONE_NEWPID;
 	pid = fork_checked("1", &o, NULL);
-	TH_CHECK(pid > 0 && wait_status(pid) == 0, "newpid init: %d %s", pid, d.message);
+	TH_CHECK(pid > 0 && th_wait_status(pid) == 0, "newpid init: %d %s", pid, d.message);
 	/* Two levels need set_tid. */
 	pid = fork_checked("4003/1", &o, NULL);
 	if (have_set_tid)
-		TH_CHECK(pid == 4003 && wait_status(pid) == 0, "two levels: %d %s", pid, d.message);
+		TH_CHECK(pid == 4003 && th_wait_status(pid) == 0, "two levels: %d %s", pid,
+			 d.message);
 	else
 		TH_CHECK(pid == -EOPNOTSUPP && d.rule == PIDTUPLE_RULE_UNSUPPORTED,
 			 "two levels without set_tid: %d", pid);
@@ -247,7 +238,7 @@ static int step_fork(void *arg)
 	o.flags = PIDTUPLE_FORK_NO_FALLBACK;
 	pid = fork_checked("4004", &o, NULL);
 	if (have_set_tid)
-		TH_CHECK(pid == 4004 && wait_status(pid) == 0, "no fallback: %d", pid);
+		TH_CHECK(pid == 4004 && th_wait_status(pid) == 0, "no fallback: %d", pid);
 	else
 		TH_CHECK(pid == -EOPNOTSUPP && d.rule == PIDTUPLE_RULE_UNSUPPORTED,
 			 "no fallback: %d", pid);
