@@ -7,19 +7,31 @@
  * benchmark's namespace under a root, a third in a namespace whose init is the root's child,
  * a third in a namespace below that one. Inside each level the processes form a tree of
  * fan-out 8 (node k's parent is (k-1)/8), so creation runs in parallel, each process created
- * by its own parent. Every process holds (pause()) until killed. Three ways, each timed from
- * the first fork until all processes exist and have created their children:
+ * by its own parent. Three ways, each with the same shape and namespaces, every process
+ * forked by its own parent; each timed ("create") from the first fork until every process
+ * exists, has created its children and waits at a barrier, and the runner knows it:
  *
- *   restore      pidtuple_tree_restore(): every process with its PIDs at every level
- *                (set_tid), held at the library's barrier; the time to release is shown too
+ *   restore      pidtuple_tree_restore() of HOLD nodes: every process with its PIDs at every
+ *                level (set_tid), its own pidfd in the runner, held at the library's barrier.
+ *                "release" is pidtuple_restore_release(): until every process is past the
+ *                barrier (and has dropped the runner's files). "kill" is
+ *                pidtuple_restore_kill(): until every process has exited.
  *   fork         raw clone3() without set_tid (CLONE_NEWPID for the two inits): the kernel
- *                chooses every PID; the floor
- *   ns_last_pid  each parent, for each child: flock() on ns_last_pid, write PID-1, fork,
- *                check the PID, write a parking value, unlock; CRIU's path before set_tid.
- *                ns_last_pid acts on the writer's own namespace, so this pins one level per
- *                process: a process's PID in its parent's namespace (its innermost PID, or
- *                for an init its PID one level out). The parking value keeps the automatic
- *                allocations of the outer levels by nested processes out of the pinned range.
+ *                chooses every PID; the floor. Each process forks its children, writes one
+ *                byte to a pipe the runner reads, and blocks reading a barrier pipe.
+ *                "release" closes the barrier's write end and lasts until every process has
+ *                counted itself in shared memory (the last one wakes the runner with a futex),
+ *                as the library's release does.
+ *   ns_last_pid  as fork, but each parent, for each child: flock() on ns_last_pid, write
+ *                PID-1, fork, check the PID, write a parking value, unlock; CRIU's path before
+ *                set_tid. ns_last_pid acts on the writer's own namespace, so this pins one
+ *                level per process: a process's PID in its parent's namespace (its innermost
+ *                PID, or for an init its PID one level out). The parking value keeps the
+ *                automatic allocations of the outer levels by nested processes out of the
+ *                pinned range.
+ *
+ * Every runner first builds the same tree description, so that all three fork from the same
+ * address space (a fork's cost grows with the memory it copies); only restore uses it.
  *
  * Each sample runs in a freshly executed runner process, so its peak RSS (getrusage()
  * ru_maxrss) is the restoring process's own, with the tree description built. The benchmark
@@ -39,7 +51,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/futex.h>
+#include <stdatomic.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -188,11 +203,24 @@ static pid_t pinned_clone(const struct bnode *c, int lock_fd)
 	return pid == want ? pid : -1;
 }
 
-/* Runs as node @i: creates its children (each goes on as its node), reports, holds. */
+/* What the processes of the fork baselines share with their runner. */
+struct hold {
+	_Atomic uint32_t left; /* processes past the barrier */
+	uint32_t n;
+};
+
+static void futex_wake_all(_Atomic uint32_t *addr)
+{
+	syscall(SYS_futex, addr, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+}
+
+/* Runs as node @i: creates its children (each goes on as its node), reports, waits at the
+ * barrier, counts itself past it, holds until killed. */
 static void __attribute__((noreturn))
-grow(const struct shape *s, int i, enum method m, int ready_fd)
+grow(const struct shape *s, int i, enum method m, int ready_fd, int bar_fd, struct hold *h)
 {
 	int lock_fd;
+	char byte;
 
 again:
 	lock_fd = -1;
@@ -219,6 +247,10 @@ again:
 		close(lock_fd);
 	if (write(ready_fd, "r", 1) != 1)
 		_exit(1);
+	while (read(bar_fd, &byte, 1) < 0 && errno == EINTR)
+		;
+	if (atomic_fetch_add(&h->left, 1) + 1 == h->n)
+		futex_wake_all(&h->left);
 	for (;;)
 		pause();
 fail:
@@ -228,13 +260,13 @@ fail:
 }
 
 struct result {
-	uint64_t create_ns, release_ns, describe_ns;
+	uint64_t create_ns, release_ns, kill_ns, describe_ns;
 	long rss_before_kib, rss_kib;
 	int mismatches;
 };
 
-/* The restorer keeps descriptors per process (pidtuple_restore_pidfd() and more): take all
- * the hard limit allows. */
+/* The restorer keeps a descriptor per process (pidtuple_restore_pidfd()): take all the hard
+ * limit allows. */
 static void raise_nofile(void)
 {
 	struct rlimit rl;
@@ -245,13 +277,11 @@ static void raise_nofile(void)
 	}
 }
 
-static int run_restore(const struct shape *s, struct result *res)
+/* The tree as pidtuple_tree_restore() takes it: HOLD nodes. */
+static struct pidtuple_tree *describe(const struct shape *s, struct result *res)
 {
-	PIDTUPLE_OPTS(pidtuple_diag, diag);
-	PIDTUPLE_OPTS(pidtuple_fork_opts, opts, .diag = &diag);
 	struct pidtuple_tree *tree = NULL;
-	struct pidtuple_restore *rs = NULL;
-	uint64_t t0 = now_ns(), t1;
+	uint64_t t0 = now_ns();
 	int r = pidtuple_tree_new(&tree);
 
 	for (int i = 0; r >= 0 && i < s->n; i++) {
@@ -269,19 +299,27 @@ static int run_restore(const struct shape *s, struct result *res)
 	if (r < 0) {
 		fprintf(stderr, "bench_tree: describing the tree: %s\n", pidtuple_strerror(r));
 		pidtuple_tree_free(tree);
-		return -1;
+		return NULL;
 	}
 	res->describe_ns = now_ns() - t0;
 	res->rss_before_kib = maxrss_kib();
+	return tree;
+}
 
-	raise_nofile();
+static int run_restore(const struct shape *s, struct pidtuple_tree *tree, struct result *res)
+{
+	PIDTUPLE_OPTS(pidtuple_diag, diag);
+	PIDTUPLE_OPTS(pidtuple_fork_opts, opts, .diag = &diag);
+	struct pidtuple_restore *rs = NULL;
+	uint64_t t0, t1;
+	int r;
+
 	t0 = now_ns();
 	r = pidtuple_tree_restore(tree, &opts, &rs);
 	t1 = now_ns();
 	if (r < 0) {
 		fprintf(stderr, "bench_tree: pidtuple_tree_restore: %s (%s)\n",
 			pidtuple_strerror(r), diag.message);
-		pidtuple_tree_free(tree);
 		return -1;
 	}
 	res->create_ns = t1 - t0;
@@ -302,37 +340,41 @@ static int run_restore(const struct shape *s, struct result *res)
 		pidtuple_free(got);
 		pidtuple_free(want);
 	}
+	t0 = now_ns();
 	pidtuple_restore_kill(rs);
+	res->kill_ns = now_ns() - t0;
 	pidtuple_restore_free(rs);
-	pidtuple_tree_free(tree);
 	return 0;
 }
 
 /* fork or ns_last_pid: the runner creates the root, which grows the rest. */
 static int run_forks(const struct shape *s, enum method m, struct result *res)
 {
-	int ready[2], lock_fd = -1, got = 0;
+	int ready[2], bar[2], lock_fd = -1, got = 0;
+	struct hold *h =
+		mmap(NULL, sizeof(*h), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	uint64_t t0;
 	pid_t root;
 	char buf[4096];
 
-	if (pipe2(ready, O_CLOEXEC) < 0)
+	if (h == MAP_FAILED || pipe2(ready, O_CLOEXEC) < 0 || pipe2(bar, O_CLOEXEC) < 0)
 		return -1;
+	h->n = (uint32_t)s->n;
 	if (m == M_NS_LAST_PID && (lock_fd = open(NS_LAST_PID, O_RDWR | O_CLOEXEC)) < 0) {
 		perror("bench_tree: " NS_LAST_PID);
 		return -1;
 	}
-	res->describe_ns = 0;
-	res->rss_before_kib = maxrss_kib();
 	t0 = now_ns();
 	root = m == M_FORK ? raw_clone(false) : pinned_clone(&s->node[0], lock_fd);
 	if (root == 0) {
 		close(ready[0]);
-		grow(s, 0, m, ready[1]);
+		close(bar[1]);
+		grow(s, 0, m, ready[1], bar[0], h);
 	}
 	if (lock_fd >= 0)
 		close(lock_fd);
 	close(ready[1]);
+	close(bar[0]);
 	if (root < 0) {
 		fprintf(stderr, "bench_tree: %s: cannot create the root\n", method_name[m]);
 		close(ready[0]);
@@ -352,28 +394,38 @@ static int run_forks(const struct shape *s, enum method m, struct result *res)
 		got += (int)n;
 	}
 	res->create_ns = now_ns() - t0;
-	res->release_ns = 0;
 	res->rss_kib = maxrss_kib();
 	close(ready[0]);
+	t0 = now_ns();
+	close(bar[1]);
+	for (uint32_t left; (left = atomic_load(&h->left)) < h->n;)
+		syscall(SYS_futex, &h->left, FUTEX_WAIT, left, NULL, NULL, 0);
+	res->release_ns = now_ns() - t0;
+	res->kill_ns = 0;
 	return 0; /* the benchmark's init kills the tree */
 }
 
 static int runner(enum method m)
 {
+	struct pidtuple_tree *tree;
 	struct shape s;
 	struct result res = { 0 };
 	int r;
 
 	if (make_shape(cfg.processes, &s) < 0)
 		return 1;
-	r = m == M_RESTORE ? run_restore(&s, &res) : run_forks(&s, m, &res);
+	tree = describe(&s, &res);
+	raise_nofile();
+	r = !tree ? -1 : m == M_RESTORE ? run_restore(&s, tree, &res) : run_forks(&s, m, &res);
+	pidtuple_tree_free(tree);
 	if (r < 0) {
 		puts("failed"); /* the benchmark reads up to a newline */
 		return 1;
 	}
-	printf("%llu %llu %llu %ld %ld %d\n", (unsigned long long)res.create_ns,
-	       (unsigned long long)res.release_ns, (unsigned long long)res.describe_ns,
-	       res.rss_before_kib, res.rss_kib, res.mismatches);
+	printf("%llu %llu %llu %llu %ld %ld %d\n", (unsigned long long)res.create_ns,
+	       (unsigned long long)res.release_ns, (unsigned long long)res.kill_ns,
+	       (unsigned long long)res.describe_ns, res.rss_before_kib, res.rss_kib,
+	       res.mismatches);
 	return 0;
 }
 
@@ -394,7 +446,7 @@ static int sample(enum method m, struct result *res)
 	char procs[16], out[256] = "";
 	char *argv[] = { self_exe, "--runner", (char *)method_name[m], "--processes", procs, NULL };
 	int pipefd[2], st;
-	unsigned long long create, release, describe;
+	unsigned long long create, release, kill_ns, describe;
 	size_t len = 0;
 	ssize_t n;
 	pid_t pid;
@@ -430,11 +482,12 @@ static int sample(enum method m, struct result *res)
 		;
 	teardown();
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 ||
-	    sscanf(out, "%llu %llu %llu %ld %ld %d", &create, &release, &describe,
-		   &res->rss_before_kib, &res->rss_kib, &res->mismatches) != 6)
+	    sscanf(out, "%llu %llu %llu %llu %ld %ld %d", &create, &release, &kill_ns, &describe,
+		   &res->rss_before_kib, &res->rss_kib, &res->mismatches) != 7)
 		return -1;
 	res->create_ns = create;
 	res->release_ns = release;
+	res->kill_ns = kill_ns;
 	res->describe_ns = describe;
 	return 0;
 }
@@ -454,10 +507,11 @@ static double median_ms(uint64_t *v, int n)
 
 static int body(void)
 {
-	uint64_t *create[M_NR], *release = calloc((size_t)cfg.repeat, sizeof(uint64_t));
+	uint64_t *create[M_NR], *release[M_NR],
+		*kill_ns = calloc((size_t)cfg.repeat, sizeof(uint64_t));
 	uint64_t *describe = calloc((size_t)cfg.repeat, sizeof(uint64_t));
 	long rss[M_NR] = { 0 }, rss_before[M_NR] = { 0 };
-	double med[M_NR];
+	double med[M_NR], rel[M_NR];
 	bool have[M_NR] = { true, true, true };
 	int mismatches = 0;
 
@@ -466,8 +520,10 @@ static int body(void)
 			pidtuple_feature_reason(PIDTUPLE_FEATURE_NS_LAST_PID));
 		have[M_NS_LAST_PID] = false;
 	}
-	for (int m = 0; m < M_NR; m++)
+	for (int m = 0; m < M_NR; m++) {
 		create[m] = calloc((size_t)cfg.repeat, sizeof(uint64_t));
+		release[m] = calloc((size_t)cfg.repeat, sizeof(uint64_t));
+	}
 	for (int rep = 0; rep < cfg.repeat; rep++) {
 		for (int k = 0; k < M_NR; k++) {
 			/* ABC, BCA, CAB, ...: drift falls on every method alike. */
@@ -482,8 +538,9 @@ static int body(void)
 				return 1;
 			}
 			create[m][rep] = res.create_ns;
+			release[m][rep] = res.release_ns;
 			if (m == M_RESTORE) {
-				release[rep] = res.release_ns;
+				kill_ns[rep] = res.kill_ns;
 				describe[rep] = res.describe_ns;
 				mismatches += res.mismatches;
 			}
@@ -493,44 +550,53 @@ static int body(void)
 				rss_before[m] = res.rss_before_kib;
 		}
 	}
-	for (int m = 0; m < M_NR; m++)
+	for (int m = 0; m < M_NR; m++) {
 		med[m] = have[m] ? median_ms(create[m], cfg.repeat) : 0;
+		rel[m] = have[m] ? median_ms(release[m], cfg.repeat) : 0;
+	}
 	if (cfg.json) {
 		printf("{\"processes\": %d, \"levels\": %d, \"samples\": %d, \"restore_ms\": %.1f, "
-		       "\"release_ms\": %.2f, \"describe_ms\": %.1f, \"fork_ms\": %.1f, "
-		       "\"ns_last_pid_ms\": %.1f, \"restore_vs_fork\": %.3f, "
+		       "\"release_ms\": %.2f, \"kill_ms\": %.1f, \"describe_ms\": %.1f, "
+		       "\"fork_ms\": %.1f, \"fork_release_ms\": %.2f, \"ns_last_pid_ms\": %.1f, "
+		       "\"ns_last_pid_release_ms\": %.2f, \"restore_vs_fork\": %.3f, "
 		       "\"restore_vs_ns_last_pid\": %.3f, \"restore_maxrss_kib\": %ld, "
 		       "\"restore_maxrss_before_kib\": %ld, \"fork_maxrss_kib\": %ld, "
 		       "\"mismatches\": %d}\n",
-		       cfg.processes, LEVELS, cfg.repeat, med[M_RESTORE],
-		       median_ms(release, cfg.repeat), median_ms(describe, cfg.repeat), med[M_FORK],
-		       med[M_NS_LAST_PID], med[M_RESTORE] / med[M_FORK],
+		       cfg.processes, LEVELS, cfg.repeat, med[M_RESTORE], rel[M_RESTORE],
+		       median_ms(kill_ns, cfg.repeat), median_ms(describe, cfg.repeat), med[M_FORK],
+		       rel[M_FORK], med[M_NS_LAST_PID], rel[M_NS_LAST_PID],
+		       med[M_RESTORE] / med[M_FORK],
 		       have[M_NS_LAST_PID] ? med[M_RESTORE] / med[M_NS_LAST_PID] : 0,
 		       rss[M_RESTORE], rss_before[M_RESTORE], rss[M_FORK], mismatches);
 	} else {
 		printf("bench_tree: %d processes over %d PID namespace levels (fan-out %d), "
 		       "%d samples each, median:\n",
 		       cfg.processes, LEVELS, FANOUT, cfg.repeat);
-		printf("  restore      %9.1f ms  (+ release %.2f ms; describing it took %.1f ms)\n",
-		       med[M_RESTORE], median_ms(release, cfg.repeat),
+		printf("  restore      %9.1f ms  (+ release %.1f ms, kill %.1f ms; describing it "
+		       "took %.1f ms)\n",
+		       med[M_RESTORE], rel[M_RESTORE], median_ms(kill_ns, cfg.repeat),
 		       median_ms(describe, cfg.repeat));
-		printf("  fork         %9.1f ms  (no PID chosen)\n", med[M_FORK]);
+		printf("  fork         %9.1f ms  (+ release %.1f ms; no PID chosen)\n", med[M_FORK],
+		       rel[M_FORK]);
 		if (have[M_NS_LAST_PID])
-			printf("  ns_last_pid  %9.1f ms  (one level per process pinned)\n",
-			       med[M_NS_LAST_PID]);
+			printf("  ns_last_pid  %9.1f ms  (+ release %.1f ms; one level per process "
+			       "pinned)\n",
+			       med[M_NS_LAST_PID], rel[M_NS_LAST_PID]);
 		printf("  restore / fork        %.2fx (target: at most 1.20x)\n",
 		       med[M_RESTORE] / med[M_FORK]);
 		if (have[M_NS_LAST_PID])
-			printf("  restore / ns_last_pid %.2fx\n",
+			printf("  restore / ns_last_pid %.2fx (target: at most 0.50x)\n",
 			       med[M_RESTORE] / med[M_NS_LAST_PID]);
 		printf("  peak RSS of the restoring process: %ld KiB (%ld KiB with the description "
 		       "built, before restoring); fork runner: %ld KiB\n",
 		       rss[M_RESTORE], rss_before[M_RESTORE], rss[M_FORK]);
 		printf("  PIDs read back different from the description: %d\n", mismatches);
 	}
-	for (int m = 0; m < M_NR; m++)
+	for (int m = 0; m < M_NR; m++) {
 		free(create[m]);
-	free(release);
+		free(release[m]);
+	}
+	free(kill_ns);
 	free(describe);
 	return mismatches ? 1 : 0;
 }

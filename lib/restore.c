@@ -7,11 +7,14 @@
  * parallel; the other steps run one at a time in the plan's order, the process whose turn it
  * is handing the turn on through a futex in shared memory. A creator sends the new process's
  * pidfd to the restorer over one SOCK_SEQPACKET socket; failures and the end of the plan travel
- * the same way.
+ * the same way. Nothing in the tree wakes up on a timer: with thousands of processes, periodic
+ * wake-ups would cost more than the forks (each one a switch of address space).
  * Then every process waits at the barrier (the read end of a pipe whose write end only the
  * restorer holds) until released. PR_SET_PDEATHSIG(SIGKILL), plus each process watching its
  * parent's pidfd, makes a failure anywhere take the whole tree down; the restorer kills and
  * reaps what exists, so a failed restore leaves nothing behind.
+ * The restorer holds one descriptor per node, its pidfd. HOLD nodes share one socket for
+ * hand-over requests: a node asked through the shared memory sends a socket of its own back.
  *
  * The child side runs in the children: async-signal-safe libc, no allocation, no shims.
  */
@@ -26,7 +29,7 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
-#include <sys/signalfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -36,7 +39,7 @@
 
 extern char **environ;
 
-enum { RS_PIDFD = 1, RS_CTL, RS_FAIL, RS_DONE };
+enum { RS_PIDFD = 1, RS_FAIL = 3, RS_DONE };
 
 /* A record a process of the tree sends the restorer. */
 struct rs_msg {
@@ -56,8 +59,9 @@ struct rs_shm {
 	_Atomic uint32_t ndone;
 	_Atomic uint32_t abort;
 	_Atomic uint32_t released;
-	_Atomic uint32_t left;	 /* nodes past the barrier, PR_SET_PDEATHSIG cleared */
-	_Atomic uint32_t go;	 /* all of them: start the work */
+	_Atomic uint32_t left;		    /* nodes past the barrier, PR_SET_PDEATHSIG cleared */
+	_Atomic uint32_t go;		    /* all of them: start the work */
+	_Atomic uint32_t req_node, req_seq; /* the hand-over request: which node, its number */
 	_Atomic uint32_t wake[]; /* one futex per process, then a state per step (OP_*) */
 };
 
@@ -74,8 +78,20 @@ struct rs_run {
 	const int32_t *serial_op; /* the serialized steps, in order */
 	size_t shm_len;
 	int st_w, st_r, bar_r, bar_w, lock_fd;
+	int null_fd;  /* /dev/null, for the HOLD nodes' 0, 1 and 2 */
+	int hs_r, hs; /* the hand-over socket: the restorer's end, the HOLD nodes' end */
 	sigset_t oldmask;
 };
+
+/* What a HOLD node sends through the shared hand-over socket, with its own socket. */
+struct rs_hmsg {
+	int32_t node;
+	uint32_t seq;
+	int32_t err; /* no socket: why */
+};
+
+/* The hand-over socket's number in a released HOLD node. */
+#define HOLD_HS_FD 3
 
 /* A hand-over request, in a memfd: the header, pointer slots holding offsets, the strings. */
 struct rs_req {
@@ -95,10 +111,9 @@ struct rs_self {
 	int parent_fd; /* pidfd of its parent */
 };
 
-static void c_send(int sock, int kind, int proc, int err, int op, int fd)
+static void c_send_buf(int sock, void *buf, size_t len, int fd)
 {
-	struct rs_msg m = { kind, proc, err, op };
-	struct iovec iov = { &m, sizeof(m) };
+	struct iovec iov = { buf, len };
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
@@ -119,6 +134,13 @@ static void c_send(int sock, int kind, int proc, int err, int op, int fd)
 	}
 	while (sendmsg(sock, &h, MSG_NOSIGNAL) < 0 && errno == EINTR)
 		;
+}
+
+static void c_send(int sock, int kind, int proc, int err, int op, int fd)
+{
+	struct rs_msg m = { kind, proc, err, op };
+
+	c_send_buf(sock, &m, sizeof(m), fd);
 }
 
 static bool c_parent_gone(const struct rs_self *s)
@@ -155,9 +177,8 @@ static void c_wait_turn(const struct rs_run *run, const struct rs_self *s, int o
 			return;
 		if (atomic_load(&shm->abort))
 			_exit(1);
-		if (pt_raw_futex_wait((uint32_t *)&shm->wake[s->me], v, 250) == -ETIMEDOUT &&
-		    c_parent_gone(s))
-			_exit(1);
+		/* No timer: a dead parent kills us (PR_SET_PDEATHSIG), an abort wakes us. */
+		pt_raw_futex_wait((uint32_t *)&shm->wake[s->me], v, -1);
 	}
 }
 
@@ -183,8 +204,8 @@ static void c_pass_turn(const struct rs_run *run, const struct rs_self *s, int o
 		c_send(run->st_w, RS_DONE, s->me, 0, o, -1);
 }
 
-/* A new process acts only once its creator has reported it: the restorer then knows every
- * process that can have children of its own. */
+/* A new process forks only once its creator has reported it: the restorer then knows every
+ * process that can have children of its own. Leaves never wait. */
 static void c_wait_reported(const struct rs_run *run, const struct rs_self *s, int o)
 {
 	struct rs_shm *shm = run->shm;
@@ -196,9 +217,7 @@ static void c_wait_reported(const struct rs_run *run, const struct rs_self *s, i
 			return;
 		if (atomic_load(&shm->abort))
 			_exit(1);
-		if (pt_raw_futex_wait((uint32_t *)&shm->wake[s->me], v, 250) == -ETIMEDOUT &&
-		    c_parent_gone(s))
-			_exit(1);
+		pt_raw_futex_wait((uint32_t *)&shm->wake[s->me], v, -1);
 	}
 }
 
@@ -220,6 +239,13 @@ static void c_reap_children(void)
 {
 	while (waitpid(-1, NULL, WNOHANG | __WALL) > 0)
 		;
+}
+
+static void c_sigchld(void (*handler)(int))
+{
+	struct sigaction sa = { .sa_handler = handler };
+
+	sigaction(SIGCHLD, &sa, NULL);
 }
 
 static void c_reply(int ctl, const void *buf, size_t len)
@@ -262,93 +288,138 @@ static void c_hand_over(const struct rs_run *run, int ctl, int mfd)
 		for (slot = (uintptr_t *)(void *)(base + rq->envp); *slot; slot++)
 			*slot += (uintptr_t)base;
 	c_reply(ctl, "x", 1); /* about to execute: EOF after this means it did */
+	c_sigchld(SIG_DFL);   /* the program reaps its children itself */
 	sigprocmask(SIG_SETMASK, &run->oldmask, NULL);
 	execve(base + rq->path, (char **)(void *)(base + rq->argv),
 	       rq->envp ? (char **)(void *)(base + rq->envp) : environ);
 	err = errno;
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
+	c_sigchld(SIG_IGN);
+	c_reap_children();
 out:
 	munmap(base, (size_t)st.st_size);
 	c_reply(ctl, &err, sizeof(err));
 }
 
-/* A HOLD node after the release: keeps its PIDs, reaps its children, waits for a program. */
-static void __attribute__((noreturn)) c_hold(const struct rs_run *run, int ctl)
+/* Answers hand-over request @seq: a socket of its own to the restorer, then the request. */
+static void c_request(const struct rs_run *run, int hs, int me, uint32_t seq)
 {
-	sigset_t chld;
-	int sfd;
+	struct rs_hmsg m = { me, seq, 0 };
+	int sp[2], mfd = -1;
+	char c;
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { &c, 1 };
+	struct msghdr h = { .msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = u.buf,
+			    .msg_controllen = sizeof(u.buf) };
+	struct cmsghdr *cm;
+	ssize_t n;
 
-	sigemptyset(&chld);
-	sigaddset(&chld, SIGCHLD);
-	sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
-	for (;;) {
-		struct pollfd pf[2] = { { ctl, POLLIN, 0 }, { sfd, POLLIN, 0 } };
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
+		m.err = errno;
+		c_send_buf(hs, &m, sizeof(m), -1);
+		return;
+	}
+	c_send_buf(hs, &m, sizeof(m), sp[0]);
+	close(sp[0]);
+	do
+		n = recvmsg(sp[1], &h, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n > 0) {
+		cm = CMSG_FIRSTHDR(&h);
+		if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
+			memcpy(&mfd, CMSG_DATA(cm), sizeof(int));
+		if (mfd < 0) {
+			int err = EBADMSG;
 
-		c_reap_children();
-		if (poll(pf, 2, sfd < 0 ? 1000 : -1) < 0)
-			continue;
-		if (pf[1].revents) {
-			struct signalfd_siginfo si;
-
-			while (read(sfd, &si, sizeof(si)) > 0)
-				;
-		}
-		if (pf[0].revents) {
-			char c;
-			int mfd = -1;
-			union {
-				char buf[CMSG_SPACE(sizeof(int))];
-				struct cmsghdr align;
-			} u;
-			struct iovec iov = { &c, 1 };
-			struct msghdr h = { .msg_iov = &iov,
-					    .msg_iovlen = 1,
-					    .msg_control = u.buf,
-					    .msg_controllen = sizeof(u.buf) };
-			struct cmsghdr *cm;
-			ssize_t n = recvmsg(ctl, &h, MSG_CMSG_CLOEXEC);
-
-			if (n <= 0) {
-				if (n < 0 && errno == EINTR)
-					continue;
-				close(ctl); /* the handle is gone: hold for good */
-				ctl = -1;
-				continue;
-			}
-			cm = CMSG_FIRSTHDR(&h);
-			if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
-				memcpy(&mfd, CMSG_DATA(cm), sizeof(int));
-			if (mfd < 0) {
-				int err = EBADMSG;
-
-				c_reply(ctl, &err, sizeof(err));
-				continue;
-			}
-			c_hand_over(run, ctl, mfd);
+			c_reply(sp[1], &err, sizeof(err));
+		} else {
+			c_hand_over(run, sp[1], mfd);
 			close(mfd);
 		}
 	}
+	close(sp[1]); /* EOF: the restorer gave up, or the program could not run */
+}
+
+/* A HOLD node after the release: keeps its PIDs, lets the kernel reap its children (SIGCHLD
+ * ignored since c_hold_fds()), sleeps until the restorer asks it to take a program. */
+static void __attribute__((noreturn)) c_hold(const struct rs_run *run, int me, int hs)
+{
+	struct rs_shm *shm = run->shm;
+	uint32_t seen = 0;
+
+	for (;;) {
+		uint32_t v = atomic_load(&shm->wake[me]), seq = atomic_load(&shm->req_seq);
+
+		if (seq != seen && atomic_load(&shm->req_node) == (uint32_t)me && hs >= 0) {
+			seen = seq;
+			c_request(run, hs, me, seq);
+			continue;
+		}
+		pt_raw_futex_wait((uint32_t *)&shm->wake[me], v, -1);
+	}
+}
+
+static void c_close_from(int lo)
+{
+	struct rlimit rl;
+
+	if (close_range((unsigned int)lo, ~0u, 0) == 0 || getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	for (rlim_t fd = (rlim_t)lo; fd < rl.rlim_cur && fd < (1u << 20); fd++)
+		close((int)fd);
+}
+
+/* What a HOLD node keeps, in this order from HOLD_HS_FD on, until the release. */
+enum { KEEP_HS, KEEP_BAR, KEEP_ST, KEEP_PARENT, KEEP_NR };
+
+/*
+ * Before the barrier (its children are forked, and it runs now anyway), a HOLD node drops the
+ * caller's files: a pipe it held would never see EOF. /dev/null becomes 0, 1 and 2; then come
+ * the hand-over socket, the barrier, the restorer's socket and the parent's pidfd; nothing
+ * else. Only the first dups can fail, while a failure can still be reported.
+ */
+static void c_hold_fds(const struct rs_run *run, struct rs_self *s, int fd[KEEP_NR])
+{
+	int from[KEEP_NR] = { run->hs, run->bar_r, run->st_w, s->parent_fd };
+
+	for (int i = 0; i < KEEP_NR; i++) {
+		fd[i] = from[i] < 0 ? -1 : fcntl(from[i], F_DUPFD_CLOEXEC, HOLD_HS_FD + KEEP_NR);
+		if (from[i] >= 0 && fd[i] < 0)
+			c_fail(run, s, s->me, -errno, -1);
+	}
+	for (int i = 0; i < 3; i++)
+		dup2(run->null_fd, i);
+	/* Its steps are done (no reap to come): from now on the kernel reaps its children, so
+	 * that it has nothing to wake up for. None can have exited yet: all are held. */
+	c_sigchld(SIG_IGN);
+	for (int i = 0; i < KEEP_NR; i++)
+		if (fd[i] < 0)
+			close(HOLD_HS_FD + i);
+		else
+			fd[i] = dup3(fd[i], HOLD_HS_FD + i, O_CLOEXEC);
+	c_close_from(HOLD_HS_FD + KEEP_NR);
 }
 
 /* After the last step: the barrier, then the node's work. */
 static void __attribute__((noreturn)) c_finish(const struct rs_run *run, struct rs_self *s)
 {
-	const struct pt_proc *P = &run->pl->procs[s->me];
-	const struct pt_tnode *nd = run->tree->nodes[P->node];
-	int ctl = -1;
+	const struct pt_plan *pl = run->pl;
+	const struct pt_tnode *nd = run->tree->nodes[pl->procs[s->me].node];
+	struct rs_shm *shm = run->shm;
+	bool hold = nd->kind == PIDTUPLE_NODE_HOLD;
+	int fd[KEEP_NR] = { -1, run->bar_r, run->st_w, s->parent_fd };
 
-	if (nd->kind == PIDTUPLE_NODE_HOLD) {
-		int sv[2];
-
-		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-			c_fail(run, s, s->me, -errno, -1);
-		c_send(run->st_w, RS_CTL, s->me, 0, -1, sv[0]);
-		close(sv[0]);
-		ctl = sv[1];
-	}
+	if (hold)
+		c_hold_fds(run, s, fd);
 	for (;;) {
-		struct pollfd pf[2] = { { run->bar_r, POLLIN, 0 }, { s->parent_fd, POLLIN, 0 } };
+		struct pollfd pf[2] = { { fd[KEEP_BAR], POLLIN, 0 },
+					{ fd[KEEP_PARENT], POLLIN, 0 } };
 
 		if (poll(pf, 2, -1) < 0)
 			continue;
@@ -357,30 +428,36 @@ static void __attribute__((noreturn)) c_finish(const struct rs_run *run, struct 
 		if (pf[0].revents)
 			break;
 	}
-	if (!atomic_load(&run->shm->released))
+	if (!atomic_load(&shm->released))
 		_exit(1); /* the restorer gave up */
 	/* No node may start (and maybe exit) while a child of it still has the signal armed. */
 	prctl(PR_SET_PDEATHSIG, 0);
-	atomic_fetch_add(&run->shm->left, 1);
-	pt_raw_futex_wake((uint32_t *)&run->shm->left, 1);
-	for (int waited = 0; !atomic_load(&run->shm->go) && waited < 40; waited++)
-		pt_raw_futex_wait((uint32_t *)&run->shm->go, 0, 250);
-	close(run->bar_r);
-	close(run->st_w);
-	close(s->parent_fd);
-	close(s->self_fd);
-	munmap(run->shm, run->shm_len);
-	switch (nd->kind) {
-	case PIDTUPLE_NODE_EXEC:
-		sigprocmask(SIG_SETMASK, &run->oldmask, NULL);
+	if (hold) {
+		c_close_from(HOLD_HS_FD + 1);
+	} else {
+		close(run->bar_r);
+		close(run->st_w);
+		close(s->parent_fd);
+		close(s->self_fd);
+		if (run->null_fd >= 0)
+			close(run->null_fd);
+		if (run->hs >= 0)
+			close(run->hs);
+	}
+	/* The last one wakes the restorer: one wake-up, not one per node. */
+	if (atomic_fetch_add(&shm->left, 1) + 1 == pl->nnodes)
+		pt_raw_futex_wake((uint32_t *)&shm->left, 1);
+	if (hold)
+		c_hold(run, s->me, fd[KEEP_HS]); /* starts nothing: need not wait for the others */
+	for (int waited = 0; !atomic_load(&shm->go) && waited < 4; waited++)
+		pt_raw_futex_wait((uint32_t *)&shm->go, 0, 2500);
+	munmap(shm, run->shm_len);
+	sigprocmask(SIG_SETMASK, &run->oldmask, NULL);
+	if (nd->kind == PIDTUPLE_NODE_EXEC) {
 		execve(nd->path, nd->argv, nd->envp ? nd->envp : environ);
 		_exit(127);
-	case PIDTUPLE_NODE_CALLBACK:
-		sigprocmask(SIG_SETMASK, &run->oldmask, NULL);
-		_exit(nd->fn(nd->arg));
-	default:
-		c_hold(run, ctl);
 	}
+	_exit(nd->fn(nd->arg));
 }
 
 /* The life of a process of the tree, from its clone3() on. @cself and @cparent are the
@@ -390,9 +467,14 @@ c_main(const struct rs_run *run, int me, int cself, int cparent)
 {
 	const struct pt_plan *pl = run->pl;
 	struct rs_self s;
+	bool reported, creates;
 
 start:
 	s.me = me;
+	reported = pl->procs[me].create_op < 0;
+	creates = false;
+	for (int o = pl->procs[me].first_op; o >= 0 && !creates; o = pl->ops[o].next)
+		creates = pl->ops[o].op == PT_OP_CREATE;
 	if (pl->procs[me].clone_flags & PT_CLONE_PARENT) {
 		s.parent_fd = cparent;
 		if (cself >= 0)
@@ -409,16 +491,19 @@ start:
 		close(run->bar_w);
 		if (run->lock_fd >= 0)
 			close(run->lock_fd);
+		if (run->hs_r >= 0)
+			close(run->hs_r);
 	}
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	/* The parent may have died before that: then nothing would kill this process. */
 	if ((pl->procs[me].ppid && getppid() != pl->procs[me].ppid) || c_parent_gone(&s))
 		_exit(1);
-	s.self_fd = pt_raw_pidfd_open(pt_sys_getpid());
-	if (s.self_fd < 0)
-		c_fail(run, &s, me, s.self_fd, -1);
-	if (pl->procs[me].create_op >= 0)
-		c_wait_reported(run, &s, pl->procs[me].create_op);
+	if (creates) {
+		/* Its children watch it through this; a leaf needs none. */
+		s.self_fd = pt_raw_pidfd_open(pt_sys_getpid());
+		if (s.self_fd < 0)
+			c_fail(run, &s, me, s.self_fd, -1);
+	}
 
 	for (int o = pl->procs[me].first_op; o >= 0; o = pl->ops[o].next) {
 		const struct pt_op *op = &pl->ops[o];
@@ -430,6 +515,10 @@ start:
 			int pidfd = -1;
 			pid_t pid;
 
+			if (!reported) {
+				c_wait_reported(run, &s, pl->procs[me].create_op);
+				reported = true;
+			}
 			atomic_store(&run->opdone[o], OP_STARTED);
 			pid = c_create(&pl->procs[op->target], &pidfd);
 			if (pid == 0) {
@@ -483,12 +572,14 @@ start:
 struct pidtuple_restore {
 	pthread_mutex_t lock;
 	unsigned int n;
-	int *pidfd, *ctl;
+	int *pidfd;
 	pid_t *pid;
 	uint8_t *kind;
 	struct rs_shm *shm;
 	size_t shm_len;
 	int bar_w;
+	int hs; /* the hand-over socket, -1 without HOLD nodes */
+	uint32_t seq;
 	bool released;
 };
 
@@ -500,8 +591,8 @@ struct rs_ctx {
 	_Atomic uint8_t *opdone;
 	size_t shm_len;
 	int st_r;
-	int *pidfd, *ctl;
-	unsigned int got, gotctl;
+	int *pidfd;
+	unsigned int got;
 	bool done;
 };
 
@@ -688,13 +779,6 @@ static int take_record(struct rs_ctx *c)
 			fd = -1;
 		}
 		break;
-	case RS_CTL:
-		if (pl->procs[p].node >= 0 && c->ctl[p] < 0 && fd >= 0) {
-			c->ctl[p] = fd;
-			c->gotctl++;
-			fd = -1;
-		}
-		break;
 	case RS_FAIL:
 		pt_close(fd);
 		return explain(c, p, m.err < 0 ? m.err : -EIO, m.op);
@@ -716,7 +800,7 @@ static int collect(struct rs_ctx *c)
 		struct pollfd pf = { c->st_r, POLLIN, 0 };
 		int r, p;
 
-		if (c->done && c->got == pl->nprocs && c->gotctl == pl->nhold) {
+		if (c->done && c->got == pl->nprocs) {
 			p = dead_one(c);
 			return p >= 0 ? report_dead(c, p) : 0;
 		}
@@ -767,6 +851,11 @@ static void abort_tree(struct rs_ctx *c, int *bar_w)
 	atomic_store(&c->shm->abort, 1);
 	for (unsigned int p = 0; p < pl->nprocs; p++)
 		kill_pidfd(c->pidfd[p]);
+	/* Those not reported yet sleep without a timer: they see the abort and exit. */
+	for (unsigned int p = 0; p < pl->nprocs; p++) {
+		atomic_fetch_add(&c->shm->wake[p], 1);
+		pt_raw_futex_wake((uint32_t *)&c->shm->wake[p], INT_MAX);
+	}
 	pt_close(*bar_w);
 	*bar_w = -1;
 	/* Once a pidfd reports the exit, the kernel has handed that process's children on. */
@@ -793,15 +882,13 @@ static void abort_tree(struct rs_ctx *c, int *bar_w)
 	for (unsigned int p = 0; p < pl->nprocs; p++) {
 		pt_close(c->pidfd[p]);
 		c->pidfd[p] = -1;
-		pt_close(c->ctl[p]);
-		c->ctl[p] = -1;
 	}
 }
 
 static int fd_budget(struct rs_ctx *c)
 {
 	unsigned long lim = 0;
-	unsigned long need = (unsigned long)c->pl->nprocs + c->pl->nhold + 64;
+	unsigned long need = (unsigned long)c->pl->nprocs + 64;
 
 	if (pt_nofile_limit(&lim) < 0 || lim >= need)
 		return 0;
@@ -809,6 +896,21 @@ static int fd_budget(struct rs_ctx *c)
 		     "a tree of %u processes needs about %lu file descriptors in the caller "
 		     "(a pidfd per node), but RLIMIT_NOFILE is %lu",
 		     c->pl->nprocs, need, lim);
+}
+
+/* Moves @fd above 2 (the caller may have closed 0, 1 or 2), where a HOLD node's stdio is
+ * pointed at it; -errno. */
+static int above_stdio(int fd)
+{
+	int low[3], n = 0;
+
+	while (fd >= 0 && fd < 3 && n < 3) {
+		low[n++] = fd;
+		fd = pt_dup(fd);
+	}
+	for (int i = 0; i < n; i++)
+		pt_close(low[i]);
+	return fd;
 }
 
 static int build_handle(struct rs_ctx *c, struct rs_run *run, int *bar_w,
@@ -822,12 +924,10 @@ static int build_handle(struct rs_ctx *c, struct rs_run *run, int *bar_w,
 		return -ENOMEM;
 	memset(rs, 0, sizeof(*rs));
 	rs->pidfd = pt_malloc(n * sizeof(int));
-	rs->ctl = pt_malloc(n * sizeof(int));
 	rs->pid = pt_malloc(n * sizeof(pid_t));
 	rs->kind = pt_malloc(n);
-	if (!rs->pidfd || !rs->ctl || !rs->pid || !rs->kind) {
+	if (!rs->pidfd || !rs->pid || !rs->kind) {
 		free(rs->pidfd);
-		free(rs->ctl);
 		free(rs->pid);
 		free(rs->kind);
 		free(rs);
@@ -837,9 +937,8 @@ static int build_handle(struct rs_ctx *c, struct rs_run *run, int *bar_w,
 	rs->n = n;
 	for (unsigned int i = 0; i < n; i++) {
 		rs->pidfd[i] = c->pidfd[i];
-		rs->ctl[i] = c->ctl[i];
 		rs->kind[i] = (uint8_t)c->tree->nodes[i]->kind;
-		c->pidfd[i] = c->ctl[i] = -1;
+		c->pidfd[i] = -1;
 		if (pl->cpos >= 0) {
 			rs->pid[i] = pl->procs[i].pid[pl->cpos];
 		} else {
@@ -854,8 +953,39 @@ static int build_handle(struct rs_ctx *c, struct rs_run *run, int *bar_w,
 	rs->shm_len = run->shm_len;
 	rs->bar_w = *bar_w;
 	*bar_w = -1;
+	rs->hs = run->hs_r;
+	run->hs_r = -1;
 	*ret = rs;
 	return 0;
+}
+
+/*
+ * Binds now, in the restorer, the libc functions the tree's processes call first: with lazy
+ * binding each of thousands of processes would look each one up itself (a copied page and a
+ * walk through libc's symbol tables per process and function). Each call does nothing.
+ */
+static void prebind(void)
+{
+	int saved = errno, sig;
+	struct sigaction sa;
+	struct msghdr h = { .msg_iov = NULL };
+	sigset_t set;
+
+	(void)prctl(PR_GET_PDEATHSIG, &sig);
+	(void)getppid();
+	(void)poll(NULL, 0, 0);
+	(void)fcntl(-1, F_GETFD);
+	(void)dup2(-1, -1);
+	(void)dup3(-1, -1, 0);
+	(void)close_range(~0u, ~0u, 0);
+	(void)sigaction(SIGCHLD, NULL, &sa);
+	(void)sigprocmask(SIG_BLOCK, NULL, &set);
+	(void)waitpid(-INT_MAX, NULL, WNOHANG | __WALL); /* no such group */
+	(void)sendmsg(-1, &h, 0);
+	(void)send(-1, NULL, 0, 0);
+	(void)recvmsg(-1, &h, 0);
+	(void)munmap(NULL, 0);
+	errno = saved;
 }
 
 static pid_t fork_first(struct rs_ctx *c, struct rs_run *run, const struct pt_fork_opts *o,
@@ -881,6 +1011,7 @@ static pid_t fork_first(struct rs_ctx *c, struct rs_run *run, const struct pt_fo
 		a.cgroup = (uint64_t)o->cgroup_fd;
 		size = PT_CLONE_ARGS_SIZE_VER2;
 	}
+	prebind();
 	/* No handler of the caller may run in the tree; the mask comes back at the release. */
 	sigfillset(&all);
 	pt_sigmask(SIG_SETMASK, &all, &run->oldmask);
@@ -917,10 +1048,10 @@ PT_PUBLIC int pidtuple_tree_restore(const struct pidtuple_tree *tree,
 				    struct pidtuple_restore **ret_restore)
 {
 	struct rs_ctx c = { .st_r = -1 };
-	struct rs_run run;
+	struct rs_run run = { .lock_fd = -1, .null_fd = -1, .hs_r = -1, .hs = -1 };
 	struct pt_fork_opts o;
 	struct pt_plan *pl = NULL;
-	int bar[2] = { -1, -1 }, st[2] = { -1, -1 };
+	int bar[2] = { -1, -1 }, st[2] = { -1, -1 }, hs[2] = { -1, -1 };
 	int caller_fd = -1, lock_fd = -1, first_fd = -1, r;
 	int32_t *serial = NULL, *serial_op = NULL;
 	bool locked = false;
@@ -948,15 +1079,16 @@ PT_PUBLIC int pidtuple_tree_restore(const struct pidtuple_tree *tree,
 	if (r < 0)
 		goto out;
 	c.pidfd = pt_malloc(pl->nprocs * sizeof(int));
-	c.ctl = pt_malloc(pl->nprocs * sizeof(int));
 	serial = pt_malloc((pl->nops + 1) * sizeof(int32_t));
 	serial_op = pt_malloc((pl->nops + 1) * sizeof(int32_t));
-	run = (struct rs_run){ .pl = pl, .tree = tree, .lock_fd = -1 };
+	run = (struct rs_run){
+		.pl = pl, .tree = tree, .lock_fd = -1, .null_fd = -1, .hs_r = -1, .hs = -1
+	};
 	run.shm_len = sizeof(struct rs_shm) + pl->nprocs * sizeof(uint32_t) + pl->nops;
 	run.shm = pt_mmap_shared(run.shm_len);
 	c.shm = run.shm;
 	c.shm_len = run.shm_len;
-	if (!c.pidfd || !c.ctl || !run.shm || !serial || !serial_op) {
+	if (!c.pidfd || !run.shm || !serial || !serial_op) {
 		r = -ENOMEM;
 		goto out;
 	}
@@ -974,13 +1106,21 @@ PT_PUBLIC int pidtuple_tree_restore(const struct pidtuple_tree *tree,
 		serial_op[k] = -1;
 	}
 	for (unsigned int p = 0; p < pl->nprocs; p++)
-		c.pidfd[p] = c.ctl[p] = -1;
+		c.pidfd[p] = -1;
 	r = pt_pipe2(bar, 0);
 	if (r == 0)
 		r = pt_socketpair_seqpacket(st);
 	self = pt_sys_getpid();
 	if (r == 0)
 		r = caller_fd = pt_sys_pidfd_open(self, 0);
+	if (r >= 0 && pl->nhold) {
+		/* Opened now, so that a released HOLD node has nothing left that can fail. */
+		r = run.null_fd = above_stdio(pt_open("/dev/null", O_RDWR));
+		if (r >= 0)
+			r = pt_socketpair_seqpacket(hs);
+		run.hs_r = hs[0];
+		run.hs = hs[1];
+	}
 	if (r < 0) {
 		r = pt_diag(o.diag, r, PIDTUPLE_RULE_KERNEL, -1, 0, 0,
 			    "cannot set up the restore: %s", pidtuple_strerror(r));
@@ -1014,6 +1154,10 @@ PT_PUBLIC int pidtuple_tree_restore(const struct pidtuple_tree *tree,
 	st[1] = -1;
 	pt_close(bar[0]);
 	bar[0] = -1;
+	pt_close(run.null_fd);
+	run.null_fd = -1;
+	pt_close(run.hs);
+	run.hs = -1;
 	if (pid < 0) {
 		r = first_failed(&c, &o, pid);
 		goto out;
@@ -1046,7 +1190,6 @@ PT_PUBLIC int pidtuple_tree_restore(const struct pidtuple_tree *tree,
 	pt_plan_free(pl);
 	pl = NULL;
 	free(c.pidfd);
-	free(c.ctl);
 	free(serial);
 	free(serial_op);
 	pt_close(st[0]);
@@ -1059,9 +1202,11 @@ out:
 	pt_close(bar[1]);
 	pt_close(st[0]);
 	pt_close(st[1]);
+	pt_close(run.null_fd);
+	pt_close(run.hs);
+	pt_close(run.hs_r);
 	pt_munmap(c.shm, c.shm_len);
 	free(c.pidfd);
-	free(c.ctl);
 	free(serial);
 	free(serial_op);
 	pt_plan_free(pl);
@@ -1085,22 +1230,26 @@ PT_PUBLIC int pidtuple_restore_pidfd(const struct pidtuple_restore *restore, uns
 }
 
 /* Returns once every node is past the barrier with PR_SET_PDEATHSIG cleared, or gone; then
- * they all start their work, and the tree behaves as the original did. */
+ * they all start their work, and the tree behaves as the original did. The last node to pass
+ * wakes us; the pidfds are polled only when that does not come (a node died), less and less
+ * often, as each poll costs a system call per node. */
 static void wait_left(struct pidtuple_restore *rs)
 {
-	int64_t deadline = pt_now_ns() + 10 * 1000000000ll;
+	int64_t deadline = pt_now_ns() + (10000 + 2 * (int64_t)rs->n) * 1000000ll;
+	int wait_ms = 50;
 
 	while (pt_now_ns() < deadline) {
 		uint32_t left = atomic_load(&rs->shm->left), gone = 0;
 
 		if (left >= rs->n)
 			return;
-		if (pt_raw_futex_wait((uint32_t *)&rs->shm->left, left, 20) != -ETIMEDOUT)
+		if (pt_raw_futex_wait((uint32_t *)&rs->shm->left, left, wait_ms) != -ETIMEDOUT)
 			continue;
 		for (unsigned int i = 0; i < rs->n; i++)
 			gone += pt_poll_in(rs->pidfd[i]) == 1;
 		if (atomic_load(&rs->shm->left) + gone >= rs->n)
 			return;
+		wait_ms = wait_ms < 1000 ? 2 * wait_ms : wait_ms;
 	}
 }
 
@@ -1192,6 +1341,79 @@ static int write_request(const char *path, char *const argv[], char *const envp[
 	return fd;
 }
 
+/* Asks HOLD node @node for a socket of its own: through the shared memory, the answer through
+ * the shared hand-over socket. Answers to an earlier request that was given up are dropped. */
+static int ask(struct pidtuple_restore *rs, unsigned int node, int *ret_sock)
+{
+	struct rs_shm *shm = rs->shm;
+	uint32_t seq = ++rs->seq;
+
+	atomic_store(&shm->req_node, node);
+	atomic_store(&shm->req_seq, seq);
+	atomic_fetch_add(&shm->wake[node], 1);
+	pt_raw_futex_wake((uint32_t *)&shm->wake[node], INT_MAX);
+	for (;;) {
+		struct pollfd pf[2] = { { rs->hs, POLLIN, 0 }, { rs->pidfd[node], POLLIN, 0 } };
+		union {
+			char buf[CMSG_SPACE(sizeof(int))];
+			struct cmsghdr align;
+		} u;
+		struct rs_hmsg m;
+		struct iovec iov = { &m, sizeof(m) };
+		struct msghdr h = { .msg_iov = &iov,
+				    .msg_iovlen = 1,
+				    .msg_control = u.buf,
+				    .msg_controllen = sizeof(u.buf) };
+		struct cmsghdr *cm;
+		ssize_t n = pt_recvmsg(rs->hs, &h, MSG_DONTWAIT);
+		int fd = -1, r;
+
+		if (n == -EAGAIN) {
+			r = pt_poll(pf, 2, -1);
+			if (r < 0)
+				return r;
+			if (!(pf[0].revents & POLLIN) && pf[1].revents)
+				return -ESRCH; /* gone before it answered */
+			continue;
+		}
+		if (n == 0)
+			return -ESRCH; /* no HOLD node is left */
+		if (n < 0)
+			return (int)n;
+		for (cm = CMSG_FIRSTHDR(&h); cm; cm = CMSG_NXTHDR(&h, cm))
+			if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
+				memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+		if (n != (ssize_t)sizeof(m) || m.node != (int32_t)node || m.seq != seq) {
+			pt_close(fd);
+			continue;
+		}
+		if (fd < 0)
+			return m.err > 0 ? -m.err : -EIO;
+		*ret_sock = fd;
+		return 0;
+	}
+}
+
+/* "x": about to execute; then EOF (the socket closes on exec) or an errno. */
+static int await_exec(int sock)
+{
+	int reply = 0;
+	ssize_t n = pt_read(sock, &reply, sizeof(reply));
+
+	if (n == 0 || n == -ECONNRESET)
+		return -ESRCH; /* gone before it could try */
+	if (n < 0)
+		return (int)n;
+	if (n == (ssize_t)sizeof(reply))
+		return reply > 0 ? -reply : -EIO;
+	n = pt_read(sock, &reply, sizeof(reply));
+	if (n == (ssize_t)sizeof(reply))
+		return reply > 0 ? -reply : -EIO; /* execve() failed: it keeps holding */
+	if (n < 0 && n != -ECONNRESET)
+		return (int)n;
+	return 0;
+}
+
 static int hand_over(struct pidtuple_restore *rs, unsigned int node, const char *path,
 		     char *const argv[], char *const envp[])
 {
@@ -1206,40 +1428,31 @@ static int hand_over(struct pidtuple_restore *rs, unsigned int node, const char 
 			    .msg_control = u.buf,
 			    .msg_controllen = sizeof(u.buf) };
 	struct cmsghdr *cm;
-	int fd = write_request(path, argv, envp), reply = 0;
+	int fd = write_request(path, argv, envp), sock = -1, r;
 	ssize_t n;
 
 	if (fd < 0)
 		return fd;
+	r = ask(rs, node, &sock);
+	if (r < 0) {
+		pt_close(fd);
+		return r;
+	}
 	memset(&u, 0, sizeof(u));
 	cm = CMSG_FIRSTHDR(&h);
 	cm->cmsg_level = SOL_SOCKET;
 	cm->cmsg_type = SCM_RIGHTS;
 	cm->cmsg_len = CMSG_LEN(sizeof(int));
 	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	n = pt_sendmsg(rs->ctl[node], &h, 0);
+	n = pt_sendmsg(sock, &h, 0);
 	pt_close(fd);
-	if (n == -EPIPE || n == -ECONNRESET)
-		return -ESRCH;
-	if (n < 0)
-		return (int)n;
-	/* "x": about to execute; then EOF (the socket closes on exec) or an errno. */
-	n = pt_read(rs->ctl[node], &reply, sizeof(reply));
-	if (n == 0 || n == -ECONNRESET)
-		return -ESRCH; /* gone before it could try */
-	if (n < 0)
-		return (int)n;
-	if (n == (ssize_t)sizeof(reply))
-		return reply > 0 ? -reply : -EIO;
-	n = pt_read(rs->ctl[node], &reply, sizeof(reply));
-	if (n == (ssize_t)sizeof(reply))
-		return reply > 0 ? -reply : -EIO; /* execve() failed: it keeps holding */
-	if (n < 0 && n != -ECONNRESET)
-		return (int)n;
-	pt_close(rs->ctl[node]);
-	rs->ctl[node] = -1;
-	rs->kind[node] = HANDED_OVER;
-	return 0;
+	r = n == -EPIPE || n == -ECONNRESET ? -ESRCH : n < 0 ? (int)n : 0;
+	if (r == 0)
+		r = await_exec(sock);
+	pt_close(sock);
+	if (r == 0)
+		rs->kind[node] = HANDED_OVER;
+	return r;
 }
 
 PT_PUBLIC int pidtuple_restore_hand_over(struct pidtuple_restore *restore, unsigned int node,
@@ -1250,8 +1463,7 @@ PT_PUBLIC int pidtuple_restore_hand_over(struct pidtuple_restore *restore, unsig
 	pt_return_if(!restore || !path || !argv, -EINVAL);
 	pt_return_if(node >= restore->n, -ERANGE);
 	pthread_mutex_lock(&restore->lock);
-	if (!restore->released || restore->kind[node] != PIDTUPLE_NODE_HOLD ||
-	    restore->ctl[node] < 0)
+	if (!restore->released || restore->kind[node] != PIDTUPLE_NODE_HOLD || restore->hs < 0)
 		r = -EINVAL;
 	else if (pt_poll_in(restore->pidfd[node]) == 1)
 		r = -ESRCH;
@@ -1282,17 +1494,15 @@ PT_PUBLIC void pidtuple_restore_free(struct pidtuple_restore *restore)
 {
 	if (!restore)
 		return;
-	for (unsigned int i = 0; i < restore->n; i++) {
+	for (unsigned int i = 0; i < restore->n; i++)
 		pt_close(restore->pidfd[i]);
-		pt_close(restore->ctl[i]);
-	}
+	pt_close(restore->hs);
 	/* An unreleased tree cannot outlive its handle: at EOF without the release its
 	 * processes exit. */
 	pt_close(restore->bar_w);
 	pt_munmap(restore->shm, restore->shm_len);
 	pthread_mutex_destroy(&restore->lock);
 	free(restore->pidfd);
-	free(restore->ctl);
 	free(restore->pid);
 	free(restore->kind);
 	free(restore);

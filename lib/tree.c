@@ -252,7 +252,7 @@ struct an {
 	pid_t caller_sid, caller_pgid;
 	bool has_newpid;
 	/* per process */
-	int32_t *cur_s, *cur_g, *last_op, *first_kid, *next_sib, *gsess_req;
+	int32_t *cur_s, *cur_g, *last_op, *first_kid, *last_kid, *next_sib, *gsess_req;
 	uint8_t *st, *founder;
 	/* per identity, indexed by id + 1 */
 	int32_t *gcount, *gsess;
@@ -313,34 +313,48 @@ void pt_plan_free(struct pt_plan *pl)
 		return;
 	if (pl->have_ctx)
 		pt_nsctx_fini(&pl->ctx);
-	free(pl->procs);
+	pt_munmap(pl->procs, pl->procs_len);
 	free(pl->ops);
 	free(pl);
 }
 
 static void an_free(struct an *a)
 {
-	void *v[] = { a->cur_s,	    a->cur_g,	a->last_op,   a->first_kid, a->next_sib,
-		      a->gsess_req, a->st,	a->founder,   a->gcount,    a->gsess,
-		      a->need_bs,   a->need_bg, a->kid_start, a->kids,	    a->deferred,
-		      a->round,	    a->ents };
+	void *v[] = { a->cur_s,	   a->cur_g,	 a->last_op, a->first_kid, a->last_kid,
+		      a->next_sib, a->gsess_req, a->st,	     a->founder,   a->gcount,
+		      a->gsess,	   a->need_bs,	 a->need_bg, a->kid_start, a->kids,
+		      a->deferred, a->round,	 a->ents };
 
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
 		free(v[i]);
+}
+
+static bool size_of(size_t n, size_t size, size_t *ret)
+{
+	if (n && size > SIZE_MAX / n)
+		return false;
+	*ret = n * size;
+	return true;
 }
 
 static int an_alloc(struct an *a)
 {
 	unsigned int np = a->cap_procs, nn = a->nn;
 	struct pt_plan *pl = a->pl;
+	size_t len;
 
-	pl->procs = zalloc(np, sizeof(*pl->procs));
+	/* Shared, not copied: every fork of a restore would copy the page table entries of
+	 * private memory, while a process of the tree reads only its own entries. Entries
+	 * are written whole before use, so the pages past the last process stay untouched. */
+	if (size_of(np, sizeof(*pl->procs), &pl->procs_len))
+		pl->procs = pt_mmap_shared(pl->procs_len);
 	a->cap_ops = 4 * nn + 16;
 	pl->ops = zalloc(a->cap_ops, sizeof(*pl->ops));
 	a->cur_s = zalloc(np, sizeof(int32_t));
 	a->cur_g = zalloc(np, sizeof(int32_t));
 	a->last_op = zalloc(np, sizeof(int32_t));
 	a->first_kid = zalloc(np, sizeof(int32_t));
+	a->last_kid = zalloc(np, sizeof(int32_t));
 	a->next_sib = zalloc(np, sizeof(int32_t));
 	a->gsess_req = zalloc(np, sizeof(int32_t));
 	a->st = zalloc(np, 1);
@@ -353,15 +367,17 @@ static int an_alloc(struct an *a)
 	a->kids = zalloc(nn, sizeof(int32_t));
 	a->deferred = zalloc(nn, sizeof(int32_t));
 	a->round = zalloc(nn, sizeof(int32_t));
-	a->ents = zalloc((size_t)np * PIDTUPLE_MAX_LEVELS, sizeof(*a->ents));
+	/* Written before it is read: not cleared, most of it is never touched. */
+	if (size_of((size_t)np * PIDTUPLE_MAX_LEVELS, sizeof(*a->ents), &len))
+		a->ents = pt_malloc(len);
 	if (!pl->procs || !pl->ops || !a->cur_s || !a->cur_g || !a->last_op || !a->first_kid ||
-	    !a->next_sib || !a->gsess_req || !a->st || !a->founder || !a->gcount || !a->gsess ||
-	    !a->need_bs || !a->need_bg || !a->kid_start || !a->kids || !a->deferred || !a->round ||
-	    !a->ents)
+	    !a->last_kid || !a->next_sib || !a->gsess_req || !a->st || !a->founder || !a->gcount ||
+	    !a->gsess || !a->need_bs || !a->need_bg || !a->kid_start || !a->kids || !a->deferred ||
+	    !a->round || !a->ents)
 		return -ENOMEM;
 	for (unsigned int i = 0; i < np; i++) {
 		a->cur_s[i] = a->cur_g[i] = PT_ID_NONE;
-		a->last_op[i] = a->first_kid[i] = a->next_sib[i] = -1;
+		a->last_op[i] = a->first_kid[i] = a->last_kid[i] = a->next_sib[i] = -1;
 		a->gsess_req[i] = PT_ID_NONE;
 	}
 	for (unsigned int i = 0; i <= np; i++)
@@ -843,13 +859,13 @@ static bool helper_creatable(const struct an *a, int p, int h)
 
 static void link_kid(struct an *a, int p, int x)
 {
-	int *at;
-
 	if (p < 0)
 		return;
-	for (at = &a->first_kid[p]; *at >= 0; at = &a->next_sib[*at])
-		;
-	*at = x;
+	if (a->last_kid[p] >= 0)
+		a->next_sib[a->last_kid[p]] = x;
+	else
+		a->first_kid[p] = x;
+	a->last_kid[p] = x;
 }
 
 static int create_helper(struct an *a, int p, int h)

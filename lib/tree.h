@@ -69,7 +69,8 @@ struct pt_proc {
 
 struct pt_plan {
 	unsigned int nnodes, nprocs, nops, nhold;
-	struct pt_proc *procs;
+	struct pt_proc *procs; /* shared memory, procs_len bytes */
+	size_t procs_len;
 	struct pt_op *ops;
 	int32_t first; /* the process the caller forks */
 	int top;       /* position of the caller's pid_for_children */

@@ -4,10 +4,11 @@
  * setpgid, leaders that exit) are captured, killed, restored and captured again, at 1, 2 and
  * 3 namespace levels, and the two captures must be identical. Also: a 1,000-process tree
  * against a time budget, a failure injected at every node (nothing may be left behind), the
- * barrier, the release, PR_SET_PDEATHSIG while held and not after, and the hand-over of a
- * HOLD node with its latency.
+ * barrier, the release, PR_SET_PDEATHSIG while held and not after, the hand-over of a HOLD
+ * node with its latency, and the descriptors: a released HOLD node keeps none of the caller's.
  */
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -757,6 +758,117 @@ START_TEST(test_barrier)
 }
 END_TEST
 
+/* ---- descriptors ------------------------------------------------------------------------ */
+
+static int write_pipe(void *arg)
+{
+	(void)arg;
+	return write(report_fd, "c", 1) == 1 ? 0 : 1;
+}
+
+/* A released HOLD node (@pid as /proc shows it) has /dev/null as 0, 1 and 2 and nothing of
+ * the caller's; at most the library's hand-over socket, close-on-exec, as 3. */
+static bool hold_fds_clean(pid_t pid)
+{
+	char path[64], link[256];
+	struct dirent *de;
+	bool ok = true;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return false;
+	while ((de = readdir(d))) {
+		int fd = atoi(de->d_name);
+		ssize_t n;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)pid, fd);
+		n = readlink(path, link, sizeof(link) - 1);
+		link[n > 0 ? n : 0] = '\0';
+		if (fd <= 2 ? strcmp(link, "/dev/null") != 0
+			    : fd != 3 || strncmp(link, "socket:", 7) != 0) {
+			fprintf(stderr, "PID %d: fd %d is %s\n", (int)pid, fd, link);
+			ok = false;
+		}
+	}
+	closedir(d);
+	return ok;
+}
+
+static int hold_fds_body(void *arg)
+{
+	struct pidtuple_tree *t = NULL;
+	struct pidtuple_restore *rs = NULL;
+	PIDTUPLE_OPTS(pidtuple_node, cb, .kind = PIDTUPLE_NODE_CALLBACK, .fn = write_pipe,
+		      .parent = 1);
+	char *argv[] = { "sleep", "1000", NULL };
+	int pipefd[2], fds, r;
+	struct pollfd pf;
+	char buf[8];
+
+	(void)arg;
+	/* Not close-on-exec, like a shell's pipe: the tree's processes inherit it. */
+	TH_CHECK(pipe(pipefd) == 0, "pipe");
+	report_fd = pipefd[1];
+	fds = th_count_fds();
+	pidtuple_tree_new(&t);
+	add(t, -1, "1100", 0, PIDTUPLE_NODE_HOLD, NULL, NULL);
+	add(t, 0, "1101", 0, PIDTUPLE_NODE_HOLD, NULL, NULL);
+	add(t, 1, "1102/1", PIDTUPLE_NODE_NEWPID, PIDTUPLE_NODE_HOLD, NULL, NULL);
+	cb.tuple = tp("1103");
+	TH_CHECK(pidtuple_tree_add(t, &cb) == 3, "add callback");
+	pidtuple_free((struct pidtuple *)cb.tuple);
+	r = pidtuple_tree_restore(t, NULL, &rs);
+	TH_CHECK(r == 0, "restore: %s", pidtuple_strerror(r));
+	/* The caller holds a pidfd per node, the barrier and the hand-over socket: nothing per
+	 * HOLD node. */
+	TH_CHECK(th_count_fds() == fds + 4 + 2, "fds %d, were %d", th_count_fds(), fds);
+	TH_CHECK(pidtuple_restore_release(rs) == 0, "release");
+	for (int i = 0; i < 3; i++)
+		TH_CHECK(hold_fds_clean(proc_nr(pidtuple_restore_pidfd(rs, (unsigned int)i))),
+			 "node %d keeps descriptors", i);
+	/* The CALLBACK node inherited the pipe and wrote to it; once the caller closes its end
+	 * the pipe is at EOF: no HOLD node keeps it open. */
+	close(pipefd[1]);
+	pf = (struct pollfd){ pipefd[0], POLLIN, 0 };
+	TH_CHECK(poll(&pf, 1, 5000) == 1 && read(pipefd[0], buf, sizeof(buf)) == 1 && buf[0] == 'c',
+		 "the callback did not write");
+	pf = (struct pollfd){ pipefd[0], POLLIN, 0 };
+	TH_CHECK(poll(&pf, 1, 5000) == 1 && read(pipefd[0], buf, sizeof(buf)) == 0,
+		 "no EOF: a process of the tree keeps the pipe");
+	close(pipefd[0]);
+	/* A handed-over program gets /dev/null as stdio and no hand-over socket. */
+	TH_CHECK(pidtuple_restore_hand_over(rs, 2, "/bin/sleep", argv, NULL) == 0, "hand-over");
+	{
+		char path[64], link[64];
+		ssize_t n;
+
+		int nr = proc_nr(pidtuple_restore_pidfd(rs, 2));
+
+		snprintf(path, sizeof(path), "/proc/%d/fd/3", nr);
+		TH_CHECK(readlink(path, link, sizeof(link)) < 0 && errno == ENOENT,
+			 "the program inherited the hand-over socket");
+		snprintf(path, sizeof(path), "/proc/%d/fd/1", nr);
+		n = readlink(path, link, sizeof(link) - 1);
+		link[n > 0 ? n : 0] = '\0';
+		TH_CHECK(strcmp(link, "/dev/null") == 0, "the program's stdout is %s", link);
+	}
+	pidtuple_restore_kill(rs);
+	pidtuple_restore_free(rs);
+	pidtuple_tree_free(t);
+	TH_CHECK(th_count_fds() == fds - 2, "fds %d, were %d", th_count_fds(), fds - 2);
+	return 0;
+}
+
+START_TEST(test_hold_fds)
+{
+	ck_assert_int_eq(th_in_pidns_clean(hold_fds_body, NULL), 0);
+}
+END_TEST
+
 /* Held, a dead parent takes its subtree along; released, the tree behaves like any other. */
 static int pdeathsig_body(void *arg)
 {
@@ -1014,6 +1126,7 @@ static Suite *restore_suite(void)
 	tcase_add_test(tc, test_free_held);
 	tcase_add_test(tc, test_hand_over);
 	tcase_add_test(tc, test_hold_reaps);
+	tcase_add_test(tc, test_hold_fds);
 	tcase_add_test(tc, test_args);
 	suite_add_tcase(s, tc);
 	return s;

@@ -30,9 +30,11 @@ void help_restore(FILE *out)
 	      "it (as 'pidtuple show' does).\n"
 	      "\n"
 	      "Without --wait, pidtuple exits once the tree runs and leaves it running: the\n"
-	      "root is then reparented, like the child of a shell that exits. The tree's\n"
-	      "processes keep pidtuple's standard input, output and error, as a background\n"
-	      "job does: redirect them when the tree should not hold a pipe or terminal.\n"
+	      "root is then reparented, like the child of a shell that exits. Hold nodes\n"
+	      "keep none of pidtuple's files (their standard input, output and error are\n"
+	      "/dev/null), so x=$(pidtuple restore FILE) returns once pidtuple exits. Exec\n"
+	      "nodes keep pidtuple's standard input, output and error, as a background job\n"
+	      "does: redirect them when their programs should not hold a pipe or terminal.\n"
 	      "\n"
 	      "Options:\n"
 	      "      --check  only check whether the tree could be created here, and why not;\n"
@@ -230,8 +232,8 @@ static int wait_root(struct pidtuple_restore *rs)
 	return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
 }
 
-/* The restorer keeps descriptors per process (two for a hold node): a big tree needs more
- * than the usual soft limit of 1024, so take what the hard limit allows. */
+/* The restorer keeps a descriptor per process (its pidfd): a big tree needs more than the
+ * usual soft limit of 1024, so take what the hard limit allows. */
 static void raise_nofile(void)
 {
 	struct rlimit rl;

@@ -32,8 +32,7 @@ kill_tree() {
 	return 1
 }
 
-# pidtuple restore ARG..., expected to succeed, with its output in files: the restored tree
-# keeps pidtuple's standard output, so $(...) would wait for the tree. Sets $out and $err.
+# pidtuple restore ARG..., expected to succeed, with its output in files. Sets $out and $err.
 restore_ok() {
 	local what=$1 got
 	shift
@@ -123,6 +122,30 @@ if restore_ok "restore -" - <"$t_tmp/compact.json"; then
 		expect_eq "$(cat "$t_tmp/tree3.json")" "$(cat "$t_tmp/tree1.json")" "restore - then capture"
 	kill_tree "$t_tmp/tree1.json"
 fi
+
+# ---- x=$(pidtuple restore FILE) -------------------------------------------------------------
+# Hold nodes keep none of pidtuple's files (their 0, 1 and 2 are /dev/null), so a command
+# substitution returns once pidtuple exits, not when the tree does. In the background with a
+# deadline: were the pipe held, it would wait for the tree.
+rm -f "$t_tmp/subst.done"
+(
+	x=$("$P" restore "$t_tmp/tree1.json" 2>"$t_tmp/subst.err")
+	printf '%s\n' "$x" >"$t_tmp/subst.out"
+	: >"$t_tmp/subst.done"
+) &
+sub=$!
+for _ in $(seq 300); do
+	[ -e "$t_tmp/subst.done" ] && break
+	sleep 0.05
+done
+if [ -e "$t_tmp/subst.done" ]; then
+	expect_eq "$(wc -l <"$t_tmp/subst.out")" 8 "x=\$(pidtuple restore): one line per process"
+	expect_eq "$(head -n 1 "$t_tmp/subst.out")" "300${tab}300" "x=\$(pidtuple restore): the root"
+else
+	fail "x=\$(pidtuple restore) did not return: the tree holds its standard output"
+fi
+kill_tree "$t_tmp/tree1.json"
+wait "$sub"
 
 # ---- --wait ---------------------------------------------------------------------------------
 # pidtuple stays with the tree; a SIGTERM to it kills the whole tree (128+15).
