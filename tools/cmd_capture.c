@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
 #include "pidtuple-json.h"
@@ -89,7 +90,7 @@ int cmd_capture(int argc, char **argv)
 	puts(text);
 	free(text);
 	if (fflush(stdout) != 0) {
-		cli_error("capture", "cannot write the output: %s", pidtuple_strerror(errno));
+		cli_error("capture", "cannot write the output: %s", strerror(errno));
 		return CLI_EXIT_FAIL;
 	}
 	return CLI_EXIT_OK;
