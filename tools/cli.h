@@ -55,6 +55,9 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 /* Prints "pidtuple: CMD: MSG" on stderr. */
 void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Strict decimal PID: no sign, no junk, 1..INT_MAX; -EINVAL otherwise. */
+int cli_parse_pid(const char *s, pid_t *ret);
+
 /* Prints the rule, node, inner index, NSpid field and message of @diag on stderr. */
 void cli_print_diag(const char *cmd, const struct pidtuple_diag *diag);
 

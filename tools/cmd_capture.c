@@ -30,22 +30,6 @@ void help_capture(FILE *out)
 	      out);
 }
 
-/* Strict decimal PID: no sign, no junk, 1..INT_MAX. */
-static int parse_pid(const char *s, pid_t *ret)
-{
-	char *end;
-	long v;
-
-	if (*s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || *end || v < 1 || v > INT_MAX)
-		return -EINVAL;
-	*ret = (pid_t)v;
-	return 0;
-}
-
 int cmd_capture(int argc, char **argv)
 {
 	enum { OPT_COMPACT = 256 };
@@ -71,7 +55,7 @@ int cmd_capture(int argc, char **argv)
 		return cli_usage_error("capture", "no PID given");
 	if (argc - optind > 1)
 		return cli_usage_error("capture", "too many arguments");
-	if (parse_pid(argv[optind], &pid) < 0)
+	if (cli_parse_pid(argv[optind], &pid) < 0)
 		return cli_usage_error("capture", "'%s' is not a PID", argv[optind]);
 
 	r = pidtuple_tree_capture(pid, &tree);

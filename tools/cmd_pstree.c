@@ -216,22 +216,6 @@ static bool utf8_terminal(void)
 	return cs && strcmp(cs, "UTF-8") == 0;
 }
 
-/* Strict decimal PID: no sign, no junk, 1..INT_MAX. */
-static int parse_pid(const char *s, pid_t *ret)
-{
-	char *end;
-	long v;
-
-	if (*s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || *end || v < 1 || v > INT_MAX)
-		return -EINVAL;
-	*ret = (pid_t)v;
-	return 0;
-}
-
 int cmd_tree(int argc, char **argv)
 {
 	enum { OPT_JSON = 256 };
@@ -264,7 +248,7 @@ int cmd_tree(int argc, char **argv)
 	}
 	if (argc - optind > 1)
 		return cli_usage_error("tree", "too many arguments");
-	if (optind < argc && parse_pid(argv[optind], &pid) < 0)
+	if (optind < argc && cli_parse_pid(argv[optind], &pid) < 0)
 		return cli_usage_error("tree", "'%s' is not a PID", argv[optind]);
 
 	r = cli_scan(CLI_SCAN_COMM, &ps);

@@ -34,22 +34,6 @@ void help_show(FILE *out)
 	      out);
 }
 
-/* Strict decimal PID: no sign, no junk, 1..INT_MAX. */
-static int parse_pid(const char *s, pid_t *ret)
-{
-	char *end;
-	long v;
-
-	if (*s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || *end || v < 1 || v > INT_MAX)
-		return -EINVAL;
-	*ret = (pid_t)v;
-	return 0;
-}
-
 struct show_args {
 	bool threads, pgid, sid;
 	const struct cli_procs *ps; /* with --threads */
@@ -149,7 +133,7 @@ int cmd_show(int argc, char **argv)
 	for (int i = optind; i < argc; i++) {
 		pid_t pid;
 
-		if (parse_pid(argv[i], &pid) < 0)
+		if (cli_parse_pid(argv[i], &pid) < 0)
 			return cli_usage_error("show", "'%s' is not a PID", argv[i]);
 	}
 	/* Threads are listed by a scan: /proc may number them in another namespace. */
@@ -166,7 +150,7 @@ int cmd_show(int argc, char **argv)
 	for (int i = optind; i < argc; i++) {
 		pid_t pid;
 
-		parse_pid(argv[i], &pid);
+		cli_parse_pid(argv[i], &pid);
 		r = show_one(&a, pid);
 		if (r < 0) {
 			fflush(stdout); /* keep the lines in order when both go to one file */

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* pidtuple: show, check and create processes with exact PIDs in nested PID namespaces. */
+#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,6 +122,21 @@ int cli_getopt_exit(const char *cmd, int opt, char **argv)
 			return cli_usage_error(cmd, "unknown option '-%c'", optopt);
 		return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
 	}
+}
+
+int cli_parse_pid(const char *s, pid_t *ret)
+{
+	char *end;
+	long v;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || v < 1 || v > INT_MAX)
+		return -EINVAL;
+	*ret = (pid_t)v;
+	return 0;
 }
 
 void cli_print_diag(const char *cmd, const struct pidtuple_diag *d)
