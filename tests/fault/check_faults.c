@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <malloc.h>
 #include <sched.h>
+#include <signal.h>
 #include <seccomp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +28,7 @@
 #include "internal.h" /* linked statically: pt_features_reprobe() */
 
 #if defined(__SANITIZE_ADDRESS__)
-#define HEAP_COUNTED 0 /* LeakSanitizer checks the heap at exit instead */
+#define HEAP_COUNTED 0 /* LeakSanitizer checks the heap instead: th_leak_check() */
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer)
 #define HEAP_COUNTED 0
@@ -37,6 +38,9 @@
 #else
 #define HEAP_COUNTED 1
 #endif
+
+/* Under LeakSanitizer the heap is checked where the library ran, not at exit. */
+TH_LSAN_EXPLICIT_ONLY
 
 static const int errnos[] = { ENOMEM, EAGAIN, EINTR, EPERM, ENOSYS, EEXIST, EFAULT, EMFILE };
 
@@ -252,6 +256,142 @@ static int sc_features(void)
 	return (f & ~(uint64_t)PIDTUPLE_FEATURE_ALL) ? 1 : 0;
 }
 
+/* ---- reading through the per-/proc-mount cache, scanning ---- */
+
+/* /proc here is the outer namespace's: one level above the caller, which the cache of
+ * pt_proc_levels_above() keeps. A wrong `above` gives a wrong tuple, not an error. */
+static int sc_levels_above(void)
+{
+	PIDTUPLE_OPTS(pidtuple_read_opts, ro, .source = PIDTUPLE_SOURCE_STATUS);
+	struct pidtuple *t = NULL;
+	pid_t self = (pid_t)syscall(SYS_getpid);
+	int r = pidtuple_of_pid(self, &t);
+
+	if (r < 0)
+		return r;
+	r = pidtuple_levels(t) == 1 && pidtuple_get(t, 0) == self ? 0 : 1;
+	pidtuple_free(t);
+	if (r)
+		return r;
+	t = NULL;
+	r = pidtuple_read(self, PIDTUPLE_KIND_TID, &ro, &t);
+	if (r < 0)
+		return r;
+	r = pidtuple_levels(t) == 1 && pidtuple_get(t, 0) == self ? 0 : 1;
+	pidtuple_free(t);
+	return r;
+}
+
+/* Whether this build and kernel can scan through io_uring: probed once, before any fault. */
+static int uring_ok = -1;
+
+static void probe_uring(void)
+{
+	PIDTUPLE_OPTS(pidtuple_scan_opts, o, .flags = PIDTUPLE_SCAN_URING);
+	struct pidtuple_scan *s = NULL;
+	int r;
+
+	if (uring_ok >= 0)
+		return;
+	r = pidtuple_scan_new(&o, &s);
+	pidtuple_scan_free(s);
+	if (r < 0 && r != -EOPNOTSUPP)
+		abort();
+	uring_ok = r == 0;
+	if (!uring_ok)
+		fprintf(stderr, "io_uring scan not available: expecting -EOPNOTSUPP\n");
+}
+
+/* Scans that left a live process out, or lost a parent, because of a fault. */
+static int missed, ppids_lost;
+
+/*
+ * Scans the namespace: its init (us) and one sleeping child, each exactly once as a process,
+ * with its own one-level tuple. Threads (with PIDTUPLE_SCAN_THREADS) may only be ours: the
+ * io_uring workers.
+ */
+static int scan_once(uint64_t flags, pid_t child)
+{
+	PIDTUPLE_OPTS(pidtuple_scan_opts, o, .flags = flags);
+	PIDTUPLE_OPTS(pidtuple_scan_entry, e);
+	struct pidtuple_scan *s = NULL;
+	int r, seen_init = 0, seen_child = 0, wrong = 0, ppid_lost = 0;
+
+	r = pidtuple_scan_new(&o, &s);
+	if ((flags & PIDTUPLE_SCAN_URING) && !uring_ok)
+		return r == -EOPNOTSUPP ? 0 : r < 0 ? r : (pidtuple_scan_free(s), 1);
+	if (r < 0)
+		return r;
+	while ((r = pidtuple_scan_next(s, &e)) > 0) {
+		bool thread = e.tid != e.pid;
+
+		if (!e.tuple || pidtuple_levels(e.tuple) != 1 ||
+		    pidtuple_get(e.tuple, 0) != e.tid ||
+		    !!(e.flags & PIDTUPLE_ENTRY_THREAD) != thread ||
+		    (thread && (!(flags & PIDTUPLE_SCAN_THREADS) || e.pid != 1)))
+			wrong++;
+		else if (!thread && e.pid == 1 && e.ppid == 0)
+			seen_init++;
+		else if (!thread && e.pid == child && e.ppid == 1)
+			seen_child++;
+		else if (!thread && e.pid == child && e.ppid == 0)
+			seen_child++, ppid_lost++, ppids_lost++;
+		else if (!thread)
+			wrong++;
+	}
+
+	pidtuple_scan_free(s);
+	if (r < 0)
+		return r;
+	if (wrong || seen_init > 1 || seen_child > 1)
+		return 1;
+	/* A live process left out, or its parent reported as outside the namespace, is wrong;
+	 * the library does both when a read fails (any error but ENOMEM, EMFILE, ENFILE counts
+	 * as "the process went away"). Tolerated when a fault fired (UNVERIFIED without one
+	 * fails) and counted, so that it shows. */
+	if (!seen_init || !seen_child)
+		missed++;
+	return seen_init && seen_child && !ppid_lost ? 0 : UNVERIFIED;
+}
+
+static int scan_with_child(uint64_t flags)
+{
+	pid_t child = fork();
+	int r;
+
+	if (child < 0)
+		return 1;
+	if (child == 0) {
+		for (;;)
+			pause();
+	}
+	r = scan_once(flags, child);
+	kill(child, SIGKILL);
+	if (wait_exit(child) != 128 + SIGKILL)
+		r = 1;
+	return r;
+}
+
+static int sc_scan(void)
+{
+	return scan_with_child(0);
+}
+
+static int sc_scan_threads(void)
+{
+	return scan_with_child(PIDTUPLE_SCAN_THREADS);
+}
+
+static int sc_scan_uring(void)
+{
+	return scan_with_child(PIDTUPLE_SCAN_URING);
+}
+
+static int sc_scan_uring_threads(void)
+{
+	return scan_with_child(PIDTUPLE_SCAN_URING | PIDTUPLE_SCAN_THREADS);
+}
+
 /* ---- the driver ---- */
 
 /* Does this process hold a lock on ns_last_pid? /proc/locks, in /proc's numbering. */
@@ -302,6 +442,7 @@ static int run_all_faults(void *arg)
 	uint64_t features;
 
 	make_tuples();
+	probe_uring();
 	/* One clean run first: the C library allocates some things once, on first use; so
 	 * does the first walk of /proc, which a failed fork's explanation may make. */
 	if (run->fn() != 0)
@@ -365,7 +506,15 @@ static int run_all_faults(void *arg)
 				break; /* every call site of this scenario has been failed */
 		}
 	}
+	if (th_leak_check()) {
+		fprintf(stderr, "%s: memory leaked\n", run->name);
+		failures++;
+	}
 	fprintf(stderr, "%s: %d faulted runs, %d failure(s)\n", run->name, fired_runs, failures);
+	if (missed || ppids_lost)
+		fprintf(stderr,
+			"note: %s: %d scan(s) left a live process out, %d lost its parent\n",
+			run->name, missed, ppids_lost);
 	return failures ? 1 : fired_runs > 0 ? 0 : 2;
 }
 
@@ -383,6 +532,11 @@ static const struct run runs[] = {
 	{ "set/get_next_pid", sc_next_pid },
 	{ "features", sc_features },
 	{ "feature probes", sc_reprobe },
+	{ "levels above (statx, cache)", sc_levels_above },
+	{ "scan", sc_scan },
+	{ "scan THREADS", sc_scan_threads },
+	{ "scan URING", sc_scan_uring },
+	{ "scan URING|THREADS", sc_scan_uring_threads },
 };
 
 START_TEST(test_faults)
@@ -403,6 +557,30 @@ static int run_fallback_faults(void *arg)
 	return run_all_faults(arg);
 }
 
+/* The io_uring scan where io_uring is refused (a filter, as a sysctl or a build without
+ * liburing would): -EOPNOTSUPP, checked by the scenarios once the probe has seen it. */
+static int run_nouring_faults(void *arg)
+{
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+
+	if (!ctx || seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(io_uring_setup), 0) ||
+	    seccomp_load(ctx))
+		return 3;
+	seccomp_release(ctx);
+	return run_all_faults(arg);
+}
+
+static const struct run nouring_runs[] = {
+	{ "no io_uring: scan URING", sc_scan_uring },
+	{ "no io_uring: scan URING|THREADS", sc_scan_uring_threads },
+};
+
+START_TEST(test_nouring_faults)
+{
+	ck_assert_int_eq(th_in_pidns(run_nouring_faults, (void *)&nouring_runs[_i]), 0);
+}
+END_TEST
+
 static const struct run fallback_runs[] = {
 	{ "fallback fork", sc_fork },
 	{ "fallback fork CLONE_NEWPID init", sc_fork_newpid_init },
@@ -416,6 +594,134 @@ START_TEST(test_fallback_faults)
 }
 END_TEST
 
+/*
+ * The cache page of pt_proc_levels_above() is mapped once per process, on its first use, so
+ * the driver above (a clean run first) never fails that mapping. Here every run is a fresh
+ * child of a parent that never read: the mapping is among the calls failed.
+ */
+
+/* How many injectable calls a warm sc_levels_above() makes: more when the cache is off. Each
+ * probe fails one call, which stores nothing; a clean call after it warms the cache again. */
+static int count_calls(void)
+{
+	for (unsigned long n = 1; n < 64; n++) {
+		bool fired;
+
+		pidtuple__fault_arm(n, EIO);
+		(void)sc_levels_above();
+		fired = pidtuple__fault_fired();
+		pidtuple__fault_arm(0, 0);
+		if (!fired)
+			return (int)n - 1;
+		if (sc_levels_above() != 0)
+			return -1;
+	}
+	return -1;
+}
+
+enum {
+	FRESH_WRONG = 1 << 0,
+	FRESH_FDS = 1 << 1,
+	FRESH_HEAP = 1 << 2,
+	FRESH_AFTER = 1 << 3, /* the next, clean call failed or was wrong */
+	FRESH_STUCK = 1 << 4, /* the cache stays off for the process's lifetime */
+	FRESH_FIRED = 1 << 5,
+};
+
+static int fresh_child(unsigned long nth, int err, int warm_calls)
+{
+	int fds = th_count_fds(), code = 0, r;
+	size_t heap = HEAP_COUNTED ? mallinfo2().uordblks : 0;
+	bool fired;
+
+	pidtuple__fault_arm(nth, err);
+	r = sc_levels_above();
+	fired = pidtuple__fault_fired();
+	pidtuple__fault_arm(0, 0);
+	if (r == 1 || r == UNVERIFIED || (r < 0 && !fired))
+		code |= FRESH_WRONG;
+	if (th_count_fds() != fds)
+		code |= FRESH_FDS;
+	if (HEAP_COUNTED && mallinfo2().uordblks != heap)
+		code |= FRESH_HEAP;
+	if (sc_levels_above() != 0 || sc_levels_above() != 0)
+		code |= FRESH_AFTER;
+	if (warm_calls >= 0 && count_calls() != warm_calls)
+		code |= FRESH_STUCK;
+	return code | (fired ? FRESH_FIRED : 0);
+}
+
+static int run_fresh_faults(void *arg)
+{
+	int failures = 0, fired_runs = 0, stuck = 0, warm_calls;
+	pid_t pid;
+
+	(void)arg;
+	/* The reference: a child that read once, cleanly, then counts. */
+	pid = fork();
+	if (pid < 0)
+		return 3;
+	if (pid == 0)
+		_exit(sc_levels_above() == 0 ? 100 + count_calls() : 0);
+	warm_calls = wait_exit(pid) - 100;
+	if (warm_calls < 0)
+		return 3;
+	for (size_t e = 0; e < sizeof(errnos) / sizeof(errnos[0]); e++) {
+		for (unsigned long nth = 1; nth < 64; nth++) {
+			int code;
+
+			pid = fork();
+			if (pid < 0)
+				return 3;
+			if (pid == 0)
+				_exit(fresh_child(nth, errnos[e], warm_calls));
+			code = wait_exit(pid);
+			if (code < 0 || code > 63) {
+				fprintf(stderr, "fresh child, call %lu fails with %s: died (%d)\n",
+					nth, strerrorname_np(errnos[e]), code);
+				failures++;
+				break;
+			}
+			if (code & FRESH_FIRED)
+				fired_runs++;
+			if (code & (FRESH_WRONG | FRESH_FDS | FRESH_HEAP | FRESH_AFTER)) {
+				fprintf(stderr, "fresh child, call %lu fails with %s:%s%s%s%s\n",
+					nth, strerrorname_np(errnos[e]),
+					code & FRESH_WRONG ? " wrong result or error without fault"
+							   : "",
+					code & FRESH_FDS ? " fd leak" : "",
+					code & FRESH_HEAP ? " heap leak" : "",
+					code & FRESH_AFTER ? " next clean call failed" : "");
+				failures++;
+			}
+			if (code & FRESH_STUCK) {
+				stuck++;
+				fprintf(stderr,
+					"note: call %lu failing with %s leaves the /proc levels "
+					"cache off "
+					"for good\n",
+					nth, strerrorname_np(errnos[e]));
+			}
+			if (th_count_children() != 0) {
+				fprintf(stderr, "%d child(ren) left\n", th_count_children());
+				failures++;
+			}
+			if (!(code & FRESH_FIRED))
+				break;
+		}
+	}
+	fprintf(stderr,
+		"fresh levels above: %d faulted runs, %d failure(s), %d leave the cache off\n",
+		fired_runs, failures, stuck);
+	return failures ? 1 : fired_runs > 0 ? 0 : 2;
+}
+
+START_TEST(test_fresh_faults)
+{
+	ck_assert_int_eq(th_in_pidns(run_fresh_faults, NULL), 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("faults");
@@ -424,10 +730,13 @@ int main(void)
 	int failed;
 
 	th_require_privilege();
-	tcase_set_timeout(tc, 120);
+	tcase_set_timeout(tc, 300); /* the io_uring scans, under ASan, on a loaded machine */
 	tcase_add_loop_test(tc, test_faults, 0, (int)(sizeof(runs) / sizeof(runs[0])));
 	tcase_add_loop_test(tc, test_fallback_faults, 0,
 			    (int)(sizeof(fallback_runs) / sizeof(fallback_runs[0])));
+	tcase_add_loop_test(tc, test_nouring_faults, 0,
+			    (int)(sizeof(nouring_runs) / sizeof(nouring_runs[0])));
+	tcase_add_test(tc, test_fresh_faults);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
