@@ -157,20 +157,23 @@ int pt_read_nspid(const char *path, pid_t *out, size_t cap)
  * in it; in a page the kernel wipes in forked children. A statx instead of a status read.
  */
 static _Atomic(uint64_t *) above_page;
-#define NO_PAGE ((uint64_t *)1)
 
+/* NULL: no page this time (no memory, or a kernel before 4.14 without MADV_WIPEONFORK); the
+ * next call tries again rather than giving the cache up for good after one failure. */
 static _Atomic uint64_t *above_word(void)
 {
 	uint64_t *p = atomic_load(&above_page), *expected = NULL;
 
 	if (p)
-		return p == NO_PAGE ? NULL : (_Atomic uint64_t *)p;
+		return (_Atomic uint64_t *)p;
 	p = pt_mmap_wipeonfork(4096);
-	if (!atomic_compare_exchange_strong(&above_page, &expected, p ? p : NO_PAGE)) {
+	if (!p)
+		return NULL;
+	if (!atomic_compare_exchange_strong(&above_page, &expected, p)) {
 		pt_munmap(p, 4096); /* another thread won */
 		p = expected;
 	}
-	return p && p != NO_PAGE ? (_Atomic uint64_t *)p : NULL;
+	return (_Atomic uint64_t *)p;
 }
 
 static int levels_above_uncached(void)

@@ -275,13 +275,14 @@ static void chain_fds(const struct pidtuple_scan *s, int idx, int *fds)
 
 /* ---- translating ---------------------------------------------------------------------- */
 
-/* The number in S of the process numbered @po in /proc; 0 when outside S or gone. */
+/* The number in S of the process numbered @po in /proc; 0 when outside S or gone; a fatal
+ * error (no memory, no descriptors) as -errno rather than a parent wrongly outside S. */
 static pid_t o_to_s(struct pidtuple_scan *s, pid_t po)
 {
 	struct pt_status st;
 	struct stat sb;
 	char rel[48];
-	int depth, k = s->above + s->s_depth;
+	int depth, k = s->above + s->s_depth, r;
 
 	if (po <= 0)
 		return 0;
@@ -293,17 +294,20 @@ static pid_t o_to_s(struct pidtuple_scan *s, pid_t po)
 		if (pa > 0)
 			return pa;
 		if (!ioctls_gone(s, pa))
-			return 0;	    /* outside S, or gone */
+			return skip_or(pa); /* outside S, or gone */
 		s->nsfs = s->xlate = false; /* the ioctls went away: status from now on */
 	}
 	snprintf(rel, sizeof(rel), "%d/status", (int)po);
-	if (pt_read_status_at(s->procfd, rel, &st) < 0 || st.n[PT_NSPID] <= k)
-		return 0;
+	r = pt_read_status_at(s->procfd, rel, &st);
+	if (r < 0 || st.n[PT_NSPID] <= k)
+		return r < 0 ? skip_or(r) : 0;
 	snprintf(rel, sizeof(rel), "%d/ns/pid", (int)po);
-	if (pt_fstatat(s->procfd, rel, &sb, 0) < 0)
-		return 0;
-	if (ns_lookup(s, po, sb.st_ino, &depth) < 0 || depth != st.n[PT_NSPID] - 1 - k)
-		return 0;
+	r = pt_fstatat(s->procfd, rel, &sb, 0);
+	if (r < 0)
+		return skip_or(r);
+	r = ns_lookup(s, po, sb.st_ino, &depth);
+	if (r < 0 || depth != st.n[PT_NSPID] - 1 - k)
+		return r < 0 ? skip_or(r) : 0;
 	return st.ids[PT_NSPID][k];
 }
 
@@ -417,6 +421,8 @@ static int apply_status(struct pidtuple_scan *s, pid_t o, pid_t a, const struct 
 	s->cur_o = o;
 	s->cur_pid = st->ids[PT_NSTGID][k];
 	s->cur_ppid = st->has_ppid ? o_to_s(s, st->ppid) : 0;
+	if (s->cur_ppid < 0)
+		return s->cur_ppid;
 	s->cur_node = -1;
 	s->cur_depth = depth;
 	s->cur_ino = ino;
@@ -587,6 +593,8 @@ static int visit_nsfs(struct pidtuple_scan *s, pid_t o, pid_t t, struct pidtuple
 	set_tuple(&s->sid, sv, depth + 1);
 	if (ppid > 0 && s->s_depth > 0) {
 		ppid = pt_ns_xlate(s->nodes[0].fd, PT_NS_PID_IN, ppid);
+		if (ppid < 0 && fatal(ppid))
+			return ppid;
 		ppid = ppid > 0 ? ppid : 0;
 	}
 	s->cur_o = o;
