@@ -62,10 +62,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_common.h"
 #include "pidtuple.h"
 
-#define SKIP 77
-#define BENCH_CLONE3 435 /* __NR_clone3, the same on every architecture */
 #define LEVELS 3
 #define FANOUT 8
 #define FIRST_PID 1000	 /* the tree's PIDs in the benchmark's namespace start here */
@@ -75,20 +74,6 @@
 
 enum method { M_RESTORE, M_FORK, M_NS_LAST_PID, M_NR };
 static const char *const method_name[M_NR] = { "restore", "fork", "ns_last_pid" };
-
-/* Our own copy of the uapi struct, up to set_tid_size (CLONE_ARGS_SIZE_VER1). */
-struct bench_clone_args {
-	uint64_t flags;
-	uint64_t pidfd;
-	uint64_t child_tid;
-	uint64_t parent_tid;
-	uint64_t exit_signal;
-	uint64_t stack;
-	uint64_t stack_size;
-	uint64_t tls;
-	uint64_t set_tid;
-	uint64_t set_tid_size;
-};
 
 struct bnode {
 	int parent;
@@ -109,14 +94,6 @@ static struct {
 	int repeat;
 	bool json;
 } cfg = { .processes = 10000, .repeat = 3 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static long maxrss_kib(void)
 {
@@ -281,7 +258,7 @@ static void raise_nofile(void)
 static struct pidtuple_tree *describe(const struct shape *s, struct result *res)
 {
 	struct pidtuple_tree *tree = NULL;
-	uint64_t t0 = now_ns();
+	uint64_t t0 = bench_now_ns();
 	int r = pidtuple_tree_new(&tree);
 
 	for (int i = 0; r >= 0 && i < s->n; i++) {
@@ -301,7 +278,7 @@ static struct pidtuple_tree *describe(const struct shape *s, struct result *res)
 		pidtuple_tree_free(tree);
 		return NULL;
 	}
-	res->describe_ns = now_ns() - t0;
+	res->describe_ns = bench_now_ns() - t0;
 	res->rss_before_kib = maxrss_kib();
 	return tree;
 }
@@ -314,9 +291,9 @@ static int run_restore(const struct shape *s, struct pidtuple_tree *tree, struct
 	uint64_t t0, t1;
 	int r;
 
-	t0 = now_ns();
+	t0 = bench_now_ns();
 	r = pidtuple_tree_restore(tree, &opts, &rs);
-	t1 = now_ns();
+	t1 = bench_now_ns();
 	if (r < 0) {
 		fprintf(stderr, "bench_tree: pidtuple_tree_restore: %s (%s)\n",
 			pidtuple_strerror(r), diag.message);
@@ -324,9 +301,9 @@ static int run_restore(const struct shape *s, struct pidtuple_tree *tree, struct
 	}
 	res->create_ns = t1 - t0;
 	res->rss_kib = maxrss_kib();
-	t0 = now_ns();
+	t0 = bench_now_ns();
 	pidtuple_restore_release(rs);
-	res->release_ns = now_ns() - t0;
+	res->release_ns = bench_now_ns() - t0;
 
 	/* Untimed: every process has the PIDs it was described with, read from the kernel. */
 	for (int i = 0; i < s->n; i++) {
@@ -340,9 +317,9 @@ static int run_restore(const struct shape *s, struct pidtuple_tree *tree, struct
 		pidtuple_free(got);
 		pidtuple_free(want);
 	}
-	t0 = now_ns();
+	t0 = bench_now_ns();
 	pidtuple_restore_kill(rs);
-	res->kill_ns = now_ns() - t0;
+	res->kill_ns = bench_now_ns() - t0;
 	pidtuple_restore_free(rs);
 	return 0;
 }
@@ -364,7 +341,7 @@ static int run_forks(const struct shape *s, enum method m, struct result *res)
 		perror("bench_tree: " NS_LAST_PID);
 		return -1;
 	}
-	t0 = now_ns();
+	t0 = bench_now_ns();
 	root = m == M_FORK ? raw_clone(false) : pinned_clone(&s->node[0], lock_fd);
 	if (root == 0) {
 		close(ready[0]);
@@ -393,14 +370,14 @@ static int run_forks(const struct shape *s, enum method m, struct result *res)
 		}
 		got += (int)n;
 	}
-	res->create_ns = now_ns() - t0;
+	res->create_ns = bench_now_ns() - t0;
 	res->rss_kib = maxrss_kib();
 	close(ready[0]);
-	t0 = now_ns();
+	t0 = bench_now_ns();
 	close(bar[1]);
 	for (uint32_t left; (left = atomic_load(&h->left)) < h->n;)
 		syscall(SYS_futex, &h->left, FUTEX_WAIT, left, NULL, NULL, 0);
-	res->release_ns = now_ns() - t0;
+	res->release_ns = bench_now_ns() - t0;
 	res->kill_ns = 0;
 	return 0; /* the benchmark's init kills the tree */
 }
@@ -492,20 +469,13 @@ static int sample(enum method m, struct result *res)
 	return 0;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 static double median_ms(uint64_t *v, int n)
 {
-	qsort(v, (size_t)n, sizeof(*v), cmp_u64);
+	qsort(v, (size_t)n, sizeof(*v), bench_cmp_u64);
 	return (n % 2 ? (double)v[n / 2] : ((double)v[n / 2 - 1] + (double)v[n / 2]) / 2) / 1e6;
 }
 
-static int body(void)
+static int run_all(void)
 {
 	uint64_t *create[M_NR], *release[M_NR],
 		*kill_ns = calloc((size_t)cfg.repeat, sizeof(uint64_t));
@@ -601,6 +571,17 @@ static int body(void)
 	return mismatches ? 1 : 0;
 }
 
+/* As PID 1 of the benchmark's namespace: every way, then whatever a failure left. */
+static int body(void *arg)
+{
+	int st;
+
+	(void)arg;
+	st = run_all();
+	teardown();
+	return st;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: bench_tree [--processes N] [--repeat N] [--json]\n"
@@ -627,9 +608,8 @@ static long parse_num(const char *s, long min, long max)
 int main(int argc, char **argv)
 {
 	uint64_t need = PIDTUPLE_FEATURE_SET_TID | PIDTUPLE_FEATURE_CAP_SYS_ADMIN;
-	int runner_method = -1, st;
+	int runner_method = -1;
 	ssize_t n;
-	pid_t pid;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--processes")) {
@@ -661,7 +641,7 @@ int main(int argc, char **argv)
 	if (geteuid() != 0 || (pidtuple_features() & need) != need) {
 		fprintf(stderr, "bench_tree: skipped: needs root with CAP_SYS_ADMIN and clone3 "
 				"set_tid\n");
-		return SKIP;
+		return BENCH_SKIP;
 	}
 	n = readlink("/proc/self/exe", self_exe, sizeof(self_exe) - 1);
 	if (n <= 0) {
@@ -669,26 +649,5 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	self_exe[n] = '\0';
-	if (unshare(CLONE_NEWPID) < 0) {
-		fprintf(stderr, "bench_tree: skipped: unshare(CLONE_NEWPID): %s\n",
-			strerror(errno));
-		return SKIP;
-	}
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0) {
-		perror("bench_tree: fork");
-		return 1;
-	}
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		st = body();
-		teardown();
-		fflush(NULL);
-		_exit(st);
-	}
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return 1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+	return bench_in_pidns("bench_tree", body, NULL);
 }
