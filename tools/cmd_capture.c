@@ -73,9 +73,5 @@ int cmd_capture(int argc, char **argv)
 	}
 	puts(text);
 	free(text);
-	if (fflush(stdout) != 0) {
-		cli_error("capture", "cannot write the output: %s", strerror(errno));
-		return CLI_EXIT_FAIL;
-	}
-	return CLI_EXIT_OK;
+	return cli_flush("capture", CLI_EXIT_OK);
 }

@@ -96,9 +96,11 @@ int cmd_features(int argc, char **argv)
 		}
 	}
 	if (json) {
-		puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
-								  JSON_C_TO_STRING_NOSLASHESCAPE));
+		int st = cli_print_json("features", root);
+
 		json_object_put(root);
+		if (st != CLI_EXIT_OK)
+			return st;
 	}
 	/* A plain listing always succeeds; named features are a question. */
 	return cli_flush("features", optind < argc && missing ? CLI_EXIT_FAIL : CLI_EXIT_OK);

@@ -233,30 +233,6 @@ struct cli_proc *cli_procs_find(const struct cli_procs *ps, pid_t pid)
 
 /* ---- output ----------------------------------------------------------------------------- */
 
-void cli_format(const struct pidtuple *t, char *buf, size_t size)
-{
-	if (pidtuple_format(t, buf, size) < 0)
-		snprintf(buf, size, "?");
-}
-
-void cli_sanitize(const char *in, char *out, size_t size)
-{
-	size_t i;
-
-	/* A command name is the process's to choose: no terminal escapes from it. */
-	for (i = 0; in[i] && i + 1 < size; i++)
-		out[i] = (unsigned char)in[i] < 0x20 || in[i] == 0x7f ? '?' : in[i];
-	out[i] = '\0';
-}
-
-bool cli_json_put(json_object *o, const char *key, json_object *v)
-{
-	if (v && json_object_object_add(o, key, v) == 0)
-		return true;
-	json_object_put(v);
-	return false;
-}
-
 static json_object *ids_json(const struct pidtuple *t)
 {
 	pid_t ids[PIDTUPLE_MAX_LEVELS];
@@ -292,29 +268,6 @@ json_object *cli_proc_json(const struct cli_proc *p)
 		return o;
 	json_object_put(o);
 	return NULL;
-}
-
-int cli_print_json(const char *cmd, json_object *root)
-{
-	const char *s = json_object_to_json_string_ext(
-		root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
-
-	if (!s) {
-		cli_error(cmd, "cannot write JSON: %s", pidtuple_strerror(-ENOMEM));
-		return CLI_EXIT_FAIL;
-	}
-	puts(s);
-	return CLI_EXIT_OK;
-}
-
-int cli_flush(const char *cmd, int status)
-{
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		/* strerror(): the library's wording of ENOSPC is about namespaces. */
-		cli_error(cmd, "cannot write the output: %s", strerror(errno));
-		return CLI_EXIT_FAIL;
-	}
-	return status;
 }
 
 /* ---- ps --------------------------------------------------------------------------------- */

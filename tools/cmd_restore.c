@@ -282,11 +282,7 @@ static int restore(const char *name, const struct pidtuple_tree *tree, bool wait
 	for (int i = 0; i < n; i++)
 		fputs(lines[i].s, stdout);
 	free(lines);
-	r = CLI_EXIT_OK;
-	if (fflush(stdout) != 0) {
-		cli_error("restore", "cannot write the output: %s", pidtuple_strerror(errno));
-		r = CLI_EXIT_FAIL; /* the tree runs all the same */
-	}
+	r = cli_flush("restore", CLI_EXIT_OK); /* on failure the tree runs all the same */
 	if (wait)
 		r = wait_root(rs);
 	pidtuple_restore_free(rs);

@@ -2,6 +2,7 @@
 /* pidtuple: show, check and create processes with exact PIDs in nested PID namespaces. */
 #include <errno.h>
 #include <getopt.h>
+#include <json-c/json.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -137,6 +138,55 @@ int cli_parse_pid(const char *s, pid_t *ret)
 		return -EINVAL;
 	*ret = (pid_t)v;
 	return 0;
+}
+
+/* ---- output ----------------------------------------------------------------------------- */
+
+void cli_format(const struct pidtuple *t, char *buf, size_t size)
+{
+	if (pidtuple_format(t, buf, size) < 0)
+		snprintf(buf, size, "?");
+}
+
+void cli_sanitize(const char *in, char *out, size_t size)
+{
+	size_t i;
+
+	/* A command name is the process's to choose: no terminal escapes from it. */
+	for (i = 0; in[i] && i + 1 < size; i++)
+		out[i] = (unsigned char)in[i] < 0x20 || in[i] == 0x7f ? '?' : in[i];
+	out[i] = '\0';
+}
+
+bool cli_json_put(json_object *o, const char *key, json_object *v)
+{
+	if (v && json_object_object_add(o, key, v) == 0)
+		return true;
+	json_object_put(v);
+	return false;
+}
+
+int cli_print_json(const char *cmd, json_object *root)
+{
+	const char *s = json_object_to_json_string_ext(
+		root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+
+	if (!s) {
+		cli_error(cmd, "cannot write JSON: %s", pidtuple_strerror(-ENOMEM));
+		return CLI_EXIT_FAIL;
+	}
+	puts(s);
+	return CLI_EXIT_OK;
+}
+
+int cli_flush(const char *cmd, int status)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		/* strerror(): the library's wording of ENOSPC is about namespaces. */
+		cli_error(cmd, "cannot write the output: %s", strerror(errno));
+		return CLI_EXIT_FAIL;
+	}
+	return status;
 }
 
 void cli_print_diag(const char *cmd, const struct pidtuple_diag *d)
