@@ -81,6 +81,19 @@ static inline int bench_cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Medians that sort @v in place; an even count gives the mean of the middle two. */
+static inline double bench_median_double(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), bench_cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static inline double bench_median_u64(uint64_t *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), bench_cmp_u64);
+	return n % 2 ? (double)v[n / 2] : ((double)v[n / 2 - 1] + (double)v[n / 2]) / 2;
+}
+
 /*
  * Two nested namespaces below ours, each held by a sleeping init: caller -> c (unshares) ->
  * h1, init of L1 (unshares) -> h2, init of L2. h2 reports its PID as /proc sees it, so the

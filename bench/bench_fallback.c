@@ -30,16 +30,7 @@ static double seconds = 1.5;
 
 static double now_us(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), bench_cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	return (double)bench_now_ns() / 1e3;
 }
 
 static int hide_clone3(void)
@@ -91,7 +82,7 @@ static void latency_worker(bool fallback, int in, int out, pid_t base, int resul
 		if (v[i] < 0 || write(out, &tok, 1) != 1)
 			_exit(4);
 	}
-	v[0] = median(v, iterations);
+	v[0] = bench_median_double(v, iterations);
 	_exit(write(result, &v[0], sizeof(v[0])) == sizeof(v[0]) ? 0 : 5);
 }
 

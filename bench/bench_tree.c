@@ -471,8 +471,7 @@ static int sample(enum method m, struct result *res)
 
 static double median_ms(uint64_t *v, int n)
 {
-	qsort(v, (size_t)n, sizeof(*v), bench_cmp_u64);
-	return (n % 2 ? (double)v[n / 2] : ((double)v[n / 2 - 1] + (double)v[n / 2]) / 2) / 1e6;
+	return bench_median_u64(v, n) / 1e6;
 }
 
 static int run_all(void)
