@@ -183,12 +183,11 @@ void pt_dir_close(struct pt_dir *d);
 
 /* ---- the batched scan (scan_uring.c) ---- */
 
-/* What a scan needs of one process: its status and its PID namespace, read together. */
+/* What a scan needs of one process read ahead: its status (scan.c finds its namespace). */
 struct pt_fetch {
-	pid_t o;      /* the process, numbered in /proc */
-	pid_t a;      /* and in A when already known, else <= 0 */
-	int err;      /* 0, -errno of the reads (-EAGAIN: read it the plain way) */
-	uint64_t ino; /* its PID namespace when known, else 0 */
+	pid_t o; /* the process, numbered in /proc */
+	pid_t a; /* and in A when already known, else <= 0 */
+	int err; /* 0, -errno of the reads (-EAGAIN: read it the plain way) */
 	struct pt_status st;
 };
 

@@ -286,6 +286,8 @@ static pid_t o_to_s(struct pidtuple_scan *s, pid_t po)
 
 	if (po <= 0)
 		return 0;
+	if (!s->above && !s->s_depth)
+		return po; /* /proc, A and S are one namespace: status numbered it in S already */
 	if (s->xlate) {
 		pid_t pa = s->above ? pt_ns_xlate(s->ofd, PT_NS_PID_FROM, po) : po;
 
@@ -379,34 +381,31 @@ static int ns_guess(struct pidtuple_scan *s, pid_t o, pid_t a, const struct pt_s
 	return pt_ns_xlate(s->nodes[idx].fd, PT_NS_PID_IN, a) == inner ? idx : -1;
 }
 
-/* A leader from its status @st and, when known, its namespace @ino (stat'ed after the status:
- * a number reused in between shows as a depth that does not match). 1: filled, 0: skip. */
+/* A leader from its status @st; its namespace is stat'ed after the status (a number reused
+ * in between shows as a depth that does not match). 1: filled, 0: skip. */
 static int apply_status(struct pidtuple_scan *s, pid_t o, pid_t a, const struct pt_status *st,
-			uint64_t ino, struct pidtuple_scan_entry *e)
+			struct pidtuple_scan_entry *e)
 {
 	int k = s->above + s->s_depth, depth, idx;
+	uint64_t ino;
 
 	if (st->n[PT_NSPID] <= k || st->n[PT_NSTGID] != st->n[PT_NSPID] ||
 	    st->n[PT_NSPGID] != st->n[PT_NSPID] || st->n[PT_NSSID] != st->n[PT_NSPID])
 		return 0; /* above S, or a kernel before 4.1 */
 	depth = st->n[PT_NSPID] - 1 - k;
-	idx = ino ? -1 : ns_guess(s, o, a, st, depth);
+	idx = ns_guess(s, o, a, st, depth);
 	if (idx >= 0) {
 		ino = s->nodes[idx].ino;
 	} else {
-		int want = depth;
+		int want = depth, r;
+		struct stat sb;
+		char rel[48];
 
-		if (!ino) {
-			struct stat sb;
-			char rel[48];
-			int r;
-
-			snprintf(rel, sizeof(rel), "%d/ns/pid", (int)o);
-			r = pt_fstatat(s->procfd, rel, &sb, 0);
-			if (r < 0)
-				return skip_or(r);
-			ino = sb.st_ino;
-		}
+		snprintf(rel, sizeof(rel), "%d/ns/pid", (int)o);
+		r = pt_fstatat(s->procfd, rel, &sb, 0);
+		if (r < 0)
+			return skip_or(r);
+		ino = sb.st_ino;
 		idx = ns_lookup(s, o, ino, &depth);
 		if (idx < 0)
 			return skip_or(idx);
@@ -459,7 +458,7 @@ static int visit_status(struct pidtuple_scan *s, pid_t o, pid_t t, struct pidtup
 		fill(s, e, s->cur_pid, s->cur_ppid, s->cur_ino, s->cur_depth, true);
 		return 1;
 	}
-	return apply_status(s, o, a, &st, 0, e);
+	return apply_status(s, o, a, &st, e);
 }
 
 /* The number in A of process/thread @o of /proc, or <= 0. */
@@ -541,7 +540,7 @@ static int visit_nsfs(struct pidtuple_scan *s, pid_t o, pid_t t, struct pidtuple
 
 		snprintf(rel, sizeof(rel), "%d/ns/pid", (int)o);
 		r = pt_fstatat(s->procfd, rel, &sb, 0);
-		ino = sb.st_ino;
+		ino = r < 0 ? 0 : sb.st_ino;
 		idx = r < 0 ? r : ns_lookup(s, o, ino, &depth);
 		if (idx == -EACCES || idx == -EPERM) {
 			pt_close(pidfd);
@@ -682,7 +681,7 @@ static int next_batched(struct pidtuple_scan *s, struct pidtuple_scan_entry *e, 
 		return visit(s, f->o, 0, e);
 	if (f->err < 0)
 		return skip_or(f->err);
-	return apply_status(s, f->o, f->a, &f->st, f->ino, e);
+	return apply_status(s, f->o, f->a, &f->st, e);
 }
 
 /* ---- the API -------------------------------------------------------------------------- */
@@ -825,9 +824,9 @@ PT_PUBLIC int pidtuple_scan_new(const struct pidtuple_scan_opts *opts,
 	if (r < 0)
 		goto fail;
 	s->above = r;
-	r = pt_fstatat(s->procfd, "self/ns/pid", &st, 0);
+	r = s->afd = pt_openat(s->procfd, "self/ns/pid", O_RDONLY);
 	if (r >= 0)
-		r = s->afd = pt_openat(s->procfd, "self/ns/pid", O_RDONLY);
+		r = pt_fstat(s->afd, &st);
 	if (r < 0)
 		goto fail;
 	r = set_scanned(s, nsfd, st.st_ino);

@@ -516,7 +516,6 @@ int pt_uring_wait(struct io_uring *ring)
 /* ---- process trees (tree.c, restore.c, capture.c) ---- */
 
 #include <linux/futex.h>
-#include <sys/mman.h>
 #include <sys/resource.h>
 #include <time.h>
 

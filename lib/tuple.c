@@ -38,11 +38,12 @@ PT_PUBLIC int pidtuple_from_outer(const pid_t *pids, size_t n, struct pidtuple *
 
 PT_PUBLIC int pidtuple_from_ids(const pid_t *pids, size_t n, struct pidtuple **ret_tuple)
 {
-	pt_return_if(!pids || n == 0 || n > PIDTUPLE_MAX_LEVELS || pids[0] < 0, -EINVAL);
+	pt_return_if(!pids || n > PIDTUPLE_MAX_LEVELS, -EINVAL);
 	/* An id has numbers from its own level outwards: invisible levels are the inner end
-	 * (all of them for a group or session made above the outermost level). */
+	 * (all of them for a group or session made above the outermost level). The range of
+	 * each number and of @n is pt_tuple_new()'s to check. */
 	for (size_t i = 1; i < n; i++)
-		pt_return_if(pids[i] < 0 || (pids[i] > 0 && pids[i - 1] == 0), -EINVAL);
+		pt_return_if(pids[i] > 0 && pids[i - 1] == 0, -EINVAL);
 	return pt_tuple_new(pids, n, true, true, ret_tuple);
 }
 
