@@ -575,8 +575,9 @@ static int visit_nsfs(struct pidtuple_scan *s, pid_t o, pid_t t, struct pidtuple
 		r = pt_pidfd_get_ids(pidfd, &ids);
 		if (r == 0)
 			ppid = ids.ppid;
-		else if (r == -ENOTTY || r == -EOPNOTSUPP)
-			r = -EXDEV; /* 6.11/6.12: no PIDFD_GET_INFO */
+		else if (r != -ESRCH && !fatal(r))
+			r = -EXDEV; /* before 6.13 no PIDFD_GET_INFO: ENOTTY, or EINVAL on 6.11/6.12
+				     */
 	}
 	pt_close(pidfd);
 	if (r == -EAGAIN || r == -EXDEV || (r == -ENOTTY && ioctls_gone(s, r)))

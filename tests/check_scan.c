@@ -564,6 +564,7 @@ END_TEST
 
 /* ---- without the ioctls ------------------------------------------------------------- */
 
+/* Hides the nsfs PID ioctls and PIDFD_GET_INFO (ENOTTY), as a kernel before 6.11 would. */
 static int hide_ioctls(void)
 {
 #if defined(__x86_64__)
@@ -587,6 +588,31 @@ static int hide_ioctls(void)
 		BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 0xC000FFFF),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0xC000FF0B, 0, 1),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOTTY),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { .len = ARRAY_SIZE(f), .filter = f };
+
+	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == 0 ? 0 : -errno;
+#else
+	return -EOPNOTSUPP;
+#endif
+}
+
+/* Keeps the nsfs PID ioctls but refuses PIDFD_GET_INFO with EINVAL: Linux 6.11 and 6.12
+ * (Debian 13), where the pidfd ioctls take no argument and the command came in 6.13. */
+static int hide_pidfd_info(void)
+{
+#ifdef TH_AUDIT_ARCH
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, TH_AUDIT_ARCH, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_ioctl, 0, 4),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[1])),
+		BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 0xC000FFFF),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0xC000FF0B, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EINVAL),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
 	struct sock_fprog prog = { .len = ARRAY_SIZE(f), .filter = f };
@@ -652,7 +678,16 @@ START_TEST(test_ioctls_vanish)
 }
 END_TEST
 
+static void run_filtered(const char *mode, int (*filter)(void));
+
 START_TEST(test_without_ioctls)
+{
+	run_filtered("--hidden", hide_ioctls);
+}
+END_TEST
+
+/* Runs this binary again with @mode under @filter; skips when there is no filter. */
+static void run_filtered(const char *mode, int (*filter)(void))
 {
 	int st = 0;
 	pid_t pid;
@@ -661,9 +696,9 @@ START_TEST(test_without_ioctls)
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
-		char *argv[] = { "check_scan", "--hidden", NULL };
+		char *argv[] = { "check_scan", (char *)mode, NULL };
 
-		if (hide_ioctls() < 0)
+		if (filter() < 0)
 			_exit(TH_SKIP);
 		execv("/proc/self/exe", argv);
 		_exit(127);
@@ -671,7 +706,12 @@ START_TEST(test_without_ioctls)
 	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
 	if (WIFEXITED(st) && WEXITSTATUS(st) == TH_SKIP)
 		return;
-	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status 0x%x", st);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s: status 0x%x", mode, st);
+}
+
+START_TEST(test_without_pidfd_info)
+{
+	run_filtered("--no-pidfd-info", hide_pidfd_info);
 }
 END_TEST
 
@@ -762,6 +802,26 @@ static int run_hidden(void)
 	return 0;
 }
 
+/* Linux 6.11/6.12: the nsfs ioctls are there, PIDFD_GET_INFO is not. Every way of reading
+ * (the nsfs one included) must still give what status gives, with /proc outer and own, and
+ * the ioctls may still vanish mid-scan. */
+static int run_no_pidfd_info(void)
+{
+	bool own = false;
+	int way = 1;
+
+	if ((pidtuple_features() & PIDTUPLE_FEATURE_PIDFD_GET_INFO) || no_nsfs)
+		return no_nsfs ? TH_SKIP : 1;
+	if (th_in_pidns_leakfree(scan_body, &own) != 0)
+		return 2;
+	own = true;
+	if (th_in_pidns_leakfree(scan_body, &own) != 0)
+		return 3;
+	if (th_in_pidns_leakfree(vanish_body, &way) != 0)
+		return 4;
+	return 0;
+}
+
 static Suite *scan_suite(void)
 {
 	Suite *s = suite_create("scan");
@@ -774,6 +834,7 @@ static Suite *scan_suite(void)
 	tc = tcase_create("fallback");
 	tcase_add_loop_test(tc, test_ioctls_vanish, 0, 3);
 	tcase_add_test(tc, test_without_ioctls);
+	tcase_add_test(tc, test_without_pidfd_info);
 	suite_add_tcase(s, tc);
 	return s;
 }
@@ -791,5 +852,7 @@ int main(int argc, char **argv)
 	}
 	if (argc == 2 && strcmp(argv[1], "--hidden") == 0)
 		return run_hidden();
+	if (argc == 2 && strcmp(argv[1], "--no-pidfd-info") == 0)
+		return run_no_pidfd_info();
 	return th_run_suite(scan_suite());
 }
