@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -441,6 +442,9 @@ static int run_all_faults(void *arg)
 	int fds, failures = 0, fired_runs = 0;
 	uint64_t features;
 
+	/* PIDTUPLE_FAULT_ONLY=text runs only the scenarios whose name contains it. */
+	if (getenv("PIDTUPLE_FAULT_ONLY") && !strstr(run->name, getenv("PIDTUPLE_FAULT_ONLY")))
+		return 0;
 	make_tuples();
 	probe_uring();
 	/* One clean run first: the C library allocates some things once, on first use; so
@@ -518,6 +522,144 @@ static int run_all_faults(void *arg)
 	return failures ? 1 : fired_runs > 0 ? 0 : 2;
 }
 
+/* ---- trees ---------------------------------------------------------------------------- */
+
+/* A node from text; NULL group or session means the parent's. */
+static int tree_add(struct pidtuple_tree *t, int parent, const char *text, uint64_t flags,
+		    const char *pgid, const char *sid)
+{
+	struct pidtuple *tup = NULL, *g = NULL, *s = NULL;
+	int r = pidtuple_parse(text, &tup, NULL);
+
+	if (r == 0 && pgid)
+		r = pidtuple_parse(pgid, &g, NULL);
+	if (r == 0 && sid)
+		r = pidtuple_parse(sid, &s, NULL);
+	if (r == 0) {
+		PIDTUPLE_OPTS(pidtuple_node, nd, .parent = parent, .tuple = tup, .pgid = g,
+			      .sid = s, .flags = flags, .kind = PIDTUPLE_NODE_HOLD);
+
+		r = pidtuple_tree_add(t, &nd);
+	}
+	pidtuple_free(tup);
+	pidtuple_free(g);
+	pidtuple_free(s);
+	return r;
+}
+
+/*
+ * Root 700 leads a session; 701 leads a group 702 joins; 703 starts a namespace where 704
+ * lives; 705's group leader 750 is dead, so the restorer makes a temporary leader.
+ */
+static int fault_tree(struct pidtuple_tree **ret)
+{
+	struct pidtuple_tree *t = NULL;
+	int r = pidtuple_tree_new(&t);
+
+	if (r < 0)
+		return r;
+	if ((r = tree_add(t, -1, "700", 0, "700", "700")) < 0 ||
+	    (r = tree_add(t, 0, "701", 0, "701", "700")) < 0 ||
+	    (r = tree_add(t, 1, "702", 0, "701", "700")) < 0 ||
+	    (r = tree_add(t, 0, "703/1", PIDTUPLE_NODE_NEWPID, "703/1", NULL)) < 0 ||
+	    (r = tree_add(t, 3, "704/2", 0, "703/1", NULL)) < 0 ||
+	    (r = tree_add(t, 0, "705", 0, "750", "700")) < 0) {
+		pidtuple_tree_free(t);
+		return r;
+	}
+	*ret = t;
+	return 0;
+}
+
+/* A failed tree call names its rule and says why, or it is a wrong result. */
+static int tree_err(int r, const struct pidtuple_diag *d)
+{
+	return r < 0 && (d->rule == PIDTUPLE_RULE_NONE || !d->message[0]) ? 1 : r;
+}
+
+static int sc_tree_check(void)
+{
+	PIDTUPLE_OPTS(pidtuple_diag, d);
+	struct pidtuple_tree *t = NULL;
+	int r = fault_tree(&t);
+
+	if (r < 0)
+		return r;
+	r = pidtuple_tree_check(t, NULL, &d);
+	pidtuple_tree_free(t);
+	if (getenv("PIDTUPLE_FAULT_VERBOSE") && r)
+		fprintf(stderr, "tree check: %d: %s\n", r, d.message);
+	return r > 0 ? UNVERIFIED : tree_err(r, &d);
+}
+
+/* Restore, release, read a node back, kill: all or nothing at every failed call. */
+static int sc_tree_restore(void)
+{
+	PIDTUPLE_OPTS(pidtuple_diag, d);
+	PIDTUPLE_OPTS(pidtuple_fork_opts, o, .diag = &d);
+	struct pidtuple_restore *rs = NULL;
+	struct pidtuple_tree *t = NULL;
+	int r = fault_tree(&t);
+
+	if (r < 0)
+		return r;
+	r = tree_err(pidtuple_tree_restore(t, &o, &rs), &d);
+	if (r == 0) {
+		r = pidtuple_restore_pid(rs, 4) == 704 && pidtuple_restore_pidfd(rs, 4) >= 0 ? 0
+											     : 1;
+		if (r == 0)
+			r = pidtuple_restore_release(rs);
+		pidtuple_restore_kill(rs);
+		pidtuple_restore_free(rs);
+	}
+	pidtuple_tree_free(t);
+	return r;
+}
+
+/* Capture of a live tree of three: the root, its child and grandchild. */
+static int sc_tree_capture(void)
+{
+	struct pidtuple_tree *t = NULL;
+	int p[2], r;
+	pid_t root;
+	char c;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return 1;
+	root = fork();
+	if (root == 0) {
+		/* Each dies with its parent, so killing the root ends all three. */
+		if (fork() == 0) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			if (fork() == 0) {
+				prctl(PR_SET_PDEATHSIG, SIGKILL);
+				(void)!write(p[1], "x", 1);
+			}
+		}
+		for (;;)
+			pause();
+	}
+	close(p[1]);
+	r = root > 0 && read(p[0], &c, 1) == 1 ? 0 : 1;
+	close(p[0]);
+	if (r == 0) {
+		r = pidtuple_tree_capture(root, &t);
+		if (r == 0)
+			r = pidtuple_tree_size(t) == 3 ? 0 : 1;
+		pidtuple_tree_free(t);
+	}
+	if (root > 0) {
+		kill(root, SIGKILL);
+		wait_exit(root);
+	}
+	/* The other two die with it and become the namespace init's, this process's, to reap. */
+	for (int i = 0; i < 1000 && th_count_children() > 0; i++) {
+		th_reap_exited();
+		usleep(1000);
+	}
+	return r;
+}
+
 static const struct run runs[] = {
 	{ "parse/dup/format", sc_parse_format },
 	{ "of_pid", sc_of_pid },
@@ -537,6 +679,9 @@ static const struct run runs[] = {
 	{ "scan THREADS", sc_scan_threads },
 	{ "scan URING", sc_scan_uring },
 	{ "scan URING|THREADS", sc_scan_uring_threads },
+	{ "tree check", sc_tree_check },
+	{ "tree restore", sc_tree_restore },
+	{ "tree capture", sc_tree_capture },
 };
 
 START_TEST(test_faults)
