@@ -177,11 +177,11 @@ for c in "$src"/examples/*.c; do
 	suites+=("$name")
 	bg static_bin "$name" "$root/ex/$(basename "${c%.c}")" "$c"
 done
-bg static_bin kmatrix-features "$root/bin/kmatrix-features" "$src/kmatrix/features.c"
+bg static_bin kmatrix-features "$root/bin/kmatrix-features" "$src/tests/kmatrix/features.c"
 wait
 [ ${#suites[@]} -gt 0 ] || { echo "kmatrix: no tests/check_*.c found" >&2; exit 1; }
 if [ -e "$obj/kmatrix-features.failed" ]; then
-	echo "kmatrix: cannot build kmatrix/features.c:" >&2
+	echo "kmatrix: cannot build tests/kmatrix/features.c:" >&2
 	cat "$obj/kmatrix-features.log" >&2
 	exit 1
 fi
@@ -191,7 +191,7 @@ for name in "${suites[@]}"; do
 done
 
 cp /bin/busybox "$root/bin/busybox"
-cp "$src/kmatrix/init.sh" "$root/init"
+cp "$src/tests/kmatrix/init.sh" "$root/init"
 chmod 755 "$root/init"
 echo "KMATRIX_SUITE_TIMEOUT=$suite_timeout" >"$root/kmatrix.env"
 # Tests use /etc/passwd as a path that surely exists (e.g. "/etc/passwd/x" gives ENOTDIR).

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# Builds the libFuzzer targets of fuzz/ with clang (ASan+UBSan) and runs each for its share of
-# SECONDS_TOTAL (default 60), starting from a copy of its committed seed corpus (the copy
-# grows; fuzz/corpus is never written). Prints the executions each target reached and exits
+# Builds the libFuzzer targets of tests/fuzz/ with clang (ASan+UBSan) and runs each for its
+# share of SECONDS_TOTAL (default 60), starting from a copy of its committed seed corpus (the
+# copy grows; tests/fuzz/corpus is never written). Prints the executions each target reached and exits
 # non-zero when any target found a crash, a leak or a timeout; the crashing inputs and the
 # logs are kept and their paths printed.
 #
@@ -54,7 +54,14 @@ rm -rf "$probe"
 
 echo "run-fuzz: building in $build"
 mkdir -p "$build" || exit 1
-cmake -S "$root/fuzz" -B "$build" -DCMAKE_C_COMPILER="$cc" >"$build/configure.log" 2>&1 ||
+# A build directory configured from another source folder (fuzz/ before it moved to
+# tests/fuzz/) is configured afresh: cmake refuses to switch source folders.
+home=$(sed -n 's/^CMAKE_HOME_DIRECTORY:INTERNAL=//p' "$build/CMakeCache.txt" 2>/dev/null)
+if [ -n "$home" ] && [ "$home" != "$root/tests/fuzz" ]; then
+	echo "run-fuzz: $build was configured from $home: configuring it afresh"
+	rm -rf "$build/CMakeCache.txt" "$build/CMakeFiles"
+fi
+cmake -S "$root/tests/fuzz" -B "$build" -DCMAKE_C_COMPILER="$cc" >"$build/configure.log" 2>&1 ||
 	{ cat "$build/configure.log" >&2; exit 1; }
 cmake --build "$build" -j "$(nproc 2>/dev/null || echo 2)" || exit 1
 
@@ -70,10 +77,10 @@ for t in "$@"; do
 	corpus=$work/$t/corpus
 	artifacts=$work/$t/artifacts
 	mkdir -p "$corpus" "$artifacts"
-	cp -R "$root/fuzz/corpus/$t/." "$corpus/"
+	cp -R "$root/tests/fuzz/corpus/$t/." "$corpus/"
 	args=(-max_total_time="$per" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1
 		-max_len="${max_len[$t]:-4096}" -artifact_prefix="$artifacts/")
-	[ -f "$root/fuzz/$t.dict" ] && args+=(-dict="$root/fuzz/$t.dict")
+	[ -f "$root/tests/fuzz/$t.dict" ] && args+=(-dict="$root/tests/fuzz/$t.dict")
 
 	echo "run-fuzz: $t for ${per}s"
 	"$build/$t" "${args[@]}" "$corpus" >"$work/$t/log" 2>&1

@@ -3,11 +3,12 @@
 #
 # Usage: test-consumers.sh BUILD_DIR [CC [CXX]]
 #
-# Installs BUILD_DIR into a temporary prefix, then builds consumers/consumer.c and
-# consumers/consumer.cpp (C++11) the two ways a downstream project would: with pkg-config and
-# with find_package(pidtuple) (consumers/cmake), each against the shared and the static
-# library, runs them, and checks how each is linked. Then builds consumers/consumer_json.c
-# with pkg-config libpidtuple-json the same ways, unless the build has PIDTUPLE_WITH_JSON=OFF.
+# Installs BUILD_DIR into a temporary prefix, then builds tests/consumers/consumer.c and
+# tests/consumers/consumer.cpp (C++11) the two ways a downstream project would: with
+# pkg-config and with find_package(pidtuple) (tests/consumers/cmake), each against the shared
+# and the static library, runs them, and checks how each is linked. Then builds
+# tests/consumers/consumer_json.c with pkg-config libpidtuple-json the same ways, unless the
+# build has PIDTUPLE_WITH_JSON=OFF.
 # Exits 77 (skip) in a sanitizer build: its libraries need the sanitizer runtime the
 # consumers do not link.
 set -eu
@@ -127,19 +128,19 @@ cflags="-Wall -Wextra -Werror"
 # shellcheck disable=SC2046,SC2086 # $cflags and pkg-config output are split into words
 {
 	run_logged "$tmp/cc.log" "$cc" -std=gnu11 $cflags $(pc --cflags) \
-		"$src/consumers/consumer.c" -o "$bin/c_shared" $(pc --libs)
+		"$src/tests/consumers/consumer.c" -o "$bin/c_shared" $(pc --libs)
 	# --static adds Libs.private; -Bstatic makes the linker take libpidtuple.a over the .so
 	# lying next to it, the C library stays shared.
 	run_logged "$tmp/cc.log" "$cc" -std=gnu11 $cflags $(pc --cflags) \
-		"$src/consumers/consumer.c" -o "$bin/c_static" \
+		"$src/tests/consumers/consumer.c" -o "$bin/c_static" \
 		-Wl,-Bstatic $(pc --static --libs) -Wl,-Bdynamic
 	# A fully static executable: Libs.private must be complete.
 	run_logged "$tmp/cc.log" "$cc" -static -std=gnu11 $cflags $(pc --cflags) \
-		"$src/consumers/consumer.c" -o "$bin/c_full_static" $(pc --static --libs)
+		"$src/tests/consumers/consumer.c" -o "$bin/c_full_static" $(pc --static --libs)
 	run_logged "$tmp/cxx.log" "$cxx" -std=c++11 $cflags $(pc --cflags) \
-		"$src/consumers/consumer.cpp" -o "$bin/cxx_shared" $(pc --libs)
+		"$src/tests/consumers/consumer.cpp" -o "$bin/cxx_shared" $(pc --libs)
 	run_logged "$tmp/cxx.log" "$cxx" -std=c++11 $cflags $(pc --cflags) \
-		"$src/consumers/consumer.cpp" -o "$bin/cxx_static" \
+		"$src/tests/consumers/consumer.cpp" -o "$bin/cxx_static" \
 		-Wl,-Bstatic $(pc --static --libs) -Wl,-Bdynamic
 }
 check "$bin/c_shared" shared
@@ -153,7 +154,7 @@ check "$bin/cxx_static" static
 cm() {
 	dir=$1
 	shift
-	cmake -S "$src/consumers/cmake" -B "$dir" -DCMAKE_C_COMPILER="$cc" \
+	cmake -S "$src/tests/consumers/cmake" -B "$dir" -DCMAKE_C_COMPILER="$cc" \
 		-DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_PREFIX_PATH="$prefix" \
 		-DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF -DCMAKE_FIND_USE_SYSTEM_PACKAGE_REGISTRY=OFF \
 		"$@"
@@ -257,12 +258,12 @@ mkdir -p "$bin"
 # shellcheck disable=SC2046,SC2086 # $cflags and pkg-config output are split into words
 {
 	run_logged "$tmp/cc.log" "$cc" -std=gnu11 $cflags $(jpc --cflags) \
-		"$src/consumers/consumer_json.c" -o "$bin/c_json_shared" $(jpc --libs)
+		"$src/tests/consumers/consumer_json.c" -o "$bin/c_json_shared" $(jpc --libs)
 	run_logged "$tmp/cc.log" "$cc" -std=gnu11 $cflags $(jpc --cflags) \
-		"$src/consumers/consumer_json.c" -o "$bin/c_json_static" \
+		"$src/tests/consumers/consumer_json.c" -o "$bin/c_json_static" \
 		-Wl,-Bstatic $(jpc --static --libs) -Wl,-Bdynamic
 	run_logged "$tmp/cc.log" "$cc" -static -std=gnu11 $cflags $(jpc --cflags) \
-		"$src/consumers/consumer_json.c" -o "$bin/c_json_full_static" $(jpc --static --libs)
+		"$src/tests/consumers/consumer_json.c" -o "$bin/c_json_full_static" $(jpc --static --libs)
 }
 check_json "$bin/c_json_shared" shared
 check_json "$bin/c_json_static" static

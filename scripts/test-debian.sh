@@ -266,7 +266,7 @@ rpc() {
 		PKG_CONFIG_PATH="" pkg-config "$@"
 }
 # shellcheck disable=SC2046 # pkg-config output is meant to be split into words
-cc -Wall -Wextra -Werror "$src/consumers/consumer.c" -o "$tmp/consumer" \
+cc -Wall -Wextra -Werror "$src/tests/consumers/consumer.c" -o "$tmp/consumer" \
 	$(rpc --cflags --libs libpidtuple) >"$tmp/cc.log" 2>&1 ||
 	{ cat "$tmp/cc.log" >&2; fail "consumer against the packaged libpidtuple-dev"; }
 out=$(LD_LIBRARY_PATH=$root/usr/lib/$ma "$tmp/consumer") || fail "consumer: $out"
@@ -278,11 +278,11 @@ jpc() {
 [ "$(jpc --modversion)" = "$version" ] || fail "pkg-config --modversion libpidtuple-json: $(jpc --modversion)"
 # shellcheck disable=SC2046 # pkg-config output is meant to be split into words
 {
-	cc -Wall -Wextra -Werror "$src/consumers/consumer_json.c" -o "$tmp/consumer_json" \
+	cc -Wall -Wextra -Werror "$src/tests/consumers/consumer_json.c" -o "$tmp/consumer_json" \
 		$(jpc --cflags --libs) >"$tmp/cc.log" 2>&1 ||
 		{ cat "$tmp/cc.log" >&2; fail "json consumer against the packaged libpidtuple-json-dev"; }
 	# The packaged archives, json-c's too; the C library stays shared.
-	cc -Wall -Wextra -Werror "$src/consumers/consumer_json.c" -o "$tmp/consumer_json_static" \
+	cc -Wall -Wextra -Werror "$src/tests/consumers/consumer_json.c" -o "$tmp/consumer_json_static" \
 		$(jpc --cflags) -Wl,-Bstatic $(jpc --static --libs) -Wl,-Bdynamic >"$tmp/cc.log" 2>&1 ||
 		{ cat "$tmp/cc.log" >&2; fail "static json consumer against the packaged libpidtuple-json-dev"; }
 }

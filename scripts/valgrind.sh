@@ -8,7 +8,8 @@
 # Runs, each process of each program under memcheck (Check's forked test processes, the
 # PID-namespace helpers and the library's children included):
 #   check_tuple   the pure suite, every test case
-#   vg_api        the API walk (valgrind/vg_api.c), as root, each step in its own PID namespace
+#   vg_api        the API walk (tests/valgrind/vg_api.c), as root, each step in its own PID
+#                 namespace
 #   pidtuple      the command's read-only subcommands
 # The privileged Check suites need clone3() set_tid, which valgrind 3.19 does not have (nor
 # pidfd_open()); they are listed as not run, and run here too once a valgrind has clone3.
@@ -122,7 +123,7 @@ env_extra=("${ck_env[@]}")
 run check_tuple 0 "$build/tests/check_tuple"
 
 env_extra=()
-run vg_api 0 "$build/valgrind/vg_api"
+run vg_api 0 "$build/tests/valgrind/vg_api"
 
 # Does clone3() set_tid work under this valgrind? vg_api says so in its last line.
 vg_set_tid=no

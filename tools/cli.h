@@ -68,48 +68,12 @@ int cli_parse_tuple(const char *cmd, const char *text, struct pidtuple **ret_tup
  * prints the help (exit 0) or the usage error (exit 2); returns the exit code. */
 int cli_getopt_exit(const char *cmd, int opt, char **argv);
 
-/* One thread of a scanned process. */
-struct cli_thread {
-	pid_t tid;		/* in the caller's namespace */
-	struct pidtuple *tuple; /* its TID tuple */
-};
-
-/* One process of a namespace scan (cmd_ps.c), as ps, tree and show --threads use it. */
-struct cli_proc {
-	pid_t pid, ppid;	     /* in the caller's namespace; ppid 0: parent outside it */
-	uint32_t flags;		     /* PIDTUPLE_ENTRY_NS_INIT */
-	uint64_t ns_id;		     /* the process's own PID namespace (nsfs inode) */
-	struct pidtuple *tuple;	     /* its PID tuple */
-	struct pidtuple *pgid, *sid; /* 0 where not visible */
-	char comm[CLI_COMM_MAX];     /* with CLI_SCAN_COMM, else empty */
-	struct cli_thread *threads;  /* with CLI_SCAN_THREADS: all, the leader first, then by TID */
-	size_t nthreads;
-};
-
-/* Every process the scan sees, sorted by PID. */
-struct cli_procs {
-	struct cli_proc *v;
-	size_t n;
-};
-
-#define CLI_SCAN_THREADS (1u << 0) /* list each process's threads */
-#define CLI_SCAN_COMM (1u << 1)	   /* read each command name */
-
-/* Scans the caller's PID namespace and those below it; processes that exit meanwhile are
- * left out. 0 or -errno. */
-int cli_scan(unsigned int flags, struct cli_procs *ret);
-void cli_procs_free(struct cli_procs *ps);
-/* The process @pid of a scan, or NULL. */
-struct cli_proc *cli_procs_find(const struct cli_procs *ps, pid_t pid);
-
 /* pidtuple_format() into @buf, "?" on failure. */
 void cli_format(const struct pidtuple *t, char *buf, size_t size);
 /* Copies @in with control characters replaced by '?'. */
 void cli_sanitize(const char *in, char *out, size_t size);
 
 struct json_object;
-/* A process as a JSON object: pid, ppid, tuple, comm, newpid, ns_id, pgid, sid. */
-struct json_object *cli_proc_json(const struct cli_proc *p);
 /* Adds @v to @o as @key; false (and @v freed) when @v is NULL or no memory is left. */
 bool cli_json_put(struct json_object *o, const char *key, struct json_object *v);
 /* Prints @root indented; returns the exit status. */

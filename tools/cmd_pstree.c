@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "procs.h"
 
 #define NS_MARK " [pidns]"
 

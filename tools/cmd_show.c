@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "procs.h"
 
 void help_show(FILE *out)
 {

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""Writes the seed corpora under fuzz/corpus/<target>/. Run by hand when a target's input
-format changes; the fuzz runs never write here (scripts/run-fuzz.sh works on a copy).
+"""Writes the seed corpora under tests/fuzz/corpus/<target>/. Run by hand when a target's
+input format changes; the fuzz runs never write here (scripts/run-fuzz.sh works on a copy).
 Seeds are named after their content's purpose; files already there are kept."""
 import os
 import struct

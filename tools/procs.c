@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The namespace scan that ps, tree and show --threads share, and a scanned process as JSON. */
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "procs.h"
+
+/* ---- the scan --------------------------------------------------------------------------- */
+
+static int cmp_proc(const void *a, const void *b)
+{
+	const struct cli_proc *x = a, *y = b;
+
+	return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+static int cmp_thread(const void *a, const void *b)
+{
+	const struct cli_thread *x = a, *y = b;
+
+	return (x->tid > y->tid) - (x->tid < y->tid);
+}
+
+/* Reads at most @size - 1 bytes of the file at @path; -errno on failure. */
+static ssize_t read_small(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, size - 1);
+	if (n < 0)
+		n = -errno;
+	else
+		buf[n] = '\0';
+	close(fd);
+	return n;
+}
+
+/*
+ * The command name of process @pid (the caller's numbering). /proc may belong to an outer
+ * PID namespace, where @pid names another process: the fdinfo of a pidfd gives the number
+ * /proc uses, and the pidfd, still alive after the read, proves the number was not reused.
+ * Returns 0, -ESRCH when the process has gone, or another -errno.
+ */
+static int read_comm(pid_t pid, char *comm, size_t size)
+{
+	char path[64], buf[512], *p;
+	int pidfd, r = 0;
+	long o;
+
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd < 0)
+		return -errno;
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
+	if (read_small(path, buf, sizeof(buf)) < 0 || !(p = strstr(buf, "Pid:\t"))) {
+		r = -ENOENT;
+		goto out;
+	}
+	o = strtol(p + 5, NULL, 10);
+	if (o <= 0) {
+		r = -ESRCH; /* reaped */
+		goto out;
+	}
+	snprintf(path, sizeof(path), "/proc/%ld/comm", o);
+	if (read_small(path, comm, size) < 0 ||
+	    syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0) {
+		r = -ESRCH; /* gone: the number may name another process now */
+		goto out;
+	}
+	comm[strcspn(comm, "\n")] = '\0';
+out:
+	close(pidfd);
+	return r;
+}
+
+static void proc_clear(struct cli_proc *p)
+{
+	pidtuple_free(p->tuple);
+	pidtuple_free(p->pgid);
+	pidtuple_free(p->sid);
+	for (size_t i = 0; i < p->nthreads; i++)
+		pidtuple_free(p->threads[i].tuple);
+	free(p->threads);
+}
+
+void cli_procs_free(struct cli_procs *ps)
+{
+	for (size_t i = 0; i < ps->n; i++)
+		proc_clear(&ps->v[i]);
+	free(ps->v);
+	ps->v = NULL;
+	ps->n = 0;
+}
+
+static int add_thread(struct cli_proc *p, pid_t tid, const struct pidtuple *t)
+{
+	struct cli_thread *v;
+	int r;
+
+	v = realloc(p->threads, (p->nthreads + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	p->threads = v;
+	v[p->nthreads].tid = tid;
+	r = pidtuple_dup(t, &v[p->nthreads].tuple);
+	if (r < 0)
+		return r;
+	p->nthreads++;
+	return 0;
+}
+
+static int add_proc(struct cli_procs *ps, size_t *cap, const struct pidtuple_scan_entry *e,
+		    unsigned int flags)
+{
+	struct cli_proc *p;
+	int r;
+
+	if (ps->n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 64;
+		struct cli_proc *v = realloc(ps->v, ncap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		ps->v = v;
+		*cap = ncap;
+	}
+	p = &ps->v[ps->n];
+	*p = (struct cli_proc){
+		.pid = e->pid, .ppid = e->ppid, .flags = e->flags, .ns_id = e->ns_id
+	};
+	if (flags & CLI_SCAN_COMM) {
+		r = read_comm(e->pid, p->comm, sizeof(p->comm));
+		if (r == -ESRCH)
+			return 0; /* exited during the scan: skipped */
+		if (r < 0)
+			snprintf(p->comm, sizeof(p->comm), "?");
+	}
+	r = pidtuple_dup(e->tuple, &p->tuple);
+	if (r == 0)
+		r = pidtuple_dup(e->pgid_tuple, &p->pgid);
+	if (r == 0)
+		r = pidtuple_dup(e->sid_tuple, &p->sid);
+	if (r == 0 && (flags & CLI_SCAN_THREADS))
+		r = add_thread(p, e->tid, e->tuple);
+	ps->n++; /* freed with the rest even when incomplete */
+	return r;
+}
+
+int cli_scan(unsigned int flags, struct cli_procs *ret)
+{
+	PIDTUPLE_OPTS(pidtuple_scan_opts, opts,
+		      .flags = (flags & CLI_SCAN_THREADS) ? PIDTUPLE_SCAN_THREADS : 0);
+	struct pidtuple_scan_entry e = { .sz = sizeof(e) };
+	struct cli_procs ps = { NULL, 0 };
+	struct pidtuple_scan *scan;
+	bool have_last = false;
+	size_t cap = 0;
+	int r;
+
+	r = pidtuple_scan_new(&opts, &scan);
+	if (r < 0)
+		return r;
+	while ((r = pidtuple_scan_next(scan, &e)) > 0) {
+		if (e.flags & PIDTUPLE_ENTRY_THREAD) {
+			/* Threads follow their leader; a skipped leader takes them along. */
+			if (have_last && ps.v[ps.n - 1].pid == e.pid)
+				r = add_thread(&ps.v[ps.n - 1], e.tid, e.tuple);
+		} else {
+			size_t n = ps.n;
+
+			r = add_proc(&ps, &cap, &e, flags);
+			have_last = ps.n > n;
+		}
+		if (r < 0)
+			break;
+	}
+	pidtuple_scan_free(scan);
+	if (r < 0) {
+		cli_procs_free(&ps);
+		return r;
+	}
+	if (ps.n)
+		qsort(ps.v, ps.n, sizeof(*ps.v), cmp_proc);
+	/* The leader (added with its process) stays first. */
+	for (size_t i = 0; i < ps.n; i++)
+		if (ps.v[i].nthreads > 2)
+			qsort(ps.v[i].threads + 1, ps.v[i].nthreads - 1, sizeof(*ps.v[i].threads),
+			      cmp_thread);
+	*ret = ps;
+	return 0;
+}
+
+struct cli_proc *cli_procs_find(const struct cli_procs *ps, pid_t pid)
+{
+	struct cli_proc key = { .pid = pid };
+
+	if (!ps->n)
+		return NULL;
+	return bsearch(&key, ps->v, ps->n, sizeof(*ps->v), cmp_proc);
+}
+
+/* ---- output ----------------------------------------------------------------------------- */
+
+static json_object *ids_json(const struct pidtuple *t)
+{
+	pid_t ids[PIDTUPLE_MAX_LEVELS];
+	json_object *a = json_object_new_array();
+	int n = pidtuple_to_outer(t, ids, PIDTUPLE_MAX_LEVELS);
+
+	for (int i = 0; a && i < n; i++) {
+		json_object *v = json_object_new_int(ids[i]);
+
+		if (!v || json_object_array_add(a, v) < 0) {
+			json_object_put(v);
+			json_object_put(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
+json_object *cli_proc_json(const struct cli_proc *p)
+{
+	char text[CLI_TUPLE_TEXT_MAX];
+	json_object *o = json_object_new_object();
+
+	cli_format(p->tuple, text, sizeof(text));
+	if (o && cli_json_put(o, "pid", json_object_new_int(p->pid)) &&
+	    cli_json_put(o, "ppid", json_object_new_int(p->ppid)) &&
+	    cli_json_put(o, "tuple", json_object_new_string(text)) &&
+	    cli_json_put(o, "comm", json_object_new_string(p->comm)) &&
+	    cli_json_put(o, "newpid",
+			 json_object_new_boolean(!!(p->flags & PIDTUPLE_ENTRY_NS_INIT))) &&
+	    cli_json_put(o, "ns_id", json_object_new_uint64(p->ns_id)) &&
+	    cli_json_put(o, "pgid", ids_json(p->pgid)) && cli_json_put(o, "sid", ids_json(p->sid)))
+		return o;
+	json_object_put(o);
+	return NULL;
+}
