@@ -35,7 +35,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "tree.h"
+#include "tree_int.h"
 
 extern char **environ;
 

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Process trees: the stored description, and the creation plan that tree.c computes (and
- * checks) and restore.c executes. Positions number a tuple's levels from the tree's top
- * (position 0, the outermost level every tuple starts at) inwards.
+ * Process trees, private: the stored description (tree.c), and the creation plan that
+ * tree_plan.c computes (and checks) and the restore files execute. Positions number a tuple's
+ * levels from the tree's top (position 0, the outermost level every tuple starts at) inwards.
  */
-#ifndef PIDTUPLE_TREE_H
-#define PIDTUPLE_TREE_H
+#ifndef PIDTUPLE_TREE_INT_H
+#define PIDTUPLE_TREE_INT_H
 
 #include "internal.h"
 
