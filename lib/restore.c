@@ -200,7 +200,7 @@ static void c_pass_turn(const struct rs_run *run, const struct rs_self *s, int o
 			pt_raw_futex_wake((uint32_t *)&shm->wake[b], INT_MAX);
 		}
 	}
-	if (atomic_fetch_add(&shm->ndone, 1) + 1 == pl->nops)
+	if (atomic_fetch_add(&shm->ndone, 1) + 1 == (uint32_t)pl->nops)
 		c_send(run->st_w, RS_DONE, s->me, 0, o, -1);
 }
 
@@ -445,7 +445,7 @@ static void __attribute__((noreturn)) c_finish(const struct rs_run *run, struct 
 			close(run->hs);
 	}
 	/* The last one wakes the restorer: one wake-up, not one per node. */
-	if (atomic_fetch_add(&shm->left, 1) + 1 == pl->nnodes)
+	if (atomic_fetch_add(&shm->left, 1) + 1 == (uint32_t)pl->nnodes)
 		pt_raw_futex_wake((uint32_t *)&shm->left, 1);
 	if (hold)
 		c_hold(run, s->me, fd[KEEP_HS]); /* starts nothing: need not wait for the others */
@@ -592,7 +592,7 @@ struct rs_ctx {
 	size_t shm_len;
 	int st_r;
 	int *pidfd;
-	unsigned int got;
+	pt_proc_idx got;
 	bool done;
 };
 
@@ -643,7 +643,7 @@ static int find_taken(struct rs_ctx *c, int p)
 	bool ioctls = pt_features_cached() & PIDTUPLE_FEATURE_NS_PID_IOCTLS;
 
 	for (int pos = (int)P->n - 1; pos >= 0; pos--) {
-		int own = P->own[pos], r = 0;
+		int own = P->ns_init[pos], r = 0;
 
 		if (own < 0) {
 			int i = pl->top - pos;
@@ -706,7 +706,7 @@ static int dead_one(struct rs_ctx *c)
 {
 	const struct pt_plan *pl = c->pl;
 
-	for (unsigned int p = 0; p < pl->nprocs; p++) {
+	for (pt_proc_idx p = 0; p < pl->nprocs; p++) {
 		const struct pt_proc *P = &pl->procs[p];
 
 		if (c->pidfd[p] < 0 ||
@@ -762,8 +762,8 @@ static int take_record(struct rs_ctx *c)
 	if (h.msg_flags & MSG_CTRUNC) {
 		pt_close(fd);
 		return rdiag(c, -EMFILE, PIDTUPLE_RULE_TREE_NODE, -1, -1,
-			     "the caller ran out of file descriptors (a tree of %u processes "
-			     "needs about %u): raise RLIMIT_NOFILE",
+			     "the caller ran out of file descriptors (a tree of %d processes "
+			     "needs about %d): raise RLIMIT_NOFILE",
 			     pl->nprocs, pl->nprocs + pl->nhold);
 	}
 	p = m.proc;
@@ -849,26 +849,26 @@ static void abort_tree(struct rs_ctx *c, int *bar_w)
 	int64_t deadline = pt_now_ns() + 5 * 1000000000ll;
 
 	atomic_store(&c->shm->abort, 1);
-	for (unsigned int p = 0; p < pl->nprocs; p++)
+	for (pt_proc_idx p = 0; p < pl->nprocs; p++)
 		kill_pidfd(c->pidfd[p]);
 	/* Those not reported yet sleep without a timer: they see the abort and exit. */
-	for (unsigned int p = 0; p < pl->nprocs; p++) {
+	for (pt_proc_idx p = 0; p < pl->nprocs; p++) {
 		atomic_fetch_add(&c->shm->wake[p], 1);
 		pt_raw_futex_wake((uint32_t *)&c->shm->wake[p], INT_MAX);
 	}
 	pt_close(*bar_w);
 	*bar_w = -1;
 	/* Once a pidfd reports the exit, the kernel has handed that process's children on. */
-	for (unsigned int p = 0; p < pl->nprocs; p++)
+	for (pt_proc_idx p = 0; p < pl->nprocs; p++)
 		if (c->pidfd[p] >= 0)
 			wait_exit(c->pidfd[p], deadline);
-	for (unsigned int p = 0; p < pl->nprocs; p++)
+	for (pt_proc_idx p = 0; p < pl->nprocs; p++)
 		if (c->pidfd[p] >= 0)
 			(void)pt_waitid_pidfd(c->pidfd[p], WEXITED | WNOHANG | __WALL);
 	/* A process whose creator died before sending its pidfd: reparented to us if we are
 	 * its namespace's reaper; it dies of its parent's death. */
 	if (pl->cpos >= 0)
-		for (unsigned int p = 0; p < pl->nprocs; p++) {
+		for (pt_proc_idx p = 0; p < pl->nprocs; p++) {
 			const struct pt_proc *P = &pl->procs[p];
 			uint8_t state =
 				P->create_op >= 0 ? atomic_load(&c->opdone[P->create_op]) : OP_NEW;
@@ -879,7 +879,7 @@ static void abort_tree(struct rs_ctx *c, int *bar_w)
 			       pt_now_ns() < deadline)
 				pt_poll(NULL, 0, 1);
 		}
-	for (unsigned int p = 0; p < pl->nprocs; p++) {
+	for (pt_proc_idx p = 0; p < pl->nprocs; p++) {
 		pt_close(c->pidfd[p]);
 		c->pidfd[p] = -1;
 	}
@@ -893,7 +893,7 @@ static int fd_budget(struct rs_ctx *c)
 	if (pt_nofile_limit(&lim) < 0 || lim >= need)
 		return 0;
 	return rdiag(c, -EMFILE, PIDTUPLE_RULE_TREE_NODE, -1, -1,
-		     "a tree of %u processes needs about %lu file descriptors in the caller "
+		     "a tree of %d processes needs about %lu file descriptors in the caller "
 		     "(a pidfd per node), but RLIMIT_NOFILE is %lu",
 		     c->pl->nprocs, need, lim);
 }
@@ -1098,14 +1098,14 @@ PT_PUBLIC int pidtuple_tree_restore(const struct pidtuple_tree *tree,
 	{
 		int32_t k = 0;
 
-		for (unsigned int i = 0; i < pl->nops; i++) {
+		for (int32_t i = 0; i < pl->nops; i++) {
 			serial[i] = pl->ops[i].op == PT_OP_CREATE ? -1 : k;
 			if (serial[i] >= 0)
 				serial_op[k++] = (int32_t)i;
 		}
 		serial_op[k] = -1;
 	}
-	for (unsigned int p = 0; p < pl->nprocs; p++)
+	for (pt_proc_idx p = 0; p < pl->nprocs; p++)
 		c.pidfd[p] = -1;
 	r = pt_pipe2(bar, 0);
 	if (r == 0)
@@ -1136,7 +1136,7 @@ PT_PUBLIC int pidtuple_tree_restore(const struct pidtuple_tree *tree,
 		locked = true;
 	}
 	/* The caller's children see it at their own level only from its own namespace. */
-	for (unsigned int p = 0; p < pl->nprocs; p++)
+	for (pt_proc_idx p = 0; p < pl->nprocs; p++)
 		if (pl->procs[p].parent < 0 && pl->top == pl->cpos &&
 		    !(pl->procs[p].clone_flags & PT_CLONE_NEWPID))
 			pl->procs[p].ppid = self;
@@ -1175,7 +1175,7 @@ PT_PUBLIC int pidtuple_tree_restore(const struct pidtuple_tree *tree,
 		goto out;
 	}
 	/* Temporary leaders are gone; the caller's own children among them are reaped here. */
-	for (unsigned int p = pl->nnodes; p < pl->nprocs; p++) {
+	for (pt_proc_idx p = pl->nnodes; p < pl->nprocs; p++) {
 		if (pl->procs[p].parent < 0)
 			(void)pt_waitid_pidfd(c.pidfd[p], WEXITED | __WALL);
 		pt_close(c.pidfd[p]);
