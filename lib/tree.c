@@ -13,14 +13,14 @@
 
 PT_PUBLIC int pidtuple_tree_new(struct pidtuple_tree **ret_tree)
 {
-	struct pidtuple_tree *t;
+	struct pidtuple_tree *tree;
 
 	pt_return_if(!ret_tree, -EINVAL);
-	t = pt_malloc(sizeof(*t));
-	if (!t)
+	tree = pt_malloc(sizeof(*tree));
+	if (!tree)
 		return -ENOMEM;
-	*t = (struct pidtuple_tree){ .nodes = NULL };
-	*ret_tree = t;
+	*tree = (struct pidtuple_tree){ .nodes = NULL };
+	*ret_tree = tree;
 	return 0;
 }
 
@@ -33,17 +33,17 @@ static void free_strv(char **v)
 	free(v);
 }
 
-static void node_free(struct pt_tnode *nd)
+static void node_free(struct pt_tnode *stored)
 {
-	if (!nd)
+	if (!stored)
 		return;
-	pidtuple_free(nd->tuple);
-	pidtuple_free(nd->pgid);
-	pidtuple_free(nd->sid);
-	free(nd->path);
-	free_strv(nd->argv);
-	free_strv(nd->envp);
-	free(nd);
+	pidtuple_free(stored->tuple);
+	pidtuple_free(stored->pgid);
+	pidtuple_free(stored->sid);
+	free(stored->path);
+	free_strv(stored->argv);
+	free_strv(stored->envp);
+	free(stored);
 }
 
 static char *dup_str(const char *s)
@@ -108,11 +108,59 @@ static int grow_nodes(struct pidtuple_tree *tree)
 	return 0;
 }
 
+/* What one node says, checked alone; the whole tree is checked by pidtuple_tree_check(). */
+static int node_valid(const struct pidtuple_node *in, pt_proc_idx index)
+{
+	pt_return_if(in->kind > PIDTUPLE_NODE_CALLBACK, -EINVAL);
+	pt_return_if(in->flags & ~(uint64_t)PIDTUPLE_NODE_NEWPID, -EINVAL);
+	pt_return_if(index == 0 ? in->parent != -1 : in->parent < 0 || in->parent >= index,
+		     -EINVAL);
+	pt_return_if(!in->tuple || in->tuple->n < 1 || in->tuple->n > PIDTUPLE_MAX_LEVELS, -EINVAL);
+	for (unsigned int i = 0; i < in->tuple->n; i++)
+		pt_return_if(in->tuple->pid[i] < 1, -EINVAL);
+	pt_return_if(in->kind == PIDTUPLE_NODE_EXEC && (!in->path || !in->argv), -EINVAL);
+	pt_return_if(in->kind == PIDTUPLE_NODE_CALLBACK && !in->fn, -EINVAL);
+	return 0;
+}
+
+/* The tree's own copy of a node: its tuples, and the strings of an EXEC node. */
+static int node_store(const struct pidtuple_node *in, struct pt_tnode **ret)
+{
+	struct pt_tnode *stored = pt_malloc(sizeof(*stored));
+	int r;
+
+	if (!stored)
+		return -ENOMEM;
+	*stored = (struct pt_tnode){ .flags = in->flags, .parent = in->parent, .kind = in->kind };
+	if (in->kind == PIDTUPLE_NODE_CALLBACK) {
+		stored->fn = in->fn;
+		stored->arg = in->arg;
+	}
+	r = dup_tuple(in->tuple, &stored->tuple);
+	if (r == 0)
+		r = dup_tuple(in->pgid, &stored->pgid);
+	if (r == 0)
+		r = dup_tuple(in->sid, &stored->sid);
+	if (r == 0 && in->kind == PIDTUPLE_NODE_EXEC) {
+		stored->path = dup_str(in->path);
+		r = stored->path ? dup_strv(in->argv, &stored->argv) : -ENOMEM;
+		if (r == 0)
+			r = dup_strv(in->envp, &stored->envp);
+	}
+	if (r < 0) {
+		node_free(stored);
+		return r == -EINVAL ? -EINVAL : -ENOMEM;
+	}
+	*ret = stored;
+	return 0;
+}
+
 PT_PUBLIC int pidtuple_tree_add(struct pidtuple_tree *tree, const struct pidtuple_node *node)
 {
 	struct pidtuple_node nd;
-	struct pt_tnode *t;
-	int r, idx;
+	struct pt_tnode *stored;
+	pt_proc_idx index;
+	int r;
 
 	pt_return_if(!tree || !node, -EINVAL);
 	r = pt_opts_valid(node, sizeof(*node));
@@ -120,44 +168,18 @@ PT_PUBLIC int pidtuple_tree_add(struct pidtuple_tree *tree, const struct pidtupl
 		return r;
 	memset(&nd, 0, sizeof(nd));
 	memcpy(&nd, node, node->sz < sizeof(nd) ? node->sz : sizeof(nd));
-	idx = (int)tree->n;
-	pt_return_if(nd.kind > PIDTUPLE_NODE_CALLBACK, -EINVAL);
-	pt_return_if(nd.flags & ~(uint64_t)PIDTUPLE_NODE_NEWPID, -EINVAL);
-	pt_return_if(idx == 0 ? nd.parent != -1 : nd.parent < 0 || nd.parent >= idx, -EINVAL);
-	pt_return_if(!nd.tuple || nd.tuple->n < 1 || nd.tuple->n > PIDTUPLE_MAX_LEVELS, -EINVAL);
-	for (unsigned int i = 0; i < nd.tuple->n; i++)
-		pt_return_if(nd.tuple->pid[i] < 1, -EINVAL);
-	pt_return_if(nd.kind == PIDTUPLE_NODE_EXEC && (!nd.path || !nd.argv), -EINVAL);
-	pt_return_if(nd.kind == PIDTUPLE_NODE_CALLBACK && !nd.fn, -EINVAL);
-	pt_return_if(tree->n >= INT_MAX / 4, -ENOMEM);
-	r = grow_nodes(tree);
+	index = (pt_proc_idx)tree->n; /* fits: the count stays below INT_MAX / 4 */
+	r = node_valid(&nd, index);
 	if (r < 0)
 		return r;
-	t = pt_malloc(sizeof(*t));
-	if (!t)
-		return -ENOMEM;
-	*t = (struct pt_tnode){ .flags = nd.flags, .parent = nd.parent, .kind = nd.kind };
-	if (nd.kind == PIDTUPLE_NODE_CALLBACK) {
-		t->fn = nd.fn;
-		t->arg = nd.arg;
-	}
-	r = dup_tuple(nd.tuple, &t->tuple);
+	pt_return_if(tree->n >= INT_MAX / 4, -ENOMEM);
+	r = grow_nodes(tree);
 	if (r == 0)
-		r = dup_tuple(nd.pgid, &t->pgid);
-	if (r == 0)
-		r = dup_tuple(nd.sid, &t->sid);
-	if (r == 0 && nd.kind == PIDTUPLE_NODE_EXEC) {
-		t->path = dup_str(nd.path);
-		r = t->path ? dup_strv(nd.argv, &t->argv) : -ENOMEM;
-		if (r == 0)
-			r = dup_strv(nd.envp, &t->envp);
-	}
-	if (r < 0) {
-		node_free(t);
-		return r == -EINVAL ? -EINVAL : -ENOMEM;
-	}
-	tree->nodes[tree->n++] = t;
-	return idx;
+		r = node_store(&nd, &stored);
+	if (r < 0)
+		return r;
+	tree->nodes[tree->n++] = stored;
+	return index;
 }
 
 PT_PUBLIC int pidtuple_tree_size(const struct pidtuple_tree *tree)
@@ -169,24 +191,24 @@ PT_PUBLIC int pidtuple_tree_size(const struct pidtuple_tree *tree)
 PT_PUBLIC int pidtuple_tree_get(const struct pidtuple_tree *tree, unsigned int index,
 				struct pidtuple_node *node)
 {
-	const struct pt_tnode *t;
+	const struct pt_tnode *stored;
 	struct pidtuple_node out;
 
 	pt_return_if(!tree || !node || node->sz < sizeof(size_t), -EINVAL);
 	pt_return_if(index >= tree->n, -ERANGE);
-	t = tree->nodes[index];
+	stored = tree->nodes[index];
 	memset(&out, 0, sizeof(out));
-	out.flags = t->flags;
-	out.parent = t->parent;
-	out.kind = t->kind;
-	out.tuple = t->tuple;
-	out.pgid = t->pgid;
-	out.sid = t->sid;
-	out.path = t->path;
-	out.argv = t->argv;
-	out.envp = t->envp;
-	out.fn = t->fn;
-	out.arg = t->arg;
+	out.flags = stored->flags;
+	out.parent = stored->parent;
+	out.kind = stored->kind;
+	out.tuple = stored->tuple;
+	out.pgid = stored->pgid;
+	out.sid = stored->sid;
+	out.path = stored->path;
+	out.argv = stored->argv;
+	out.envp = stored->envp;
+	out.fn = stored->fn;
+	out.arg = stored->arg;
 	/* Write only what the caller's struct has room for; leave its sz alone. */
 	memcpy((char *)node + sizeof(size_t), (char *)&out + sizeof(size_t),
 	       (node->sz < sizeof(out) ? node->sz : sizeof(out)) - sizeof(size_t));
