@@ -500,7 +500,7 @@ start:
 		_exit(1);
 	if (creates) {
 		/* Its children watch it through this; a leaf needs none. */
-		s.self_fd = pt_raw_pidfd_open(pt_sys_getpid());
+		s.self_fd = pt_raw_pidfd_open(pt_raw_getpid());
 		if (s.self_fd < 0)
 			c_fail(run, &s, me, s.self_fd, -1);
 	}
