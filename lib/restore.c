@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Restoring a tree: executes the plan tree.c computed and checked.
+ * Restoring a tree: executes the plan tree_plan.c computed and checked.
  *
  * Every process of the tree is a raw clone3() child and performs its own steps of the plan in
  * order: fork a child with its exact PIDs, setsid(), setpgid(), exit, reap. Forks run in
@@ -16,7 +16,8 @@
  * The restorer holds one descriptor per node, its pidfd. HOLD nodes share one socket for
  * hand-over requests: a node asked through the shared memory sends a socket of its own back.
  *
- * The child side runs in the children: async-signal-safe libc, no allocation, no shims.
+ * The processes of the tree run restore_child.c (async-signal-safe); this file is the
+ * restorer, which sets up, forks the first process and collects the others.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -35,537 +36,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "tree_int.h"
-
-extern char **environ;
-
-enum { RS_PIDFD = 1, RS_FAIL = 3, RS_DONE };
-
-/* A record a process of the tree sends the restorer. */
-struct rs_msg {
-	int32_t kind;
-	int32_t proc;
-	int32_t err;
-	int32_t op; /* RS_FAIL: the failing step; -1 while starting */
-};
-
-/*
- * Shared by the restorer and the whole tree. Creations run in parallel, each process in its
- * own order; the other steps (sessions, groups, helpers leaving) run one at a time in the
- * plan's order, which is a valid order for both.
- */
-struct rs_shm {
-	_Atomic uint32_t turn; /* the serialized step whose turn it is */
-	_Atomic uint32_t ndone;
-	_Atomic uint32_t abort;
-	_Atomic uint32_t released;
-	_Atomic uint32_t left;		    /* nodes past the barrier, PR_SET_PDEATHSIG cleared */
-	_Atomic uint32_t go;		    /* all of them: start the work */
-	_Atomic uint32_t req_node, req_seq; /* the hand-over request: which node, its number */
-	_Atomic uint32_t wake[]; /* one futex per process, then a state per step (OP_*) */
-};
-
-/* Step states. A creation is STARTED before clone3(), DONE once its pidfd is reported. */
-enum { OP_NEW = 0, OP_STARTED, OP_DONE, OP_FAILED };
-
-/* What the processes of the tree read, in their copy of the restorer's memory. */
-struct rs_run {
-	const struct pt_plan *pl;
-	const struct pidtuple_tree *tree;
-	struct rs_shm *shm;
-	_Atomic uint8_t *opdone;
-	const int32_t *serial;	  /* per step: its place among the serialized ones, or -1 */
-	const int32_t *serial_op; /* the serialized steps, in order */
-	size_t shm_len;
-	int st_w, st_r, bar_r, bar_w, lock_fd;
-	int null_fd;  /* /dev/null, for the HOLD nodes' 0, 1 and 2 */
-	int hs_r, hs; /* the hand-over socket: the restorer's end, the HOLD nodes' end */
-	sigset_t oldmask;
-};
-
-/* What a HOLD node sends through the shared hand-over socket, with its own socket. */
-struct rs_hmsg {
-	int32_t node;
-	uint32_t seq;
-	int32_t err; /* no socket: why */
-};
-
-/* The hand-over socket's number in a released HOLD node. */
-#define HOLD_HS_FD 3
-
-/* A hand-over request, in a memfd: the header, pointer slots holding offsets, the strings. */
-struct rs_req {
-	uint64_t size;
-	uint64_t path;
-	uint64_t argv;
-	uint64_t envp; /* 0: the node's environment */
-};
+#include "restore_int.h"
 
 #define HANDED_OVER 0xffu /* a HOLD node that executed its program */
-
-/* ---- child side ---------------------------------------------------------------------- */
-
-struct rs_self {
-	int me;
-	int self_fd;   /* pidfd of this process: its children watch it */
-	int parent_fd; /* pidfd of its parent */
-};
-
-static void c_send_buf(int sock, void *buf, size_t len, int fd)
-{
-	struct iovec iov = { buf, len };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr h = { .msg_iov = &iov, .msg_iovlen = 1 };
-
-	if (fd >= 0) {
-		struct cmsghdr *cm;
-
-		memset(&u, 0, sizeof(u));
-		h.msg_control = u.buf;
-		h.msg_controllen = sizeof(u.buf);
-		cm = CMSG_FIRSTHDR(&h);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	}
-	while (sendmsg(sock, &h, MSG_NOSIGNAL) < 0 && errno == EINTR)
-		;
-}
-
-static void c_send(int sock, int kind, int proc, int err, int op, int fd)
-{
-	struct rs_msg m = { kind, proc, err, op };
-
-	c_send_buf(sock, &m, sizeof(m), fd);
-}
-
-static bool c_parent_gone(const struct rs_self *s)
-{
-	struct pollfd pf = { s->parent_fd, POLLIN, 0 };
-
-	return s->parent_fd >= 0 && poll(&pf, 1, 0) > 0;
-}
-
-/* Reports a failure, then waits to be killed with the rest of the tree. */
-static void __attribute__((noreturn))
-c_fail(const struct rs_run *run, const struct rs_self *s, int proc, int err, int op)
-{
-	c_send(run->st_w, RS_FAIL, proc, err, op, -1);
-	for (;;) {
-		struct pollfd pf[2] = { { run->bar_r, POLLIN, 0 }, { s->parent_fd, POLLIN, 0 } };
-
-		if (poll(pf, 2, 1000) > 0 || atomic_load(&run->shm->abort))
-			_exit(1);
-	}
-}
-
-static void c_wait_turn(const struct rs_run *run, const struct rs_self *s, int o)
-{
-	struct rs_shm *shm = run->shm;
-	int32_t k = run->serial[o];
-
-	if (k < 0)
-		return; /* a creation: only its creator's own order matters */
-	for (;;) {
-		uint32_t v = atomic_load(&shm->wake[s->me]);
-
-		if (atomic_load(&shm->turn) == (uint32_t)k)
-			return;
-		if (atomic_load(&shm->abort))
-			_exit(1);
-		/* No timer: a dead parent kills us (PR_SET_PDEATHSIG), an abort wakes us. */
-		pt_raw_futex_wait((uint32_t *)&shm->wake[s->me], v, -1);
-	}
-}
-
-static void c_pass_turn(const struct rs_run *run, const struct rs_self *s, int o)
-{
-	const struct pt_plan *pl = run->pl;
-	struct rs_shm *shm = run->shm;
-	int32_t k = run->serial[o];
-
-	atomic_store(&run->opdone[o], OP_DONE);
-	if (k >= 0) {
-		int32_t next = run->serial_op[k + 1];
-
-		atomic_store(&shm->turn, (uint32_t)k + 1);
-		if (next >= 0) {
-			int b = pl->ops[next].actor;
-
-			atomic_fetch_add(&shm->wake[b], 1);
-			pt_raw_futex_wake((uint32_t *)&shm->wake[b], INT_MAX);
-		}
-	}
-	if (atomic_fetch_add(&shm->ndone, 1) + 1 == (uint32_t)pl->nops)
-		c_send(run->st_w, RS_DONE, s->me, 0, o, -1);
-}
-
-/* A new process forks only once its creator has reported it: the restorer then knows every
- * process that can have children of its own. Leaves never wait. */
-static void c_wait_reported(const struct rs_run *run, const struct rs_self *s, int o)
-{
-	struct rs_shm *shm = run->shm;
-
-	for (;;) {
-		uint32_t v = atomic_load(&shm->wake[s->me]);
-
-		if (atomic_load(&run->opdone[o]) == OP_DONE)
-			return;
-		if (atomic_load(&shm->abort))
-			_exit(1);
-		pt_raw_futex_wait((uint32_t *)&shm->wake[s->me], v, -1);
-	}
-}
-
-static pid_t c_create(const struct pt_proc *x, int *pidfd)
-{
-	struct pt_clone_args a = {
-		.flags = x->clone_flags | PT_CLONE_PIDFD | PT_CLONE_CLEAR_SIGHAND,
-		.pidfd = (uintptr_t)pidfd,
-		/* With CLONE_PARENT clone3() wants 0: the child inherits the creator's. */
-		.exit_signal = x->clone_flags & PT_CLONE_PARENT ? 0 : SIGCHLD,
-		.set_tid = (uintptr_t)x->set_tid,
-		.set_tid_size = x->n,
-	};
-
-	return (pid_t)pt_raw_clone3(&a, PT_CLONE_ARGS_SIZE_VER1);
-}
-
-static void c_reap_children(void)
-{
-	while (waitpid(-1, NULL, WNOHANG | __WALL) > 0)
-		;
-}
-
-static void c_sigchld(void (*handler)(int))
-{
-	struct sigaction sa = { .sa_handler = handler };
-
-	sigaction(SIGCHLD, &sa, NULL);
-}
-
-static void c_reply(int ctl, const void *buf, size_t len)
-{
-	while (send(ctl, buf, len, MSG_NOSIGNAL) < 0 && errno == EINTR)
-		;
-}
-
-/* Executes the program of a hand-over request; returns only when that failed. */
-static void c_hand_over(const struct rs_run *run, int ctl, int mfd)
-{
-	struct stat st;
-	struct rs_req *rq;
-	uintptr_t *slot;
-	char *base;
-	sigset_t all;
-	int err;
-
-	if (fstat(mfd, &st) < 0 || (size_t)st.st_size < sizeof(*rq)) {
-		err = EBADMSG;
-		c_reply(ctl, &err, sizeof(err));
-		return;
-	}
-	base = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_PRIVATE, mfd, 0);
-	if (base == MAP_FAILED) {
-		err = errno;
-		c_reply(ctl, &err, sizeof(err));
-		return;
-	}
-	rq = (struct rs_req *)(void *)base;
-	if (rq->size != (uint64_t)st.st_size || rq->path >= rq->size || rq->argv >= rq->size ||
-	    rq->envp >= rq->size) {
-		err = EBADMSG;
-		goto out;
-	}
-	/* The slots hold offsets; the request was checked by the restorer that wrote it. */
-	for (slot = (uintptr_t *)(void *)(base + rq->argv); *slot; slot++)
-		*slot += (uintptr_t)base;
-	if (rq->envp)
-		for (slot = (uintptr_t *)(void *)(base + rq->envp); *slot; slot++)
-			*slot += (uintptr_t)base;
-	c_reply(ctl, "x", 1); /* about to execute: EOF after this means it did */
-	c_sigchld(SIG_DFL);   /* the program reaps its children itself */
-	sigprocmask(SIG_SETMASK, &run->oldmask, NULL);
-	execve(base + rq->path, (char **)(void *)(base + rq->argv),
-	       rq->envp ? (char **)(void *)(base + rq->envp) : environ);
-	err = errno;
-	sigfillset(&all);
-	sigprocmask(SIG_SETMASK, &all, NULL);
-	c_sigchld(SIG_IGN);
-	c_reap_children();
-out:
-	munmap(base, (size_t)st.st_size);
-	c_reply(ctl, &err, sizeof(err));
-}
-
-/* Answers hand-over request @seq: a socket of its own to the restorer, then the request. */
-static void c_request(const struct rs_run *run, int hs, int me, uint32_t seq)
-{
-	struct rs_hmsg m = { me, seq, 0 };
-	int sp[2], mfd = -1;
-	char c;
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct iovec iov = { &c, 1 };
-	struct msghdr h = { .msg_iov = &iov,
-			    .msg_iovlen = 1,
-			    .msg_control = u.buf,
-			    .msg_controllen = sizeof(u.buf) };
-	struct cmsghdr *cm;
-	ssize_t n;
-
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
-		m.err = errno;
-		c_send_buf(hs, &m, sizeof(m), -1);
-		return;
-	}
-	c_send_buf(hs, &m, sizeof(m), sp[0]);
-	close(sp[0]);
-	do
-		n = recvmsg(sp[1], &h, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	if (n > 0) {
-		cm = CMSG_FIRSTHDR(&h);
-		if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
-			memcpy(&mfd, CMSG_DATA(cm), sizeof(int));
-		if (mfd < 0) {
-			int err = EBADMSG;
-
-			c_reply(sp[1], &err, sizeof(err));
-		} else {
-			c_hand_over(run, sp[1], mfd);
-			close(mfd);
-		}
-	}
-	close(sp[1]); /* EOF: the restorer gave up, or the program could not run */
-}
-
-/* A HOLD node after the release: keeps its PIDs, lets the kernel reap its children (SIGCHLD
- * ignored since c_hold_fds()), sleeps until the restorer asks it to take a program. */
-static void __attribute__((noreturn)) c_hold(const struct rs_run *run, int me, int hs)
-{
-	struct rs_shm *shm = run->shm;
-	uint32_t seen = 0;
-
-	for (;;) {
-		uint32_t v = atomic_load(&shm->wake[me]), seq = atomic_load(&shm->req_seq);
-
-		if (seq != seen && atomic_load(&shm->req_node) == (uint32_t)me && hs >= 0) {
-			seen = seq;
-			c_request(run, hs, me, seq);
-			continue;
-		}
-		pt_raw_futex_wait((uint32_t *)&shm->wake[me], v, -1);
-	}
-}
-
-static void c_close_from(int lo)
-{
-	struct rlimit rl;
-
-	if (close_range((unsigned int)lo, ~0u, 0) == 0 || getrlimit(RLIMIT_NOFILE, &rl) < 0)
-		return;
-	for (rlim_t fd = (rlim_t)lo; fd < rl.rlim_cur && fd < (1u << 20); fd++)
-		close((int)fd);
-}
-
-/* What a HOLD node keeps, in this order from HOLD_HS_FD on, until the release. */
-enum { KEEP_HS, KEEP_BAR, KEEP_ST, KEEP_PARENT, KEEP_NR };
-
-/*
- * Before the barrier (its children are forked, and it runs now anyway), a HOLD node drops the
- * caller's files: a pipe it held would never see EOF. /dev/null becomes 0, 1 and 2; then come
- * the hand-over socket, the barrier, the restorer's socket and the parent's pidfd; nothing
- * else. Only the first dups can fail, while a failure can still be reported.
- */
-static void c_hold_fds(const struct rs_run *run, struct rs_self *s, int fd[KEEP_NR])
-{
-	int from[KEEP_NR] = { run->hs, run->bar_r, run->st_w, s->parent_fd };
-
-	for (int i = 0; i < KEEP_NR; i++) {
-		fd[i] = from[i] < 0 ? -1 : fcntl(from[i], F_DUPFD_CLOEXEC, HOLD_HS_FD + KEEP_NR);
-		if (from[i] >= 0 && fd[i] < 0)
-			c_fail(run, s, s->me, -errno, -1);
-	}
-	for (int i = 0; i < 3; i++)
-		dup2(run->null_fd, i);
-	/* Its steps are done (no reap to come): from now on the kernel reaps its children, so
-	 * that it has nothing to wake up for. None can have exited yet: all are held. */
-	c_sigchld(SIG_IGN);
-	for (int i = 0; i < KEEP_NR; i++)
-		if (fd[i] < 0)
-			close(HOLD_HS_FD + i);
-		else
-			fd[i] = dup3(fd[i], HOLD_HS_FD + i, O_CLOEXEC);
-	c_close_from(HOLD_HS_FD + KEEP_NR);
-}
-
-/* After the last step: the barrier, then the node's work. */
-static void __attribute__((noreturn)) c_finish(const struct rs_run *run, struct rs_self *s)
-{
-	const struct pt_plan *pl = run->pl;
-	const struct pt_tnode *nd = run->tree->nodes[pl->procs[s->me].node];
-	struct rs_shm *shm = run->shm;
-	bool hold = nd->kind == PIDTUPLE_NODE_HOLD;
-	int fd[KEEP_NR] = { -1, run->bar_r, run->st_w, s->parent_fd };
-
-	if (hold)
-		c_hold_fds(run, s, fd);
-	for (;;) {
-		struct pollfd pf[2] = { { fd[KEEP_BAR], POLLIN, 0 },
-					{ fd[KEEP_PARENT], POLLIN, 0 } };
-
-		if (poll(pf, 2, -1) < 0)
-			continue;
-		if (pf[1].revents)
-			_exit(1); /* the parent died before the release */
-		if (pf[0].revents)
-			break;
-	}
-	if (!atomic_load(&shm->released))
-		_exit(1); /* the restorer gave up */
-	/* No node may start (and maybe exit) while a child of it still has the signal armed. */
-	prctl(PR_SET_PDEATHSIG, 0);
-	if (hold) {
-		c_close_from(HOLD_HS_FD + 1);
-	} else {
-		close(run->bar_r);
-		close(run->st_w);
-		close(s->parent_fd);
-		close(s->self_fd);
-		if (run->null_fd >= 0)
-			close(run->null_fd);
-		if (run->hs >= 0)
-			close(run->hs);
-	}
-	/* The last one wakes the restorer: one wake-up, not one per node. */
-	if (atomic_fetch_add(&shm->left, 1) + 1 == (uint32_t)pl->nnodes)
-		pt_raw_futex_wake((uint32_t *)&shm->left, 1);
-	if (hold)
-		c_hold(run, s->me, fd[KEEP_HS]); /* starts nothing: need not wait for the others */
-	for (int waited = 0; !atomic_load(&shm->go) && waited < 4; waited++)
-		pt_raw_futex_wait((uint32_t *)&shm->go, 0, 2500);
-	munmap(shm, run->shm_len);
-	sigprocmask(SIG_SETMASK, &run->oldmask, NULL);
-	if (nd->kind == PIDTUPLE_NODE_EXEC) {
-		execve(nd->path, nd->argv, nd->envp ? nd->envp : environ);
-		_exit(127);
-	}
-	_exit(nd->fn(nd->arg));
-}
-
-/* The life of a process of the tree, from its clone3() on. @cself and @cparent are the
- * creator's pidfds of itself and of its parent. Never returns. */
-static void __attribute__((noreturn))
-c_main(const struct rs_run *run, int me, int cself, int cparent)
-{
-	const struct pt_plan *pl = run->pl;
-	struct rs_self s;
-	bool reported, creates;
-
-start:
-	s.me = me;
-	reported = pl->procs[me].create_op < 0;
-	creates = false;
-	for (int o = pl->procs[me].first_op; o >= 0 && !creates; o = pl->ops[o].next)
-		creates = pl->ops[o].op == PT_OP_CREATE;
-	if (pl->procs[me].clone_flags & PT_CLONE_PARENT) {
-		s.parent_fd = cparent;
-		if (cself >= 0)
-			close(cself);
-	} else {
-		s.parent_fd = cself;
-		if (cparent >= 0)
-			close(cparent);
-	}
-	s.self_fd = -1;
-	if (pl->procs[me].create_op < 0) {
-		/* Forked by the restorer: drop what only it may hold. */
-		close(run->st_r);
-		close(run->bar_w);
-		if (run->lock_fd >= 0)
-			close(run->lock_fd);
-		if (run->hs_r >= 0)
-			close(run->hs_r);
-	}
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	/* The parent may have died before that: then nothing would kill this process. */
-	if ((pl->procs[me].ppid && getppid() != pl->procs[me].ppid) || c_parent_gone(&s))
-		_exit(1);
-	if (creates) {
-		/* Its children watch it through this; a leaf needs none. */
-		s.self_fd = pt_raw_pidfd_open(pt_raw_getpid());
-		if (s.self_fd < 0)
-			c_fail(run, &s, me, s.self_fd, -1);
-	}
-
-	for (int o = pl->procs[me].first_op; o >= 0; o = pl->ops[o].next) {
-		const struct pt_op *op = &pl->ops[o];
-		int r = 0;
-
-		c_wait_turn(run, &s, o);
-		switch (op->op) {
-		case PT_OP_CREATE: {
-			int pidfd = -1;
-			pid_t pid;
-
-			if (!reported) {
-				c_wait_reported(run, &s, pl->procs[me].create_op);
-				reported = true;
-			}
-			atomic_store(&run->opdone[o], OP_STARTED);
-			pid = c_create(&pl->procs[op->target], &pidfd);
-			if (pid == 0) {
-				cself = s.self_fd;
-				cparent = s.parent_fd;
-				me = op->target;
-				goto start;
-			}
-			if (pid < 0) {
-				atomic_store(&run->opdone[o], OP_FAILED);
-				c_fail(run, &s, op->target, pid, o);
-			}
-			c_send(run->st_w, RS_PIDFD, op->target, 0, o, pidfd);
-			close(pidfd);
-			/* Reported: the new process may go on (c_pass_turn marks it DONE). */
-			c_pass_turn(run, &s, o);
-			atomic_fetch_add(&run->shm->wake[op->target], 1);
-			pt_raw_futex_wake((uint32_t *)&run->shm->wake[op->target], INT_MAX);
-			continue;
-		}
-		case PT_OP_SETSID:
-			r = setsid() < 0 ? -errno : 0;
-			break;
-		case PT_OP_SETPGID:
-			r = setpgid(0, op->arg) < 0 ? -errno : 0;
-			break;
-		case PT_OP_EXIT:
-			c_pass_turn(run, &s, o);
-			_exit(0);
-		case PT_OP_REAP: {
-			pid_t w;
-
-			do
-				w = waitpid(op->arg, NULL, __WALL);
-			while (w < 0 && errno == EINTR);
-			r = w == op->arg ? 0 : w < 0 ? -errno : -ECHILD;
-			break;
-		}
-		default:
-			r = -EINVAL;
-		}
-		if (r < 0)
-			c_fail(run, &s, me, r, o);
-		c_pass_turn(run, &s, o);
-	}
-	c_finish(run, &s);
-}
 
 /* ---- restorer side -------------------------------------------------------------------- */
 
@@ -710,7 +183,7 @@ static int dead_one(struct rs_ctx *c)
 		const struct pt_proc *P = &pl->procs[p];
 
 		if (c->pidfd[p] < 0 ||
-		    (P->exit_op >= 0 && atomic_load(&c->opdone[P->exit_op]) == OP_DONE))
+		    (P->exit_op >= 0 && atomic_load(&c->opdone[P->exit_op]) == RS_STEP_DONE))
 			continue;
 		if (pt_poll_in(c->pidfd[p]) == 1)
 			return (int)p;
@@ -772,17 +245,17 @@ static int take_record(struct rs_ctx *c)
 		return rdiag(c, -EIO, PIDTUPLE_RULE_KERNEL, -1, -1, "a malformed record");
 	}
 	switch (m.kind) {
-	case RS_PIDFD:
+	case RS_MSG_PIDFD:
 		if (c->pidfd[p] < 0 && fd >= 0) {
 			c->pidfd[p] = fd;
 			c->got++;
 			fd = -1;
 		}
 		break;
-	case RS_FAIL:
+	case RS_MSG_FAIL:
 		pt_close(fd);
 		return explain(c, p, m.err < 0 ? m.err : -EIO, m.op);
-	case RS_DONE:
+	case RS_MSG_DONE:
 		c->done = true;
 		break;
 	default:
@@ -870,10 +343,10 @@ static void abort_tree(struct rs_ctx *c, int *bar_w)
 	if (pl->cpos >= 0)
 		for (pt_proc_idx p = 0; p < pl->nprocs; p++) {
 			const struct pt_proc *P = &pl->procs[p];
-			uint8_t state =
-				P->create_op >= 0 ? atomic_load(&c->opdone[P->create_op]) : OP_NEW;
+			uint8_t state = P->create_op >= 0 ? atomic_load(&c->opdone[P->create_op])
+							  : RS_STEP_NEW;
 
-			if (c->pidfd[p] >= 0 || (state != OP_STARTED && state != OP_DONE))
+			if (c->pidfd[p] >= 0 || (state != RS_STEP_STARTED && state != RS_STEP_DONE))
 				continue;
 			while (pt_waitpid(P->pid[pl->cpos], NULL, WNOHANG | __WALL) == 0 &&
 			       pt_now_ns() < deadline)
@@ -959,35 +432,6 @@ static int build_handle(struct rs_ctx *c, struct rs_run *run, int *bar_w,
 	return 0;
 }
 
-/*
- * Binds now, in the restorer, the libc functions the tree's processes call first: with lazy
- * binding each of thousands of processes would look each one up itself (a copied page and a
- * walk through libc's symbol tables per process and function). Each call does nothing.
- */
-static void prebind(void)
-{
-	int saved = errno, sig;
-	struct sigaction sa;
-	struct msghdr h = { .msg_iov = NULL };
-	sigset_t set;
-
-	(void)prctl(PR_GET_PDEATHSIG, &sig);
-	(void)getppid();
-	(void)poll(NULL, 0, 0);
-	(void)fcntl(-1, F_GETFD);
-	(void)dup2(-1, -1);
-	(void)dup3(-1, -1, 0);
-	(void)close_range(~0u, ~0u, 0);
-	(void)sigaction(SIGCHLD, NULL, &sa);
-	(void)sigprocmask(SIG_BLOCK, NULL, &set);
-	(void)waitpid(-INT_MAX, NULL, WNOHANG | __WALL); /* no such group */
-	(void)sendmsg(-1, &h, 0);
-	(void)send(-1, NULL, 0, 0);
-	(void)recvmsg(-1, &h, 0);
-	(void)munmap(NULL, 0);
-	errno = saved;
-}
-
 static pid_t fork_first(struct rs_ctx *c, struct rs_run *run, const struct pt_fork_opts *o,
 			int caller_fd, int *ret_pidfd)
 {
@@ -1011,13 +455,13 @@ static pid_t fork_first(struct rs_ctx *c, struct rs_run *run, const struct pt_fo
 		a.cgroup = (uint64_t)o->cgroup_fd;
 		size = PT_CLONE_ARGS_SIZE_VER2;
 	}
-	prebind();
+	pt_child_prebind();
 	/* No handler of the caller may run in the tree; the mask comes back at the release. */
 	sigfillset(&all);
 	pt_sigmask(SIG_SETMASK, &all, &run->oldmask);
 	pid = (pid_t)pt_sys_clone3(&a, size);
 	if (pid == 0)
-		c_main(run, pl->first, caller_fd, -1);
+		pt_child_main(run, pl->first, caller_fd, -1);
 	pt_sigmask(SIG_SETMASK, &run->oldmask, NULL);
 	if (pid > 0 && (o->flags & PIDTUPLE_FORK_INTO_CGROUP) &&
 	    !(features & PIDTUPLE_FEATURE_INTO_CGROUP)) {
