@@ -34,10 +34,12 @@ extern char **environ;
 /* The hand-over socket's number in a released HOLD node. */
 #define HOLD_HS_FD 3
 
+/* What a process of the tree knows of itself. */
 struct rs_self {
-	int me;
+	pt_proc_idx me;
 	int self_fd;   /* pidfd of this process: its children watch it */
 	int parent_fd; /* pidfd of its parent */
+	bool reported; /* its creator has reported it to the restorer */
 };
 
 static void child_send_buf(int sock, void *buf, size_t len, int fd)
@@ -65,7 +67,7 @@ static void child_send_buf(int sock, void *buf, size_t len, int fd)
 		;
 }
 
-static void child_send(int sock, int kind, int proc, int err, int op, int fd)
+static void child_send(int sock, int kind, pt_proc_idx proc, int err, int32_t op, int fd)
 {
 	struct rs_msg m = { kind, proc, err, op };
 
@@ -81,7 +83,7 @@ static bool child_parent_gone(const struct rs_self *s)
 
 /* Reports a failure, then waits to be killed with the rest of the tree. */
 static void __attribute__((noreturn))
-child_fail(const struct rs_run *run, const struct rs_self *s, int proc, int err, int op)
+child_fail(const struct rs_run *run, const struct rs_self *s, pt_proc_idx proc, int err, int32_t op)
 {
 	child_send(run->st_w, RS_MSG_FAIL, proc, err, op, -1);
 	for (;;) {
@@ -92,7 +94,7 @@ child_fail(const struct rs_run *run, const struct rs_self *s, int proc, int err,
 	}
 }
 
-static void child_wait_turn(const struct rs_run *run, const struct rs_self *s, int o)
+static void child_wait_turn(const struct rs_run *run, const struct rs_self *s, int32_t o)
 {
 	struct rs_shm *shm = run->shm;
 	int32_t k = run->serial[o];
@@ -111,7 +113,7 @@ static void child_wait_turn(const struct rs_run *run, const struct rs_self *s, i
 	}
 }
 
-static void child_pass_turn(const struct rs_run *run, const struct rs_self *s, int o)
+static void child_pass_turn(const struct rs_run *run, const struct rs_self *s, int32_t o)
 {
 	const struct pt_plan *pl = run->pl;
 	struct rs_shm *shm = run->shm;
@@ -123,7 +125,7 @@ static void child_pass_turn(const struct rs_run *run, const struct rs_self *s, i
 
 		atomic_store(&shm->turn, (uint32_t)k + 1);
 		if (next >= 0) {
-			int b = pl->ops[next].actor;
+			pt_proc_idx b = pl->ops[next].actor;
 
 			atomic_fetch_add(&shm->wake[b], 1);
 			pt_raw_futex_wake((uint32_t *)&shm->wake[b], INT_MAX);
@@ -135,7 +137,7 @@ static void child_pass_turn(const struct rs_run *run, const struct rs_self *s, i
 
 /* A new process forks only once its creator has reported it: the restorer then knows every
  * process that can have children of its own. Leaves never wait. */
-static void child_wait_reported(const struct rs_run *run, const struct rs_self *s, int o)
+static void child_wait_reported(const struct rs_run *run, const struct rs_self *s, int32_t o)
 {
 	struct rs_shm *shm = run->shm;
 
@@ -232,7 +234,7 @@ out:
 }
 
 /* Answers hand-over request @seq: a socket of its own to the restorer, then the request. */
-static void child_request(const struct rs_run *run, int hs, int me, uint32_t seq)
+static void child_request(const struct rs_run *run, int hs, pt_proc_idx me, uint32_t seq)
 {
 	struct rs_hmsg m = { me, seq, 0 };
 	int sp[2], mfd = -1;
@@ -277,7 +279,7 @@ static void child_request(const struct rs_run *run, int hs, int me, uint32_t seq
 
 /* A HOLD node after the release: keeps its PIDs, lets the kernel reap its children (SIGCHLD
  * ignored since child_hold_fds()), sleeps until the restorer asks it to take a program. */
-static void __attribute__((noreturn)) child_hold(const struct rs_run *run, int me, int hs)
+static void __attribute__((noreturn)) child_hold(const struct rs_run *run, pt_proc_idx me, int hs)
 {
 	struct rs_shm *shm = run->shm;
 	uint32_t seen = 0;
@@ -390,108 +392,151 @@ static void __attribute__((noreturn)) child_finish(const struct rs_run *run, str
 	_exit(nd->fn(nd->arg));
 }
 
-void pt_child_main(const struct rs_run *run, pt_proc_idx me, int cself, int cparent)
+/* Forked by the restorer: drops what only the restorer may hold. */
+static void child_drop_restorer_fds(const struct rs_run *run)
 {
-	const struct pt_plan *pl = run->pl;
-	struct rs_self s;
-	bool reported, creates;
+	close(run->st_r);
+	close(run->bar_w);
+	if (run->lock_fd >= 0)
+		close(run->lock_fd);
+	if (run->hs_r >= 0)
+		close(run->hs_r);
+}
 
-start:
-	s.me = me;
-	reported = pl->procs[me].create_op < 0;
-	creates = false;
-	for (int o = pl->procs[me].first_op; o >= 0 && !creates; o = pl->ops[o].next)
-		creates = pl->ops[o].op == PT_OP_CREATE;
-	if (pl->procs[me].clone_flags & PT_CLONE_PARENT) {
-		s.parent_fd = cparent;
+static bool child_creates(const struct pt_plan *pl, pt_proc_idx me)
+{
+	for (int32_t o = pl->procs[me].first_op; o >= 0; o = pl->ops[o].next)
+		if (pl->ops[o].op == PT_OP_CREATE)
+			return true;
+	return false;
+}
+
+/* Process @me starts: it keeps its parent's pidfd, dies with its parent from now on (and if
+ * the parent is gone already), and opens its own pidfd if it forks. */
+static void child_start(const struct rs_run *run, struct rs_self *s, pt_proc_idx me, int cself,
+			int cparent)
+{
+	const struct pt_proc *proc = &run->pl->procs[me];
+
+	s->me = me;
+	s->reported = proc->create_op < 0;
+	if (proc->clone_flags & PT_CLONE_PARENT) {
+		s->parent_fd = cparent;
 		if (cself >= 0)
 			close(cself);
 	} else {
-		s.parent_fd = cself;
+		s->parent_fd = cself;
 		if (cparent >= 0)
 			close(cparent);
 	}
-	s.self_fd = -1;
-	if (pl->procs[me].create_op < 0) {
-		/* Forked by the restorer: drop what only it may hold. */
-		close(run->st_r);
-		close(run->bar_w);
-		if (run->lock_fd >= 0)
-			close(run->lock_fd);
-		if (run->hs_r >= 0)
-			close(run->hs_r);
-	}
+	s->self_fd = -1;
+	if (proc->create_op < 0)
+		child_drop_restorer_fds(run);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	/* The parent may have died before that: then nothing would kill this process. */
-	if ((pl->procs[me].ppid && getppid() != pl->procs[me].ppid) || child_parent_gone(&s))
+	if ((proc->ppid && getppid() != proc->ppid) || child_parent_gone(s))
 		_exit(1);
-	if (creates) {
+	if (child_creates(run->pl, me)) {
 		/* Its children watch it through this; a leaf needs none. */
-		s.self_fd = pt_raw_pidfd_open(pt_raw_getpid());
-		if (s.self_fd < 0)
-			child_fail(run, &s, me, s.self_fd, -1);
+		s->self_fd = pt_raw_pidfd_open(pt_raw_getpid());
+		if (s->self_fd < 0)
+			child_fail(run, s, me, s->self_fd, -1);
 	}
+}
 
-	for (int o = pl->procs[me].first_op; o >= 0; o = pl->ops[o].next) {
-		const struct pt_op *op = &pl->ops[o];
-		int r = 0;
+/* Step @o forks its target and reports it. Returns 0 in the new process, its PID in this one. */
+static pid_t child_fork(const struct rs_run *run, struct rs_self *s, int32_t o)
+{
+	const struct pt_plan *pl = run->pl;
+	pt_proc_idx target = pl->ops[o].target;
+	int pidfd = -1;
+	pid_t pid;
 
-		child_wait_turn(run, &s, o);
-		switch (op->op) {
-		case PT_OP_CREATE: {
-			int pidfd = -1;
-			pid_t pid;
+	if (!s->reported) {
+		child_wait_reported(run, s, pl->procs[s->me].create_op);
+		s->reported = true;
+	}
+	atomic_store(&run->opdone[o], RS_STEP_STARTED);
+	pid = child_create(&pl->procs[target], &pidfd);
+	if (pid == 0)
+		return 0;
+	if (pid < 0) {
+		atomic_store(&run->opdone[o], RS_STEP_FAILED);
+		child_fail(run, s, target, pid, o);
+	}
+	child_send(run->st_w, RS_MSG_PIDFD, target, 0, o, pidfd);
+	close(pidfd);
+	/* Reported: the new process may go on (child_pass_turn marks it DONE). */
+	child_pass_turn(run, s, o);
+	atomic_fetch_add(&run->shm->wake[target], 1);
+	pt_raw_futex_wake((uint32_t *)&run->shm->wake[target], INT_MAX);
+	return pid;
+}
 
-			if (!reported) {
-				child_wait_reported(run, &s, pl->procs[me].create_op);
-				reported = true;
-			}
-			atomic_store(&run->opdone[o], RS_STEP_STARTED);
-			pid = child_create(&pl->procs[op->target], &pidfd);
-			if (pid == 0) {
-				cself = s.self_fd;
-				cparent = s.parent_fd;
-				me = op->target;
-				goto start;
-			}
-			if (pid < 0) {
-				atomic_store(&run->opdone[o], RS_STEP_FAILED);
-				child_fail(run, &s, op->target, pid, o);
-			}
-			child_send(run->st_w, RS_MSG_PIDFD, op->target, 0, o, pidfd);
-			close(pidfd);
-			/* Reported: the new process may go on (child_pass_turn marks it DONE). */
-			child_pass_turn(run, &s, o);
-			atomic_fetch_add(&run->shm->wake[op->target], 1);
-			pt_raw_futex_wake((uint32_t *)&run->shm->wake[op->target], INT_MAX);
+static int child_reap(pid_t pid)
+{
+	pid_t w;
+
+	do
+		w = waitpid(pid, NULL, __WALL);
+	while (w < 0 && errno == EINTR);
+	return w == pid ? 0 : w < 0 ? -errno : -ECHILD;
+}
+
+/* Step @o, other than a fork: 0 or -errno. An exit does not return. */
+static int child_step(const struct rs_run *run, const struct rs_self *s, int32_t o)
+{
+	const struct pt_op *op = &run->pl->ops[o];
+
+	switch (op->op) {
+	case PT_OP_SETSID:
+		return setsid() < 0 ? -errno : 0;
+	case PT_OP_SETPGID:
+		return setpgid(0, op->arg) < 0 ? -errno : 0;
+	case PT_OP_EXIT:
+		child_pass_turn(run, s, o);
+		_exit(0);
+	case PT_OP_REAP:
+		return child_reap(op->arg);
+	default:
+		return -EINVAL;
+	}
+}
+
+/* Performs the steps of process s->me in order, then its work. Returns only in a process it
+ * forks, with that process's index. */
+static pt_proc_idx child_run_steps(const struct rs_run *run, struct rs_self *s)
+{
+	const struct pt_plan *pl = run->pl;
+
+	for (int32_t o = pl->procs[s->me].first_op; o >= 0; o = pl->ops[o].next) {
+		int r;
+
+		child_wait_turn(run, s, o);
+		if (pl->ops[o].op == PT_OP_CREATE) {
+			if (child_fork(run, s, o) == 0)
+				return pl->ops[o].target;
 			continue;
 		}
-		case PT_OP_SETSID:
-			r = setsid() < 0 ? -errno : 0;
-			break;
-		case PT_OP_SETPGID:
-			r = setpgid(0, op->arg) < 0 ? -errno : 0;
-			break;
-		case PT_OP_EXIT:
-			child_pass_turn(run, &s, o);
-			_exit(0);
-		case PT_OP_REAP: {
-			pid_t w;
-
-			do
-				w = waitpid(op->arg, NULL, __WALL);
-			while (w < 0 && errno == EINTR);
-			r = w == op->arg ? 0 : w < 0 ? -errno : -ECHILD;
-			break;
-		}
-		default:
-			r = -EINVAL;
-		}
+		r = child_step(run, s, o);
 		if (r < 0)
-			child_fail(run, &s, me, r, o);
-		child_pass_turn(run, &s, o);
+			child_fail(run, s, s->me, r, o);
+		child_pass_turn(run, s, o);
 	}
-	child_finish(run, &s);
+	child_finish(run, s);
+}
+
+void pt_child_main(const struct rs_run *run, pt_proc_idx me, int cself, int cparent)
+{
+	struct rs_self s;
+
+	for (;;) {
+		child_start(run, &s, me, cself, cparent);
+		me = child_run_steps(run, &s);
+		/* A process just forked: @s holds its creator's pidfds of itself and its parent. */
+		cself = s.self_fd;
+		cparent = s.parent_fd;
+	}
 }
 
 /*
