@@ -38,23 +38,7 @@
 
 #include "restore_int.h"
 
-#define HANDED_OVER 0xffu /* a HOLD node that executed its program */
-
 /* ---- restorer side -------------------------------------------------------------------- */
-
-struct pidtuple_restore {
-	pthread_mutex_t lock;
-	unsigned int n;
-	int *pidfd;
-	pid_t *pid;
-	uint8_t *kind;
-	struct rs_shm *shm;
-	size_t shm_len;
-	int bar_w;
-	int hs; /* the hand-over socket, -1 without HOLD nodes */
-	uint32_t seq;
-	bool released;
-};
 
 struct rs_ctx {
 	struct pt_plan *pl;
@@ -296,25 +280,6 @@ static int collect(struct rs_ctx *c)
 	}
 }
 
-/* Waits up to the deadline for a pidfd to report its process's exit. */
-static void wait_exit(int pidfd, int64_t deadline)
-{
-	while (pidfd >= 0 && pt_poll_in(pidfd) != 1) {
-		int64_t left = (deadline - pt_now_ns()) / 1000000;
-		struct pollfd pf = { pidfd, POLLIN, 0 };
-
-		if (left <= 0)
-			return;
-		pt_poll(&pf, 1, left > 100 ? 100 : (int)left);
-	}
-}
-
-static void kill_pidfd(int pidfd)
-{
-	if (pidfd >= 0 && pt_sys_pidfd_send_signal(pidfd, SIGKILL) < 0)
-		(void)pt_sys_pidfd_send_signal(pidfd, SIGKILL);
-}
-
 /* Kills and reaps every process of a failed restore: nothing may be left behind. */
 static void abort_tree(struct rs_ctx *c, int *bar_w)
 {
@@ -323,7 +288,7 @@ static void abort_tree(struct rs_ctx *c, int *bar_w)
 
 	atomic_store(&c->shm->abort, 1);
 	for (pt_proc_idx p = 0; p < pl->nprocs; p++)
-		kill_pidfd(c->pidfd[p]);
+		pt_pidfd_kill(c->pidfd[p]);
 	/* Those not reported yet sleep without a timer: they see the abort and exit. */
 	for (pt_proc_idx p = 0; p < pl->nprocs; p++) {
 		atomic_fetch_add(&c->shm->wake[p], 1);
@@ -334,7 +299,7 @@ static void abort_tree(struct rs_ctx *c, int *bar_w)
 	/* Once a pidfd reports the exit, the kernel has handed that process's children on. */
 	for (pt_proc_idx p = 0; p < pl->nprocs; p++)
 		if (c->pidfd[p] >= 0)
-			wait_exit(c->pidfd[p], deadline);
+			pt_pidfd_wait_exit(c->pidfd[p], deadline);
 	for (pt_proc_idx p = 0; p < pl->nprocs; p++)
 		if (c->pidfd[p] >= 0)
 			(void)pt_waitid_pidfd(c->pidfd[p], WEXITED | WNOHANG | __WALL);
@@ -384,52 +349,6 @@ static int above_stdio(int fd)
 	for (int i = 0; i < n; i++)
 		pt_close(low[i]);
 	return fd;
-}
-
-static int build_handle(struct rs_ctx *c, struct rs_run *run, int *bar_w,
-			struct pidtuple_restore **ret)
-{
-	const struct pt_plan *pl = c->pl;
-	unsigned int n = pl->nnodes;
-	struct pidtuple_restore *rs = pt_malloc(sizeof(*rs));
-
-	if (!rs)
-		return -ENOMEM;
-	memset(rs, 0, sizeof(*rs));
-	rs->pidfd = pt_malloc(n * sizeof(int));
-	rs->pid = pt_malloc(n * sizeof(pid_t));
-	rs->kind = pt_malloc(n);
-	if (!rs->pidfd || !rs->pid || !rs->kind) {
-		free(rs->pidfd);
-		free(rs->pid);
-		free(rs->kind);
-		free(rs);
-		return -ENOMEM;
-	}
-	pthread_mutex_init(&rs->lock, NULL);
-	rs->n = n;
-	for (unsigned int i = 0; i < n; i++) {
-		rs->pidfd[i] = c->pidfd[i];
-		rs->kind[i] = (uint8_t)c->tree->nodes[i]->kind;
-		c->pidfd[i] = -1;
-		if (pl->cpos >= 0) {
-			rs->pid[i] = pl->procs[i].pid[pl->cpos];
-		} else {
-			struct pidtuple *t = NULL;
-
-			rs->pid[i] = pidtuple_of_pidfd(rs->pidfd[i], &t) == 0 ? t->pid[t->n - 1]
-									      : -ESRCH;
-			pidtuple_free(t);
-		}
-	}
-	rs->shm = run->shm;
-	rs->shm_len = run->shm_len;
-	rs->bar_w = *bar_w;
-	*bar_w = -1;
-	rs->hs = run->hs_r;
-	run->hs_r = -1;
-	*ret = rs;
-	return 0;
 }
 
 static pid_t fork_first(struct rs_ctx *c, struct rs_run *run, const struct pt_fork_opts *o,
@@ -625,12 +544,13 @@ PT_PUBLIC int pidtuple_tree_restore(const struct pidtuple_tree *tree,
 		pt_close(c.pidfd[p]);
 		c.pidfd[p] = -1;
 	}
-	r = build_handle(&c, &run, &bar[1], ret_restore);
+	run.bar_w = bar[1];
+	r = pt_restore_handle_new(&run, c.pidfd, ret_restore);
 	if (r < 0) {
 		abort_tree(&c, &bar[1]);
 		goto out;
 	}
-	run.shm = NULL;
+	bar[1] = -1;
 	pt_plan_free(pl);
 	pl = NULL;
 	free(c.pidfd);
@@ -655,299 +575,4 @@ out:
 	free(serial_op);
 	pt_plan_free(pl);
 	return r;
-}
-
-/* ---- the handle ------------------------------------------------------------------------ */
-
-PT_PUBLIC pid_t pidtuple_restore_pid(const struct pidtuple_restore *restore, unsigned int node)
-{
-	pt_return_if(!restore, -EINVAL);
-	pt_return_if(node >= restore->n, -ERANGE);
-	return restore->pid[node];
-}
-
-PT_PUBLIC int pidtuple_restore_pidfd(const struct pidtuple_restore *restore, unsigned int node)
-{
-	pt_return_if(!restore, -EINVAL);
-	pt_return_if(node >= restore->n, -ERANGE);
-	return restore->pidfd[node];
-}
-
-/* Returns once every node is past the barrier with PR_SET_PDEATHSIG cleared, or gone; then
- * they all start their work, and the tree behaves as the original did. The last node to pass
- * wakes us; the pidfds are polled only when that does not come (a node died), less and less
- * often, as each poll costs a system call per node. */
-static void wait_left(struct pidtuple_restore *rs)
-{
-	int64_t deadline = pt_now_ns() + (10000 + 2 * (int64_t)rs->n) * 1000000ll;
-	int wait_ms = 50;
-
-	while (pt_now_ns() < deadline) {
-		uint32_t left = atomic_load(&rs->shm->left), gone = 0;
-
-		if (left >= rs->n)
-			return;
-		if (pt_raw_futex_wait((uint32_t *)&rs->shm->left, left, wait_ms) != -ETIMEDOUT)
-			continue;
-		for (unsigned int i = 0; i < rs->n; i++)
-			gone += pt_poll_in(rs->pidfd[i]) == 1;
-		if (atomic_load(&rs->shm->left) + gone >= rs->n)
-			return;
-		wait_ms = wait_ms < 1000 ? 2 * wait_ms : wait_ms;
-	}
-}
-
-PT_PUBLIC int pidtuple_restore_release(struct pidtuple_restore *restore)
-{
-	int r = 0;
-
-	pt_return_if(!restore, -EINVAL);
-	pthread_mutex_lock(&restore->lock);
-	if (restore->released) {
-		r = -EALREADY;
-	} else {
-		/* The flag first: a process woken by the EOF must find it set. */
-		atomic_store(&restore->shm->released, 1);
-		pt_close(restore->bar_w);
-		restore->bar_w = -1;
-		restore->released = true;
-		wait_left(restore);
-		atomic_store(&restore->shm->go, 1);
-		pt_raw_futex_wake((uint32_t *)&restore->shm->go, INT_MAX);
-	}
-	pthread_mutex_unlock(&restore->lock);
-	return r;
-}
-
-/* Writes a hand-over request into a memfd. */
-static int write_request(const char *path, char *const argv[], char *const envp[])
-{
-	size_t argc = 0, envc = 0, slots, size, off;
-	struct rs_req rq;
-	uintptr_t *slot;
-	char *buf;
-	int fd, r = 0;
-
-	while (argv[argc])
-		argc++;
-	if (envp)
-		while (envp[envc])
-			envc++;
-	slots = argc + 1 + (envp ? envc + 1 : 0);
-	size = sizeof(rq) + slots * sizeof(uintptr_t) + strlen(path) + 1;
-	for (size_t i = 0; i < argc; i++)
-		size += strlen(argv[i]) + 1;
-	for (size_t i = 0; i < envc; i++)
-		size += strlen(envp[i]) + 1;
-	buf = pt_malloc(size);
-	if (!buf)
-		return -ENOMEM;
-	slot = (uintptr_t *)(void *)(buf + sizeof(rq));
-	off = sizeof(rq) + slots * sizeof(uintptr_t);
-	rq = (struct rs_req){ .size = size,
-			      .argv = sizeof(rq),
-			      .envp = envp ? sizeof(rq) + (argc + 1) * sizeof(uintptr_t) : 0 };
-#define PUT(s)                              \
-	({                                  \
-		size_t _l = strlen(s) + 1;  \
-		memcpy(buf + off, (s), _l); \
-		off += _l;                  \
-		(uintptr_t)(off - _l);      \
-	})
-	rq.path = PUT(path);
-	for (size_t i = 0; i < argc; i++)
-		*slot++ = PUT(argv[i]);
-	*slot++ = 0;
-	if (envp) {
-		for (size_t i = 0; i < envc; i++)
-			*slot++ = PUT(envp[i]);
-		*slot++ = 0;
-	}
-#undef PUT
-	memcpy(buf, &rq, sizeof(rq));
-	fd = pt_memfd("pidtuple-hand-over");
-	for (off = 0; fd >= 0 && off < size;) {
-		ssize_t w = pt_write(fd, buf + off, size - off);
-
-		if (w <= 0) {
-			r = w < 0 ? (int)w : -EIO;
-			break;
-		}
-		off += (size_t)w;
-	}
-	free(buf);
-	if (fd < 0)
-		return fd;
-	if (r < 0) {
-		pt_close(fd);
-		return r;
-	}
-	return fd;
-}
-
-/* Asks HOLD node @node for a socket of its own: through the shared memory, the answer through
- * the shared hand-over socket. Answers to an earlier request that was given up are dropped. */
-static int ask(struct pidtuple_restore *rs, unsigned int node, int *ret_sock)
-{
-	struct rs_shm *shm = rs->shm;
-	uint32_t seq = ++rs->seq;
-
-	atomic_store(&shm->req_node, node);
-	atomic_store(&shm->req_seq, seq);
-	atomic_fetch_add(&shm->wake[node], 1);
-	pt_raw_futex_wake((uint32_t *)&shm->wake[node], INT_MAX);
-	for (;;) {
-		struct pollfd pf[2] = { { rs->hs, POLLIN, 0 }, { rs->pidfd[node], POLLIN, 0 } };
-		union {
-			char buf[CMSG_SPACE(sizeof(int))];
-			struct cmsghdr align;
-		} u;
-		struct rs_hmsg m;
-		struct iovec iov = { &m, sizeof(m) };
-		struct msghdr h = { .msg_iov = &iov,
-				    .msg_iovlen = 1,
-				    .msg_control = u.buf,
-				    .msg_controllen = sizeof(u.buf) };
-		struct cmsghdr *cm;
-		ssize_t n = pt_recvmsg(rs->hs, &h, MSG_DONTWAIT);
-		int fd = -1, r;
-
-		if (n == -EAGAIN) {
-			r = pt_poll(pf, 2, -1);
-			if (r < 0)
-				return r;
-			if (!(pf[0].revents & POLLIN) && pf[1].revents)
-				return -ESRCH; /* gone before it answered */
-			continue;
-		}
-		if (n == 0)
-			return -ESRCH; /* no HOLD node is left */
-		if (n < 0)
-			return (int)n;
-		for (cm = CMSG_FIRSTHDR(&h); cm; cm = CMSG_NXTHDR(&h, cm))
-			if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
-				memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-		if (n != (ssize_t)sizeof(m) || m.node != (int32_t)node || m.seq != seq) {
-			pt_close(fd);
-			continue;
-		}
-		if (fd < 0)
-			return m.err > 0 ? -m.err : -EIO;
-		*ret_sock = fd;
-		return 0;
-	}
-}
-
-/* "x": about to execute; then EOF (the socket closes on exec) or an errno. */
-static int await_exec(int sock)
-{
-	int reply = 0;
-	ssize_t n = pt_read(sock, &reply, sizeof(reply));
-
-	if (n == 0 || n == -ECONNRESET)
-		return -ESRCH; /* gone before it could try */
-	if (n < 0)
-		return (int)n;
-	if (n == (ssize_t)sizeof(reply))
-		return reply > 0 ? -reply : -EIO;
-	n = pt_read(sock, &reply, sizeof(reply));
-	if (n == (ssize_t)sizeof(reply))
-		return reply > 0 ? -reply : -EIO; /* execve() failed: it keeps holding */
-	if (n < 0 && n != -ECONNRESET)
-		return (int)n;
-	return 0;
-}
-
-static int hand_over(struct pidtuple_restore *rs, unsigned int node, const char *path,
-		     char *const argv[], char *const envp[])
-{
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	char c = 'h';
-	struct iovec iov = { &c, 1 };
-	struct msghdr h = { .msg_iov = &iov,
-			    .msg_iovlen = 1,
-			    .msg_control = u.buf,
-			    .msg_controllen = sizeof(u.buf) };
-	struct cmsghdr *cm;
-	int fd = write_request(path, argv, envp), sock = -1, r;
-	ssize_t n;
-
-	if (fd < 0)
-		return fd;
-	r = ask(rs, node, &sock);
-	if (r < 0) {
-		pt_close(fd);
-		return r;
-	}
-	memset(&u, 0, sizeof(u));
-	cm = CMSG_FIRSTHDR(&h);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	n = pt_sendmsg(sock, &h, 0);
-	pt_close(fd);
-	r = n == -EPIPE || n == -ECONNRESET ? -ESRCH : n < 0 ? (int)n : 0;
-	if (r == 0)
-		r = await_exec(sock);
-	pt_close(sock);
-	if (r == 0)
-		rs->kind[node] = HANDED_OVER;
-	return r;
-}
-
-PT_PUBLIC int pidtuple_restore_hand_over(struct pidtuple_restore *restore, unsigned int node,
-					 const char *path, char *const argv[], char *const envp[])
-{
-	int r;
-
-	pt_return_if(!restore || !path || !argv, -EINVAL);
-	pt_return_if(node >= restore->n, -ERANGE);
-	pthread_mutex_lock(&restore->lock);
-	if (!restore->released || restore->kind[node] != PIDTUPLE_NODE_HOLD || restore->hs < 0)
-		r = -EINVAL;
-	else if (pt_poll_in(restore->pidfd[node]) == 1)
-		r = -ESRCH;
-	else
-		r = hand_over(restore, node, path, argv, envp);
-	pthread_mutex_unlock(&restore->lock);
-	return r;
-}
-
-PT_PUBLIC int pidtuple_restore_kill(struct pidtuple_restore *restore)
-{
-	int64_t deadline;
-
-	pt_return_if(!restore, -EINVAL);
-	pthread_mutex_lock(&restore->lock);
-	for (unsigned int i = 0; i < restore->n; i++)
-		kill_pidfd(restore->pidfd[i]);
-	deadline = pt_now_ns() + 5 * 1000000000ll;
-	for (unsigned int i = 0; i < restore->n; i++)
-		wait_exit(restore->pidfd[i], deadline);
-	for (unsigned int i = 0; i < restore->n; i++)
-		(void)pt_waitid_pidfd(restore->pidfd[i], WEXITED | WNOHANG | __WALL);
-	pthread_mutex_unlock(&restore->lock);
-	return 0;
-}
-
-PT_PUBLIC void pidtuple_restore_free(struct pidtuple_restore *restore)
-{
-	if (!restore)
-		return;
-	for (unsigned int i = 0; i < restore->n; i++)
-		pt_close(restore->pidfd[i]);
-	pt_close(restore->hs);
-	/* An unreleased tree cannot outlive its handle: at EOF without the release its
-	 * processes exit. */
-	pt_close(restore->bar_w);
-	pt_munmap(restore->shm, restore->shm_len);
-	pthread_mutex_destroy(&restore->lock);
-	free(restore->pidfd);
-	free(restore->pid);
-	free(restore->kind);
-	free(restore);
 }

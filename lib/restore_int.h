@@ -79,4 +79,14 @@ void pt_child_main(const struct rs_run *run, pt_proc_idx me, int cself, int cpar
 /* Binds the libc functions the processes of the tree call; in the restorer, before clone3(). */
 void pt_child_prebind(void);
 
+/* ---- restore_handle.c: the handle ---- */
+
+/* The handle of a restore whose processes all exist. It takes run's shared memory, barrier
+ * and hand-over socket, and the pidfds of the nodes, which it sets to -1 in @pidfd. */
+int pt_restore_handle_new(struct rs_run *run, int *pidfd, struct pidtuple_restore **ret);
+/* SIGKILL through a pidfd (-1: nothing). */
+void pt_pidfd_kill(int pidfd);
+/* Waits until @deadline (pt_now_ns()) for a pidfd to report its process's exit. */
+void pt_pidfd_wait_exit(int pidfd, int64_t deadline);
+
 #endif
