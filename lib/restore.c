@@ -16,102 +16,101 @@
  * The restorer holds one descriptor per node, its pidfd. HOLD nodes share one socket for
  * hand-over requests: a node asked through the shared memory sends a socket of its own back.
  *
- * The processes of the tree run restore_child.c (async-signal-safe); this file is the
- * restorer, which sets up, forks the first process and collects the others.
+ * The processes of the tree run restore_child.c (async-signal-safe); the handle is
+ * restore_handle.c. This file is the restorer: it sets up, forks the first process, collects
+ * the others and hands them to a handle, or kills them all.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
-#include <pthread.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/mman.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include "restore_int.h"
 
-/* ---- restorer side -------------------------------------------------------------------- */
-
-struct rs_ctx {
-	struct pt_plan *pl;
+/* Everything pidtuple_tree_restore() sets up; restorer_free() releases what is left. */
+struct restorer {
+	struct pt_fork_opts opts;
 	const struct pidtuple_tree *tree;
 	struct pidtuple_diag *diag;
-	struct rs_shm *shm;
-	_Atomic uint8_t *opdone;
-	size_t shm_len;
-	int st_r;
-	int *pidfd;
-	pt_proc_idx got;
-	bool done;
+	struct pt_plan *pl;
+	struct rs_run run; /* what the tree's processes read; the descriptors in it are ours */
+	int32_t *serial, *serial_op; /* run.serial and run.serial_op */
+	int *pidfd;		     /* per process, -1 until reported */
+	pt_proc_idx got;	     /* pidfds received */
+	bool done;		     /* the end of the plan was reported */
+	bool locked;		     /* holds the ns_last_pid lock (run.lock_fd) */
+	int caller_fd;		     /* pidfd of the caller: the first process watches it */
+	pid_t self;
 };
 
-static int node_of(const struct pt_plan *pl, int p)
+static pt_proc_idx node_of(const struct pt_plan *pl, pt_proc_idx p)
 {
 	return pl->procs[p].node >= 0 ? pl->procs[p].node : pl->procs[p].for_node;
 }
 
-static int rdiag(struct rs_ctx *c, int err, uint32_t rule, int p, int pos, const char *fmt, ...)
-	__attribute__((format(printf, 6, 7)));
+static int restorer_diag(struct restorer *rt, int err, uint32_t rule, pt_proc_idx p, int pos,
+			 const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
-static int rdiag(struct rs_ctx *c, int err, uint32_t rule, int p, int pos, const char *fmt, ...)
+static int restorer_diag(struct restorer *rt, int err, uint32_t rule, pt_proc_idx p, int pos,
+			 const char *fmt, ...)
 {
 	char msg[PIDTUPLE_DIAG_MESSAGE_SIZE];
-	const struct pt_proc *P = p >= 0 ? &c->pl->procs[p] : NULL;
-	unsigned int n = P ? P->n : 0;
+	const struct pt_proc *proc = p >= 0 ? &rt->pl->procs[p] : NULL;
+	unsigned int n = proc ? proc->n : 0;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	pt_diag(c->diag, err, rule, pos >= 0 ? (int)n - 1 - pos : -1, n, pos >= 0 ? P->pid[pos] : 0,
-		"%s", msg);
-	pt_diag_set_node(c->diag, p >= 0 ? node_of(c->pl, p) : -1);
+	pt_diag(rt->diag, err, rule, pos >= 0 ? (int)n - 1 - pos : -1, n,
+		pos >= 0 ? proc->pid[pos] : 0, "%s", msg);
+	pt_diag_set_node(rt->diag, p >= 0 ? node_of(rt->pl, p) : -1);
 	if (rule == PIDTUPLE_RULE_TREE_NODE)
-		pt_diag_set_kernel_err(c->diag, err);
+		pt_diag_set_kernel_err(rt->diag, err);
 	return err;
 }
 
-static const char *who(const struct pt_plan *pl, int p, char *buf, size_t size)
+static const char *who(const struct pt_plan *pl, pt_proc_idx p, char *buf, size_t size)
 {
-	const struct pt_proc *P = &pl->procs[p];
+	const struct pt_proc *proc = &pl->procs[p];
 	char t[160];
 
-	pt_format_pos(P->pid, P->n, t, sizeof(t));
-	if (P->node >= 0)
-		snprintf(buf, size, "node %d (%s)", P->node, t);
+	pt_format_pos(proc->pid, proc->n, t, sizeof(t));
+	if (proc->node >= 0)
+		snprintf(buf, size, "node %d (%s)", proc->node, t);
 	else
-		snprintf(buf, size, "the temporary leader %s for node %d", t, P->for_node);
+		snprintf(buf, size, "the temporary leader %s for node %d", t, proc->for_node);
 	return buf;
 }
 
+/* ---- what went wrong -------------------------------------------------------------------- */
+
 /* Which level of @p's tuple is taken: the innermost one found, or -1. */
-static int find_taken(struct rs_ctx *c, int p)
+static int find_taken(struct restorer *rt, pt_proc_idx p)
 {
-	const struct pt_plan *pl = c->pl;
-	const struct pt_proc *P = &pl->procs[p];
+	const struct pt_plan *pl = rt->pl;
+	const struct pt_proc *proc = &pl->procs[p];
 	bool ioctls = pt_features_cached() & PIDTUPLE_FEATURE_NS_PID_IOCTLS;
 
-	for (int pos = (int)P->n - 1; pos >= 0; pos--) {
-		int own = P->ns_init[pos], r = 0;
+	for (int pos = (int)proc->n - 1; pos >= 0; pos--) {
+		pt_proc_idx ns_init = proc->ns_init[pos];
+		int r = 0;
 
-		if (own < 0) {
-			int i = pl->top - pos;
+		if (ns_init < 0) {
+			int level = pl->top - pos;
 
-			if (i >= 0 && i < (int)pl->ctx.n)
-				r = pt_level_pid_taken(&pl->ctx.levels[i], P->pid[pos]);
-		} else if (ioctls && c->pidfd[own] >= 0) {
-			int nsfd = pt_pidfd_get_pidns(c->pidfd[own]);
+			if (level >= 0 && level < (int)pl->ctx.n)
+				r = pt_level_pid_taken(&pl->ctx.levels[level], proc->pid[pos]);
+		} else if (ioctls && rt->pidfd[ns_init] >= 0) {
+			int nsfd = pt_pidfd_get_pidns(rt->pidfd[ns_init]);
 
 			if (nsfd >= 0) {
-				r = pt_ns_pid_from_pidns(nsfd, P->pid[pos]) > 0;
+				r = pt_ns_pid_from_pidns(nsfd, proc->pid[pos]) > 0;
 				pt_close(nsfd);
 			}
 		}
@@ -121,126 +120,120 @@ static int find_taken(struct rs_ctx *c, int p)
 	return -1;
 }
 
-static int explain(struct rs_ctx *c, int p, int err, int o)
+/* Process @p reported @err at step @o (-1: while starting). */
+static int explain(struct restorer *rt, pt_proc_idx p, int err, int32_t o)
 {
-	const struct pt_plan *pl = c->pl;
+	const struct pt_plan *pl = rt->pl;
 	static const char *const what[] = { [PT_OP_SETSID] = "setsid()",
 					    [PT_OP_SETPGID] = "setpgid()",
 					    [PT_OP_REAP] = "reaping a temporary leader" };
 	char b[200];
 	int pos;
 
-	if (p < 0 || p >= (int)pl->nprocs)
-		return rdiag(c, err, PIDTUPLE_RULE_TREE_NODE, -1, -1,
-			     "a process of the tree failed: %s; the partial tree was removed",
-			     pidtuple_strerror(err));
+	if (p < 0 || p >= pl->nprocs)
+		return restorer_diag(
+			rt, err, PIDTUPLE_RULE_TREE_NODE, -1, -1,
+			"a process of the tree failed: %s; the partial tree was removed",
+			pidtuple_strerror(err));
 	who(pl, p, b, sizeof(b));
 	if (o < 0)
-		return rdiag(c, err, PIDTUPLE_RULE_TREE_NODE, p, -1,
-			     "%s could not start: %s; the partial tree was removed", b,
-			     pidtuple_strerror(err));
+		return restorer_diag(rt, err, PIDTUPLE_RULE_TREE_NODE, p, -1,
+				     "%s could not start: %s; the partial tree was removed", b,
+				     pidtuple_strerror(err));
 	if (pl->ops[o].op != PT_OP_CREATE) {
 		uint8_t k = pl->ops[o].op;
 
-		return rdiag(c, err, PIDTUPLE_RULE_TREE_NODE, p, -1,
-			     "%s: %s failed: %s; the partial tree was removed", b,
-			     k < sizeof(what) / sizeof(what[0]) && what[k] ? what[k] : "a step",
-			     pidtuple_strerror(err));
+		return restorer_diag(rt, err, PIDTUPLE_RULE_TREE_NODE, p, -1,
+				     "%s: %s failed: %s; the partial tree was removed", b,
+				     k < sizeof(what) / sizeof(what[0]) && what[k] ? what[k]
+										   : "a step",
+				     pidtuple_strerror(err));
 	}
-	pos = err == -EEXIST ? find_taken(c, p) : -1;
+	pos = err == -EEXIST ? find_taken(rt, p) : -1;
 	if (pos >= 0)
-		return rdiag(c, err, PIDTUPLE_RULE_TREE_NODE, p, pos,
-			     "%s could not be created: PID %d at NSpid field %d is in use; the "
-			     "partial tree was removed",
-			     b, (int)pl->procs[p].pid[pos], pos);
-	return rdiag(c, err, PIDTUPLE_RULE_TREE_NODE, p, -1,
-		     "%s could not be created: %s; the partial tree was removed", b,
-		     pidtuple_strerror(err));
+		return restorer_diag(rt, err, PIDTUPLE_RULE_TREE_NODE, p, pos,
+				     "%s could not be created: PID %d at NSpid field %d is in use; "
+				     "the partial tree was removed",
+				     b, (int)pl->procs[p].pid[pos], pos);
+	return restorer_diag(rt, err, PIDTUPLE_RULE_TREE_NODE, p, -1,
+			     "%s could not be created: %s; the partial tree was removed", b,
+			     pidtuple_strerror(err));
 }
 
-/* A process that is gone although the plan still needs it: the first one found. */
-static int dead_one(struct rs_ctx *c)
+/* A process that is gone although the plan still needs it: the first one found, or -1. */
+static pt_proc_idx dead_one(struct restorer *rt)
 {
-	const struct pt_plan *pl = c->pl;
+	const struct pt_plan *pl = rt->pl;
 
 	for (pt_proc_idx p = 0; p < pl->nprocs; p++) {
-		const struct pt_proc *P = &pl->procs[p];
+		const struct pt_proc *proc = &pl->procs[p];
 
-		if (c->pidfd[p] < 0 ||
-		    (P->exit_op >= 0 && atomic_load(&c->opdone[P->exit_op]) == RS_STEP_DONE))
+		if (rt->pidfd[p] < 0 ||
+		    (proc->exit_op >= 0 &&
+		     atomic_load(&rt->run.opdone[proc->exit_op]) == RS_STEP_DONE))
 			continue;
-		if (pt_poll_in(c->pidfd[p]) == 1)
-			return (int)p;
+		if (pt_poll_in(rt->pidfd[p]) == 1)
+			return p;
 	}
 	return -1;
 }
 
-static int report_dead(struct rs_ctx *c, int p)
+static int report_dead(struct restorer *rt, pt_proc_idx p)
 {
 	char b[200];
 
-	return rdiag(c, -ESRCH, PIDTUPLE_RULE_TREE_NODE, p, -1,
-		     "%s died while the tree was being created; the partial tree was removed",
-		     who(c->pl, p, b, sizeof(b)));
+	return restorer_diag(rt, -ESRCH, PIDTUPLE_RULE_TREE_NODE, p, -1,
+			     "%s died while the tree was being created; the partial tree was "
+			     "removed",
+			     who(rt->pl, p, b, sizeof(b)));
 }
 
-/* Takes one record; 1 when there was one, 0 when none is waiting, or the failure. */
-static int take_record(struct rs_ctx *c)
+/* ---- collecting the tree ---------------------------------------------------------------- */
+
+/* Receives one record: its length (-EAGAIN: none is waiting), in *fd the pidfd it carries or
+ * -1, in *lost whether a descriptor did not fit. */
+static ssize_t receive_record(int sock, struct rs_msg *m, int *fd, bool *lost)
 {
-	const struct pt_plan *pl = c->pl;
-	struct rs_msg m;
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} u;
-	struct iovec iov = { &m, sizeof(m) };
+	struct iovec iov = { m, sizeof(*m) };
 	struct msghdr h = { .msg_iov = &iov,
 			    .msg_iovlen = 1,
 			    .msg_control = u.buf,
 			    .msg_controllen = sizeof(u.buf) };
-	struct cmsghdr *cm;
-	ssize_t n = pt_recvmsg(c->st_r, &h, MSG_DONTWAIT);
-	int fd = -1, p;
+	ssize_t n = pt_recvmsg(sock, &h, MSG_DONTWAIT);
 
-	if (n == -EAGAIN)
-		return 0;
+	*fd = -1;
+	*lost = false;
 	if (n < 0)
-		return rdiag(c, (int)n, PIDTUPLE_RULE_KERNEL, -1, -1,
-			     "cannot read from the tree: %s", pidtuple_strerror((int)n));
-	for (cm = CMSG_FIRSTHDR(&h); cm; cm = CMSG_NXTHDR(&h, cm))
+		return n;
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&h); cm; cm = CMSG_NXTHDR(&h, cm))
 		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
-			memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-	if (n == 0) {
-		p = dead_one(c);
-		return p >= 0 ? report_dead(c, p)
-			      : rdiag(c, -ESRCH, PIDTUPLE_RULE_TREE_NODE, -1, -1,
-				      "every process of the tree is gone");
-	}
-	if (h.msg_flags & MSG_CTRUNC) {
-		pt_close(fd);
-		return rdiag(c, -EMFILE, PIDTUPLE_RULE_TREE_NODE, -1, -1,
-			     "the caller ran out of file descriptors (a tree of %d processes "
-			     "needs about %d): raise RLIMIT_NOFILE",
-			     pl->nprocs, pl->nprocs + pl->nhold);
-	}
-	p = m.proc;
-	if (n != sizeof(m) || p < 0 || p >= (int)pl->nprocs) {
-		pt_close(fd);
-		return rdiag(c, -EIO, PIDTUPLE_RULE_KERNEL, -1, -1, "a malformed record");
-	}
-	switch (m.kind) {
+			memcpy(fd, CMSG_DATA(cm), sizeof(int));
+	*lost = h.msg_flags & MSG_CTRUNC;
+	return n;
+}
+
+/* A well-formed record: 1, or the failure it reports. Takes @fd. */
+static int apply_record(struct restorer *rt, const struct rs_msg *m, int fd)
+{
+	pt_proc_idx p = m->proc;
+
+	switch (m->kind) {
 	case RS_MSG_PIDFD:
-		if (c->pidfd[p] < 0 && fd >= 0) {
-			c->pidfd[p] = fd;
-			c->got++;
+		if (rt->pidfd[p] < 0 && fd >= 0) {
+			rt->pidfd[p] = fd;
+			rt->got++;
 			fd = -1;
 		}
 		break;
 	case RS_MSG_FAIL:
 		pt_close(fd);
-		return explain(c, p, m.err < 0 ? m.err : -EIO, m.op);
+		return explain(rt, p, m->err < 0 ? m->err : -EIO, m->op);
 	case RS_MSG_DONE:
-		c->done = true;
+		rt->done = true;
 		break;
 	default:
 		break;
@@ -249,91 +242,152 @@ static int take_record(struct rs_ctx *c)
 	return 1;
 }
 
-static int collect(struct rs_ctx *c)
+/* Takes one record; 1 when there was one, 0 when none is waiting, or the failure. */
+static int take_record(struct restorer *rt)
 {
-	const struct pt_plan *pl = c->pl;
+	const struct pt_plan *pl = rt->pl;
+	struct rs_msg m;
+	bool lost;
+	int fd;
+	pt_proc_idx p;
+	ssize_t n = receive_record(rt->run.st_r, &m, &fd, &lost);
+
+	if (n == -EAGAIN)
+		return 0;
+	if (n < 0)
+		return restorer_diag(rt, (int)n, PIDTUPLE_RULE_KERNEL, -1, -1,
+				     "cannot read from the tree: %s", pidtuple_strerror((int)n));
+	if (n == 0) {
+		p = dead_one(rt);
+		return p >= 0 ? report_dead(rt, p)
+			      : restorer_diag(rt, -ESRCH, PIDTUPLE_RULE_TREE_NODE, -1, -1,
+					      "every process of the tree is gone");
+	}
+	if (lost) {
+		pt_close(fd);
+		return restorer_diag(rt, -EMFILE, PIDTUPLE_RULE_TREE_NODE, -1, -1,
+				     "the caller ran out of file descriptors (a tree of %d "
+				     "processes needs about %d): raise RLIMIT_NOFILE",
+				     pl->nprocs, pl->nprocs + pl->nhold);
+	}
+	if (n != sizeof(m) || m.proc < 0 || m.proc >= pl->nprocs) {
+		pt_close(fd);
+		return restorer_diag(rt, -EIO, PIDTUPLE_RULE_KERNEL, -1, -1, "a malformed record");
+	}
+	return apply_record(rt, &m, fd);
+}
+
+/* Receives the pidfd of every process and the end of the plan, or a failure. */
+static int collect(struct restorer *rt)
+{
+	const struct pt_plan *pl = rt->pl;
 
 	for (;;) {
-		struct pollfd pf = { c->st_r, POLLIN, 0 };
-		int r, p;
+		struct pollfd pf = { rt->run.st_r, POLLIN, 0 };
+		pt_proc_idx p;
+		int r;
 
-		if (c->done && c->got == pl->nprocs) {
-			p = dead_one(c);
-			return p >= 0 ? report_dead(c, p) : 0;
+		if (rt->done && rt->got == pl->nprocs) {
+			p = dead_one(rt);
+			return p >= 0 ? report_dead(rt, p) : 0;
 		}
 		r = pt_poll(&pf, 1, 100);
 		if (r < 0)
-			return rdiag(c, r, PIDTUPLE_RULE_KERNEL, -1, -1,
-				     "cannot wait for the tree: %s", pidtuple_strerror(r));
+			return restorer_diag(rt, r, PIDTUPLE_RULE_KERNEL, -1, -1,
+					     "cannot wait for the tree: %s", pidtuple_strerror(r));
 		if (r == 0) {
 			/* Quiet for a while: is a process that should act gone? */
-			p = dead_one(c);
+			p = dead_one(rt);
 			if (p >= 0)
-				return report_dead(c, p);
+				return report_dead(rt, p);
 			continue;
 		}
 		do
-			r = take_record(c);
+			r = take_record(rt);
 		while (r == 1);
 		if (r < 0)
 			return r;
 	}
 }
 
-/* Kills and reaps every process of a failed restore: nothing may be left behind. */
-static void abort_tree(struct rs_ctx *c, int *bar_w)
+/* A process whose creator died before sending its pidfd: reparented to us if we are its
+ * namespace's reaper; it dies of its parent's death. Reaps those until @deadline. */
+static void reap_unreported(struct restorer *rt, int64_t deadline)
 {
-	const struct pt_plan *pl = c->pl;
-	int64_t deadline = pt_now_ns() + 5 * 1000000000ll;
+	const struct pt_plan *pl = rt->pl;
 
-	atomic_store(&c->shm->abort, 1);
-	for (pt_proc_idx p = 0; p < pl->nprocs; p++)
-		pt_pidfd_kill(c->pidfd[p]);
-	/* Those not reported yet sleep without a timer: they see the abort and exit. */
+	if (pl->cpos < 0)
+		return;
 	for (pt_proc_idx p = 0; p < pl->nprocs; p++) {
-		atomic_fetch_add(&c->shm->wake[p], 1);
-		pt_raw_futex_wake((uint32_t *)&c->shm->wake[p], INT_MAX);
-	}
-	pt_close(*bar_w);
-	*bar_w = -1;
-	/* Once a pidfd reports the exit, the kernel has handed that process's children on. */
-	for (pt_proc_idx p = 0; p < pl->nprocs; p++)
-		if (c->pidfd[p] >= 0)
-			pt_pidfd_wait_exit(c->pidfd[p], deadline);
-	for (pt_proc_idx p = 0; p < pl->nprocs; p++)
-		if (c->pidfd[p] >= 0)
-			(void)pt_waitid_pidfd(c->pidfd[p], WEXITED | WNOHANG | __WALL);
-	/* A process whose creator died before sending its pidfd: reparented to us if we are
-	 * its namespace's reaper; it dies of its parent's death. */
-	if (pl->cpos >= 0)
-		for (pt_proc_idx p = 0; p < pl->nprocs; p++) {
-			const struct pt_proc *P = &pl->procs[p];
-			uint8_t state = P->create_op >= 0 ? atomic_load(&c->opdone[P->create_op])
-							  : RS_STEP_NEW;
+		const struct pt_proc *proc = &pl->procs[p];
+		uint8_t state = proc->create_op >= 0 ? atomic_load(&rt->run.opdone[proc->create_op])
+						     : RS_STEP_NEW;
 
-			if (c->pidfd[p] >= 0 || (state != RS_STEP_STARTED && state != RS_STEP_DONE))
-				continue;
-			while (pt_waitpid(P->pid[pl->cpos], NULL, WNOHANG | __WALL) == 0 &&
-			       pt_now_ns() < deadline)
-				pt_poll(NULL, 0, 1);
-		}
-	for (pt_proc_idx p = 0; p < pl->nprocs; p++) {
-		pt_close(c->pidfd[p]);
-		c->pidfd[p] = -1;
+		if (rt->pidfd[p] >= 0 || (state != RS_STEP_STARTED && state != RS_STEP_DONE))
+			continue;
+		while (pt_waitpid(proc->pid[pl->cpos], NULL, WNOHANG | __WALL) == 0 &&
+		       pt_now_ns() < deadline)
+			pt_poll(NULL, 0, 1);
 	}
 }
 
-static int fd_budget(struct rs_ctx *c)
+/* Kills and reaps every process of a failed restore: nothing may be left behind. */
+static void abort_tree(struct restorer *rt)
+{
+	const struct pt_plan *pl = rt->pl;
+	struct rs_shm *shm = rt->run.shm;
+	int64_t deadline = pt_now_ns() + 5 * 1000000000ll;
+
+	atomic_store(&shm->abort, 1);
+	for (pt_proc_idx p = 0; p < pl->nprocs; p++)
+		pt_pidfd_kill(rt->pidfd[p]);
+	/* Those not reported yet sleep without a timer: they see the abort and exit. */
+	for (pt_proc_idx p = 0; p < pl->nprocs; p++) {
+		atomic_fetch_add(&shm->wake[p], 1);
+		pt_raw_futex_wake((uint32_t *)&shm->wake[p], INT_MAX);
+	}
+	pt_close(rt->run.bar_w);
+	rt->run.bar_w = -1;
+	/* Once a pidfd reports the exit, the kernel has handed that process's children on. */
+	for (pt_proc_idx p = 0; p < pl->nprocs; p++)
+		if (rt->pidfd[p] >= 0)
+			pt_pidfd_wait_exit(rt->pidfd[p], deadline);
+	for (pt_proc_idx p = 0; p < pl->nprocs; p++)
+		if (rt->pidfd[p] >= 0)
+			(void)pt_waitid_pidfd(rt->pidfd[p], WEXITED | WNOHANG | __WALL);
+	reap_unreported(rt, deadline);
+	for (pt_proc_idx p = 0; p < pl->nprocs; p++) {
+		pt_close(rt->pidfd[p]);
+		rt->pidfd[p] = -1;
+	}
+}
+
+/* Temporary leaders are gone; the caller's own children among them are reaped here. */
+static void reap_helpers(struct restorer *rt)
+{
+	const struct pt_plan *pl = rt->pl;
+
+	for (pt_proc_idx p = pl->nnodes; p < pl->nprocs; p++) {
+		if (pl->procs[p].parent < 0)
+			(void)pt_waitid_pidfd(rt->pidfd[p], WEXITED | __WALL);
+		pt_close(rt->pidfd[p]);
+		rt->pidfd[p] = -1;
+	}
+}
+
+/* ---- setting up ------------------------------------------------------------------------- */
+
+static int fd_budget(struct restorer *rt)
 {
 	unsigned long lim = 0;
-	unsigned long need = (unsigned long)c->pl->nprocs + 64;
+	unsigned long need = (unsigned long)rt->pl->nprocs + 64;
 
 	if (pt_nofile_limit(&lim) < 0 || lim >= need)
 		return 0;
-	return rdiag(c, -EMFILE, PIDTUPLE_RULE_TREE_NODE, -1, -1,
-		     "a tree of %d processes needs about %lu file descriptors in the caller "
-		     "(a pidfd per node), but RLIMIT_NOFILE is %lu",
-		     c->pl->nprocs, need, lim);
+	return restorer_diag(rt, -EMFILE, PIDTUPLE_RULE_TREE_NODE, -1, -1,
+			     "a tree of %d processes needs about %lu file descriptors in the "
+			     "caller (a pidfd per node), but RLIMIT_NOFILE is %lu",
+			     rt->pl->nprocs, need, lim);
 }
 
 /* Moves @fd above 2 (the caller may have closed 0, 1 or 2), where a HOLD node's stdio is
@@ -351,20 +405,184 @@ static int above_stdio(int fd)
 	return fd;
 }
 
-static pid_t fork_first(struct rs_ctx *c, struct rs_run *run, const struct pt_fork_opts *o,
-			int caller_fd, int *ret_pidfd)
+/* The steps that run one at a time, in the plan's order: each one's place among them. */
+static void order_serial_steps(struct restorer *rt)
 {
-	struct pt_plan *pl = c->pl;
-	const struct pt_proc *F = &pl->procs[pl->first];
+	const struct pt_plan *pl = rt->pl;
+	int32_t k = 0;
+
+	for (int32_t i = 0; i < pl->nops; i++) {
+		rt->serial[i] = pl->ops[i].op == PT_OP_CREATE ? -1 : k;
+		if (rt->serial[i] >= 0)
+			rt->serial_op[k++] = i;
+	}
+	rt->serial_op[k] = -1;
+}
+
+/* The pidfd table, the serial order of the steps and the shared memory. */
+static int restorer_alloc(struct restorer *rt)
+{
+	const struct pt_plan *pl = rt->pl;
+	struct rs_run *run = &rt->run;
+
+	rt->pidfd = pt_malloc(pl->nprocs * sizeof(int));
+	if (rt->pidfd)
+		for (pt_proc_idx p = 0; p < pl->nprocs; p++)
+			rt->pidfd[p] = -1;
+	rt->serial = pt_malloc((pl->nops + 1) * sizeof(int32_t));
+	rt->serial_op = pt_malloc((pl->nops + 1) * sizeof(int32_t));
+	run->pl = pl;
+	run->tree = rt->tree;
+	run->shm_len = sizeof(struct rs_shm) + pl->nprocs * sizeof(uint32_t) + pl->nops;
+	run->shm = pt_mmap_shared(run->shm_len);
+	if (!rt->pidfd || !run->shm || !rt->serial || !rt->serial_op)
+		return -ENOMEM;
+	run->opdone = (_Atomic uint8_t *)(void *)&run->shm->wake[pl->nprocs];
+	run->serial = rt->serial;
+	run->serial_op = rt->serial_op;
+	order_serial_steps(rt);
+	return 0;
+}
+
+/* The barrier, the report socket and the caller's pidfd; with HOLD nodes /dev/null and the
+ * hand-over socket. */
+static int open_channels(struct restorer *rt)
+{
+	struct rs_run *run = &rt->run;
+	int bar[2] = { -1, -1 }, st[2] = { -1, -1 }, hs[2] = { -1, -1 }, r;
+
+	r = pt_pipe2(bar, 0);
+	run->bar_r = bar[0];
+	run->bar_w = bar[1];
+	if (r == 0)
+		r = pt_socketpair_seqpacket(st);
+	run->st_r = st[0];
+	run->st_w = st[1];
+	rt->self = pt_sys_getpid();
+	if (r == 0)
+		r = rt->caller_fd = pt_sys_pidfd_open(rt->self, 0);
+	if (r >= 0 && rt->pl->nhold) {
+		/* Opened now, so that a released HOLD node has nothing left that can fail. */
+		r = run->null_fd = above_stdio(pt_open("/dev/null", O_RDWR));
+		if (r >= 0)
+			r = pt_socketpair_seqpacket(hs);
+		run->hs_r = hs[0];
+		run->hs = hs[1];
+	}
+	if (r < 0)
+		return pt_diag(rt->diag, r, PIDTUPLE_RULE_KERNEL, -1, 0, 0,
+			       "cannot set up the restore: %s", pidtuple_strerror(r));
+	return 0;
+}
+
+static int restorer_lock(struct restorer *rt)
+{
+	int r;
+
+	if (!(rt->opts.flags & PIDTUPLE_FORK_LOCK))
+		return 0;
+	r = pt_lock_take(&rt->opts, O_RDONLY, &rt->run.lock_fd);
+	if (r < 0)
+		return pt_diag(rt->diag, r, PIDTUPLE_RULE_FALLBACK, -1, 0, 0,
+			       "cannot take the ns_last_pid lock: %s", pidtuple_strerror(r));
+	rt->locked = true;
+	return 0;
+}
+
+static void restorer_unlock(struct restorer *rt)
+{
+	if (!rt->locked)
+		return;
+	pt_lock_release(&rt->opts, rt->run.lock_fd);
+	rt->run.lock_fd = -1;
+	rt->locked = false;
+}
+
+/* Plans the restore of @tree and sets up everything for it, up to the first fork. */
+static int restorer_init(struct restorer *rt, const struct pidtuple_tree *tree,
+			 const struct pidtuple_fork_opts *opts, struct pidtuple_restore **ret)
+{
+	const struct rs_run no_fds = { .st_w = -1,
+				       .st_r = -1,
+				       .bar_r = -1,
+				       .bar_w = -1,
+				       .lock_fd = -1,
+				       .null_fd = -1,
+				       .hs_r = -1,
+				       .hs = -1 };
+	int r;
+
+	*rt = (struct restorer){ .tree = tree, .run = no_fds, .caller_fd = -1 };
+	r = pt_fork_opts_get(opts, &rt->opts);
+	if (r < 0)
+		return r;
+	rt->diag = rt->opts.diag;
+	if (!tree || !ret)
+		return pt_diag(rt->diag, -EINVAL, PIDTUPLE_RULE_OPTIONS, -1, 0, 0,
+			       "no tree or no place for the handle given");
+	r = pt_tree_plan(tree, &rt->opts, rt->diag, &rt->pl);
+	if (r < 0)
+		return r;
+	if (!(pt_features_cached() & PIDTUPLE_FEATURE_SET_TID))
+		return pt_diag(rt->diag, -EOPNOTSUPP, PIDTUPLE_RULE_UNSUPPORTED, -1, 0, 0,
+			       "a tree needs clone3() with set_tid: %s",
+			       pidtuple_feature_reason(PIDTUPLE_FEATURE_SET_TID));
+	r = fd_budget(rt);
+	if (r == 0)
+		r = restorer_alloc(rt);
+	if (r == 0)
+		r = open_channels(rt);
+	if (r == 0)
+		r = restorer_lock(rt);
+	if (r < 0)
+		return r;
+	/* The caller's children see it at their own level only from its own namespace. */
+	for (pt_proc_idx p = 0; p < rt->pl->nprocs; p++)
+		if (rt->pl->procs[p].parent < 0 && rt->pl->top == rt->pl->cpos &&
+		    !(rt->pl->procs[p].clone_flags & PT_CLONE_NEWPID))
+			rt->pl->procs[p].ppid = rt->self;
+	return 0;
+}
+
+static void restorer_free(struct restorer *rt)
+{
+	struct rs_run *run = &rt->run;
+
+	restorer_unlock(rt);
+	pt_close(rt->caller_fd);
+	pt_close(run->bar_r);
+	pt_close(run->bar_w);
+	pt_close(run->st_r);
+	pt_close(run->st_w);
+	pt_close(run->null_fd);
+	pt_close(run->hs);
+	pt_close(run->hs_r);
+	pt_munmap(run->shm, run->shm_len);
+	if (rt->pidfd)
+		for (pt_proc_idx p = 0; p < rt->pl->nprocs; p++)
+			pt_close(rt->pidfd[p]);
+	free(rt->pidfd);
+	free(rt->serial);
+	free(rt->serial_op);
+	pt_plan_free(rt->pl);
+}
+
+/* ---- the restore ------------------------------------------------------------------------ */
+
+static pid_t fork_first(struct restorer *rt, int *ret_pidfd)
+{
+	const struct pt_fork_opts *o = &rt->opts;
+	struct pt_plan *pl = rt->pl;
+	const struct pt_proc *first = &pl->procs[pl->first];
 	uint64_t features = pt_features_cached();
 	size_t size = PT_CLONE_ARGS_SIZE_VER1;
 	struct pt_clone_args a = {
-		.flags = (F->clone_flags & PT_CLONE_NEWPID) | PT_CLONE_PIDFD |
+		.flags = (first->clone_flags & PT_CLONE_NEWPID) | PT_CLONE_PIDFD |
 			 PT_CLONE_CLEAR_SIGHAND,
 		.pidfd = (uintptr_t)ret_pidfd,
 		.exit_signal = (uint64_t)o->exit_signal,
-		.set_tid = (uintptr_t)F->set_tid,
-		.set_tid_size = F->n,
+		.set_tid = (uintptr_t)first->set_tid,
+		.set_tid_size = first->n,
 	};
 	sigset_t all;
 	pid_t pid;
@@ -377,202 +595,85 @@ static pid_t fork_first(struct rs_ctx *c, struct rs_run *run, const struct pt_fo
 	pt_child_prebind();
 	/* No handler of the caller may run in the tree; the mask comes back at the release. */
 	sigfillset(&all);
-	pt_sigmask(SIG_SETMASK, &all, &run->oldmask);
+	pt_sigmask(SIG_SETMASK, &all, &rt->run.oldmask);
 	pid = (pid_t)pt_sys_clone3(&a, size);
 	if (pid == 0)
-		pt_child_main(run, pl->first, caller_fd, -1);
-	pt_sigmask(SIG_SETMASK, &run->oldmask, NULL);
+		pt_child_main(&rt->run, pl->first, rt->caller_fd, -1);
+	pt_sigmask(SIG_SETMASK, &rt->run.oldmask, NULL);
 	if (pid > 0 && (o->flags & PIDTUPLE_FORK_INTO_CGROUP) &&
 	    !(features & PIDTUPLE_FEATURE_INTO_CGROUP)) {
-		pt_diag_add_notice(c->diag, PIDTUPLE_NOTICE_CGROUP_AFTER);
+		pt_diag_add_notice(rt->diag, PIDTUPLE_NOTICE_CGROUP_AFTER);
 		(void)pt_move_to_cgroup(o->cgroup_fd, pid);
 	}
 	return pid;
 }
 
-static int first_failed(struct rs_ctx *c, const struct pt_fork_opts *o, int err)
+/* After the first fork: closes what only the tree's processes use. */
+static void close_tree_ends(struct restorer *rt)
 {
-	const struct pt_plan *pl = c->pl;
+	struct rs_run *run = &rt->run;
+
+	pt_close(rt->caller_fd);
+	rt->caller_fd = -1;
+	pt_close(run->st_w);
+	run->st_w = -1;
+	pt_close(run->bar_r);
+	run->bar_r = -1;
+	pt_close(run->null_fd);
+	run->null_fd = -1;
+	pt_close(run->hs);
+	run->hs = -1;
+}
+
+static int first_failed(struct restorer *rt, int err)
+{
+	const struct pt_plan *pl = rt->pl;
 
 	if (pl->first == 0) {
-		struct pt_fork_opts ro = *o;
+		struct pt_fork_opts ro = rt->opts;
 
 		ro.clone_flags = pl->procs[0].clone_flags & PT_CLONE_NEWPID;
-		ro.diag = c->diag;
-		err = pt_explain_failure(c->tree->nodes[0]->tuple, &ro, err);
-		pt_diag_set_node(c->diag, 0);
+		ro.diag = rt->diag;
+		err = pt_explain_failure(rt->tree->nodes[0]->tuple, &ro, err);
+		pt_diag_set_node(rt->diag, 0);
 		return err;
 	}
-	return explain(c, pl->first, err, -1);
+	return explain(rt, pl->first, err, -1);
+}
+
+/* Forks the first process, collects the tree and hands it to a handle. */
+static int restorer_run(struct restorer *rt, struct pidtuple_restore **ret)
+{
+	int first_fd = -1, r;
+	pid_t pid = fork_first(rt, &first_fd);
+
+	close_tree_ends(rt);
+	if (pid < 0)
+		return first_failed(rt, pid);
+	rt->pidfd[rt->pl->first] = first_fd;
+	rt->got = 1;
+	rt->done = rt->pl->nops == 0; /* a lone root has no step to end */
+	r = collect(rt);
+	restorer_unlock(rt);
+	if (r == 0) {
+		reap_helpers(rt);
+		r = pt_restore_handle_new(&rt->run, rt->pidfd, ret);
+	}
+	if (r < 0)
+		abort_tree(rt);
+	return r;
 }
 
 PT_PUBLIC int pidtuple_tree_restore(const struct pidtuple_tree *tree,
 				    const struct pidtuple_fork_opts *opts,
 				    struct pidtuple_restore **ret_restore)
 {
-	struct rs_ctx c = { .st_r = -1 };
-	struct rs_run run = { .lock_fd = -1, .null_fd = -1, .hs_r = -1, .hs = -1 };
-	struct pt_fork_opts o;
-	struct pt_plan *pl = NULL;
-	int bar[2] = { -1, -1 }, st[2] = { -1, -1 }, hs[2] = { -1, -1 };
-	int caller_fd = -1, lock_fd = -1, first_fd = -1, r;
-	int32_t *serial = NULL, *serial_op = NULL;
-	bool locked = false;
-	pid_t pid, self;
+	struct restorer rt;
+	int r;
 
-	r = pt_fork_opts_get(opts, &o);
-	if (r < 0)
-		return r;
-	c.diag = o.diag;
-	if (!tree || !ret_restore)
-		return pt_diag(o.diag, -EINVAL, PIDTUPLE_RULE_OPTIONS, -1, 0, 0,
-			       "no tree or no place for the handle given");
-	r = pt_tree_plan(tree, &o, o.diag, &pl);
-	if (r < 0)
-		return r;
-	c.pl = pl;
-	c.tree = tree;
-	if (!(pt_features_cached() & PIDTUPLE_FEATURE_SET_TID)) {
-		r = pt_diag(o.diag, -EOPNOTSUPP, PIDTUPLE_RULE_UNSUPPORTED, -1, 0, 0,
-			    "a tree needs clone3() with set_tid: %s",
-			    pidtuple_feature_reason(PIDTUPLE_FEATURE_SET_TID));
-		goto out;
-	}
-	r = fd_budget(&c);
-	if (r < 0)
-		goto out;
-	c.pidfd = pt_malloc(pl->nprocs * sizeof(int));
-	serial = pt_malloc((pl->nops + 1) * sizeof(int32_t));
-	serial_op = pt_malloc((pl->nops + 1) * sizeof(int32_t));
-	run = (struct rs_run){
-		.pl = pl, .tree = tree, .lock_fd = -1, .null_fd = -1, .hs_r = -1, .hs = -1
-	};
-	run.shm_len = sizeof(struct rs_shm) + pl->nprocs * sizeof(uint32_t) + pl->nops;
-	run.shm = pt_mmap_shared(run.shm_len);
-	c.shm = run.shm;
-	c.shm_len = run.shm_len;
-	if (!c.pidfd || !run.shm || !serial || !serial_op) {
-		r = -ENOMEM;
-		goto out;
-	}
-	run.opdone = c.opdone = (_Atomic uint8_t *)(void *)&run.shm->wake[pl->nprocs];
-	run.serial = serial;
-	run.serial_op = serial_op;
-	{
-		int32_t k = 0;
-
-		for (int32_t i = 0; i < pl->nops; i++) {
-			serial[i] = pl->ops[i].op == PT_OP_CREATE ? -1 : k;
-			if (serial[i] >= 0)
-				serial_op[k++] = (int32_t)i;
-		}
-		serial_op[k] = -1;
-	}
-	for (pt_proc_idx p = 0; p < pl->nprocs; p++)
-		c.pidfd[p] = -1;
-	r = pt_pipe2(bar, 0);
+	r = restorer_init(&rt, tree, opts, ret_restore);
 	if (r == 0)
-		r = pt_socketpair_seqpacket(st);
-	self = pt_sys_getpid();
-	if (r == 0)
-		r = caller_fd = pt_sys_pidfd_open(self, 0);
-	if (r >= 0 && pl->nhold) {
-		/* Opened now, so that a released HOLD node has nothing left that can fail. */
-		r = run.null_fd = above_stdio(pt_open("/dev/null", O_RDWR));
-		if (r >= 0)
-			r = pt_socketpair_seqpacket(hs);
-		run.hs_r = hs[0];
-		run.hs = hs[1];
-	}
-	if (r < 0) {
-		r = pt_diag(o.diag, r, PIDTUPLE_RULE_KERNEL, -1, 0, 0,
-			    "cannot set up the restore: %s", pidtuple_strerror(r));
-		goto out;
-	}
-	if (o.flags & PIDTUPLE_FORK_LOCK) {
-		r = pt_lock_take(&o, O_RDONLY, &lock_fd);
-		if (r < 0) {
-			r = pt_diag(o.diag, r, PIDTUPLE_RULE_FALLBACK, -1, 0, 0,
-				    "cannot take the ns_last_pid lock: %s", pidtuple_strerror(r));
-			goto out;
-		}
-		locked = true;
-	}
-	/* The caller's children see it at their own level only from its own namespace. */
-	for (pt_proc_idx p = 0; p < pl->nprocs; p++)
-		if (pl->procs[p].parent < 0 && pl->top == pl->cpos &&
-		    !(pl->procs[p].clone_flags & PT_CLONE_NEWPID))
-			pl->procs[p].ppid = self;
-	run.st_w = st[1];
-	run.st_r = st[0];
-	run.bar_r = bar[0];
-	run.bar_w = bar[1];
-	run.lock_fd = lock_fd;
-	c.st_r = st[0];
-
-	pid = fork_first(&c, &run, &o, caller_fd, &first_fd);
-	pt_close(caller_fd);
-	caller_fd = -1;
-	pt_close(st[1]);
-	st[1] = -1;
-	pt_close(bar[0]);
-	bar[0] = -1;
-	pt_close(run.null_fd);
-	run.null_fd = -1;
-	pt_close(run.hs);
-	run.hs = -1;
-	if (pid < 0) {
-		r = first_failed(&c, &o, pid);
-		goto out;
-	}
-	c.pidfd[pl->first] = first_fd;
-	c.got = 1;
-	c.done = pl->nops == 0; /* a lone root has no step to end */
-	r = collect(&c);
-	if (locked) {
-		pt_lock_release(&o, lock_fd);
-		locked = false;
-	}
-	if (r < 0) {
-		abort_tree(&c, &bar[1]);
-		goto out;
-	}
-	/* Temporary leaders are gone; the caller's own children among them are reaped here. */
-	for (pt_proc_idx p = pl->nnodes; p < pl->nprocs; p++) {
-		if (pl->procs[p].parent < 0)
-			(void)pt_waitid_pidfd(c.pidfd[p], WEXITED | __WALL);
-		pt_close(c.pidfd[p]);
-		c.pidfd[p] = -1;
-	}
-	run.bar_w = bar[1];
-	r = pt_restore_handle_new(&run, c.pidfd, ret_restore);
-	if (r < 0) {
-		abort_tree(&c, &bar[1]);
-		goto out;
-	}
-	bar[1] = -1;
-	pt_plan_free(pl);
-	pl = NULL;
-	free(c.pidfd);
-	free(serial);
-	free(serial_op);
-	pt_close(st[0]);
-	return 0;
-out:
-	if (locked)
-		pt_lock_release(&o, lock_fd);
-	pt_close(caller_fd);
-	pt_close(bar[0]);
-	pt_close(bar[1]);
-	pt_close(st[0]);
-	pt_close(st[1]);
-	pt_close(run.null_fd);
-	pt_close(run.hs);
-	pt_close(run.hs_r);
-	pt_munmap(c.shm, c.shm_len);
-	free(c.pidfd);
-	free(serial);
-	free(serial_op);
-	pt_plan_free(pl);
+		r = restorer_run(&rt, ret_restore);
+	restorer_free(&rt);
 	return r;
 }
