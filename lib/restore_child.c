@@ -337,17 +337,10 @@ static void child_hold_fds(const struct rs_run *run, struct rs_self *s, int fd[K
 	child_close_from(HOLD_HS_FD + KEEP_NR);
 }
 
-/* After the last step: the barrier, then the node's work. */
-static void __attribute__((noreturn)) child_finish(const struct rs_run *run, struct rs_self *s)
+/* Waits at the barrier: returns once the restorer released the tree, exits when it gave up
+ * or the parent died first. */
+static void child_wait_release(const struct rs_run *run, const int fd[KEEP_NR])
 {
-	const struct pt_plan *pl = run->pl;
-	const struct pt_tnode *nd = run->tree->nodes[pl->procs[s->me].node];
-	struct rs_shm *shm = run->shm;
-	bool hold = nd->kind == PIDTUPLE_NODE_HOLD;
-	int fd[KEEP_NR] = { -1, run->bar_r, run->st_w, s->parent_fd };
-
-	if (hold)
-		child_hold_fds(run, s, fd);
 	for (;;) {
 		struct pollfd pf[2] = { { fd[KEEP_BAR], POLLIN, 0 },
 					{ fd[KEEP_PARENT], POLLIN, 0 } };
@@ -359,28 +352,48 @@ static void __attribute__((noreturn)) child_finish(const struct rs_run *run, str
 		if (pf[0].revents)
 			break;
 	}
-	if (!atomic_load(&shm->released))
+	if (!atomic_load(&run->shm->released))
 		_exit(1); /* the restorer gave up */
-	/* No node may start (and maybe exit) while a child of it still has the signal armed. */
-	prctl(PR_SET_PDEATHSIG, 0);
+}
+
+/* Released: the library's descriptors go (a HOLD node keeps its hand-over socket). */
+static void child_close_released(const struct rs_run *run, const struct rs_self *s, bool hold)
+{
 	if (hold) {
 		child_close_from(HOLD_HS_FD + 1);
-	} else {
-		close(run->bar_r);
-		close(run->st_w);
-		close(s->parent_fd);
-		close(s->self_fd);
-		if (run->null_fd >= 0)
-			close(run->null_fd);
-		if (run->hs >= 0)
-			close(run->hs);
+		return;
 	}
+	close(run->bar_r);
+	close(run->st_w);
+	close(s->parent_fd);
+	close(s->self_fd);
+	if (run->null_fd >= 0)
+		close(run->null_fd);
+	if (run->hs >= 0)
+		close(run->hs);
+}
+
+/* After the last step: the barrier, then the node's work. */
+static void __attribute__((noreturn)) child_finish(const struct rs_run *run, struct rs_self *s)
+{
+	const struct pt_plan *pl = run->pl;
+	const struct pt_tnode *nd = run->tree->nodes[pl->procs[s->me].node];
+	struct rs_shm *shm = run->shm;
+	bool hold = nd->kind == PIDTUPLE_NODE_HOLD;
+	int fd[KEEP_NR] = { -1, run->bar_r, run->st_w, s->parent_fd };
+
+	if (hold)
+		child_hold_fds(run, s, fd);
+	child_wait_release(run, fd);
+	/* No node may start (and maybe exit) while a child of it still has the signal armed. */
+	prctl(PR_SET_PDEATHSIG, 0);
+	child_close_released(run, s, hold);
 	/* The last one wakes the restorer: one wake-up, not one per node. */
 	if (atomic_fetch_add(&shm->left, 1) + 1 == (uint32_t)pl->nnodes)
 		pt_raw_futex_wake((uint32_t *)&shm->left, 1);
+	/* A HOLD node starts nothing: it need not wait for the others. */
 	if (hold)
-		child_hold(run, s->me,
-			   fd[KEEP_HS]); /* starts nothing: need not wait for the others */
+		child_hold(run, s->me, fd[KEEP_HS]);
 	for (int waited = 0; !atomic_load(&shm->go) && waited < 4; waited++)
 		pt_raw_futex_wait((uint32_t *)&shm->go, 0, 2500);
 	munmap(shm, run->shm_len);
