@@ -34,7 +34,7 @@ struct rs_shm {
 	_Atomic uint32_t left;		    /* nodes past the barrier, PR_SET_PDEATHSIG cleared */
 	_Atomic uint32_t go;		    /* all of them: start the work */
 	_Atomic uint32_t req_node, req_seq; /* the hand-over request: which node, its number */
-	_Atomic uint32_t wake[]; /* one futex per process, then a state per step (OP_*) */
+	_Atomic uint32_t wake[]; /* one futex per process, then a state per step (RS_STEP_*) */
 };
 
 /* Step states. A creation is STARTED before clone3(), DONE once its pidfd is reported. */
@@ -49,9 +49,11 @@ struct rs_run {
 	const int32_t *serial;	  /* per step: its place among the serialized ones, or -1 */
 	const int32_t *serial_op; /* the serialized steps, in order */
 	size_t shm_len;
-	int st_w, st_r, bar_r, bar_w, lock_fd;
-	int null_fd;  /* /dev/null, for the HOLD nodes' 0, 1 and 2 */
-	int hs_r, hs; /* the hand-over socket: the restorer's end, the HOLD nodes' end */
+	int st_w, st_r;	  /* the report socket: the tree's end, the restorer's */
+	int bar_r, bar_w; /* the barrier: the tree waits for EOF on bar_r */
+	int lock_fd;	  /* the ns_last_pid lock (PIDTUPLE_FORK_LOCK), or -1 */
+	int null_fd;	  /* /dev/null, for the HOLD nodes' 0, 1 and 2 */
+	int hs_r, hs;	  /* the hand-over socket: the restorer's end, the HOLD nodes' end */
 	sigset_t oldmask;
 };
 
