@@ -324,8 +324,8 @@ static void fill_node_proc(struct planner *pn, pt_proc_idx i)
 	}
 }
 
-/* Node @i under its parent: an earlier node, one level less (the same without NEWPID); it
- * lives in the parent's namespaces. */
+/* Node @i under its parent: an earlier node with as many levels (one less when @i starts a
+ * PID namespace), whose namespaces @i lives in. */
 static int check_node_parent(struct planner *pn, pt_proc_idx i)
 {
 	const struct pt_tnode *nd = pn->tree->nodes[i];
