@@ -14,7 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "tree.h"
+#include "internal.h"
 
 #define CAP_MAX_PROCS (1u << 22)
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Restoring a tree: executes the plan tree.c computed and checked.
+ * Restoring a tree: executes the plan tree_plan.c computed and checked.
  *
  * Every process of the tree is a raw clone3() child and performs its own steps of the plan in
  * order: fork a child with its exact PIDs, setsid(), setpgid(), exit, reap. Forks run in
@@ -16,645 +16,101 @@
  * The restorer holds one descriptor per node, its pidfd. HOLD nodes share one socket for
  * hand-over requests: a node asked through the shared memory sends a socket of its own back.
  *
- * The child side runs in the children: async-signal-safe libc, no allocation, no shims.
+ * The processes of the tree run restore_child.c (async-signal-safe); the handle is
+ * restore_handle.c. This file is the restorer: it sets up, forks the first process, collects
+ * the others and hands them to a handle, or kills them all.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
-#include <pthread.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/mman.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
-#include "tree.h"
+#include "restore_int.h"
 
-extern char **environ;
-
-enum { RS_PIDFD = 1, RS_FAIL = 3, RS_DONE };
-
-/* A record a process of the tree sends the restorer. */
-struct rs_msg {
-	int32_t kind;
-	int32_t proc;
-	int32_t err;
-	int32_t op; /* RS_FAIL: the failing step; -1 while starting */
-};
-
-/*
- * Shared by the restorer and the whole tree. Creations run in parallel, each process in its
- * own order; the other steps (sessions, groups, helpers leaving) run one at a time in the
- * plan's order, which is a valid order for both.
- */
-struct rs_shm {
-	_Atomic uint32_t turn; /* the serialized step whose turn it is */
-	_Atomic uint32_t ndone;
-	_Atomic uint32_t abort;
-	_Atomic uint32_t released;
-	_Atomic uint32_t left;		    /* nodes past the barrier, PR_SET_PDEATHSIG cleared */
-	_Atomic uint32_t go;		    /* all of them: start the work */
-	_Atomic uint32_t req_node, req_seq; /* the hand-over request: which node, its number */
-	_Atomic uint32_t wake[]; /* one futex per process, then a state per step (OP_*) */
-};
-
-/* Step states. A creation is STARTED before clone3(), DONE once its pidfd is reported. */
-enum { OP_NEW = 0, OP_STARTED, OP_DONE, OP_FAILED };
-
-/* What the processes of the tree read, in their copy of the restorer's memory. */
-struct rs_run {
-	const struct pt_plan *pl;
-	const struct pidtuple_tree *tree;
-	struct rs_shm *shm;
-	_Atomic uint8_t *opdone;
-	const int32_t *serial;	  /* per step: its place among the serialized ones, or -1 */
-	const int32_t *serial_op; /* the serialized steps, in order */
-	size_t shm_len;
-	int st_w, st_r, bar_r, bar_w, lock_fd;
-	int null_fd;  /* /dev/null, for the HOLD nodes' 0, 1 and 2 */
-	int hs_r, hs; /* the hand-over socket: the restorer's end, the HOLD nodes' end */
-	sigset_t oldmask;
-};
-
-/* What a HOLD node sends through the shared hand-over socket, with its own socket. */
-struct rs_hmsg {
-	int32_t node;
-	uint32_t seq;
-	int32_t err; /* no socket: why */
-};
-
-/* The hand-over socket's number in a released HOLD node. */
-#define HOLD_HS_FD 3
-
-/* A hand-over request, in a memfd: the header, pointer slots holding offsets, the strings. */
-struct rs_req {
-	uint64_t size;
-	uint64_t path;
-	uint64_t argv;
-	uint64_t envp; /* 0: the node's environment */
-};
-
-#define HANDED_OVER 0xffu /* a HOLD node that executed its program */
-
-/* ---- child side ---------------------------------------------------------------------- */
-
-struct rs_self {
-	int me;
-	int self_fd;   /* pidfd of this process: its children watch it */
-	int parent_fd; /* pidfd of its parent */
-};
-
-static void c_send_buf(int sock, void *buf, size_t len, int fd)
-{
-	struct iovec iov = { buf, len };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr h = { .msg_iov = &iov, .msg_iovlen = 1 };
-
-	if (fd >= 0) {
-		struct cmsghdr *cm;
-
-		memset(&u, 0, sizeof(u));
-		h.msg_control = u.buf;
-		h.msg_controllen = sizeof(u.buf);
-		cm = CMSG_FIRSTHDR(&h);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	}
-	while (sendmsg(sock, &h, MSG_NOSIGNAL) < 0 && errno == EINTR)
-		;
-}
-
-static void c_send(int sock, int kind, int proc, int err, int op, int fd)
-{
-	struct rs_msg m = { kind, proc, err, op };
-
-	c_send_buf(sock, &m, sizeof(m), fd);
-}
-
-static bool c_parent_gone(const struct rs_self *s)
-{
-	struct pollfd pf = { s->parent_fd, POLLIN, 0 };
-
-	return s->parent_fd >= 0 && poll(&pf, 1, 0) > 0;
-}
-
-/* Reports a failure, then waits to be killed with the rest of the tree. */
-static void __attribute__((noreturn))
-c_fail(const struct rs_run *run, const struct rs_self *s, int proc, int err, int op)
-{
-	c_send(run->st_w, RS_FAIL, proc, err, op, -1);
-	for (;;) {
-		struct pollfd pf[2] = { { run->bar_r, POLLIN, 0 }, { s->parent_fd, POLLIN, 0 } };
-
-		if (poll(pf, 2, 1000) > 0 || atomic_load(&run->shm->abort))
-			_exit(1);
-	}
-}
-
-static void c_wait_turn(const struct rs_run *run, const struct rs_self *s, int o)
-{
-	struct rs_shm *shm = run->shm;
-	int32_t k = run->serial[o];
-
-	if (k < 0)
-		return; /* a creation: only its creator's own order matters */
-	for (;;) {
-		uint32_t v = atomic_load(&shm->wake[s->me]);
-
-		if (atomic_load(&shm->turn) == (uint32_t)k)
-			return;
-		if (atomic_load(&shm->abort))
-			_exit(1);
-		/* No timer: a dead parent kills us (PR_SET_PDEATHSIG), an abort wakes us. */
-		pt_raw_futex_wait((uint32_t *)&shm->wake[s->me], v, -1);
-	}
-}
-
-static void c_pass_turn(const struct rs_run *run, const struct rs_self *s, int o)
-{
-	const struct pt_plan *pl = run->pl;
-	struct rs_shm *shm = run->shm;
-	int32_t k = run->serial[o];
-
-	atomic_store(&run->opdone[o], OP_DONE);
-	if (k >= 0) {
-		int32_t next = run->serial_op[k + 1];
-
-		atomic_store(&shm->turn, (uint32_t)k + 1);
-		if (next >= 0) {
-			int b = pl->ops[next].actor;
-
-			atomic_fetch_add(&shm->wake[b], 1);
-			pt_raw_futex_wake((uint32_t *)&shm->wake[b], INT_MAX);
-		}
-	}
-	if (atomic_fetch_add(&shm->ndone, 1) + 1 == pl->nops)
-		c_send(run->st_w, RS_DONE, s->me, 0, o, -1);
-}
-
-/* A new process forks only once its creator has reported it: the restorer then knows every
- * process that can have children of its own. Leaves never wait. */
-static void c_wait_reported(const struct rs_run *run, const struct rs_self *s, int o)
-{
-	struct rs_shm *shm = run->shm;
-
-	for (;;) {
-		uint32_t v = atomic_load(&shm->wake[s->me]);
-
-		if (atomic_load(&run->opdone[o]) == OP_DONE)
-			return;
-		if (atomic_load(&shm->abort))
-			_exit(1);
-		pt_raw_futex_wait((uint32_t *)&shm->wake[s->me], v, -1);
-	}
-}
-
-static pid_t c_create(const struct pt_proc *x, int *pidfd)
-{
-	struct pt_clone_args a = {
-		.flags = x->clone_flags | PT_CLONE_PIDFD | PT_CLONE_CLEAR_SIGHAND,
-		.pidfd = (uintptr_t)pidfd,
-		/* With CLONE_PARENT clone3() wants 0: the child inherits the creator's. */
-		.exit_signal = x->clone_flags & PT_CLONE_PARENT ? 0 : SIGCHLD,
-		.set_tid = (uintptr_t)x->set_tid,
-		.set_tid_size = x->n,
-	};
-
-	return (pid_t)pt_raw_clone3(&a, PT_CLONE_ARGS_SIZE_VER1);
-}
-
-static void c_reap_children(void)
-{
-	while (waitpid(-1, NULL, WNOHANG | __WALL) > 0)
-		;
-}
-
-static void c_sigchld(void (*handler)(int))
-{
-	struct sigaction sa = { .sa_handler = handler };
-
-	sigaction(SIGCHLD, &sa, NULL);
-}
-
-static void c_reply(int ctl, const void *buf, size_t len)
-{
-	while (send(ctl, buf, len, MSG_NOSIGNAL) < 0 && errno == EINTR)
-		;
-}
-
-/* Executes the program of a hand-over request; returns only when that failed. */
-static void c_hand_over(const struct rs_run *run, int ctl, int mfd)
-{
-	struct stat st;
-	struct rs_req *rq;
-	uintptr_t *slot;
-	char *base;
-	sigset_t all;
-	int err;
-
-	if (fstat(mfd, &st) < 0 || (size_t)st.st_size < sizeof(*rq)) {
-		err = EBADMSG;
-		c_reply(ctl, &err, sizeof(err));
-		return;
-	}
-	base = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_PRIVATE, mfd, 0);
-	if (base == MAP_FAILED) {
-		err = errno;
-		c_reply(ctl, &err, sizeof(err));
-		return;
-	}
-	rq = (struct rs_req *)(void *)base;
-	if (rq->size != (uint64_t)st.st_size || rq->path >= rq->size || rq->argv >= rq->size ||
-	    rq->envp >= rq->size) {
-		err = EBADMSG;
-		goto out;
-	}
-	/* The slots hold offsets; the request was checked by the restorer that wrote it. */
-	for (slot = (uintptr_t *)(void *)(base + rq->argv); *slot; slot++)
-		*slot += (uintptr_t)base;
-	if (rq->envp)
-		for (slot = (uintptr_t *)(void *)(base + rq->envp); *slot; slot++)
-			*slot += (uintptr_t)base;
-	c_reply(ctl, "x", 1); /* about to execute: EOF after this means it did */
-	c_sigchld(SIG_DFL);   /* the program reaps its children itself */
-	sigprocmask(SIG_SETMASK, &run->oldmask, NULL);
-	execve(base + rq->path, (char **)(void *)(base + rq->argv),
-	       rq->envp ? (char **)(void *)(base + rq->envp) : environ);
-	err = errno;
-	sigfillset(&all);
-	sigprocmask(SIG_SETMASK, &all, NULL);
-	c_sigchld(SIG_IGN);
-	c_reap_children();
-out:
-	munmap(base, (size_t)st.st_size);
-	c_reply(ctl, &err, sizeof(err));
-}
-
-/* Answers hand-over request @seq: a socket of its own to the restorer, then the request. */
-static void c_request(const struct rs_run *run, int hs, int me, uint32_t seq)
-{
-	struct rs_hmsg m = { me, seq, 0 };
-	int sp[2], mfd = -1;
-	char c;
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct iovec iov = { &c, 1 };
-	struct msghdr h = { .msg_iov = &iov,
-			    .msg_iovlen = 1,
-			    .msg_control = u.buf,
-			    .msg_controllen = sizeof(u.buf) };
-	struct cmsghdr *cm;
-	ssize_t n;
-
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
-		m.err = errno;
-		c_send_buf(hs, &m, sizeof(m), -1);
-		return;
-	}
-	c_send_buf(hs, &m, sizeof(m), sp[0]);
-	close(sp[0]);
-	do
-		n = recvmsg(sp[1], &h, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	if (n > 0) {
-		cm = CMSG_FIRSTHDR(&h);
-		if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
-			memcpy(&mfd, CMSG_DATA(cm), sizeof(int));
-		if (mfd < 0) {
-			int err = EBADMSG;
-
-			c_reply(sp[1], &err, sizeof(err));
-		} else {
-			c_hand_over(run, sp[1], mfd);
-			close(mfd);
-		}
-	}
-	close(sp[1]); /* EOF: the restorer gave up, or the program could not run */
-}
-
-/* A HOLD node after the release: keeps its PIDs, lets the kernel reap its children (SIGCHLD
- * ignored since c_hold_fds()), sleeps until the restorer asks it to take a program. */
-static void __attribute__((noreturn)) c_hold(const struct rs_run *run, int me, int hs)
-{
-	struct rs_shm *shm = run->shm;
-	uint32_t seen = 0;
-
-	for (;;) {
-		uint32_t v = atomic_load(&shm->wake[me]), seq = atomic_load(&shm->req_seq);
-
-		if (seq != seen && atomic_load(&shm->req_node) == (uint32_t)me && hs >= 0) {
-			seen = seq;
-			c_request(run, hs, me, seq);
-			continue;
-		}
-		pt_raw_futex_wait((uint32_t *)&shm->wake[me], v, -1);
-	}
-}
-
-static void c_close_from(int lo)
-{
-	struct rlimit rl;
-
-	if (close_range((unsigned int)lo, ~0u, 0) == 0 || getrlimit(RLIMIT_NOFILE, &rl) < 0)
-		return;
-	for (rlim_t fd = (rlim_t)lo; fd < rl.rlim_cur && fd < (1u << 20); fd++)
-		close((int)fd);
-}
-
-/* What a HOLD node keeps, in this order from HOLD_HS_FD on, until the release. */
-enum { KEEP_HS, KEEP_BAR, KEEP_ST, KEEP_PARENT, KEEP_NR };
-
-/*
- * Before the barrier (its children are forked, and it runs now anyway), a HOLD node drops the
- * caller's files: a pipe it held would never see EOF. /dev/null becomes 0, 1 and 2; then come
- * the hand-over socket, the barrier, the restorer's socket and the parent's pidfd; nothing
- * else. Only the first dups can fail, while a failure can still be reported.
- */
-static void c_hold_fds(const struct rs_run *run, struct rs_self *s, int fd[KEEP_NR])
-{
-	int from[KEEP_NR] = { run->hs, run->bar_r, run->st_w, s->parent_fd };
-
-	for (int i = 0; i < KEEP_NR; i++) {
-		fd[i] = from[i] < 0 ? -1 : fcntl(from[i], F_DUPFD_CLOEXEC, HOLD_HS_FD + KEEP_NR);
-		if (from[i] >= 0 && fd[i] < 0)
-			c_fail(run, s, s->me, -errno, -1);
-	}
-	for (int i = 0; i < 3; i++)
-		dup2(run->null_fd, i);
-	/* Its steps are done (no reap to come): from now on the kernel reaps its children, so
-	 * that it has nothing to wake up for. None can have exited yet: all are held. */
-	c_sigchld(SIG_IGN);
-	for (int i = 0; i < KEEP_NR; i++)
-		if (fd[i] < 0)
-			close(HOLD_HS_FD + i);
-		else
-			fd[i] = dup3(fd[i], HOLD_HS_FD + i, O_CLOEXEC);
-	c_close_from(HOLD_HS_FD + KEEP_NR);
-}
-
-/* After the last step: the barrier, then the node's work. */
-static void __attribute__((noreturn)) c_finish(const struct rs_run *run, struct rs_self *s)
-{
-	const struct pt_plan *pl = run->pl;
-	const struct pt_tnode *nd = run->tree->nodes[pl->procs[s->me].node];
-	struct rs_shm *shm = run->shm;
-	bool hold = nd->kind == PIDTUPLE_NODE_HOLD;
-	int fd[KEEP_NR] = { -1, run->bar_r, run->st_w, s->parent_fd };
-
-	if (hold)
-		c_hold_fds(run, s, fd);
-	for (;;) {
-		struct pollfd pf[2] = { { fd[KEEP_BAR], POLLIN, 0 },
-					{ fd[KEEP_PARENT], POLLIN, 0 } };
-
-		if (poll(pf, 2, -1) < 0)
-			continue;
-		if (pf[1].revents)
-			_exit(1); /* the parent died before the release */
-		if (pf[0].revents)
-			break;
-	}
-	if (!atomic_load(&shm->released))
-		_exit(1); /* the restorer gave up */
-	/* No node may start (and maybe exit) while a child of it still has the signal armed. */
-	prctl(PR_SET_PDEATHSIG, 0);
-	if (hold) {
-		c_close_from(HOLD_HS_FD + 1);
-	} else {
-		close(run->bar_r);
-		close(run->st_w);
-		close(s->parent_fd);
-		close(s->self_fd);
-		if (run->null_fd >= 0)
-			close(run->null_fd);
-		if (run->hs >= 0)
-			close(run->hs);
-	}
-	/* The last one wakes the restorer: one wake-up, not one per node. */
-	if (atomic_fetch_add(&shm->left, 1) + 1 == pl->nnodes)
-		pt_raw_futex_wake((uint32_t *)&shm->left, 1);
-	if (hold)
-		c_hold(run, s->me, fd[KEEP_HS]); /* starts nothing: need not wait for the others */
-	for (int waited = 0; !atomic_load(&shm->go) && waited < 4; waited++)
-		pt_raw_futex_wait((uint32_t *)&shm->go, 0, 2500);
-	munmap(shm, run->shm_len);
-	sigprocmask(SIG_SETMASK, &run->oldmask, NULL);
-	if (nd->kind == PIDTUPLE_NODE_EXEC) {
-		execve(nd->path, nd->argv, nd->envp ? nd->envp : environ);
-		_exit(127);
-	}
-	_exit(nd->fn(nd->arg));
-}
-
-/* The life of a process of the tree, from its clone3() on. @cself and @cparent are the
- * creator's pidfds of itself and of its parent. Never returns. */
-static void __attribute__((noreturn))
-c_main(const struct rs_run *run, int me, int cself, int cparent)
-{
-	const struct pt_plan *pl = run->pl;
-	struct rs_self s;
-	bool reported, creates;
-
-start:
-	s.me = me;
-	reported = pl->procs[me].create_op < 0;
-	creates = false;
-	for (int o = pl->procs[me].first_op; o >= 0 && !creates; o = pl->ops[o].next)
-		creates = pl->ops[o].op == PT_OP_CREATE;
-	if (pl->procs[me].clone_flags & PT_CLONE_PARENT) {
-		s.parent_fd = cparent;
-		if (cself >= 0)
-			close(cself);
-	} else {
-		s.parent_fd = cself;
-		if (cparent >= 0)
-			close(cparent);
-	}
-	s.self_fd = -1;
-	if (pl->procs[me].create_op < 0) {
-		/* Forked by the restorer: drop what only it may hold. */
-		close(run->st_r);
-		close(run->bar_w);
-		if (run->lock_fd >= 0)
-			close(run->lock_fd);
-		if (run->hs_r >= 0)
-			close(run->hs_r);
-	}
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	/* The parent may have died before that: then nothing would kill this process. */
-	if ((pl->procs[me].ppid && getppid() != pl->procs[me].ppid) || c_parent_gone(&s))
-		_exit(1);
-	if (creates) {
-		/* Its children watch it through this; a leaf needs none. */
-		s.self_fd = pt_raw_pidfd_open(pt_sys_getpid());
-		if (s.self_fd < 0)
-			c_fail(run, &s, me, s.self_fd, -1);
-	}
-
-	for (int o = pl->procs[me].first_op; o >= 0; o = pl->ops[o].next) {
-		const struct pt_op *op = &pl->ops[o];
-		int r = 0;
-
-		c_wait_turn(run, &s, o);
-		switch (op->op) {
-		case PT_OP_CREATE: {
-			int pidfd = -1;
-			pid_t pid;
-
-			if (!reported) {
-				c_wait_reported(run, &s, pl->procs[me].create_op);
-				reported = true;
-			}
-			atomic_store(&run->opdone[o], OP_STARTED);
-			pid = c_create(&pl->procs[op->target], &pidfd);
-			if (pid == 0) {
-				cself = s.self_fd;
-				cparent = s.parent_fd;
-				me = op->target;
-				goto start;
-			}
-			if (pid < 0) {
-				atomic_store(&run->opdone[o], OP_FAILED);
-				c_fail(run, &s, op->target, pid, o);
-			}
-			c_send(run->st_w, RS_PIDFD, op->target, 0, o, pidfd);
-			close(pidfd);
-			/* Reported: the new process may go on (c_pass_turn marks it DONE). */
-			c_pass_turn(run, &s, o);
-			atomic_fetch_add(&run->shm->wake[op->target], 1);
-			pt_raw_futex_wake((uint32_t *)&run->shm->wake[op->target], INT_MAX);
-			continue;
-		}
-		case PT_OP_SETSID:
-			r = setsid() < 0 ? -errno : 0;
-			break;
-		case PT_OP_SETPGID:
-			r = setpgid(0, op->arg) < 0 ? -errno : 0;
-			break;
-		case PT_OP_EXIT:
-			c_pass_turn(run, &s, o);
-			_exit(0);
-		case PT_OP_REAP: {
-			pid_t w;
-
-			do
-				w = waitpid(op->arg, NULL, __WALL);
-			while (w < 0 && errno == EINTR);
-			r = w == op->arg ? 0 : w < 0 ? -errno : -ECHILD;
-			break;
-		}
-		default:
-			r = -EINVAL;
-		}
-		if (r < 0)
-			c_fail(run, &s, me, r, o);
-		c_pass_turn(run, &s, o);
-	}
-	c_finish(run, &s);
-}
-
-/* ---- restorer side -------------------------------------------------------------------- */
-
-struct pidtuple_restore {
-	pthread_mutex_t lock;
-	unsigned int n;
-	int *pidfd;
-	pid_t *pid;
-	uint8_t *kind;
-	struct rs_shm *shm;
-	size_t shm_len;
-	int bar_w;
-	int hs; /* the hand-over socket, -1 without HOLD nodes */
-	uint32_t seq;
-	bool released;
-};
-
-struct rs_ctx {
-	struct pt_plan *pl;
+/* Everything pidtuple_tree_restore() sets up; restorer_free() releases what is left. */
+struct restorer {
+	struct pt_fork_opts opts;
 	const struct pidtuple_tree *tree;
 	struct pidtuple_diag *diag;
-	struct rs_shm *shm;
-	_Atomic uint8_t *opdone;
-	size_t shm_len;
-	int st_r;
-	int *pidfd;
-	unsigned int got;
-	bool done;
+	struct pt_plan *pl;
+	struct rs_run run; /* what the tree's processes read; the descriptors in it are ours */
+	int32_t *serial, *serial_op; /* run.serial and run.serial_op */
+	int *pidfd;		     /* per process, -1 until reported */
+	pt_proc_idx got;	     /* pidfds received */
+	bool done;		     /* the end of the plan was reported */
+	bool locked;		     /* holds the ns_last_pid lock (run.lock_fd) */
+	int caller_fd;		     /* pidfd of the caller: the first process watches it */
+	pid_t self;
 };
 
-static int node_of(const struct pt_plan *pl, int p)
+static pt_proc_idx node_of(const struct pt_plan *pl, pt_proc_idx p)
 {
 	return pl->procs[p].node >= 0 ? pl->procs[p].node : pl->procs[p].for_node;
 }
 
-static int rdiag(struct rs_ctx *c, int err, uint32_t rule, int p, int pos, const char *fmt, ...)
-	__attribute__((format(printf, 6, 7)));
+static int restorer_diag(struct restorer *rt, int err, uint32_t rule, pt_proc_idx p, int pos,
+			 const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
-static int rdiag(struct rs_ctx *c, int err, uint32_t rule, int p, int pos, const char *fmt, ...)
+static int restorer_diag(struct restorer *rt, int err, uint32_t rule, pt_proc_idx p, int pos,
+			 const char *fmt, ...)
 {
 	char msg[PIDTUPLE_DIAG_MESSAGE_SIZE];
-	const struct pt_proc *P = p >= 0 ? &c->pl->procs[p] : NULL;
-	unsigned int n = P ? P->n : 0;
+	const struct pt_proc *proc = p >= 0 ? &rt->pl->procs[p] : NULL;
+	unsigned int n = proc ? proc->n : 0;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	pt_diag(c->diag, err, rule, pos >= 0 ? (int)n - 1 - pos : -1, n, pos >= 0 ? P->pid[pos] : 0,
-		"%s", msg);
-	pt_diag_set_node(c->diag, p >= 0 ? node_of(c->pl, p) : -1);
+	pt_diag(rt->diag, err, rule, pos >= 0 ? (int)n - 1 - pos : -1, n,
+		pos >= 0 ? proc->pid[pos] : 0, "%s", msg);
+	pt_diag_set_node(rt->diag, p >= 0 ? node_of(rt->pl, p) : -1);
 	if (rule == PIDTUPLE_RULE_TREE_NODE)
-		pt_diag_set_kernel_err(c->diag, err);
+		pt_diag_set_kernel_err(rt->diag, err);
 	return err;
 }
 
-static const char *who(const struct pt_plan *pl, int p, char *buf, size_t size)
+static const char *who(const struct pt_plan *pl, pt_proc_idx p, char *buf, size_t size)
 {
-	const struct pt_proc *P = &pl->procs[p];
+	const struct pt_proc *proc = &pl->procs[p];
 	char t[160];
 
-	pt_format_pos(P->pid, P->n, t, sizeof(t));
-	if (P->node >= 0)
-		snprintf(buf, size, "node %d (%s)", P->node, t);
+	pt_format_pos(proc->pid, proc->n, t, sizeof(t));
+	if (proc->node >= 0)
+		snprintf(buf, size, "node %d (%s)", proc->node, t);
 	else
-		snprintf(buf, size, "the temporary leader %s for node %d", t, P->for_node);
+		snprintf(buf, size, "the temporary leader %s for node %d", t, proc->for_node);
 	return buf;
 }
 
+/* ---- what went wrong -------------------------------------------------------------------- */
+
 /* Which level of @p's tuple is taken: the innermost one found, or -1. */
-static int find_taken(struct rs_ctx *c, int p)
+static int find_taken(struct restorer *rt, pt_proc_idx p)
 {
-	const struct pt_plan *pl = c->pl;
-	const struct pt_proc *P = &pl->procs[p];
+	const struct pt_plan *pl = rt->pl;
+	const struct pt_proc *proc = &pl->procs[p];
 	bool ioctls = pt_features_cached() & PIDTUPLE_FEATURE_NS_PID_IOCTLS;
 
-	for (int pos = (int)P->n - 1; pos >= 0; pos--) {
-		int own = P->own[pos], r = 0;
+	for (int pos = (int)proc->n - 1; pos >= 0; pos--) {
+		pt_proc_idx ns_init = proc->ns_init[pos];
+		int r = 0;
 
-		if (own < 0) {
-			int i = pl->top - pos;
+		if (ns_init < 0) {
+			int level = pl->top - pos;
 
-			if (i >= 0 && i < (int)pl->ctx.n)
-				r = pt_level_pid_taken(&pl->ctx.levels[i], P->pid[pos]);
-		} else if (ioctls && c->pidfd[own] >= 0) {
-			int nsfd = pt_pidfd_get_pidns(c->pidfd[own]);
+			if (level >= 0 && level < (int)pl->ctx.n)
+				r = pt_level_pid_taken(&pl->ctx.levels[level], proc->pid[pos]);
+		} else if (ioctls && rt->pidfd[ns_init] >= 0) {
+			int nsfd = pt_pidfd_get_pidns(rt->pidfd[ns_init]);
 
 			if (nsfd >= 0) {
-				r = pt_ns_pid_from_pidns(nsfd, P->pid[pos]) > 0;
+				r = pt_ns_pid_from_pidns(nsfd, proc->pid[pos]) > 0;
 				pt_close(nsfd);
 			}
 		}
@@ -664,126 +120,120 @@ static int find_taken(struct rs_ctx *c, int p)
 	return -1;
 }
 
-static int explain(struct rs_ctx *c, int p, int err, int o)
+/* Process @p reported @err at step @o (-1: while starting). */
+static int explain(struct restorer *rt, pt_proc_idx p, int err, int32_t o)
 {
-	const struct pt_plan *pl = c->pl;
+	const struct pt_plan *pl = rt->pl;
 	static const char *const what[] = { [PT_OP_SETSID] = "setsid()",
 					    [PT_OP_SETPGID] = "setpgid()",
 					    [PT_OP_REAP] = "reaping a temporary leader" };
 	char b[200];
 	int pos;
 
-	if (p < 0 || p >= (int)pl->nprocs)
-		return rdiag(c, err, PIDTUPLE_RULE_TREE_NODE, -1, -1,
-			     "a process of the tree failed: %s; the partial tree was removed",
-			     pidtuple_strerror(err));
+	if (p < 0 || p >= pl->nprocs)
+		return restorer_diag(
+			rt, err, PIDTUPLE_RULE_TREE_NODE, -1, -1,
+			"a process of the tree failed: %s; the partial tree was removed",
+			pidtuple_strerror(err));
 	who(pl, p, b, sizeof(b));
 	if (o < 0)
-		return rdiag(c, err, PIDTUPLE_RULE_TREE_NODE, p, -1,
-			     "%s could not start: %s; the partial tree was removed", b,
-			     pidtuple_strerror(err));
+		return restorer_diag(rt, err, PIDTUPLE_RULE_TREE_NODE, p, -1,
+				     "%s could not start: %s; the partial tree was removed", b,
+				     pidtuple_strerror(err));
 	if (pl->ops[o].op != PT_OP_CREATE) {
 		uint8_t k = pl->ops[o].op;
 
-		return rdiag(c, err, PIDTUPLE_RULE_TREE_NODE, p, -1,
-			     "%s: %s failed: %s; the partial tree was removed", b,
-			     k < sizeof(what) / sizeof(what[0]) && what[k] ? what[k] : "a step",
-			     pidtuple_strerror(err));
+		return restorer_diag(rt, err, PIDTUPLE_RULE_TREE_NODE, p, -1,
+				     "%s: %s failed: %s; the partial tree was removed", b,
+				     k < sizeof(what) / sizeof(what[0]) && what[k] ? what[k]
+										   : "a step",
+				     pidtuple_strerror(err));
 	}
-	pos = err == -EEXIST ? find_taken(c, p) : -1;
+	pos = err == -EEXIST ? find_taken(rt, p) : -1;
 	if (pos >= 0)
-		return rdiag(c, err, PIDTUPLE_RULE_TREE_NODE, p, pos,
-			     "%s could not be created: PID %d at NSpid field %d is in use; the "
-			     "partial tree was removed",
-			     b, (int)pl->procs[p].pid[pos], pos);
-	return rdiag(c, err, PIDTUPLE_RULE_TREE_NODE, p, -1,
-		     "%s could not be created: %s; the partial tree was removed", b,
-		     pidtuple_strerror(err));
+		return restorer_diag(rt, err, PIDTUPLE_RULE_TREE_NODE, p, pos,
+				     "%s could not be created: PID %d at NSpid field %d is in use; "
+				     "the partial tree was removed",
+				     b, (int)pl->procs[p].pid[pos], pos);
+	return restorer_diag(rt, err, PIDTUPLE_RULE_TREE_NODE, p, -1,
+			     "%s could not be created: %s; the partial tree was removed", b,
+			     pidtuple_strerror(err));
 }
 
-/* A process that is gone although the plan still needs it: the first one found. */
-static int dead_one(struct rs_ctx *c)
+/* A process that is gone although the plan still needs it: the first one found, or -1. */
+static pt_proc_idx dead_one(struct restorer *rt)
 {
-	const struct pt_plan *pl = c->pl;
+	const struct pt_plan *pl = rt->pl;
 
-	for (unsigned int p = 0; p < pl->nprocs; p++) {
-		const struct pt_proc *P = &pl->procs[p];
+	for (pt_proc_idx p = 0; p < pl->nprocs; p++) {
+		const struct pt_proc *proc = &pl->procs[p];
 
-		if (c->pidfd[p] < 0 ||
-		    (P->exit_op >= 0 && atomic_load(&c->opdone[P->exit_op]) == OP_DONE))
+		if (rt->pidfd[p] < 0 ||
+		    (proc->exit_op >= 0 &&
+		     atomic_load(&rt->run.opdone[proc->exit_op]) == RS_STEP_DONE))
 			continue;
-		if (pt_poll_in(c->pidfd[p]) == 1)
-			return (int)p;
+		if (pt_poll_in(rt->pidfd[p]) == 1)
+			return p;
 	}
 	return -1;
 }
 
-static int report_dead(struct rs_ctx *c, int p)
+static int report_dead(struct restorer *rt, pt_proc_idx p)
 {
 	char b[200];
 
-	return rdiag(c, -ESRCH, PIDTUPLE_RULE_TREE_NODE, p, -1,
-		     "%s died while the tree was being created; the partial tree was removed",
-		     who(c->pl, p, b, sizeof(b)));
+	return restorer_diag(rt, -ESRCH, PIDTUPLE_RULE_TREE_NODE, p, -1,
+			     "%s died while the tree was being created; the partial tree was "
+			     "removed",
+			     who(rt->pl, p, b, sizeof(b)));
 }
 
-/* Takes one record; 1 when there was one, 0 when none is waiting, or the failure. */
-static int take_record(struct rs_ctx *c)
+/* ---- collecting the tree ---------------------------------------------------------------- */
+
+/* Receives one record: its length (-EAGAIN: none is waiting), in *fd the pidfd it carries or
+ * -1, in *lost whether a descriptor did not fit. */
+static ssize_t receive_record(int sock, struct rs_msg *m, int *fd, bool *lost)
 {
-	const struct pt_plan *pl = c->pl;
-	struct rs_msg m;
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} u;
-	struct iovec iov = { &m, sizeof(m) };
+	struct iovec iov = { m, sizeof(*m) };
 	struct msghdr h = { .msg_iov = &iov,
 			    .msg_iovlen = 1,
 			    .msg_control = u.buf,
 			    .msg_controllen = sizeof(u.buf) };
-	struct cmsghdr *cm;
-	ssize_t n = pt_recvmsg(c->st_r, &h, MSG_DONTWAIT);
-	int fd = -1, p;
+	ssize_t n = pt_recvmsg(sock, &h, MSG_DONTWAIT);
 
-	if (n == -EAGAIN)
-		return 0;
+	*fd = -1;
+	*lost = false;
 	if (n < 0)
-		return rdiag(c, (int)n, PIDTUPLE_RULE_KERNEL, -1, -1,
-			     "cannot read from the tree: %s", pidtuple_strerror((int)n));
-	for (cm = CMSG_FIRSTHDR(&h); cm; cm = CMSG_NXTHDR(&h, cm))
+		return n;
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&h); cm; cm = CMSG_NXTHDR(&h, cm))
 		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
-			memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-	if (n == 0) {
-		p = dead_one(c);
-		return p >= 0 ? report_dead(c, p)
-			      : rdiag(c, -ESRCH, PIDTUPLE_RULE_TREE_NODE, -1, -1,
-				      "every process of the tree is gone");
-	}
-	if (h.msg_flags & MSG_CTRUNC) {
-		pt_close(fd);
-		return rdiag(c, -EMFILE, PIDTUPLE_RULE_TREE_NODE, -1, -1,
-			     "the caller ran out of file descriptors (a tree of %u processes "
-			     "needs about %u): raise RLIMIT_NOFILE",
-			     pl->nprocs, pl->nprocs + pl->nhold);
-	}
-	p = m.proc;
-	if (n != sizeof(m) || p < 0 || p >= (int)pl->nprocs) {
-		pt_close(fd);
-		return rdiag(c, -EIO, PIDTUPLE_RULE_KERNEL, -1, -1, "a malformed record");
-	}
-	switch (m.kind) {
-	case RS_PIDFD:
-		if (c->pidfd[p] < 0 && fd >= 0) {
-			c->pidfd[p] = fd;
-			c->got++;
+			memcpy(fd, CMSG_DATA(cm), sizeof(int));
+	*lost = h.msg_flags & MSG_CTRUNC;
+	return n;
+}
+
+/* A well-formed record: 1, or the failure it reports. Takes @fd. */
+static int apply_record(struct restorer *rt, const struct rs_msg *m, int fd)
+{
+	pt_proc_idx p = m->proc;
+
+	switch (m->kind) {
+	case RS_MSG_PIDFD:
+		if (rt->pidfd[p] < 0 && fd >= 0) {
+			rt->pidfd[p] = fd;
+			rt->got++;
 			fd = -1;
 		}
 		break;
-	case RS_FAIL:
+	case RS_MSG_FAIL:
 		pt_close(fd);
-		return explain(c, p, m.err < 0 ? m.err : -EIO, m.op);
-	case RS_DONE:
-		c->done = true;
+		return explain(rt, p, m->err < 0 ? m->err : -EIO, m->op);
+	case RS_MSG_DONE:
+		rt->done = true;
 		break;
 	default:
 		break;
@@ -792,110 +242,152 @@ static int take_record(struct rs_ctx *c)
 	return 1;
 }
 
-static int collect(struct rs_ctx *c)
+/* Takes one record; 1 when there was one, 0 when none is waiting, or the failure. */
+static int take_record(struct restorer *rt)
 {
-	const struct pt_plan *pl = c->pl;
+	const struct pt_plan *pl = rt->pl;
+	struct rs_msg m;
+	bool lost;
+	int fd;
+	pt_proc_idx p;
+	ssize_t n = receive_record(rt->run.st_r, &m, &fd, &lost);
+
+	if (n == -EAGAIN)
+		return 0;
+	if (n < 0)
+		return restorer_diag(rt, (int)n, PIDTUPLE_RULE_KERNEL, -1, -1,
+				     "cannot read from the tree: %s", pidtuple_strerror((int)n));
+	if (n == 0) {
+		p = dead_one(rt);
+		return p >= 0 ? report_dead(rt, p)
+			      : restorer_diag(rt, -ESRCH, PIDTUPLE_RULE_TREE_NODE, -1, -1,
+					      "every process of the tree is gone");
+	}
+	if (lost) {
+		pt_close(fd);
+		return restorer_diag(rt, -EMFILE, PIDTUPLE_RULE_TREE_NODE, -1, -1,
+				     "the caller ran out of file descriptors (a tree of %d "
+				     "processes needs about %d): raise RLIMIT_NOFILE",
+				     pl->nprocs, pl->nprocs + pl->nhold);
+	}
+	if (n != sizeof(m) || m.proc < 0 || m.proc >= pl->nprocs) {
+		pt_close(fd);
+		return restorer_diag(rt, -EIO, PIDTUPLE_RULE_KERNEL, -1, -1, "a malformed record");
+	}
+	return apply_record(rt, &m, fd);
+}
+
+/* Receives the pidfd of every process and the end of the plan, or a failure. */
+static int collect(struct restorer *rt)
+{
+	const struct pt_plan *pl = rt->pl;
 
 	for (;;) {
-		struct pollfd pf = { c->st_r, POLLIN, 0 };
-		int r, p;
+		struct pollfd pf = { rt->run.st_r, POLLIN, 0 };
+		pt_proc_idx p;
+		int r;
 
-		if (c->done && c->got == pl->nprocs) {
-			p = dead_one(c);
-			return p >= 0 ? report_dead(c, p) : 0;
+		if (rt->done && rt->got == pl->nprocs) {
+			p = dead_one(rt);
+			return p >= 0 ? report_dead(rt, p) : 0;
 		}
 		r = pt_poll(&pf, 1, 100);
 		if (r < 0)
-			return rdiag(c, r, PIDTUPLE_RULE_KERNEL, -1, -1,
-				     "cannot wait for the tree: %s", pidtuple_strerror(r));
+			return restorer_diag(rt, r, PIDTUPLE_RULE_KERNEL, -1, -1,
+					     "cannot wait for the tree: %s", pidtuple_strerror(r));
 		if (r == 0) {
 			/* Quiet for a while: is a process that should act gone? */
-			p = dead_one(c);
+			p = dead_one(rt);
 			if (p >= 0)
-				return report_dead(c, p);
+				return report_dead(rt, p);
 			continue;
 		}
 		do
-			r = take_record(c);
+			r = take_record(rt);
 		while (r == 1);
 		if (r < 0)
 			return r;
 	}
 }
 
-/* Waits up to the deadline for a pidfd to report its process's exit. */
-static void wait_exit(int pidfd, int64_t deadline)
+/* A process whose creator died before sending its pidfd: reparented to us if we are its
+ * namespace's reaper; it dies of its parent's death. Reaps those until @deadline. */
+static void reap_unreported(struct restorer *rt, int64_t deadline)
 {
-	while (pidfd >= 0 && pt_poll_in(pidfd) != 1) {
-		int64_t left = (deadline - pt_now_ns()) / 1000000;
-		struct pollfd pf = { pidfd, POLLIN, 0 };
+	const struct pt_plan *pl = rt->pl;
 
-		if (left <= 0)
-			return;
-		pt_poll(&pf, 1, left > 100 ? 100 : (int)left);
+	if (pl->cpos < 0)
+		return;
+	for (pt_proc_idx p = 0; p < pl->nprocs; p++) {
+		const struct pt_proc *proc = &pl->procs[p];
+		uint8_t state = proc->create_op >= 0 ? atomic_load(&rt->run.opdone[proc->create_op])
+						     : RS_STEP_NEW;
+
+		if (rt->pidfd[p] >= 0 || (state != RS_STEP_STARTED && state != RS_STEP_DONE))
+			continue;
+		while (pt_waitpid(proc->pid[pl->cpos], NULL, WNOHANG | __WALL) == 0 &&
+		       pt_now_ns() < deadline)
+			pt_poll(NULL, 0, 1);
 	}
-}
-
-static void kill_pidfd(int pidfd)
-{
-	if (pidfd >= 0 && pt_sys_pidfd_send_signal(pidfd, SIGKILL) < 0)
-		(void)pt_sys_pidfd_send_signal(pidfd, SIGKILL);
 }
 
 /* Kills and reaps every process of a failed restore: nothing may be left behind. */
-static void abort_tree(struct rs_ctx *c, int *bar_w)
+static void abort_tree(struct restorer *rt)
 {
-	const struct pt_plan *pl = c->pl;
+	const struct pt_plan *pl = rt->pl;
+	struct rs_shm *shm = rt->run.shm;
 	int64_t deadline = pt_now_ns() + 5 * 1000000000ll;
 
-	atomic_store(&c->shm->abort, 1);
-	for (unsigned int p = 0; p < pl->nprocs; p++)
-		kill_pidfd(c->pidfd[p]);
+	atomic_store(&shm->abort, 1);
+	for (pt_proc_idx p = 0; p < pl->nprocs; p++)
+		pt_pidfd_kill(rt->pidfd[p]);
 	/* Those not reported yet sleep without a timer: they see the abort and exit. */
-	for (unsigned int p = 0; p < pl->nprocs; p++) {
-		atomic_fetch_add(&c->shm->wake[p], 1);
-		pt_raw_futex_wake((uint32_t *)&c->shm->wake[p], INT_MAX);
+	for (pt_proc_idx p = 0; p < pl->nprocs; p++) {
+		atomic_fetch_add(&shm->wake[p], 1);
+		pt_raw_futex_wake((uint32_t *)&shm->wake[p], INT_MAX);
 	}
-	pt_close(*bar_w);
-	*bar_w = -1;
+	pt_close(rt->run.bar_w);
+	rt->run.bar_w = -1;
 	/* Once a pidfd reports the exit, the kernel has handed that process's children on. */
-	for (unsigned int p = 0; p < pl->nprocs; p++)
-		if (c->pidfd[p] >= 0)
-			wait_exit(c->pidfd[p], deadline);
-	for (unsigned int p = 0; p < pl->nprocs; p++)
-		if (c->pidfd[p] >= 0)
-			(void)pt_waitid_pidfd(c->pidfd[p], WEXITED | WNOHANG | __WALL);
-	/* A process whose creator died before sending its pidfd: reparented to us if we are
-	 * its namespace's reaper; it dies of its parent's death. */
-	if (pl->cpos >= 0)
-		for (unsigned int p = 0; p < pl->nprocs; p++) {
-			const struct pt_proc *P = &pl->procs[p];
-			uint8_t state =
-				P->create_op >= 0 ? atomic_load(&c->opdone[P->create_op]) : OP_NEW;
-
-			if (c->pidfd[p] >= 0 || (state != OP_STARTED && state != OP_DONE))
-				continue;
-			while (pt_waitpid(P->pid[pl->cpos], NULL, WNOHANG | __WALL) == 0 &&
-			       pt_now_ns() < deadline)
-				pt_poll(NULL, 0, 1);
-		}
-	for (unsigned int p = 0; p < pl->nprocs; p++) {
-		pt_close(c->pidfd[p]);
-		c->pidfd[p] = -1;
+	for (pt_proc_idx p = 0; p < pl->nprocs; p++)
+		if (rt->pidfd[p] >= 0)
+			pt_pidfd_wait_exit(rt->pidfd[p], deadline);
+	for (pt_proc_idx p = 0; p < pl->nprocs; p++)
+		if (rt->pidfd[p] >= 0)
+			(void)pt_waitid_pidfd(rt->pidfd[p], WEXITED | WNOHANG | __WALL);
+	reap_unreported(rt, deadline);
+	for (pt_proc_idx p = 0; p < pl->nprocs; p++) {
+		pt_close(rt->pidfd[p]);
+		rt->pidfd[p] = -1;
 	}
 }
 
-static int fd_budget(struct rs_ctx *c)
+/* Temporary leaders are gone; the caller's own children among them are reaped here. */
+static void reap_helpers(struct restorer *rt)
+{
+	const struct pt_plan *pl = rt->pl;
+
+	for (pt_proc_idx p = pl->nnodes; p < pl->nprocs; p++) {
+		if (pl->procs[p].parent < 0)
+			(void)pt_waitid_pidfd(rt->pidfd[p], WEXITED | __WALL);
+		pt_close(rt->pidfd[p]);
+		rt->pidfd[p] = -1;
+	}
+}
+
+/* ---- setting up ------------------------------------------------------------------------- */
+
+static int fd_budget(struct restorer *rt)
 {
 	unsigned long lim = 0;
-	unsigned long need = (unsigned long)c->pl->nprocs + 64;
+	unsigned long need = (unsigned long)rt->pl->nprocs + 64;
 
 	if (pt_nofile_limit(&lim) < 0 || lim >= need)
 		return 0;
-	return rdiag(c, -EMFILE, PIDTUPLE_RULE_TREE_NODE, -1, -1,
-		     "a tree of %u processes needs about %lu file descriptors in the caller "
-		     "(a pidfd per node), but RLIMIT_NOFILE is %lu",
-		     c->pl->nprocs, need, lim);
+	return restorer_diag(rt, -EMFILE, PIDTUPLE_RULE_TREE_NODE, -1, -1,
+			     "a tree of %d processes needs about %lu file descriptors in the "
+			     "caller (a pidfd per node), but RLIMIT_NOFILE is %lu",
+			     rt->pl->nprocs, need, lim);
 }
 
 /* Moves @fd above 2 (the caller may have closed 0, 1 or 2), where a HOLD node's stdio is
@@ -913,95 +405,184 @@ static int above_stdio(int fd)
 	return fd;
 }
 
-static int build_handle(struct rs_ctx *c, struct rs_run *run, int *bar_w,
-			struct pidtuple_restore **ret)
+/* The steps that run one at a time, in the plan's order: each one's place among them. */
+static void order_serial_steps(struct restorer *rt)
 {
-	const struct pt_plan *pl = c->pl;
-	unsigned int n = pl->nnodes;
-	struct pidtuple_restore *rs = pt_malloc(sizeof(*rs));
+	const struct pt_plan *pl = rt->pl;
+	int32_t k = 0;
 
-	if (!rs)
-		return -ENOMEM;
-	memset(rs, 0, sizeof(*rs));
-	rs->pidfd = pt_malloc(n * sizeof(int));
-	rs->pid = pt_malloc(n * sizeof(pid_t));
-	rs->kind = pt_malloc(n);
-	if (!rs->pidfd || !rs->pid || !rs->kind) {
-		free(rs->pidfd);
-		free(rs->pid);
-		free(rs->kind);
-		free(rs);
-		return -ENOMEM;
+	for (int32_t i = 0; i < pl->nops; i++) {
+		rt->serial[i] = pl->ops[i].op == PT_OP_CREATE ? -1 : k;
+		if (rt->serial[i] >= 0)
+			rt->serial_op[k++] = i;
 	}
-	pthread_mutex_init(&rs->lock, NULL);
-	rs->n = n;
-	for (unsigned int i = 0; i < n; i++) {
-		rs->pidfd[i] = c->pidfd[i];
-		rs->kind[i] = (uint8_t)c->tree->nodes[i]->kind;
-		c->pidfd[i] = -1;
-		if (pl->cpos >= 0) {
-			rs->pid[i] = pl->procs[i].pid[pl->cpos];
-		} else {
-			struct pidtuple *t = NULL;
+	rt->serial_op[k] = -1;
+}
 
-			rs->pid[i] = pidtuple_of_pidfd(rs->pidfd[i], &t) == 0 ? t->pid[t->n - 1]
-									      : -ESRCH;
-			pidtuple_free(t);
-		}
-	}
-	rs->shm = run->shm;
-	rs->shm_len = run->shm_len;
-	rs->bar_w = *bar_w;
-	*bar_w = -1;
-	rs->hs = run->hs_r;
-	run->hs_r = -1;
-	*ret = rs;
+/* The pidfd table, the serial order of the steps and the shared memory. */
+static int restorer_alloc(struct restorer *rt)
+{
+	const struct pt_plan *pl = rt->pl;
+	struct rs_run *run = &rt->run;
+
+	rt->pidfd = pt_malloc(pl->nprocs * sizeof(int));
+	if (rt->pidfd)
+		for (pt_proc_idx p = 0; p < pl->nprocs; p++)
+			rt->pidfd[p] = -1;
+	rt->serial = pt_malloc((pl->nops + 1) * sizeof(int32_t));
+	rt->serial_op = pt_malloc((pl->nops + 1) * sizeof(int32_t));
+	run->pl = pl;
+	run->tree = rt->tree;
+	run->shm_len = sizeof(struct rs_shm) + pl->nprocs * sizeof(uint32_t) + pl->nops;
+	run->shm = pt_mmap_shared(run->shm_len);
+	if (!rt->pidfd || !run->shm || !rt->serial || !rt->serial_op)
+		return -ENOMEM;
+	run->opdone = (_Atomic uint8_t *)(void *)&run->shm->wake[pl->nprocs];
+	run->serial = rt->serial;
+	run->serial_op = rt->serial_op;
+	order_serial_steps(rt);
 	return 0;
 }
 
-/*
- * Binds now, in the restorer, the libc functions the tree's processes call first: with lazy
- * binding each of thousands of processes would look each one up itself (a copied page and a
- * walk through libc's symbol tables per process and function). Each call does nothing.
- */
-static void prebind(void)
+/* The barrier, the report socket and the caller's pidfd; with HOLD nodes /dev/null and the
+ * hand-over socket. */
+static int open_channels(struct restorer *rt)
 {
-	int saved = errno, sig;
-	struct sigaction sa;
-	struct msghdr h = { .msg_iov = NULL };
-	sigset_t set;
+	struct rs_run *run = &rt->run;
+	int bar[2] = { -1, -1 }, st[2] = { -1, -1 }, hs[2] = { -1, -1 }, r;
 
-	(void)prctl(PR_GET_PDEATHSIG, &sig);
-	(void)getppid();
-	(void)poll(NULL, 0, 0);
-	(void)fcntl(-1, F_GETFD);
-	(void)dup2(-1, -1);
-	(void)dup3(-1, -1, 0);
-	(void)close_range(~0u, ~0u, 0);
-	(void)sigaction(SIGCHLD, NULL, &sa);
-	(void)sigprocmask(SIG_BLOCK, NULL, &set);
-	(void)waitpid(-INT_MAX, NULL, WNOHANG | __WALL); /* no such group */
-	(void)sendmsg(-1, &h, 0);
-	(void)send(-1, NULL, 0, 0);
-	(void)recvmsg(-1, &h, 0);
-	(void)munmap(NULL, 0);
-	errno = saved;
+	r = pt_pipe2(bar, 0);
+	run->bar_r = bar[0];
+	run->bar_w = bar[1];
+	if (r == 0)
+		r = pt_socketpair_seqpacket(st);
+	run->st_r = st[0];
+	run->st_w = st[1];
+	rt->self = pt_sys_getpid();
+	if (r == 0)
+		r = rt->caller_fd = pt_sys_pidfd_open(rt->self, 0);
+	if (r >= 0 && rt->pl->nhold) {
+		/* Opened now, so that a released HOLD node has nothing left that can fail. */
+		r = run->null_fd = above_stdio(pt_open("/dev/null", O_RDWR));
+		if (r >= 0)
+			r = pt_socketpair_seqpacket(hs);
+		run->hs_r = hs[0];
+		run->hs = hs[1];
+	}
+	if (r < 0)
+		return pt_diag(rt->diag, r, PIDTUPLE_RULE_KERNEL, -1, 0, 0,
+			       "cannot set up the restore: %s", pidtuple_strerror(r));
+	return 0;
 }
 
-static pid_t fork_first(struct rs_ctx *c, struct rs_run *run, const struct pt_fork_opts *o,
-			int caller_fd, int *ret_pidfd)
+static int restorer_lock(struct restorer *rt)
 {
-	struct pt_plan *pl = c->pl;
-	const struct pt_proc *F = &pl->procs[pl->first];
+	int r;
+
+	if (!(rt->opts.flags & PIDTUPLE_FORK_LOCK))
+		return 0;
+	r = pt_lock_take(&rt->opts, O_RDONLY, &rt->run.lock_fd);
+	if (r < 0)
+		return pt_diag(rt->diag, r, PIDTUPLE_RULE_FALLBACK, -1, 0, 0,
+			       "cannot take the ns_last_pid lock: %s", pidtuple_strerror(r));
+	rt->locked = true;
+	return 0;
+}
+
+static void restorer_unlock(struct restorer *rt)
+{
+	if (!rt->locked)
+		return;
+	pt_lock_release(&rt->opts, rt->run.lock_fd);
+	rt->run.lock_fd = -1;
+	rt->locked = false;
+}
+
+/* Plans the restore of @tree and sets up everything for it, up to the first fork. */
+static int restorer_init(struct restorer *rt, const struct pidtuple_tree *tree,
+			 const struct pidtuple_fork_opts *opts, struct pidtuple_restore **ret)
+{
+	const struct rs_run no_fds = { .st_w = -1,
+				       .st_r = -1,
+				       .bar_r = -1,
+				       .bar_w = -1,
+				       .lock_fd = -1,
+				       .null_fd = -1,
+				       .hs_r = -1,
+				       .hs = -1 };
+	int r;
+
+	*rt = (struct restorer){ .tree = tree, .run = no_fds, .caller_fd = -1 };
+	r = pt_fork_opts_get(opts, &rt->opts);
+	if (r < 0)
+		return r;
+	rt->diag = rt->opts.diag;
+	if (!tree || !ret)
+		return pt_diag(rt->diag, -EINVAL, PIDTUPLE_RULE_OPTIONS, -1, 0, 0,
+			       "no tree or no place for the handle given");
+	r = pt_tree_plan(tree, &rt->opts, rt->diag, &rt->pl);
+	if (r < 0)
+		return r;
+	if (!(pt_features_cached() & PIDTUPLE_FEATURE_SET_TID))
+		return pt_diag(rt->diag, -EOPNOTSUPP, PIDTUPLE_RULE_UNSUPPORTED, -1, 0, 0,
+			       "a tree needs clone3() with set_tid: %s",
+			       pidtuple_feature_reason(PIDTUPLE_FEATURE_SET_TID));
+	r = fd_budget(rt);
+	if (r == 0)
+		r = restorer_alloc(rt);
+	if (r == 0)
+		r = open_channels(rt);
+	if (r == 0)
+		r = restorer_lock(rt);
+	if (r < 0)
+		return r;
+	/* The caller's children see it at their own level only from its own namespace. */
+	for (pt_proc_idx p = 0; p < rt->pl->nprocs; p++)
+		if (rt->pl->procs[p].parent < 0 && rt->pl->top == rt->pl->cpos &&
+		    !(rt->pl->procs[p].clone_flags & PT_CLONE_NEWPID))
+			rt->pl->procs[p].ppid = rt->self;
+	return 0;
+}
+
+static void restorer_free(struct restorer *rt)
+{
+	struct rs_run *run = &rt->run;
+
+	restorer_unlock(rt);
+	pt_close(rt->caller_fd);
+	pt_close(run->bar_r);
+	pt_close(run->bar_w);
+	pt_close(run->st_r);
+	pt_close(run->st_w);
+	pt_close(run->null_fd);
+	pt_close(run->hs);
+	pt_close(run->hs_r);
+	pt_munmap(run->shm, run->shm_len);
+	if (rt->pidfd)
+		for (pt_proc_idx p = 0; p < rt->pl->nprocs; p++)
+			pt_close(rt->pidfd[p]);
+	free(rt->pidfd);
+	free(rt->serial);
+	free(rt->serial_op);
+	pt_plan_free(rt->pl);
+}
+
+/* ---- the restore ------------------------------------------------------------------------ */
+
+static pid_t fork_first(struct restorer *rt, int *ret_pidfd)
+{
+	const struct pt_fork_opts *o = &rt->opts;
+	struct pt_plan *pl = rt->pl;
+	const struct pt_proc *first = &pl->procs[pl->first];
 	uint64_t features = pt_features_cached();
 	size_t size = PT_CLONE_ARGS_SIZE_VER1;
 	struct pt_clone_args a = {
-		.flags = (F->clone_flags & PT_CLONE_NEWPID) | PT_CLONE_PIDFD |
+		.flags = (first->clone_flags & PT_CLONE_NEWPID) | PT_CLONE_PIDFD |
 			 PT_CLONE_CLEAR_SIGHAND,
 		.pidfd = (uintptr_t)ret_pidfd,
 		.exit_signal = (uint64_t)o->exit_signal,
-		.set_tid = (uintptr_t)F->set_tid,
-		.set_tid_size = F->n,
+		.set_tid = (uintptr_t)first->set_tid,
+		.set_tid_size = first->n,
 	};
 	sigset_t all;
 	pid_t pid;
@@ -1011,499 +592,88 @@ static pid_t fork_first(struct rs_ctx *c, struct rs_run *run, const struct pt_fo
 		a.cgroup = (uint64_t)o->cgroup_fd;
 		size = PT_CLONE_ARGS_SIZE_VER2;
 	}
-	prebind();
+	pt_child_prebind();
 	/* No handler of the caller may run in the tree; the mask comes back at the release. */
 	sigfillset(&all);
-	pt_sigmask(SIG_SETMASK, &all, &run->oldmask);
+	pt_sigmask(SIG_SETMASK, &all, &rt->run.oldmask);
 	pid = (pid_t)pt_sys_clone3(&a, size);
 	if (pid == 0)
-		c_main(run, pl->first, caller_fd, -1);
-	pt_sigmask(SIG_SETMASK, &run->oldmask, NULL);
+		pt_child_main(&rt->run, pl->first, rt->caller_fd, -1);
+	pt_sigmask(SIG_SETMASK, &rt->run.oldmask, NULL);
 	if (pid > 0 && (o->flags & PIDTUPLE_FORK_INTO_CGROUP) &&
 	    !(features & PIDTUPLE_FEATURE_INTO_CGROUP)) {
-		pt_diag_add_notice(c->diag, PIDTUPLE_NOTICE_CGROUP_AFTER);
+		pt_diag_add_notice(rt->diag, PIDTUPLE_NOTICE_CGROUP_AFTER);
 		(void)pt_move_to_cgroup(o->cgroup_fd, pid);
 	}
 	return pid;
 }
 
-static int first_failed(struct rs_ctx *c, const struct pt_fork_opts *o, int err)
+/* After the first fork: closes what only the tree's processes use. */
+static void close_tree_ends(struct restorer *rt)
 {
-	const struct pt_plan *pl = c->pl;
+	struct rs_run *run = &rt->run;
+
+	pt_close(rt->caller_fd);
+	rt->caller_fd = -1;
+	pt_close(run->st_w);
+	run->st_w = -1;
+	pt_close(run->bar_r);
+	run->bar_r = -1;
+	pt_close(run->null_fd);
+	run->null_fd = -1;
+	pt_close(run->hs);
+	run->hs = -1;
+}
+
+static int first_failed(struct restorer *rt, int err)
+{
+	const struct pt_plan *pl = rt->pl;
 
 	if (pl->first == 0) {
-		struct pt_fork_opts ro = *o;
+		struct pt_fork_opts ro = rt->opts;
 
 		ro.clone_flags = pl->procs[0].clone_flags & PT_CLONE_NEWPID;
-		ro.diag = c->diag;
-		err = pt_explain_failure(c->tree->nodes[0]->tuple, &ro, err);
-		pt_diag_set_node(c->diag, 0);
+		ro.diag = rt->diag;
+		err = pt_explain_failure(rt->tree->nodes[0]->tuple, &ro, err);
+		pt_diag_set_node(rt->diag, 0);
 		return err;
 	}
-	return explain(c, pl->first, err, -1);
+	return explain(rt, pl->first, err, -1);
+}
+
+/* Forks the first process, collects the tree and hands it to a handle. */
+static int restorer_run(struct restorer *rt, struct pidtuple_restore **ret)
+{
+	int first_fd = -1, r;
+	pid_t pid = fork_first(rt, &first_fd);
+
+	close_tree_ends(rt);
+	if (pid < 0)
+		return first_failed(rt, pid);
+	rt->pidfd[rt->pl->first] = first_fd;
+	rt->got = 1;
+	rt->done = rt->pl->nops == 0; /* a lone root has no step to end */
+	r = collect(rt);
+	restorer_unlock(rt);
+	if (r == 0) {
+		reap_helpers(rt);
+		r = pt_restore_handle_new(&rt->run, rt->pidfd, ret);
+	}
+	if (r < 0)
+		abort_tree(rt);
+	return r;
 }
 
 PT_PUBLIC int pidtuple_tree_restore(const struct pidtuple_tree *tree,
 				    const struct pidtuple_fork_opts *opts,
 				    struct pidtuple_restore **ret_restore)
 {
-	struct rs_ctx c = { .st_r = -1 };
-	struct rs_run run = { .lock_fd = -1, .null_fd = -1, .hs_r = -1, .hs = -1 };
-	struct pt_fork_opts o;
-	struct pt_plan *pl = NULL;
-	int bar[2] = { -1, -1 }, st[2] = { -1, -1 }, hs[2] = { -1, -1 };
-	int caller_fd = -1, lock_fd = -1, first_fd = -1, r;
-	int32_t *serial = NULL, *serial_op = NULL;
-	bool locked = false;
-	pid_t pid, self;
-
-	r = pt_fork_opts_get(opts, &o);
-	if (r < 0)
-		return r;
-	c.diag = o.diag;
-	if (!tree || !ret_restore)
-		return pt_diag(o.diag, -EINVAL, PIDTUPLE_RULE_OPTIONS, -1, 0, 0,
-			       "no tree or no place for the handle given");
-	r = pt_tree_plan(tree, &o, o.diag, &pl);
-	if (r < 0)
-		return r;
-	c.pl = pl;
-	c.tree = tree;
-	if (!(pt_features_cached() & PIDTUPLE_FEATURE_SET_TID)) {
-		r = pt_diag(o.diag, -EOPNOTSUPP, PIDTUPLE_RULE_UNSUPPORTED, -1, 0, 0,
-			    "a tree needs clone3() with set_tid: %s",
-			    pidtuple_feature_reason(PIDTUPLE_FEATURE_SET_TID));
-		goto out;
-	}
-	r = fd_budget(&c);
-	if (r < 0)
-		goto out;
-	c.pidfd = pt_malloc(pl->nprocs * sizeof(int));
-	serial = pt_malloc((pl->nops + 1) * sizeof(int32_t));
-	serial_op = pt_malloc((pl->nops + 1) * sizeof(int32_t));
-	run = (struct rs_run){
-		.pl = pl, .tree = tree, .lock_fd = -1, .null_fd = -1, .hs_r = -1, .hs = -1
-	};
-	run.shm_len = sizeof(struct rs_shm) + pl->nprocs * sizeof(uint32_t) + pl->nops;
-	run.shm = pt_mmap_shared(run.shm_len);
-	c.shm = run.shm;
-	c.shm_len = run.shm_len;
-	if (!c.pidfd || !run.shm || !serial || !serial_op) {
-		r = -ENOMEM;
-		goto out;
-	}
-	run.opdone = c.opdone = (_Atomic uint8_t *)(void *)&run.shm->wake[pl->nprocs];
-	run.serial = serial;
-	run.serial_op = serial_op;
-	{
-		int32_t k = 0;
-
-		for (unsigned int i = 0; i < pl->nops; i++) {
-			serial[i] = pl->ops[i].op == PT_OP_CREATE ? -1 : k;
-			if (serial[i] >= 0)
-				serial_op[k++] = (int32_t)i;
-		}
-		serial_op[k] = -1;
-	}
-	for (unsigned int p = 0; p < pl->nprocs; p++)
-		c.pidfd[p] = -1;
-	r = pt_pipe2(bar, 0);
-	if (r == 0)
-		r = pt_socketpair_seqpacket(st);
-	self = pt_sys_getpid();
-	if (r == 0)
-		r = caller_fd = pt_sys_pidfd_open(self, 0);
-	if (r >= 0 && pl->nhold) {
-		/* Opened now, so that a released HOLD node has nothing left that can fail. */
-		r = run.null_fd = above_stdio(pt_open("/dev/null", O_RDWR));
-		if (r >= 0)
-			r = pt_socketpair_seqpacket(hs);
-		run.hs_r = hs[0];
-		run.hs = hs[1];
-	}
-	if (r < 0) {
-		r = pt_diag(o.diag, r, PIDTUPLE_RULE_KERNEL, -1, 0, 0,
-			    "cannot set up the restore: %s", pidtuple_strerror(r));
-		goto out;
-	}
-	if (o.flags & PIDTUPLE_FORK_LOCK) {
-		r = pt_lock_take(&o, O_RDONLY, &lock_fd);
-		if (r < 0) {
-			r = pt_diag(o.diag, r, PIDTUPLE_RULE_FALLBACK, -1, 0, 0,
-				    "cannot take the ns_last_pid lock: %s", pidtuple_strerror(r));
-			goto out;
-		}
-		locked = true;
-	}
-	/* The caller's children see it at their own level only from its own namespace. */
-	for (unsigned int p = 0; p < pl->nprocs; p++)
-		if (pl->procs[p].parent < 0 && pl->top == pl->cpos &&
-		    !(pl->procs[p].clone_flags & PT_CLONE_NEWPID))
-			pl->procs[p].ppid = self;
-	run.st_w = st[1];
-	run.st_r = st[0];
-	run.bar_r = bar[0];
-	run.bar_w = bar[1];
-	run.lock_fd = lock_fd;
-	c.st_r = st[0];
-
-	pid = fork_first(&c, &run, &o, caller_fd, &first_fd);
-	pt_close(caller_fd);
-	caller_fd = -1;
-	pt_close(st[1]);
-	st[1] = -1;
-	pt_close(bar[0]);
-	bar[0] = -1;
-	pt_close(run.null_fd);
-	run.null_fd = -1;
-	pt_close(run.hs);
-	run.hs = -1;
-	if (pid < 0) {
-		r = first_failed(&c, &o, pid);
-		goto out;
-	}
-	c.pidfd[pl->first] = first_fd;
-	c.got = 1;
-	c.done = pl->nops == 0; /* a lone root has no step to end */
-	r = collect(&c);
-	if (locked) {
-		pt_lock_release(&o, lock_fd);
-		locked = false;
-	}
-	if (r < 0) {
-		abort_tree(&c, &bar[1]);
-		goto out;
-	}
-	/* Temporary leaders are gone; the caller's own children among them are reaped here. */
-	for (unsigned int p = pl->nnodes; p < pl->nprocs; p++) {
-		if (pl->procs[p].parent < 0)
-			(void)pt_waitid_pidfd(c.pidfd[p], WEXITED | __WALL);
-		pt_close(c.pidfd[p]);
-		c.pidfd[p] = -1;
-	}
-	r = build_handle(&c, &run, &bar[1], ret_restore);
-	if (r < 0) {
-		abort_tree(&c, &bar[1]);
-		goto out;
-	}
-	run.shm = NULL;
-	pt_plan_free(pl);
-	pl = NULL;
-	free(c.pidfd);
-	free(serial);
-	free(serial_op);
-	pt_close(st[0]);
-	return 0;
-out:
-	if (locked)
-		pt_lock_release(&o, lock_fd);
-	pt_close(caller_fd);
-	pt_close(bar[0]);
-	pt_close(bar[1]);
-	pt_close(st[0]);
-	pt_close(st[1]);
-	pt_close(run.null_fd);
-	pt_close(run.hs);
-	pt_close(run.hs_r);
-	pt_munmap(c.shm, c.shm_len);
-	free(c.pidfd);
-	free(serial);
-	free(serial_op);
-	pt_plan_free(pl);
-	return r;
-}
-
-/* ---- the handle ------------------------------------------------------------------------ */
-
-PT_PUBLIC pid_t pidtuple_restore_pid(const struct pidtuple_restore *restore, unsigned int node)
-{
-	pt_return_if(!restore, -EINVAL);
-	pt_return_if(node >= restore->n, -ERANGE);
-	return restore->pid[node];
-}
-
-PT_PUBLIC int pidtuple_restore_pidfd(const struct pidtuple_restore *restore, unsigned int node)
-{
-	pt_return_if(!restore, -EINVAL);
-	pt_return_if(node >= restore->n, -ERANGE);
-	return restore->pidfd[node];
-}
-
-/* Returns once every node is past the barrier with PR_SET_PDEATHSIG cleared, or gone; then
- * they all start their work, and the tree behaves as the original did. The last node to pass
- * wakes us; the pidfds are polled only when that does not come (a node died), less and less
- * often, as each poll costs a system call per node. */
-static void wait_left(struct pidtuple_restore *rs)
-{
-	int64_t deadline = pt_now_ns() + (10000 + 2 * (int64_t)rs->n) * 1000000ll;
-	int wait_ms = 50;
-
-	while (pt_now_ns() < deadline) {
-		uint32_t left = atomic_load(&rs->shm->left), gone = 0;
-
-		if (left >= rs->n)
-			return;
-		if (pt_raw_futex_wait((uint32_t *)&rs->shm->left, left, wait_ms) != -ETIMEDOUT)
-			continue;
-		for (unsigned int i = 0; i < rs->n; i++)
-			gone += pt_poll_in(rs->pidfd[i]) == 1;
-		if (atomic_load(&rs->shm->left) + gone >= rs->n)
-			return;
-		wait_ms = wait_ms < 1000 ? 2 * wait_ms : wait_ms;
-	}
-}
-
-PT_PUBLIC int pidtuple_restore_release(struct pidtuple_restore *restore)
-{
-	int r = 0;
-
-	pt_return_if(!restore, -EINVAL);
-	pthread_mutex_lock(&restore->lock);
-	if (restore->released) {
-		r = -EALREADY;
-	} else {
-		/* The flag first: a process woken by the EOF must find it set. */
-		atomic_store(&restore->shm->released, 1);
-		pt_close(restore->bar_w);
-		restore->bar_w = -1;
-		restore->released = true;
-		wait_left(restore);
-		atomic_store(&restore->shm->go, 1);
-		pt_raw_futex_wake((uint32_t *)&restore->shm->go, INT_MAX);
-	}
-	pthread_mutex_unlock(&restore->lock);
-	return r;
-}
-
-/* Writes a hand-over request into a memfd. */
-static int write_request(const char *path, char *const argv[], char *const envp[])
-{
-	size_t argc = 0, envc = 0, slots, size, off;
-	struct rs_req rq;
-	uintptr_t *slot;
-	char *buf;
-	int fd, r = 0;
-
-	while (argv[argc])
-		argc++;
-	if (envp)
-		while (envp[envc])
-			envc++;
-	slots = argc + 1 + (envp ? envc + 1 : 0);
-	size = sizeof(rq) + slots * sizeof(uintptr_t) + strlen(path) + 1;
-	for (size_t i = 0; i < argc; i++)
-		size += strlen(argv[i]) + 1;
-	for (size_t i = 0; i < envc; i++)
-		size += strlen(envp[i]) + 1;
-	buf = pt_malloc(size);
-	if (!buf)
-		return -ENOMEM;
-	slot = (uintptr_t *)(void *)(buf + sizeof(rq));
-	off = sizeof(rq) + slots * sizeof(uintptr_t);
-	rq = (struct rs_req){ .size = size,
-			      .argv = sizeof(rq),
-			      .envp = envp ? sizeof(rq) + (argc + 1) * sizeof(uintptr_t) : 0 };
-#define PUT(s)                              \
-	({                                  \
-		size_t _l = strlen(s) + 1;  \
-		memcpy(buf + off, (s), _l); \
-		off += _l;                  \
-		(uintptr_t)(off - _l);      \
-	})
-	rq.path = PUT(path);
-	for (size_t i = 0; i < argc; i++)
-		*slot++ = PUT(argv[i]);
-	*slot++ = 0;
-	if (envp) {
-		for (size_t i = 0; i < envc; i++)
-			*slot++ = PUT(envp[i]);
-		*slot++ = 0;
-	}
-#undef PUT
-	memcpy(buf, &rq, sizeof(rq));
-	fd = pt_memfd("pidtuple-hand-over");
-	for (off = 0; fd >= 0 && off < size;) {
-		ssize_t w = pt_write(fd, buf + off, size - off);
-
-		if (w <= 0) {
-			r = w < 0 ? (int)w : -EIO;
-			break;
-		}
-		off += (size_t)w;
-	}
-	free(buf);
-	if (fd < 0)
-		return fd;
-	if (r < 0) {
-		pt_close(fd);
-		return r;
-	}
-	return fd;
-}
-
-/* Asks HOLD node @node for a socket of its own: through the shared memory, the answer through
- * the shared hand-over socket. Answers to an earlier request that was given up are dropped. */
-static int ask(struct pidtuple_restore *rs, unsigned int node, int *ret_sock)
-{
-	struct rs_shm *shm = rs->shm;
-	uint32_t seq = ++rs->seq;
-
-	atomic_store(&shm->req_node, node);
-	atomic_store(&shm->req_seq, seq);
-	atomic_fetch_add(&shm->wake[node], 1);
-	pt_raw_futex_wake((uint32_t *)&shm->wake[node], INT_MAX);
-	for (;;) {
-		struct pollfd pf[2] = { { rs->hs, POLLIN, 0 }, { rs->pidfd[node], POLLIN, 0 } };
-		union {
-			char buf[CMSG_SPACE(sizeof(int))];
-			struct cmsghdr align;
-		} u;
-		struct rs_hmsg m;
-		struct iovec iov = { &m, sizeof(m) };
-		struct msghdr h = { .msg_iov = &iov,
-				    .msg_iovlen = 1,
-				    .msg_control = u.buf,
-				    .msg_controllen = sizeof(u.buf) };
-		struct cmsghdr *cm;
-		ssize_t n = pt_recvmsg(rs->hs, &h, MSG_DONTWAIT);
-		int fd = -1, r;
-
-		if (n == -EAGAIN) {
-			r = pt_poll(pf, 2, -1);
-			if (r < 0)
-				return r;
-			if (!(pf[0].revents & POLLIN) && pf[1].revents)
-				return -ESRCH; /* gone before it answered */
-			continue;
-		}
-		if (n == 0)
-			return -ESRCH; /* no HOLD node is left */
-		if (n < 0)
-			return (int)n;
-		for (cm = CMSG_FIRSTHDR(&h); cm; cm = CMSG_NXTHDR(&h, cm))
-			if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
-				memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-		if (n != (ssize_t)sizeof(m) || m.node != (int32_t)node || m.seq != seq) {
-			pt_close(fd);
-			continue;
-		}
-		if (fd < 0)
-			return m.err > 0 ? -m.err : -EIO;
-		*ret_sock = fd;
-		return 0;
-	}
-}
-
-/* "x": about to execute; then EOF (the socket closes on exec) or an errno. */
-static int await_exec(int sock)
-{
-	int reply = 0;
-	ssize_t n = pt_read(sock, &reply, sizeof(reply));
-
-	if (n == 0 || n == -ECONNRESET)
-		return -ESRCH; /* gone before it could try */
-	if (n < 0)
-		return (int)n;
-	if (n == (ssize_t)sizeof(reply))
-		return reply > 0 ? -reply : -EIO;
-	n = pt_read(sock, &reply, sizeof(reply));
-	if (n == (ssize_t)sizeof(reply))
-		return reply > 0 ? -reply : -EIO; /* execve() failed: it keeps holding */
-	if (n < 0 && n != -ECONNRESET)
-		return (int)n;
-	return 0;
-}
-
-static int hand_over(struct pidtuple_restore *rs, unsigned int node, const char *path,
-		     char *const argv[], char *const envp[])
-{
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	char c = 'h';
-	struct iovec iov = { &c, 1 };
-	struct msghdr h = { .msg_iov = &iov,
-			    .msg_iovlen = 1,
-			    .msg_control = u.buf,
-			    .msg_controllen = sizeof(u.buf) };
-	struct cmsghdr *cm;
-	int fd = write_request(path, argv, envp), sock = -1, r;
-	ssize_t n;
-
-	if (fd < 0)
-		return fd;
-	r = ask(rs, node, &sock);
-	if (r < 0) {
-		pt_close(fd);
-		return r;
-	}
-	memset(&u, 0, sizeof(u));
-	cm = CMSG_FIRSTHDR(&h);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	n = pt_sendmsg(sock, &h, 0);
-	pt_close(fd);
-	r = n == -EPIPE || n == -ECONNRESET ? -ESRCH : n < 0 ? (int)n : 0;
-	if (r == 0)
-		r = await_exec(sock);
-	pt_close(sock);
-	if (r == 0)
-		rs->kind[node] = HANDED_OVER;
-	return r;
-}
-
-PT_PUBLIC int pidtuple_restore_hand_over(struct pidtuple_restore *restore, unsigned int node,
-					 const char *path, char *const argv[], char *const envp[])
-{
+	struct restorer rt;
 	int r;
 
-	pt_return_if(!restore || !path || !argv, -EINVAL);
-	pt_return_if(node >= restore->n, -ERANGE);
-	pthread_mutex_lock(&restore->lock);
-	if (!restore->released || restore->kind[node] != PIDTUPLE_NODE_HOLD || restore->hs < 0)
-		r = -EINVAL;
-	else if (pt_poll_in(restore->pidfd[node]) == 1)
-		r = -ESRCH;
-	else
-		r = hand_over(restore, node, path, argv, envp);
-	pthread_mutex_unlock(&restore->lock);
+	r = restorer_init(&rt, tree, opts, ret_restore);
+	if (r == 0)
+		r = restorer_run(&rt, ret_restore);
+	restorer_free(&rt);
 	return r;
-}
-
-PT_PUBLIC int pidtuple_restore_kill(struct pidtuple_restore *restore)
-{
-	int64_t deadline;
-
-	pt_return_if(!restore, -EINVAL);
-	pthread_mutex_lock(&restore->lock);
-	for (unsigned int i = 0; i < restore->n; i++)
-		kill_pidfd(restore->pidfd[i]);
-	deadline = pt_now_ns() + 5 * 1000000000ll;
-	for (unsigned int i = 0; i < restore->n; i++)
-		wait_exit(restore->pidfd[i], deadline);
-	for (unsigned int i = 0; i < restore->n; i++)
-		(void)pt_waitid_pidfd(restore->pidfd[i], WEXITED | WNOHANG | __WALL);
-	pthread_mutex_unlock(&restore->lock);
-	return 0;
-}
-
-PT_PUBLIC void pidtuple_restore_free(struct pidtuple_restore *restore)
-{
-	if (!restore)
-		return;
-	for (unsigned int i = 0; i < restore->n; i++)
-		pt_close(restore->pidfd[i]);
-	pt_close(restore->hs);
-	/* An unreleased tree cannot outlive its handle: at EOF without the release its
-	 * processes exit. */
-	pt_close(restore->bar_w);
-	pt_munmap(restore->shm, restore->shm_len);
-	pthread_mutex_destroy(&restore->lock);
-	free(restore->pidfd);
-	free(restore->pid);
-	free(restore->kind);
-	free(restore);
 }

@@ -513,7 +513,7 @@ int pt_uring_wait(struct io_uring *ring)
 }
 #endif
 
-/* ---- process trees (tree.c, restore.c, capture.c) ---- */
+/* ---- process trees (tree_plan.c, restore*.c, capture.c) ---- */
 
 #include <linux/futex.h>
 #include <sys/resource.h>
@@ -635,6 +635,11 @@ long pt_raw_clone3(struct pt_clone_args *args, size_t size)
 	long r = syscall(__NR_clone3, args, size);
 
 	return r < 0 ? -errno : r;
+}
+
+pid_t pt_raw_getpid(void)
+{
+	return (pid_t)syscall(SYS_getpid);
 }
 
 int pt_raw_pidfd_open(pid_t pid)

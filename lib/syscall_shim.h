@@ -146,7 +146,7 @@ int pt_uring_wait(struct io_uring *ring);
  * PIDFD_GET_PID_NAMESPACE wrappers fail with -ENOTTY as on a kernel before 6.11. */
 void pidtuple__hide_ns_ioctls(bool hide);
 
-/* ---- process trees (tree.c, restore.c, capture.c) ---- */
+/* ---- process trees (tree_plan.c, restore*.c, capture.c) ---- */
 
 #include <signal.h>
 
@@ -172,6 +172,7 @@ int64_t pt_now_ns(void);
 
 /* For code running in a fresh clone3 child: never injected, async-signal-safe, -errno. */
 long pt_raw_clone3(struct pt_clone_args *args, size_t size);
+pid_t pt_raw_getpid(void);
 int pt_raw_pidfd_open(pid_t pid);
 /* Waits while *@addr == @val (a shared, not private, futex); -ETIMEDOUT after @timeout_ms. */
 int pt_raw_futex_wait(uint32_t *addr, uint32_t val, int timeout_ms);

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Process trees: the stored description, and the creation plan that tree.c computes (and
- * checks) and restore.c executes. Positions number a tuple's levels from the tree's top
- * (position 0, the outermost level every tuple starts at) inwards.
+ * Process trees, private: the stored description (tree.c), and the creation plan that
+ * tree_plan.c computes (and checks) and the restore files execute. Positions number a tuple's
+ * levels from the tree's top (position 0, the outermost level every tuple starts at) inwards.
  */
-#ifndef PIDTUPLE_TREE_H
-#define PIDTUPLE_TREE_H
+#ifndef PIDTUPLE_TREE_INT_H
+#define PIDTUPLE_TREE_INT_H
 
 #include "internal.h"
 
@@ -29,6 +29,10 @@ struct pidtuple_tree {
 	unsigned int n, cap;
 };
 
+/* The index of a process of the plan: nodes come first, numbered as in the tree (so a node's
+ * index is its process's), then the temporary helpers. Negative: none (-1), or a PT_ID_*. */
+typedef int32_t pt_proc_idx;
+
 /* A session or group identity: the process of the plan whose PID numbers it, or these. */
 #define PT_ID_EXT (-1)	/* the caller's own, inherited */
 #define PT_ID_NONE (-2) /* not decided / no requirement */
@@ -39,42 +43,46 @@ struct pidtuple_tree {
 
 enum pt_op_kind { PT_OP_CREATE = 1, PT_OP_SETSID, PT_OP_SETPGID, PT_OP_EXIT, PT_OP_REAP };
 
-/* One step of the creation sequence; the steps run one at a time, in order. */
+/* One step of the creation sequence; the steps run one at a time, in order. Steps are
+ * numbered by their index in the plan's ops (int32_t, -1 for none). */
 struct pt_op {
 	uint8_t op;
-	int32_t actor;	/* the process that performs it */
-	int32_t target; /* CREATE: the new process; REAP: the helper */
-	pid_t arg;	/* SETPGID: the group in the actor's namespace, 0 its own; REAP: the PID */
-	int32_t next;	/* the actor's next step, -1 */
+	pt_proc_idx actor;  /* the process that performs it */
+	pt_proc_idx target; /* CREATE: the new process; REAP: the helper */
+	pid_t arg;    /* SETPGID: the group in the actor's namespace, 0 its own; REAP: the PID */
+	int32_t next; /* the actor's next step, -1 */
 };
 
 /* A process of the plan: a node, or a temporary helper standing in for a dead leader. */
 struct pt_proc {
-	int32_t node;	 /* node index; -1 for a helper */
-	int32_t parent;	 /* the real parent; -1: the caller */
-	int32_t creator; /* calls clone3: the parent, or a child of it with CLONE_PARENT */
+	pt_proc_idx node;    /* node index; -1 for a helper */
+	pt_proc_idx parent;  /* the real parent; -1: the caller */
+	pt_proc_idx creator; /* calls clone3: the parent, or a child of it with CLONE_PARENT */
 	uint32_t n;
-	pid_t pid[PIDTUPLE_MAX_LEVELS];	  /* by position */
-	int32_t own[PIDTUPLE_MAX_LEVELS]; /* namespace per position: its NEWPID init, -1 existing */
+	pid_t pid[PIDTUPLE_MAX_LEVELS]; /* by position */
+	/* The namespace at each position: the process that is its init (it has CLONE_NEWPID),
+	 * or -1 for a namespace that exists already. */
+	pt_proc_idx ns_init[PIDTUPLE_MAX_LEVELS];
 	pid_t set_tid[PIDTUPLE_MAX_LEVELS]; /* innermost first */
 	uint64_t clone_flags;		    /* CLONE_NEWPID, CLONE_PARENT */
 	pid_t ppid;			    /* getppid() the process must see; 0: do not compare */
 	int32_t first_op;		    /* its first step, -1 */
 	int32_t create_op;		    /* the step creating it; -1: the caller's fork */
 	int32_t exit_op;		    /* helpers: the step after which it is gone */
-	int32_t for_node;		    /* helpers: a node whose session or group needs it */
+	pt_proc_idx for_node;		    /* helpers: a node whose session or group needs it */
 	uint32_t role;			    /* helpers: PT_ROLE_* */
-	int32_t sid, pgid;		    /* target identities */
+	pt_proc_idx sid, pgid;		    /* target identities */
 };
 
 struct pt_plan {
-	unsigned int nnodes, nprocs, nops, nhold;
+	pt_proc_idx nnodes, nprocs, nhold;
+	int32_t nops;
 	struct pt_proc *procs; /* shared memory, procs_len bytes */
 	size_t procs_len;
 	struct pt_op *ops;
-	int32_t first; /* the process the caller forks */
-	int top;       /* position of the caller's pid_for_children */
-	int cpos;      /* position of the caller's active namespace (< 0: above the tuples) */
+	pt_proc_idx first; /* the process the caller forks */
+	int top;	   /* position of the caller's pid_for_children */
+	int cpos;	   /* position of the caller's active namespace (< 0: above the tuples) */
 	bool have_ctx;
 	struct pidtuple_nsctx ctx; /* levels from pid_for_children up to the caller's */
 };

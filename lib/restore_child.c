@@ -1,0 +1,582 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Restoring a tree: the code that runs in every process of the tree, a raw clone3() child.
+ *
+ * Each process performs its own steps of the plan in order: fork a child with its exact PIDs,
+ * setsid(), setpgid(), exit, reap. Forks run in parallel; the other steps run one at a time in
+ * the plan's order, the process whose turn it is handing the turn on through a futex in
+ * shared memory. A creator sends the new process's pidfd to the restorer; failures and the
+ * end of the plan travel the same way. Then every process waits at the barrier until
+ * released, and starts its work.
+ *
+ * Everything here is async-signal-safe: async-signal-safe libc and the shim's pt_raw_
+ * wrappers only, no allocation, nothing that can be injected into. The async-signal-safe
+ * test (scripts/check-async-safe.sh) holds this file's object to that.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "restore_int.h"
+
+extern char **environ;
+
+/* The hand-over socket's number in a released HOLD node. */
+#define HOLD_HS_FD 3
+
+/* What a process of the tree knows of itself. */
+struct rs_self {
+	pt_proc_idx me;
+	int self_fd;   /* pidfd of this process: its children watch it */
+	int parent_fd; /* pidfd of its parent */
+	bool reported; /* its creator has reported it to the restorer */
+};
+
+static void child_send_buf(int sock, void *buf, size_t len, int fd)
+{
+	struct iovec iov = { buf, len };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr h = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	if (fd >= 0) {
+		struct cmsghdr *cm;
+
+		memset(&u, 0, sizeof(u));
+		h.msg_control = u.buf;
+		h.msg_controllen = sizeof(u.buf);
+		cm = CMSG_FIRSTHDR(&h);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	}
+	while (sendmsg(sock, &h, MSG_NOSIGNAL) < 0 && errno == EINTR)
+		;
+}
+
+static void child_send(int sock, int kind, pt_proc_idx proc, int err, int32_t op, int fd)
+{
+	struct rs_msg m = { kind, proc, err, op };
+
+	child_send_buf(sock, &m, sizeof(m), fd);
+}
+
+static bool child_parent_gone(const struct rs_self *s)
+{
+	struct pollfd pf = { s->parent_fd, POLLIN, 0 };
+
+	return s->parent_fd >= 0 && poll(&pf, 1, 0) > 0;
+}
+
+/* Reports a failure, then waits to be killed with the rest of the tree. */
+static void __attribute__((noreturn))
+child_fail(const struct rs_run *run, const struct rs_self *s, pt_proc_idx proc, int err, int32_t op)
+{
+	child_send(run->st_w, RS_MSG_FAIL, proc, err, op, -1);
+	for (;;) {
+		struct pollfd pf[2] = { { run->bar_r, POLLIN, 0 }, { s->parent_fd, POLLIN, 0 } };
+
+		if (poll(pf, 2, 1000) > 0 || atomic_load(&run->shm->abort))
+			_exit(1);
+	}
+}
+
+static void child_wait_turn(const struct rs_run *run, const struct rs_self *s, int32_t o)
+{
+	struct rs_shm *shm = run->shm;
+	int32_t k = run->serial[o];
+
+	if (k < 0)
+		return; /* a creation: only its creator's own order matters */
+	for (;;) {
+		uint32_t v = atomic_load(&shm->wake[s->me]);
+
+		if (atomic_load(&shm->turn) == (uint32_t)k)
+			return;
+		if (atomic_load(&shm->abort))
+			_exit(1);
+		/* No timer: a dead parent kills us (PR_SET_PDEATHSIG), an abort wakes us. */
+		pt_raw_futex_wait((uint32_t *)&shm->wake[s->me], v, -1);
+	}
+}
+
+static void child_pass_turn(const struct rs_run *run, const struct rs_self *s, int32_t o)
+{
+	const struct pt_plan *pl = run->pl;
+	struct rs_shm *shm = run->shm;
+	int32_t k = run->serial[o];
+
+	atomic_store(&run->opdone[o], RS_STEP_DONE);
+	if (k >= 0) {
+		int32_t next = run->serial_op[k + 1];
+
+		atomic_store(&shm->turn, (uint32_t)k + 1);
+		if (next >= 0) {
+			pt_proc_idx b = pl->ops[next].actor;
+
+			atomic_fetch_add(&shm->wake[b], 1);
+			pt_raw_futex_wake((uint32_t *)&shm->wake[b], INT_MAX);
+		}
+	}
+	if (atomic_fetch_add(&shm->ndone, 1) + 1 == (uint32_t)pl->nops)
+		child_send(run->st_w, RS_MSG_DONE, s->me, 0, o, -1);
+}
+
+/* A new process forks only once its creator has reported it: the restorer then knows every
+ * process that can have children of its own. Leaves never wait. */
+static void child_wait_reported(const struct rs_run *run, const struct rs_self *s, int32_t o)
+{
+	struct rs_shm *shm = run->shm;
+
+	for (;;) {
+		uint32_t v = atomic_load(&shm->wake[s->me]);
+
+		if (atomic_load(&run->opdone[o]) == RS_STEP_DONE)
+			return;
+		if (atomic_load(&shm->abort))
+			_exit(1);
+		pt_raw_futex_wait((uint32_t *)&shm->wake[s->me], v, -1);
+	}
+}
+
+static pid_t child_create(const struct pt_proc *x, int *pidfd)
+{
+	struct pt_clone_args a = {
+		.flags = x->clone_flags | PT_CLONE_PIDFD | PT_CLONE_CLEAR_SIGHAND,
+		.pidfd = (uintptr_t)pidfd,
+		/* With CLONE_PARENT clone3() wants 0: the child inherits the creator's. */
+		.exit_signal = x->clone_flags & PT_CLONE_PARENT ? 0 : SIGCHLD,
+		.set_tid = (uintptr_t)x->set_tid,
+		.set_tid_size = x->n,
+	};
+
+	return (pid_t)pt_raw_clone3(&a, PT_CLONE_ARGS_SIZE_VER1);
+}
+
+static void child_reap_children(void)
+{
+	while (waitpid(-1, NULL, WNOHANG | __WALL) > 0)
+		;
+}
+
+static void child_sigchld(void (*handler)(int))
+{
+	struct sigaction sa = { .sa_handler = handler };
+
+	sigaction(SIGCHLD, &sa, NULL);
+}
+
+static void child_reply(int ctl, const void *buf, size_t len)
+{
+	while (send(ctl, buf, len, MSG_NOSIGNAL) < 0 && errno == EINTR)
+		;
+}
+
+/* Executes the program of a hand-over request; returns only when that failed. */
+static void child_hand_over(const struct rs_run *run, int ctl, int mfd)
+{
+	struct stat st;
+	struct rs_req *rq;
+	uintptr_t *slot;
+	char *base;
+	sigset_t all;
+	int err;
+
+	if (fstat(mfd, &st) < 0 || (size_t)st.st_size < sizeof(*rq)) {
+		err = EBADMSG;
+		child_reply(ctl, &err, sizeof(err));
+		return;
+	}
+	base = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_PRIVATE, mfd, 0);
+	if (base == MAP_FAILED) {
+		err = errno;
+		child_reply(ctl, &err, sizeof(err));
+		return;
+	}
+	rq = (struct rs_req *)(void *)base;
+	if (rq->size != (uint64_t)st.st_size || rq->path >= rq->size || rq->argv >= rq->size ||
+	    rq->envp >= rq->size) {
+		err = EBADMSG;
+		goto out;
+	}
+	/* The slots hold offsets; the request was checked by the restorer that wrote it. */
+	for (slot = (uintptr_t *)(void *)(base + rq->argv); *slot; slot++)
+		*slot += (uintptr_t)base;
+	if (rq->envp)
+		for (slot = (uintptr_t *)(void *)(base + rq->envp); *slot; slot++)
+			*slot += (uintptr_t)base;
+	child_reply(ctl, "x", 1); /* about to execute: EOF after this means it did */
+	child_sigchld(SIG_DFL);	  /* the program reaps its children itself */
+	sigprocmask(SIG_SETMASK, &run->oldmask, NULL);
+	execve(base + rq->path, (char **)(void *)(base + rq->argv),
+	       rq->envp ? (char **)(void *)(base + rq->envp) : environ);
+	err = errno;
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	child_sigchld(SIG_IGN);
+	child_reap_children();
+out:
+	munmap(base, (size_t)st.st_size);
+	child_reply(ctl, &err, sizeof(err));
+}
+
+/* Answers hand-over request @seq: a socket of its own to the restorer, then the request. */
+static void child_request(const struct rs_run *run, int hs, pt_proc_idx me, uint32_t seq)
+{
+	struct rs_hmsg m = { me, seq, 0 };
+	int sp[2], mfd = -1;
+	char c;
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { &c, 1 };
+	struct msghdr h = { .msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = u.buf,
+			    .msg_controllen = sizeof(u.buf) };
+	struct cmsghdr *cm;
+	ssize_t n;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
+		m.err = errno;
+		child_send_buf(hs, &m, sizeof(m), -1);
+		return;
+	}
+	child_send_buf(hs, &m, sizeof(m), sp[0]);
+	close(sp[0]);
+	do
+		n = recvmsg(sp[1], &h, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n > 0) {
+		cm = CMSG_FIRSTHDR(&h);
+		if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
+			memcpy(&mfd, CMSG_DATA(cm), sizeof(int));
+		if (mfd < 0) {
+			int err = EBADMSG;
+
+			child_reply(sp[1], &err, sizeof(err));
+		} else {
+			child_hand_over(run, sp[1], mfd);
+			close(mfd);
+		}
+	}
+	close(sp[1]); /* EOF: the restorer gave up, or the program could not run */
+}
+
+/* A HOLD node after the release: keeps its PIDs, lets the kernel reap its children (SIGCHLD
+ * ignored since child_hold_fds()), sleeps until the restorer asks it to take a program. */
+static void __attribute__((noreturn)) child_hold(const struct rs_run *run, pt_proc_idx me, int hs)
+{
+	struct rs_shm *shm = run->shm;
+	uint32_t seen = 0;
+
+	for (;;) {
+		uint32_t v = atomic_load(&shm->wake[me]), seq = atomic_load(&shm->req_seq);
+
+		if (seq != seen && atomic_load(&shm->req_node) == (uint32_t)me && hs >= 0) {
+			seen = seq;
+			child_request(run, hs, me, seq);
+			continue;
+		}
+		pt_raw_futex_wait((uint32_t *)&shm->wake[me], v, -1);
+	}
+}
+
+static void child_close_from(int lo)
+{
+	struct rlimit rl;
+
+	if (close_range((unsigned int)lo, ~0u, 0) == 0 || getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	for (rlim_t fd = (rlim_t)lo; fd < rl.rlim_cur && fd < (1u << 20); fd++)
+		close((int)fd);
+}
+
+/* What a HOLD node keeps, in this order from HOLD_HS_FD on, until the release. */
+enum { KEEP_HS, KEEP_BAR, KEEP_ST, KEEP_PARENT, KEEP_NR };
+
+/*
+ * Before the barrier (its children are forked, and it runs now anyway), a HOLD node drops the
+ * caller's files: a pipe it held would never see EOF. /dev/null becomes 0, 1 and 2; then come
+ * the hand-over socket, the barrier, the restorer's socket and the parent's pidfd; nothing
+ * else. Only the first dups can fail, while a failure can still be reported.
+ */
+static void child_hold_fds(const struct rs_run *run, struct rs_self *s, int fd[KEEP_NR])
+{
+	int from[KEEP_NR] = { run->hs, run->bar_r, run->st_w, s->parent_fd };
+
+	for (int i = 0; i < KEEP_NR; i++) {
+		fd[i] = from[i] < 0 ? -1 : fcntl(from[i], F_DUPFD_CLOEXEC, HOLD_HS_FD + KEEP_NR);
+		if (from[i] >= 0 && fd[i] < 0)
+			child_fail(run, s, s->me, -errno, -1);
+	}
+	for (int i = 0; i < 3; i++)
+		dup2(run->null_fd, i);
+	/* Its steps are done (no reap to come): from now on the kernel reaps its children, so
+	 * that it has nothing to wake up for. None can have exited yet: all are held. */
+	child_sigchld(SIG_IGN);
+	for (int i = 0; i < KEEP_NR; i++)
+		if (fd[i] < 0)
+			close(HOLD_HS_FD + i);
+		else
+			fd[i] = dup3(fd[i], HOLD_HS_FD + i, O_CLOEXEC);
+	child_close_from(HOLD_HS_FD + KEEP_NR);
+}
+
+/* Waits at the barrier: returns once the restorer released the tree, exits when it gave up
+ * or the parent died first. */
+static void child_wait_release(const struct rs_run *run, const int fd[KEEP_NR])
+{
+	for (;;) {
+		struct pollfd pf[2] = { { fd[KEEP_BAR], POLLIN, 0 },
+					{ fd[KEEP_PARENT], POLLIN, 0 } };
+
+		if (poll(pf, 2, -1) < 0)
+			continue;
+		if (pf[1].revents)
+			_exit(1); /* the parent died before the release */
+		if (pf[0].revents)
+			break;
+	}
+	if (!atomic_load(&run->shm->released))
+		_exit(1); /* the restorer gave up */
+}
+
+/* Released: the library's descriptors go (a HOLD node keeps its hand-over socket). */
+static void child_close_released(const struct rs_run *run, const struct rs_self *s, bool hold)
+{
+	if (hold) {
+		child_close_from(HOLD_HS_FD + 1);
+		return;
+	}
+	close(run->bar_r);
+	close(run->st_w);
+	close(s->parent_fd);
+	close(s->self_fd);
+	if (run->null_fd >= 0)
+		close(run->null_fd);
+	if (run->hs >= 0)
+		close(run->hs);
+}
+
+/* After the last step: the barrier, then the node's work. */
+static void __attribute__((noreturn)) child_finish(const struct rs_run *run, struct rs_self *s)
+{
+	const struct pt_plan *pl = run->pl;
+	const struct pt_tnode *nd = run->tree->nodes[pl->procs[s->me].node];
+	struct rs_shm *shm = run->shm;
+	bool hold = nd->kind == PIDTUPLE_NODE_HOLD;
+	int fd[KEEP_NR] = { -1, run->bar_r, run->st_w, s->parent_fd };
+
+	if (hold)
+		child_hold_fds(run, s, fd);
+	child_wait_release(run, fd);
+	/* No node may start (and maybe exit) while a child of it still has the signal armed. */
+	prctl(PR_SET_PDEATHSIG, 0);
+	child_close_released(run, s, hold);
+	/* The last one wakes the restorer: one wake-up, not one per node. */
+	if (atomic_fetch_add(&shm->left, 1) + 1 == (uint32_t)pl->nnodes)
+		pt_raw_futex_wake((uint32_t *)&shm->left, 1);
+	/* A HOLD node starts nothing: it need not wait for the others. */
+	if (hold)
+		child_hold(run, s->me, fd[KEEP_HS]);
+	for (int waited = 0; !atomic_load(&shm->go) && waited < 4; waited++)
+		pt_raw_futex_wait((uint32_t *)&shm->go, 0, 2500);
+	munmap(shm, run->shm_len);
+	sigprocmask(SIG_SETMASK, &run->oldmask, NULL);
+	if (nd->kind == PIDTUPLE_NODE_EXEC) {
+		execve(nd->path, nd->argv, nd->envp ? nd->envp : environ);
+		_exit(127);
+	}
+	_exit(nd->fn(nd->arg));
+}
+
+/* Forked by the restorer: drops what only the restorer may hold. */
+static void child_drop_restorer_fds(const struct rs_run *run)
+{
+	close(run->st_r);
+	close(run->bar_w);
+	if (run->lock_fd >= 0)
+		close(run->lock_fd);
+	if (run->hs_r >= 0)
+		close(run->hs_r);
+}
+
+static bool child_creates(const struct pt_plan *pl, pt_proc_idx me)
+{
+	for (int32_t o = pl->procs[me].first_op; o >= 0; o = pl->ops[o].next)
+		if (pl->ops[o].op == PT_OP_CREATE)
+			return true;
+	return false;
+}
+
+/* Process @me starts: it keeps its parent's pidfd, dies with its parent from now on (and if
+ * the parent is gone already), and opens its own pidfd if it forks. */
+static void child_start(const struct rs_run *run, struct rs_self *s, pt_proc_idx me, int cself,
+			int cparent)
+{
+	const struct pt_proc *proc = &run->pl->procs[me];
+
+	s->me = me;
+	s->reported = proc->create_op < 0;
+	if (proc->clone_flags & PT_CLONE_PARENT) {
+		s->parent_fd = cparent;
+		if (cself >= 0)
+			close(cself);
+	} else {
+		s->parent_fd = cself;
+		if (cparent >= 0)
+			close(cparent);
+	}
+	s->self_fd = -1;
+	if (proc->create_op < 0)
+		child_drop_restorer_fds(run);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* The parent may have died before that: then nothing would kill this process. */
+	if ((proc->ppid && getppid() != proc->ppid) || child_parent_gone(s))
+		_exit(1);
+	if (child_creates(run->pl, me)) {
+		/* Its children watch it through this; a leaf needs none. */
+		s->self_fd = pt_raw_pidfd_open(pt_raw_getpid());
+		if (s->self_fd < 0)
+			child_fail(run, s, me, s->self_fd, -1);
+	}
+}
+
+/* Step @o forks its target and reports it. Returns 0 in the new process, its PID in this one. */
+static pid_t child_fork(const struct rs_run *run, struct rs_self *s, int32_t o)
+{
+	const struct pt_plan *pl = run->pl;
+	pt_proc_idx target = pl->ops[o].target;
+	int pidfd = -1;
+	pid_t pid;
+
+	if (!s->reported) {
+		child_wait_reported(run, s, pl->procs[s->me].create_op);
+		s->reported = true;
+	}
+	atomic_store(&run->opdone[o], RS_STEP_STARTED);
+	pid = child_create(&pl->procs[target], &pidfd);
+	if (pid == 0)
+		return 0;
+	if (pid < 0) {
+		atomic_store(&run->opdone[o], RS_STEP_FAILED);
+		child_fail(run, s, target, pid, o);
+	}
+	child_send(run->st_w, RS_MSG_PIDFD, target, 0, o, pidfd);
+	close(pidfd);
+	/* Reported: the new process may go on (child_pass_turn marks it DONE). */
+	child_pass_turn(run, s, o);
+	atomic_fetch_add(&run->shm->wake[target], 1);
+	pt_raw_futex_wake((uint32_t *)&run->shm->wake[target], INT_MAX);
+	return pid;
+}
+
+static int child_reap(pid_t pid)
+{
+	pid_t w;
+
+	do
+		w = waitpid(pid, NULL, __WALL);
+	while (w < 0 && errno == EINTR);
+	return w == pid ? 0 : w < 0 ? -errno : -ECHILD;
+}
+
+/* Step @o, other than a fork: 0 or -errno. An exit does not return. */
+static int child_step(const struct rs_run *run, const struct rs_self *s, int32_t o)
+{
+	const struct pt_op *op = &run->pl->ops[o];
+
+	switch (op->op) {
+	case PT_OP_SETSID:
+		return setsid() < 0 ? -errno : 0;
+	case PT_OP_SETPGID:
+		return setpgid(0, op->arg) < 0 ? -errno : 0;
+	case PT_OP_EXIT:
+		child_pass_turn(run, s, o);
+		_exit(0);
+	case PT_OP_REAP:
+		return child_reap(op->arg);
+	default:
+		return -EINVAL;
+	}
+}
+
+/* Performs the steps of process s->me in order, then its work. Returns only in a process it
+ * forks, with that process's index. */
+static pt_proc_idx child_run_steps(const struct rs_run *run, struct rs_self *s)
+{
+	const struct pt_plan *pl = run->pl;
+
+	for (int32_t o = pl->procs[s->me].first_op; o >= 0; o = pl->ops[o].next) {
+		int r;
+
+		child_wait_turn(run, s, o);
+		if (pl->ops[o].op == PT_OP_CREATE) {
+			if (child_fork(run, s, o) == 0)
+				return pl->ops[o].target;
+			continue;
+		}
+		r = child_step(run, s, o);
+		if (r < 0)
+			child_fail(run, s, s->me, r, o);
+		child_pass_turn(run, s, o);
+	}
+	child_finish(run, s);
+}
+
+void pt_child_main(const struct rs_run *run, pt_proc_idx me, int cself, int cparent)
+{
+	struct rs_self s;
+
+	for (;;) {
+		child_start(run, &s, me, cself, cparent);
+		me = child_run_steps(run, &s);
+		/* A process just forked: @s holds its creator's pidfds of itself and its parent. */
+		cself = s.self_fd;
+		cparent = s.parent_fd;
+	}
+}
+
+/*
+ * Binds now, in the restorer, the libc functions the tree's processes call first: with lazy
+ * binding each of thousands of processes would look each one up itself (a copied page and a
+ * walk through libc's symbol tables per process and function). Each call does nothing.
+ */
+void pt_child_prebind(void)
+{
+	int saved = errno, sig;
+	struct sigaction sa;
+	struct msghdr h = { .msg_iov = NULL };
+	sigset_t set;
+
+	(void)prctl(PR_GET_PDEATHSIG, &sig);
+	(void)getppid();
+	(void)poll(NULL, 0, 0);
+	(void)fcntl(-1, F_GETFD);
+	(void)dup2(-1, -1);
+	(void)dup3(-1, -1, 0);
+	(void)close_range(~0u, ~0u, 0);
+	(void)sigaction(SIGCHLD, NULL, &sa);
+	(void)sigprocmask(SIG_BLOCK, NULL, &set);
+	(void)waitpid(-INT_MAX, NULL, WNOHANG | __WALL); /* no such group */
+	(void)sendmsg(-1, &h, 0);
+	(void)send(-1, NULL, 0, 0);
+	(void)recvmsg(-1, &h, 0);
+	(void)munmap(NULL, 0);
+	errno = saved;
+}

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Restoring a tree, private: what the restorer (restore.c), the processes of the tree
+ * (restore_child.c) and the handle (restore_handle.c) share.
+ */
+#ifndef PIDTUPLE_RESTORE_INT_H
+#define PIDTUPLE_RESTORE_INT_H
+
+#include <signal.h>
+#include <stdatomic.h>
+
+#include "tree_int.h"
+
+enum { RS_MSG_PIDFD = 1, RS_MSG_FAIL = 3, RS_MSG_DONE };
+
+/* A record a process of the tree sends the restorer. */
+struct rs_msg {
+	int32_t kind;
+	int32_t proc;
+	int32_t err;
+	int32_t op; /* RS_MSG_FAIL: the failing step; -1 while starting */
+};
+
+/*
+ * Shared by the restorer and the whole tree. Creations run in parallel, each process in its
+ * own order; the other steps (sessions, groups, helpers leaving) run one at a time in the
+ * plan's order, which is a valid order for both.
+ */
+struct rs_shm {
+	_Atomic uint32_t turn; /* the serialized step whose turn it is */
+	_Atomic uint32_t ndone;
+	_Atomic uint32_t abort;
+	_Atomic uint32_t released;
+	_Atomic uint32_t left;		    /* nodes past the barrier, PR_SET_PDEATHSIG cleared */
+	_Atomic uint32_t go;		    /* all of them: start the work */
+	_Atomic uint32_t req_node, req_seq; /* the hand-over request: which node, its number */
+	_Atomic uint32_t wake[]; /* one futex per process, then a state per step (RS_STEP_*) */
+};
+
+/* Step states. A creation is STARTED before clone3(), DONE once its pidfd is reported. */
+enum { RS_STEP_NEW = 0, RS_STEP_STARTED, RS_STEP_DONE, RS_STEP_FAILED };
+
+/* What the processes of the tree read, in their copy of the restorer's memory. */
+struct rs_run {
+	const struct pt_plan *pl;
+	const struct pidtuple_tree *tree;
+	struct rs_shm *shm;
+	_Atomic uint8_t *opdone;
+	const int32_t *serial;	  /* per step: its place among the serialized ones, or -1 */
+	const int32_t *serial_op; /* the serialized steps, in order */
+	size_t shm_len;
+	int st_w, st_r;	  /* the report socket: the tree's end, the restorer's */
+	int bar_r, bar_w; /* the barrier: the tree waits for EOF on bar_r */
+	int lock_fd;	  /* the ns_last_pid lock (PIDTUPLE_FORK_LOCK), or -1 */
+	int null_fd;	  /* /dev/null, for the HOLD nodes' 0, 1 and 2 */
+	int hs_r, hs;	  /* the hand-over socket: the restorer's end, the HOLD nodes' end */
+	sigset_t oldmask;
+};
+
+/* What a HOLD node sends through the shared hand-over socket, with its own socket. */
+struct rs_hmsg {
+	int32_t node;
+	uint32_t seq;
+	int32_t err; /* no socket: why */
+};
+
+/* A hand-over request, in a memfd: the header, pointer slots holding offsets, the strings. */
+struct rs_req {
+	uint64_t size;
+	uint64_t path;
+	uint64_t argv;
+	uint64_t envp; /* 0: the node's environment */
+};
+
+/* ---- restore_child.c: the processes of the tree (async-signal-safe) ---- */
+
+/* The life of a process of the tree, from its clone3() on: process @me of the plan. @cself and
+ * @cparent are the creator's pidfds of itself and of its parent. */
+void pt_child_main(const struct rs_run *run, pt_proc_idx me, int cself, int cparent)
+	__attribute__((noreturn));
+/* Binds the libc functions the processes of the tree call; in the restorer, before clone3(). */
+void pt_child_prebind(void);
+
+/* ---- restore_handle.c: the handle ---- */
+
+/* The handle of a restore whose processes all exist. It takes run's shared memory, barrier
+ * and hand-over socket, and the pidfds of the nodes, which it sets to -1 in @pidfd. */
+int pt_restore_handle_new(struct rs_run *run, int *pidfd, struct pidtuple_restore **ret);
+/* SIGKILL through a pidfd (-1: nothing). */
+void pt_pidfd_kill(int pidfd);
+/* Waits until @deadline (pt_now_ns()) for a pidfd to report its process's exit. */
+void pt_pidfd_wait_exit(int pidfd, int64_t deadline);
+
+#endif
