@@ -10,7 +10,8 @@
 #   scripts/run-fuzz.sh [SECONDS_TOTAL]
 #
 # Environment: PIDTUPLE_FUZZ_BUILD_DIR (default build/fuzz), PIDTUPLE_FUZZ_CC (default clang),
-# PIDTUPLE_FUZZ_TARGETS (default: all), PIDTUPLE_FUZZ_KEEP=1 keeps the work dir.
+# PIDTUPLE_FUZZ_TARGETS (default: all), PIDTUPLE_FUZZ_KEEP=1 keeps the work dir,
+# PIDTUPLE_FUZZ_BUILD_ONLY=1 builds and stops (scripts/fuzz-long.sh).
 # Exit 77 (skip) when clang or libFuzzer is missing, except under CI=true (then 1).
 set -u
 
@@ -18,12 +19,9 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 total=${1:-60}
 build=${PIDTUPLE_FUZZ_BUILD_DIR:-$root/build/fuzz}
 cc=${PIDTUPLE_FUZZ_CC:-clang}
-targets=${PIDTUPLE_FUZZ_TARGETS:-fuzz_parse fuzz_nspid fuzz_opts fuzz_read_opts fuzz_tree_json}
-
-# Longest input each target is given: a tuple line, a status file past the 4 KiB the
-# library reads, an options struct with a tail, the fixed header of fuzz_read_opts, a tree
-# of a few hundred nodes.
-declare -A max_len=([fuzz_parse]=1024 [fuzz_nspid]=8192 [fuzz_opts]=512 [fuzz_read_opts]=64 [fuzz_tree_json]=16384)
+# shellcheck source=../tests/fuzz/targets.sh
+. "$root/tests/fuzz/targets.sh"
+targets=${PIDTUPLE_FUZZ_TARGETS:-$fuzz_targets}
 
 skip() {
 	echo "run-fuzz: $*" >&2
@@ -64,6 +62,8 @@ fi
 cmake -S "$root/tests/fuzz" -B "$build" -DCMAKE_C_COMPILER="$cc" >"$build/configure.log" 2>&1 ||
 	{ cat "$build/configure.log" >&2; exit 1; }
 cmake --build "$build" -j "$(nproc 2>/dev/null || echo 2)" || exit 1
+# scripts/fuzz-long.sh builds through here and runs the targets itself.
+[ "${PIDTUPLE_FUZZ_BUILD_ONLY:-0}" = 1 ] && exit 0
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/pidtuple-fuzz.XXXXXX") || exit 1
 # shellcheck disable=SC2086 # a space-separated list of target names
@@ -79,7 +79,7 @@ for t in "$@"; do
 	mkdir -p "$corpus" "$artifacts"
 	cp -R "$root/tests/fuzz/corpus/$t/." "$corpus/"
 	args=(-max_total_time="$per" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1
-		-max_len="${max_len[$t]:-4096}" -artifact_prefix="$artifacts/")
+		-max_len="${fuzz_max_len[$t]:-4096}" -artifact_prefix="$artifacts/")
 	[ -f "$root/tests/fuzz/$t.dict" ] && args+=(-dict="$root/tests/fuzz/$t.dict")
 
 	echo "run-fuzz: $t for ${per}s"
