@@ -34,23 +34,6 @@ static int open_ns(const char *path)
 	return pt_open(path, O_RDONLY);
 }
 
-int pt_read_int_file(const char *path, int *out)
-{
-	char buf[32];
-	int fd = pt_open(path, O_RDONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return fd;
-	n = pt_read(fd, buf, sizeof(buf) - 1);
-	pt_close(fd);
-	if (n <= 0)
-		return n < 0 ? (int)n : -EIO;
-	buf[n] = '\0';
-	*out = atoi(buf);
-	return *out > 0 ? 0 : -EIO;
-}
-
 /*
  * Capabilities the caller holds over user namespace @userns, by the kernel's cap_capable():
  * its own effective set in its own namespace or an ancestor's descendant, or all of them in a

@@ -70,60 +70,6 @@ struct pidtuple_scan {
 	unsigned int bpos, blen;
 };
 
-/* ---- /proc directories ---------------------------------------------------------------- */
-
-struct pt_dirent64 {
-	uint64_t d_ino;
-	int64_t d_off;
-	unsigned short d_reclen;
-	unsigned char d_type;
-	char d_name[];
-};
-
-int pt_dir_open(struct pt_dir *d, int dirfd, const char *path)
-{
-	int fd = dirfd >= 0 ? pt_openat(dirfd, path, O_RDONLY | O_DIRECTORY)
-			    : pt_open(path, O_RDONLY | O_DIRECTORY);
-
-	d->fd = fd;
-	d->len = d->pos = 0;
-	return fd < 0 ? fd : 0;
-}
-
-int pt_dir_next_pid(struct pt_dir *d, pid_t *ret)
-{
-	for (;;) {
-		const struct pt_dirent64 *e;
-		long v = 0;
-		const char *p;
-
-		if (d->pos >= d->len) {
-			ssize_t n = pt_getdents64(d->fd, d->buf, sizeof(d->buf));
-
-			if (n == -ENOENT || n == 0)
-				return 0; /* a task directory whose process has gone */
-			if (n < 0)
-				return (int)n;
-			d->len = (size_t)n;
-			d->pos = 0;
-		}
-		e = (const struct pt_dirent64 *)(d->buf + d->pos);
-		d->pos += e->d_reclen;
-		for (p = e->d_name; *p >= '0' && *p <= '9' && v <= 0x7fffffff; p++)
-			v = v * 10 + (*p - '0');
-		if (p != e->d_name && *p == '\0' && v > 0 && v <= 0x7fffffff) {
-			*ret = (pid_t)v;
-			return 1;
-		}
-	}
-}
-
-void pt_dir_close(struct pt_dir *d)
-{
-	pt_close(d->fd);
-	d->fd = -1;
-}
-
 /* ---- helpers ------------------------------------------------------------------------- */
 
 static bool fatal(int err)

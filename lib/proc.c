@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Reading one process's tuple from /proc, relative to the caller's PID namespace. */
+/* The one /proc layer: reading files, id lines and directories of /proc, on the shim alone. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "proc.h"
+#include "syscall_shim.h"
 
 static int parse_int(const char **pp, int *out)
 {
@@ -120,6 +122,106 @@ int pt_read_text(int dirfd, const char *path, char *buf, size_t size)
 	return (int)len;
 }
 
+/* Parses the numbers after a label up to the end of the line: -1 when malformed. */
+static int parse_nums(const char *p, pid_t *out, int cap)
+{
+	int n = 0;
+
+	for (;;) {
+		long v = 0;
+		bool neg = false;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\n' || *p == '\0')
+			return n;
+		if (*p == '-') {
+			neg = true;
+			p++;
+		}
+		if (*p < '0' || *p > '9' || n == cap)
+			return -1;
+		while (*p >= '0' && *p <= '9' && v <= 0x7fffffff)
+			v = v * 10 + (*p++ - '0');
+		if (v > 0x7fffffff || (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\0'))
+			return -1;
+		out[n++] = (pid_t)(neg ? -v : v);
+	}
+}
+
+/* pt_parse_status() for the hot paths: looks only at lines that can be id lines and stops
+ * after NSsid, the last of them. Same result. */
+int pt_parse_ids(const char *buf, struct pt_status *st)
+{
+	static const struct {
+		const char *label;
+		int len, k; /* k: list index, or -1 Pid, -2 PPid, -3 Tgid */
+	} lines[] = {
+		{ "Pid:", 4, -1 },	   { "PPid:", 5, -2 },		{ "Tgid:", 5, -3 },
+		{ "NSpid:", 6, PT_NSPID }, { "NStgid:", 7, PT_NSTGID }, { "NSpgid:", 7, PT_NSPGID },
+		{ "NSsid:", 6, PT_NSSID },
+	};
+
+	*st = (struct pt_status){ .n[0] = -1, .n[1] = -1, .n[2] = -1, .n[3] = -1 };
+	for (const char *line = buf; line && *line;) {
+		const char *nl = strchr(line, '\n');
+
+		if (*line == 'P' || *line == 'T' || *line == 'N') {
+			for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+				pid_t v[PIDTUPLE_MAX_LEVELS + 1];
+				int k = lines[i].k, n;
+
+				if (strncmp(line, lines[i].label, (size_t)lines[i].len) != 0)
+					continue;
+				n = parse_nums(line + lines[i].len, k >= 0 ? st->ids[k] : v,
+					       k >= 0 ? PIDTUPLE_MAX_LEVELS + 1 : 1);
+				if (n < 0 || (k < 0 && n != 1))
+					return -EIO;
+				if (k >= 0)
+					st->n[k] = n;
+				else if (k == -1)
+					st->pid = v[0], st->has_pid = true;
+				else if (k == -2)
+					st->ppid = v[0], st->has_ppid = true;
+				else
+					st->tgid = v[0], st->has_tgid = true;
+				if (k == PT_NSSID)
+					return 0;
+				break;
+			}
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	return 0;
+}
+
+int pt_read_status_at(int dirfd, const char *path, struct pt_status *st)
+{
+	char buf[4096];
+	size_t len = 0;
+	int fd = dirfd >= 0 ? pt_openat(dirfd, path, O_RDONLY) : pt_open(path, O_RDONLY);
+
+	if (fd < 0)
+		return fd;
+	/* /proc's seq files give all they have in one read when the buffer has room: a short
+	 * read is the end, which saves the read that would return 0. */
+	for (;;) {
+		size_t want = sizeof(buf) - 1 - len;
+		ssize_t r = pt_read(fd, buf + len, want);
+
+		if (r < 0) {
+			pt_close(fd);
+			return (int)r;
+		}
+		len += (size_t)r;
+		if (r == 0 || (size_t)r < want || len == sizeof(buf) - 1)
+			break;
+	}
+	pt_close(fd);
+	buf[len] = '\0';
+	return pt_parse_ids(buf, st);
+}
+
 /* Reads the id lines of a status or fdinfo file. */
 static int read_nsfields(const char *path, struct pt_status *st)
 {
@@ -209,54 +311,6 @@ int pt_proc_levels_above(void)
 	return r;
 }
 
-PT_PUBLIC int pidtuple_of_pidfd(int pidfd, struct pidtuple **ret_tuple)
-{
-	char path[64];
-	struct pt_status f;
-	int above, r;
-
-	pt_return_if(!ret_tuple, -EINVAL);
-	pt_return_if(pidfd < 0, -EBADF);
-	above = pt_proc_levels_above();
-	if (above < 0)
-		return above;
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
-	r = read_nsfields(path, &f);
-	if (r == -ENOENT)
-		return -EBADF;
-	if (r < 0)
-		return r;
-	if (!f.has_pid)
-		return -EBADF; /* not a pidfd */
-	if (f.pid <= 0)
-		return -ESRCH; /* -1: reaped; 0: outside this /proc's namespace */
-	if (f.n[PT_NSPID] < 0)
-		return -EOPNOTSUPP;
-	if (f.n[PT_NSPID] <= above)
-		return -ESRCH;
-	/* fdinfo numbers start at /proc's namespace; drop the levels above the caller's. */
-	return pidtuple_from_outer(f.ids[PT_NSPID] + above, (size_t)(f.n[PT_NSPID] - above),
-				   ret_tuple);
-}
-
-PT_PUBLIC int pidtuple_of_pid(pid_t pid, struct pidtuple **ret_tuple)
-{
-	int fd, r;
-
-	pt_return_if(pid < 1 || !ret_tuple, -EINVAL);
-	/* pidfd_open() resolves @pid in the caller's namespace, whoever mounted /proc. */
-	fd = pt_sys_pidfd_open(pid, 0);
-	if (fd == -ENOSYS)
-		return -EOPNOTSUPP;
-	if (fd == -EINVAL || fd == -ENOENT)
-		return -ESRCH; /* a thread id, not a process (ENOENT from 6.9 on) */
-	if (fd < 0)
-		return fd;
-	r = pidtuple_of_pidfd(fd, ret_tuple);
-	pt_close(fd);
-	return r;
-}
-
 int pt_pid_exited(pid_t pid)
 {
 	int fd = pt_sys_pidfd_open(pid, 0), r;
@@ -267,4 +321,75 @@ int pt_pid_exited(pid_t pid)
 	r = pt_poll_in(fd);
 	pt_close(fd);
 	return r;
+}
+
+/* ---- /proc directories ---- */
+
+struct pt_dirent64 {
+	uint64_t d_ino;
+	int64_t d_off;
+	unsigned short d_reclen;
+	unsigned char d_type;
+	char d_name[];
+};
+
+int pt_dir_open(struct pt_dir *d, int dirfd, const char *path)
+{
+	int fd = dirfd >= 0 ? pt_openat(dirfd, path, O_RDONLY | O_DIRECTORY)
+			    : pt_open(path, O_RDONLY | O_DIRECTORY);
+
+	d->fd = fd;
+	d->len = d->pos = 0;
+	return fd < 0 ? fd : 0;
+}
+
+int pt_dir_next_pid(struct pt_dir *d, pid_t *ret)
+{
+	for (;;) {
+		const struct pt_dirent64 *e;
+		long v = 0;
+		const char *p;
+
+		if (d->pos >= d->len) {
+			ssize_t n = pt_getdents64(d->fd, d->buf, sizeof(d->buf));
+
+			if (n == -ENOENT || n == 0)
+				return 0; /* a task directory whose process has gone */
+			if (n < 0)
+				return (int)n;
+			d->len = (size_t)n;
+			d->pos = 0;
+		}
+		e = (const struct pt_dirent64 *)(d->buf + d->pos);
+		d->pos += e->d_reclen;
+		for (p = e->d_name; *p >= '0' && *p <= '9' && v <= 0x7fffffff; p++)
+			v = v * 10 + (*p - '0');
+		if (p != e->d_name && *p == '\0' && v > 0 && v <= 0x7fffffff) {
+			*ret = (pid_t)v;
+			return 1;
+		}
+	}
+}
+
+void pt_dir_close(struct pt_dir *d)
+{
+	pt_close(d->fd);
+	d->fd = -1;
+}
+
+int pt_read_int_file(const char *path, int *out)
+{
+	char buf[32];
+	int fd = pt_open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return fd;
+	n = pt_read(fd, buf, sizeof(buf) - 1);
+	pt_close(fd);
+	if (n <= 0)
+		return n < 0 ? (int)n : -EIO;
+	buf[n] = '\0';
+	*out = atoi(buf);
+	return *out > 0 ? 0 : -EIO;
 }
