@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The /proc readers of lib/procread.c on any file content. pt_parse_status() gets the input
+ * The /proc readers of lib/proc.c on any file content. pt_parse_status() gets the input
  * as a string; then the input becomes a memfd read through /proc/self/fd/N, so the real
- * open/read/parse path (pt_read_text(), pt_read_nspid()) runs on status-like and fdinfo-like
- * text. Checks: entry counts in range, no access outside the caller's buffer or array, the
- * file path agreeing with the string path, and every NSpid line that pidtuple_parse()
- * accepts read back with the same PIDs.
+ * open/read/parse path (pt_read_file_at(), pt_read_nspid()) runs on status-like and
+ * fdinfo-like text. Checks: entry counts in range, no access outside the caller's buffer or array,
+ * the file path agreeing with the string path, and every NSpid line that pidtuple_parse() accepts
+ * read back with the same PIDs.
  */
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -35,15 +35,19 @@ static void put_file(const uint8_t *data, size_t size)
 	}
 }
 
-/* The last line of @text starting with "NSpid:" (the one pt_parse_status() keeps), or NULL. */
-static char *last_nspid_line(const char *text)
+/* The NSpid line pt_parse_status() keeps: the last one up to the first "NSsid:" line, where
+ * it stops. NULL when there is none. */
+static char *kept_nspid_line(const char *text)
 {
 	const char *found = NULL;
 
 	for (const char *line = text; line;
-	     line = strchr(line, '\n'), line = line ? line + 1 : NULL)
+	     line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
 		if (strncmp(line, "NSpid:", 6) == 0)
 			found = line;
+		if (strncmp(line, "NSsid:", 6) == 0)
+			break;
+	}
 	if (!found)
 		return NULL;
 	return strndup(found, strcspn(found, "\n"));
@@ -61,7 +65,7 @@ static void check_status(const struct pt_status *st, int r)
 /* pidtuple_parse() is the strict reader: whatever it accepts, the /proc reader agrees on. */
 static void check_against_parse(const char *text, const struct pt_status *st, int r)
 {
-	char *line = last_nspid_line(text);
+	char *line = kept_nspid_line(text);
 	struct pidtuple *t = NULL;
 
 	if (line && r == 0 && pidtuple_parse(line, &t, NULL) == 0) {
@@ -105,7 +109,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	buf = malloc(READ_SIZE);
 	fuzz_assert(buf);
 	want = size < READ_SIZE - 1 ? size : READ_SIZE - 1;
-	fuzz_assert(pt_read_text(-1, path, buf, READ_SIZE) == (int)want);
+	fuzz_assert(pt_read_file_at(-1, path, buf, READ_SIZE) == (int)want);
 	fuzz_assert(memcmp(buf, data, want) == 0 && buf[want] == '\0');
 	r_file = pt_parse_status(buf, &st_file);
 	check_status(&st_file, r_file);
@@ -119,7 +123,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	buf = malloc(bufsz);
 	fuzz_assert(buf);
 	want = size < bufsz - 1 ? size : bufsz - 1;
-	fuzz_assert(pt_read_text(fddir, name, buf, bufsz) == (int)want);
+	fuzz_assert(pt_read_file_at(fddir, name, buf, bufsz) == (int)want);
 	fuzz_assert(memcmp(buf, data, want) == 0 && buf[want] == '\0');
 	free(buf);
 

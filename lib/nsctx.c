@@ -128,12 +128,10 @@ static int caller_abs_level(uint64_t active_ino, int above)
 		return -1; /* /proc is the caller's own: the levels above are hidden */
 	for (int hops = 0; hops < 64; hops++) {
 		struct pt_status st;
-		char buf[4096];
 		int fd, n;
 
 		snprintf(path, sizeof(path), pid ? "/proc/%d/status" : "/proc/self/status", pid);
-		if (pt_read_text(-1, path, buf, sizeof(buf)) < 0 || pt_parse_status(buf, &st) < 0 ||
-		    !st.has_ppid || st.ppid <= 0)
+		if (pt_read_status_at(-1, path, &st) < 0 || !st.has_ppid || st.ppid <= 0)
 			return -1;
 		snprintf(path, sizeof(path), "/proc/%d/status", st.ppid);
 		n = pt_read_nspid(path, nspid, PIDTUPLE_MAX_LEVELS + 1);

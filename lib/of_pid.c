@@ -8,7 +8,7 @@
 
 PT_PUBLIC int pidtuple_of_pidfd(int pidfd, struct pidtuple **ret_tuple)
 {
-	char path[64], buf[4096];
+	char path[64];
 	struct pt_status f;
 	int above, r;
 
@@ -18,9 +18,7 @@ PT_PUBLIC int pidtuple_of_pidfd(int pidfd, struct pidtuple **ret_tuple)
 	if (above < 0)
 		return above;
 	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
-	r = pt_read_text(-1, path, buf, sizeof(buf));
-	if (r >= 0)
-		r = pt_parse_status(buf, &f);
+	r = pt_read_status_at(-1, path, &f);
 	if (r == -ENOENT)
 		return -EBADF;
 	if (r < 0)

@@ -12,116 +12,6 @@
 #include "proc.h"
 #include "syscall_shim.h"
 
-static int parse_int(const char **pp, int *out)
-{
-	const char *p = *pp;
-	bool neg = false;
-	long v = 0;
-
-	if (*p == '-') {
-		neg = true;
-		p++;
-	}
-	if (*p < '0' || *p > '9')
-		return -EINVAL;
-	while (*p >= '0' && *p <= '9') {
-		v = v * 10 + (*p++ - '0');
-		if (v > 0x7fffffff)
-			return -EINVAL;
-	}
-	*out = (int)(neg ? -v : v);
-	*pp = p;
-	return 0;
-}
-
-/* Parses a blank-separated list of ints up to the end of the line; -EIO when malformed. */
-static int parse_list(const char *p, pid_t *out, int cap)
-{
-	int n = 0;
-
-	for (;;) {
-		int v;
-
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p == '\n' || *p == '\0')
-			return n;
-		if (n == cap || parse_int(&p, &v) < 0 ||
-		    (*p && *p != ' ' && *p != '\t' && *p != '\n'))
-			return -EIO;
-		out[n++] = v;
-	}
-}
-
-static int parse_field(const char *line, const char *name, int *out)
-{
-	size_t len = strlen(name);
-	const char *p = line + len;
-
-	if (strncmp(line, name, len) != 0)
-		return 0;
-	while (*p == ' ' || *p == '\t')
-		p++;
-	return parse_int(&p, out) == 0 ? 1 : -EIO;
-}
-
-int pt_parse_status(const char *buf, struct pt_status *st)
-{
-	*st = (struct pt_status){ .n[0] = -1, .n[1] = -1, .n[2] = -1, .n[3] = -1 };
-	for (const char *line = buf; line && *line;) {
-		const char *nl = strchr(line, '\n');
-		static const char *const lists[4] = { "NSpid:", "NStgid:", "NSpgid:", "NSsid:" };
-		int r;
-
-		if ((r = parse_field(line, "Pid:", &st->pid)) != 0)
-			st->has_pid = r > 0;
-		else if ((r = parse_field(line, "PPid:", &st->ppid)) != 0)
-			st->has_ppid = r > 0;
-		else if ((r = parse_field(line, "Tgid:", &st->tgid)) != 0)
-			st->has_tgid = r > 0;
-		else
-			for (int k = 0; k < 4; k++) {
-				size_t len = strlen(lists[k]);
-
-				if (strncmp(line, lists[k], len) == 0) {
-					st->n[k] = parse_list(line + len, st->ids[k],
-							      PIDTUPLE_MAX_LEVELS + 1);
-					if (st->n[k] < 0)
-						return -EIO;
-					break;
-				}
-			}
-		line = nl ? nl + 1 : NULL;
-	}
-	return 0;
-}
-
-int pt_read_text(int dirfd, const char *path, char *buf, size_t size)
-{
-	size_t len = 0;
-	int fd;
-
-	if (size == 0)
-		return -EINVAL;
-	fd = dirfd >= 0 ? pt_openat(dirfd, path, O_RDONLY) : pt_open(path, O_RDONLY);
-
-	if (fd < 0)
-		return fd;
-	for (;;) {
-		ssize_t r = pt_read(fd, buf + len, size - 1 - len);
-
-		if (r < 0) {
-			pt_close(fd);
-			return (int)r;
-		}
-		if (r == 0 || (len += (size_t)r) == size - 1)
-			break;
-	}
-	pt_close(fd);
-	buf[len] = '\0';
-	return (int)len;
-}
-
 /* Parses the numbers after a label up to the end of the line: -1 when malformed. */
 static int parse_nums(const char *p, pid_t *out, int cap)
 {
@@ -149,9 +39,8 @@ static int parse_nums(const char *p, pid_t *out, int cap)
 	}
 }
 
-/* pt_parse_status() for the hot paths: looks only at lines that can be id lines and stops
- * after NSsid, the last of them. Same result. */
-int pt_parse_ids(const char *buf, struct pt_status *st)
+/* Looks only at lines that can be id lines, and stops after NSsid, the last of them. */
+int pt_parse_status(const char *buf, struct pt_status *st)
 {
 	static const struct {
 		const char *label;
@@ -195,18 +84,20 @@ int pt_parse_ids(const char *buf, struct pt_status *st)
 	return 0;
 }
 
-int pt_read_status_at(int dirfd, const char *path, struct pt_status *st)
+int pt_read_file_at(int dirfd, const char *path, char *buf, size_t size)
 {
-	char buf[4096];
 	size_t len = 0;
-	int fd = dirfd >= 0 ? pt_openat(dirfd, path, O_RDONLY) : pt_open(path, O_RDONLY);
+	int fd;
 
+	if (size == 0)
+		return -EINVAL;
+	fd = dirfd >= 0 ? pt_openat(dirfd, path, O_RDONLY) : pt_open(path, O_RDONLY);
 	if (fd < 0)
 		return fd;
 	/* /proc's seq files give all they have in one read when the buffer has room: a short
 	 * read is the end, which saves the read that would return 0. */
-	for (;;) {
-		size_t want = sizeof(buf) - 1 - len;
+	while (len < size - 1) {
+		size_t want = size - 1 - len;
 		ssize_t r = pt_read(fd, buf + len, want);
 
 		if (r < 0) {
@@ -214,29 +105,26 @@ int pt_read_status_at(int dirfd, const char *path, struct pt_status *st)
 			return (int)r;
 		}
 		len += (size_t)r;
-		if (r == 0 || (size_t)r < want || len == sizeof(buf) - 1)
+		if ((size_t)r < want)
 			break;
 	}
 	pt_close(fd);
 	buf[len] = '\0';
-	return pt_parse_ids(buf, st);
+	return (int)len;
 }
 
-/* Reads the id lines of a status or fdinfo file. */
-static int read_nsfields(const char *path, struct pt_status *st)
+int pt_read_status_at(int dirfd, const char *path, struct pt_status *st)
 {
 	char buf[4096];
-	int r = pt_read_text(-1, path, buf, sizeof(buf));
+	int r = pt_read_file_at(dirfd, path, buf, sizeof(buf));
 
-	if (r < 0)
-		return r;
-	return pt_parse_status(buf, st);
+	return r < 0 ? r : pt_parse_status(buf, st);
 }
 
 int pt_read_nspid(const char *path, pid_t *out, size_t cap)
 {
 	struct pt_status f;
-	int r = read_nsfields(path, &f);
+	int r = pt_read_status_at(-1, path, &f);
 
 	if (r < 0)
 		return r;

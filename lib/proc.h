@@ -22,9 +22,12 @@ struct pt_status {
 	int n[4]; /* entries of NSpid, NStgid, NSpgid, NSsid; -1 when the line is absent */
 	pid_t ids[4][PIDTUPLE_MAX_LEVELS + 1]; /* outermost first, as printed */
 };
+/* Parses the id lines of a status or fdinfo text, stopping after NSsid (the last of them).
+ * 0, or -EIO when an id line is malformed. */
 int pt_parse_status(const char *buf, struct pt_status *st);
-/* Reads a small text file (relative to @dirfd when >= 0) into @buf, NUL-terminated. */
-int pt_read_text(int dirfd, const char *path, char *buf, size_t size);
+/* Reads a small file (relative to @dirfd when >= 0) into @buf, NUL-terminated: its length,
+ * or -errno. One read where the buffer has room. */
+int pt_read_file_at(int dirfd, const char *path, char *buf, size_t size);
 
 /* Reads the NSpid line (outermost first) of a status or fdinfo file at @path.
  * Returns the number of entries, or -errno (-ENODATA when there is no NSpid line). */
@@ -40,8 +43,6 @@ int pt_read_int_file(const char *path, int *out);
 
 /* Reads a status or fdinfo file (relative to @dirfd when >= 0) and parses its id lines. */
 int pt_read_status_at(int dirfd, const char *path, struct pt_status *st);
-/* Parses the id lines of a status or fdinfo text, stopping after NSsid (the last of them). */
-int pt_parse_ids(const char *buf, struct pt_status *st);
 
 /* Numeric entries of a /proc directory, read with getdents64 into a fixed buffer. */
 struct pt_dir {

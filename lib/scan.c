@@ -661,7 +661,7 @@ static int find_outer(struct pidtuple_scan *s, uint64_t a_ino)
 		}
 		/* Next candidate: the parent of the last ancestor tried. */
 		snprintf(rel, sizeof(rel), "%d/stat", (int)cur);
-		if (pt_read_text(s->procfd, rel, stat_buf, sizeof(stat_buf)) < 0)
+		if (pt_read_file_at(s->procfd, rel, stat_buf, sizeof(stat_buf)) < 0)
 			break;
 		{
 			const char *p = strrchr(stat_buf, ')');

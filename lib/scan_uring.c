@@ -149,7 +149,7 @@ int pt_uring_fetch(struct pt_uring *u, int procfd, struct pt_fetch *f, unsigned 
 		if (f[i].err < 0)
 			continue;
 		u->slot[i].buf[u->slot[i].len] = '\0';
-		f[i].err = pt_parse_ids(u->slot[i].buf, &f[i].st);
+		f[i].err = pt_parse_status(u->slot[i].buf, &f[i].st);
 		/* A buffer filled to the brim may have cut the id lines off. */
 		if (f[i].err == 0 && f[i].st.n[PT_NSSID] < 0 && u->slot[i].len == BUF_SIZE - 1)
 			f[i].err = -EAGAIN;
