@@ -260,7 +260,6 @@ PT_PUBLIC int pidtuple_tree_capture(pid_t root, struct pidtuple_tree **ret_tree)
 {
 	struct cap c = { .e = NULL };
 	struct pt_status st;
-	char path[64];
 	int fd, r;
 
 	pt_return_if(root < 1 || !ret_tree, -EINVAL);
@@ -273,10 +272,7 @@ PT_PUBLIC int pidtuple_tree_capture(pid_t root, struct pidtuple_tree **ret_tree)
 		return -ESRCH;
 	if (fd < 0)
 		return fd;
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	r = pt_read_status_at(-1, path, &st);
-	if (r == 0 && (!st.has_pid || st.pid <= 0))
-		r = -ESRCH;
+	r = pt_read_pidfd_fdinfo(fd, &st);
 	if (r == 0)
 		r = cap_grow(&c);
 	if (r < 0)

@@ -1,14 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* pidtuple_of_pid(), pidtuple_of_pidfd(): a process's tuple from its pidfd's fdinfo NSpid. */
 #include <errno.h>
-#include <stdio.h>
 #include <unistd.h>
 
 #include "internal.h"
 
 PT_PUBLIC int pidtuple_of_pidfd(int pidfd, struct pidtuple **ret_tuple)
 {
-	char path[64];
 	struct pt_status f;
 	int above, r;
 
@@ -17,16 +15,9 @@ PT_PUBLIC int pidtuple_of_pidfd(int pidfd, struct pidtuple **ret_tuple)
 	above = pt_proc_levels_above();
 	if (above < 0)
 		return above;
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
-	r = pt_read_status_at(-1, path, &f);
-	if (r == -ENOENT)
-		return -EBADF;
+	r = pt_read_pidfd_fdinfo(pidfd, &f);
 	if (r < 0)
-		return r;
-	if (!f.has_pid)
-		return -EBADF; /* not a pidfd */
-	if (f.pid <= 0)
-		return -ESRCH; /* -1: reaped; 0: outside this /proc's namespace */
+		return r == -ENOENT ? -EBADF : r;
 	if (f.n[PT_NSPID] < 0)
 		return -EOPNOTSUPP;
 	if (f.n[PT_NSPID] <= above)

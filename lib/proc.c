@@ -121,6 +121,20 @@ int pt_read_status_at(int dirfd, const char *path, struct pt_status *st)
 	return r < 0 ? r : pt_parse_status(buf, st);
 }
 
+int pt_read_pidfd_fdinfo(int pidfd, struct pt_status *st)
+{
+	char path[64];
+	int r;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
+	r = pt_read_status_at(-1, path, st);
+	if (r < 0)
+		return r;
+	if (!st->has_pid)
+		return -EBADF;		  /* not a pidfd */
+	return st->pid <= 0 ? -ESRCH : 0; /* -1: reaped; 0: outside /proc's namespace */
+}
+
 int pt_read_nspid(const char *path, pid_t *out, size_t cap)
 {
 	struct pt_status f;

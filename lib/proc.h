@@ -28,6 +28,9 @@ int pt_parse_status(const char *buf, struct pt_status *st);
 /* Reads a small file (relative to @dirfd when >= 0) into @buf, NUL-terminated: its length,
  * or -errno. One read where the buffer has room. */
 int pt_read_file_at(int dirfd, const char *path, char *buf, size_t size);
+/* The fdinfo of @pidfd: 0, the read's -errno (-ENOENT: no such fd, or no /proc), -EBADF when
+ * it is not a pidfd, -ESRCH when its process is reaped or outside /proc's namespace. */
+int pt_read_pidfd_fdinfo(int pidfd, struct pt_status *st);
 
 /* Reads the NSpid line (outermost first) of a status or fdinfo file at @path.
  * Returns the number of entries, or -errno (-ENODATA when there is no NSpid line). */

@@ -160,7 +160,6 @@ static int search_proc_nr(pid_t a, int above, pid_t *ret_o)
 /* The /proc number of thread @a, from its pidfd's fdinfo (or a search). */
 static int proc_nr_of(struct rd *r, int above, pid_t *ret_o)
 {
-	char path[64];
 	struct pt_status st;
 	int ret;
 
@@ -173,14 +172,9 @@ static int proc_nr_of(struct rd *r, int above, pid_t *ret_o)
 		return ret;
 	if (r->pidfd < 0 || !r->exact_pidfd)
 		return search_proc_nr(r->a, above, ret_o);
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", r->pidfd);
-	ret = pt_read_status_at(-1, path, &st);
+	ret = pt_read_pidfd_fdinfo(r->pidfd, &st);
 	if (ret < 0)
 		return ret == -ENOENT ? -EBADF : ret;
-	if (!st.has_pid)
-		return -EBADF;
-	if (st.pid <= 0)
-		return -ESRCH;
 	*ret_o = st.pid;
 	return 0;
 }
@@ -274,12 +268,9 @@ static int read_fdinfo(struct rd *r)
 		if (fd < 0)
 			return gone(fd);
 	}
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	ret = pt_read_status_at(-1, path, &st);
-	if (ret >= 0 && (!st.has_pid || st.n[PT_NSPID] < 0))
-		ret = st.has_pid ? -EOPNOTSUPP : -EBADF; /* before 5.5 / not a pidfd */
-	if (ret >= 0 && st.pid <= 0)
-		ret = -ESRCH; /* -1: reaped */
+	ret = pt_read_pidfd_fdinfo(fd, &st);
+	if (ret >= 0 && st.n[PT_NSPID] < 0)
+		ret = -EOPNOTSUPP; /* before 5.5 */
 	above = ret < 0 ? ret : pt_proc_levels_above();
 	if (ret >= 0 && above < 0)
 		ret = above;
@@ -600,7 +591,6 @@ static int pidfd_target(int pidfd, pid_t *ret_a)
 {
 	struct pt_pidfd_ids ids;
 	struct pt_status st;
-	char path[64];
 	int above, r = pt_pidfd_get_ids(pidfd, &ids);
 
 	if (r == 0) {
@@ -611,14 +601,9 @@ static int pidfd_target(int pidfd, pid_t *ret_a)
 	}
 	if (r == -EBADF || r == -ESRCH || r == -ENOMEM)
 		return r;
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
-	r = pt_read_status_at(-1, path, &st);
+	r = pt_read_pidfd_fdinfo(pidfd, &st);
 	if (r < 0)
 		return r == -ENOENT ? -EBADF : r;
-	if (!st.has_pid)
-		return -EBADF; /* not a pidfd */
-	if (st.pid <= 0)
-		return -ESRCH;
 	if (st.n[PT_NSPID] < 0)
 		return -EOPNOTSUPP;
 	above = pt_proc_levels_above();
