@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The /proc readers of lib/proc.c on any file content. pt_parse_status() gets the input
- * as a string; then the input becomes a memfd read through /proc/self/fd/N, so the real
- * open/read/parse path (pt_read_file_at(), pt_read_nspid()) runs on status-like and
- * fdinfo-like text. Checks: entry counts in range, no access outside the caller's buffer or array,
- * the file path agreeing with the string path, and every NSpid line that pidtuple_parse() accepts
+ * The /proc readers of lib/proc.c on any file content. pt_parse_status() gets the input as a
+ * string; then the input becomes a memfd read through /proc/self/fd/N, so the real
+ * open/read/parse path (pt_read_file_at(), pt_read_status_at()) runs on status-like and
+ * fdinfo-like text. Checks: entry counts in range, no access outside the caller's buffer, the
+ * file path agreeing with the string path, and every NSpid line that pidtuple_parse() accepts
  * read back with the same PIDs.
  */
 #include <fcntl.h>
@@ -62,6 +62,23 @@ static void check_status(const struct pt_status *st, int r)
 		fuzz_assert(st->n[k] >= -1 && st->n[k] <= PIDTUPLE_MAX_LEVELS + 1);
 }
 
+/* A status read agrees with parsing the bytes it read: the verdict, and every id. */
+static void check_same(int r_read, const struct pt_status *rd, int r, const struct pt_status *st)
+{
+	fuzz_assert(r_read == r);
+	if (r < 0)
+		return;
+	fuzz_assert(rd->has_pid == st->has_pid && rd->has_ppid == st->has_ppid &&
+		    rd->has_tgid == st->has_tgid);
+	fuzz_assert((!st->has_pid || rd->pid == st->pid) &&
+		    (!st->has_ppid || rd->ppid == st->ppid) &&
+		    (!st->has_tgid || rd->tgid == st->tgid));
+	fuzz_assert(memcmp(rd->n, st->n, sizeof(st->n)) == 0);
+	for (int k = 0; k < 4; k++)
+		fuzz_assert(st->n[k] <= 0 ||
+			    memcmp(rd->ids[k], st->ids[k], (size_t)st->n[k] * sizeof(pid_t)) == 0);
+}
+
 /* pidtuple_parse() is the strict reader: whatever it accepts, the /proc reader agrees on. */
 static void check_against_parse(const char *text, const struct pt_status *st, int r)
 {
@@ -85,11 +102,10 @@ static void check_against_parse(const char *text, const struct pt_status *st, in
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	pid_t full[PIDTUPLE_MAX_LEVELS + 1], *small;
-	size_t cap = size % (PIDTUPLE_MAX_LEVELS + 2), bufsz = 1 + size % 64, want;
+	size_t bufsz = 1 + size % 64, want;
 	char path[64], name[16], *text, *buf;
-	struct pt_status st, st_file;
-	int fd0, r, r_file, rn, rs;
+	struct pt_status st, st_file, st_read;
+	int fd0, r, r_file;
 
 	/* The parser on the whole input as a string. */
 	text = malloc(size + 1);
@@ -127,29 +143,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_assert(memcmp(buf, data, want) == 0 && buf[want] == '\0');
 	free(buf);
 
-	rn = pt_read_nspid(path, full, PIDTUPLE_MAX_LEVELS + 1);
-	if (r_file < 0) {
-		fuzz_assert(rn == r_file);
-	} else if (st_file.n[PT_NSPID] < 0) {
-		fuzz_assert(rn == -ENODATA);
-	} else {
-		fuzz_assert(rn == st_file.n[PT_NSPID]);
-		fuzz_assert(memcmp(full, st_file.ids[PT_NSPID], (size_t)rn * sizeof(pid_t)) == 0);
-	}
-
-	/* An array of exactly @cap entries: too small is -ERANGE, never an overflow. */
-	small = malloc(cap ? cap * sizeof(pid_t) : 1);
-	fuzz_assert(small);
-	rs = pt_read_nspid(path, small, cap);
-	if (rn >= 0 && (size_t)rn > cap)
-		fuzz_assert(rs == -ERANGE);
-	else
-		fuzz_assert(rs == rn);
-	if (rs > 0)
-		fuzz_assert(memcmp(small, full, (size_t)rs * sizeof(pid_t)) == 0);
-	free(small);
-
-	fuzz_assert(pt_read_nspid("/proc/self/fd/-1", full, 1) < 0);
+	/* The status read itself, by path and relative to a directory fd. */
+	check_same(pt_read_status_at(-1, path, &st_read), &st_read, r_file, &st_file);
+	check_same(pt_read_status_at(fddir, name, &st_read), &st_read, r_file, &st_file);
+	fuzz_assert(pt_read_status_at(-1, "/proc/self/fd/-1", &st_read) < 0);
 	fuzz_assert(fuzz_lowest_free_fd() == fd0);
 	free(text);
 	return 0;

@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Namespace context: the levels the next fork can pin, as the caller sees them. */
 #include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -19,19 +17,14 @@ static uint64_t fd_ino(int fd)
 	return pt_fstat(fd, &st) == 0 ? (uint64_t)st.st_ino : 0;
 }
 
-static int path_ino(const char *path, uint64_t *ret)
+static int self_ns_ino(const char *ns, uint64_t *ret)
 {
 	struct stat st;
-	int r = pt_stat(path, &st);
+	int r = pt_proc_ns_stat(-1, 0, ns, &st);
 
 	if (r == 0)
 		*ret = (uint64_t)st.st_ino;
 	return r;
-}
-
-static int open_ns(const char *path)
-{
-	return pt_open(path, O_RDONLY);
 }
 
 /*
@@ -81,12 +74,12 @@ bool pt_can_pin_active(void)
 
 	if (pt_sys_cap_effective(&cap_eff) < 0 || !(cap_eff & CAP_BOTH))
 		return false;
-	fd = open_ns("/proc/self/ns/user");
+	fd = pt_proc_ns_open(-1, 0, "user");
 	if (fd < 0)
 		return false;
 	own_ino = fd_ino(fd);
 	pt_close(fd);
-	fd = open_ns("/proc/self/ns/pid");
+	fd = pt_proc_ns_open(-1, 0, "pid");
 	if (fd < 0)
 		return false;
 	userns = pt_ns_get_userns(fd);
@@ -118,28 +111,22 @@ static uint64_t cap_flags(uint64_t caps)
  */
 static int caller_abs_level(uint64_t active_ino, int above)
 {
-	char path[64];
-	pid_t nspid[PIDTUPLE_MAX_LEVELS + 1];
-	pid_t pid = 0;
+	pid_t pid = 0; /* the caller, then its ancestors */
 
 	if (active_ino == PT_INIT_PID_NS_INO)
 		return 0;
 	if (above == 0)
 		return -1; /* /proc is the caller's own: the levels above are hidden */
 	for (int hops = 0; hops < 64; hops++) {
-		struct pt_status st;
+		struct pt_status st, parent;
 		int fd, n;
 
-		snprintf(path, sizeof(path), pid ? "/proc/%d/status" : "/proc/self/status", pid);
-		if (pt_read_status_at(-1, path, &st) < 0 || !st.has_ppid || st.ppid <= 0)
+		if (pt_proc_status(-1, pid, 0, &st) < 0 || !st.has_ppid || st.ppid <= 0)
 			return -1;
-		snprintf(path, sizeof(path), "/proc/%d/status", st.ppid);
-		n = pt_read_nspid(path, nspid, PIDTUPLE_MAX_LEVELS + 1);
-		if (n < 0)
+		if (pt_proc_status(-1, st.ppid, 0, &parent) < 0 || parent.n[PT_NSPID] < 0)
 			return -1;
-		if (n == 1) {
-			snprintf(path, sizeof(path), "/proc/%d/ns/pid", st.ppid);
-			fd = open_ns(path);
+		if (parent.n[PT_NSPID] == 1) {
+			fd = pt_proc_ns_open(-1, st.ppid, "pid");
 			if (fd < 0)
 				return -1;
 			n = fd_ino(fd) == PT_INIT_PID_NS_INO ? above : -1;
@@ -169,19 +156,19 @@ static int ctx_fill(struct pidtuple_nsctx *ctx, bool want_abs)
 	r = pt_sys_cap_effective(&ctx->cap_eff);
 	if (r < 0)
 		return r;
-	r = pt_read_int_file("/proc/sys/kernel/pid_max", &caller_pid_max);
+	r = pt_read_pid_max(&caller_pid_max);
 	if (r < 0)
 		return r;
 	/* Only inode numbers are needed here: stat() costs less than open + fstat + close. */
-	r = path_ino("/proc/self/ns/user", &own_userns_ino);
+	r = self_ns_ino("user", &own_userns_ino);
 	if (r < 0)
 		return r;
-	r = path_ino("/proc/self/ns/pid", &active_ino);
+	r = self_ns_ino("pid", &active_ino);
 	if (r < 0)
 		return r;
 	active = -1;
 
-	cur = open_ns("/proc/self/ns/pid_for_children");
+	cur = pt_proc_ns_open(-1, 0, "pid_for_children");
 	if (cur == -ENOENT) {
 		/* Before 7.1 the link of a namespace without init cannot be opened: the caller
 		 * unshared a new one and no child has become its init yet. */
@@ -207,7 +194,7 @@ static int ctx_fill(struct pidtuple_nsctx *ctx, bool want_abs)
 		lv->pid_max = features & PIDTUPLE_FEATURE_PER_NS_PID_MAX ? PT_PID_MAX_LIMIT
 									 : caller_pid_max;
 		lv->flags = PIDTUPLE_LEVEL_PID_MAX_EXACT | cap_flags(ctx->cap_eff);
-		cur = open_ns("/proc/self/ns/pid");
+		cur = pt_proc_ns_open(-1, 0, "pid");
 		if (cur < 0) {
 			r = cur;
 			goto fail;

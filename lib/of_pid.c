@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* pidtuple_of_pid(), pidtuple_of_pidfd(): a process's tuple from its pidfd's fdinfo NSpid. */
 #include <errno.h>
-#include <unistd.h>
 
 #include "internal.h"
 

@@ -9,7 +9,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -128,18 +127,14 @@ static int search_proc_nr(pid_t a, int above, pid_t *ret_o)
 	if (!procs)
 		return -ENOMEM;
 	tasks = procs + 1;
-	r = pt_dir_open(procs, -1, "/proc");
+	r = pt_dir_open_proc(procs);
 	while (r >= 0 && (r = pt_dir_next_pid(procs, &p)) > 0) {
-		char path[64];
-
-		snprintf(path, sizeof(path), "%d/task", (int)p);
-		if (pt_dir_open(tasks, procs->fd, path) < 0)
+		if (pt_dir_open_tasks(tasks, procs->fd, p) < 0)
 			continue; /* gone */
 		while ((r = pt_dir_next_pid(tasks, &t)) > 0) {
 			struct pt_status st;
 
-			snprintf(path, sizeof(path), "%d/task/%d/status", (int)p, (int)t);
-			if (pt_read_status_at(procs->fd, path, &st) < 0)
+			if (pt_proc_status(procs->fd, p, t, &st) < 0)
 				continue;
 			if (st.n[PT_NSPID] > above && st.ids[PT_NSPID][above] == a) {
 				*ret_o = t;
@@ -181,7 +176,6 @@ static int proc_nr_of(struct rd *r, int above, pid_t *ret_o)
 
 static int read_status(struct rd *r)
 {
-	char path[64];
 	struct pt_status st;
 	pid_t o;
 	int above = pt_proc_levels_above(), skip, k = (int)r->kind, ret;
@@ -191,8 +185,7 @@ static int read_status(struct rd *r)
 	ret = proc_nr_of(r, above, &o);
 	if (ret < 0)
 		return ret;
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", (int)o, (int)o);
-	ret = pt_read_status_at(-1, path, &st);
+	ret = pt_proc_status(-1, o, o, &st);
 	if (ret < 0)
 		return gone(ret);
 	if (st.n[PT_NSPID] < 0 || st.n[k] < 0)
@@ -204,10 +197,8 @@ static int read_status(struct rd *r)
 	if (st.n[k] <= skip)
 		return -ESRCH; /* the thread lives above N */
 	if (r->nsfd >= 0 && r->n_depth > 0) {
-		int fd;
+		int fd = pt_proc_ns_open(-1, o, "pid");
 
-		snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)o);
-		fd = pt_open(path, O_RDONLY);
 		if (fd < 0)
 			return gone(fd);
 		ret = arrives_at_n(r, fd, st.n[PT_NSPID] - 1 - skip);
@@ -225,7 +216,6 @@ static int read_status(struct rd *r)
 
 static int read_fdinfo(struct rd *r)
 {
-	char path[64];
 	struct pt_status st;
 	int fd = -1, above, skip = 0, ret;
 
@@ -282,10 +272,8 @@ static int read_fdinfo(struct rd *r)
 	if (ret >= 0 && r->nsfd >= 0 && r->n_depth > 0) {
 		int nsfd = pt_pidfd_get_pidns(fd);
 
-		if (nsfd < 0) {
-			snprintf(path, sizeof(path), "/proc/%d/ns/pid", st.pid);
-			nsfd = pt_open(path, O_RDONLY);
-		}
+		if (nsfd < 0)
+			nsfd = pt_proc_ns_open(-1, st.pid, "pid");
 		ret = nsfd < 0 ? gone(nsfd) : arrives_at_n(r, nsfd, st.n[PT_NSPID] - 1 - skip);
 		pt_close(nsfd);
 		if (ret == 0)
@@ -473,7 +461,7 @@ static int ns_fd_check(struct rd *r, int fd)
 	if (ret < 0)
 		return -EINVAL;
 	r->ns_ino = st.st_ino;
-	ret = pt_stat("/proc/self/ns/pid", &st);
+	ret = pt_proc_ns_stat(-1, 0, "pid", &st);
 	if (ret < 0)
 		return ret == -ENOTDIR ? -ENOENT : ret;
 	a_ino = st.st_ino;

@@ -20,7 +20,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -137,15 +136,13 @@ static int ns_lookup(struct pidtuple_scan *s, pid_t o, uint64_t ino, int *ret_de
 {
 	int path[NLEV + 1], n = 0, anchor = -2, idx, r;
 	uint64_t inos[NLEV + 1];
-	char rel[48];
 
 	idx = find_node(s, ino);
 	if (idx >= 0) {
 		*ret_depth = s->nodes[idx].depth;
 		return idx;
 	}
-	snprintf(rel, sizeof(rel), "%d/ns/pid", (int)o);
-	path[0] = pt_openat(s->procfd, rel, O_RDONLY);
+	path[0] = pt_proc_ns_open(s->procfd, o, "pid");
 	if (path[0] < 0)
 		return path[0] == -ENOENT ? -ESRCH : path[0];
 	r = pt_ns_is(path[0], ino);
@@ -227,7 +224,6 @@ static pid_t o_to_s(struct pidtuple_scan *s, pid_t po)
 {
 	struct pt_status st;
 	struct stat sb;
-	char rel[48];
 	int depth, k = s->above + s->s_depth, r;
 
 	if (po <= 0)
@@ -245,12 +241,10 @@ static pid_t o_to_s(struct pidtuple_scan *s, pid_t po)
 			return skip_or(pa); /* outside S, or gone */
 		s->nsfs = s->xlate = false; /* the ioctls went away: status from now on */
 	}
-	snprintf(rel, sizeof(rel), "%d/status", (int)po);
-	r = pt_read_status_at(s->procfd, rel, &st);
+	r = pt_proc_status(s->procfd, po, 0, &st);
 	if (r < 0 || st.n[PT_NSPID] <= k)
 		return r < 0 ? skip_or(r) : 0;
-	snprintf(rel, sizeof(rel), "%d/ns/pid", (int)po);
-	r = pt_fstatat(s->procfd, rel, &sb, 0);
+	r = pt_proc_ns_stat(s->procfd, po, "pid", &sb);
 	if (r < 0)
 		return skip_or(r);
 	r = ns_lookup(s, po, sb.st_ino, &depth);
@@ -345,10 +339,8 @@ static int apply_status(struct pidtuple_scan *s, pid_t o, pid_t a, const struct 
 	} else {
 		int want = depth, r;
 		struct stat sb;
-		char rel[48];
 
-		snprintf(rel, sizeof(rel), "%d/ns/pid", (int)o);
-		r = pt_fstatat(s->procfd, rel, &sb, 0);
+		r = pt_proc_ns_stat(s->procfd, o, "pid", &sb);
 		if (r < 0)
 			return skip_or(r);
 		ino = sb.st_ino;
@@ -379,7 +371,6 @@ static int apply_status(struct pidtuple_scan *s, pid_t o, pid_t a, const struct 
 static int visit_status(struct pidtuple_scan *s, pid_t o, pid_t t, struct pidtuple_scan_entry *e)
 {
 	struct pt_status st;
-	char rel[64];
 	int k = s->above + s->s_depth, r;
 	pid_t a = 0;
 
@@ -389,11 +380,7 @@ static int visit_status(struct pidtuple_scan *s, pid_t o, pid_t t, struct pidtup
 		if (a == 0)
 			return 0;
 	}
-	if (t)
-		snprintf(rel, sizeof(rel), "%d/task/%d/status", (int)o, (int)t);
-	else
-		snprintf(rel, sizeof(rel), "%d/status", (int)o);
-	r = pt_read_status_at(s->procfd, rel, &st);
+	r = pt_proc_status(s->procfd, o, t, &st);
 	if (r < 0)
 		return skip_or(r);
 	if (t) {
@@ -463,7 +450,6 @@ static int visit_nsfs(struct pidtuple_scan *s, pid_t o, pid_t t, struct pidtuple
 	struct pt_pidfd_ids ids;
 	int fds[NLEV], pidfd, idx, depth, r;
 	uint64_t ino = s->cur_ino;
-	char rel[48];
 
 	a = o_to_a(s, t ? t : o);
 	if (a <= 0)
@@ -484,8 +470,7 @@ static int visit_nsfs(struct pidtuple_scan *s, pid_t o, pid_t t, struct pidtuple
 	} else {
 		struct stat sb;
 
-		snprintf(rel, sizeof(rel), "%d/ns/pid", (int)o);
-		r = pt_fstatat(s->procfd, rel, &sb, 0);
+		r = pt_proc_ns_stat(s->procfd, o, "pid", &sb);
 		ino = r < 0 ? 0 : sb.st_ino;
 		idx = r < 0 ? r : ns_lookup(s, o, ino, &depth);
 		if (idx == -EACCES || idx == -EPERM) {
@@ -637,21 +622,13 @@ static int next_batched(struct pidtuple_scan *s, struct pidtuple_scan_entry *e, 
  * (the first one outside A is often in O). Checked both ways on ourselves. */
 static int find_outer(struct pidtuple_scan *s, uint64_t a_ino)
 {
-	char buf[32];
-	pid_t self_o, self = pt_sys_getpid(), c = 1, cur;
-	ssize_t n = pt_readlinkat(s->procfd, "self", buf, sizeof(buf) - 1);
+	pid_t self = pt_sys_getpid(), self_o = pt_proc_self(s->procfd), c = 1, cur = self_o;
 
-	if (n <= 0)
+	if (self_o < 0)
 		return -1;
-	buf[n] = '\0';
-	self_o = (pid_t)atoi(buf);
-	cur = self_o;
 	for (int tries = 0; tries < 64 && c > 0; tries++) {
-		char rel[48], stat_buf[1024];
-		int fd;
+		int fd = pt_proc_ns_open(s->procfd, c, "pid");
 
-		snprintf(rel, sizeof(rel), "%d/ns/pid", (int)c);
-		fd = pt_openat(s->procfd, rel, O_RDONLY);
 		if (fd >= 0) {
 			if (pt_ns_is(fd, a_ino) == 0 &&
 			    pt_ns_xlate(fd, PT_NS_PID_FROM, self_o) == self &&
@@ -660,15 +637,8 @@ static int find_outer(struct pidtuple_scan *s, uint64_t a_ino)
 			pt_close(fd);
 		}
 		/* Next candidate: the parent of the last ancestor tried. */
-		snprintf(rel, sizeof(rel), "%d/stat", (int)cur);
-		if (pt_read_file_at(s->procfd, rel, stat_buf, sizeof(stat_buf)) < 0)
+		if (pt_proc_ppid(s->procfd, cur, &cur) < 0)
 			break;
-		{
-			const char *p = strrchr(stat_buf, ')');
-
-			if (!p || sscanf(p + 1, " %*c %d", &cur) != 1)
-				break;
-		}
 		c = cur;
 	}
 	return -1;
@@ -763,7 +733,7 @@ PT_PUBLIC int pidtuple_scan_new(const struct pidtuple_scan_opts *opts,
 	}
 	s->tasks = s->procs + 1;
 	s->procs->fd = s->tasks->fd = -1;
-	r = pt_dir_open(s->procs, -1, "/proc");
+	r = pt_dir_open_proc(s->procs);
 	if (r < 0)
 		goto fail;
 	s->procfd = s->procs->fd;
@@ -771,7 +741,7 @@ PT_PUBLIC int pidtuple_scan_new(const struct pidtuple_scan_opts *opts,
 	if (r < 0)
 		goto fail;
 	s->above = r;
-	r = s->afd = pt_openat(s->procfd, "self/ns/pid", O_RDONLY);
+	r = s->afd = pt_proc_ns_open(s->procfd, 0, "pid");
 	if (r >= 0)
 		r = pt_fstat(s->afd, &st);
 	if (r < 0)
@@ -847,10 +817,7 @@ PT_PUBLIC int pidtuple_scan_next(struct pidtuple_scan *s, struct pidtuple_scan_e
 		if (r == 0)
 			continue;
 		if (s->flags & PIDTUPLE_SCAN_THREADS) {
-			char rel[32];
-
-			snprintf(rel, sizeof(rel), "%d/task", (int)o);
-			r = pt_dir_open(s->tasks, s->procfd, rel);
+			r = pt_dir_open_tasks(s->tasks, s->procfd, o);
 			if (fatal(r))
 				return r;
 		}
