@@ -134,10 +134,16 @@ pid_t pt_fork_fallback(const struct pidtuple *t, const struct pt_fork_opts *o, i
 /* Moves a child into a cgroup after the fact (no CLONE_INTO_CGROUP). */
 int pt_move_to_cgroup(int cgroup_fd, pid_t pid);
 
-/* ---- reading ids at every level (read.c, scan.c) ---- */
+/* ---- reading ids at every level (read.c, scan.c, pidns.c) ---- */
 
 /* Compares a namespace fd's inode with @ino: 1 same, 0 not, -errno. */
 int pt_ns_is(int nsfd, uint64_t ino);
+/* Checks that @nsfd is a PID namespace and gives its inode: 0, -EINVAL for another kind (or not
+ * a namespace), or a resource error as is. */
+int pt_pidns_ino(int nsfd, uint64_t *ret_ino);
+/* How many levels the PID namespace @nsfd lies below A, the one with inode @a_ino, walking
+ * NS_GET_PARENT up: 0 with *ret_depth, -EINVAL when it is above or beside A, or -errno. */
+int pt_pidns_depth(int nsfd, uint64_t a_ino, int *ret_depth);
 
 /* ---- the batched scan (scan_uring.c) ---- */
 

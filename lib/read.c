@@ -36,14 +36,6 @@ struct rd {
 
 /* ---- shared helpers ------------------------------------------------------------------- */
 
-int pt_ns_is(int nsfd, uint64_t ino)
-{
-	struct stat st;
-	int r = pt_fstat(nsfd, &st);
-
-	return r < 0 ? r : (uint64_t)st.st_ino == ino;
-}
-
 /* A lookup that found nothing: the thread is gone (or never was). */
 static int gone(int err)
 {
@@ -451,43 +443,17 @@ out:
 static int ns_fd_check(struct rd *r, int fd)
 {
 	struct stat st;
-	uint64_t a_ino;
-	int cur = fd, depth = 0, ret;
+	int ret = pt_pidns_ino(fd, &r->ns_ino);
 
-	ret = pt_ns_get_nstype(fd);
-	if (ret != (int)PT_CLONE_NEWPID)
-		return ret == -ENOMEM || ret == -EMFILE ? ret : -EINVAL;
-	ret = pt_fstat(fd, &st);
 	if (ret < 0)
-		return -EINVAL;
-	r->ns_ino = st.st_ino;
+		return ret;
 	ret = pt_proc_ns_stat(-1, 0, "pid", &st);
 	if (ret < 0)
 		return ret == -ENOTDIR ? -ENOENT : ret;
-	a_ino = st.st_ino;
-	for (;;) {
-		int p;
-
-		ret = pt_ns_is(cur, a_ino);
-		if (ret != 0)
-			break;
-		p = pt_ns_get_parent(cur);
-		if (cur != fd)
-			pt_close(cur);
-		cur = -1;
-		if (p < 0) {
-			ret = p == -EPERM ? -EINVAL : p; /* above A, or beside it */
-			break;
-		}
-		cur = p;
-		depth++;
-	}
-	if (cur != fd)
-		pt_close(cur);
+	ret = pt_pidns_depth(fd, st.st_ino, &r->n_depth);
 	if (ret < 0)
 		return ret;
 	r->nsfd = fd;
-	r->n_depth = depth;
 	return 0;
 }
 

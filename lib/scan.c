@@ -669,44 +669,20 @@ static int scan_opts(const struct pidtuple_scan_opts *opts, uint64_t *flags, int
 /* S: the caller's namespace, or @nsfd at or below it. Sets nodes[0] and s_depth. */
 static int set_scanned(struct pidtuple_scan *s, int nsfd, uint64_t a_ino)
 {
-	struct stat st;
-	int fd, cur, depth = 0, r;
+	uint64_t ino = a_ino;
+	int fd, r;
 
-	if (nsfd < 0) {
-		fd = pt_dup(s->afd);
-		if (fd < 0)
-			return fd;
-		return add_node(s, a_ino, fd, 0, -1) < 0 ? (pt_close(fd), -ENOMEM) : 0;
+	if (nsfd >= 0) {
+		r = pt_pidns_ino(nsfd, &ino);
+		if (r == 0)
+			r = pt_pidns_depth(nsfd, a_ino, &s->s_depth);
+		if (r < 0)
+			return r;
 	}
-	r = pt_ns_get_nstype(nsfd);
-	if (r != (int)PT_CLONE_NEWPID)
-		return fatal(r) ? r : -EINVAL;
-	if (pt_fstat(nsfd, &st) < 0)
-		return -EINVAL;
-	cur = nsfd;
-	for (;;) {
-		int p;
-
-		r = pt_ns_is(cur, a_ino);
-		if (r != 0)
-			break;
-		p = pt_ns_get_parent(cur);
-		if (cur != nsfd)
-			pt_close(cur);
-		if (p < 0)
-			return p == -EPERM ? -EINVAL : p; /* above A, or beside it */
-		cur = p;
-		depth++;
-	}
-	if (cur != nsfd)
-		pt_close(cur);
-	if (r < 0)
-		return r;
-	fd = pt_dup(nsfd);
+	fd = pt_dup(nsfd >= 0 ? nsfd : s->afd);
 	if (fd < 0)
 		return fd;
-	s->s_depth = depth;
-	return add_node(s, st.st_ino, fd, 0, -1) < 0 ? (pt_close(fd), -ENOMEM) : 0;
+	return add_node(s, ino, fd, 0, -1) < 0 ? (pt_close(fd), -ENOMEM) : 0;
 }
 
 PT_PUBLIC int pidtuple_scan_new(const struct pidtuple_scan_opts *opts,
