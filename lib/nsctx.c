@@ -146,112 +146,114 @@ static void ctx_close(struct pidtuple_nsctx *ctx)
 	ctx->n = 0;
 }
 
-static int ctx_fill(struct pidtuple_nsctx *ctx, bool want_abs)
+/* What ctx_fill() reads once, and every level needs. */
+struct ctx_facts {
+	uint64_t features, own_userns_ino, active_ino;
+	int pid_max; /* the caller's namespace's */
+};
+
+static int read_facts(struct pidtuple_nsctx *ctx, struct ctx_facts *f)
 {
-	uint64_t features = pt_features_cached(), own_userns_ino = 0, active_ino = 0;
-	struct pt_level *lv;
-	int active, cur, userns, r, caller_pid_max = 0;
-	bool unshared_no_init = false;
+	int r;
 
+	f->features = pt_features_cached();
 	r = pt_sys_cap_effective(&ctx->cap_eff);
-	if (r < 0)
-		return r;
-	r = pt_read_pid_max(&caller_pid_max);
-	if (r < 0)
-		return r;
+	if (r == 0)
+		r = pt_read_pid_max(&f->pid_max);
 	/* Only inode numbers are needed here: stat() costs less than open + fstat + close. */
-	r = self_ns_ino("user", &own_userns_ino);
-	if (r < 0)
-		return r;
-	r = self_ns_ino("pid", &active_ino);
-	if (r < 0)
-		return r;
-	active = -1;
+	if (r == 0)
+		r = self_ns_ino("user", &f->own_userns_ino);
+	if (r == 0)
+		r = self_ns_ino("pid", &f->active_ino);
+	return r;
+}
 
-	cur = pt_proc_ns_open(-1, 0, "pid_for_children");
-	if (cur == -ENOENT) {
-		/* Before 7.1 the link of a namespace without init cannot be opened: the caller
-		 * unshared a new one and no child has become its init yet. */
-		unshared_no_init = true;
-	} else if (cur < 0) {
-		pt_close(active);
+/* The levels without a namespace yet come first: the one the fork creates, and the one an
+ * unshare left without an init. Returns the fd of the first namespace that exists. */
+static int unborn_levels(struct pidtuple_nsctx *ctx, const struct ctx_facts *f)
+{
+	int cur = pt_proc_ns_open(-1, 0, "pid_for_children"), pid_max = f->pid_max;
+	bool unshared_no_init = cur == -ENOENT;
+	struct pt_level *lv;
+
+	/* Before 7.1 the link of a namespace without init cannot be opened (ENOENT): the caller
+	 * unshared a new one and no child has become its init yet. */
+	if (cur < 0 && !unshared_no_init)
 		return cur;
-	}
-
+	if (f->features & PIDTUPLE_FEATURE_PER_NS_PID_MAX)
+		pid_max = PT_PID_MAX_LIMIT;
 	if (ctx->opts.clone_flags & PT_CLONE_NEWPID) {
 		lv = &ctx->levels[ctx->n++];
-		*lv = (struct pt_level){ .nsfd = -1, .flags = PIDTUPLE_LEVEL_NEW };
-		lv->pid_max = features & PIDTUPLE_FEATURE_PER_NS_PID_MAX ? PT_PID_MAX_LIMIT
-									 : caller_pid_max;
-		lv->flags |= PIDTUPLE_LEVEL_PID_MAX_EXACT;
-		lv->flags |= ctx->opts.clone_flags & PT_CLONE_NEWUSER ? cap_flags(~0ull)
-								      : cap_flags(ctx->cap_eff);
-		ctx->newpid_unshared = unshared_no_init || fd_ino(cur) != active_ino;
+		*lv = (struct pt_level){ .nsfd = -1, .pid_max = pid_max };
+		lv->flags = PIDTUPLE_LEVEL_NEW | PIDTUPLE_LEVEL_PID_MAX_EXACT;
+		lv->flags |=
+			cap_flags(ctx->opts.clone_flags & PT_CLONE_NEWUSER ? ~0ull : ctx->cap_eff);
+		ctx->newpid_unshared = unshared_no_init || fd_ino(cur) != f->active_ino;
 	}
-	if (unshared_no_init) {
-		lv = &ctx->levels[ctx->n++];
-		*lv = (struct pt_level){ .nsfd = -1 };
-		lv->pid_max = features & PIDTUPLE_FEATURE_PER_NS_PID_MAX ? PT_PID_MAX_LIMIT
-									 : caller_pid_max;
-		lv->flags = PIDTUPLE_LEVEL_PID_MAX_EXACT | cap_flags(ctx->cap_eff);
-		cur = pt_proc_ns_open(-1, 0, "pid");
-		if (cur < 0) {
-			r = cur;
-			goto fail;
-		}
-	}
-	/* Walk from the child's namespace up to the caller's active one. */
+	if (!unshared_no_init)
+		return cur;
+	lv = &ctx->levels[ctx->n++];
+	*lv = (struct pt_level){ .nsfd = -1, .pid_max = pid_max };
+	lv->flags = PIDTUPLE_LEVEL_PID_MAX_EXACT | cap_flags(ctx->cap_eff);
+	return pt_proc_ns_open(-1, 0, "pid");
+}
+
+/* One level per namespace from @cur (taken over) up to the caller's active one. */
+static int walk_levels(struct pidtuple_nsctx *ctx, const struct ctx_facts *f, int cur)
+{
 	for (;;) {
 		uint64_t ino = fd_ino(cur);
-		int parent;
+		struct pt_level *lv;
+		int userns, parent;
 
 		if (ctx->n == PIDTUPLE_MAX_LEVELS + 1) {
 			pt_close(cur);
-			r = -ELOOP;
-			goto fail;
+			return -ELOOP;
 		}
 		lv = &ctx->levels[ctx->n++];
-		*lv = (struct pt_level){ .nsfd = cur, .ns_id = ino };
-		if (ino == active_ino) {
+		*lv = (struct pt_level){ .nsfd = cur, .ns_id = ino, .pid_max = f->pid_max };
+		if (ino == f->active_ino)
 			lv->flags |= PIDTUPLE_LEVEL_CALLER | PIDTUPLE_LEVEL_PID_MAX_EXACT;
-			lv->pid_max = caller_pid_max;
-		} else if (features & PIDTUPLE_FEATURE_PER_NS_PID_MAX) {
+		else if (f->features & PIDTUPLE_FEATURE_PER_NS_PID_MAX)
 			lv->pid_max = PT_PID_MAX_LIMIT; /* a new namespace's start value */
-		} else {
+		else
 			lv->flags |= PIDTUPLE_LEVEL_PID_MAX_EXACT; /* one global pid_max */
-			lv->pid_max = caller_pid_max;
-		}
 		userns = pt_ns_get_userns(cur);
 		if (userns >= 0) {
-			lv->flags |= cap_flags(caps_over(userns, own_userns_ino, ctx->cap_eff));
+			lv->flags |= cap_flags(caps_over(userns, f->own_userns_ino, ctx->cap_eff));
 			pt_close(userns);
 		}
-		if (ino == active_ino)
-			break;
+		if (ino == f->active_ino)
+			return 0;
 		parent = pt_ns_get_parent(cur);
-		if (parent < 0) {
-			r = parent;
-			goto fail;
-		}
+		if (parent < 0)
+			return parent;
 		cur = parent;
 	}
-	pt_close(active);
-	active = -1;
+}
 
+static int ctx_fill(struct pidtuple_nsctx *ctx, bool want_abs)
+{
+	struct ctx_facts f;
+	int cur, r = read_facts(ctx, &f);
+
+	if (r < 0)
+		return r;
+	cur = unborn_levels(ctx, &f);
+	r = cur < 0 ? cur : walk_levels(ctx, &f, cur);
+	if (r < 0) {
+		ctx_close(ctx);
+		return r;
+	}
 	ctx->abs_level = -1;
 	if (want_abs) {
 		int above = pt_proc_levels_above();
-		int abs = caller_abs_level(active_ino, above < 0 ? 0 : above);
+		int abs = caller_abs_level(f.active_ino, above < 0 ? 0 : above);
 
 		if (abs >= 0)
 			ctx->abs_level = abs + (int)ctx->n - 1;
 	}
 	return 0;
-fail:
-	if (active >= 0)
-		pt_close(active);
-	ctx_close(ctx);
-	return r;
 }
 
 int pt_nsctx_init(struct pidtuple_nsctx *ctx, const struct pt_fork_opts *o, bool want_abs)

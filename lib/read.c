@@ -206,13 +206,31 @@ static int read_status(struct rd *r)
 
 /* ---- source: pidfd fdinfo ------------------------------------------------------------- */
 
-static int read_fdinfo(struct rd *r)
+/* The group leader's pidfd: the thread itself when it leads. */
+static int leader_pidfd(struct rd *r, int *ret_fd)
 {
-	struct pt_status st;
-	int fd = -1, above, skip = 0, ret;
+	int fd = pt_sys_pidfd_open(r->a, 0);
 
-	if (r->kind != PIDTUPLE_KIND_TID && r->kind != PIDTUPLE_KIND_TGID)
+	if (fd == -EINVAL || fd == -ENOENT) {
+		struct pt_pidfd_ids ids;
+
+		if (r->pidfd < 0 || pt_pidfd_get_ids(r->pidfd, &ids) < 0)
+			return -EOPNOTSUPP; /* needs PIDFD_GET_INFO (6.13) */
+		fd = pt_sys_pidfd_open(ids.tgid, 0);
+	}
+	if (fd == -ENOSYS)
 		return -EOPNOTSUPP;
+	if (fd < 0)
+		return gone(fd);
+	*ret_fd = fd;
+	return 0;
+}
+
+/* The pidfd whose fdinfo has the ids asked for: r->pidfd, or a leader's opened here. */
+static int fdinfo_pidfd(struct rd *r, int *ret_fd)
+{
+	int fd = -1, ret;
+
 	if (r->kind == PIDTUPLE_KIND_TGID && r->pidfd < 0) {
 		/* A leader's process pidfd pins the thread and names its group: one pidfd, not
 		 * two. EINVAL/ENOENT: not a leader, see below. */
@@ -227,50 +245,56 @@ static int read_fdinfo(struct rd *r)
 		}
 	}
 	ret = ensure_pidfd(r);
+	if (ret < 0 || fd >= 0) {
+		*ret_fd = fd;
+		return ret;
+	}
+	if (r->kind == PIDTUPLE_KIND_TGID)
+		return leader_pidfd(r, ret_fd);
+	if (r->pidfd < 0 || !r->exact_pidfd)
+		return -EOPNOTSUPP; /* a thread, and no PIDFD_THREAD */
+	*ret_fd = r->pidfd;
+	return 0;
+}
+
+/* Reads the NSpid of @fd's fdinfo into @st; N's level is at *ret_skip. */
+static int fdinfo_ids(struct rd *r, int fd, struct pt_status *st, int *ret_skip)
+{
+	int ret = pt_read_pidfd_fdinfo(fd, st), above, nsfd;
+
 	if (ret < 0)
 		return ret;
-	if (fd >= 0) {
-		/* opened just above */
-	} else if (r->kind == PIDTUPLE_KIND_TID) {
-		if (r->pidfd < 0 || !r->exact_pidfd)
-			return -EOPNOTSUPP; /* a thread, and no PIDFD_THREAD */
-		fd = r->pidfd;
-	} else {
-		/* The group leader's pidfd: the thread itself when it leads. */
-		fd = pt_sys_pidfd_open(r->a, 0);
-		if (fd == -EINVAL || fd == -ENOENT) {
-			struct pt_pidfd_ids ids;
+	if (st->n[PT_NSPID] < 0)
+		return -EOPNOTSUPP; /* before 5.5 */
+	above = pt_proc_levels_above();
+	if (above < 0)
+		return above;
+	*ret_skip = above + r->n_depth;
+	if (st->n[PT_NSPID] <= *ret_skip)
+		return -ESRCH;
+	if (r->nsfd < 0 || r->n_depth == 0)
+		return 0;
+	nsfd = pt_pidfd_get_pidns(fd);
+	if (nsfd < 0)
+		nsfd = pt_proc_ns_open(-1, st->pid, "pid");
+	if (nsfd < 0)
+		return gone(nsfd);
+	ret = arrives_at_n(r, nsfd, st->n[PT_NSPID] - 1 - *ret_skip);
+	pt_close(nsfd);
+	return ret < 0 ? ret : ret ? 0 : -ESRCH;
+}
 
-			if (r->pidfd < 0 || pt_pidfd_get_ids(r->pidfd, &ids) < 0)
-				return -EOPNOTSUPP; /* needs PIDFD_GET_INFO (6.13) */
-			fd = pt_sys_pidfd_open(ids.tgid, 0);
-		}
-		if (fd == -ENOSYS)
-			return -EOPNOTSUPP;
-		if (fd < 0)
-			return gone(fd);
-	}
-	ret = pt_read_pidfd_fdinfo(fd, &st);
-	if (ret >= 0 && st.n[PT_NSPID] < 0)
-		ret = -EOPNOTSUPP; /* before 5.5 */
-	above = ret < 0 ? ret : pt_proc_levels_above();
-	if (ret >= 0 && above < 0)
-		ret = above;
-	if (ret >= 0) {
-		skip = above + r->n_depth;
-		if (st.n[PT_NSPID] <= skip)
-			ret = -ESRCH;
-	}
-	if (ret >= 0 && r->nsfd >= 0 && r->n_depth > 0) {
-		int nsfd = pt_pidfd_get_pidns(fd);
+static int read_fdinfo(struct rd *r)
+{
+	struct pt_status st;
+	int fd = -1, skip = 0, ret;
 
-		if (nsfd < 0)
-			nsfd = pt_proc_ns_open(-1, st.pid, "pid");
-		ret = nsfd < 0 ? gone(nsfd) : arrives_at_n(r, nsfd, st.n[PT_NSPID] - 1 - skip);
-		pt_close(nsfd);
-		if (ret == 0)
-			ret = -ESRCH;
-	}
+	if (r->kind != PIDTUPLE_KIND_TID && r->kind != PIDTUPLE_KIND_TGID)
+		return -EOPNOTSUPP;
+	ret = fdinfo_pidfd(r, &fd);
+	if (ret < 0)
+		return ret;
+	ret = fdinfo_ids(r, fd, &st, &skip);
 	/* The fdinfo of the pinning pidfd itself is one snapshot of a live thread (Pid -1 once
 	 * reaped); through another pidfd, the pinned thread must still be there. */
 	if (fd != r->pidfd) {
