@@ -10,8 +10,6 @@
  * from the root, the children of each process sorted by their tuples.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 
 #include "internal.h"
@@ -56,11 +54,8 @@ static int cap_grow(struct cap *c)
 static int cap_read(struct cap *c, struct cap_ent *e)
 {
 	struct pt_status st;
-	char path[64];
-	int r, n;
+	int n, r = pt_proc_status(-1, e->o, 0, &st);
 
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)e->o);
-	r = pt_read_status_at(-1, path, &st);
 	if (r == -ENOENT || r == -ESRCH)
 		return 1;
 	if (r < 0)
@@ -79,70 +74,36 @@ static int cap_read(struct cap *c, struct cap_ent *e)
 	return 0;
 }
 
-static int cap_add(struct cap *c, int parent, long v)
+/* Where pt_proc_children() puts the children of one process. */
+struct cap_kids {
+	struct cap *c;
+	int parent;
+};
+
+static int cap_add(void *arg, pid_t child)
 {
-	int r = cap_grow(c);
+	struct cap_kids *k = arg;
+	int r = cap_grow(k->c);
 
 	if (r < 0)
 		return r;
-	c->e[c->n++] = (struct cap_ent){ .o = (pid_t)v, .parent = parent, .canon = -1 };
+	k->c->e[k->c->n++] = (struct cap_ent){ .o = child, .parent = k->parent, .canon = -1 };
 	return 0;
-}
-
-/* Appends the children one thread lists; a number may span two reads. */
-static int cap_children_of(struct cap *c, int parent, pid_t o, pid_t tid)
-{
-	char path[96], buf[4096];
-	long v = 0;
-	int fd, r = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)o, (int)tid);
-	fd = pt_open(path, O_RDONLY);
-	if (fd == -ENOENT || fd == -ESRCH)
-		return 0; /* the thread is gone */
-	if (fd < 0)
-		return fd;
-	for (;;) {
-		ssize_t len = pt_read(fd, buf, sizeof(buf));
-
-		if (len < 0) {
-			r = len == -ESRCH ? 0 : (int)len;
-			break;
-		}
-		for (ssize_t i = 0; i < len && r == 0; i++) {
-			if (buf[i] >= '0' && buf[i] <= '9') {
-				v = v * 10 + (buf[i] - '0');
-				if (v > 0x7fffffff)
-					r = -EIO;
-			} else if (v > 0) {
-				r = cap_add(c, parent, v);
-				v = 0;
-			}
-		}
-		if (r < 0 || len == 0)
-			break;
-	}
-	if (r == 0 && v > 0)
-		r = cap_add(c, parent, v);
-	pt_close(fd);
-	return r;
 }
 
 static int cap_children(struct cap *c, int idx)
 {
+	struct cap_kids kids = { c, idx };
 	struct pt_dir d;
-	char path[64];
 	pid_t o = c->e[idx].o, tid;
-	int r;
+	int r = pt_dir_open_tasks(&d, -1, o);
 
-	snprintf(path, sizeof(path), "/proc/%d/task", (int)o);
-	r = pt_dir_open(&d, -1, path);
 	if (r == -ENOENT || r == -ESRCH)
 		return 0;
 	if (r < 0)
 		return r;
 	while ((r = pt_dir_next_pid(&d, &tid)) == 1) {
-		r = cap_children_of(c, idx, o, tid);
+		r = pt_proc_children(o, tid, cap_add, &kids);
 		if (r < 0)
 			break;
 	}
@@ -260,7 +221,6 @@ PT_PUBLIC int pidtuple_tree_capture(pid_t root, struct pidtuple_tree **ret_tree)
 {
 	struct cap c = { .e = NULL };
 	struct pt_status st;
-	char path[64];
 	int fd, r;
 
 	pt_return_if(root < 1 || !ret_tree, -EINVAL);
@@ -273,10 +233,7 @@ PT_PUBLIC int pidtuple_tree_capture(pid_t root, struct pidtuple_tree **ret_tree)
 		return -ESRCH;
 	if (fd < 0)
 		return fd;
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	r = pt_read_status_at(-1, path, &st);
-	if (r == 0 && (!st.has_pid || st.pid <= 0))
-		r = -ESRCH;
+	r = pt_read_pidfd_fdinfo(fd, &st);
 	if (r == 0)
 		r = cap_grow(&c);
 	if (r < 0)

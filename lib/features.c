@@ -67,7 +67,7 @@ static uint64_t probe_nsfs_pidfs(int *errs)
 {
 	pid_t self = pt_sys_getpid();
 	uint64_t f = 0, mask = 0;
-	int fd = pt_open("/proc/self/ns/pid", O_RDONLY), r = fd;
+	int fd = pt_proc_ns_open(-1, 0, "pid"), r = fd;
 
 	if (fd >= 0) {
 		r = pt_ns_pid_from_pidns(fd, self);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "pidtuple.h"
+#include "proc.h" /* the /proc layer */
 #include "syscall_shim.h"
 
 #define PT_PUBLIC PIDTUPLE_API
@@ -73,33 +74,6 @@ void pt_diag_set_unverified(struct pidtuple_diag *diag, int unverified);
 void pt_diag_set_text_pos(struct pidtuple_diag *diag, int pos, int field);
 bool pt_diag_usable(const struct pidtuple_diag *diag);
 
-/* ---- /proc reading ---- */
-
-enum { PT_NSPID = 0, PT_NSTGID = 1, PT_NSPGID = 2, PT_NSSID = 3 };
-
-/* The id lines of a /proc status file (or the Pid/NSpid lines of a pidfd's fdinfo). */
-struct pt_status {
-	int pid, ppid, tgid;
-	bool has_pid, has_ppid, has_tgid;
-	int n[4]; /* entries of NSpid, NStgid, NSpgid, NSsid; -1 when the line is absent */
-	pid_t ids[4][PIDTUPLE_MAX_LEVELS + 1]; /* outermost first, as printed */
-};
-int pt_parse_status(const char *buf, struct pt_status *st);
-/* Reads a small text file (relative to @dirfd when >= 0) into @buf, NUL-terminated. */
-int pt_read_text(int dirfd, const char *path, char *buf, size_t size);
-
-/* Reads the NSpid line (outermost first) of a status or fdinfo file at @path.
- * Returns the number of entries, or -errno (-ENODATA when there is no NSpid line). */
-int pt_read_nspid(const char *path, pid_t *out, size_t cap);
-/* 1 when @pid (caller's numbering) has exited (a zombie, or gone), 0 when it runs, -errno. */
-int pt_pid_exited(pid_t pid);
-/* Number of levels /proc shows above the caller's active namespace (0 when /proc is the
- * caller's own), or -errno. */
-int pt_proc_levels_above(void);
-
-/* Reads a positive integer from a one-line file such as a sysctl. */
-int pt_read_int_file(const char *path, int *out);
-
 /* ---- namespace context ---- */
 
 struct pt_level {
@@ -160,26 +134,16 @@ pid_t pt_fork_fallback(const struct pidtuple *t, const struct pt_fork_opts *o, i
 /* Moves a child into a cgroup after the fact (no CLONE_INTO_CGROUP). */
 int pt_move_to_cgroup(int cgroup_fd, pid_t pid);
 
-/* ---- reading ids at every level (read.c, scan.c) ---- */
+/* ---- reading ids at every level (read.c, scan.c, pidns.c) ---- */
 
-/* Reads a status or fdinfo file (relative to @dirfd when >= 0) and parses its id lines. */
-int pt_read_status_at(int dirfd, const char *path, struct pt_status *st);
-/* Parses the id lines of a status or fdinfo text, stopping after NSsid (the last of them). */
-int pt_parse_ids(const char *buf, struct pt_status *st);
 /* Compares a namespace fd's inode with @ino: 1 same, 0 not, -errno. */
 int pt_ns_is(int nsfd, uint64_t ino);
-
-/* Numeric entries of a /proc directory, read with getdents64 into a fixed buffer. */
-struct pt_dir {
-	int fd;
-	size_t len, pos;
-	char buf[8192];
-};
-/* Opens @path relative to @dirfd (or absolute); 0 or -errno. */
-int pt_dir_open(struct pt_dir *d, int dirfd, const char *path);
-/* The next numeric entry: 1 with *ret, 0 at the end, or -errno. */
-int pt_dir_next_pid(struct pt_dir *d, pid_t *ret);
-void pt_dir_close(struct pt_dir *d);
+/* Checks that @nsfd is a PID namespace and gives its inode: 0, -EINVAL for another kind (or not
+ * a namespace), or a resource error as is. */
+int pt_pidns_ino(int nsfd, uint64_t *ret_ino);
+/* How many levels the PID namespace @nsfd lies below A, the one with inode @a_ino, walking
+ * NS_GET_PARENT up: 0 with *ret_depth, -EINVAL when it is above or beside A, or -errno. */
+int pt_pidns_depth(int nsfd, uint64_t a_ino, int *ret_depth);
 
 /* ---- the batched scan (scan_uring.c) ---- */
 

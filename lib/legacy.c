@@ -9,7 +9,6 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -82,8 +81,8 @@ static bool same_ns_for_children(void)
 {
 	struct stat a, b;
 
-	return pt_stat("/proc/self/ns/pid", &a) == 0 &&
-	       pt_stat("/proc/self/ns/pid_for_children", &b) == 0 && a.st_ino == b.st_ino &&
+	return pt_proc_ns_stat(-1, 0, "pid", &a) == 0 &&
+	       pt_proc_ns_stat(-1, 0, "pid_for_children", &b) == 0 && a.st_ino == b.st_ino &&
 	       a.st_dev == b.st_dev;
 }
 
@@ -100,17 +99,6 @@ static int write_last_pid(int fd, pid_t last)
 	ssize_t r = pt_pwrite(fd, buf, (size_t)len, 0);
 
 	return r == len ? 0 : r < 0 ? (int)r : -EIO;
-}
-
-static int read_last_pid(int fd)
-{
-	char buf[16];
-	ssize_t n = pt_pread(fd, buf, sizeof(buf) - 1, 0);
-
-	if (n <= 0)
-		return n < 0 ? (int)n : -EIO;
-	buf[n] = '\0';
-	return atoi(buf);
 }
 
 /* Creates the child; it waits at a gate until the parent has verified its PID. */
@@ -197,7 +185,7 @@ pid_t pt_fork_fallback(const struct pidtuple *t, const struct pt_fork_opts *o, i
 		/* A cursor at pid_max wraps around: the kernel would not say EINVAL. */
 		int pid_max = 0;
 
-		if (pt_read_int_file("/proc/sys/kernel/pid_max", &pid_max) == 0 && want >= pid_max)
+		if (pt_read_pid_max(&pid_max) == 0 && want >= pid_max)
 			return pt_diag(o->diag, -EINVAL, PIDTUPLE_RULE_PID_RANGE, 0, t->n, want,
 				       "inner index 0 (NSpid field 0): PID %d is not below this "
 				       "namespace's pid_max %d",
@@ -287,12 +275,8 @@ done:
 
 PT_PUBLIC int pidtuple_get_next_pid(void)
 {
-	int fd = pt_open(NS_LAST_PID, O_RDONLY), v;
+	int v = pt_read_int_file(NS_LAST_PID);
 
-	if (fd < 0)
-		return fd;
-	v = read_last_pid(fd);
-	pt_close(fd);
 	return v < 0 ? v : v + 1;
 }
 
@@ -323,7 +307,7 @@ PT_PUBLIC int pidtuple_set_next_pid(pid_t next, const struct pidtuple_fork_opts 
 				"writing ns_last_pid needs CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN "
 				"over the namespace's owner");
 		if (r == 0)
-			r = read_last_pid(fd);
+			r = pt_read_int_fd(fd);
 		if (r >= 0)
 			r += 1;
 		if (fd != lock_fd)

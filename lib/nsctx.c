@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Namespace context: the levels the next fork can pin, as the caller sees them. */
 #include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -19,36 +17,14 @@ static uint64_t fd_ino(int fd)
 	return pt_fstat(fd, &st) == 0 ? (uint64_t)st.st_ino : 0;
 }
 
-static int path_ino(const char *path, uint64_t *ret)
+static int self_ns_ino(const char *ns, uint64_t *ret)
 {
 	struct stat st;
-	int r = pt_stat(path, &st);
+	int r = pt_proc_ns_stat(-1, 0, ns, &st);
 
 	if (r == 0)
 		*ret = (uint64_t)st.st_ino;
 	return r;
-}
-
-static int open_ns(const char *path)
-{
-	return pt_open(path, O_RDONLY);
-}
-
-int pt_read_int_file(const char *path, int *out)
-{
-	char buf[32];
-	int fd = pt_open(path, O_RDONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return fd;
-	n = pt_read(fd, buf, sizeof(buf) - 1);
-	pt_close(fd);
-	if (n <= 0)
-		return n < 0 ? (int)n : -EIO;
-	buf[n] = '\0';
-	*out = atoi(buf);
-	return *out > 0 ? 0 : -EIO;
 }
 
 /*
@@ -98,12 +74,12 @@ bool pt_can_pin_active(void)
 
 	if (pt_sys_cap_effective(&cap_eff) < 0 || !(cap_eff & CAP_BOTH))
 		return false;
-	fd = open_ns("/proc/self/ns/user");
+	fd = pt_proc_ns_open(-1, 0, "user");
 	if (fd < 0)
 		return false;
 	own_ino = fd_ino(fd);
 	pt_close(fd);
-	fd = open_ns("/proc/self/ns/pid");
+	fd = pt_proc_ns_open(-1, 0, "pid");
 	if (fd < 0)
 		return false;
 	userns = pt_ns_get_userns(fd);
@@ -135,30 +111,22 @@ static uint64_t cap_flags(uint64_t caps)
  */
 static int caller_abs_level(uint64_t active_ino, int above)
 {
-	char path[64];
-	pid_t nspid[PIDTUPLE_MAX_LEVELS + 1];
-	pid_t pid = 0;
+	pid_t pid = 0; /* the caller, then its ancestors */
 
 	if (active_ino == PT_INIT_PID_NS_INO)
 		return 0;
 	if (above == 0)
 		return -1; /* /proc is the caller's own: the levels above are hidden */
 	for (int hops = 0; hops < 64; hops++) {
-		struct pt_status st;
-		char buf[4096];
+		struct pt_status st, parent;
 		int fd, n;
 
-		snprintf(path, sizeof(path), pid ? "/proc/%d/status" : "/proc/self/status", pid);
-		if (pt_read_text(-1, path, buf, sizeof(buf)) < 0 || pt_parse_status(buf, &st) < 0 ||
-		    !st.has_ppid || st.ppid <= 0)
+		if (pt_proc_status(-1, pid, 0, &st) < 0 || !st.has_ppid || st.ppid <= 0)
 			return -1;
-		snprintf(path, sizeof(path), "/proc/%d/status", st.ppid);
-		n = pt_read_nspid(path, nspid, PIDTUPLE_MAX_LEVELS + 1);
-		if (n < 0)
+		if (pt_proc_status(-1, st.ppid, 0, &parent) < 0 || parent.n[PT_NSPID] < 0)
 			return -1;
-		if (n == 1) {
-			snprintf(path, sizeof(path), "/proc/%d/ns/pid", st.ppid);
-			fd = open_ns(path);
+		if (parent.n[PT_NSPID] == 1) {
+			fd = pt_proc_ns_open(-1, st.ppid, "pid");
 			if (fd < 0)
 				return -1;
 			n = fd_ino(fd) == PT_INIT_PID_NS_INO ? above : -1;
@@ -178,112 +146,114 @@ static void ctx_close(struct pidtuple_nsctx *ctx)
 	ctx->n = 0;
 }
 
-static int ctx_fill(struct pidtuple_nsctx *ctx, bool want_abs)
+/* What ctx_fill() reads once, and every level needs. */
+struct ctx_facts {
+	uint64_t features, own_userns_ino, active_ino;
+	int pid_max; /* the caller's namespace's */
+};
+
+static int read_facts(struct pidtuple_nsctx *ctx, struct ctx_facts *f)
 {
-	uint64_t features = pt_features_cached(), own_userns_ino = 0, active_ino = 0;
-	struct pt_level *lv;
-	int active, cur, userns, r, caller_pid_max = 0;
-	bool unshared_no_init = false;
+	int r;
 
+	f->features = pt_features_cached();
 	r = pt_sys_cap_effective(&ctx->cap_eff);
-	if (r < 0)
-		return r;
-	r = pt_read_int_file("/proc/sys/kernel/pid_max", &caller_pid_max);
-	if (r < 0)
-		return r;
+	if (r == 0)
+		r = pt_read_pid_max(&f->pid_max);
 	/* Only inode numbers are needed here: stat() costs less than open + fstat + close. */
-	r = path_ino("/proc/self/ns/user", &own_userns_ino);
-	if (r < 0)
-		return r;
-	r = path_ino("/proc/self/ns/pid", &active_ino);
-	if (r < 0)
-		return r;
-	active = -1;
+	if (r == 0)
+		r = self_ns_ino("user", &f->own_userns_ino);
+	if (r == 0)
+		r = self_ns_ino("pid", &f->active_ino);
+	return r;
+}
 
-	cur = open_ns("/proc/self/ns/pid_for_children");
-	if (cur == -ENOENT) {
-		/* Before 7.1 the link of a namespace without init cannot be opened: the caller
-		 * unshared a new one and no child has become its init yet. */
-		unshared_no_init = true;
-	} else if (cur < 0) {
-		pt_close(active);
+/* The levels without a namespace yet come first: the one the fork creates, and the one an
+ * unshare left without an init. Returns the fd of the first namespace that exists. */
+static int unborn_levels(struct pidtuple_nsctx *ctx, const struct ctx_facts *f)
+{
+	int cur = pt_proc_ns_open(-1, 0, "pid_for_children"), pid_max = f->pid_max;
+	bool unshared_no_init = cur == -ENOENT;
+	struct pt_level *lv;
+
+	/* Before 7.1 the link of a namespace without init cannot be opened (ENOENT): the caller
+	 * unshared a new one and no child has become its init yet. */
+	if (cur < 0 && !unshared_no_init)
 		return cur;
-	}
-
+	if (f->features & PIDTUPLE_FEATURE_PER_NS_PID_MAX)
+		pid_max = PT_PID_MAX_LIMIT;
 	if (ctx->opts.clone_flags & PT_CLONE_NEWPID) {
 		lv = &ctx->levels[ctx->n++];
-		*lv = (struct pt_level){ .nsfd = -1, .flags = PIDTUPLE_LEVEL_NEW };
-		lv->pid_max = features & PIDTUPLE_FEATURE_PER_NS_PID_MAX ? PT_PID_MAX_LIMIT
-									 : caller_pid_max;
-		lv->flags |= PIDTUPLE_LEVEL_PID_MAX_EXACT;
-		lv->flags |= ctx->opts.clone_flags & PT_CLONE_NEWUSER ? cap_flags(~0ull)
-								      : cap_flags(ctx->cap_eff);
-		ctx->newpid_unshared = unshared_no_init || fd_ino(cur) != active_ino;
+		*lv = (struct pt_level){ .nsfd = -1, .pid_max = pid_max };
+		lv->flags = PIDTUPLE_LEVEL_NEW | PIDTUPLE_LEVEL_PID_MAX_EXACT;
+		lv->flags |=
+			cap_flags(ctx->opts.clone_flags & PT_CLONE_NEWUSER ? ~0ull : ctx->cap_eff);
+		ctx->newpid_unshared = unshared_no_init || fd_ino(cur) != f->active_ino;
 	}
-	if (unshared_no_init) {
-		lv = &ctx->levels[ctx->n++];
-		*lv = (struct pt_level){ .nsfd = -1 };
-		lv->pid_max = features & PIDTUPLE_FEATURE_PER_NS_PID_MAX ? PT_PID_MAX_LIMIT
-									 : caller_pid_max;
-		lv->flags = PIDTUPLE_LEVEL_PID_MAX_EXACT | cap_flags(ctx->cap_eff);
-		cur = open_ns("/proc/self/ns/pid");
-		if (cur < 0) {
-			r = cur;
-			goto fail;
-		}
-	}
-	/* Walk from the child's namespace up to the caller's active one. */
+	if (!unshared_no_init)
+		return cur;
+	lv = &ctx->levels[ctx->n++];
+	*lv = (struct pt_level){ .nsfd = -1, .pid_max = pid_max };
+	lv->flags = PIDTUPLE_LEVEL_PID_MAX_EXACT | cap_flags(ctx->cap_eff);
+	return pt_proc_ns_open(-1, 0, "pid");
+}
+
+/* One level per namespace from @cur (taken over) up to the caller's active one. */
+static int walk_levels(struct pidtuple_nsctx *ctx, const struct ctx_facts *f, int cur)
+{
 	for (;;) {
 		uint64_t ino = fd_ino(cur);
-		int parent;
+		struct pt_level *lv;
+		int userns, parent;
 
 		if (ctx->n == PIDTUPLE_MAX_LEVELS + 1) {
 			pt_close(cur);
-			r = -ELOOP;
-			goto fail;
+			return -ELOOP;
 		}
 		lv = &ctx->levels[ctx->n++];
-		*lv = (struct pt_level){ .nsfd = cur, .ns_id = ino };
-		if (ino == active_ino) {
+		*lv = (struct pt_level){ .nsfd = cur, .ns_id = ino, .pid_max = f->pid_max };
+		if (ino == f->active_ino)
 			lv->flags |= PIDTUPLE_LEVEL_CALLER | PIDTUPLE_LEVEL_PID_MAX_EXACT;
-			lv->pid_max = caller_pid_max;
-		} else if (features & PIDTUPLE_FEATURE_PER_NS_PID_MAX) {
+		else if (f->features & PIDTUPLE_FEATURE_PER_NS_PID_MAX)
 			lv->pid_max = PT_PID_MAX_LIMIT; /* a new namespace's start value */
-		} else {
+		else
 			lv->flags |= PIDTUPLE_LEVEL_PID_MAX_EXACT; /* one global pid_max */
-			lv->pid_max = caller_pid_max;
-		}
 		userns = pt_ns_get_userns(cur);
 		if (userns >= 0) {
-			lv->flags |= cap_flags(caps_over(userns, own_userns_ino, ctx->cap_eff));
+			lv->flags |= cap_flags(caps_over(userns, f->own_userns_ino, ctx->cap_eff));
 			pt_close(userns);
 		}
-		if (ino == active_ino)
-			break;
+		if (ino == f->active_ino)
+			return 0;
 		parent = pt_ns_get_parent(cur);
-		if (parent < 0) {
-			r = parent;
-			goto fail;
-		}
+		if (parent < 0)
+			return parent;
 		cur = parent;
 	}
-	pt_close(active);
-	active = -1;
+}
 
+static int ctx_fill(struct pidtuple_nsctx *ctx, bool want_abs)
+{
+	struct ctx_facts f;
+	int cur, r = read_facts(ctx, &f);
+
+	if (r < 0)
+		return r;
+	cur = unborn_levels(ctx, &f);
+	r = cur < 0 ? cur : walk_levels(ctx, &f, cur);
+	if (r < 0) {
+		ctx_close(ctx);
+		return r;
+	}
 	ctx->abs_level = -1;
 	if (want_abs) {
 		int above = pt_proc_levels_above();
-		int abs = caller_abs_level(active_ino, above < 0 ? 0 : above);
+		int abs = caller_abs_level(f.active_ino, above < 0 ? 0 : above);
 
 		if (abs >= 0)
 			ctx->abs_level = abs + (int)ctx->n - 1;
 	}
 	return 0;
-fail:
-	if (active >= 0)
-		pt_close(active);
-	ctx_close(ctx);
-	return r;
 }
 
 int pt_nsctx_init(struct pidtuple_nsctx *ctx, const struct pt_fork_opts *o, bool want_abs)

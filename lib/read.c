@@ -9,7 +9,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -36,114 +35,6 @@ struct rd {
 };
 
 /* ---- shared helpers ------------------------------------------------------------------- */
-
-/* Parses the numbers after a label up to the end of the line: -1 when malformed. */
-static int parse_nums(const char *p, pid_t *out, int cap)
-{
-	int n = 0;
-
-	for (;;) {
-		long v = 0;
-		bool neg = false;
-
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p == '\n' || *p == '\0')
-			return n;
-		if (*p == '-') {
-			neg = true;
-			p++;
-		}
-		if (*p < '0' || *p > '9' || n == cap)
-			return -1;
-		while (*p >= '0' && *p <= '9' && v <= 0x7fffffff)
-			v = v * 10 + (*p++ - '0');
-		if (v > 0x7fffffff || (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\0'))
-			return -1;
-		out[n++] = (pid_t)(neg ? -v : v);
-	}
-}
-
-/* pt_parse_status() for the hot paths: looks only at lines that can be id lines and stops
- * after NSsid, the last of them. Same result. */
-int pt_parse_ids(const char *buf, struct pt_status *st)
-{
-	static const struct {
-		const char *label;
-		int len, k; /* k: list index, or -1 Pid, -2 PPid, -3 Tgid */
-	} lines[] = {
-		{ "Pid:", 4, -1 },	   { "PPid:", 5, -2 },		{ "Tgid:", 5, -3 },
-		{ "NSpid:", 6, PT_NSPID }, { "NStgid:", 7, PT_NSTGID }, { "NSpgid:", 7, PT_NSPGID },
-		{ "NSsid:", 6, PT_NSSID },
-	};
-
-	*st = (struct pt_status){ .n[0] = -1, .n[1] = -1, .n[2] = -1, .n[3] = -1 };
-	for (const char *line = buf; line && *line;) {
-		const char *nl = strchr(line, '\n');
-
-		if (*line == 'P' || *line == 'T' || *line == 'N') {
-			for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
-				pid_t v[PIDTUPLE_MAX_LEVELS + 1];
-				int k = lines[i].k, n;
-
-				if (strncmp(line, lines[i].label, (size_t)lines[i].len) != 0)
-					continue;
-				n = parse_nums(line + lines[i].len, k >= 0 ? st->ids[k] : v,
-					       k >= 0 ? PIDTUPLE_MAX_LEVELS + 1 : 1);
-				if (n < 0 || (k < 0 && n != 1))
-					return -EIO;
-				if (k >= 0)
-					st->n[k] = n;
-				else if (k == -1)
-					st->pid = v[0], st->has_pid = true;
-				else if (k == -2)
-					st->ppid = v[0], st->has_ppid = true;
-				else
-					st->tgid = v[0], st->has_tgid = true;
-				if (k == PT_NSSID)
-					return 0;
-				break;
-			}
-		}
-		line = nl ? nl + 1 : NULL;
-	}
-	return 0;
-}
-
-int pt_read_status_at(int dirfd, const char *path, struct pt_status *st)
-{
-	char buf[4096];
-	size_t len = 0;
-	int fd = dirfd >= 0 ? pt_openat(dirfd, path, O_RDONLY) : pt_open(path, O_RDONLY);
-
-	if (fd < 0)
-		return fd;
-	/* /proc's seq files give all they have in one read when the buffer has room: a short
-	 * read is the end, which saves the read that would return 0. */
-	for (;;) {
-		size_t want = sizeof(buf) - 1 - len;
-		ssize_t r = pt_read(fd, buf + len, want);
-
-		if (r < 0) {
-			pt_close(fd);
-			return (int)r;
-		}
-		len += (size_t)r;
-		if (r == 0 || (size_t)r < want || len == sizeof(buf) - 1)
-			break;
-	}
-	pt_close(fd);
-	buf[len] = '\0';
-	return pt_parse_ids(buf, st);
-}
-
-int pt_ns_is(int nsfd, uint64_t ino)
-{
-	struct stat st;
-	int r = pt_fstat(nsfd, &st);
-
-	return r < 0 ? r : (uint64_t)st.st_ino == ino;
-}
 
 /* A lookup that found nothing: the thread is gone (or never was). */
 static int gone(int err)
@@ -228,18 +119,14 @@ static int search_proc_nr(pid_t a, int above, pid_t *ret_o)
 	if (!procs)
 		return -ENOMEM;
 	tasks = procs + 1;
-	r = pt_dir_open(procs, -1, "/proc");
+	r = pt_dir_open_proc(procs);
 	while (r >= 0 && (r = pt_dir_next_pid(procs, &p)) > 0) {
-		char path[64];
-
-		snprintf(path, sizeof(path), "%d/task", (int)p);
-		if (pt_dir_open(tasks, procs->fd, path) < 0)
+		if (pt_dir_open_tasks(tasks, procs->fd, p) < 0)
 			continue; /* gone */
 		while ((r = pt_dir_next_pid(tasks, &t)) > 0) {
 			struct pt_status st;
 
-			snprintf(path, sizeof(path), "%d/task/%d/status", (int)p, (int)t);
-			if (pt_read_status_at(procs->fd, path, &st) < 0)
+			if (pt_proc_status(procs->fd, p, t, &st) < 0)
 				continue;
 			if (st.n[PT_NSPID] > above && st.ids[PT_NSPID][above] == a) {
 				*ret_o = t;
@@ -260,7 +147,6 @@ static int search_proc_nr(pid_t a, int above, pid_t *ret_o)
 /* The /proc number of thread @a, from its pidfd's fdinfo (or a search). */
 static int proc_nr_of(struct rd *r, int above, pid_t *ret_o)
 {
-	char path[64];
 	struct pt_status st;
 	int ret;
 
@@ -273,21 +159,15 @@ static int proc_nr_of(struct rd *r, int above, pid_t *ret_o)
 		return ret;
 	if (r->pidfd < 0 || !r->exact_pidfd)
 		return search_proc_nr(r->a, above, ret_o);
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", r->pidfd);
-	ret = pt_read_status_at(-1, path, &st);
+	ret = pt_read_pidfd_fdinfo(r->pidfd, &st);
 	if (ret < 0)
 		return ret == -ENOENT ? -EBADF : ret;
-	if (!st.has_pid)
-		return -EBADF;
-	if (st.pid <= 0)
-		return -ESRCH;
 	*ret_o = st.pid;
 	return 0;
 }
 
 static int read_status(struct rd *r)
 {
-	char path[64];
 	struct pt_status st;
 	pid_t o;
 	int above = pt_proc_levels_above(), skip, k = (int)r->kind, ret;
@@ -297,8 +177,7 @@ static int read_status(struct rd *r)
 	ret = proc_nr_of(r, above, &o);
 	if (ret < 0)
 		return ret;
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", (int)o, (int)o);
-	ret = pt_read_status_at(-1, path, &st);
+	ret = pt_proc_status(-1, o, o, &st);
 	if (ret < 0)
 		return gone(ret);
 	if (st.n[PT_NSPID] < 0 || st.n[k] < 0)
@@ -310,10 +189,8 @@ static int read_status(struct rd *r)
 	if (st.n[k] <= skip)
 		return -ESRCH; /* the thread lives above N */
 	if (r->nsfd >= 0 && r->n_depth > 0) {
-		int fd;
+		int fd = pt_proc_ns_open(-1, o, "pid");
 
-		snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)o);
-		fd = pt_open(path, O_RDONLY);
 		if (fd < 0)
 			return gone(fd);
 		ret = arrives_at_n(r, fd, st.n[PT_NSPID] - 1 - skip);
@@ -329,14 +206,31 @@ static int read_status(struct rd *r)
 
 /* ---- source: pidfd fdinfo ------------------------------------------------------------- */
 
-static int read_fdinfo(struct rd *r)
+/* The group leader's pidfd: the thread itself when it leads. */
+static int leader_pidfd(struct rd *r, int *ret_fd)
 {
-	char path[64];
-	struct pt_status st;
-	int fd = -1, above, skip = 0, ret;
+	int fd = pt_sys_pidfd_open(r->a, 0);
 
-	if (r->kind != PIDTUPLE_KIND_TID && r->kind != PIDTUPLE_KIND_TGID)
+	if (fd == -EINVAL || fd == -ENOENT) {
+		struct pt_pidfd_ids ids;
+
+		if (r->pidfd < 0 || pt_pidfd_get_ids(r->pidfd, &ids) < 0)
+			return -EOPNOTSUPP; /* needs PIDFD_GET_INFO (6.13) */
+		fd = pt_sys_pidfd_open(ids.tgid, 0);
+	}
+	if (fd == -ENOSYS)
 		return -EOPNOTSUPP;
+	if (fd < 0)
+		return gone(fd);
+	*ret_fd = fd;
+	return 0;
+}
+
+/* The pidfd whose fdinfo has the ids asked for: r->pidfd, or a leader's opened here. */
+static int fdinfo_pidfd(struct rd *r, int *ret_fd)
+{
+	int fd = -1, ret;
+
 	if (r->kind == PIDTUPLE_KIND_TGID && r->pidfd < 0) {
 		/* A leader's process pidfd pins the thread and names its group: one pidfd, not
 		 * two. EINVAL/ENOENT: not a leader, see below. */
@@ -351,55 +245,56 @@ static int read_fdinfo(struct rd *r)
 		}
 	}
 	ret = ensure_pidfd(r);
+	if (ret < 0 || fd >= 0) {
+		*ret_fd = fd;
+		return ret;
+	}
+	if (r->kind == PIDTUPLE_KIND_TGID)
+		return leader_pidfd(r, ret_fd);
+	if (r->pidfd < 0 || !r->exact_pidfd)
+		return -EOPNOTSUPP; /* a thread, and no PIDFD_THREAD */
+	*ret_fd = r->pidfd;
+	return 0;
+}
+
+/* Reads the NSpid of @fd's fdinfo into @st; N's level is at *ret_skip. */
+static int fdinfo_ids(struct rd *r, int fd, struct pt_status *st, int *ret_skip)
+{
+	int ret = pt_read_pidfd_fdinfo(fd, st), above, nsfd;
+
 	if (ret < 0)
 		return ret;
-	if (fd >= 0) {
-		/* opened just above */
-	} else if (r->kind == PIDTUPLE_KIND_TID) {
-		if (r->pidfd < 0 || !r->exact_pidfd)
-			return -EOPNOTSUPP; /* a thread, and no PIDFD_THREAD */
-		fd = r->pidfd;
-	} else {
-		/* The group leader's pidfd: the thread itself when it leads. */
-		fd = pt_sys_pidfd_open(r->a, 0);
-		if (fd == -EINVAL || fd == -ENOENT) {
-			struct pt_pidfd_ids ids;
+	if (st->n[PT_NSPID] < 0)
+		return -EOPNOTSUPP; /* before 5.5 */
+	above = pt_proc_levels_above();
+	if (above < 0)
+		return above;
+	*ret_skip = above + r->n_depth;
+	if (st->n[PT_NSPID] <= *ret_skip)
+		return -ESRCH;
+	if (r->nsfd < 0 || r->n_depth == 0)
+		return 0;
+	nsfd = pt_pidfd_get_pidns(fd);
+	if (nsfd < 0)
+		nsfd = pt_proc_ns_open(-1, st->pid, "pid");
+	if (nsfd < 0)
+		return gone(nsfd);
+	ret = arrives_at_n(r, nsfd, st->n[PT_NSPID] - 1 - *ret_skip);
+	pt_close(nsfd);
+	return ret < 0 ? ret : ret ? 0 : -ESRCH;
+}
 
-			if (r->pidfd < 0 || pt_pidfd_get_ids(r->pidfd, &ids) < 0)
-				return -EOPNOTSUPP; /* needs PIDFD_GET_INFO (6.13) */
-			fd = pt_sys_pidfd_open(ids.tgid, 0);
-		}
-		if (fd == -ENOSYS)
-			return -EOPNOTSUPP;
-		if (fd < 0)
-			return gone(fd);
-	}
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	ret = pt_read_status_at(-1, path, &st);
-	if (ret >= 0 && (!st.has_pid || st.n[PT_NSPID] < 0))
-		ret = st.has_pid ? -EOPNOTSUPP : -EBADF; /* before 5.5 / not a pidfd */
-	if (ret >= 0 && st.pid <= 0)
-		ret = -ESRCH; /* -1: reaped */
-	above = ret < 0 ? ret : pt_proc_levels_above();
-	if (ret >= 0 && above < 0)
-		ret = above;
-	if (ret >= 0) {
-		skip = above + r->n_depth;
-		if (st.n[PT_NSPID] <= skip)
-			ret = -ESRCH;
-	}
-	if (ret >= 0 && r->nsfd >= 0 && r->n_depth > 0) {
-		int nsfd = pt_pidfd_get_pidns(fd);
+static int read_fdinfo(struct rd *r)
+{
+	struct pt_status st;
+	int fd = -1, skip = 0, ret;
 
-		if (nsfd < 0) {
-			snprintf(path, sizeof(path), "/proc/%d/ns/pid", st.pid);
-			nsfd = pt_open(path, O_RDONLY);
-		}
-		ret = nsfd < 0 ? gone(nsfd) : arrives_at_n(r, nsfd, st.n[PT_NSPID] - 1 - skip);
-		pt_close(nsfd);
-		if (ret == 0)
-			ret = -ESRCH;
-	}
+	if (r->kind != PIDTUPLE_KIND_TID && r->kind != PIDTUPLE_KIND_TGID)
+		return -EOPNOTSUPP;
+	ret = fdinfo_pidfd(r, &fd);
+	if (ret < 0)
+		return ret;
+	ret = fdinfo_ids(r, fd, &st, &skip);
 	/* The fdinfo of the pinning pidfd itself is one snapshot of a live thread (Pid -1 once
 	 * reaped); through another pidfd, the pinned thread must still be there. */
 	if (fd != r->pidfd) {
@@ -572,43 +467,17 @@ out:
 static int ns_fd_check(struct rd *r, int fd)
 {
 	struct stat st;
-	uint64_t a_ino;
-	int cur = fd, depth = 0, ret;
+	int ret = pt_pidns_ino(fd, &r->ns_ino);
 
-	ret = pt_ns_get_nstype(fd);
-	if (ret != (int)PT_CLONE_NEWPID)
-		return ret == -ENOMEM || ret == -EMFILE ? ret : -EINVAL;
-	ret = pt_fstat(fd, &st);
 	if (ret < 0)
-		return -EINVAL;
-	r->ns_ino = st.st_ino;
-	ret = pt_stat("/proc/self/ns/pid", &st);
+		return ret;
+	ret = pt_proc_ns_stat(-1, 0, "pid", &st);
 	if (ret < 0)
 		return ret == -ENOTDIR ? -ENOENT : ret;
-	a_ino = st.st_ino;
-	for (;;) {
-		int p;
-
-		ret = pt_ns_is(cur, a_ino);
-		if (ret != 0)
-			break;
-		p = pt_ns_get_parent(cur);
-		if (cur != fd)
-			pt_close(cur);
-		cur = -1;
-		if (p < 0) {
-			ret = p == -EPERM ? -EINVAL : p; /* above A, or beside it */
-			break;
-		}
-		cur = p;
-		depth++;
-	}
-	if (cur != fd)
-		pt_close(cur);
+	ret = pt_pidns_depth(fd, st.st_ino, &r->n_depth);
 	if (ret < 0)
 		return ret;
 	r->nsfd = fd;
-	r->n_depth = depth;
 	return 0;
 }
 
@@ -700,7 +569,6 @@ static int pidfd_target(int pidfd, pid_t *ret_a)
 {
 	struct pt_pidfd_ids ids;
 	struct pt_status st;
-	char path[64];
 	int above, r = pt_pidfd_get_ids(pidfd, &ids);
 
 	if (r == 0) {
@@ -711,14 +579,9 @@ static int pidfd_target(int pidfd, pid_t *ret_a)
 	}
 	if (r == -EBADF || r == -ESRCH || r == -ENOMEM)
 		return r;
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
-	r = pt_read_status_at(-1, path, &st);
+	r = pt_read_pidfd_fdinfo(pidfd, &st);
 	if (r < 0)
 		return r == -ENOENT ? -EBADF : r;
-	if (!st.has_pid)
-		return -EBADF; /* not a pidfd */
-	if (st.pid <= 0)
-		return -ESRCH;
 	if (st.n[PT_NSPID] < 0)
 		return -EOPNOTSUPP;
 	above = pt_proc_levels_above();

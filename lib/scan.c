@@ -20,7 +20,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -69,60 +68,6 @@ struct pidtuple_scan {
 	struct pt_fetch *batch;
 	unsigned int bpos, blen;
 };
-
-/* ---- /proc directories ---------------------------------------------------------------- */
-
-struct pt_dirent64 {
-	uint64_t d_ino;
-	int64_t d_off;
-	unsigned short d_reclen;
-	unsigned char d_type;
-	char d_name[];
-};
-
-int pt_dir_open(struct pt_dir *d, int dirfd, const char *path)
-{
-	int fd = dirfd >= 0 ? pt_openat(dirfd, path, O_RDONLY | O_DIRECTORY)
-			    : pt_open(path, O_RDONLY | O_DIRECTORY);
-
-	d->fd = fd;
-	d->len = d->pos = 0;
-	return fd < 0 ? fd : 0;
-}
-
-int pt_dir_next_pid(struct pt_dir *d, pid_t *ret)
-{
-	for (;;) {
-		const struct pt_dirent64 *e;
-		long v = 0;
-		const char *p;
-
-		if (d->pos >= d->len) {
-			ssize_t n = pt_getdents64(d->fd, d->buf, sizeof(d->buf));
-
-			if (n == -ENOENT || n == 0)
-				return 0; /* a task directory whose process has gone */
-			if (n < 0)
-				return (int)n;
-			d->len = (size_t)n;
-			d->pos = 0;
-		}
-		e = (const struct pt_dirent64 *)(d->buf + d->pos);
-		d->pos += e->d_reclen;
-		for (p = e->d_name; *p >= '0' && *p <= '9' && v <= 0x7fffffff; p++)
-			v = v * 10 + (*p - '0');
-		if (p != e->d_name && *p == '\0' && v > 0 && v <= 0x7fffffff) {
-			*ret = (pid_t)v;
-			return 1;
-		}
-	}
-}
-
-void pt_dir_close(struct pt_dir *d)
-{
-	pt_close(d->fd);
-	d->fd = -1;
-}
 
 /* ---- helpers ------------------------------------------------------------------------- */
 
@@ -181,6 +126,66 @@ static int add_node(struct pidtuple_scan *s, uint64_t ino, int fd, int depth, in
 	return (int)s->nnodes++;
 }
 
+/* Walks NS_GET_PARENT up from fds[0] (inode inos[0]) to a cached namespace or to A, keeping
+ * the ones met in fds[] and inos[]: their count, with the node reached in *ret_anchor (-1: A);
+ * or -errno, all of them closed. */
+static int walk_up(struct pidtuple_scan *s, int *fds, uint64_t *inos, int *ret_anchor)
+{
+	int n = 1, r;
+
+	for (;;) {
+		struct stat st;
+		int p = pt_ns_get_parent(fds[n - 1]), idx;
+
+		if (p == -EPERM) {
+			*ret_anchor = -1; /* reached A without meeting S */
+			return n;
+		}
+		r = p < 0 ? p : n == NLEV ? -ERANGE : pt_fstat(p, &st);
+		if (r < 0) {
+			pt_close(p);
+			break;
+		}
+		idx = find_node(s, st.st_ino);
+		if (idx >= 0) {
+			pt_close(p);
+			*ret_anchor = idx;
+			return n;
+		}
+		fds[n] = p;
+		inos[n++] = st.st_ino;
+	}
+	for (int i = 0; i < n; i++)
+		pt_close(fds[i]);
+	return r;
+}
+
+/* Caches the @n namespaces walk_up() met, from the top down so that each node's parent is
+ * there first; beyond MAX_PINNED they are closed. The node of fds[0], or NO_NODE. */
+static int cache_walk(struct pidtuple_scan *s, const int *fds, const uint64_t *inos, int n,
+		      int anchor, int *ret_depth)
+{
+	int parent = anchor, depth = anchor >= 0 ? s->nodes[anchor].depth : -1, idx;
+
+	for (int i = n - 1; i >= 0; i--) {
+		depth = depth >= 0 ? depth + 1 : -1;
+		if (s->nnodes >= MAX_PINNED) {
+			pt_close(fds[i]);
+			continue;
+		}
+		idx = add_node(s, inos[i], fds[i], depth, depth >= 0 ? parent : -1);
+		if (idx < 0) {
+			for (int j = i; j >= 0; j--)
+				pt_close(fds[j]);
+			return idx;
+		}
+		parent = idx;
+	}
+	*ret_depth = depth;
+	idx = find_node(s, inos[0]);
+	return idx >= 0 ? idx : NO_NODE;
+}
+
 /*
  * The node of the namespace with inode @ino, which process @o (numbered in /proc) is in:
  * cached, or found by walking up from the process's namespace. Returns the node index, or
@@ -189,79 +194,24 @@ static int add_node(struct pidtuple_scan *s, uint64_t ino, int fd, int depth, in
  */
 static int ns_lookup(struct pidtuple_scan *s, pid_t o, uint64_t ino, int *ret_depth)
 {
-	int path[NLEV + 1], n = 0, anchor = -2, idx, r;
+	int fds[NLEV + 1], idx = find_node(s, ino), anchor, n, r;
 	uint64_t inos[NLEV + 1];
-	char rel[48];
 
-	idx = find_node(s, ino);
 	if (idx >= 0) {
 		*ret_depth = s->nodes[idx].depth;
 		return idx;
 	}
-	snprintf(rel, sizeof(rel), "%d/ns/pid", (int)o);
-	path[0] = pt_openat(s->procfd, rel, O_RDONLY);
-	if (path[0] < 0)
-		return path[0] == -ENOENT ? -ESRCH : path[0];
-	r = pt_ns_is(path[0], ino);
+	fds[0] = pt_proc_ns_open(s->procfd, o, "pid");
+	if (fds[0] < 0)
+		return fds[0] == -ENOENT ? -ESRCH : fds[0];
+	r = pt_ns_is(fds[0], ino);
 	if (r <= 0) {
-		pt_close(path[0]);
+		pt_close(fds[0]);
 		return r < 0 ? r : -ESRCH; /* the number now names another process */
 	}
 	inos[0] = ino;
-	n = 1;
-	while (anchor == -2) {
-		struct stat st;
-		int p = pt_ns_get_parent(path[n - 1]);
-
-		if (p == -EPERM) {
-			anchor = -1; /* reached A without meeting S */
-			break;
-		}
-		if (p < 0 || n == NLEV) {
-			r = p < 0 ? p : -ERANGE;
-			pt_close(p);
-			goto fail;
-		}
-		r = pt_fstat(p, &st);
-		if (r < 0) {
-			pt_close(p);
-			goto fail;
-		}
-		idx = find_node(s, st.st_ino);
-		if (idx >= 0) {
-			pt_close(p);
-			anchor = idx;
-			break;
-		}
-		path[n] = p;
-		inos[n++] = st.st_ino;
-	}
-	/* Insert from the top down, so each node's parent is already there. */
-	{
-		int parent = anchor, depth = anchor >= 0 ? s->nodes[anchor].depth : -1;
-
-		for (int i = n - 1; i >= 0; i--) {
-			depth = depth >= 0 ? depth + 1 : -1;
-			if (s->nnodes >= MAX_PINNED) {
-				pt_close(path[i]);
-				continue;
-			}
-			idx = add_node(s, inos[i], path[i], depth, depth >= 0 ? parent : -1);
-			if (idx < 0) {
-				for (int j = i; j >= 0; j--)
-					pt_close(path[j]);
-				return idx;
-			}
-			parent = idx;
-		}
-		*ret_depth = depth;
-		idx = find_node(s, ino);
-		return idx >= 0 ? idx : NO_NODE;
-	}
-fail:
-	for (int i = 0; i < n; i++)
-		pt_close(path[i]);
-	return r;
+	n = walk_up(s, fds, inos, &anchor);
+	return n < 0 ? n : cache_walk(s, fds, inos, n, anchor, ret_depth);
 }
 
 /* The fds of the levels from S (fds[0]) down to the node @idx (fds[depth]). */
@@ -281,7 +231,6 @@ static pid_t o_to_s(struct pidtuple_scan *s, pid_t po)
 {
 	struct pt_status st;
 	struct stat sb;
-	char rel[48];
 	int depth, k = s->above + s->s_depth, r;
 
 	if (po <= 0)
@@ -299,12 +248,10 @@ static pid_t o_to_s(struct pidtuple_scan *s, pid_t po)
 			return skip_or(pa); /* outside S, or gone */
 		s->nsfs = s->xlate = false; /* the ioctls went away: status from now on */
 	}
-	snprintf(rel, sizeof(rel), "%d/status", (int)po);
-	r = pt_read_status_at(s->procfd, rel, &st);
+	r = pt_proc_status(s->procfd, po, 0, &st);
 	if (r < 0 || st.n[PT_NSPID] <= k)
 		return r < 0 ? skip_or(r) : 0;
-	snprintf(rel, sizeof(rel), "%d/ns/pid", (int)po);
-	r = pt_fstatat(s->procfd, rel, &sb, 0);
+	r = pt_proc_ns_stat(s->procfd, po, "pid", &sb);
 	if (r < 0)
 		return skip_or(r);
 	r = ns_lookup(s, po, sb.st_ino, &depth);
@@ -399,10 +346,8 @@ static int apply_status(struct pidtuple_scan *s, pid_t o, pid_t a, const struct 
 	} else {
 		int want = depth, r;
 		struct stat sb;
-		char rel[48];
 
-		snprintf(rel, sizeof(rel), "%d/ns/pid", (int)o);
-		r = pt_fstatat(s->procfd, rel, &sb, 0);
+		r = pt_proc_ns_stat(s->procfd, o, "pid", &sb);
 		if (r < 0)
 			return skip_or(r);
 		ino = sb.st_ino;
@@ -433,7 +378,6 @@ static int apply_status(struct pidtuple_scan *s, pid_t o, pid_t a, const struct 
 static int visit_status(struct pidtuple_scan *s, pid_t o, pid_t t, struct pidtuple_scan_entry *e)
 {
 	struct pt_status st;
-	char rel[64];
 	int k = s->above + s->s_depth, r;
 	pid_t a = 0;
 
@@ -443,11 +387,7 @@ static int visit_status(struct pidtuple_scan *s, pid_t o, pid_t t, struct pidtup
 		if (a == 0)
 			return 0;
 	}
-	if (t)
-		snprintf(rel, sizeof(rel), "%d/task/%d/status", (int)o, (int)t);
-	else
-		snprintf(rel, sizeof(rel), "%d/status", (int)o);
-	r = pt_read_status_at(s->procfd, rel, &st);
+	r = pt_proc_status(s->procfd, o, t, &st);
 	if (r < 0)
 		return skip_or(r);
 	if (t) {
@@ -510,14 +450,83 @@ static int group_levels(struct pidtuple_scan *s, const int *fds, int depth, pid_
 	return 0;
 }
 
+/* The namespace node of leader @o, or of the current process for its thread @t: 1 with
+ * *ret_idx, *ret_depth and *ret_ino; 0: skip; -EXDEV: status can still tell; -errno. */
+static int nsfs_node(struct pidtuple_scan *s, pid_t o, pid_t t, int *ret_idx, int *ret_depth,
+		     uint64_t *ret_ino)
+{
+	struct stat sb;
+	int idx, r;
+
+	if (t) {
+		*ret_idx = s->cur_node;
+		*ret_depth = s->nodes[s->cur_node].depth;
+		*ret_ino = s->cur_ino;
+		return 1;
+	}
+	r = pt_proc_ns_stat(s->procfd, o, "pid", &sb);
+	*ret_ino = r < 0 ? 0 : sb.st_ino;
+	idx = r < 0 ? r : ns_lookup(s, o, *ret_ino, ret_depth);
+	if (idx == -EACCES || idx == -EPERM)
+		return -EXDEV; /* its namespace is not ours to see */
+	if (idx == NO_NODE && *ret_depth >= 0)
+		return -EXDEV; /* too many namespaces to hold */
+	if (idx < 0 || *ret_depth < 0 || idx == NO_NODE)
+		return idx < 0 ? skip_or(idx) : 0;
+	*ret_idx = idx;
+	return 1;
+}
+
+/* Leader @a's group and session at each level, given its own ids @v there. */
+static int nsfs_groups(struct pidtuple_scan *s, const int *fds, int depth, pid_t a, const pid_t *v,
+		       pid_t *pv, pid_t *sv)
+{
+	pid_t g = pt_getpgid(a), sess = pt_getsid(a);
+	int r = g < 0 ? g : sess < 0 ? sess : 0;
+
+	/* A leader's group is itself; a session led by the group's leader is the group: the
+	 * same ids, nothing more to translate. */
+	if (r == 0 && g == a)
+		memcpy(pv, v, NLEV * sizeof(*pv));
+	else if (r == 0)
+		r = group_levels(s, fds, depth, g, pv);
+	if (r == 0 && sess == g)
+		memcpy(sv, pv, NLEV * sizeof(*sv));
+	else if (r == 0)
+		r = group_levels(s, fds, depth, sess, sv);
+	return r;
+}
+
+/* Asked last: proves the task was alive all along, and gives its parent (numbered in A). */
+static int nsfs_alive(int pidfd, pid_t *ret_ppid)
+{
+	struct pt_pidfd_ids ids;
+	int r = pt_pidfd_get_ids(pidfd, &ids);
+
+	if (r == 0)
+		*ret_ppid = ids.ppid;
+	else if (r != -ESRCH && !fatal(r))
+		r = -EXDEV; /* before 6.13 no PIDFD_GET_INFO: ENOTTY, or EINVAL on 6.11/6.12 */
+	return r;
+}
+
+/* A parent numbered in A, in S: 0 when outside S, -errno when fatal. */
+static pid_t ppid_in_s(struct pidtuple_scan *s, pid_t ppid)
+{
+	if (ppid <= 0 || s->s_depth == 0)
+		return ppid;
+	ppid = pt_ns_xlate(s->nodes[0].fd, PT_NS_PID_IN, ppid);
+	if (ppid < 0 && fatal(ppid))
+		return ppid;
+	return ppid > 0 ? ppid : 0;
+}
+
 /* Nsfs path for a leader (@t == 0) or thread @t of process @o. 1: filled, 0: skip. */
 static int visit_nsfs(struct pidtuple_scan *s, pid_t o, pid_t t, struct pidtuple_scan_entry *e)
 {
-	pid_t a, v[NLEV], pv[NLEV], sv[NLEV], g, sess, ppid = 0;
-	struct pt_pidfd_ids ids;
-	int fds[NLEV], pidfd, idx, depth, r;
-	uint64_t ino = s->cur_ino;
-	char rel[48];
+	pid_t a, v[NLEV], pv[NLEV], sv[NLEV], ppid = 0;
+	int fds[NLEV], pidfd, idx = 0, depth = 0, r;
+	uint64_t ino = 0;
 
 	a = o_to_a(s, t ? t : o);
 	if (a <= 0)
@@ -528,57 +537,20 @@ static int visit_nsfs(struct pidtuple_scan *s, pid_t o, pid_t t, struct pidtuple
 	if (pidfd < 0)
 		return skip_or(pidfd);
 	/* The pidfd pins a: if /proc's number still maps to it, both name one task. */
-	if (s->above && o_to_a(s, t ? t : o) != a) {
+	if (s->above && o_to_a(s, t ? t : o) != a)
+		r = 0;
+	else
+		r = nsfs_node(s, o, t, &idx, &depth, &ino);
+	if (r <= 0) {
 		pt_close(pidfd);
-		return 0;
-	}
-	if (t) {
-		idx = s->cur_node;
-		depth = s->nodes[idx].depth;
-	} else {
-		struct stat sb;
-
-		snprintf(rel, sizeof(rel), "%d/ns/pid", (int)o);
-		r = pt_fstatat(s->procfd, rel, &sb, 0);
-		ino = r < 0 ? 0 : sb.st_ino;
-		idx = r < 0 ? r : ns_lookup(s, o, ino, &depth);
-		if (idx == -EACCES || idx == -EPERM) {
-			pt_close(pidfd);
-			return -EXDEV; /* its namespace is not ours to see: status can still tell */
-		}
-		if (idx < 0 || depth < 0 || idx == NO_NODE) {
-			pt_close(pidfd);
-			if (idx == NO_NODE && depth >= 0)
-				return -EXDEV; /* too many namespaces to hold: use status */
-			return idx < 0 ? skip_or(idx) : 0;
-		}
+		return r;
 	}
 	chain_fds(s, idx, fds);
 	r = xlate_levels(s, fds, depth, a, v);
-	if (r == 0 && !t) {
-		g = pt_getpgid(a);
-		sess = pt_getsid(a);
-		r = g < 0 ? g : sess < 0 ? sess : 0;
-		/* A leader's group is itself; a session led by the group's leader is the
-		 * group: the same ids, nothing more to translate. */
-		if (r == 0 && g == a)
-			memcpy(pv, v, sizeof(pv));
-		else if (r == 0)
-			r = group_levels(s, fds, depth, g, pv);
-		if (r == 0 && sess == g)
-			memcpy(sv, pv, sizeof(sv));
-		else if (r == 0)
-			r = group_levels(s, fds, depth, sess, sv);
-	}
-	/* Last: proves the task was alive all along, and gives the parent. */
-	if (r == 0) {
-		r = pt_pidfd_get_ids(pidfd, &ids);
-		if (r == 0)
-			ppid = ids.ppid;
-		else if (r != -ESRCH && !fatal(r))
-			r = -EXDEV; /* before 6.13 no PIDFD_GET_INFO: ENOTTY, or EINVAL on 6.11/6.12
-				     */
-	}
+	if (r == 0 && !t)
+		r = nsfs_groups(s, fds, depth, a, v, pv, sv);
+	if (r == 0)
+		r = nsfs_alive(pidfd, &ppid);
 	pt_close(pidfd);
 	if (r == -EAGAIN || r == -EXDEV || (r == -ENOTTY && ioctls_gone(s, r)))
 		return r; /* the caller reads it from status */
@@ -591,12 +563,9 @@ static int visit_nsfs(struct pidtuple_scan *s, pid_t o, pid_t t, struct pidtuple
 	}
 	set_tuple(&s->pg, pv, depth + 1);
 	set_tuple(&s->sid, sv, depth + 1);
-	if (ppid > 0 && s->s_depth > 0) {
-		ppid = pt_ns_xlate(s->nodes[0].fd, PT_NS_PID_IN, ppid);
-		if (ppid < 0 && fatal(ppid))
-			return ppid;
-		ppid = ppid > 0 ? ppid : 0;
-	}
+	ppid = ppid_in_s(s, ppid);
+	if (ppid < 0)
+		return ppid;
 	s->cur_o = o;
 	s->cur_pid = v[0];
 	s->cur_ppid = ppid;
@@ -691,21 +660,13 @@ static int next_batched(struct pidtuple_scan *s, struct pidtuple_scan_entry *e, 
  * (the first one outside A is often in O). Checked both ways on ourselves. */
 static int find_outer(struct pidtuple_scan *s, uint64_t a_ino)
 {
-	char buf[32];
-	pid_t self_o, self = pt_sys_getpid(), c = 1, cur;
-	ssize_t n = pt_readlinkat(s->procfd, "self", buf, sizeof(buf) - 1);
+	pid_t self = pt_sys_getpid(), self_o = pt_proc_self(s->procfd), c = 1, cur = self_o;
 
-	if (n <= 0)
+	if (self_o < 0)
 		return -1;
-	buf[n] = '\0';
-	self_o = (pid_t)atoi(buf);
-	cur = self_o;
 	for (int tries = 0; tries < 64 && c > 0; tries++) {
-		char rel[48], stat_buf[1024];
-		int fd;
+		int fd = pt_proc_ns_open(s->procfd, c, "pid");
 
-		snprintf(rel, sizeof(rel), "%d/ns/pid", (int)c);
-		fd = pt_openat(s->procfd, rel, O_RDONLY);
 		if (fd >= 0) {
 			if (pt_ns_is(fd, a_ino) == 0 &&
 			    pt_ns_xlate(fd, PT_NS_PID_FROM, self_o) == self &&
@@ -714,15 +675,8 @@ static int find_outer(struct pidtuple_scan *s, uint64_t a_ino)
 			pt_close(fd);
 		}
 		/* Next candidate: the parent of the last ancestor tried. */
-		snprintf(rel, sizeof(rel), "%d/stat", (int)cur);
-		if (pt_read_text(s->procfd, rel, stat_buf, sizeof(stat_buf)) < 0)
+		if (pt_proc_ppid(s->procfd, cur, &cur) < 0)
 			break;
-		{
-			const char *p = strrchr(stat_buf, ')');
-
-			if (!p || sscanf(p + 1, " %*c %d", &cur) != 1)
-				break;
-		}
 		c = cur;
 	}
 	return -1;
@@ -753,52 +707,74 @@ static int scan_opts(const struct pidtuple_scan_opts *opts, uint64_t *flags, int
 /* S: the caller's namespace, or @nsfd at or below it. Sets nodes[0] and s_depth. */
 static int set_scanned(struct pidtuple_scan *s, int nsfd, uint64_t a_ino)
 {
-	struct stat st;
-	int fd, cur, depth = 0, r;
+	uint64_t ino = a_ino;
+	int fd, r;
 
-	if (nsfd < 0) {
-		fd = pt_dup(s->afd);
-		if (fd < 0)
-			return fd;
-		return add_node(s, a_ino, fd, 0, -1) < 0 ? (pt_close(fd), -ENOMEM) : 0;
+	if (nsfd >= 0) {
+		r = pt_pidns_ino(nsfd, &ino);
+		if (r == 0)
+			r = pt_pidns_depth(nsfd, a_ino, &s->s_depth);
+		if (r < 0)
+			return r;
 	}
-	r = pt_ns_get_nstype(nsfd);
-	if (r != (int)PT_CLONE_NEWPID)
-		return fatal(r) ? r : -EINVAL;
-	if (pt_fstat(nsfd, &st) < 0)
-		return -EINVAL;
-	cur = nsfd;
-	for (;;) {
-		int p;
-
-		r = pt_ns_is(cur, a_ino);
-		if (r != 0)
-			break;
-		p = pt_ns_get_parent(cur);
-		if (cur != nsfd)
-			pt_close(cur);
-		if (p < 0)
-			return p == -EPERM ? -EINVAL : p; /* above A, or beside it */
-		cur = p;
-		depth++;
-	}
-	if (cur != nsfd)
-		pt_close(cur);
-	if (r < 0)
-		return r;
-	fd = pt_dup(nsfd);
+	fd = pt_dup(nsfd >= 0 ? nsfd : s->afd);
 	if (fd < 0)
 		return fd;
-	s->s_depth = depth;
-	return add_node(s, st.st_ino, fd, 0, -1) < 0 ? (pt_close(fd), -ENOMEM) : 0;
+	return add_node(s, ino, fd, 0, -1) < 0 ? (pt_close(fd), -ENOMEM) : 0;
+}
+
+/* Opens /proc, A and S, and O where /proc is an outer namespace's. */
+static int scan_open(struct pidtuple_scan *s, int nsfd)
+{
+	struct stat st;
+	int r = pt_dir_open_proc(s->procs);
+
+	if (r < 0)
+		return r;
+	s->procfd = s->procs->fd;
+	r = pt_proc_levels_above();
+	if (r < 0)
+		return r;
+	s->above = r;
+	r = s->afd = pt_proc_ns_open(s->procfd, 0, "pid");
+	if (r >= 0)
+		r = pt_fstat(s->afd, &st);
+	if (r < 0)
+		return r;
+	r = set_scanned(s, nsfd, st.st_ino);
+	if (r < 0)
+		return r;
+	s->xlate = pt_features_cached() & PIDTUPLE_FEATURE_NS_PID_IOCTLS;
+	if (s->xlate && s->above) {
+		s->ofd = find_outer(s, st.st_ino);
+		s->xlate = s->ofd >= 0;
+	}
+	return 0;
+}
+
+/* Chooses how processes are read, and sets up the io_uring batches when asked for. */
+static int scan_way(struct pidtuple_scan *s)
+{
+	/* The default is the measured faster path (docs/reading.md); PIDTUPLE_SCAN_SOURCE
+	 * (status or nsfs) overrides it for benchmarks and tests. */
+	const char *env = secure_getenv("PIDTUPLE_SCAN_SOURCE");
+	int r;
+
+	s->nsfs = env && strcmp(env, "nsfs") == 0 && s->xlate;
+	if (!(s->flags & PIDTUPLE_SCAN_URING))
+		return 0;
+	s->nsfs = false;	     /* the batch reads status */
+	r = pt_uring_new(&s->uring); /* -EOPNOTSUPP without liburing */
+	if (r < 0)
+		return r;
+	s->batch = pt_malloc(PT_URING_BATCH * sizeof(*s->batch));
+	return s->batch ? 0 : -ENOMEM;
 }
 
 PT_PUBLIC int pidtuple_scan_new(const struct pidtuple_scan_opts *opts,
 				struct pidtuple_scan **ret_scan)
 {
 	struct pidtuple_scan *s;
-	struct stat st;
-	const char *env;
 	uint64_t flags;
 	int nsfd, r;
 
@@ -817,51 +793,18 @@ PT_PUBLIC int pidtuple_scan_new(const struct pidtuple_scan_opts *opts,
 	}
 	s->tasks = s->procs + 1;
 	s->procs->fd = s->tasks->fd = -1;
-	r = pt_dir_open(s->procs, -1, "/proc");
-	if (r < 0)
-		goto fail;
-	s->procfd = s->procs->fd;
-	r = pt_proc_levels_above();
-	if (r < 0)
-		goto fail;
-	s->above = r;
-	r = s->afd = pt_openat(s->procfd, "self/ns/pid", O_RDONLY);
-	if (r >= 0)
-		r = pt_fstat(s->afd, &st);
-	if (r < 0)
-		goto fail;
-	r = set_scanned(s, nsfd, st.st_ino);
-	if (r < 0)
-		goto fail;
-	s->xlate = pt_features_cached() & PIDTUPLE_FEATURE_NS_PID_IOCTLS;
-	if (s->xlate && s->above) {
-		s->ofd = find_outer(s, st.st_ino);
-		s->xlate = s->ofd >= 0;
-	}
-	/* The default is the measured faster path (docs/reading.md); PIDTUPLE_SCAN_SOURCE
-	 * (status or nsfs) overrides it for benchmarks and tests. */
-	s->nsfs = false;
-	env = secure_getenv("PIDTUPLE_SCAN_SOURCE");
-	if (env && strcmp(env, "nsfs") == 0)
-		s->nsfs = s->xlate;
-	if (flags & PIDTUPLE_SCAN_URING) {
-		r = pt_uring_new(&s->uring); /* -EOPNOTSUPP without liburing */
-		if (r < 0)
-			goto fail;
-		s->batch = pt_malloc(PT_URING_BATCH * sizeof(*s->batch));
-		r = -ENOMEM;
-		if (!s->batch)
-			goto fail;
-		s->nsfs = false; /* the batch reads status */
+	r = scan_open(s, nsfd);
+	if (r == 0)
+		r = scan_way(s);
+	if (r < 0) {
+		pidtuple_scan_free(s);
+		return r == -ENOTDIR ? -ENOENT : r;
 	}
 	s->cur_node = -1;
 	for (int i = 0; i < NLEV; i++)
 		s->last[i] = -1;
 	*ret_scan = s;
 	return 0;
-fail:
-	pidtuple_scan_free(s);
-	return r == -ENOTDIR ? -ENOENT : r;
 }
 
 PT_PUBLIC int pidtuple_scan_next(struct pidtuple_scan *s, struct pidtuple_scan_entry *e)
@@ -901,10 +844,7 @@ PT_PUBLIC int pidtuple_scan_next(struct pidtuple_scan *s, struct pidtuple_scan_e
 		if (r == 0)
 			continue;
 		if (s->flags & PIDTUPLE_SCAN_THREADS) {
-			char rel[32];
-
-			snprintf(rel, sizeof(rel), "%d/task", (int)o);
-			r = pt_dir_open(s->tasks, s->procfd, rel);
+			r = pt_dir_open_tasks(s->tasks, s->procfd, o);
 			if (fatal(r))
 				return r;
 		}

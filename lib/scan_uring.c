@@ -14,7 +14,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 
@@ -39,8 +38,8 @@ struct pt_uring {
 	struct io_uring ring;
 	bool in_flight; /* a wait failed: the kernel may still write into slot[]: never free */
 	struct {
-		char status[20]; /* "O#/status" */
-		int len;	 /* bytes read */
+		char status[PT_PROC_PATH_MAX]; /* "O#/status" */
+		int len;		       /* bytes read */
 		char buf[BUF_SIZE];
 	} slot[PT_URING_BATCH];
 };
@@ -108,7 +107,7 @@ int pt_uring_fetch(struct pt_uring *u, int procfd, struct pt_fetch *f, unsigned 
 	if (n > PT_URING_BATCH || u->in_flight)
 		return -EINVAL;
 	for (unsigned int i = 0; i < n; i++) {
-		snprintf(u->slot[i].status, sizeof(u->slot[i].status), "%d/status", (int)f[i].o);
+		pt_proc_path(u->slot[i].status, procfd, f[i].o, 0, "status");
 		u->slot[i].len = 0;
 		f[i].err = 0;
 		if (!queue(u, procfd, i))
@@ -149,7 +148,7 @@ int pt_uring_fetch(struct pt_uring *u, int procfd, struct pt_fetch *f, unsigned 
 		if (f[i].err < 0)
 			continue;
 		u->slot[i].buf[u->slot[i].len] = '\0';
-		f[i].err = pt_parse_ids(u->slot[i].buf, &f[i].st);
+		f[i].err = pt_parse_status(u->slot[i].buf, &f[i].st);
 		/* A buffer filled to the brim may have cut the id lines off. */
 		if (f[i].err == 0 && f[i].st.n[PT_NSSID] < 0 && u->slot[i].len == BUF_SIZE - 1)
 			f[i].err = -EAGAIN;

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The /proc readers of lib/procread.c on any file content. pt_parse_status() gets the input
- * as a string; then the input becomes a memfd read through /proc/self/fd/N, so the real
- * open/read/parse path (pt_read_text(), pt_read_nspid()) runs on status-like and fdinfo-like
- * text. Checks: entry counts in range, no access outside the caller's buffer or array, the
- * file path agreeing with the string path, and every NSpid line that pidtuple_parse()
- * accepts read back with the same PIDs.
+ * The /proc readers of lib/proc.c on any file content. pt_parse_status() gets the input as a
+ * string; then the input becomes a memfd read through /proc/self/fd/N, so the real
+ * open/read/parse path (pt_read_file_at(), pt_read_status_at()) runs on status-like and
+ * fdinfo-like text. Checks: entry counts in range, no access outside the caller's buffer, the
+ * file path agreeing with the string path, and every NSpid line that pidtuple_parse() accepts
+ * read back with the same PIDs.
  */
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -35,15 +35,19 @@ static void put_file(const uint8_t *data, size_t size)
 	}
 }
 
-/* The last line of @text starting with "NSpid:" (the one pt_parse_status() keeps), or NULL. */
-static char *last_nspid_line(const char *text)
+/* The NSpid line pt_parse_status() keeps: the last one up to the first "NSsid:" line, where
+ * it stops. NULL when there is none. */
+static char *kept_nspid_line(const char *text)
 {
 	const char *found = NULL;
 
 	for (const char *line = text; line;
-	     line = strchr(line, '\n'), line = line ? line + 1 : NULL)
+	     line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
 		if (strncmp(line, "NSpid:", 6) == 0)
 			found = line;
+		if (strncmp(line, "NSsid:", 6) == 0)
+			break;
+	}
 	if (!found)
 		return NULL;
 	return strndup(found, strcspn(found, "\n"));
@@ -58,10 +62,27 @@ static void check_status(const struct pt_status *st, int r)
 		fuzz_assert(st->n[k] >= -1 && st->n[k] <= PIDTUPLE_MAX_LEVELS + 1);
 }
 
+/* A status read agrees with parsing the bytes it read: the verdict, and every id. */
+static void check_same(int r_read, const struct pt_status *rd, int r, const struct pt_status *st)
+{
+	fuzz_assert(r_read == r);
+	if (r < 0)
+		return;
+	fuzz_assert(rd->has_pid == st->has_pid && rd->has_ppid == st->has_ppid &&
+		    rd->has_tgid == st->has_tgid);
+	fuzz_assert((!st->has_pid || rd->pid == st->pid) &&
+		    (!st->has_ppid || rd->ppid == st->ppid) &&
+		    (!st->has_tgid || rd->tgid == st->tgid));
+	fuzz_assert(memcmp(rd->n, st->n, sizeof(st->n)) == 0);
+	for (int k = 0; k < 4; k++)
+		fuzz_assert(st->n[k] <= 0 ||
+			    memcmp(rd->ids[k], st->ids[k], (size_t)st->n[k] * sizeof(pid_t)) == 0);
+}
+
 /* pidtuple_parse() is the strict reader: whatever it accepts, the /proc reader agrees on. */
 static void check_against_parse(const char *text, const struct pt_status *st, int r)
 {
-	char *line = last_nspid_line(text);
+	char *line = kept_nspid_line(text);
 	struct pidtuple *t = NULL;
 
 	if (line && r == 0 && pidtuple_parse(line, &t, NULL) == 0) {
@@ -81,11 +102,10 @@ static void check_against_parse(const char *text, const struct pt_status *st, in
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	pid_t full[PIDTUPLE_MAX_LEVELS + 1], *small;
-	size_t cap = size % (PIDTUPLE_MAX_LEVELS + 2), bufsz = 1 + size % 64, want;
+	size_t bufsz = 1 + size % 64, want;
 	char path[64], name[16], *text, *buf;
-	struct pt_status st, st_file;
-	int fd0, r, r_file, rn, rs;
+	struct pt_status st, st_file, st_read;
+	int fd0, r, r_file;
 
 	/* The parser on the whole input as a string. */
 	text = malloc(size + 1);
@@ -105,7 +125,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	buf = malloc(READ_SIZE);
 	fuzz_assert(buf);
 	want = size < READ_SIZE - 1 ? size : READ_SIZE - 1;
-	fuzz_assert(pt_read_text(-1, path, buf, READ_SIZE) == (int)want);
+	fuzz_assert(pt_read_file_at(-1, path, buf, READ_SIZE) == (int)want);
 	fuzz_assert(memcmp(buf, data, want) == 0 && buf[want] == '\0');
 	r_file = pt_parse_status(buf, &st_file);
 	check_status(&st_file, r_file);
@@ -119,33 +139,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	buf = malloc(bufsz);
 	fuzz_assert(buf);
 	want = size < bufsz - 1 ? size : bufsz - 1;
-	fuzz_assert(pt_read_text(fddir, name, buf, bufsz) == (int)want);
+	fuzz_assert(pt_read_file_at(fddir, name, buf, bufsz) == (int)want);
 	fuzz_assert(memcmp(buf, data, want) == 0 && buf[want] == '\0');
 	free(buf);
 
-	rn = pt_read_nspid(path, full, PIDTUPLE_MAX_LEVELS + 1);
-	if (r_file < 0) {
-		fuzz_assert(rn == r_file);
-	} else if (st_file.n[PT_NSPID] < 0) {
-		fuzz_assert(rn == -ENODATA);
-	} else {
-		fuzz_assert(rn == st_file.n[PT_NSPID]);
-		fuzz_assert(memcmp(full, st_file.ids[PT_NSPID], (size_t)rn * sizeof(pid_t)) == 0);
-	}
-
-	/* An array of exactly @cap entries: too small is -ERANGE, never an overflow. */
-	small = malloc(cap ? cap * sizeof(pid_t) : 1);
-	fuzz_assert(small);
-	rs = pt_read_nspid(path, small, cap);
-	if (rn >= 0 && (size_t)rn > cap)
-		fuzz_assert(rs == -ERANGE);
-	else
-		fuzz_assert(rs == rn);
-	if (rs > 0)
-		fuzz_assert(memcmp(small, full, (size_t)rs * sizeof(pid_t)) == 0);
-	free(small);
-
-	fuzz_assert(pt_read_nspid("/proc/self/fd/-1", full, 1) < 0);
+	/* The status read itself, by path and relative to a directory fd. */
+	check_same(pt_read_status_at(-1, path, &st_read), &st_read, r_file, &st_file);
+	check_same(pt_read_status_at(fddir, name, &st_read), &st_read, r_file, &st_file);
+	fuzz_assert(pt_read_status_at(-1, "/proc/self/fd/-1", &st_read) < 0);
 	fuzz_assert(fuzz_lowest_free_fd() == fd0);
 	free(text);
 	return 0;
