@@ -222,7 +222,7 @@ int pt_explain_failure(const struct pidtuple *t, const struct pt_fork_opts *o, i
 	if (r != kernel_err) {
 		char why[PIDTUPLE_DIAG_MESSAGE_SIZE];
 
-		if (r < 0 && PT_HAS(diag->sz, struct pidtuple_diag, message))
+		if (r < 0 && PT_OPTS_HAS(diag, message))
 			snprintf(why, sizeof(why), "; the validator says: %.200s", diag->message);
 		else
 			why[0] = '\0';

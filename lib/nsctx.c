@@ -480,17 +480,7 @@ PT_PUBLIC int pidtuple_nsctx_level(const struct pidtuple_nsctx *ctx, unsigned in
 		.abs_level = ctx->abs_level < 0 ? -1 : ctx->abs_level - (int)inner_index,
 		.ns_id = lv->ns_id,
 	};
-	/* Write only the members the caller's struct holds whole; leave its sz alone. */
-#define LI_SET(field)                                                    \
-	do {                                                             \
-		if (PT_HAS(info->sz, struct pidtuple_level_info, field)) \
-			info->field = out.field;                         \
-	} while (0)
-	LI_SET(flags);
-	LI_SET(pid_max);
-	LI_SET(abs_level);
-	LI_SET(ns_id);
-#undef LI_SET
+	PT_OPTS_COPY_OUT(info, &out, flags, pid_max, abs_level, ns_id);
 	return 0;
 }
 
