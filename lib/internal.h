@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "diag.h"
 #include "opts.h"
 #include "pidtuple.h"
 #include "syscall_shim.h"
@@ -58,18 +59,7 @@ int pt_fork_opts_get(const struct pidtuple_fork_opts *opts, struct pt_fork_opts 
 int pt_fork_opts_get_to(const struct pidtuple_fork_opts *opts, struct pt_fork_opts *out,
 			struct pidtuple_diag *report);
 
-/* ---- diagnostics ---- */
-
-/* Fills @diag (may be NULL) and returns @err, so failures read `return pt_diag(...)`. */
-int pt_diag(struct pidtuple_diag *diag, int err, uint32_t rule, int inner_index,
-	    unsigned int levels, pid_t pid, const char *fmt, ...)
-	__attribute__((format(printf, 7, 8)));
-void pt_diag_reset(struct pidtuple_diag *diag, unsigned int levels);
-void pt_diag_set_kernel_err(struct pidtuple_diag *diag, int kernel_err);
-void pt_diag_add_notice(struct pidtuple_diag *diag, uint32_t notice);
-void pt_diag_set_unverified(struct pidtuple_diag *diag, int unverified);
-void pt_diag_set_text_pos(struct pidtuple_diag *diag, int pos, int field);
-bool pt_diag_usable(const struct pidtuple_diag *diag);
+/* ---- diagnostics: diag.h ---- */
 
 /* ---- /proc reading ---- */
 
