@@ -68,7 +68,7 @@ int pt_check_ctx(const struct pidtuple_nsctx *ctx, const struct pidtuple *t,
 			       "CLONE_NEWPID is refused after setns() or unshare() of the PID "
 			       "namespace: children already go to another namespace");
 	if ((o->clone_flags & NS_NEEDS_SYS_ADMIN) && !(o->clone_flags & PT_CLONE_NEWUSER) &&
-	    !(ctx->cap_eff & (1ull << PT_CAP_SYS_ADMIN)))
+	    !(ctx->cap_eff & PT_CAP_BIT(PT_CAP_SYS_ADMIN)))
 		return pt_diag(diag, -EPERM, PIDTUPLE_RULE_NS_PRIVILEGE, -1, n, 0,
 			       "creating namespaces (clone flags 0x%llx) needs CAP_SYS_ADMIN, "
 			       "or CLONE_NEWUSER with them",

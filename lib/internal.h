@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "caps.h"
 #include "diag.h"
 #include "opts.h"
 #include "pidtuple.h"
@@ -132,9 +133,6 @@ uint64_t pt_features_cached(void);
 int pt_feature_err(uint64_t feature);
 /* Forgets the cached probe results and probes again. */
 uint64_t pt_features_reprobe(void);
-/* Does the caller hold CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN over its active PID
- * namespace's owner (what writing ns_last_pid needs)? */
-bool pt_can_pin_active(void);
 
 /* ---- the ns_last_pid path and its lock (legacy.c) ---- */
 

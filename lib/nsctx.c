@@ -9,16 +9,6 @@
 
 #include "internal.h"
 
-#define CAP_BIT(c) (1ull << (c))
-#define CAP_BOTH (CAP_BIT(PT_CAP_SYS_ADMIN) | CAP_BIT(PT_CAP_CHECKPOINT_RESTORE))
-
-static uint64_t fd_ino(int fd)
-{
-	struct stat st;
-
-	return pt_fstat(fd, &st) == 0 ? (uint64_t)st.st_ino : 0;
-}
-
 static int path_ino(const char *path, uint64_t *ret)
 {
 	struct stat st;
@@ -49,83 +39,6 @@ int pt_read_int_file(const char *path, int *out)
 	buf[n] = '\0';
 	*out = atoi(buf);
 	return *out > 0 ? 0 : -EIO;
-}
-
-/*
- * Capabilities the caller holds over user namespace @userns, by the kernel's cap_capable():
- * its own effective set in its own namespace or an ancestor's descendant, or all of them in a
- * child namespace it owns by euid.
- */
-static uint64_t caps_over(int userns, uint64_t own_ino, uint64_t cap_eff)
-{
-	uint64_t result = 0;
-	int cur;
-
-	if (fd_ino(userns) == own_ino)
-		return cap_eff; /* the common case, without walking */
-	cur = pt_dup(userns);
-	while (cur >= 0) {
-		uint64_t ino = fd_ino(cur);
-		uid_t owner;
-		int parent;
-
-		if (ino == own_ino) {
-			result = cap_eff;
-			break;
-		}
-		parent = pt_ns_get_parent(cur);
-		if (parent < 0) /* above or beside the caller's namespace: no privilege */
-			break;
-		if (fd_ino(parent) == own_ino && pt_ns_get_owner_uid(cur, &owner) == 0 &&
-		    owner == geteuid()) {
-			result = ~0ull;
-			pt_close(parent);
-			break;
-		}
-		pt_close(cur);
-		cur = parent;
-	}
-	if (cur >= 0)
-		pt_close(cur);
-	return result;
-}
-
-bool pt_can_pin_active(void)
-{
-	uint64_t cap_eff = 0, own_ino;
-	int fd, userns;
-	bool ok;
-
-	if (pt_sys_cap_effective(&cap_eff) < 0 || !(cap_eff & CAP_BOTH))
-		return false;
-	fd = open_ns("/proc/self/ns/user");
-	if (fd < 0)
-		return false;
-	own_ino = fd_ino(fd);
-	pt_close(fd);
-	fd = open_ns("/proc/self/ns/pid");
-	if (fd < 0)
-		return false;
-	userns = pt_ns_get_userns(fd);
-	pt_close(fd);
-	if (userns < 0)
-		return false;
-	ok = caps_over(userns, own_ino, cap_eff) & CAP_BOTH;
-	pt_close(userns);
-	return ok;
-}
-
-static uint64_t cap_flags(uint64_t caps)
-{
-	uint64_t f = 0;
-
-	if (caps & CAP_BIT(PT_CAP_CHECKPOINT_RESTORE))
-		f |= PIDTUPLE_LEVEL_CAP_CHECKPOINT_RESTORE;
-	if (caps & CAP_BIT(PT_CAP_SYS_ADMIN))
-		f |= PIDTUPLE_LEVEL_CAP_SYS_ADMIN;
-	if (caps & CAP_BOTH)
-		f |= PIDTUPLE_LEVEL_CAN_PIN;
-	return f;
 }
 
 /*
@@ -161,7 +74,7 @@ static int caller_abs_level(uint64_t active_ino, int above)
 			fd = open_ns(path);
 			if (fd < 0)
 				return -1;
-			n = fd_ino(fd) == PT_INIT_PID_NS_INO ? above : -1;
+			n = pt_fd_ino(fd) == PT_INIT_PID_NS_INO ? above : -1;
 			pt_close(fd);
 			return n;
 		}
@@ -216,16 +129,17 @@ static int ctx_fill(struct pidtuple_nsctx *ctx, bool want_abs)
 		lv->pid_max = features & PIDTUPLE_FEATURE_PER_NS_PID_MAX ? PT_PID_MAX_LIMIT
 									 : caller_pid_max;
 		lv->flags |= PIDTUPLE_LEVEL_PID_MAX_EXACT;
-		lv->flags |= ctx->opts.clone_flags & PT_CLONE_NEWUSER ? cap_flags(~0ull)
-								      : cap_flags(ctx->cap_eff);
-		ctx->newpid_unshared = unshared_no_init || fd_ino(cur) != active_ino;
+		lv->flags |= ctx->opts.clone_flags & PT_CLONE_NEWUSER
+				     ? pt_caps_level_flags(~0ull)
+				     : pt_caps_level_flags(ctx->cap_eff);
+		ctx->newpid_unshared = unshared_no_init || pt_fd_ino(cur) != active_ino;
 	}
 	if (unshared_no_init) {
 		lv = &ctx->levels[ctx->n++];
 		*lv = (struct pt_level){ .nsfd = -1 };
 		lv->pid_max = features & PIDTUPLE_FEATURE_PER_NS_PID_MAX ? PT_PID_MAX_LIMIT
 									 : caller_pid_max;
-		lv->flags = PIDTUPLE_LEVEL_PID_MAX_EXACT | cap_flags(ctx->cap_eff);
+		lv->flags = PIDTUPLE_LEVEL_PID_MAX_EXACT | pt_caps_level_flags(ctx->cap_eff);
 		cur = open_ns("/proc/self/ns/pid");
 		if (cur < 0) {
 			r = cur;
@@ -234,7 +148,7 @@ static int ctx_fill(struct pidtuple_nsctx *ctx, bool want_abs)
 	}
 	/* Walk from the child's namespace up to the caller's active one. */
 	for (;;) {
-		uint64_t ino = fd_ino(cur);
+		uint64_t ino = pt_fd_ino(cur);
 		int parent;
 
 		if (ctx->n == PIDTUPLE_MAX_LEVELS + 1) {
@@ -255,7 +169,8 @@ static int ctx_fill(struct pidtuple_nsctx *ctx, bool want_abs)
 		}
 		userns = pt_ns_get_userns(cur);
 		if (userns >= 0) {
-			lv->flags |= cap_flags(caps_over(userns, own_userns_ino, ctx->cap_eff));
+			lv->flags |= pt_caps_level_flags(
+				pt_caps_over(userns, own_userns_ino, ctx->cap_eff));
 			pt_close(userns);
 		}
 		if (ino == active_ino)
@@ -412,21 +327,13 @@ static int held_by_scan(const struct pt_level *lv, pid_t pid, bool tasks)
 	return r;
 }
 
-/* Can the caller read every process's namespace links (CAP_SYS_PTRACE, as root)? */
-static bool may_see_all(void)
-{
-	uint64_t caps = 0;
-
-	return pt_sys_cap_effective(&caps) == 0 && (caps & CAP_BIT(PT_CAP_SYS_PTRACE));
-}
-
 int pt_level_pid_held(const struct pt_level *lv, pid_t pid, bool scan)
 {
 	int r = pt_level_pid_taken(lv, pid);
 
 	if (!scan || (r != 0 && r != -EOPNOTSUPP) || lv->nsfd < 0)
 		return r;
-	if (r == -EOPNOTSUPP && !may_see_all())
+	if (r == -EOPNOTSUPP && !pt_caps_see_all())
 		return r; /* the walk would not see other users' processes: cannot tell */
 	return held_by_scan(lv, pid, r == -EOPNOTSUPP);
 }
@@ -459,7 +366,7 @@ static uint64_t init_by_scan(const struct pt_level *lv)
 	pidtuple_scan_free(scan);
 	if (r < 0)
 		return PIDTUPLE_LEVEL_INIT_UNKNOWN;
-	if (state == PIDTUPLE_LEVEL_INIT_UNKNOWN && may_see_all())
+	if (state == PIDTUPLE_LEVEL_INIT_UNKNOWN && pt_caps_see_all())
 		state = PIDTUPLE_LEVEL_INIT_DEAD; /* nobody is left in it: it is gone */
 	return state;
 }

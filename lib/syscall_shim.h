@@ -87,6 +87,13 @@ ssize_t pt_write(int fd, const void *buf, size_t n);
 ssize_t pt_pwrite(int fd, const void *buf, size_t n, off_t off);
 int pt_fstat(int fd, struct stat *st);
 int pt_stat(const char *path, struct stat *st);
+/* Inode number of @fd (a namespace's id), 0 when it cannot be read. */
+static inline uint64_t pt_fd_ino(int fd)
+{
+	struct stat st;
+
+	return pt_fstat(fd, &st) == 0 ? (uint64_t)st.st_ino : 0;
+}
 int pt_flock(int fd, int op);
 int pt_pipe2(int fds[2], int flags);
 int pt_socketpair(int fds[2]);
