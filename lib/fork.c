@@ -13,20 +13,6 @@
 
 extern char **environ;
 
-int pt_move_to_cgroup(int cgroup_fd, pid_t pid)
-{
-	char buf[16];
-	int fd = pt_openat(cgroup_fd, "cgroup.procs", O_WRONLY);
-	int len = snprintf(buf, sizeof(buf), "%d", (int)pid);
-	ssize_t r;
-
-	if (fd < 0)
-		return fd;
-	r = pt_write(fd, buf, (size_t)len);
-	pt_close(fd);
-	return r == len ? 0 : r < 0 ? (int)r : -EIO;
-}
-
 static pid_t unsupported(const struct pidtuple *t, const struct pt_fork_opts *o, int why)
 {
 	int r = pt_diag(
@@ -122,11 +108,8 @@ static pid_t fork_common(const struct pidtuple *t, struct pt_fork_opts *o, int *
 	if (pid < 0)
 		return pt_explain_failure(t, o, (int)pid);
 
-	if (cgroup_after) {
-		/* The PID guarantee never degrades; placement does, and says so. */
-		pt_diag_add_notice(o->diag, PIDTUPLE_NOTICE_CGROUP_AFTER);
-		(void)pt_move_to_cgroup(o->cgroup_fd, (pid_t)pid);
-	}
+	if (cgroup_after)
+		pt_cgroup_after(o, (pid_t)pid);
 	o->vforked = o->want_vfork;
 	if (ret_pidfd)
 		*ret_pidfd = pidfd;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "caps.h"
+#include "cgroup.h"
 #include "diag.h"
 #include "opts.h"
 #include "pidtuple.h"
@@ -143,8 +144,6 @@ void pt_lock_release(const struct pt_fork_opts *o, int fd);
 /* Forks @t through ns_last_pid; @why is the errno that ruled set_tid out. */
 pid_t pt_fork_fallback(const struct pidtuple *t, const struct pt_fork_opts *o, int *ret_pidfd,
 		       int why);
-/* Moves a child into a cgroup after the fact (no CLONE_INTO_CGROUP). */
-int pt_move_to_cgroup(int cgroup_fd, pid_t pid);
 
 /* ---- reading ids at every level (read.c, scan.c) ---- */
 

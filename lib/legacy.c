@@ -278,10 +278,8 @@ unlock:
 	if (r < 0)
 		return r;
 done:
-	if (child > 0 && (o->flags & PIDTUPLE_FORK_INTO_CGROUP)) {
-		pt_diag_add_notice(o->diag, PIDTUPLE_NOTICE_CGROUP_AFTER);
-		(void)pt_move_to_cgroup(o->cgroup_fd, child);
-	}
+	if (child > 0 && (o->flags & PIDTUPLE_FORK_INTO_CGROUP))
+		pt_cgroup_after(o, child);
 	return child;
 }
 
