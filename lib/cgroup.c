@@ -7,7 +7,7 @@
 
 #include "cgroup.h"
 #include "diag.h"
-#include "internal.h"
+#include "forkopts.h"
 #include "syscall_shim.h"
 
 int pt_move_to_cgroup(int cgroup_fd, pid_t pid)

@@ -4,7 +4,14 @@
 #include <errno.h>
 #include <stdio.h>
 
-#include "internal.h"
+#include "caps.h"
+#include "diag.h"
+#include "forkopts.h"
+#include "lib.h"
+#include "nsctx.h"
+#include "syscall_shim.h"
+#include "tuple.h"
+#include "validator.h"
 
 #define NS_NEEDS_SYS_ADMIN (PIDTUPLE_CLONE_NS_FLAGS & ~PT_CLONE_NEWUSER)
 #define PT_NSIG 64 /* the kernel's _NSIG: valid_signal() accepts 0..64 */

@@ -5,7 +5,10 @@
 #include <stdatomic.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "caps.h"
+#include "lib.h"
+#include "probe.h"
+#include "syscall_shim.h"
 
 #define PT_FEATURES_VALID (1ull << 63)
 #define PT_PIDFD_INFO_PID (1ull << 0)

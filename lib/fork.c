@@ -9,7 +9,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "cgroup.h"
+#include "diag.h"
+#include "fallback.h"
+#include "forkopts.h"
+#include "lib.h"
+#include "nsctx.h"
+#include "probe.h"
+#include "syscall_shim.h"
+#include "tuple.h"
+#include "validator.h"
 
 extern char **environ;
 

@@ -1,6 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* What the modules share. Non-static internal symbols carry the pt_ prefix: a static archive
- * cannot hide them. */
+/*
+ * An umbrella over the private headers, each of one role (lib.h, opts.h, diag.h, tuple.h,
+ * forkopts.h, nsctx.h, probe.h, caps.h, validator.h, fallback.h, cgroup.h), kept only for the
+ * files that still include it whole: the tree, restore and /proc reading files. Other files
+ * include the role headers they need. Until lib/proc.h exists it also declares the /proc
+ * reading below (nsctx.c and legacy.c include it for that alone). It goes once the branches
+ * that make lib/proc.[ch] and move the tree files are merged.
+ */
 #ifndef PIDTUPLE_INTERNAL_H
 #define PIDTUPLE_INTERNAL_H
 
@@ -13,55 +19,19 @@
 #include "caps.h"
 #include "cgroup.h"
 #include "diag.h"
+#include "fallback.h"
+#include "forkopts.h"
+#include "lib.h"
+#include "nsctx.h"
 #include "opts.h"
 #include "pidtuple.h"
+#include "probe.h"
 #include "syscall_shim.h"
-
-#define PT_PUBLIC PIDTUPLE_API
-
-/* sd-style argument check: return, never abort, never print. */
-#define pt_return_if(cond, err)       \
-	do {                          \
-		if (cond)             \
-			return (err); \
-	} while (0)
-
-struct pidtuple {
-	unsigned int n;
-	pid_t pid[PIDTUPLE_MAX_LEVELS]; /* innermost first */
-};
-
-/* Builds a tuple; @allow_zero admits the 0 that marks a level where a process group or session
- * is not visible (read from the kernel, never from a user). */
-int pt_tuple_new(const pid_t *pids, size_t n, bool outer_first, bool allow_zero,
-		 struct pidtuple **ret);
-
-/* ---- size-prefixed structs: opts.h ---- */
+#include "tuple.h"
+#include "validator.h"
 
 /* PT_OPTS_HAS() for a bare size, as the files not yet moved to opts.h spell it. */
 #define PT_HAS(sz, type, field) ((sz) >= pt_offsetofend(type, field))
-
-/* Options after validation, with defaults applied. */
-struct pt_fork_opts {
-	uint64_t flags;
-	uint64_t clone_flags;
-	int exit_signal;
-	int cgroup_fd;
-	struct pidtuple_diag *diag;
-	int (*lock)(void *arg);
-	void (*unlock)(void *arg);
-	void *lock_arg;
-	unsigned int fallback_retries;
-	bool want_vfork; /* pidtuple_spawn(): CLONE_VFORK on the set_tid path */
-	bool vforked;	 /* out: it was used */
-};
-int pt_fork_opts_get(const struct pidtuple_fork_opts *opts, struct pt_fork_opts *out);
-/* The same, reporting bad options to @report (when not NULL) instead of opts->diag: for calls
- * that take a diag of their own. */
-int pt_fork_opts_get_to(const struct pidtuple_fork_opts *opts, struct pt_fork_opts *out,
-			struct pidtuple_diag *report);
-
-/* ---- diagnostics: diag.h ---- */
 
 /* ---- /proc reading ---- */
 
@@ -89,61 +59,6 @@ int pt_proc_levels_above(void);
 
 /* Reads a positive integer from a one-line file such as a sysctl. */
 int pt_read_int_file(const char *path, int *out);
-
-/* ---- namespace context ---- */
-
-struct pt_level {
-	int nsfd; /* -1 for a namespace the fork creates */
-	uint64_t ns_id;
-	uint64_t flags; /* PIDTUPLE_LEVEL_* as captured */
-	int pid_max;
-};
-
-struct pidtuple_nsctx {
-	struct pt_fork_opts opts;
-	unsigned int n;	      /* visible levels */
-	int abs_level;	      /* absolute level of levels[0], -1 when unknown */
-	bool newpid_unshared; /* CLONE_NEWPID requested but active != pid_for_children */
-	uint64_t cap_eff;
-	struct pt_level levels[PIDTUPLE_MAX_LEVELS + 1];
-};
-
-int pt_nsctx_init(struct pidtuple_nsctx *ctx, const struct pt_fork_opts *o, bool want_abs);
-void pt_nsctx_fini(struct pidtuple_nsctx *ctx);
-/* Reads whether an init lives in @lv now: PIDTUPLE_LEVEL_HAS_INIT / _INIT_DEAD / _UNKNOWN. */
-uint64_t pt_level_init_state(const struct pt_level *lv, bool scan);
-/* 1 when @pid is in use at @lv, 0 when free, -errno when the library cannot tell. */
-int pt_level_pid_taken(const struct pt_level *lv, pid_t pid);
-/* Same for the caller's own namespace. */
-int pt_active_pid_taken(pid_t pid);
-/* pt_level_pid_taken(), and with @scan a walk of /proc for groups and sessions that outlived
- * their leader (and for tasks where the nsfs ioctls are missing). */
-int pt_level_pid_held(const struct pt_level *lv, pid_t pid, bool scan);
-
-/* ---- validator and features ---- */
-
-int pt_check_static(const struct pidtuple *t, const struct pt_fork_opts *o,
-		    struct pidtuple_diag *diag);
-int pt_check_ctx(const struct pidtuple_nsctx *ctx, const struct pidtuple *t,
-		 struct pidtuple_diag *diag);
-/* Explains a kernel failure of a fork with the validator; returns the error to report. */
-int pt_explain_failure(const struct pidtuple *t, const struct pt_fork_opts *o, int kernel_err);
-
-uint64_t pt_features_cached(void);
-/* The negative errno that ruled out one feature bit, 0 when present. */
-int pt_feature_err(uint64_t feature);
-/* Forgets the cached probe results and probes again. */
-uint64_t pt_features_reprobe(void);
-
-/* ---- the ns_last_pid path and its lock (legacy.c) ---- */
-
-/* The cross-tool lock: flock(LOCK_EX) on an open ns_last_pid, or the embedder's callbacks.
- * On success *ret_fd is the descriptor to hand back to pt_lock_release() (-1 for callbacks). */
-int pt_lock_take(const struct pt_fork_opts *o, int open_flags, int *ret_fd);
-void pt_lock_release(const struct pt_fork_opts *o, int fd);
-/* Forks @t through ns_last_pid; @why is the errno that ruled set_tid out. */
-pid_t pt_fork_fallback(const struct pidtuple *t, const struct pt_fork_opts *o, int *ret_pidfd,
-		       int why);
 
 /* ---- reading ids at every level (read.c, scan.c) ---- */
 

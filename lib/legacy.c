@@ -16,7 +16,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "cgroup.h"
+#include "diag.h"
+#include "fallback.h"
+#include "forkopts.h"
+#include "internal.h" /* pt_read_int_file(), until lib/proc.h has it */
+#include "lib.h"
+#include "nsctx.h"
+#include "syscall_shim.h"
+#include "tuple.h"
 
 #define NS_LAST_PID "/proc/sys/kernel/ns_last_pid"
 

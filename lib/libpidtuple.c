@@ -5,7 +5,9 @@
 #include <signal.h>
 #include <string.h>
 
-#include "internal.h"
+#include "diag.h"
+#include "forkopts.h"
+#include "lib.h"
 
 #define PT_STR2(x) #x
 #define PT_STR(x) PT_STR2(x)

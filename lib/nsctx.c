@@ -7,7 +7,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "caps.h"
+#include "forkopts.h"
+#include "internal.h" /* the /proc reading section, until lib/proc.h has it */
+#include "lib.h"
+#include "nsctx.h"
+#include "opts.h"
+#include "probe.h"
+#include "syscall_shim.h"
 
 static int path_ino(const char *path, uint64_t *ret)
 {

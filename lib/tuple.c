@@ -4,8 +4,12 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
-#include "internal.h"
+#include "diag.h"
+#include "lib.h"
+#include "syscall_shim.h"
+#include "tuple.h"
 
 int pt_tuple_new(const pid_t *pids, size_t n, bool outer_first, bool allow_zero,
 		 struct pidtuple **ret)
