@@ -98,114 +98,131 @@ static void ctx_close(struct pidtuple_nsctx *ctx)
 	ctx->n = 0;
 }
 
-static int ctx_fill(struct pidtuple_nsctx *ctx, bool want_abs)
-{
-	uint64_t features = pt_features_cached(), own_userns_ino = 0, active_ino = 0;
-	struct pt_level *lv;
-	int active, cur, userns, r, caller_pid_max = 0;
-	bool unshared_no_init = false;
+/* What the walk needs to know of the caller. */
+struct caller {
+	uint64_t userns_ino, active_ino;
+	int pid_max;
+};
 
-	r = pt_sys_cap_effective(&ctx->cap_eff);
+static int caller_read(struct pidtuple_nsctx *ctx, struct caller *c)
+{
+	int r = pt_sys_cap_effective(&ctx->cap_eff);
+
 	if (r < 0)
 		return r;
-	r = pt_read_int_file("/proc/sys/kernel/pid_max", &caller_pid_max);
+	r = pt_read_int_file("/proc/sys/kernel/pid_max", &c->pid_max);
 	if (r < 0)
 		return r;
 	/* Only inode numbers are needed here: stat() costs less than open + fstat + close. */
-	r = path_ino("/proc/self/ns/user", &own_userns_ino);
+	r = path_ino("/proc/self/ns/user", &c->userns_ino);
 	if (r < 0)
 		return r;
-	r = path_ino("/proc/self/ns/pid", &active_ino);
-	if (r < 0)
-		return r;
-	active = -1;
+	return path_ino("/proc/self/ns/pid", &c->active_ino);
+}
 
-	cur = open_ns("/proc/self/ns/pid_for_children");
-	if (cur == -ENOENT) {
-		/* Before 7.1 the link of a namespace without init cannot be opened: the caller
-		 * unshared a new one and no child has become its init yet. */
-		unshared_no_init = true;
-	} else if (cur < 0) {
-		pt_close(active);
-		return cur;
-	}
+/* A level no process lives in yet: the namespace the fork creates, or one the caller unshared
+ * that has no init. Its pid_max is the start value of a new namespace. */
+static struct pt_level *add_unborn(struct pidtuple_nsctx *ctx, const struct caller *c,
+				   uint64_t features, uint64_t caps)
+{
+	struct pt_level *lv = &ctx->levels[ctx->n++];
 
-	if (ctx->opts.clone_flags & PT_CLONE_NEWPID) {
-		lv = &ctx->levels[ctx->n++];
-		*lv = (struct pt_level){ .nsfd = -1, .flags = PIDTUPLE_LEVEL_NEW };
-		lv->pid_max = features & PIDTUPLE_FEATURE_PER_NS_PID_MAX ? PT_PID_MAX_LIMIT
-									 : caller_pid_max;
-		lv->flags |= PIDTUPLE_LEVEL_PID_MAX_EXACT;
-		lv->flags |= ctx->opts.clone_flags & PT_CLONE_NEWUSER
-				     ? pt_caps_level_flags(~0ull)
-				     : pt_caps_level_flags(ctx->cap_eff);
-		ctx->newpid_unshared = unshared_no_init || pt_fd_ino(cur) != active_ino;
+	*lv = (struct pt_level){
+		.nsfd = -1,
+		.flags = PIDTUPLE_LEVEL_PID_MAX_EXACT | pt_caps_level_flags(caps),
+		.pid_max =
+			features & PIDTUPLE_FEATURE_PER_NS_PID_MAX ? PT_PID_MAX_LIMIT : c->pid_max,
+	};
+	return lv;
+}
+
+/* The level of namespace @nsfd (the context takes it over), inode @ino. */
+static void add_seen(struct pidtuple_nsctx *ctx, const struct caller *c, uint64_t features,
+		     int nsfd, uint64_t ino)
+{
+	struct pt_level *lv = &ctx->levels[ctx->n++];
+	int userns;
+
+	*lv = (struct pt_level){ .nsfd = nsfd, .ns_id = ino };
+	if (ino == c->active_ino) {
+		lv->flags |= PIDTUPLE_LEVEL_CALLER | PIDTUPLE_LEVEL_PID_MAX_EXACT;
+		lv->pid_max = c->pid_max;
+	} else if (features & PIDTUPLE_FEATURE_PER_NS_PID_MAX) {
+		/* Not readable from outside: assume a new namespace's start value. */
+		lv->pid_max = PT_PID_MAX_LIMIT;
+	} else {
+		lv->flags |= PIDTUPLE_LEVEL_PID_MAX_EXACT; /* one global pid_max */
+		lv->pid_max = c->pid_max;
 	}
-	if (unshared_no_init) {
-		lv = &ctx->levels[ctx->n++];
-		*lv = (struct pt_level){ .nsfd = -1 };
-		lv->pid_max = features & PIDTUPLE_FEATURE_PER_NS_PID_MAX ? PT_PID_MAX_LIMIT
-									 : caller_pid_max;
-		lv->flags = PIDTUPLE_LEVEL_PID_MAX_EXACT | pt_caps_level_flags(ctx->cap_eff);
-		cur = open_ns("/proc/self/ns/pid");
-		if (cur < 0) {
-			r = cur;
-			goto fail;
-		}
+	userns = pt_ns_get_userns(nsfd);
+	if (userns >= 0) {
+		lv->flags |= pt_caps_level_flags(pt_caps_over(userns, c->userns_ino, ctx->cap_eff));
+		pt_close(userns);
 	}
-	/* Walk from the child's namespace up to the caller's active one. */
+}
+
+/* Adds the levels from the child's namespace @cur (taken over) up to the caller's active
+ * one. */
+static int walk_up(struct pidtuple_nsctx *ctx, const struct caller *c, uint64_t features, int cur)
+{
 	for (;;) {
 		uint64_t ino = pt_fd_ino(cur);
 		int parent;
 
 		if (ctx->n == PIDTUPLE_MAX_LEVELS + 1) {
 			pt_close(cur);
-			r = -ELOOP;
-			goto fail;
+			return -ELOOP;
 		}
-		lv = &ctx->levels[ctx->n++];
-		*lv = (struct pt_level){ .nsfd = cur, .ns_id = ino };
-		if (ino == active_ino) {
-			lv->flags |= PIDTUPLE_LEVEL_CALLER | PIDTUPLE_LEVEL_PID_MAX_EXACT;
-			lv->pid_max = caller_pid_max;
-		} else if (features & PIDTUPLE_FEATURE_PER_NS_PID_MAX) {
-			lv->pid_max = PT_PID_MAX_LIMIT; /* a new namespace's start value */
-		} else {
-			lv->flags |= PIDTUPLE_LEVEL_PID_MAX_EXACT; /* one global pid_max */
-			lv->pid_max = caller_pid_max;
-		}
-		userns = pt_ns_get_userns(cur);
-		if (userns >= 0) {
-			lv->flags |= pt_caps_level_flags(
-				pt_caps_over(userns, own_userns_ino, ctx->cap_eff));
-			pt_close(userns);
-		}
-		if (ino == active_ino)
-			break;
+		add_seen(ctx, c, features, cur, ino);
+		if (ino == c->active_ino)
+			return 0;
 		parent = pt_ns_get_parent(cur);
-		if (parent < 0) {
-			r = parent;
-			goto fail;
-		}
+		if (parent < 0)
+			return parent;
 		cur = parent;
 	}
-	pt_close(active);
-	active = -1;
+}
 
-	ctx->abs_level = -1;
-	if (want_abs) {
-		int above = pt_proc_levels_above();
-		int abs = caller_abs_level(active_ino, above < 0 ? 0 : above);
+/* Absolute level of levels[0], -1 when it cannot be told. Costs a walk of /proc. */
+static int child_abs_level(const struct pidtuple_nsctx *ctx, uint64_t active_ino)
+{
+	int above = pt_proc_levels_above();
+	int abs = caller_abs_level(active_ino, above < 0 ? 0 : above);
 
-		if (abs >= 0)
-			ctx->abs_level = abs + (int)ctx->n - 1;
+	return abs < 0 ? -1 : abs + (int)ctx->n - 1;
+}
+
+static int ctx_fill(struct pidtuple_nsctx *ctx, bool want_abs)
+{
+	uint64_t features = pt_features_cached();
+	struct caller c;
+	int cur, r;
+
+	r = caller_read(ctx, &c);
+	if (r < 0)
+		return r;
+	/* Before 7.1 the link of a namespace without init cannot be opened (ENOENT): the caller
+	 * unshared a new one and no child has become its init yet. */
+	cur = open_ns("/proc/self/ns/pid_for_children");
+	if (cur < 0 && cur != -ENOENT)
+		return cur;
+	if (ctx->opts.clone_flags & PT_CLONE_NEWPID) {
+		uint64_t caps = ctx->opts.clone_flags & PT_CLONE_NEWUSER ? ~0ull : ctx->cap_eff;
+
+		add_unborn(ctx, &c, features, caps)->flags |= PIDTUPLE_LEVEL_NEW;
+		ctx->newpid_unshared = cur < 0 || pt_fd_ino(cur) != c.active_ino;
 	}
+	if (cur == -ENOENT) {
+		add_unborn(ctx, &c, features, ctx->cap_eff);
+		cur = open_ns("/proc/self/ns/pid");
+	}
+	r = cur < 0 ? cur : walk_up(ctx, &c, features, cur);
+	if (r < 0) {
+		ctx_close(ctx);
+		return r;
+	}
+	ctx->abs_level = want_abs ? child_abs_level(ctx, c.active_ino) : -1;
 	return 0;
-fail:
-	if (active >= 0)
-		pt_close(active);
-	ctx_close(ctx);
-	return r;
 }
 
 int pt_nsctx_init(struct pidtuple_nsctx *ctx, const struct pt_fork_opts *o, bool want_abs)
