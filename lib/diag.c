@@ -1,9 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Diagnostics and the validation of size-prefixed structs. libpidtuple-json compiles this file
- * too: nothing here may call into the rest of the library. */
-#include <errno.h>
+/* Diagnostics. libpidtuple-json compiles this file too: nothing here may call into the rest of
+ * the library. */
 #include <stdio.h>
-#include <string.h>
 
 #include "diag.h"
 
@@ -85,22 +83,4 @@ void pt_diag_set_text_pos(struct pidtuple_diag *diag, int pos, int field)
 		return;
 	PT_OPTS_SET(diag, text_pos, pos);
 	PT_OPTS_SET(diag, nspid_pos, field);
-}
-
-/* ---- size-prefixed structs ---- */
-
-int pt_opts_valid(const void *opts, size_t known_size)
-{
-	const unsigned char *p = opts;
-	size_t sz;
-
-	if (!opts)
-		return 0;
-	memcpy(&sz, opts, sizeof(sz));
-	if (sz < sizeof(size_t))
-		return -EINVAL;
-	for (size_t i = known_size; i < sz; i++)
-		if (p[i])
-			return -E2BIG;
-	return 0;
 }

@@ -20,7 +20,9 @@
 #ifndef PIDTUPLE_OPTS_H
 #define PIDTUPLE_OPTS_H
 
+#include <errno.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "pidtuple.h"
 
@@ -31,8 +33,22 @@
 #define PT_OPTS_KNOWN(TYPE) pt_offsetofend(struct TYPE, TYPE##__last_field)
 
 /* 0 for NULL or a usable struct; -EINVAL when sz is smaller than a size_t; -E2BIG when a byte
- * from @known_size up to sz is set. */
-int pt_opts_valid(const void *opts, size_t known_size);
+ * from @known_size up to sz is set. Inline: every entry point with options calls it. */
+static inline int pt_opts_valid(const void *opts, size_t known_size)
+{
+	const unsigned char *p = opts;
+	size_t sz;
+
+	if (!opts)
+		return 0;
+	memcpy(&sz, opts, sizeof(sz));
+	if (sz < sizeof(size_t))
+		return -EINVAL;
+	for (size_t i = known_size; i < sz; i++)
+		if (p[i])
+			return -E2BIG;
+	return 0;
+}
 #define PT_OPTS_VALID(opts, TYPE) pt_opts_valid((opts), PT_OPTS_KNOWN(TYPE))
 
 /* Does the caller's struct @opts (may be NULL) hold @field whole? */
