@@ -15,7 +15,9 @@
  * - In text, the order is outermost first, as `/proc/PID/status` prints `NSpid`: `4242/17/1`.
  * - Options and diagnostics are size-prefixed structs: set `sz` to `sizeof` the struct (the
  *   PIDTUPLE_OPTS() macro does it), leave unknown fields zero. A larger struct from a newer
- *   header is accepted when its unknown tail is zero, else the call fails with -E2BIG.
+ *   header is accepted when its unknown tail is zero, else the call fails with -E2BIG. A member
+ *   counts only when `sz` holds it whole: one a smaller struct holds in part is neither read nor
+ *   written. `TYPE__last_field` names the last member of each such struct in this header.
  * - Functions are thread-safe; an object may be shared between threads while nobody frees it.
  */
 #ifndef PIDTUPLE_H
@@ -195,6 +197,8 @@ struct pidtuple_diag {
 	uint32_t reserved; /**< 0 */
 	size_t : 0;
 };
+/** The last field of struct pidtuple_diag this version knows. */
+#define pidtuple_diag__last_field reserved
 
 /**
  * @brief **pidtuple_rule_name()** names a rule in kebab-case, e.g. "pid-taken".
@@ -486,6 +490,8 @@ struct pidtuple_scan_entry {
 	const struct pidtuple *sid_tuple;  /**< SID at every level, 0 where not visible */
 	size_t : 0;
 };
+/** The last field of struct pidtuple_scan_entry this version knows. */
+#define pidtuple_scan_entry__last_field sid_tuple
 
 /**
  * @brief **pidtuple_scan_new()** starts a scan of every process (optionally every thread) of a
@@ -700,6 +706,8 @@ struct pidtuple_level_info {
 	uint64_t ns_id;	   /**< nsfs inode number; 0 for a namespace the fork creates */
 	size_t : 0;
 };
+/** The last field of struct pidtuple_level_info this version knows. */
+#define pidtuple_level_info__last_field ns_id
 
 /**
  * @brief **pidtuple_nsctx_new()** captures the levels the next fork from this thread can pin.
@@ -815,6 +823,8 @@ struct pidtuple_node {
 	void *arg;	      /**< passed to pidtuple_node::fn */
 	size_t : 0;
 };
+/** The last field of struct pidtuple_node this version knows. */
+#define pidtuple_node__last_field arg
 
 /**
  * @brief **pidtuple_tree_new()** creates an empty tree description.

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "diag.h"
 #include "pidtuple-json.h"
 
 #define FORMAT_NAME "libpidtuple-tree"
@@ -22,39 +23,7 @@
 #define MAX_ARG_STRLEN (32 * 4096)
 #define MSG_VALUE_MAX 40 /* bytes of a value quoted in a message */
 
-/* ---- diagnostics, written as far as the caller's sz reaches ---- */
-
-#define DIAG_HAS(d, f) ((d)->sz >= offsetof(struct pidtuple_diag, f) + sizeof((d)->f))
-#define DIAG_SET(d, f, v)             \
-	do {                          \
-		if (DIAG_HAS(d, f))   \
-			(d)->f = (v); \
-	} while (0)
-
-static bool diag_usable(const struct pidtuple_diag *d)
-{
-	return d && d->sz >= sizeof(size_t);
-}
-
-static void diag_reset(struct pidtuple_diag *d)
-{
-	if (!diag_usable(d))
-		return;
-	DIAG_SET(d, err, 0);
-	DIAG_SET(d, rule, PIDTUPLE_RULE_NONE);
-	DIAG_SET(d, inner_index, -1);
-	DIAG_SET(d, nspid_pos, -1);
-	DIAG_SET(d, levels, 0);
-	DIAG_SET(d, pid, 0);
-	DIAG_SET(d, kernel_err, 0);
-	DIAG_SET(d, notices, 0);
-	DIAG_SET(d, unverified, 0);
-	DIAG_SET(d, text_pos, -1);
-	DIAG_SET(d, node, -1);
-	DIAG_SET(d, reserved, 0);
-	if (DIAG_HAS(d, message))
-		d->message[0] = '\0';
-}
+/* ---- diagnostics: lib/diag.c, compiled into this library too ---- */
 
 /* Fills @d with a verdict about node @node (-1: the document) and returns @err. */
 static int __attribute__((format(printf, 5, 6)))
@@ -62,29 +31,22 @@ fail(struct pidtuple_diag *d, int err, uint32_t rule, int node, const char *fmt,
 {
 	va_list ap;
 
-	if (!diag_usable(d))
-		return err;
-	diag_reset(d);
-	DIAG_SET(d, err, err);
-	DIAG_SET(d, rule, rule);
-	DIAG_SET(d, node, node);
-	if (DIAG_HAS(d, message)) {
-		va_start(ap, fmt);
-		vsnprintf(d->message, sizeof(d->message), fmt, ap);
-		va_end(ap);
-	}
+	va_start(ap, fmt);
+	err = pt_diagv(d, err, rule, -1, 0, 0, fmt, ap);
+	va_end(ap);
+	PT_OPTS_SET(d, node, node);
 	return err;
 }
 
 /* One level of a tuple: its position outermost first and as an inner index. */
 static void diag_level(struct pidtuple_diag *d, int levels, int pos, pid_t pid)
 {
-	if (!diag_usable(d))
+	if (!pt_diag_usable(d))
 		return;
-	DIAG_SET(d, levels, levels);
-	DIAG_SET(d, nspid_pos, pos);
-	DIAG_SET(d, inner_index, pos >= 0 ? levels - 1 - pos : -1);
-	DIAG_SET(d, pid, pid);
+	PT_OPTS_SET(d, levels, levels);
+	PT_OPTS_SET(d, nspid_pos, pos);
+	PT_OPTS_SET(d, inner_index, pos >= 0 ? levels - 1 - pos : -1);
+	PT_OPTS_SET(d, pid, pid);
 }
 
 /* ---- UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF) ---- */
@@ -288,8 +250,8 @@ static int report_dup(const char *s, size_t len, size_t objects, json_object *ro
 			*c = '?'; /* keys on the way may hold anything; the message is one line */
 	r = fail(d, -EINVAL, PIDTUPLE_RULE_SYNTAX, -1, "%s: an object names the same member twice",
 		 w.path[0] ? w.path : "(document)");
-	if (at != SIZE_MAX && diag_usable(d))
-		DIAG_SET(d, text_pos, (int32_t)opened[at]);
+	if (at != SIZE_MAX && pt_diag_usable(d))
+		PT_OPTS_SET(d, text_pos, (int32_t)opened[at]);
 	free(keys);
 	free(opened);
 	return r;
@@ -319,8 +281,8 @@ static int syntax_error(const char *s, size_t pos, const char *what, struct pidt
 	line_col(s, pos, &line, &col);
 	r = fail(d, -EINVAL, PIDTUPLE_RULE_SYNTAX, -1, "not valid JSON at line %zu, column %zu: %s",
 		 line, col, what);
-	if (diag_usable(d))
-		DIAG_SET(d, text_pos, (int32_t)pos);
+	if (pt_diag_usable(d))
+		PT_OPTS_SET(d, text_pos, (int32_t)pos);
 	return r;
 }
 
@@ -540,8 +502,8 @@ static int read_ids(struct reader *rd, json_object *v, const char *member, int l
 	if (n != (size_t)levels) {
 		r = rfail(rd, PIDTUPLE_RULE_LEVEL_COUNT, member,
 			  "%zu levels, but the node's tuple has %d", n, levels);
-		if (diag_usable(rd->diag))
-			DIAG_SET(rd->diag, levels, levels);
+		if (pt_diag_usable(rd->diag))
+			PT_OPTS_SET(rd->diag, levels, levels);
 		return r;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -590,8 +552,8 @@ static int read_tuple(struct reader *rd, json_object *v, struct pidtuple **ret)
 	if (r < 0) {
 		r = rfail(rd, pd.rule, "tuple", "%s is not a PID tuple: %s",
 			  show(v, buf, sizeof(buf)), pd.message);
-		if (diag_usable(rd->diag))
-			DIAG_SET(rd->diag, nspid_pos, pd.nspid_pos);
+		if (pt_diag_usable(rd->diag))
+			PT_OPTS_SET(rd->diag, nspid_pos, pd.nspid_pos);
 		return r;
 	}
 	pidtuple_format(*ret, canon, sizeof(canon));
@@ -766,8 +728,8 @@ static int read_node(struct reader *rd, json_object *o, int i, struct pidtuple_n
 				  parent, rd->levels[parent],
 				  node->flags & PIDTUPLE_NODE_NEWPID ? ", and newpid adds one"
 								     : "");
-			if (diag_usable(rd->diag))
-				DIAG_SET(rd->diag, levels, levels);
+			if (pt_diag_usable(rd->diag))
+				PT_OPTS_SET(rd->diag, levels, levels);
 			return r;
 		}
 	}
@@ -889,7 +851,7 @@ PIDTUPLE_JSON_API int pidtuple_tree_from_json(const char *text, struct pidtuple_
 	size_t len;
 	int r;
 
-	diag_reset(diag);
+	pt_diag_reset(diag, 0);
 	if (!text || !ret_tree)
 		return fail(diag, -EINVAL, PIDTUPLE_RULE_NONE, -1, "NULL argument");
 	len = strnlen(text, (size_t)PIDTUPLE_JSON_MAX_TEXT + 1);

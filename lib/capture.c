@@ -12,7 +12,12 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "internal.h"
+#include "lib.h"
+#include "pidtuple.h"
+#include "proc.h"
+#include "syscall_shim.h"
+#include "tree_int.h"
+#include "tuple.h"
 
 #define CAP_MAX_PROCS (1u << 22)
 

@@ -2,9 +2,17 @@
 /* The validator: every kernel rule of set_tid and of the accepted flags, checked in the
  * caller's real context before anything is created. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 
-#include "internal.h"
+#include "caps.h"
+#include "diag.h"
+#include "forkopts.h"
+#include "lib.h"
+#include "nsctx.h"
+#include "syscall_shim.h"
+#include "tuple.h"
+#include "validator.h"
 
 #define NS_NEEDS_SYS_ADMIN (PIDTUPLE_CLONE_NS_FLAGS & ~PT_CLONE_NEWUSER)
 #define PT_NSIG 64 /* the kernel's _NSIG: valid_signal() accepts 0..64 */
@@ -51,24 +59,20 @@ int pt_check_static(const struct pidtuple *t, const struct pt_fork_opts *o,
 	return 0;
 }
 
-int pt_check_ctx(const struct pidtuple_nsctx *ctx, const struct pidtuple *t,
-		 struct pidtuple_diag *diag)
+/* What the options ask of the caller's context: a new PID namespace where one can be had, and
+ * the privilege to create namespaces. */
+static int check_ns_flags(const struct pidtuple_nsctx *ctx, const struct pidtuple *t,
+			  struct pidtuple_diag *diag)
 {
 	const struct pt_fork_opts *o = &ctx->opts;
-	unsigned int visible, n;
-	int r, unverified = 0;
+	unsigned int n = t->n;
 
-	pt_diag_reset(diag, t ? t->n : 0);
-	r = pt_check_static(t, o, diag);
-	if (r < 0)
-		return r;
-	n = t->n;
 	if (ctx->newpid_unshared)
 		return pt_diag(diag, -EINVAL, PIDTUPLE_RULE_NEWPID_UNSHARED, -1, n, 0,
 			       "CLONE_NEWPID is refused after setns() or unshare() of the PID "
 			       "namespace: children already go to another namespace");
 	if ((o->clone_flags & NS_NEEDS_SYS_ADMIN) && !(o->clone_flags & PT_CLONE_NEWUSER) &&
-	    !(ctx->cap_eff & (1ull << PT_CAP_SYS_ADMIN)))
+	    !(ctx->cap_eff & PT_CAP_BIT(PT_CAP_SYS_ADMIN)))
 		return pt_diag(diag, -EPERM, PIDTUPLE_RULE_NS_PRIVILEGE, -1, n, 0,
 			       "creating namespaces (clone flags 0x%llx) needs CAP_SYS_ADMIN, "
 			       "or CLONE_NEWUSER with them",
@@ -78,8 +82,69 @@ int pt_check_ctx(const struct pidtuple_nsctx *ctx, const struct pidtuple *t,
 			       "a new PID namespace would be at level %d, beyond the kernel's "
 			       "limit of %d",
 			       ctx->abs_level, PIDTUPLE_MAX_LEVELS);
+	return 0;
+}
 
-	visible = ctx->n;
+/* A verdict about level @i of @t; the message goes after "inner index I (NSpid field F): ".
+ * Cold: the checks' fast path stays free of the formatting arguments. */
+static int __attribute__((cold, format(printf, 6, 7)))
+level_fail(struct pidtuple_diag *diag, int err, uint32_t rule, const struct pidtuple *t,
+	   unsigned int i, const char *fmt, ...)
+{
+	char what[PIDTUPLE_DIAG_MESSAGE_SIZE];
+	va_list ap;
+
+	if (!pt_diag_usable(diag))
+		return err;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	return pt_diag(diag, err, rule, (int)i, t->n, t->pid[i],
+		       "inner index %u (NSpid field %u): %s", i, t->n - 1 - i, what);
+}
+
+/* Range, init and privilege at visible level @i, in the order the kernel checks them. */
+static int check_level(const struct pidtuple_nsctx *ctx, const struct pidtuple *t, unsigned int i,
+		       struct pidtuple_diag *diag)
+{
+	const struct pt_level *lv = &ctx->levels[i];
+	pid_t pid = t->pid[i];
+	uint64_t init;
+
+	if (pid >= lv->pid_max)
+		return level_fail(diag, -EINVAL, PIDTUPLE_RULE_PID_RANGE, t, i,
+				  "PID %d is not below that namespace's pid_max %d", (int)pid,
+				  lv->pid_max);
+	init = pt_level_init_state(lv, ctx->opts.flags & PIDTUPLE_FORK_CHECK_SCAN);
+	if (init & PIDTUPLE_LEVEL_INIT_DEAD)
+		return level_fail(diag, -ENOMEM, PIDTUPLE_RULE_INIT_DEAD, t, i,
+				  "the namespace's init has died, no process can be added");
+	if (!(init & (PIDTUPLE_LEVEL_HAS_INIT | PIDTUPLE_LEVEL_INIT_UNKNOWN)) && pid != 1)
+		return level_fail(diag, -EINVAL, PIDTUPLE_RULE_NO_INIT, t, i,
+				  "the namespace has no init yet, so its first process must be "
+				  "PID 1, not %d",
+				  (int)pid);
+	if (!(lv->flags & PIDTUPLE_LEVEL_CAN_PIN))
+		return level_fail(diag, -EPERM, PIDTUPLE_RULE_PRIVILEGE, t, i,
+				  "pinning PID %d needs CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN "
+				  "over the user namespace owning that PID namespace",
+				  (int)pid);
+	return 0;
+}
+
+int pt_check_ctx(const struct pidtuple_nsctx *ctx, const struct pidtuple *t,
+		 struct pidtuple_diag *diag)
+{
+	unsigned int visible = ctx->n, n;
+	int r, unverified = 0;
+
+	pt_diag_reset(diag, t ? t->n : 0);
+	r = pt_check_static(t, &ctx->opts, diag);
+	if (r == 0)
+		r = check_ns_flags(ctx, t, diag);
+	if (r < 0)
+		return r;
+	n = t->n;
 	if (n > visible) {
 		if (ctx->abs_level >= 0 && (int)n > ctx->abs_level + 1)
 			return pt_diag(diag, -EINVAL, PIDTUPLE_RULE_TOO_DEEP, (int)n - 1, n,
@@ -89,48 +154,18 @@ int pt_check_ctx(const struct pidtuple_nsctx *ctx, const struct pidtuple *t,
 				       n, ctx->abs_level, ctx->abs_level + 1);
 		unverified = (int)(n - visible); /* outer levels the caller cannot see */
 	}
-
 	for (unsigned int i = 0; i < n && i < visible; i++) {
-		const struct pt_level *lv = &ctx->levels[i];
-		pid_t pid = t->pid[i];
-		uint64_t init;
-
-		if (pid >= lv->pid_max)
-			return pt_diag(diag, -EINVAL, PIDTUPLE_RULE_PID_RANGE, (int)i, n, pid,
-				       "inner index %u (NSpid field %u): PID %d is not below that "
-				       "namespace's pid_max "
-				       "%d",
-				       i, n - 1 - i, (int)pid, lv->pid_max);
-		init = pt_level_init_state(lv, o->flags & PIDTUPLE_FORK_CHECK_SCAN);
-		if (init & PIDTUPLE_LEVEL_INIT_DEAD)
-			return pt_diag(diag, -ENOMEM, PIDTUPLE_RULE_INIT_DEAD, (int)i, n, pid,
-				       "inner index %u (NSpid field %u): the namespace's init has "
-				       "died, no process can "
-				       "be added",
-				       i, n - 1 - i);
-		if (!(init & (PIDTUPLE_LEVEL_HAS_INIT | PIDTUPLE_LEVEL_INIT_UNKNOWN)) && pid != 1)
-			return pt_diag(diag, -EINVAL, PIDTUPLE_RULE_NO_INIT, (int)i, n, pid,
-				       "inner index %u (NSpid field %u): the namespace has no init "
-				       "yet, so its first "
-				       "process must be PID 1, not %d",
-				       i, n - 1 - i, (int)pid);
-		if (!(lv->flags & PIDTUPLE_LEVEL_CAN_PIN))
-			return pt_diag(diag, -EPERM, PIDTUPLE_RULE_PRIVILEGE, (int)i, n, pid,
-				       "inner index %u (NSpid field %u): pinning PID %d needs "
-				       "CAP_CHECKPOINT_RESTORE "
-				       "or CAP_SYS_ADMIN over the user namespace owning that PID "
-				       "namespace",
-				       i, n - 1 - i, (int)pid);
+		r = check_level(ctx, t, i, diag);
+		if (r < 0)
+			return r;
 	}
 	/* Taken PIDs last, as kernels from 7.0 on report them after EINVAL/EPERM. */
 	for (unsigned int i = 0; i < n && i < visible; i++) {
 		r = pt_level_pid_held(&ctx->levels[i], t->pid[i],
-				      o->flags & PIDTUPLE_FORK_CHECK_SCAN);
+				      ctx->opts.flags & PIDTUPLE_FORK_CHECK_SCAN);
 		if (r > 0)
-			return pt_diag(
-				diag, -EEXIST, PIDTUPLE_RULE_PID_TAKEN, (int)i, n, t->pid[i],
-				"inner index %u (NSpid field %u): PID %d is already in use there",
-				i, n - 1 - i, (int)t->pid[i]);
+			return level_fail(diag, -EEXIST, PIDTUPLE_RULE_PID_TAKEN, t, i,
+					  "PID %d is already in use there", (int)t->pid[i]);
 		if (r < 0)
 			unverified++;
 	}
@@ -222,7 +257,7 @@ int pt_explain_failure(const struct pidtuple *t, const struct pt_fork_opts *o, i
 	if (r != kernel_err) {
 		char why[PIDTUPLE_DIAG_MESSAGE_SIZE];
 
-		if (r < 0 && PT_HAS(diag->sz, struct pidtuple_diag, message))
+		if (r < 0 && PT_OPTS_HAS(diag, message))
 			snprintf(why, sizeof(why), "; the validator says: %.200s", diag->message);
 		else
 			why[0] = '\0';

@@ -5,7 +5,11 @@
 #include <stdatomic.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "caps.h"
+#include "lib.h"
+#include "probe.h"
+#include "proc.h"
+#include "syscall_shim.h"
 
 #define PT_FEATURES_VALID (1ull << 63)
 #define PT_PIDFD_INFO_PID (1ull << 0)
@@ -166,11 +170,11 @@ static uint64_t features_now(int *errs)
 
 	for (int i = 0; i < NFEATURES; i++)
 		errs[i] = atomic_load_explicit(&feature_errs[i], memory_order_relaxed);
-	if (r == 0 && (caps & (1ull << PT_CAP_CHECKPOINT_RESTORE)))
+	if (r == 0 && (caps & PT_CAP_BIT(PT_CAP_CHECKPOINT_RESTORE)))
 		f |= PIDTUPLE_FEATURE_CAP_CHECKPOINT_RESTORE;
 	else
 		set_err(errs, PIDTUPLE_FEATURE_CAP_CHECKPOINT_RESTORE, r < 0 ? r : -EPERM);
-	if (r == 0 && (caps & (1ull << PT_CAP_SYS_ADMIN)))
+	if (r == 0 && (caps & PT_CAP_BIT(PT_CAP_SYS_ADMIN)))
 		f |= PIDTUPLE_FEATURE_CAP_SYS_ADMIN;
 	else
 		set_err(errs, PIDTUPLE_FEATURE_CAP_SYS_ADMIN, r < 0 ? r : -EPERM);

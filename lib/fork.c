@@ -9,23 +9,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "cgroup.h"
+#include "diag.h"
+#include "fallback.h"
+#include "forkopts.h"
+#include "lib.h"
+#include "nsctx.h"
+#include "probe.h"
+#include "syscall_shim.h"
+#include "tuple.h"
+#include "validator.h"
 
 extern char **environ;
-
-int pt_move_to_cgroup(int cgroup_fd, pid_t pid)
-{
-	char buf[16];
-	int fd = pt_openat(cgroup_fd, "cgroup.procs", O_WRONLY);
-	int len = snprintf(buf, sizeof(buf), "%d", (int)pid);
-	ssize_t r;
-
-	if (fd < 0)
-		return fd;
-	r = pt_write(fd, buf, (size_t)len);
-	pt_close(fd);
-	return r == len ? 0 : r < 0 ? (int)r : -EIO;
-}
 
 static pid_t unsupported(const struct pidtuple *t, const struct pt_fork_opts *o, int why)
 {
@@ -48,54 +43,72 @@ static pid_t without_set_tid(const struct pidtuple *t, const struct pt_fork_opts
 	return pt_fork_fallback(t, o, ret_pidfd, why);
 }
 
-static pid_t fork_common(const struct pidtuple *t, struct pt_fork_opts *o, int *ret_pidfd)
+/* PIDTUPLE_FORK_CHECK: the validator before the fork. Out of line, so that the context's
+ * stack frame is not the fast path's. */
+static int __attribute__((noinline))
+fork_check(const struct pidtuple *t, const struct pt_fork_opts *o)
 {
-	struct pt_clone_args a;
-	size_t size = PT_CLONE_ARGS_SIZE_VER1;
-	bool cgroup_after = false;
-	uint64_t features;
-	int pidfd = -1, lock_fd = -1;
-	long pid;
+	struct pidtuple_nsctx ctx;
 	int r;
 
-	pt_diag_reset(o->diag, t ? t->n : 0);
-	r = pt_check_static(t, o, o->diag);
+	r = pt_nsctx_init(&ctx, o, t->n > 1);
 	if (r < 0)
 		return r;
-	if (o->flags & PIDTUPLE_FORK_CHECK) {
-		struct pidtuple_nsctx ctx;
+	r = pt_check_ctx(&ctx, t, o->diag);
+	pt_nsctx_fini(&ctx);
+	return r < 0 ? r : 0;
+}
 
-		r = pt_nsctx_init(&ctx, o, t->n > 1);
-		if (r < 0)
-			return r;
-		r = pt_check_ctx(&ctx, t, o->diag);
-		pt_nsctx_fini(&ctx);
-		if (r < 0)
-			return r;
-	}
-	features = pt_features_cached();
-	if (!(features & PIDTUPLE_FEATURE_SET_TID))
-		return without_set_tid(t, o, ret_pidfd);
+/* clone3's arguments for @t; returns the size to pass. @pidfd receives CLONE_PIDFD's fd when
+ * not NULL. Without CLONE_INTO_CGROUP, *cgroup_after says the child is to be moved after. */
+static size_t clone_args_fill(struct pt_clone_args *a, const struct pidtuple *t,
+			      const struct pt_fork_opts *o, uint64_t features, int *pidfd,
+			      bool *cgroup_after)
+{
+	size_t size = PT_CLONE_ARGS_SIZE_VER1;
 
-	a = (struct pt_clone_args){
+	*a = (struct pt_clone_args){
 		.flags = o->clone_flags | (o->want_vfork ? PT_CLONE_VFORK : 0),
 		.exit_signal = (uint64_t)o->exit_signal,
 		.set_tid = (uintptr_t)t->pid,
 		.set_tid_size = t->n,
 	};
-	if (ret_pidfd) {
-		a.flags |= PT_CLONE_PIDFD;
-		a.pidfd = (uintptr_t)&pidfd;
+	if (pidfd) {
+		a->flags |= PT_CLONE_PIDFD;
+		a->pidfd = (uintptr_t)pidfd;
 	}
+	*cgroup_after = false;
 	if (o->flags & PIDTUPLE_FORK_INTO_CGROUP) {
 		if (features & PIDTUPLE_FEATURE_INTO_CGROUP) {
-			a.flags |= PT_CLONE_INTO_CGROUP;
-			a.cgroup = (uint64_t)o->cgroup_fd;
+			a->flags |= PT_CLONE_INTO_CGROUP;
+			a->cgroup = (uint64_t)o->cgroup_fd;
 			size = PT_CLONE_ARGS_SIZE_VER2;
 		} else {
-			cgroup_after = true;
+			*cgroup_after = true;
 		}
 	}
+	return size;
+}
+
+static pid_t fork_common(const struct pidtuple *t, struct pt_fork_opts *o, int *ret_pidfd)
+{
+	struct pt_clone_args a;
+	bool cgroup_after;
+	uint64_t features;
+	int pidfd = -1, lock_fd = -1, r;
+	size_t size;
+	long pid;
+
+	pt_diag_reset(o->diag, t ? t->n : 0);
+	r = pt_check_static(t, o, o->diag);
+	if (r == 0 && (o->flags & PIDTUPLE_FORK_CHECK))
+		r = fork_check(t, o);
+	if (r < 0)
+		return r;
+	features = pt_features_cached();
+	if (!(features & PIDTUPLE_FEATURE_SET_TID))
+		return without_set_tid(t, o, ret_pidfd);
+	size = clone_args_fill(&a, t, o, features, ret_pidfd ? &pidfd : NULL, &cgroup_after);
 	if (o->flags & PIDTUPLE_FORK_LOCK) {
 		/* Read-only is enough to lock, and works where /proc/sys is read-only. */
 		r = pt_lock_take(o, O_RDONLY, &lock_fd);
@@ -121,12 +134,8 @@ static pid_t fork_common(const struct pidtuple *t, struct pt_fork_opts *o, int *
 	}
 	if (pid < 0)
 		return pt_explain_failure(t, o, (int)pid);
-
-	if (cgroup_after) {
-		/* The PID guarantee never degrades; placement does, and says so. */
-		pt_diag_add_notice(o->diag, PIDTUPLE_NOTICE_CGROUP_AFTER);
-		(void)pt_move_to_cgroup(o->cgroup_fd, (pid_t)pid);
-	}
+	if (cgroup_after)
+		pt_cgroup_after(o, (pid_t)pid);
 	o->vforked = o->want_vfork;
 	if (ret_pidfd)
 		*ret_pidfd = pidfd;
@@ -177,14 +186,37 @@ static void reap(pid_t pid)
 	(void)pt_waitpid(pid, NULL, __WALL);
 }
 
+/* The errno of the child's failed exec, read from the pipe (and closed); 0 when it executed:
+ * EOF, the write end was close-on-exec. The read is not injected-against: a lost answer would
+ * leave the child unaccounted for. */
+static int exec_status(int fd, bool vforked)
+{
+	int err = 0;
+	ssize_t n;
+
+	/* After CLONE_VFORK the child has executed or exited: what it wrote is there, and
+	 * whoever else holds the write end (a child another thread forked) does not matter.
+	 * The fallback cannot vfork (its child waits at a gate): wait for EOF there. */
+	if (!vforked) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+		while (poll(&pfd, 1, -1) < 0 && errno == EINTR)
+			;
+	}
+	do
+		n = read(fd, &err, sizeof(err));
+	while (n < 0 && errno == EINTR);
+	pt_close(fd);
+	return n == (ssize_t)sizeof(err) ? err : 0;
+}
+
 PT_PUBLIC int pidtuple_spawn(const struct pidtuple *tuple, const char *path, char *const argv[],
 			     char *const envp[], const struct pidtuple_fork_opts *opts,
 			     pid_t *ret_pid, int *ret_pidfd)
 {
 	struct pt_fork_opts o;
 	sigset_t all, old;
-	int pipefd[2], pidfd = -1, err = 0, r;
-	ssize_t n;
+	int pipefd[2], pidfd = -1, err, r;
 	pid_t pid;
 
 	r = pt_fork_opts_get(opts, &o);
@@ -213,22 +245,8 @@ PT_PUBLIC int pidtuple_spawn(const struct pidtuple *tuple, const char *path, cha
 		return pid;
 	}
 
-	/* EOF means exec succeeded (the write end was close-on-exec). The read is not
-	 * injected-against: a lost answer would leave the child unaccounted for. */
-	/* After CLONE_VFORK the child has executed or exited: what it wrote is there, and
-	 * whoever else holds the write end (a child another thread forked) does not matter.
-	 * The fallback cannot vfork (its child waits at a gate): wait for EOF there. */
-	if (!o.vforked) {
-		struct pollfd pfd = { .fd = pipefd[0], .events = POLLIN };
-
-		while (poll(&pfd, 1, -1) < 0 && errno == EINTR)
-			;
-	}
-	do
-		n = read(pipefd[0], &err, sizeof(err));
-	while (n < 0 && errno == EINTR);
-	pt_close(pipefd[0]);
-	if (n == (ssize_t)sizeof(err)) {
+	err = exec_status(pipefd[0], o.vforked);
+	if (err) {
 		reap(pid);
 		pt_close(pidfd);
 		return pt_diag(o.diag, -err, PIDTUPLE_RULE_EXEC, -1, tuple->n, 0,

@@ -1,169 +1,27 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* What the modules share. Non-static internal symbols carry the pt_ prefix: a static archive
- * cannot hide them. */
+/*
+ * An umbrella over the private headers, each of one role, for the test and fuzz programs that
+ * link the library statically and reach into it (check_faults: pt_features_reprobe()). Library
+ * sources include the role headers they need, never this file.
+ */
 #ifndef PIDTUPLE_INTERNAL_H
 #define PIDTUPLE_INTERNAL_H
 
-#include <stdarg.h>
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <string.h>
-
+#include "caps.h"
+#include "cgroup.h"
+#include "diag.h"
+#include "fallback.h"
+#include "forkopts.h"
+#include "lib.h"
+#include "nsctx.h"
+#include "opts.h"
+#include "pidns.h"
 #include "pidtuple.h"
-#include "proc.h" /* the /proc layer */
+#include "probe.h"
+#include "proc.h"
+#include "scan_uring.h"
 #include "syscall_shim.h"
-
-#define PT_PUBLIC PIDTUPLE_API
-
-/* sd-style argument check: return, never abort, never print. */
-#define pt_return_if(cond, err)       \
-	do {                          \
-		if (cond)             \
-			return (err); \
-	} while (0)
-
-struct pidtuple {
-	unsigned int n;
-	pid_t pid[PIDTUPLE_MAX_LEVELS]; /* innermost first */
-};
-
-/* Builds a tuple; @allow_zero admits the 0 that marks a level where a process group or session
- * is not visible (read from the kernel, never from a user). */
-int pt_tuple_new(const pid_t *pids, size_t n, bool outer_first, bool allow_zero,
-		 struct pidtuple **ret);
-
-/* ---- size-prefixed structs (libbpf's OPTS_* idea) ---- */
-
-/* Does a struct of size @sz contain the whole of the member ending at @end? */
-#define PT_HAS(sz, type, field) ((sz) >= offsetof(type, field) + sizeof(((type *)0)->field))
-
-/* 0, or -EINVAL/-E2BIG for a struct whose size is too small or whose unknown tail is set. */
-int pt_opts_valid(const void *opts, size_t known_size);
-
-/* Options after validation, with defaults applied. */
-struct pt_fork_opts {
-	uint64_t flags;
-	uint64_t clone_flags;
-	int exit_signal;
-	int cgroup_fd;
-	struct pidtuple_diag *diag;
-	int (*lock)(void *arg);
-	void (*unlock)(void *arg);
-	void *lock_arg;
-	unsigned int fallback_retries;
-	bool want_vfork; /* pidtuple_spawn(): CLONE_VFORK on the set_tid path */
-	bool vforked;	 /* out: it was used */
-};
-int pt_fork_opts_get(const struct pidtuple_fork_opts *opts, struct pt_fork_opts *out);
-/* The same, reporting bad options to @report (when not NULL) instead of opts->diag: for calls
- * that take a diag of their own. */
-int pt_fork_opts_get_to(const struct pidtuple_fork_opts *opts, struct pt_fork_opts *out,
-			struct pidtuple_diag *report);
-
-/* ---- diagnostics ---- */
-
-/* Fills @diag (may be NULL) and returns @err, so failures read `return pt_diag(...)`. */
-int pt_diag(struct pidtuple_diag *diag, int err, uint32_t rule, int inner_index,
-	    unsigned int levels, pid_t pid, const char *fmt, ...)
-	__attribute__((format(printf, 7, 8)));
-void pt_diag_reset(struct pidtuple_diag *diag, unsigned int levels);
-void pt_diag_set_kernel_err(struct pidtuple_diag *diag, int kernel_err);
-void pt_diag_add_notice(struct pidtuple_diag *diag, uint32_t notice);
-void pt_diag_set_unverified(struct pidtuple_diag *diag, int unverified);
-void pt_diag_set_text_pos(struct pidtuple_diag *diag, int pos, int field);
-bool pt_diag_usable(const struct pidtuple_diag *diag);
-
-/* ---- namespace context ---- */
-
-struct pt_level {
-	int nsfd; /* -1 for a namespace the fork creates */
-	uint64_t ns_id;
-	uint64_t flags; /* PIDTUPLE_LEVEL_* as captured */
-	int pid_max;
-};
-
-struct pidtuple_nsctx {
-	struct pt_fork_opts opts;
-	unsigned int n;	      /* visible levels */
-	int abs_level;	      /* absolute level of levels[0], -1 when unknown */
-	bool newpid_unshared; /* CLONE_NEWPID requested but active != pid_for_children */
-	uint64_t cap_eff;
-	struct pt_level levels[PIDTUPLE_MAX_LEVELS + 1];
-};
-
-int pt_nsctx_init(struct pidtuple_nsctx *ctx, const struct pt_fork_opts *o, bool want_abs);
-void pt_nsctx_fini(struct pidtuple_nsctx *ctx);
-/* Reads whether an init lives in @lv now: PIDTUPLE_LEVEL_HAS_INIT / _INIT_DEAD / _UNKNOWN. */
-uint64_t pt_level_init_state(const struct pt_level *lv, bool scan);
-/* 1 when @pid is in use at @lv, 0 when free, -errno when the library cannot tell. */
-int pt_level_pid_taken(const struct pt_level *lv, pid_t pid);
-/* Same for the caller's own namespace. */
-int pt_active_pid_taken(pid_t pid);
-/* pt_level_pid_taken(), and with @scan a walk of /proc for groups and sessions that outlived
- * their leader (and for tasks where the nsfs ioctls are missing). */
-int pt_level_pid_held(const struct pt_level *lv, pid_t pid, bool scan);
-
-/* ---- validator and features ---- */
-
-int pt_check_static(const struct pidtuple *t, const struct pt_fork_opts *o,
-		    struct pidtuple_diag *diag);
-int pt_check_ctx(const struct pidtuple_nsctx *ctx, const struct pidtuple *t,
-		 struct pidtuple_diag *diag);
-/* Explains a kernel failure of a fork with the validator; returns the error to report. */
-int pt_explain_failure(const struct pidtuple *t, const struct pt_fork_opts *o, int kernel_err);
-
-uint64_t pt_features_cached(void);
-/* The negative errno that ruled out one feature bit, 0 when present. */
-int pt_feature_err(uint64_t feature);
-/* Forgets the cached probe results and probes again. */
-uint64_t pt_features_reprobe(void);
-/* Does the caller hold CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN over its active PID
- * namespace's owner (what writing ns_last_pid needs)? */
-bool pt_can_pin_active(void);
-
-/* ---- the ns_last_pid path and its lock (legacy.c) ---- */
-
-/* The cross-tool lock: flock(LOCK_EX) on an open ns_last_pid, or the embedder's callbacks.
- * On success *ret_fd is the descriptor to hand back to pt_lock_release() (-1 for callbacks). */
-int pt_lock_take(const struct pt_fork_opts *o, int open_flags, int *ret_fd);
-void pt_lock_release(const struct pt_fork_opts *o, int fd);
-/* Forks @t through ns_last_pid; @why is the errno that ruled set_tid out. */
-pid_t pt_fork_fallback(const struct pidtuple *t, const struct pt_fork_opts *o, int *ret_pidfd,
-		       int why);
-/* Moves a child into a cgroup after the fact (no CLONE_INTO_CGROUP). */
-int pt_move_to_cgroup(int cgroup_fd, pid_t pid);
-
-/* ---- reading ids at every level (read.c, scan.c, pidns.c) ---- */
-
-/* Compares a namespace fd's inode with @ino: 1 same, 0 not, -errno. */
-int pt_ns_is(int nsfd, uint64_t ino);
-/* Checks that @nsfd is a PID namespace and gives its inode: 0, -EINVAL for another kind (or not
- * a namespace), or a resource error as is. */
-int pt_pidns_ino(int nsfd, uint64_t *ret_ino);
-/* How many levels the PID namespace @nsfd lies below A, the one with inode @a_ino, walking
- * NS_GET_PARENT up: 0 with *ret_depth, -EINVAL when it is above or beside A, or -errno. */
-int pt_pidns_depth(int nsfd, uint64_t a_ino, int *ret_depth);
-
-/* ---- the batched scan (scan_uring.c) ---- */
-
-/* What a scan needs of one process read ahead: its status (scan.c finds its namespace). */
-struct pt_fetch {
-	pid_t o; /* the process, numbered in /proc */
-	pid_t a; /* and in A when already known, else <= 0 */
-	int err; /* 0, -errno of the reads (-EAGAIN: read it the plain way) */
-	struct pt_status st;
-};
-
-/* Processes read per io_uring_enter(). */
-#define PT_URING_BATCH 64
-
-struct pt_uring;
-/* -EOPNOTSUPP when the library was built without liburing. */
-int pt_uring_new(struct pt_uring **ret);
-/* Reads the status of f[i].o for @n <= PT_URING_BATCH processes, relative to @procfd.
- * Per-process failures land in f[i].err; returns 0 or a -errno that ends the batch. */
-int pt_uring_fetch(struct pt_uring *u, int procfd, struct pt_fetch *f, unsigned int n);
-void pt_uring_free(struct pt_uring *u);
+#include "tuple.h"
+#include "validator.h"
 
 #endif

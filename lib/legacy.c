@@ -15,7 +15,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "cgroup.h"
+#include "diag.h"
+#include "fallback.h"
+#include "forkopts.h"
+#include "lib.h"
+#include "nsctx.h"
+#include "proc.h"
+#include "syscall_shim.h"
+#include "tuple.h"
 
 #define NS_LAST_PID "/proc/sys/kernel/ns_last_pid"
 
@@ -155,121 +163,164 @@ static pid_t fallback_newpid_init(const struct pt_fork_opts *o, int *ret_pidfd)
 	return (pid_t)pid;
 }
 
-pid_t pt_fork_fallback(const struct pidtuple *t, const struct pt_fork_opts *o, int *ret_pidfd,
-		       int why)
-{
-	pid_t want = t->pid[0], child = -1;
-	int lock_fd = -1, write_fd = -1, r = 0;
+/* ns_last_pid held for writing: the lock, and the descriptor written through (the locked one,
+ * or one of its own when the embedder's callbacks hold the lock). */
+struct last_pid {
+	const struct pt_fork_opts *o;
+	int lock_fd, fd;
+};
 
-	if (o->clone_flags & PT_CLONE_NEWTIME)
-		return pt_diag(o->diag, -EOPNOTSUPP, PIDTUPLE_RULE_UNSUPPORTED, -1, t->n, 0,
-			       "set_tid is unavailable (%s) and CLONE_NEWTIME needs clone3()",
-			       why_text(why));
-	if ((o->clone_flags & PT_CLONE_NEWPID) && t->n == 1)
-		child = fallback_newpid_init(o, ret_pidfd);
-	else if (t->n > 1 || (o->clone_flags & PT_CLONE_NEWPID))
+/* Takes the lock and opens ns_last_pid; failures are reported for a tuple of @n levels. */
+static int last_pid_open(struct last_pid *lp, const struct pt_fork_opts *o, unsigned int n)
+{
+	int r;
+
+	*lp = (struct last_pid){ .o = o, .lock_fd = -1, .fd = -1 };
+	r = pt_lock_take(o, O_RDWR, &lp->lock_fd);
+	if (r < 0)
+		return o->lock ? r : lock_error(o, n, r);
+	lp->fd = lp->lock_fd >= 0 ? lp->lock_fd : pt_open(NS_LAST_PID, O_RDWR);
+	if (lp->fd < 0) {
+		r = lock_error(o, n, lp->fd);
+		pt_lock_release(o, lp->lock_fd);
+		return r;
+	}
+	return 0;
+}
+
+static void last_pid_close(struct last_pid *lp)
+{
+	if (lp->fd != lp->lock_fd)
+		pt_close(lp->fd);
+	pt_lock_release(lp->o, lp->lock_fd);
+}
+
+/* Why ns_last_pid cannot steer @t here, reported; 0 when it can. */
+static int steer_refusal(const struct pidtuple *t, const struct pt_fork_opts *o, int why)
+{
+	pid_t want = t->pid[0];
+	int pid_max = 0;
+
+	if (t->n > 1 || (o->clone_flags & PT_CLONE_NEWPID))
 		return pt_diag(o->diag, -EOPNOTSUPP, PIDTUPLE_RULE_UNSUPPORTED, -1, t->n, 0,
 			       "set_tid is unavailable (%s) and the tuple pins %u levels: "
 			       "ns_last_pid can steer only one level, the caller's own namespace",
 			       why_text(why), t->n);
-	else if (!same_ns_for_children())
+	if (!same_ns_for_children())
 		return pt_diag(o->diag, -EOPNOTSUPP, PIDTUPLE_RULE_UNSUPPORTED, 0, t->n, want,
 			       "set_tid is unavailable (%s) and children go to another PID "
 			       "namespace (after setns/unshare); ns_last_pid steers only the "
 			       "caller's own",
 			       why_text(why));
-	if (child != -1)
-		goto done;
+	/* A cursor at pid_max wraps around: the kernel would not say EINVAL. */
+	if (pt_read_pid_max(&pid_max) == 0 && want >= pid_max)
+		return pt_diag(o->diag, -EINVAL, PIDTUPLE_RULE_PID_RANGE, 0, t->n, want,
+			       "inner index 0 (NSpid field 0): PID %d is not below this "
+			       "namespace's pid_max %d",
+			       (int)want, pid_max);
+	return 0;
+}
 
-	{
-		/* A cursor at pid_max wraps around: the kernel would not say EINVAL. */
-		int pid_max = 0;
+static int write_error(const struct pidtuple *t, const struct pt_fork_opts *o, int r)
+{
+	pid_t want = t->pid[0];
 
-		if (pt_read_pid_max(&pid_max) == 0 && want >= pid_max)
-			return pt_diag(o->diag, -EINVAL, PIDTUPLE_RULE_PID_RANGE, 0, t->n, want,
-				       "inner index 0 (NSpid field 0): PID %d is not below this "
-				       "namespace's pid_max %d",
-				       (int)want, pid_max);
-	}
-	r = pt_lock_take(o, O_RDWR, &lock_fd);
-	if (r < 0)
-		return o->lock ? r : lock_error(o, t->n, r);
-	write_fd = lock_fd;
-	if (write_fd < 0) {
-		write_fd = pt_open(NS_LAST_PID, O_RDWR);
-		if (write_fd < 0) {
-			r = lock_error(o, t->n, write_fd);
-			goto unlock;
-		}
-	}
+	if (r == -EINVAL)
+		return pt_diag(o->diag, r, PIDTUPLE_RULE_PID_RANGE, 0, t->n, want,
+			       "PID %d is beyond pid_max", (int)want);
+	if (r == -EPERM)
+		return pt_diag(o->diag, r, PIDTUPLE_RULE_FALLBACK, 0, t->n, want,
+			       "writing ns_last_pid needs CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN "
+			       "over the namespace's owner");
+	return lock_error(o, t->n, r);
+}
+
+static int clone_error(const struct pidtuple *t, const struct pt_fork_opts *o, int r)
+{
+	pt_diag(o->diag, r, PIDTUPLE_RULE_KERNEL, 0, t->n, t->pid[0],
+		"the kernel refused the fork: %s", pidtuple_strerror(r));
+	pt_diag_set_kernel_err(o->diag, r);
+	return r;
+}
+
+/* A child we could not verify and release is never kept. */
+static void reject(pid_t child, int gate, int pidfd)
+{
+	pt_close(gate);
+	kill(child, SIGKILL);
+	reap(child);
+	pt_close(pidfd);
+}
+
+/* Under the lock: writes want-1 and clones until a child has the PID (the child, or 0 in the
+ * child), the PID is taken, or the retries are spent (-errno, reported). */
+static pid_t steer(const struct pidtuple *t, const struct pt_fork_opts *o,
+		   const struct last_pid *lp, int *ret_pidfd)
+{
+	pid_t want = t->pid[0];
 
 	for (unsigned int attempt = 0;; attempt++) {
-		int gate = -1, pidfd = -1;
+		int gate = -1, pidfd = -1, r;
+		pid_t child;
 
-		if (pt_active_pid_taken(want) > 0) {
-			r = pt_diag(o->diag, -EEXIST, PIDTUPLE_RULE_PID_TAKEN, 0, t->n, want,
-				    "inner index 0 (NSpid field 0): PID %d is already in use there",
-				    (int)want);
-			break;
-		}
-		r = write_last_pid(write_fd, want - 1);
-		if (r < 0) {
-			r = r == -EINVAL ? pt_diag(o->diag, r, PIDTUPLE_RULE_PID_RANGE, 0, t->n,
-						   want, "PID %d is beyond pid_max", (int)want)
-			    : r == -EPERM
-				    ? pt_diag(o->diag, r, PIDTUPLE_RULE_FALLBACK, 0, t->n, want,
-					      "writing ns_last_pid needs CAP_CHECKPOINT_RESTORE "
-					      "or CAP_SYS_ADMIN over the namespace's owner")
-				    : lock_error(o, t->n, r);
-			break;
-		}
-		child = gated_clone(o, ret_pidfd ? &pidfd : NULL, &gate, lock_fd, write_fd);
-		if (child == 0)
-			return 0;
-		if (child < 0) {
-			r = child;
-			pt_diag(o->diag, r, PIDTUPLE_RULE_KERNEL, 0, t->n, want,
-				"the kernel refused the fork: %s", pidtuple_strerror(r));
-			pt_diag_set_kernel_err(o->diag, r);
-			break;
-		}
+		if (pt_active_pid_taken(want) > 0)
+			return pt_diag(o->diag, -EEXIST, PIDTUPLE_RULE_PID_TAKEN, 0, t->n, want,
+				       "inner index 0 (NSpid field 0): PID %d is already in use "
+				       "there",
+				       (int)want);
+		r = write_last_pid(lp->fd, want - 1);
+		if (r < 0)
+			return write_error(t, o, r);
+		child = gated_clone(o, ret_pidfd ? &pidfd : NULL, &gate, lp->lock_fd, lp->fd);
+		if (child <= 0)
+			return child < 0 ? clone_error(t, o, child) : 0;
 		if (child == want && send(gate, "g", 1, MSG_NOSIGNAL) == 1) {
 			pt_close(gate);
 			if (ret_pidfd)
 				*ret_pidfd = pidfd;
-			r = 0;
-			break;
+			return child;
 		}
-		/* Someone forked between our write and our clone (or the child died before its
-		 * release): never keep a child we could not verify and release. */
-		pt_close(gate);
-		kill(child, SIGKILL);
-		reap(child);
-		pt_close(pidfd);
-		if (child == want) {
-			r = pt_diag(o->diag, -ECHILD, PIDTUPLE_RULE_KERNEL, 0, t->n, want,
-				    "the child died before it was released");
-			break;
-		}
-		if (attempt < o->fallback_retries && pt_active_pid_taken(want) == 0)
-			continue;
-		r = pt_diag(o->diag, -EBUSY, PIDTUPLE_RULE_PID_MISMATCH, 0, t->n, want,
-			    "the child got PID %d instead of %d: a process forked without the "
-			    "ns_last_pid lock; the child was killed and reaped",
-			    (int)child, (int)want);
-		break;
+		/* Someone forked between our write and our clone, or the child died before its
+		 * release. */
+		reject(child, gate, pidfd);
+		if (child == want)
+			return pt_diag(o->diag, -ECHILD, PIDTUPLE_RULE_KERNEL, 0, t->n, want,
+				       "the child died before it was released");
+		if (attempt >= o->fallback_retries || pt_active_pid_taken(want) != 0)
+			return pt_diag(o->diag, -EBUSY, PIDTUPLE_RULE_PID_MISMATCH, 0, t->n, want,
+				       "the child got PID %d instead of %d: a process forked "
+				       "without the ns_last_pid lock; the child was killed and "
+				       "reaped",
+				       (int)child, (int)want);
 	}
-	if (write_fd != lock_fd)
-		pt_close(write_fd);
-unlock:
-	pt_lock_release(o, lock_fd);
-	if (r < 0)
-		return r;
-done:
-	if (child > 0 && (o->flags & PIDTUPLE_FORK_INTO_CGROUP)) {
-		pt_diag_add_notice(o->diag, PIDTUPLE_NOTICE_CGROUP_AFTER);
-		(void)pt_move_to_cgroup(o->cgroup_fd, child);
+}
+
+pid_t pt_fork_fallback(const struct pidtuple *t, const struct pt_fork_opts *o, int *ret_pidfd,
+		       int why)
+{
+	struct last_pid lp;
+	pid_t child;
+	int r;
+
+	if (o->clone_flags & PT_CLONE_NEWTIME)
+		return pt_diag(o->diag, -EOPNOTSUPP, PIDTUPLE_RULE_UNSUPPORTED, -1, t->n, 0,
+			       "set_tid is unavailable (%s) and CLONE_NEWTIME needs clone3()",
+			       why_text(why));
+	if ((o->clone_flags & PT_CLONE_NEWPID) && t->n == 1) {
+		child = fallback_newpid_init(o, ret_pidfd);
+	} else {
+		r = steer_refusal(t, o, why);
+		if (r == 0)
+			r = last_pid_open(&lp, o, t->n);
+		if (r < 0)
+			return r;
+		child = steer(t, o, &lp, ret_pidfd);
+		if (child == 0)
+			return 0; /* the child: gated_clone() closed its copies */
+		last_pid_close(&lp);
 	}
+	if (child > 0 && (o->flags & PIDTUPLE_FORK_INTO_CGROUP))
+		pt_cgroup_after(o, child);
 	return child;
 }
 
@@ -283,7 +334,8 @@ PT_PUBLIC int pidtuple_get_next_pid(void)
 PT_PUBLIC int pidtuple_set_next_pid(pid_t next, const struct pidtuple_fork_opts *opts)
 {
 	struct pt_fork_opts o;
-	int lock_fd, fd, r;
+	struct last_pid lp;
+	int r;
 
 	r = pt_fork_opts_get(opts, &o);
 	if (r < 0)
@@ -291,28 +343,21 @@ PT_PUBLIC int pidtuple_set_next_pid(pid_t next, const struct pidtuple_fork_opts 
 	if (next < 1)
 		return pt_diag(o.diag, -EINVAL, PIDTUPLE_RULE_PID_RANGE, -1, 0, next,
 			       "next PID %d is below 1", (int)next);
-	r = pt_lock_take(&o, O_RDWR, &lock_fd);
+	r = last_pid_open(&lp, &o, 0);
 	if (r < 0)
-		return o.lock ? r : lock_error(&o, 0, r);
-	fd = lock_fd >= 0 ? lock_fd : pt_open(NS_LAST_PID, O_RDWR);
-	if (fd < 0) {
-		r = lock_error(&o, 0, fd);
-	} else {
-		r = write_last_pid(fd, next - 1);
-		if (r == -EINVAL)
-			pt_diag(o.diag, r, PIDTUPLE_RULE_PID_RANGE, -1, 0, next,
-				"next PID %d is beyond this namespace's pid_max", (int)next);
-		else if (r == -EPERM)
-			pt_diag(o.diag, r, PIDTUPLE_RULE_FALLBACK, -1, 0, next,
-				"writing ns_last_pid needs CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN "
-				"over the namespace's owner");
-		if (r == 0)
-			r = pt_read_int_fd(fd);
-		if (r >= 0)
-			r += 1;
-		if (fd != lock_fd)
-			pt_close(fd);
-	}
-	pt_lock_release(&o, lock_fd);
+		return r;
+	r = write_last_pid(lp.fd, next - 1);
+	if (r == -EINVAL)
+		pt_diag(o.diag, r, PIDTUPLE_RULE_PID_RANGE, -1, 0, next,
+			"next PID %d is beyond this namespace's pid_max", (int)next);
+	else if (r == -EPERM)
+		pt_diag(o.diag, r, PIDTUPLE_RULE_FALLBACK, -1, 0, next,
+			"writing ns_last_pid needs CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN over "
+			"the namespace's owner");
+	if (r == 0)
+		r = pt_read_int_fd(lp.fd);
+	if (r >= 0)
+		r += 1;
+	last_pid_close(&lp);
 	return r;
 }

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Version, error text, rule names, diagnostics and option structs. */
+/* Version, error text, rule names, and the fork options every entry point reads. */
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
-#include <stdio.h>
 #include <string.h>
 
-#include "internal.h"
+#include "diag.h"
+#include "forkopts.h"
+#include "lib.h"
 
 #define PT_STR2(x) #x
 #define PT_STR(x) PT_STR2(x)
@@ -101,106 +102,7 @@ PT_PUBLIC const char *pidtuple_rule_name(uint32_t rule)
 	return rule < _PIDTUPLE_RULE_MAX ? rule_names[rule] : "unknown";
 }
 
-/* ---- diagnostics ---- */
-
-#define DIAG_SET(d, field, value)                                 \
-	do {                                                      \
-		if (PT_HAS((d)->sz, struct pidtuple_diag, field)) \
-			(d)->field = (value);                     \
-	} while (0)
-
-bool pt_diag_usable(const struct pidtuple_diag *diag)
-{
-	return diag && diag->sz >= sizeof(size_t);
-}
-
-void pt_diag_reset(struct pidtuple_diag *diag, unsigned int levels)
-{
-	if (!pt_diag_usable(diag))
-		return;
-	DIAG_SET(diag, err, 0);
-	DIAG_SET(diag, rule, PIDTUPLE_RULE_NONE);
-	DIAG_SET(diag, inner_index, -1);
-	DIAG_SET(diag, nspid_pos, -1);
-	DIAG_SET(diag, levels, (int32_t)levels);
-	DIAG_SET(diag, pid, 0);
-	DIAG_SET(diag, kernel_err, 0);
-	DIAG_SET(diag, notices, 0);
-	DIAG_SET(diag, unverified, 0);
-	DIAG_SET(diag, text_pos, -1);
-	DIAG_SET(diag, node, -1);
-	DIAG_SET(diag, reserved, 0);
-	if (PT_HAS(diag->sz, struct pidtuple_diag, message))
-		diag->message[0] = '\0';
-}
-
-int pt_diag(struct pidtuple_diag *diag, int err, uint32_t rule, int inner_index,
-	    unsigned int levels, pid_t pid, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!pt_diag_usable(diag))
-		return err;
-	/* A verdict replaces whatever an earlier step wrote; callers add details after. */
-	pt_diag_reset(diag, levels);
-	DIAG_SET(diag, err, err);
-	DIAG_SET(diag, rule, rule);
-	DIAG_SET(diag, inner_index, inner_index);
-	DIAG_SET(diag, nspid_pos,
-		 inner_index >= 0 && levels > 0 ? (int32_t)levels - 1 - inner_index : -1);
-	DIAG_SET(diag, levels, (int32_t)levels);
-	DIAG_SET(diag, pid, pid);
-	if (PT_HAS(diag->sz, struct pidtuple_diag, message)) {
-		va_start(ap, fmt);
-		vsnprintf(diag->message, sizeof(diag->message), fmt, ap);
-		va_end(ap);
-	}
-	return err;
-}
-
-void pt_diag_set_kernel_err(struct pidtuple_diag *diag, int kernel_err)
-{
-	if (pt_diag_usable(diag))
-		DIAG_SET(diag, kernel_err, kernel_err);
-}
-
-void pt_diag_add_notice(struct pidtuple_diag *diag, uint32_t notice)
-{
-	if (pt_diag_usable(diag) && PT_HAS(diag->sz, struct pidtuple_diag, notices))
-		diag->notices |= notice;
-}
-
-void pt_diag_set_unverified(struct pidtuple_diag *diag, int unverified)
-{
-	if (pt_diag_usable(diag))
-		DIAG_SET(diag, unverified, unverified);
-}
-
-void pt_diag_set_text_pos(struct pidtuple_diag *diag, int pos, int field)
-{
-	if (!pt_diag_usable(diag))
-		return;
-	DIAG_SET(diag, text_pos, pos);
-	DIAG_SET(diag, nspid_pos, field);
-}
-
-/* ---- options ---- */
-
-int pt_opts_valid(const void *opts, size_t known_size)
-{
-	const unsigned char *p = opts;
-	size_t sz;
-
-	if (!opts)
-		return 0;
-	memcpy(&sz, opts, sizeof(sz));
-	if (sz < sizeof(size_t))
-		return -EINVAL;
-	for (size_t i = known_size; i < sz; i++)
-		if (p[i])
-			return -E2BIG;
-	return 0;
-}
+/* ---- fork options ---- */
 
 int pt_fork_opts_get(const struct pidtuple_fork_opts *opts, struct pt_fork_opts *out)
 {
@@ -210,31 +112,29 @@ int pt_fork_opts_get(const struct pidtuple_fork_opts *opts, struct pt_fork_opts 
 int pt_fork_opts_get_to(const struct pidtuple_fork_opts *opts, struct pt_fork_opts *out,
 			struct pidtuple_diag *report)
 {
-	int r = pt_opts_valid(opts, sizeof(*opts));
+	int r = PT_OPTS_VALID(opts, pidtuple_fork_opts);
 
 	*out = (struct pt_fork_opts){ .exit_signal = SIGCHLD, .cgroup_fd = -1 };
 	if (!opts)
 		return 0;
-#define GET(field, dflt) (PT_HAS(opts->sz, struct pidtuple_fork_opts, field) ? opts->field : (dflt))
 	/* The diag pointer is usable even when the rest of the struct is not. */
-	out->diag = report ? report : GET(diag, NULL);
+	out->diag = report ? report : PT_OPTS_GET(opts, diag, NULL);
 	if (r < 0)
 		return pt_diag(out->diag, r, PIDTUPLE_RULE_OPTIONS, -1, 0, 0,
 			       r == -E2BIG ? "options: unknown fields beyond this version are set"
 					   : "options: sz is smaller than a size_t");
-	out->flags = GET(flags, 0);
-	out->clone_flags = GET(clone_flags, 0);
+	out->flags = PT_OPTS_GET(opts, flags, 0);
+	out->clone_flags = PT_OPTS_GET(opts, clone_flags, 0);
 	if (out->flags & PIDTUPLE_FORK_EXIT_SIGNAL)
-		out->exit_signal = GET(exit_signal, 0);
+		out->exit_signal = PT_OPTS_GET(opts, exit_signal, 0);
 	if (out->flags & PIDTUPLE_FORK_INTO_CGROUP)
-		out->cgroup_fd = GET(cgroup_fd, -1);
-	out->lock = GET(lock, NULL);
-	out->unlock = GET(unlock, NULL);
-	out->lock_arg = GET(lock_arg, NULL);
-	out->fallback_retries = GET(fallback_retries, 0);
-	if (GET(reserved, 0) || !out->lock != !out->unlock)
+		out->cgroup_fd = PT_OPTS_GET(opts, cgroup_fd, -1);
+	out->lock = PT_OPTS_GET(opts, lock, NULL);
+	out->unlock = PT_OPTS_GET(opts, unlock, NULL);
+	out->lock_arg = PT_OPTS_GET(opts, lock_arg, NULL);
+	out->fallback_retries = PT_OPTS_GET(opts, fallback_retries, 0);
+	if (PT_OPTS_GET(opts, reserved, 0) || !out->lock != !out->unlock)
 		return pt_diag(out->diag, -EINVAL, PIDTUPLE_RULE_OPTIONS, -1, 0, 0,
 			       "options: reserved is set, or only one of lock/unlock is given");
-#undef GET
 	return 0;
 }

@@ -1,21 +1,20 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Namespace context: the levels the next fork can pin, as the caller sees them. */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "internal.h"
-
-#define CAP_BIT(c) (1ull << (c))
-#define CAP_BOTH (CAP_BIT(PT_CAP_SYS_ADMIN) | CAP_BIT(PT_CAP_CHECKPOINT_RESTORE))
-
-static uint64_t fd_ino(int fd)
-{
-	struct stat st;
-
-	return pt_fstat(fd, &st) == 0 ? (uint64_t)st.st_ino : 0;
-}
+#include "caps.h"
+#include "forkopts.h"
+#include "lib.h"
+#include "nsctx.h"
+#include "opts.h"
+#include "probe.h"
+#include "proc.h"
+#include "syscall_shim.h"
 
 static int self_ns_ino(const char *ns, uint64_t *ret)
 {
@@ -25,83 +24,6 @@ static int self_ns_ino(const char *ns, uint64_t *ret)
 	if (r == 0)
 		*ret = (uint64_t)st.st_ino;
 	return r;
-}
-
-/*
- * Capabilities the caller holds over user namespace @userns, by the kernel's cap_capable():
- * its own effective set in its own namespace or an ancestor's descendant, or all of them in a
- * child namespace it owns by euid.
- */
-static uint64_t caps_over(int userns, uint64_t own_ino, uint64_t cap_eff)
-{
-	uint64_t result = 0;
-	int cur;
-
-	if (fd_ino(userns) == own_ino)
-		return cap_eff; /* the common case, without walking */
-	cur = pt_dup(userns);
-	while (cur >= 0) {
-		uint64_t ino = fd_ino(cur);
-		uid_t owner;
-		int parent;
-
-		if (ino == own_ino) {
-			result = cap_eff;
-			break;
-		}
-		parent = pt_ns_get_parent(cur);
-		if (parent < 0) /* above or beside the caller's namespace: no privilege */
-			break;
-		if (fd_ino(parent) == own_ino && pt_ns_get_owner_uid(cur, &owner) == 0 &&
-		    owner == geteuid()) {
-			result = ~0ull;
-			pt_close(parent);
-			break;
-		}
-		pt_close(cur);
-		cur = parent;
-	}
-	if (cur >= 0)
-		pt_close(cur);
-	return result;
-}
-
-bool pt_can_pin_active(void)
-{
-	uint64_t cap_eff = 0, own_ino;
-	int fd, userns;
-	bool ok;
-
-	if (pt_sys_cap_effective(&cap_eff) < 0 || !(cap_eff & CAP_BOTH))
-		return false;
-	fd = pt_proc_ns_open(-1, 0, "user");
-	if (fd < 0)
-		return false;
-	own_ino = fd_ino(fd);
-	pt_close(fd);
-	fd = pt_proc_ns_open(-1, 0, "pid");
-	if (fd < 0)
-		return false;
-	userns = pt_ns_get_userns(fd);
-	pt_close(fd);
-	if (userns < 0)
-		return false;
-	ok = caps_over(userns, own_ino, cap_eff) & CAP_BOTH;
-	pt_close(userns);
-	return ok;
-}
-
-static uint64_t cap_flags(uint64_t caps)
-{
-	uint64_t f = 0;
-
-	if (caps & CAP_BIT(PT_CAP_CHECKPOINT_RESTORE))
-		f |= PIDTUPLE_LEVEL_CAP_CHECKPOINT_RESTORE;
-	if (caps & CAP_BIT(PT_CAP_SYS_ADMIN))
-		f |= PIDTUPLE_LEVEL_CAP_SYS_ADMIN;
-	if (caps & CAP_BOTH)
-		f |= PIDTUPLE_LEVEL_CAN_PIN;
-	return f;
 }
 
 /*
@@ -129,7 +51,7 @@ static int caller_abs_level(uint64_t active_ino, int above)
 			fd = pt_proc_ns_open(-1, st.ppid, "pid");
 			if (fd < 0)
 				return -1;
-			n = fd_ino(fd) == PT_INIT_PID_NS_INO ? above : -1;
+			n = pt_fd_ino(fd) == PT_INIT_PID_NS_INO ? above : -1;
 			pt_close(fd);
 			return n;
 		}
@@ -146,84 +68,83 @@ static void ctx_close(struct pidtuple_nsctx *ctx)
 	ctx->n = 0;
 }
 
-/* What ctx_fill() reads once, and every level needs. */
-struct ctx_facts {
-	uint64_t features, own_userns_ino, active_ino;
-	int pid_max; /* the caller's namespace's */
+/* What the walk needs to know of the caller. */
+struct caller {
+	uint64_t userns_ino, active_ino;
+	int pid_max;
 };
 
-static int read_facts(struct pidtuple_nsctx *ctx, struct ctx_facts *f)
+static int caller_read(struct pidtuple_nsctx *ctx, struct caller *c)
 {
-	int r;
+	int r = pt_sys_cap_effective(&ctx->cap_eff);
 
-	f->features = pt_features_cached();
-	r = pt_sys_cap_effective(&ctx->cap_eff);
-	if (r == 0)
-		r = pt_read_pid_max(&f->pid_max);
+	if (r < 0)
+		return r;
+	r = pt_read_pid_max(&c->pid_max);
+	if (r < 0)
+		return r;
 	/* Only inode numbers are needed here: stat() costs less than open + fstat + close. */
-	if (r == 0)
-		r = self_ns_ino("user", &f->own_userns_ino);
-	if (r == 0)
-		r = self_ns_ino("pid", &f->active_ino);
-	return r;
+	r = self_ns_ino("user", &c->userns_ino);
+	if (r < 0)
+		return r;
+	return self_ns_ino("pid", &c->active_ino);
 }
 
-/* The levels without a namespace yet come first: the one the fork creates, and the one an
- * unshare left without an init. Returns the fd of the first namespace that exists. */
-static int unborn_levels(struct pidtuple_nsctx *ctx, const struct ctx_facts *f)
+/* A level no process lives in yet: the namespace the fork creates, or one the caller unshared
+ * that has no init. Its pid_max is the start value of a new namespace. */
+static struct pt_level *add_unborn(struct pidtuple_nsctx *ctx, const struct caller *c,
+				   uint64_t features, uint64_t caps)
 {
-	int cur = pt_proc_ns_open(-1, 0, "pid_for_children"), pid_max = f->pid_max;
-	bool unshared_no_init = cur == -ENOENT;
-	struct pt_level *lv;
+	struct pt_level *lv = &ctx->levels[ctx->n++];
 
-	/* Before 7.1 the link of a namespace without init cannot be opened (ENOENT): the caller
-	 * unshared a new one and no child has become its init yet. */
-	if (cur < 0 && !unshared_no_init)
-		return cur;
-	if (f->features & PIDTUPLE_FEATURE_PER_NS_PID_MAX)
-		pid_max = PT_PID_MAX_LIMIT;
-	if (ctx->opts.clone_flags & PT_CLONE_NEWPID) {
-		lv = &ctx->levels[ctx->n++];
-		*lv = (struct pt_level){ .nsfd = -1, .pid_max = pid_max };
-		lv->flags = PIDTUPLE_LEVEL_NEW | PIDTUPLE_LEVEL_PID_MAX_EXACT;
-		lv->flags |=
-			cap_flags(ctx->opts.clone_flags & PT_CLONE_NEWUSER ? ~0ull : ctx->cap_eff);
-		ctx->newpid_unshared = unshared_no_init || fd_ino(cur) != f->active_ino;
-	}
-	if (!unshared_no_init)
-		return cur;
-	lv = &ctx->levels[ctx->n++];
-	*lv = (struct pt_level){ .nsfd = -1, .pid_max = pid_max };
-	lv->flags = PIDTUPLE_LEVEL_PID_MAX_EXACT | cap_flags(ctx->cap_eff);
-	return pt_proc_ns_open(-1, 0, "pid");
+	*lv = (struct pt_level){
+		.nsfd = -1,
+		.flags = PIDTUPLE_LEVEL_PID_MAX_EXACT | pt_caps_level_flags(caps),
+		.pid_max =
+			features & PIDTUPLE_FEATURE_PER_NS_PID_MAX ? PT_PID_MAX_LIMIT : c->pid_max,
+	};
+	return lv;
 }
 
-/* One level per namespace from @cur (taken over) up to the caller's active one. */
-static int walk_levels(struct pidtuple_nsctx *ctx, const struct ctx_facts *f, int cur)
+/* The level of namespace @nsfd (the context takes it over), inode @ino. */
+static void add_seen(struct pidtuple_nsctx *ctx, const struct caller *c, uint64_t features,
+		     int nsfd, uint64_t ino)
+{
+	struct pt_level *lv = &ctx->levels[ctx->n++];
+	int userns;
+
+	*lv = (struct pt_level){ .nsfd = nsfd, .ns_id = ino };
+	if (ino == c->active_ino) {
+		lv->flags |= PIDTUPLE_LEVEL_CALLER | PIDTUPLE_LEVEL_PID_MAX_EXACT;
+		lv->pid_max = c->pid_max;
+	} else if (features & PIDTUPLE_FEATURE_PER_NS_PID_MAX) {
+		/* Not readable from outside: assume a new namespace's start value. */
+		lv->pid_max = PT_PID_MAX_LIMIT;
+	} else {
+		lv->flags |= PIDTUPLE_LEVEL_PID_MAX_EXACT; /* one global pid_max */
+		lv->pid_max = c->pid_max;
+	}
+	userns = pt_ns_get_userns(nsfd);
+	if (userns >= 0) {
+		lv->flags |= pt_caps_level_flags(pt_caps_over(userns, c->userns_ino, ctx->cap_eff));
+		pt_close(userns);
+	}
+}
+
+/* Adds the levels from the child's namespace @cur (taken over) up to the caller's active
+ * one. */
+static int walk_up(struct pidtuple_nsctx *ctx, const struct caller *c, uint64_t features, int cur)
 {
 	for (;;) {
-		uint64_t ino = fd_ino(cur);
-		struct pt_level *lv;
-		int userns, parent;
+		uint64_t ino = pt_fd_ino(cur);
+		int parent;
 
 		if (ctx->n == PIDTUPLE_MAX_LEVELS + 1) {
 			pt_close(cur);
 			return -ELOOP;
 		}
-		lv = &ctx->levels[ctx->n++];
-		*lv = (struct pt_level){ .nsfd = cur, .ns_id = ino, .pid_max = f->pid_max };
-		if (ino == f->active_ino)
-			lv->flags |= PIDTUPLE_LEVEL_CALLER | PIDTUPLE_LEVEL_PID_MAX_EXACT;
-		else if (f->features & PIDTUPLE_FEATURE_PER_NS_PID_MAX)
-			lv->pid_max = PT_PID_MAX_LIMIT; /* a new namespace's start value */
-		else
-			lv->flags |= PIDTUPLE_LEVEL_PID_MAX_EXACT; /* one global pid_max */
-		userns = pt_ns_get_userns(cur);
-		if (userns >= 0) {
-			lv->flags |= cap_flags(caps_over(userns, f->own_userns_ino, ctx->cap_eff));
-			pt_close(userns);
-		}
-		if (ino == f->active_ino)
+		add_seen(ctx, c, features, cur, ino);
+		if (ino == c->active_ino)
 			return 0;
 		parent = pt_ns_get_parent(cur);
 		if (parent < 0)
@@ -232,27 +153,45 @@ static int walk_levels(struct pidtuple_nsctx *ctx, const struct ctx_facts *f, in
 	}
 }
 
+/* Absolute level of levels[0], -1 when it cannot be told. Costs a walk of /proc. */
+static int child_abs_level(const struct pidtuple_nsctx *ctx, uint64_t active_ino)
+{
+	int above = pt_proc_levels_above();
+	int abs = caller_abs_level(active_ino, above < 0 ? 0 : above);
+
+	return abs < 0 ? -1 : abs + (int)ctx->n - 1;
+}
+
 static int ctx_fill(struct pidtuple_nsctx *ctx, bool want_abs)
 {
-	struct ctx_facts f;
-	int cur, r = read_facts(ctx, &f);
+	uint64_t features = pt_features_cached();
+	struct caller c;
+	int cur, r;
 
+	r = caller_read(ctx, &c);
 	if (r < 0)
 		return r;
-	cur = unborn_levels(ctx, &f);
-	r = cur < 0 ? cur : walk_levels(ctx, &f, cur);
+	/* Before 7.1 the link of a namespace without init cannot be opened (ENOENT): the caller
+	 * unshared a new one and no child has become its init yet. */
+	cur = pt_proc_ns_open(-1, 0, "pid_for_children");
+	if (cur < 0 && cur != -ENOENT)
+		return cur;
+	if (ctx->opts.clone_flags & PT_CLONE_NEWPID) {
+		uint64_t caps = ctx->opts.clone_flags & PT_CLONE_NEWUSER ? ~0ull : ctx->cap_eff;
+
+		add_unborn(ctx, &c, features, caps)->flags |= PIDTUPLE_LEVEL_NEW;
+		ctx->newpid_unshared = cur < 0 || pt_fd_ino(cur) != c.active_ino;
+	}
+	if (cur == -ENOENT) {
+		add_unborn(ctx, &c, features, ctx->cap_eff);
+		cur = pt_proc_ns_open(-1, 0, "pid");
+	}
+	r = cur < 0 ? cur : walk_up(ctx, &c, features, cur);
 	if (r < 0) {
 		ctx_close(ctx);
 		return r;
 	}
-	ctx->abs_level = -1;
-	if (want_abs) {
-		int above = pt_proc_levels_above();
-		int abs = caller_abs_level(f.active_ino, above < 0 ? 0 : above);
-
-		if (abs >= 0)
-			ctx->abs_level = abs + (int)ctx->n - 1;
-	}
+	ctx->abs_level = want_abs ? child_abs_level(ctx, c.active_ino) : -1;
 	return 0;
 }
 
@@ -382,21 +321,13 @@ static int held_by_scan(const struct pt_level *lv, pid_t pid, bool tasks)
 	return r;
 }
 
-/* Can the caller read every process's namespace links (CAP_SYS_PTRACE, as root)? */
-static bool may_see_all(void)
-{
-	uint64_t caps = 0;
-
-	return pt_sys_cap_effective(&caps) == 0 && (caps & CAP_BIT(PT_CAP_SYS_PTRACE));
-}
-
 int pt_level_pid_held(const struct pt_level *lv, pid_t pid, bool scan)
 {
 	int r = pt_level_pid_taken(lv, pid);
 
 	if (!scan || (r != 0 && r != -EOPNOTSUPP) || lv->nsfd < 0)
 		return r;
-	if (r == -EOPNOTSUPP && !may_see_all())
+	if (r == -EOPNOTSUPP && !pt_caps_see_all())
 		return r; /* the walk would not see other users' processes: cannot tell */
 	return held_by_scan(lv, pid, r == -EOPNOTSUPP);
 }
@@ -429,7 +360,7 @@ static uint64_t init_by_scan(const struct pt_level *lv)
 	pidtuple_scan_free(scan);
 	if (r < 0)
 		return PIDTUPLE_LEVEL_INIT_UNKNOWN;
-	if (state == PIDTUPLE_LEVEL_INIT_UNKNOWN && may_see_all())
+	if (state == PIDTUPLE_LEVEL_INIT_UNKNOWN && pt_caps_see_all())
 		state = PIDTUPLE_LEVEL_INIT_DEAD; /* nobody is left in it: it is gone */
 	return state;
 }
@@ -450,17 +381,7 @@ PT_PUBLIC int pidtuple_nsctx_level(const struct pidtuple_nsctx *ctx, unsigned in
 		.abs_level = ctx->abs_level < 0 ? -1 : ctx->abs_level - (int)inner_index,
 		.ns_id = lv->ns_id,
 	};
-	/* Write only the members the caller's struct holds whole; leave its sz alone. */
-#define LI_SET(field)                                                    \
-	do {                                                             \
-		if (PT_HAS(info->sz, struct pidtuple_level_info, field)) \
-			info->field = out.field;                         \
-	} while (0)
-	LI_SET(flags);
-	LI_SET(pid_max);
-	LI_SET(abs_level);
-	LI_SET(ns_id);
-#undef LI_SET
+	PT_OPTS_COPY_OUT(info, &out, flags, pid_max, abs_level, ns_id);
 	return 0;
 }
 

@@ -2,7 +2,11 @@
 /* pidtuple_of_pid(), pidtuple_of_pidfd(): a process's tuple from its pidfd's fdinfo NSpid. */
 #include <errno.h>
 
-#include "internal.h"
+#include "lib.h"
+#include "pidtuple.h"
+#include "proc.h"
+#include "syscall_shim.h"
+#include "tuple.h"
 
 PT_PUBLIC int pidtuple_of_pidfd(int pidfd, struct pidtuple **ret_tuple)
 {

@@ -3,7 +3,9 @@
 #include <errno.h>
 #include <sys/stat.h>
 
-#include "internal.h"
+#include "pidns.h"
+#include "pidtuple.h"
+#include "syscall_shim.h"
 
 int pt_ns_is(int nsfd, uint64_t ino)
 {

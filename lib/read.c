@@ -13,7 +13,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "lib.h"
+#include "opts.h"
+#include "pidns.h"
+#include "pidtuple.h"
+#include "probe.h"
+#include "proc.h"
+#include "syscall_shim.h"
+#include "tuple.h"
 
 #define PT_PIDFD_THREAD O_EXCL /* a pidfd for one thread (6.9+) */
 #define NLEV (PIDTUPLE_MAX_LEVELS + 1)
@@ -483,23 +490,21 @@ static int ns_fd_check(struct rd *r, int fd)
 
 static int read_opts(struct rd *r, const struct pidtuple_read_opts *opts, uint32_t *source)
 {
-	int ret = pt_opts_valid(opts, sizeof(*opts));
+	int ret = PT_OPTS_VALID(opts, pidtuple_read_opts);
 	uint64_t flags;
 
 	*source = PIDTUPLE_SOURCE_AUTO;
 	if (ret < 0 || !opts)
 		return ret;
-#define GET(field) (PT_HAS(opts->sz, struct pidtuple_read_opts, field) ? opts->field : 0)
-	flags = GET(flags);
-	*source = GET(source);
+	flags = PT_OPTS_GET(opts, flags, 0);
+	*source = PT_OPTS_GET(opts, source, PIDTUPLE_SOURCE_AUTO);
 	if ((flags & ~PIDTUPLE_READ_NS_FD) || *source > PIDTUPLE_SOURCE_NSFS)
 		return -EINVAL;
 	if (flags & PIDTUPLE_READ_NS_FD) {
-		if (!PT_HAS(opts->sz, struct pidtuple_read_opts, ns_fd) || opts->ns_fd < 0)
+		if (PT_OPTS_GET(opts, ns_fd, -1) < 0)
 			return -EINVAL;
 		return ns_fd_check(r, opts->ns_fd);
 	}
-#undef GET
 	return 0;
 }
 

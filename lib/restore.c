@@ -30,7 +30,11 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
+#include "cgroup.h"
+#include "fallback.h"
+#include "probe.h"
 #include "restore_int.h"
+#include "validator.h"
 
 /* Everything pidtuple_tree_restore() sets up; restorer_free() releases what is left. */
 struct restorer {

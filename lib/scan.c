@@ -24,7 +24,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "lib.h"
+#include "opts.h"
+#include "pidns.h"
+#include "pidtuple.h"
+#include "probe.h"
+#include "proc.h"
+#include "scan_uring.h"
+#include "syscall_shim.h"
+#include "tuple.h"
 
 #define PT_PIDFD_THREAD O_EXCL
 #define NLEV (PIDTUPLE_MAX_LEVELS + 1)
@@ -265,7 +273,7 @@ static pid_t o_to_s(struct pidtuple_scan *s, pid_t po)
 static void fill(struct pidtuple_scan *s, struct pidtuple_scan_entry *e, pid_t pid, pid_t ppid,
 		 uint64_t ino, int depth, bool thread)
 {
-	struct pidtuple_scan_entry x = { .sz = e->sz };
+	struct pidtuple_scan_entry x;
 
 	x.pid = pid;
 	x.tid = s->t.pid[s->t.n - 1];
@@ -279,8 +287,8 @@ static void fill(struct pidtuple_scan *s, struct pidtuple_scan_entry *e, pid_t p
 	x.tuple = &s->t;
 	x.pgid_tuple = &s->pg;
 	x.sid_tuple = &s->sid;
-	memcpy(e, &x, e->sz < sizeof(x) ? e->sz : sizeof(x));
-	e->sz = x.sz;
+	PT_OPTS_COPY_OUT(e, &x, pid, tid, ppid, pgid, sid, flags, ns_id, tuple, pgid_tuple,
+			 sid_tuple);
 }
 
 /* The number in A of process @o of an outer /proc: 0 when it is not in A's subtree (or gone),
@@ -684,23 +692,21 @@ static int find_outer(struct pidtuple_scan *s, uint64_t a_ino)
 
 static int scan_opts(const struct pidtuple_scan_opts *opts, uint64_t *flags, int *nsfd)
 {
-	int r = pt_opts_valid(opts, sizeof(*opts));
+	int r = PT_OPTS_VALID(opts, pidtuple_scan_opts);
 
 	*flags = 0;
 	*nsfd = -1;
 	if (r < 0 || !opts)
 		return r;
-#define GET(field) (PT_HAS(opts->sz, struct pidtuple_scan_opts, field) ? opts->field : 0)
-	*flags = GET(flags);
+	*flags = PT_OPTS_GET(opts, flags, 0);
 	if ((*flags & ~(PIDTUPLE_SCAN_THREADS | PIDTUPLE_SCAN_NS_FD | PIDTUPLE_SCAN_URING)) ||
-	    GET(reserved))
+	    PT_OPTS_GET(opts, reserved, 0))
 		return -EINVAL;
 	if (*flags & PIDTUPLE_SCAN_NS_FD) {
-		*nsfd = GET(ns_fd);
-		if (!PT_HAS(opts->sz, struct pidtuple_scan_opts, ns_fd) || *nsfd < 0)
+		*nsfd = PT_OPTS_GET(opts, ns_fd, -1);
+		if (*nsfd < 0)
 			return -EINVAL;
 	}
-#undef GET
 	return 0;
 }
 

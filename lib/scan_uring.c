@@ -17,7 +17,10 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
-#include "internal.h"
+#include "pidtuple.h"
+#include "proc.h"
+#include "scan_uring.h"
+#include "syscall_shim.h"
 
 #ifdef PIDTUPLE_WITH_URING
 #include <liburing.h>

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -10,10 +11,15 @@
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
+#ifdef PIDTUPLE_WITH_URING
+#include <liburing.h>
+#endif
 
 #ifndef __NR_clone3
 #define __NR_clone3 435
@@ -475,8 +481,6 @@ void *pt_mmap_wipeonfork(size_t len)
 }
 
 #ifdef PIDTUPLE_WITH_URING
-#include <liburing.h>
-
 int pt_uring_queue_init(unsigned int entries, struct io_uring *ring)
 {
 	FAULT(int);
@@ -514,10 +518,6 @@ int pt_uring_wait(struct io_uring *ring)
 #endif
 
 /* ---- process trees (tree_plan.c, restore*.c, capture.c) ---- */
-
-#include <linux/futex.h>
-#include <sys/resource.h>
-#include <time.h>
 
 #ifndef MFD_CLOEXEC
 #define MFD_CLOEXEC 0x0001U

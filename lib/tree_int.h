@@ -7,7 +7,13 @@
 #ifndef PIDTUPLE_TREE_INT_H
 #define PIDTUPLE_TREE_INT_H
 
-#include "internal.h"
+#include "diag.h"
+#include "forkopts.h"
+#include "lib.h"
+#include "nsctx.h"
+#include "pidtuple.h"
+#include "syscall_shim.h"
+#include "tuple.h"
 
 #define PT_CLONE_PARENT 0x00008000ull
 #define PT_CLONE_CLEAR_SIGHAND (1ull << 32)

@@ -11,7 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "opts.h"
+#include "probe.h"
 #include "tree_int.h"
+#include "validator.h"
 
 #define CAP_BIT(c) (1ull << (c))
 #define CAP_PIN (CAP_BIT(PT_CAP_SYS_ADMIN) | CAP_BIT(PT_CAP_CHECKPOINT_RESTORE))
@@ -20,7 +23,7 @@
 
 void pt_diag_set_node(struct pidtuple_diag *diag, int node)
 {
-	if (pt_diag_usable(diag) && PT_HAS(diag->sz, struct pidtuple_diag, node))
+	if (pt_diag_usable(diag) && PT_OPTS_HAS(diag, node))
 		diag->node = node;
 }
 
@@ -1444,7 +1447,7 @@ static int check_root(struct planner *pn, int *unverified)
 		return 0;
 	}
 	pt_diag_set_node(d, 0);
-	if (pt_diag_usable(d) && PT_HAS(d->sz, struct pidtuple_diag, message)) {
+	if (pt_diag_usable(d) && PT_OPTS_HAS(d, message)) {
 		char t[160], msg[2 * PIDTUPLE_DIAG_MESSAGE_SIZE];
 
 		snprintf(msg, sizeof(msg), "node 0 (%s): %s",

@@ -4,8 +4,12 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
-#include "internal.h"
+#include "diag.h"
+#include "lib.h"
+#include "syscall_shim.h"
+#include "tuple.h"
 
 int pt_tuple_new(const pid_t *pids, size_t n, bool outer_first, bool allow_zero,
 		 struct pidtuple **ret)
@@ -63,13 +67,77 @@ static bool is_blank(char c)
 	return c == ' ' || c == '\t';
 }
 
+static bool at_end(const char *p)
+{
+	return *p == '\0' || (*p == '\n' && p[1] == '\0');
+}
+
+/* Field @n at *@p: a decimal PID without sign or leading zero; *@p moves past it. */
+static int parse_field(struct pidtuple_diag *diag, const char *text, const char **p, int n,
+		       pid_t *ret)
+{
+	const char *start = *p, *q = *p;
+	long long v = 0;
+
+	if (*q < '0' || *q > '9') {
+		const char *what = *q == '-' || *q == '+' ? "a sign is not allowed"
+				   : *q == '\0' || *q == '\n' || *q == '/' || is_blank(*q)
+					   ? "empty field"
+					   : "not a decimal PID";
+		return parse_fail(diag, text, q, n, PIDTUPLE_RULE_SYNTAX, what);
+	}
+	if (*q == '0')
+		return parse_fail(diag, text, q, n, PIDTUPLE_RULE_SYNTAX,
+				  q[1] >= '0' && q[1] <= '9' ? "leading zero"
+							     : "PID 0 is not a PID");
+	while (*q >= '0' && *q <= '9') {
+		v = v * 10 + (*q - '0');
+		if (v > INT_MAX)
+			return parse_fail(diag, text, start, n, PIDTUPLE_RULE_SYNTAX,
+					  "value beyond INT_MAX");
+		q++;
+	}
+	if (n == PIDTUPLE_MAX_LEVELS)
+		return parse_fail(diag, text, start, n, PIDTUPLE_RULE_LEVEL_COUNT,
+				  "more than 32 levels");
+	*ret = (pid_t)v;
+	*p = q;
+	return 0;
+}
+
+/* After field @n: 1 at the end of the text, 0 past a separator, -EINVAL. The first separator
+ * fixes *@sep: '/' or ' ' (any run of blanks). */
+static int parse_separator(struct pidtuple_diag *diag, const char *text, const char **p, int n,
+			   char *sep)
+{
+	const char *q = *p;
+
+	if (at_end(q))
+		return 1;
+	if (*q == '/' && *sep != ' ') {
+		*sep = '/';
+		*p = q + 1;
+		return 0;
+	}
+	if (is_blank(*q) && *sep != '/') {
+		*sep = ' ';
+		while (is_blank(*q))
+			q++;
+		*p = q;
+		return at_end(q); /* trailing blanks of an NSpid line */
+	}
+	return parse_fail(diag, text, q, n, PIDTUPLE_RULE_SYNTAX,
+			  *q == '/' || is_blank(*q) ? "mixed separators"
+						    : "trailing characters after the PID");
+}
+
 PT_PUBLIC int pidtuple_parse(const char *text, struct pidtuple **ret_tuple,
 			     struct pidtuple_diag *diag)
 {
 	pid_t outer[PIDTUPLE_MAX_LEVELS];
 	const char *p = text;
-	char sep = 0; /* '/' or ' ' (any run of blanks), fixed by the first separator */
-	int n = 0;
+	char sep = 0;
+	int n = 0, r;
 
 	pt_diag_reset(diag, 0);
 	if (!text || !ret_tuple)
@@ -84,55 +152,16 @@ PT_PUBLIC int pidtuple_parse(const char *text, struct pidtuple **ret_tuple,
 		while (is_blank(*p))
 			p++;
 	}
-	if (*p == '\0' || (*p == '\n' && p[1] == '\0'))
+	if (at_end(p))
 		return parse_fail(diag, text, p, 0, PIDTUPLE_RULE_SYNTAX, "empty tuple");
-
-	for (;;) {
-		const char *start = p;
-		long long v = 0;
-
-		if (*p < '0' || *p > '9') {
-			const char *what = *p == '-' || *p == '+' ? "a sign is not allowed"
-					   : *p == '\0' || *p == '\n' || *p == '/' || is_blank(*p)
-						   ? "empty field"
-						   : "not a decimal PID";
-			return parse_fail(diag, text, p, n, PIDTUPLE_RULE_SYNTAX, what);
-		}
-		if (*p == '0')
-			return parse_fail(diag, text, p, n, PIDTUPLE_RULE_SYNTAX,
-					  p[1] >= '0' && p[1] <= '9' ? "leading zero"
-								     : "PID 0 is not a PID");
-		while (*p >= '0' && *p <= '9') {
-			v = v * 10 + (*p - '0');
-			if (v > INT_MAX)
-				return parse_fail(diag, text, start, n, PIDTUPLE_RULE_SYNTAX,
-						  "value beyond INT_MAX");
-			p++;
-		}
-		if (n == PIDTUPLE_MAX_LEVELS)
-			return parse_fail(diag, text, start, n, PIDTUPLE_RULE_LEVEL_COUNT,
-					  "more than 32 levels");
-		outer[n++] = (pid_t)v;
-
-		if (*p == '\0' || (*p == '\n' && p[1] == '\0'))
-			break;
-		if (*p == '/' && sep != ' ') {
-			sep = '/';
-			p++;
-			continue;
-		}
-		if (is_blank(*p) && sep != '/') {
-			sep = ' ';
-			while (is_blank(*p))
-				p++;
-			if (*p == '\0' || (*p == '\n' && p[1] == '\0'))
-				break; /* trailing blanks of an NSpid line */
-			continue;
-		}
-		return parse_fail(diag, text, p, n - 1, PIDTUPLE_RULE_SYNTAX,
-				  *p == '/' || is_blank(*p) ? "mixed separators"
-							    : "trailing characters after the PID");
-	}
+	do {
+		r = parse_field(diag, text, &p, n, &outer[n]);
+		if (r < 0)
+			return r;
+		r = parse_separator(diag, text, &p, n++, &sep);
+		if (r < 0)
+			return r;
+	} while (r == 0);
 	return pt_tuple_new(outer, (size_t)n, true, false, ret_tuple);
 }
 

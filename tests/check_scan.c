@@ -776,6 +776,15 @@ static int bad_input_body(void *p)
 		TH_CHECK(pidtuple_scan_next(s, &small) == 1, "small entry");
 		TH_CHECK(small.pid == 1 && small.flags == 0x77777777u, "small entry: pid %d",
 			 (int)small.pid);
+		/* One that ends inside ns_id: no byte of a member it holds only in part. */
+		pidtuple_scan_free(s);
+		TH_CHECK(pidtuple_scan_new(NULL, &s) == 0, "scan_new");
+		memset(&small, 0x77, sizeof(small));
+		small.sz = offsetof(struct pidtuple_scan_entry, ns_id) + 4;
+		TH_CHECK(pidtuple_scan_next(s, &small) == 1, "entry ending inside ns_id");
+		TH_CHECK(small.pid == 1 && small.flags == 0 && small.ns_id == 0x7777777777777777ull,
+			 "entry ending inside ns_id: flags 0x%x, ns_id 0x%llx", small.flags,
+			 (unsigned long long)small.ns_id);
 	}
 	pidtuple_scan_free(s);
 	pidtuple_scan_free(NULL);

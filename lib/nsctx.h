@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The namespace context: the levels the next fork can pin, as the caller sees them, and the
+ * facts that change under it (inits, taken PIDs), read again on every question (nsctx.c). */
+#ifndef PIDTUPLE_NSCTX_H
+#define PIDTUPLE_NSCTX_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "forkopts.h"
+#include "pidtuple.h"
+
+struct pt_level {
+	int nsfd; /* -1 for a namespace the fork creates */
+	uint64_t ns_id;
+	uint64_t flags; /* PIDTUPLE_LEVEL_* as captured */
+	int pid_max;
+};
+
+struct pidtuple_nsctx {
+	struct pt_fork_opts opts;
+	unsigned int n;	      /* visible levels */
+	int abs_level;	      /* absolute level of levels[0], -1 when unknown */
+	bool newpid_unshared; /* CLONE_NEWPID requested but active != pid_for_children */
+	uint64_t cap_eff;
+	struct pt_level levels[PIDTUPLE_MAX_LEVELS + 1];
+};
+
+int pt_nsctx_init(struct pidtuple_nsctx *ctx, const struct pt_fork_opts *o, bool want_abs);
+void pt_nsctx_fini(struct pidtuple_nsctx *ctx);
+/* Reads whether an init lives in @lv now: PIDTUPLE_LEVEL_HAS_INIT / _INIT_DEAD / _UNKNOWN. */
+uint64_t pt_level_init_state(const struct pt_level *lv, bool scan);
+/* 1 when @pid is in use at @lv, 0 when free, -errno when the library cannot tell. */
+int pt_level_pid_taken(const struct pt_level *lv, pid_t pid);
+/* Same for the caller's own namespace. */
+int pt_active_pid_taken(pid_t pid);
+/* pt_level_pid_taken(), and with @scan a walk of /proc for groups and sessions that outlived
+ * their leader (and for tasks where the nsfs ioctls are missing). */
+int pt_level_pid_held(const struct pt_level *lv, pid_t pid, bool scan);
+
+#endif
