@@ -56,6 +56,14 @@ def test_rules_match(header):
         assert pidtuple._rule_name(rule) != "unknown"
 
 
+def test_enums_match_the_lists():
+    assert {r.name: r.value for r in pidtuple.Rule} == {n: i for i, n in enumerate(_lib.RULES)}
+    assert {f.name: f.value for f in pidtuple.Feature} == {
+        n: 1 << i for i, n in enumerate(_lib.FEATURES)}
+    assert {f.name: f.value for f in pidtuple.LevelFlag} == {
+        n: 1 << i for i, n in enumerate(_lib.LEVEL_FLAGS)}
+
+
 def test_bit_constants_match(header):
     feats = {n: v for n, v in _defines(header, "PIDTUPLE_FEATURE_").items() if n != "ALL"}
     assert feats == {n: 1 << i for i, n in enumerate(_lib.FEATURES)}
