@@ -15,7 +15,8 @@ prints ``NSpid`` (``"4242/17/1"``); indexing counts from the innermost level, as
     >>> p.pid, p.read_tuple(), p.wait()
     (17, pidtuple.Tuple('17/1'), 0)
 
-Errors raise :class:`PidtupleError`, an OSError that also names the broken rule and level.
+Errors raise :class:`PidtupleError`, an OSError that also names the broken rule and level,
+and is the standard library's class for its errno too (FileExistsError for a taken PID).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import os
 from typing import Any, Callable, Iterator, Optional, Sequence, Union
 
 from . import _lib
-from ._errors import PidtupleError, PidTupleError, Rule
+from ._errors import PidtupleError, PidTupleError, Rule, error_class
 from ._errors import _unpickle_error  # noqa: F401  # what pickles of errors name
 from ._errors import error as _error
 from ._errors import rule_name as _rule_name
@@ -52,9 +53,9 @@ __all__ = [
     "CLONE_NEWTIME", "CLONE_NEWUSER", "CLONE_NEWUTS", "Env", "FdLike", "Feature", "Features",
     "LIBRARY_PATH", "LevelFlag", "LevelInfo", "MAX_LEVELS", "NamespaceContext", "PidTupleError",
     "PidtupleError", "Process", "Rule", "Scan", "ScanEntry", "StrOrBytesPath", "Tuple",
-    "TupleLike", "check", "feature_error", "feature_name", "feature_reason", "features", "fork",
-    "get_next_pid", "of_pid", "of_pidfd", "read", "read_pidfd", "scan", "set_next_pid", "spawn",
-    "strerror", "version",
+    "TupleLike", "check", "error_class", "feature_error", "feature_name", "feature_reason",
+    "features", "fork", "get_next_pid", "of_pid", "of_pidfd", "read", "read_pidfd", "scan",
+    "set_next_pid", "spawn", "strerror", "version",
 ]
 
 #: Where the C library was loaded from.

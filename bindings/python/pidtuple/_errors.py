@@ -1,5 +1,8 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""The binding's exceptions: PidtupleError, an OSError that keeps the C library's diagnosis.
+"""The binding's exceptions: PidtupleError, an OSError that keeps the C library's diagnosis,
+raised as a subclass that is also the standard library's class for its errno
+(FileExistsError for EEXIST, ProcessLookupError for ESRCH, PermissionError for EPERM and
+EACCES, ..., and ValueError for EINVAL).
 
 Internal module; everything public is re-exported by the package.
 """
@@ -8,12 +11,12 @@ from __future__ import annotations
 
 import enum
 import errno as _errno
-from typing import Any, Dict, Optional, Tuple, Union
+from typing import Any, Dict, Optional, Tuple, Type, Union
 
 from . import _lib
 from ._lib import lib as _c
 
-__all__ = ["PidtupleError", "PidTupleError", "Rule"]
+__all__ = ["PidtupleError", "PidTupleError", "Rule", "error_class"]
 
 
 class Rule(enum.IntEnum):
@@ -63,12 +66,20 @@ class PidtupleError(OSError):
     """A libpidtuple call failed.
 
     An OSError: ``errno`` is the positive errno and ``strerror`` the library's message.
+    Constructed with an errno that the standard library maps to a subclass of OSError, it
+    is an instance of that class too, as ``OSError(errno, message)`` is: EEXIST gives a
+    :class:`FileExistsError`, ESRCH a :class:`ProcessLookupError`, EPERM and EACCES a
+    :class:`PermissionError`, ENOENT a :class:`FileNotFoundError`, and so on; EINVAL (a
+    tuple, tree or option the library refuses) also gives a :class:`ValueError`. The class
+    of each errno is created once (see :func:`error_class`).
+
     ``rule`` names the broken rule ("pid-taken", "syntax", ...; "none" when the call gives
-    no diagnosis) and ``rule_id`` is its number as a :class:`Rule`. ``inner_index`` (0 =
-    innermost) and ``nspid_pos`` (position in the text / NSpid order) locate the failing
-    level, ``pid`` is the PID there, ``levels`` the tuple's level count, ``text_pos`` the
-    byte offset of a parse error, ``kernel_errno`` the positive errno clone3() returned;
-    each is None when it does not apply.
+    no diagnosis) and ``rule_id`` is its number as a :class:`Rule`. ``level`` (the same as
+    ``inner_index``: 0 = innermost) and ``nspid_pos`` (position in the text / NSpid order)
+    locate the failing level, ``node`` the failing node of a tree, ``pid`` is the PID at the
+    level, ``levels`` the tuple's level count, ``text_pos`` the byte offset of a parse
+    error, ``kernel_errno`` the positive errno clone3() returned; each is None when it does
+    not apply.
     """
 
     rule_id: Union[Rule, int]
@@ -80,12 +91,19 @@ class PidtupleError(OSError):
     kernel_errno: Optional[int]
     text_pos: Optional[int]
     notices: int
+    node: Optional[int]
+
+    def __new__(cls, err: int, message: str, **details: Any) -> PidtupleError:
+        if cls is PidtupleError:
+            cls = error_class(err)
+        # OSError.__new__ takes (errno, strerror) only; the details go to __init__.
+        return super().__new__(cls, err, message)  # type: ignore[call-arg]
 
     def __init__(self, err: int, message: str, *, rule: int = 0,
                  inner_index: Optional[int] = None, nspid_pos: Optional[int] = None,
                  pid: Optional[int] = None, levels: Optional[int] = None,
                  kernel_errno: Optional[int] = None, text_pos: Optional[int] = None,
-                 notices: int = 0) -> None:
+                 notices: int = 0, node: Optional[int] = None) -> None:
         super().__init__(err, message)
         self.rule_id = Rule(rule) if 0 <= rule < len(Rule) else rule
         self.rule = rule_name(rule)
@@ -96,20 +114,59 @@ class PidtupleError(OSError):
         self.kernel_errno = kernel_errno
         self.text_pos = text_pos
         self.notices = notices
+        self.node = node
+
+    @property
+    def level(self) -> Optional[int]:
+        """The failing level as an inner index (0 = innermost), as ``inner_index``."""
+        return self.inner_index
 
     def _attrs(self) -> Dict[str, Any]:
         return {k: getattr(self, k) for k in ("inner_index", "nspid_pos", "pid", "levels",
-                                              "kernel_errno", "text_pos", "notices")}
+                                              "kernel_errno", "text_pos", "notices", "node")}
 
     def __reduce__(self) -> Tuple[Any, ...]:
         return (_unpickle_error, (self.errno, self.strerror, int(self.rule_id), self._attrs()))
 
     def __str__(self) -> str:
-        return f"[Errno {self.errno}] {self.strerror} (rule {self.rule})"
+        where = f", node {self.node}" if self.node is not None else ""
+        return f"[Errno {self.errno}] {self.strerror} (rule {self.rule}{where})"
 
 
 #: The old spelling of the class name, kept for existing code.
 PidTupleError = PidtupleError
+
+# errno -> the builtin class that PidtupleError adds, beyond what OSError(errno, ...) picks.
+_EXTRA_BASES: Dict[int, Type[Exception]] = {_errno.EINVAL: ValueError}
+_by_base: Dict[Type[Exception], Type[PidtupleError]] = {}
+_by_errno: Dict[int, Type[PidtupleError]] = {}
+
+
+def error_class(err: int) -> Type[PidtupleError]:
+    """The class of a :class:`PidtupleError` for a positive errno: PidtupleError itself
+    when the standard library has no subclass of OSError for it, else a subclass of both
+    (cached: one class per builtin, the same for EPERM and EACCES)."""
+    err = abs(int(err))
+    cls = _by_errno.get(err)
+    if cls is not None:
+        return cls
+    # The standard library's own mapping, as OSError(errno, message) applies it.
+    base: Type[Exception] = type(OSError(err, ""))
+    if base is OSError:
+        base = _EXTRA_BASES.get(err, OSError)
+    if base is OSError:
+        cls = PidtupleError
+    else:
+        cls = _by_base.get(base)
+        if cls is None:
+            name = "Pidtuple" + base.__name__
+            cls = type(name, (PidtupleError, base),
+                       {"__module__": "pidtuple", "__qualname__": name,
+                        "__doc__": f"A PidtupleError that is also a {base.__name__}."})
+            _by_base[base] = cls
+    _by_errno[err] = cls
+    return cls
+
 
 def _unpickle_error(err: int, message: str, rule: int,
                     attrs: Dict[str, Any]) -> PidtupleError:
@@ -135,4 +192,5 @@ def error(ret: int, diag: Optional[_lib.Diag] = None, what: Optional[str] = None
         levels=_none_if(diag.levels, 0),
         kernel_errno=_none_if(-diag.kernel_err, 0),
         text_pos=_none_if(diag.text_pos, -1),
-        notices=int(diag.notices))
+        notices=int(diag.notices),
+        node=_none_if(diag.node, -1))

@@ -46,6 +46,8 @@ class Diag(ctypes.Structure):
     def __init__(self) -> None:
         super().__init__()
         self.sz = ctypes.sizeof(Diag)
+        # "none" for the fields an older library does not know (and so never writes).
+        self.inner_index = self.nspid_pos = self.text_pos = self.node = -1
 
 
 class ForkOpts(ctypes.Structure):

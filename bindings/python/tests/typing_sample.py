@@ -38,12 +38,14 @@ def spawning() -> int:
 def errors() -> Optional[str]:
     try:
         pidtuple.spawn("1", ["/bin/true"])
-    except PidtupleError as e:
+    except FileExistsError as e:
+        assert isinstance(e, PidtupleError)
         rule: str = e.rule
         pos: Optional[int] = e.nspid_pos
-        level: Optional[int] = e.inner_index
-        if e.errno == 17:
-            return f"{rule} {pos} {level}"
+        level: Optional[int] = e.level
+        node: Optional[int] = e.node
+        return f"{rule} {pos} {level} {node} {e.errno}"
+    except PidtupleError as e:
         return e.rule_id.name if isinstance(e.rule_id, pidtuple.Rule) else None
     return None
 
