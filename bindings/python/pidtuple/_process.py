@@ -9,7 +9,8 @@ from __future__ import annotations
 import ctypes
 import os
 import signal
-from typing import Any, Optional
+import warnings
+from typing import Any, Callable, Optional
 
 from ._errors import error
 from ._lib import lib as _c
@@ -25,6 +26,9 @@ class Process:
     once closed). ``wait()`` reaps it through the pidfd and returns the exit code, or minus
     the signal number that killed it (as subprocess does). As a context manager it waits
     for the child on exit, then closes the pidfd.
+
+    Like :class:`subprocess.Popen`, a Process collected while its child still runs (never
+    waited for) emits a ResourceWarning; the child stays the caller's to reap.
     """
 
     pid: int
@@ -100,7 +104,19 @@ class Process:
         if fd is not None:
             os.close(fd)
 
-    __del__ = close
+    def __del__(self, _warn: Callable[..., None] = warnings.warn) -> None:
+        if not hasattr(self, "returncode"):
+            return  # __init__ did not run
+        try:
+            if self.returncode is None:
+                # As subprocess.Popen does: a child that already ended is reaped quietly.
+                if self.poll() is None:
+                    _warn(f"pidtuple child {self.pid} is still running (never waited for)",
+                          ResourceWarning, source=self)
+        except OSError:
+            pass  # reaped by someone else
+        finally:
+            self.close()
 
     def __enter__(self) -> Process:
         return self
