@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Python binding of libpidtuple: create processes with exactly the PIDs you ask for, at every
-level of nested PID namespaces.
+level of nested PID namespaces; capture, check and restore whole process trees.
 
 Pure ctypes; it needs libpidtuple.so.1 (or the path in $PIDTUPLE_LIBRARY) and no compiler.
 
@@ -37,6 +37,7 @@ from ._errors import rule_name as _rule_name
 from ._errors import strerror
 from ._lib import lib as _c
 from ._process import Process
+from ._trees import Node, NodeKind, NodeRef, Restore, Tree, capture, restore
 from ._tuple import MAX_LEVELS, Tuple, TupleLike
 from ._tuple import as_tuple as _as_tuple
 from ._tuple import dup as _dup_tuple
@@ -51,10 +52,11 @@ from ._util import resolve as _resolve
 __all__ = [
     "CLONE_NEWCGROUP", "CLONE_NEWIPC", "CLONE_NEWNET", "CLONE_NEWNS", "CLONE_NEWPID",
     "CLONE_NEWTIME", "CLONE_NEWUSER", "CLONE_NEWUTS", "Env", "FdLike", "Feature", "Features",
-    "LIBRARY_PATH", "LevelFlag", "LevelInfo", "MAX_LEVELS", "NamespaceContext", "PidTupleError",
-    "PidtupleError", "Process", "Rule", "Scan", "ScanEntry", "StrOrBytesPath", "Tuple",
-    "TupleLike", "check", "error_class", "feature_error", "feature_name", "feature_reason",
-    "features", "fork", "get_next_pid", "of_pid", "of_pidfd", "read", "read_pidfd", "scan",
+    "LIBRARY_PATH", "LevelFlag", "LevelInfo", "MAX_LEVELS", "NamespaceContext", "Node",
+    "NodeKind", "NodeRef", "PidTupleError", "PidtupleError", "Process", "Restore", "Rule",
+    "Scan", "ScanEntry", "StrOrBytesPath", "Tree", "Tuple", "TupleLike", "capture", "check",
+    "error_class", "feature_error", "feature_name", "feature_reason", "features", "fork",
+    "get_next_pid", "of_pid", "of_pidfd", "read", "read_pidfd", "restore", "scan",
     "set_next_pid", "spawn", "strerror", "version",
 ]
 
@@ -269,23 +271,28 @@ def scan(*, threads: bool = False, ns_fd: Optional[FdLike] = None,
 # ------------------------------------------------------------------------------------------
 # Checking and the namespace context
 
-def check(tuple: TupleLike, *, newpid: bool = False, newuser: bool = False,
+def check(tuple: Union[TupleLike, Tree], *, newpid: bool = False, newuser: bool = False,
           clone_flags: int = 0, exit_signal: Optional[int] = None,
           cgroup_fd: Optional[FdLike] = None, precheck: bool = False, fallback: bool = True,
           lock: bool = False, fallback_retries: int = 0) -> int:
-    """Checks *tuple* against every kernel rule in the caller's real context, creating nothing.
+    """Checks *tuple*, or a whole :class:`Tree`, against every kernel rule in the caller's
+    real context, creating nothing.
 
-    The keyword options are those the fork would get (see :func:`spawn`). Returns 0 when
-    every level was checked, or the positive number of outer levels the caller cannot see
-    (left to the kernel). Raises :class:`PidtupleError` naming the rule and the level
-    otherwise.
+    The keyword options are those the fork would get (see :func:`spawn`; a tree takes
+    *exit_signal*, *cgroup_fd* and *lock*, and refuses namespace flags: its namespaces are
+    per node). Returns 0 when every level was checked, or the positive number of outer
+    levels the caller cannot see (left to the kernel). Raises :class:`PidtupleError` naming
+    the rule and the level (and for a tree the node) otherwise.
     """
     diag = _lib.Diag()
     o = _fork_opts(None, newpid=newpid, newuser=newuser, clone_flags=clone_flags,
                    exit_signal=exit_signal, cgroup_fd=cgroup_fd, precheck=precheck,
                    fallback=fallback, lock=lock, fallback_retries=fallback_retries)
-    t = _as_tuple(tuple)
-    r = _c.pidtuple_check(t._handle(), ctypes.byref(o), ctypes.byref(diag))
+    if isinstance(tuple, Tree):
+        r = _c.pidtuple_tree_check(tuple._handle(), ctypes.byref(o), ctypes.byref(diag))
+    else:
+        t = _as_tuple(tuple)
+        r = _c.pidtuple_check(t._handle(), ctypes.byref(o), ctypes.byref(diag))
     if r < 0:
         raise _error(r, diag)
     return int(r)
@@ -591,6 +598,6 @@ def fork(tuple: TupleLike, *, newpid: bool = False, newuser: bool = False,
 
 
 # The public classes are pidtuple.X wherever they are defined (repr, pickles, docs).
-for _cls in (PidtupleError, Rule, Tuple, Process):
+for _cls in (PidtupleError, Rule, Tuple, Process, Tree, Node, NodeKind, Restore):
     _cls.__module__ = __name__
 del _cls

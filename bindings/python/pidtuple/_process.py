@@ -35,10 +35,11 @@ class Process:
     pidfd: Optional[int]
     returncode: Optional[int]
 
-    def __init__(self, pid: int, pidfd: Optional[int]) -> None:
+    def __init__(self, pid: int, pidfd: Optional[int], *, child: bool = True) -> None:
         self.pid = pid
         self.pidfd = pidfd
         self.returncode = None
+        self._child = child  # the caller's to reap (else wait() fails with ECHILD)
 
     def fileno(self) -> int:
         """The pidfd, so that the object can be passed to select() or poll()."""
@@ -105,10 +106,10 @@ class Process:
             os.close(fd)
 
     def __del__(self, _warn: Callable[..., None] = warnings.warn) -> None:
-        if not hasattr(self, "returncode"):
+        if not hasattr(self, "_child"):
             return  # __init__ did not run
         try:
-            if self.returncode is None:
+            if self._child and self.returncode is None:
                 # As subprocess.Popen does: a child that already ended is reaped quietly.
                 if self.poll() is None:
                     _warn(f"pidtuple child {self.pid} is still running (never waited for)",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ctypes
 import errno as _errno
 import operator
+import re
 from typing import Any, Callable, Iterable, Iterator, List, Optional, SupportsIndex, Tuple as _T
 from typing import Union, overload
 
@@ -21,6 +22,8 @@ MAX_LEVELS = _lib.MAX_LEVELS
 #: What the functions that take a tuple accept: a :class:`Tuple` or its text form.
 TupleLike = Union["Tuple", str, bytes, bytearray]
 
+_IDS_TEXT = re.compile(rb"\d+(/\d+)*")
+
 
 class Tuple:
     """An immutable PID tuple: one PID per namespace level.
@@ -29,6 +32,9 @@ class Tuple:
     accepted too). ``t[i]`` is the PID at inner index *i*: ``t[0]`` is the innermost level,
     ``t[-1]`` the outermost, as in the kernel's ``set_tid`` array; iteration follows the same
     order. ``str(t)`` gives the text form back. Tuples compare and hash by value.
+
+    A process group or session tuple (:meth:`from_ids`, a tree node's ``pgid`` and ``sid``)
+    may end in zeros: the inner levels where the group or session is not visible.
     """
 
     __slots__ = ("_ptr",)
@@ -63,16 +69,17 @@ class Tuple:
         return self
 
     @classmethod
-    def _from(cls, pids: Iterable[SupportsIndex], fn: Callable[..., int], what: str) -> Tuple:
+    def _from(cls, pids: Iterable[SupportsIndex], fn: Callable[..., int], what: str,
+              low: int = 1) -> Tuple:
         values = [operator.index(p) for p in pids]
         # ctypes would wrap values beyond a C int silently: refuse them here.
         if not 1 <= len(values) <= MAX_LEVELS:
             raise PidtupleError(_errno.EINVAL, f"{what}: a tuple has 1..{MAX_LEVELS} levels, "
                                 f"not {len(values)}", rule=Rule.LEVEL_COUNT)
         for i, p in enumerate(values):
-            if not 1 <= p <= 0x7FFFFFFF:
-                raise PidtupleError(_errno.EINVAL, f"{what}: PID {p} at position {i} is not "
-                                    "in 1..2147483647", rule=Rule.PID_RANGE, pid=p)
+            if not low <= p <= 0x7FFFFFFF:
+                raise PidtupleError(_errno.EINVAL, f"{what}: {p} at position {i} is not "
+                                    f"in {low}..2147483647", rule=Rule.PID_RANGE, pid=p)
         arr = (_lib.pid_t * len(values))(*values)
         ptr = ctypes.c_void_p()
         r = fn(arr, len(values), ctypes.byref(ptr))
@@ -89,6 +96,15 @@ class Tuple:
     def from_outer(cls, pids: Iterable[SupportsIndex]) -> Tuple:
         """Builds a tuple from PIDs outermost first (``NSpid`` and text order)."""
         return cls._from(pids, _c.pidtuple_from_outer, "from_outer")
+
+    @classmethod
+    def from_ids(cls, ids: Iterable[SupportsIndex]) -> Tuple:
+        """Builds a process group or session tuple, outermost first, as ``NSpgid`` and
+        ``NSsid`` give it: it may end in zeros, the inner levels where the group or session
+        is not visible (``Tuple.from_ids([4242, 0])``). It describes a tree node's group;
+        it cannot be forked."""
+        _lib.need("pidtuple_from_ids")
+        return cls._from(ids, _c.pidtuple_from_ids, "from_ids", low=0)
 
     def _handle(self) -> int:
         if self._ptr is None:
@@ -166,6 +182,9 @@ class Tuple:
         return hash(("pidtuple.Tuple", *self.inner()))
 
     def __reduce__(self) -> _T[Any, ...]:
+        outer = self.outer()
+        if 0 in outer:
+            return (Tuple.from_ids, (outer,))
         return (Tuple, (str(self),))
 
     def __copy__(self) -> Tuple:
@@ -183,6 +202,17 @@ def as_tuple(t: TupleLike) -> Tuple:
         return Tuple(t)
     raise TypeError(f"expected a pidtuple.Tuple or its text form, not {type(t).__name__} "
                     "(for a sequence, say which order: Tuple.from_inner/from_outer)")
+
+
+def as_ids(t: TupleLike) -> Tuple:
+    """As as_tuple(), for a group or session tuple whose text may hold zeros ("4242/0")."""
+    if isinstance(t, (str, bytes, bytearray)):
+        raw = t.encode() if isinstance(t, str) else bytes(t)
+        if _IDS_TEXT.fullmatch(raw):
+            ids = [int(x) for x in raw.split(b"/")]
+            if 0 in ids:
+                return Tuple.from_ids(ids)
+    return as_tuple(t)
 
 
 def dup(ptr: Optional[int], what: str) -> Optional[Tuple]:

@@ -62,6 +62,14 @@ def test_enums_match_the_lists():
         n: 1 << i for i, n in enumerate(_lib.FEATURES)}
     assert {f.name: f.value for f in pidtuple.LevelFlag} == {
         n: 1 << i for i, n in enumerate(_lib.LEVEL_FLAGS)}
+    assert {k.name: k.value for k in pidtuple.NodeKind} == {
+        "HOLD": _lib.NODE_HOLD, "EXEC": _lib.NODE_EXEC, "CALLBACK": _lib.NODE_CALLBACK}
+
+
+def test_node_constants_match(header):
+    assert _defines(header, "PIDTUPLE_NODE_") == {
+        "HOLD": _lib.NODE_HOLD, "EXEC": _lib.NODE_EXEC, "CALLBACK": _lib.NODE_CALLBACK,
+        "NEWPID": _lib.NODE_NEWPID}
 
 
 def test_bit_constants_match(header):

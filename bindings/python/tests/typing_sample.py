@@ -9,7 +9,7 @@ import signal
 from typing import List, Optional
 
 import pidtuple
-from pidtuple import PidtupleError, Process, Tuple
+from pidtuple import NodeKind, PidtupleError, Process, Restore, Tree, Tuple
 
 
 def tuples() -> List[int]:
@@ -17,7 +17,7 @@ def tuples() -> List[int]:
     inner: int = t[0]
     outer: List[int] = t.outer()
     part: List[int] = t[1:]
-    group = Tuple(b"4242/17")
+    group = Tuple.from_ids([4242, 0])
     return [inner, *outer, *part, len(group), *Tuple.from_inner(range(1, 3))]
 
 
@@ -49,3 +49,24 @@ def errors() -> Optional[str]:
         return e.rule_id.name if isinstance(e.rule_id, pidtuple.Rule) else None
     return None
 
+
+def trees() -> List[int]:
+    tree = Tree()
+    root = tree.add("300", pgid="300", sid="300")
+    init = tree.add("301/1", parent=root, newpid=True)
+    tree.add("302/2", parent=init, argv=["sleep", "60"], env={"A": "b"}, kind="exec")
+    tree.add("303", parent=0, kind=NodeKind.HOLD, pgid=Tuple.from_ids([300]))
+    for node in tree:
+        parent: Optional[int] = node.parent
+        kind: NodeKind = node.kind
+        assert parent is None or kind in NodeKind
+    levels_left: int = pidtuple.check(tree)
+    r: Restore
+    with pidtuple.restore(tree, exit_signal=signal.SIGCHLD, lock=False) as r:
+        pids: List[int] = r.pids()
+        fd: int = r.pidfd(init)
+        r.release()
+        r.hand_over(3, None, ["sleep", "60"], env=None)
+        root_process: Process = r.process(0)
+    captured: Tree = pidtuple.capture(root_process.pid)
+    return pids + [fd, levels_left, len(captured), root_process.wait()]
