@@ -2,7 +2,8 @@
 """Python binding of libpidtuple: create processes with exactly the PIDs you ask for, at every
 level of nested PID namespaces; capture, check and restore whole process trees.
 
-Pure ctypes; it needs libpidtuple.so.1 (or the path in $PIDTUPLE_LIBRARY) and no compiler.
+Pure ctypes; it needs libpidtuple.so.1 (or the path in $PIDTUPLE_LIBRARY) and no compiler;
+the JSON form of trees also needs libpidtuple-json.so.1.
 
 Orders, as in the C library: in text a tuple is written outermost first, as /proc/PID/status
 prints ``NSpid`` (``"4242/17/1"``); indexing counts from the innermost level, as the kernel's
@@ -37,7 +38,8 @@ from ._errors import rule_name as _rule_name
 from ._errors import strerror
 from ._lib import lib as _c
 from ._process import Process
-from ._trees import Node, NodeKind, NodeRef, Restore, Tree, capture, restore
+from ._trees import (JsonUnavailableError, Node, NodeKind, NodeRef, Restore, Tree, capture,
+                     dump, dumps, json_available, load, loads, restore)
 from ._tuple import MAX_LEVELS, Tuple, TupleLike
 from ._tuple import as_tuple as _as_tuple
 from ._tuple import dup as _dup_tuple
@@ -52,11 +54,12 @@ from ._util import resolve as _resolve
 __all__ = [
     "CLONE_NEWCGROUP", "CLONE_NEWIPC", "CLONE_NEWNET", "CLONE_NEWNS", "CLONE_NEWPID",
     "CLONE_NEWTIME", "CLONE_NEWUSER", "CLONE_NEWUTS", "Env", "FdLike", "Feature", "Features",
-    "LIBRARY_PATH", "LevelFlag", "LevelInfo", "MAX_LEVELS", "NamespaceContext", "Node",
-    "NodeKind", "NodeRef", "PidTupleError", "PidtupleError", "Process", "Restore", "Rule",
-    "Scan", "ScanEntry", "StrOrBytesPath", "Tree", "Tuple", "TupleLike", "capture", "check",
-    "error_class", "feature_error", "feature_name", "feature_reason", "features", "fork",
-    "get_next_pid", "of_pid", "of_pidfd", "read", "read_pidfd", "restore", "scan",
+    "JsonUnavailableError", "LIBRARY_PATH", "LevelFlag", "LevelInfo", "MAX_LEVELS",
+    "NamespaceContext", "Node", "NodeKind", "NodeRef", "PidTupleError", "PidtupleError",
+    "Process", "Restore", "Rule", "Scan", "ScanEntry", "StrOrBytesPath", "Tree", "Tuple",
+    "TupleLike", "capture", "check", "dump", "dumps", "error_class", "feature_error",
+    "feature_name", "feature_reason", "features", "fork", "get_next_pid", "json_available",
+    "load", "loads", "of_pid", "of_pidfd", "read", "read_pidfd", "restore", "scan",
     "set_next_pid", "spawn", "strerror", "version",
 ]
 
@@ -598,6 +601,7 @@ def fork(tuple: TupleLike, *, newpid: bool = False, newuser: bool = False,
 
 
 # The public classes are pidtuple.X wherever they are defined (repr, pickles, docs).
-for _cls in (PidtupleError, Rule, Tuple, Process, Tree, Node, NodeKind, Restore):
+for _cls in (PidtupleError, Rule, Tuple, Process, Tree, Node, NodeKind, Restore,
+             JsonUnavailableError):
     _cls.__module__ = __name__
 del _cls

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""Process trees: describe, check, restore, capture (docs/trees.md).
+"""Process trees: describe, check, restore, capture, and their JSON form (docs/trees.md).
 
 Internal module; everything public is re-exported by the package.
 """
@@ -14,18 +14,21 @@ import fcntl
 import operator
 import os
 import warnings
-from typing import Any, Callable, Iterator, List, Optional, Sequence
+from typing import IO, Any, Callable, Iterator, List, Optional, Sequence
 from typing import Tuple as TypingTuple
 from typing import Union
 
-from . import _lib
+from . import _json, _lib
 from ._errors import PidtupleError, Rule, error
 from ._lib import lib as _c
 from ._process import Process
 from ._tuple import Tuple, TupleLike, as_ids, as_tuple, dup
 from ._util import Env, FdLike, StrOrBytesPath, args_of, cstrings, envp_of, fork_opts, resolve
 
-__all__ = ["Node", "NodeKind", "Restore", "Tree", "capture", "restore"]
+__all__ = ["Node", "NodeKind", "Restore", "Tree", "capture", "dump", "dumps",
+           "json_available", "load", "loads", "restore", "JsonUnavailableError"]
+
+JsonUnavailableError = _json.JsonUnavailableError
 
 
 class NodeKind(enum.IntEnum):
@@ -36,7 +39,7 @@ class NodeKind(enum.IntEnum):
     HOLD = _lib.NODE_HOLD
     #: Executes its program.
     EXEC = _lib.NODE_EXEC
-    #: Runs a C function (trees described in C only).
+    #: Runs a C function (trees described in C only; such a node has no JSON form).
     CALLBACK = _lib.NODE_CALLBACK
 
     def __str__(self) -> str:
@@ -136,7 +139,7 @@ class Tree:
     tree is released.
 
     Build one with :meth:`add` (parents before their children, the root first), read one
-    from a live tree with :func:`capture`. ``len(tree)``,
+    from a live tree with :func:`capture` or from JSON with :func:`loads`. ``len(tree)``,
     ``tree[i]`` and iteration give :class:`Node` objects; two trees compare equal when they
     describe the same nodes. :meth:`check` and :meth:`restore` (or the functions of the same
     names) check it against the machine and create it.
@@ -305,7 +308,7 @@ class Tree:
         return (_rebuild, ([[n.tuple, n.parent, n.newpid, int(n.kind), n.pgid, n.sid, n.path,
                               n.argv, n.env] for n in self],))
 
-    # ---- checking, restoring ------------------------------------------------------------
+    # ---- checking, restoring, JSON -------------------------------------------------------
 
     def check(self, *, exit_signal: Optional[int] = None, cgroup_fd: Optional[FdLike] = None,
               lock: bool = False) -> int:
@@ -338,6 +341,40 @@ class Tree:
         r = _c.pidtuple_tree_capture(int(pid), ctypes.byref(ptr))
         if r < 0:
             raise error(r, what=f"capture({pid})")
+        return cls._adopt(ptr.value)
+
+    def to_json(self, *, pretty: bool = False) -> str:
+        """The JSON form (docs/tree-json.md), canonical: the same tree always gives the
+        same text. *pretty* indents it. Needs libpidtuple-json (else
+        :class:`JsonUnavailableError`)."""
+        jl = _json.lib()
+        out = ctypes.c_void_p()
+        r = jl.pidtuple_tree_to_json(self._handle(), _json.PRETTY if pretty else 0,
+                                     ctypes.byref(out))
+        if r < 0:
+            raise error(r, what="to_json")
+        text = out.value
+        assert text is not None
+        try:
+            return ctypes.string_at(text).decode()
+        finally:
+            _json.free(text)
+
+    @classmethod
+    def from_json(cls, text: Union[str, bytes, bytearray]) -> Tree:
+        """Reads the JSON form, strictly (docs/tree-json.md). Raises
+        :class:`PidtupleError` (a ValueError) naming the place in the document. Needs
+        libpidtuple-json (else :class:`JsonUnavailableError`)."""
+        jl = _json.lib()
+        raw = text.encode() if isinstance(text, str) else bytes(text)
+        if b"\0" in raw:
+            raise PidtupleError(_errno.EINVAL, "JSON text contains a NUL byte",
+                                rule=Rule.SYNTAX, text_pos=raw.index(b"\0"))
+        ptr = ctypes.c_void_p()
+        diag = _lib.Diag()
+        r = jl.pidtuple_tree_from_json(raw, ctypes.byref(ptr), ctypes.byref(diag))
+        if r < 0:
+            raise error(r, diag, what="from_json")
         return cls._adopt(ptr.value)
 
 
@@ -516,3 +553,29 @@ def restore(tree: Tree, *, exit_signal: Optional[int] = None,
             cgroup_fd: Optional[FdLike] = None, lock: bool = False) -> Restore:
     """:meth:`Tree.restore`: creates the tree and returns its :class:`Restore` handle."""
     return tree.restore(exit_signal=exit_signal, cgroup_fd=cgroup_fd, lock=lock)
+
+
+def json_available() -> bool:
+    """True when libpidtuple-json can be loaded (trees to and from JSON)."""
+    return _json.available()
+
+
+def loads(text: Union[str, bytes, bytearray]) -> Tree:
+    """A tree from its JSON text (:meth:`Tree.from_json`)."""
+    return Tree.from_json(text)
+
+
+def dumps(tree: Tree, *, pretty: bool = False) -> str:
+    """A tree's JSON text (:meth:`Tree.to_json`)."""
+    return tree.to_json(pretty=pretty)
+
+
+def load(fp: Union[IO[str], IO[bytes]]) -> Tree:
+    """A tree from a file of JSON text."""
+    return Tree.from_json(fp.read())
+
+
+def dump(tree: Tree, fp: IO[str], *, pretty: bool = False) -> None:
+    """Writes a tree's JSON text to a text file (with a final newline)."""
+    fp.write(tree.to_json(pretty=pretty) + "\n")
+

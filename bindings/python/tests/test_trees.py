@@ -1,19 +1,26 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""Trees: building and reading descriptions, and for real (each such test as PID 1 of a
-private PID namespace, see _nshelp.in_pidns) check, restore, capture, release, hand-over and
-the handle's context manager."""
+"""Trees: building and reading descriptions, their JSON form, and for real (each such test as
+PID 1 of a private PID namespace, see _nshelp.in_pidns) check, restore, capture, release,
+hand-over and the handle's context manager."""
 
 import errno
 import gc
+import io
 import os
 import pickle
 import signal
+import subprocess
+import sys
 
 import pytest
 
 import pidtuple
 from pidtuple import NodeKind, PidtupleError, Rule, Tree, Tuple
 from _nshelp import count_children, in_pidns, no_leaks
+
+needs_json = pytest.mark.skipif(not pidtuple.json_available(),
+                                reason="libpidtuple-json is not available")
+
 
 def small_tree(base=300):
     """A session leader with two groups, and a nested PID namespace with a group of its own:
@@ -152,6 +159,66 @@ def test_check_of_a_description_names_the_node():
 
 
 # ------------------------------------------------------------------------------------------
+# JSON
+
+@needs_json
+def test_json_round_trip():
+    t = small_tree()
+    t.add("306", parent=0, argv=["/bin/sleep", "60"], env={"A": "b"})
+    text = pidtuple.dumps(t)
+    assert text.startswith('{"format":"libpidtuple-tree","version":1,"nodes":[')
+    back = pidtuple.loads(text)
+    assert back == t
+    assert pidtuple.dumps(back) == text  # canonical
+    pretty = t.to_json(pretty=True)
+    assert "\n" in pretty and Tree.from_json(pretty) == t
+    assert pidtuple.loads(text.encode()) == t
+    f = io.StringIO()
+    pidtuple.dump(t, f)
+    f.seek(0)
+    assert pidtuple.load(f) == t
+
+
+@needs_json
+def test_json_errors():
+    with pytest.raises(PidtupleError) as ei:
+        pidtuple.loads('{"format": "libpidtuple-tree", "version": 2, "nodes": []}')
+    assert isinstance(ei.value, ValueError) and ei.value.rule == "syntax"
+    assert "version" in ei.value.strerror
+    doc = ('{"format": "libpidtuple-tree", "version": 1, "nodes": ['
+           '{"tuple": "5", "parent": -1, "kind": "hold"}, '
+           '{"tuple": "6/7", "parent": 0, "kind": "hold"}]}')
+    with pytest.raises(ValueError) as ei:
+        pidtuple.loads(doc)
+    assert ei.value.node == 1 and "nodes[1]" in ei.value.strerror
+    with pytest.raises(ValueError) as ei:
+        pidtuple.loads('{"format": ')
+    assert ei.value.text_pos is not None
+    with pytest.raises(ValueError):
+        pidtuple.loads('{}\0')
+
+
+def test_json_library_missing():
+    """Without libpidtuple-json the binding imports and says so when JSON is asked for."""
+    code = """if True:
+        import pidtuple
+        assert not pidtuple.json_available()
+        t = pidtuple.Tree()
+        t.add("5")
+        try:
+            pidtuple.dumps(t)
+        except pidtuple.JsonUnavailableError as e:
+            assert isinstance(e, NotImplementedError) and "libpidtuple-json" in str(e), e
+            print("refused")
+        """
+    env = dict(os.environ, PIDTUPLE_JSON_LIBRARY="/nonexistent/libpidtuple-json.so.1")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == "refused\n"
+
+
+# ------------------------------------------------------------------------------------------
 # Restore and capture, for real
 
 @in_pidns
@@ -178,6 +245,8 @@ def test_restore_capture_round_trip():
         # The captured description restores to the same tree.
         with pidtuple.restore(cap) as r:
             assert pidtuple.capture(r.pid(0)) == cap
+        if pidtuple.json_available():
+            assert pidtuple.loads(pidtuple.dumps(cap)) == cap
 
 
 @in_pidns

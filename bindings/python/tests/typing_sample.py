@@ -5,6 +5,7 @@ caller would make must type-check without a cast."""
 
 from __future__ import annotations
 
+import io
 import signal
 from typing import List, Optional
 
@@ -69,4 +70,10 @@ def trees() -> List[int]:
         r.hand_over(3, None, ["sleep", "60"], env=None)
         root_process: Process = r.process(0)
     captured: Tree = pidtuple.capture(root_process.pid)
-    return pids + [fd, levels_left, len(captured), root_process.wait()]
+    text: str = pidtuple.dumps(captured, pretty=True)
+    again: Tree = pidtuple.loads(text)
+    out = io.StringIO()
+    pidtuple.dump(again, out)
+    if not pidtuple.json_available():
+        raise pidtuple.JsonUnavailableError("no JSON")
+    return pids + [fd, levels_left, root_process.wait()]
