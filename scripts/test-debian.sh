@@ -7,8 +7,9 @@
 # dpkg-buildpackage, requires lintian to report no error and no warning, installs the .debs
 # into a scratch root with dpkg --root, and checks the files, the dependencies and the symbols
 # files there; then runs the packaged command and builds consumers against the packaged
-# libraries (libpidtuple, and libpidtuple-json shared and static). Installs the Debian tools it needs when missing (root), else exits 77 (skip), or
-# fails under CI=true. Takes about 1-2 minutes; prints the elapsed seconds.
+# libraries (libpidtuple, and libpidtuple-json shared and static) and imports the packaged
+# Python binding. Installs the Debian tools it needs when missing (root), else exits 77
+# (skip), or fails under CI=true. Takes about 1-2 minutes; prints the elapsed seconds.
 #
 # The package build fails when a library's exported symbols differ from its symbols file,
 # debian/libpidtuple1.symbols or debian/libpidtuple-json1.symbols (dpkg-gensymbols -c4).
@@ -37,8 +38,10 @@ fail() {
 
 # ---------------------------------------------------------------------------------------------
 # Tools
-# libjson-c-dev: a build dependency (libpidtuple-json and the command).
-packages="debhelper dpkg-dev fakeroot lintian cmake doxygen pkg-config libjson-c-dev"
+# libjson-c-dev: a build dependency (libpidtuple-json and the command); dh-python: of
+# python3-pidtuple; python3: runs the packaged binding.
+packages="debhelper dpkg-dev fakeroot lintian cmake doxygen pkg-config libjson-c-dev dh-python
+python3"
 missing=""
 for pkg in $packages; do
 	status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
@@ -133,7 +136,7 @@ built=$(date +%s)
 changes=$(ls "$tmp"/libpidtuple_*.changes)
 debs=$(ls "$tmp"/*.deb)
 all_packages="libpidtuple1 libpidtuple-dev libpidtuple-json1 libpidtuple-json-dev pidtuple
-libpidtuple-doc"
+libpidtuple-doc python3-pidtuple"
 for p in $all_packages; do
 	ls "$tmp/${p}_"*.deb >/dev/null 2>&1 || fail "package $p was not built"
 done
@@ -157,12 +160,18 @@ admin=$root/var/lib/dpkg
 mkdir -p "$admin/info" "$admin/updates" "$admin/triggers"
 : >"$admin/status"
 : >"$admin/available"
+# The maintainer scripts run outside the root: python3-pidtuple's postinst would byte-compile
+# the host's /usr/lib/python3/dist-packages/pidtuple, so a py3compile that does nothing stands
+# in for it.
+mkdir "$tmp/nopycompile"
+printf '#!/bin/sh\nexit 0\n' >"$tmp/nopycompile/py3compile"
+chmod +x "$tmp/nopycompile/py3compile"
 # shellcheck disable=SC2086 # a space-separated list of paths without spaces
-dpkg --root="$root" --log=/dev/null --force-depends --force-not-root \
+PATH=$tmp/nopycompile:$PATH dpkg --root="$root" --log=/dev/null --force-depends --force-not-root \
 	--force-script-chrootless --no-triggers -i $debs >"$tmp/dpkg.log" 2>&1 ||
 	{ cat "$tmp/dpkg.log" >&2; fail "dpkg --root -i"; }
 all_packages="libpidtuple1 libpidtuple-dev libpidtuple-json1 libpidtuple-json-dev pidtuple
-libpidtuple-doc"
+libpidtuple-doc python3-pidtuple"
 for p in $all_packages; do
 	[ "$(dpkg --root="$root" -s "$p" 2>/dev/null | sed -n 's/^Status: //p')" = \
 		"install ok installed" ] || fail "$p is not installed in the scratch root"
@@ -195,6 +204,10 @@ owner pidtuple /usr/bin/pidtuple
 owner pidtuple /usr/share/man/man1/pidtuple.1.gz
 owner libpidtuple-doc /usr/share/doc/libpidtuple-dev/html/index.html
 owner libpidtuple-doc /usr/share/man/man3/pidtuple.h.3.gz
+py=/usr/lib/python3/dist-packages/pidtuple
+for f in "$src"/bindings/python/pidtuple/*.py "$src/bindings/python/pidtuple/py.typed"; do
+	owner python3-pidtuple "$py/${f##*/}"
+done
 # A section 3 page for every public function of both libraries.
 funcs=$(sed -n 's/^PIDTUPLE_API .*[ *]\(pidtuple_[a-z0-9_]*\)(.*/\1/p' "$src/include/pidtuple.h")
 [ -n "$funcs" ] || fail "no PIDTUPLE_API functions found in include/pidtuple.h"
@@ -230,6 +243,10 @@ for p in libpidtuple1 libpidtuple-dev libpidtuple-json1 libpidtuple-json-dev; do
 	[ "$(field "$p" Multi-Arch)" = same ] || fail "$p is not Multi-Arch: same"
 done
 [ "$(field libpidtuple-doc Architecture)" = all ] || fail "libpidtuple-doc is not Architecture: all"
+[ "$(field python3-pidtuple Architecture)" = all ] || fail "python3-pidtuple is not Architecture: all"
+deps=$(field python3-pidtuple Depends)
+{ echo "$deps" | grep -qF "libpidtuple1 (>= $version)" && echo "$deps" | grep -q 'python3'; } ||
+	fail "python3-pidtuple Depends: $deps"
 symbols=$(dpkg-deb -I "$(ls "$tmp"/libpidtuple1_*.deb)" symbols)
 echo "$symbols" | grep -q "^libpidtuple.so.$major libpidtuple1 #MINVER#" ||
 	fail "symbols file: $symbols"
@@ -258,6 +275,16 @@ out=$(echo '{"format":"libpidtuple-tree","version":2,"nodes":[]}' |
 	LD_LIBRARY_PATH=$root/usr/lib/$ma "$root/usr/bin/pidtuple" restore --check - 2>&1) || rc=$?
 { [ "$rc" = 1 ] && echo "$out" | grep -q 'version: 2 is not supported'; } ||
 	fail "pidtuple restore --check of a version 2 document: exit $rc, '$out'"
+# The packaged binding imports with the packaged libraries and writes a tree as JSON.
+out=$(PYTHONPATH=$root/usr/lib/python3/dist-packages PYTHONDONTWRITEBYTECODE=1 \
+	PIDTUPLE_LIBRARY=$root/usr/lib/$ma/libpidtuple.so.$major \
+	PIDTUPLE_JSON_LIBRARY=$root/usr/lib/$ma/libpidtuple-json.so.1 /usr/bin/python3 -c '
+import pidtuple
+t = pidtuple.Tree()
+t.add("5", pgid="5")
+assert pidtuple.loads(pidtuple.dumps(t)) == t
+print(pidtuple.version(), pidtuple.__file__)' 2>&1) || fail "python3-pidtuple: $out"
+[ "$out" = "$version $root$py/__init__.py" ] || fail "python3-pidtuple printed '$out'"
 # The .pc files of the scratch root come first; what they require from other source packages
 # (json-c, Requires.private) comes from the host's path after them.
 host_pc_path=$(pkg-config --variable=pc_path pkg-config)

@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Python binding of libpidtuple: create processes with exactly the PIDs you ask for, at every
-level of nested PID namespaces.
+level of nested PID namespaces; capture, check and restore whole process trees.
 
-Pure ctypes; it needs libpidtuple.so.1 (or the path in $PIDTUPLE_LIBRARY) and no compiler.
+Pure ctypes; it needs libpidtuple.so.1 (or the path in $PIDTUPLE_LIBRARY) and no compiler;
+the JSON form of trees also needs libpidtuple-json.so.1.
 
 Orders, as in the C library: in text a tuple is written outermost first, as /proc/PID/status
 prints ``NSpid`` (``"4242/17/1"``); indexing counts from the innermost level, as the kernel's
@@ -15,8 +16,11 @@ prints ``NSpid`` (``"4242/17/1"``); indexing counts from the innermost level, as
     >>> p.pid, p.read_tuple(), p.wait()
     (17, pidtuple.Tuple('17/1'), 0)
 
-Errors raise :class:`PidTupleError`, an OSError that also names the broken rule and level.
+Errors raise :class:`PidtupleError`, an OSError that also names the broken rule and level,
+and is the standard library's class for its errno too (FileExistsError for a taken PID).
 """
+
+from __future__ import annotations
 
 import ctypes
 import dataclasses
@@ -24,280 +28,92 @@ import enum
 import errno as _errno
 import operator
 import os
+from typing import Any, Callable, Iterator, Optional, Sequence, Union
 
 from . import _lib
+from ._errors import PidtupleError, PidTupleError, Rule, error_class
+from ._errors import _unpickle_error  # noqa: F401  # what pickles of errors name
+from ._errors import error as _error
+from ._errors import rule_name as _rule_name
+from ._errors import strerror
 from ._lib import lib as _c
+from ._process import Process
+from ._trees import (JsonUnavailableError, Node, NodeKind, NodeRef, Restore, Tree, capture,
+                     dump, dumps, json_available, load, loads, restore)
+from ._tuple import MAX_LEVELS, Tuple, TupleLike
+from ._tuple import as_tuple as _as_tuple
+from ._tuple import dup as _dup_tuple
+from ._util import Env, FdLike, StrOrBytesPath
+from ._util import args_of as _args_of
+from ._util import cstrings as _cstrings
+from ._util import envp_of as _envp_of
+from ._util import fd_of as _fd_of
+from ._util import fork_opts as _fork_opts
+from ._util import resolve as _resolve
 
 __all__ = [
-    "Feature", "Features", "LevelFlag", "LevelInfo", "MAX_LEVELS", "NamespaceContext",
-    "PidTupleError", "Process", "Rule", "Tuple", "check", "feature_error", "feature_name",
-    "feature_reason", "features", "fork", "get_next_pid", "of_pid", "of_pidfd",
-    "read", "read_pidfd", "Scan", "ScanEntry", "scan", "set_next_pid", "spawn", "strerror",
-    "version",
+    "CLONE_NEWCGROUP", "CLONE_NEWIPC", "CLONE_NEWNET", "CLONE_NEWNS", "CLONE_NEWPID",
+    "CLONE_NEWTIME", "CLONE_NEWUSER", "CLONE_NEWUTS", "Env", "FdLike", "Feature", "Features",
+    "JsonUnavailableError", "LIBRARY_PATH", "LevelFlag", "LevelInfo", "MAX_LEVELS",
+    "NamespaceContext", "Node", "NodeKind", "NodeRef", "PidTupleError", "PidtupleError",
+    "Process", "Restore", "Rule", "Scan", "ScanEntry", "StrOrBytesPath", "Tree", "Tuple",
+    "TupleLike", "capture", "check", "dump", "dumps", "error_class", "feature_error",
+    "feature_name", "feature_reason", "features", "fork", "get_next_pid", "json_available",
+    "load", "loads", "of_pid", "of_pidfd", "read", "read_pidfd", "restore", "scan",
+    "set_next_pid", "spawn", "strerror", "version",
 ]
 
-MAX_LEVELS = _lib.MAX_LEVELS
 #: Where the C library was loaded from.
-LIBRARY_PATH = _lib.PATH
+LIBRARY_PATH: str = _lib.PATH
 
-CLONE_NEWTIME = _lib.CLONE_NEWTIME
-CLONE_NEWNS = _lib.CLONE_NEWNS
-CLONE_NEWCGROUP = _lib.CLONE_NEWCGROUP
-CLONE_NEWUTS = _lib.CLONE_NEWUTS
-CLONE_NEWIPC = _lib.CLONE_NEWIPC
-CLONE_NEWUSER = _lib.CLONE_NEWUSER
-CLONE_NEWPID = _lib.CLONE_NEWPID
-CLONE_NEWNET = _lib.CLONE_NEWNET
-
-Rule = enum.IntEnum("Rule", [(n, i) for i, n in enumerate(_lib.RULES)], module=__name__)
-Rule.__doc__ = "enum pidtuple_rule: which rule a tuple or a call broke (stable values)."
-
-Feature = enum.IntFlag(
-    "Feature", [(n, 1 << i) for i, n in enumerate(_lib.FEATURES)], module=__name__)
-Feature.__doc__ = "PIDTUPLE_FEATURE_* bits of pidtuple_features()."
-
-LevelFlag = enum.IntFlag(
-    "LevelFlag", [(n, 1 << i) for i, n in enumerate(_lib.LEVEL_FLAGS)], module=__name__)
-LevelFlag.__doc__ = "PIDTUPLE_LEVEL_* bits of a namespace level."
+CLONE_NEWTIME: int = _lib.CLONE_NEWTIME
+CLONE_NEWNS: int = _lib.CLONE_NEWNS
+CLONE_NEWCGROUP: int = _lib.CLONE_NEWCGROUP
+CLONE_NEWUTS: int = _lib.CLONE_NEWUTS
+CLONE_NEWIPC: int = _lib.CLONE_NEWIPC
+CLONE_NEWUSER: int = _lib.CLONE_NEWUSER
+CLONE_NEWPID: int = _lib.CLONE_NEWPID
+CLONE_NEWNET: int = _lib.CLONE_NEWNET
 
 
-def version():
+class Feature(enum.IntFlag):
+    """PIDTUPLE_FEATURE_* bits of pidtuple_features()."""
+
+    CLONE3 = 1 << 0
+    SET_TID = 1 << 1
+    PIDFD = 1 << 2
+    INTO_CGROUP = 1 << 3
+    NS_PID_IOCTLS = 1 << 4
+    PIDFD_GET_INFO = 1 << 5
+    PER_NS_PID_MAX = 1 << 6
+    CAP_CHECKPOINT_RESTORE = 1 << 7
+    CAP_SYS_ADMIN = 1 << 8
+    NS_LAST_PID = 1 << 9
+
+
+class LevelFlag(enum.IntFlag):
+    """PIDTUPLE_LEVEL_* bits of a namespace level."""
+
+    NEW = 1 << 0
+    CALLER = 1 << 1
+    HAS_INIT = 1 << 2
+    INIT_DEAD = 1 << 3
+    INIT_UNKNOWN = 1 << 4
+    PID_MAX_EXACT = 1 << 5
+    CAN_PIN = 1 << 6
+    CAP_CHECKPOINT_RESTORE = 1 << 7
+    CAP_SYS_ADMIN = 1 << 8
+
+
+def version() -> str:
     """The running C library's version, "MAJOR.MINOR.PATCH"."""
-    return _c.pidtuple_version_string().decode()
-
-
-def strerror(err):
-    """The library's text for an errno value (either sign)."""
-    return _c.pidtuple_strerror(int(err)).decode()
-
-
-def _rule_name(rule):
-    return _c.pidtuple_rule_name(rule).decode()
+    return str(_c.pidtuple_version_string().decode())
 
 
 # ------------------------------------------------------------------------------------------
-# Errors
+# Reading
 
-class PidTupleError(OSError):
-    """A libpidtuple call failed.
-
-    ``errno`` is the positive errno; ``rule`` names the broken rule ("pid-taken", "syntax",
-    ...; "none" when the call gives no diagnosis) and ``rule_id`` is its :class:`Rule`.
-    ``inner_index`` (0 = innermost) and ``nspid_pos`` (position in the text / NSpid order)
-    locate the failing level, ``pid`` is the PID there, ``text_pos`` the byte offset of a
-    parse error, ``kernel_errno`` the positive errno clone3() returned; each is None when it
-    does not apply.
-    """
-
-    def __init__(self, err, message, *, rule=0, inner_index=None, nspid_pos=None, pid=None,
-                 levels=None, kernel_errno=None, text_pos=None, notices=0):
-        super().__init__(err, message)
-        self.rule_id = Rule(rule) if rule < len(Rule) else rule
-        self.rule = _rule_name(rule)
-        self.inner_index = inner_index
-        self.nspid_pos = nspid_pos
-        self.pid = pid
-        self.levels = levels
-        self.kernel_errno = kernel_errno
-        self.text_pos = text_pos
-        self.notices = notices
-
-    def _attrs(self):
-        return {k: getattr(self, k) for k in ("inner_index", "nspid_pos", "pid", "levels",
-                                              "kernel_errno", "text_pos", "notices")}
-
-    def __reduce__(self):
-        return (_unpickle_error, (self.errno, self.strerror, int(self.rule_id), self._attrs()))
-
-    def __str__(self):
-        return f"[Errno {self.errno}] {self.strerror} (rule {self.rule})"
-
-
-def _unpickle_error(err, message, rule, attrs):
-    return PidTupleError(err, message, rule=rule, **attrs)
-
-
-def _none_if(value, absent):
-    return None if value == absent else value
-
-
-def _error(ret, diag=None, what=None):
-    """The exception for a negative return @ret, with @diag's details when given."""
-    err = -ret
-    if diag is None or diag.err == 0:
-        text = strerror(err)
-        return PidTupleError(err, f"{what}: {text}" if what else text)
-    message = diag.message.decode(errors="replace") or strerror(err)
-    return PidTupleError(
-        err, message, rule=diag.rule,
-        inner_index=_none_if(diag.inner_index, -1),
-        nspid_pos=_none_if(diag.nspid_pos, -1),
-        pid=_none_if(diag.pid, 0),
-        levels=_none_if(diag.levels, 0),
-        kernel_errno=_none_if(-diag.kernel_err, 0),
-        text_pos=_none_if(diag.text_pos, -1),
-        notices=diag.notices)
-
-
-# ------------------------------------------------------------------------------------------
-# The tuple
-
-class Tuple:
-    """An immutable PID tuple: one PID per namespace level.
-
-    ``Tuple("4242/17/1")`` parses the text form (outermost first; an ``NSpid:`` line is
-    accepted too). ``t[i]`` is the PID at inner index *i*: ``t[0]`` is the innermost level,
-    ``t[-1]`` the outermost, as in the kernel's ``set_tid`` array; iteration follows the same
-    order. ``str(t)`` gives the text form back. Tuples compare and hash by value.
-    """
-
-    __slots__ = ("_ptr",)
-
-    def __init__(self, text):
-        ptr = ctypes.c_void_p()
-        diag = _lib.Diag()
-        if isinstance(text, str):
-            text = text.encode()
-        elif not isinstance(text, (bytes, bytearray)):
-            raise TypeError(
-                f"Tuple() takes the text form, not {type(text).__name__}; "
-                "use Tuple.from_inner() or Tuple.from_outer() for a sequence")
-        if b"\0" in text:
-            raise PidTupleError(_errno.EINVAL, "tuple text contains a NUL byte", rule=1,
-                                text_pos=text.index(b"\0"))
-        r = _c.pidtuple_parse(bytes(text), ctypes.byref(ptr), ctypes.byref(diag))
-        if r < 0:
-            raise _error(r, diag)
-        object.__setattr__(self, "_ptr", ptr.value)
-
-    @classmethod
-    def parse(cls, text):
-        """Parses the text form, outermost first: ``Tuple.parse("4242/17/1")``."""
-        return cls(text)
-
-    @classmethod
-    def _adopt(cls, ptr):
-        self = cls.__new__(cls)
-        object.__setattr__(self, "_ptr", ptr)
-        return self
-
-    @classmethod
-    def _from(cls, pids, fn, what):
-        pids = [p.__index__() for p in pids]
-        # ctypes would wrap values beyond a C int silently: refuse them here.
-        if not 1 <= len(pids) <= MAX_LEVELS:
-            raise PidTupleError(_errno.EINVAL, f"{what}: a tuple has 1..{MAX_LEVELS} levels, "
-                                f"not {len(pids)}", rule=Rule.LEVEL_COUNT)
-        for i, p in enumerate(pids):
-            if not 1 <= p <= 0x7FFFFFFF:
-                raise PidTupleError(_errno.EINVAL, f"{what}: PID {p} at position {i} is not "
-                                    "in 1..2147483647", rule=Rule.PID_RANGE, pid=p)
-        arr = (_lib.pid_t * len(pids))(*pids)
-        ptr = ctypes.c_void_p()
-        r = fn(arr, len(pids), ctypes.byref(ptr))
-        if r < 0:
-            raise _error(r, what=what)
-        return cls._adopt(ptr.value)
-
-    @classmethod
-    def from_inner(cls, pids):
-        """Builds a tuple from PIDs innermost first (``set_tid`` order)."""
-        return cls._from(pids, _c.pidtuple_from_inner, "from_inner")
-
-    @classmethod
-    def from_outer(cls, pids):
-        """Builds a tuple from PIDs outermost first (``NSpid`` and text order)."""
-        return cls._from(pids, _c.pidtuple_from_outer, "from_outer")
-
-    def _handle(self):
-        if self._ptr is None:
-            raise ValueError("operation on a closed pidtuple.Tuple")
-        return self._ptr
-
-    def __setattr__(self, name, value):
-        raise AttributeError("pidtuple.Tuple is immutable")
-
-    def close(self, _free=_c.pidtuple_free):
-        """Frees the C object now rather than when the tuple is collected."""
-        ptr = getattr(self, "_ptr", None)
-        if ptr is not None:
-            object.__setattr__(self, "_ptr", None)
-            _free(ptr)
-
-    __del__ = close
-
-    def __len__(self):
-        return _c.pidtuple_levels(self._handle())
-
-    def _copy_out(self, fn):
-        arr = (_lib.pid_t * MAX_LEVELS)()
-        n = fn(self._handle(), arr, MAX_LEVELS)
-        if n < 0:
-            raise _error(n)
-        return list(arr[:n])
-
-    def inner(self):
-        """The PIDs innermost first, as a list (``set_tid`` order)."""
-        return self._copy_out(_c.pidtuple_to_inner)
-
-    def outer(self):
-        """The PIDs outermost first, as a list (``NSpid`` and text order)."""
-        return self._copy_out(_c.pidtuple_to_outer)
-
-    def __getitem__(self, index):
-        if isinstance(index, slice):
-            return self.inner()[index]
-        n = len(self)
-        i = operator.index(index)
-        if i < 0:
-            i += n
-        if not 0 <= i < n:
-            raise IndexError(f"inner index {index} out of range for {n} levels")
-        return _c.pidtuple_get(self._handle(), i)
-
-    def __iter__(self):
-        return iter(self.inner())
-
-    def __str__(self):
-        h = self._handle()
-        n = _c.pidtuple_format(h, None, 0)
-        buf = ctypes.create_string_buffer(n + 1)
-        _c.pidtuple_format(h, buf, n + 1)
-        return buf.value.decode()
-
-    def __repr__(self):
-        if self._ptr is None:
-            return "<pidtuple.Tuple (closed)>"
-        return f"pidtuple.Tuple({str(self)!r})"
-
-    def __eq__(self, other):
-        if not isinstance(other, Tuple):
-            return NotImplemented
-        return _c.pidtuple_equal(self._handle(), other._handle()) == 1
-
-    def __hash__(self):
-        return hash(("pidtuple.Tuple", *self.inner()))
-
-    def __reduce__(self):
-        return (Tuple, (str(self),))
-
-    def __copy__(self):
-        return self
-
-    def __deepcopy__(self, memo):
-        return self
-
-
-def _as_tuple(t):
-    if isinstance(t, Tuple):
-        return t
-    if isinstance(t, (str, bytes, bytearray)):
-        return Tuple(t)
-    raise TypeError(f"expected a pidtuple.Tuple or its text form, not {type(t).__name__} "
-                    "(for a sequence, say which order: Tuple.from_inner/from_outer)")
-
-
-def _read(fn, arg, what):
+def _read(fn: Callable[[int, Any], int], arg: int, what: str) -> Tuple:
     ptr = ctypes.c_void_p()
     r = fn(arg, ctypes.byref(ptr))
     if r < 0:
@@ -305,18 +121,18 @@ def _read(fn, arg, what):
     return Tuple._adopt(ptr.value)
 
 
-def of_pid(pid):
+def of_pid(pid: int) -> Tuple:
     """The tuple of process *pid*, from the caller's PID namespace down to the process's own."""
     return _read(_c.pidtuple_of_pid, int(pid), f"of_pid({pid})")
 
 
-def of_pidfd(pidfd):
+def of_pidfd(pidfd: FdLike) -> Tuple:
     """The tuple of the process a pidfd (an int or an object with fileno()) refers to."""
-    fd = pidfd.fileno() if hasattr(pidfd, "fileno") else int(pidfd)
+    fd = _fd_of(pidfd)
     return _read(_c.pidtuple_of_pidfd, fd, f"of_pidfd({fd})")
 
 
-def _read_opts(source, ns_fd):
+def _read_opts(source: str, ns_fd: Optional[FdLike]) -> _lib.ReadOpts:
     o = _lib.ReadOpts()
     try:
         o.source = _lib.SOURCES.index(source)
@@ -324,18 +140,19 @@ def _read_opts(source, ns_fd):
         raise ValueError(f"source must be one of {_lib.SOURCES}, not {source!r}") from None
     if ns_fd is not None:
         o.flags |= _lib.READ_NS_FD
-        o.ns_fd = ns_fd.fileno() if hasattr(ns_fd, "fileno") else int(ns_fd)
+        o.ns_fd = _fd_of(ns_fd)
     return o
 
 
-def _kind(kind):
+def _kind(kind: str) -> int:
     try:
         return _lib.KINDS.index(kind)
     except ValueError:
         raise ValueError(f"kind must be one of {_lib.KINDS}, not {kind!r}") from None
 
 
-def read(id, kind="tgid", *, source="auto", ns_fd=None):
+def read(id: int, kind: str = "tgid", *, source: str = "auto",
+         ns_fd: Optional[FdLike] = None) -> Tuple:
     """One of a thread's or process's ids at every level, as a :class:`Tuple`.
 
     *kind* is "tid", "tgid" (the default), "pgid" or "sid"; a "pgid"/"sid" tuple has 0 at the
@@ -345,16 +162,19 @@ def read(id, kind="tgid", *, source="auto", ns_fd=None):
     """
     _lib.need("pidtuple_read")
     o = _read_opts(source, ns_fd)
-    return _read(lambda i, p: _c.pidtuple_read(i, _kind(kind), ctypes.byref(o), p), int(id),
+    k = _kind(kind)
+    return _read(lambda i, p: int(_c.pidtuple_read(i, k, ctypes.byref(o), p)), int(id),
                  f"read({id}, {kind!r})")
 
 
-def read_pidfd(pidfd, kind="tgid", *, source="auto", ns_fd=None):
+def read_pidfd(pidfd: FdLike, kind: str = "tgid", *, source: str = "auto",
+               ns_fd: Optional[FdLike] = None) -> Tuple:
     """As :func:`read`, for the process or thread a pidfd refers to."""
     _lib.need("pidtuple_read_pidfd")
     o = _read_opts(source, ns_fd)
-    fd = pidfd.fileno() if hasattr(pidfd, "fileno") else int(pidfd)
-    return _read(lambda f, p: _c.pidtuple_read_pidfd(f, _kind(kind), ctypes.byref(o), p), fd,
+    k = _kind(kind)
+    fd = _fd_of(pidfd)
+    return _read(lambda f, p: int(_c.pidtuple_read_pidfd(f, k, ctypes.byref(o), p)), fd,
                  f"read_pidfd({fd}, {kind!r})")
 
 
@@ -371,21 +191,16 @@ class ScanEntry:
     flags: int  #: PIDTUPLE_ENTRY_* bits
     ns_id: int  #: nsfs inode number of the process's own PID namespace
     tuple: Tuple  #: the TID tuple (the TGID tuple for a leader)
-    pgid_tuple: "Tuple | None"
-    sid_tuple: "Tuple | None"
+    pgid_tuple: Optional[Tuple]
+    sid_tuple: Optional[Tuple]
 
-    is_ns_init = property(lambda self: bool(self.flags & _lib.ENTRY_NS_INIT))
-    is_thread = property(lambda self: bool(self.flags & _lib.ENTRY_THREAD))
+    @property
+    def is_ns_init(self) -> bool:
+        return bool(self.flags & _lib.ENTRY_NS_INIT)
 
-
-def _dup(ptr):
-    if not ptr:
-        return None
-    out = ctypes.c_void_p()
-    r = _c.pidtuple_dup(ptr, ctypes.byref(out))
-    if r < 0:
-        raise _error(r, what="scan")
-    return Tuple._adopt(out.value)
+    @property
+    def is_thread(self) -> bool:
+        return bool(self.flags & _lib.ENTRY_THREAD)
 
 
 class Scan:
@@ -394,7 +209,10 @@ class Scan:
     *ns_fd* names one below it (tuples then start at that level); ``uring`` batches the reads
     with io_uring where the library has it. Close it, or use it as a context manager."""
 
-    def __init__(self, *, threads=False, ns_fd=None, uring=False):
+    _ptr: Optional[int]
+
+    def __init__(self, *, threads: bool = False, ns_fd: Optional[FdLike] = None,
+                 uring: bool = False) -> None:
         _lib.need("pidtuple_scan_new")
         self._ptr = None
         o = _lib.ScanOpts()
@@ -404,30 +222,31 @@ class Scan:
             o.flags |= _lib.SCAN_URING
         if ns_fd is not None:
             o.flags |= _lib.SCAN_NS_FD
-            o.ns_fd = ns_fd.fileno() if hasattr(ns_fd, "fileno") else int(ns_fd)
+            o.ns_fd = _fd_of(ns_fd)
         ptr = ctypes.c_void_p()
         r = _c.pidtuple_scan_new(ctypes.byref(o), ctypes.byref(ptr))
         if r < 0:
             raise _error(r, what="scan")
         self._ptr = ptr.value
 
-    def close(self, _free=getattr(_c, "pidtuple_scan_free", None)):
+    def close(self, _free: Optional[Callable[[int], None]] =
+              getattr(_c, "pidtuple_scan_free", None)) -> None:
         ptr, self._ptr = getattr(self, "_ptr", None), None
-        if ptr is not None:
+        if ptr is not None and _free is not None:
             _free(ptr)
 
     __del__ = close
 
-    def __enter__(self):
+    def __enter__(self) -> Scan:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: Any) -> None:
         self.close()
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[ScanEntry]:
         return self
 
-    def __next__(self):
+    def __next__(self) -> ScanEntry:
         if self._ptr is None:
             raise StopIteration
         e = _lib.ScanEntry()
@@ -438,57 +257,48 @@ class Scan:
             self.close()
             raise StopIteration
         # The entry's tuples belong to the scan until the next call: copy them.
+        t = _dup_tuple(e.tuple, "scan")
+        assert t is not None
         return ScanEntry(pid=e.pid, tid=e.tid, ppid=e.ppid, pgid=e.pgid, sid=e.sid,
-                         flags=e.flags, ns_id=e.ns_id, tuple=_dup(e.tuple),
-                         pgid_tuple=_dup(e.pgid_tuple), sid_tuple=_dup(e.sid_tuple))
+                         flags=e.flags, ns_id=e.ns_id, tuple=t,
+                         pgid_tuple=_dup_tuple(e.pgid_tuple, "scan"),
+                         sid_tuple=_dup_tuple(e.sid_tuple, "scan"))
 
 
-def scan(**options):
+def scan(*, threads: bool = False, ns_fd: Optional[FdLike] = None,
+         uring: bool = False) -> Scan:
     """A :class:`Scan` (keyword options as there)."""
-    return Scan(**options)
+    return Scan(threads=threads, ns_fd=ns_fd, uring=uring)
 
 
 # ------------------------------------------------------------------------------------------
-# Options, checking and the namespace context
+# Checking and the namespace context
 
-def _fork_opts(diag, *, newpid=False, newuser=False, clone_flags=0, exit_signal=None,
-               cgroup_fd=None, precheck=False, fallback=True, lock=False, fallback_retries=0):
-    """struct pidtuple_fork_opts from the keyword options documented in spawn()."""
-    o = _lib.ForkOpts()
-    o.clone_flags = (int(clone_flags) | (CLONE_NEWPID if newpid else 0)
-                     | (CLONE_NEWUSER if newuser else 0))
-    if exit_signal is not None:
-        o.flags |= _lib.FORK_EXIT_SIGNAL
-        o.exit_signal = int(exit_signal)
-    if cgroup_fd is not None:
-        o.flags |= _lib.FORK_INTO_CGROUP
-        o.cgroup_fd = cgroup_fd.fileno() if hasattr(cgroup_fd, "fileno") else int(cgroup_fd)
-    if precheck:
-        o.flags |= _lib.FORK_CHECK
-    if not fallback:
-        o.flags |= _lib.FORK_NO_FALLBACK
-    if lock:
-        o.flags |= _lib.FORK_LOCK
-    o.fallback_retries = int(fallback_retries)
-    if diag is not None:
-        o.diag = ctypes.pointer(diag)
-    return o
+def check(tuple: Union[TupleLike, Tree], *, newpid: bool = False, newuser: bool = False,
+          clone_flags: int = 0, exit_signal: Optional[int] = None,
+          cgroup_fd: Optional[FdLike] = None, precheck: bool = False, fallback: bool = True,
+          lock: bool = False, fallback_retries: int = 0) -> int:
+    """Checks *tuple*, or a whole :class:`Tree`, against every kernel rule in the caller's
+    real context, creating nothing.
 
-
-def check(tuple, **options):
-    """Checks *tuple* against every kernel rule in the caller's real context, creating nothing.
-
-    The keyword options are those the fork would get (see :func:`spawn`). Returns 0 when
-    every level was checked, or the positive number of outer levels the caller cannot see
-    (left to the kernel). Raises :class:`PidTupleError` naming the rule and the level otherwise.
+    The keyword options are those the fork would get (see :func:`spawn`; a tree takes
+    *exit_signal*, *cgroup_fd* and *lock*, and refuses namespace flags: its namespaces are
+    per node). Returns 0 when every level was checked, or the positive number of outer
+    levels the caller cannot see (left to the kernel). Raises :class:`PidtupleError` naming
+    the rule and the level (and for a tree the node) otherwise.
     """
-    t = _as_tuple(tuple)
     diag = _lib.Diag()
-    o = _fork_opts(None, **options)
-    r = _c.pidtuple_check(t._handle(), ctypes.byref(o), ctypes.byref(diag))
+    o = _fork_opts(None, newpid=newpid, newuser=newuser, clone_flags=clone_flags,
+                   exit_signal=exit_signal, cgroup_fd=cgroup_fd, precheck=precheck,
+                   fallback=fallback, lock=lock, fallback_retries=fallback_retries)
+    if isinstance(tuple, Tree):
+        r = _c.pidtuple_tree_check(tuple._handle(), ctypes.byref(o), ctypes.byref(diag))
+    else:
+        t = _as_tuple(tuple)
+        r = _c.pidtuple_check(t._handle(), ctypes.byref(o), ctypes.byref(diag))
     if r < 0:
         raise _error(r, diag)
-    return r
+    return int(r)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -498,14 +308,28 @@ class LevelInfo:
     inner_index: int  #: 0 is the namespace the child is born in
     flags: LevelFlag
     pid_max: int  #: PIDs at this level must be below this
-    abs_level: "int | None"  #: depth below the host namespace; None when unknown
+    abs_level: Optional[int]  #: depth below the host namespace; None when unknown
     ns_id: int  #: nsfs inode number; 0 for a namespace the fork creates
 
-    is_new = property(lambda self: LevelFlag.NEW in self.flags)
-    is_caller = property(lambda self: LevelFlag.CALLER in self.flags)
-    has_init = property(lambda self: LevelFlag.HAS_INIT in self.flags)
-    init_dead = property(lambda self: LevelFlag.INIT_DEAD in self.flags)
-    can_pin = property(lambda self: LevelFlag.CAN_PIN in self.flags)
+    @property
+    def is_new(self) -> bool:
+        return LevelFlag.NEW in self.flags
+
+    @property
+    def is_caller(self) -> bool:
+        return LevelFlag.CALLER in self.flags
+
+    @property
+    def has_init(self) -> bool:
+        return LevelFlag.HAS_INIT in self.flags
+
+    @property
+    def init_dead(self) -> bool:
+        return LevelFlag.INIT_DEAD in self.flags
+
+    @property
+    def can_pin(self) -> bool:
+        return LevelFlag.CAN_PIN in self.flags
 
 
 class NamespaceContext:
@@ -517,42 +341,49 @@ class NamespaceContext:
     create).
     """
 
-    def __init__(self, **options):
+    _ptr: Optional[int]
+
+    def __init__(self, *, newpid: bool = False, newuser: bool = False, clone_flags: int = 0,
+                 exit_signal: Optional[int] = None, cgroup_fd: Optional[FdLike] = None,
+                 precheck: bool = False, fallback: bool = True, lock: bool = False,
+                 fallback_retries: int = 0) -> None:
         self._ptr = None
-        o = _fork_opts(None, **options)
+        o = _fork_opts(None, newpid=newpid, newuser=newuser, clone_flags=clone_flags,
+                       exit_signal=exit_signal, cgroup_fd=cgroup_fd, precheck=precheck,
+                       fallback=fallback, lock=lock, fallback_retries=fallback_retries)
         ptr = ctypes.c_void_p()
         r = _c.pidtuple_nsctx_new(ctypes.byref(o), ctypes.byref(ptr))
         if r < 0:
             raise _error(r, what="namespace context")
         self._ptr = ptr.value
 
-    def _handle(self):
+    def _handle(self) -> int:
         if self._ptr is None:
             raise ValueError("operation on a closed pidtuple.NamespaceContext")
         return self._ptr
 
-    def close(self, _free=_c.pidtuple_nsctx_free):
+    def close(self, _free: Callable[[int], None] = _c.pidtuple_nsctx_free) -> None:
         ptr, self._ptr = getattr(self, "_ptr", None), None
         if ptr is not None:
             _free(ptr)
 
     __del__ = close
 
-    def __enter__(self):
+    def __enter__(self) -> NamespaceContext:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: Any) -> None:
         self.close()
 
-    def __len__(self):
-        return _c.pidtuple_nsctx_levels(self._handle())
+    def __len__(self) -> int:
+        return int(_c.pidtuple_nsctx_levels(self._handle()))
 
     @property
-    def levels(self):
+    def levels(self) -> int:
         """How many levels the caller can see and pin."""
         return len(self)
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: int) -> LevelInfo:
         n = len(self)
         i = operator.index(index)
         if i < 0:
@@ -564,21 +395,22 @@ class NamespaceContext:
         if r < 0:
             raise _error(r, what="namespace level")
         return LevelInfo(inner_index=i, flags=LevelFlag(info.flags), pid_max=info.pid_max,
-                         abs_level=_none_if(info.abs_level, -1), ns_id=info.ns_id)
+                         abs_level=None if info.abs_level == -1 else info.abs_level,
+                         ns_id=info.ns_id)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[LevelInfo]:
         return (self[i] for i in range(len(self)))
 
-    def check(self, tuple):
+    def check(self, tuple: TupleLike) -> int:
         """As :func:`check`, with this context's options and captured levels."""
         t = _as_tuple(tuple)
         diag = _lib.Diag()
         r = _c.pidtuple_check_in(self._handle(), t._handle(), ctypes.byref(diag))
         if r < 0:
             raise _error(r, diag)
-        return r
+        return int(r)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         if self._ptr is None:
             return "<pidtuple.NamespaceContext (closed)>"
         return f"<pidtuple.NamespaceContext levels={len(self)}>"
@@ -587,7 +419,10 @@ class NamespaceContext:
 # ------------------------------------------------------------------------------------------
 # Features
 
-def _feature_bit(feature):
+FeatureLike = Union[Feature, int, str]
+
+
+def _feature_bit(feature: FeatureLike) -> int:
     if isinstance(feature, str):
         for bit in range(64):
             if _c.pidtuple_feature_name(1 << bit).decode() == feature.lower():
@@ -596,68 +431,73 @@ def _feature_bit(feature):
     return int(feature)
 
 
-def feature_name(feature):
+def feature_name(feature: FeatureLike) -> str:
     """The library's name of a feature bit, e.g. "set_tid" ("unknown" if it has none)."""
-    return _c.pidtuple_feature_name(_feature_bit(feature)).decode()
+    return str(_c.pidtuple_feature_name(_feature_bit(feature)).decode())
 
 
-def feature_reason(feature):
+def feature_reason(feature: FeatureLike) -> str:
     """One line on why a feature (a :class:`Feature` or its name) is absent; "present"
     when it is there."""
-    return _c.pidtuple_feature_reason(_feature_bit(feature)).decode()
+    return str(_c.pidtuple_feature_reason(_feature_bit(feature)).decode())
 
 
-def feature_error(feature):
+def feature_error(feature: FeatureLike) -> int:
     """The positive errno the probe of a feature (a :class:`Feature` or its name) met; 0 when
     the feature is present."""
-    r = _c.pidtuple_feature_error(_feature_bit(feature))
+    r = int(_c.pidtuple_feature_error(_feature_bit(feature)))
     if r == -_errno.EINVAL and feature_name(feature) == "unknown":
         raise ValueError(f"unknown feature {feature!r}")
     return -r
 
 
-class Features(frozenset):
+class Features(frozenset):  # type: ignore[type-arg]  # frozenset[str] is not subclassable on 3.8
     """The names of the kernel features available, as the library names them (e.g.
     ``"set_tid"``); ``mask`` is the raw PIDTUPLE_FEATURE_* mask and ``flags`` the bits this
     binding knows as a :class:`Feature`."""
 
-    def __new__(cls, mask):
+    mask: int
+
+    def __new__(cls, mask: int) -> Features:
         names = (_c.pidtuple_feature_name(1 << b).decode() for b in range(64) if mask >> b & 1)
         self = super().__new__(cls, names)
         self.mask = mask
         return self
 
     @property
-    def flags(self):
-        return Feature(self.mask & sum(Feature))
+    def flags(self) -> Feature:
+        known = 0
+        for f in Feature:
+            known |= f
+        return Feature(self.mask & known)
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, ...]:
         return (Features, (self.mask,))
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"pidtuple.Features({sorted(self)}, mask={self.mask:#x})"
 
 
-def features():
+def features() -> Features:
     """What this kernel and sandbox allow (pidtuple_features())."""
-    return Features(_c.pidtuple_features())
+    return Features(int(_c.pidtuple_features()))
 
 
-def get_next_pid():
+def get_next_pid() -> int:
     """Where the caller's PID namespace looks for its next automatic PID (ns_last_pid + 1)."""
-    r = _c.pidtuple_get_next_pid()
+    r = int(_c.pidtuple_get_next_pid())
     if r < 0:
         raise _error(r, what="get_next_pid")
     return r
 
 
-def set_next_pid(next_pid, **options):
+def set_next_pid(next_pid: int) -> int:
     """Moves the caller's namespace's allocator so the next automatic PID is the first free
     number from *next_pid* on, under the ns_last_pid lock; returns the value read back.
     Only forks without set_tid are affected. Needs privilege over the namespace."""
     diag = _lib.Diag()
-    o = _fork_opts(diag, **options)
-    r = _c.pidtuple_set_next_pid(int(next_pid), ctypes.byref(o))
+    o = _fork_opts(diag)
+    r = int(_c.pidtuple_set_next_pid(int(next_pid), ctypes.byref(o)))
     if r < 0:
         raise _error(r, diag, what="set_next_pid")
     return r
@@ -666,114 +506,11 @@ def set_next_pid(next_pid, **options):
 # ------------------------------------------------------------------------------------------
 # Processes
 
-_WALL = 0x40000000  # __WALL: also children with an exit signal other than SIGCHLD
-
-
-class Process:
-    """A child created by :func:`spawn` or :func:`fork`.
-
-    ``pid`` is its PID in the caller's namespace, ``pidfd`` an O_CLOEXEC pidfd for it (None
-    once closed). ``wait()`` reaps it through the pidfd and returns the exit code, or minus
-    the signal number that killed it (as subprocess does). As a context manager it waits
-    for the child on exit, then closes the pidfd.
-    """
-
-    def __init__(self, pid, pidfd):
-        self.pid = pid
-        self.pidfd = pidfd
-        self.returncode = None
-
-    def fileno(self):
-        """The pidfd, so that the object can be passed to select() or poll()."""
-        if self.pidfd is None:
-            raise ValueError("the pidfd is closed")
-        return self.pidfd
-
-    def read_tuple(self):
-        """The child's tuple as it is now, read through the pidfd."""
-        return of_pidfd(self.fileno())
-
-    def _waitid(self, options):
-        if self.returncode is not None:
-            return self.returncode
-        if self.pidfd is not None:
-            info = os.waitid(os.P_PIDFD, self.pidfd, os.WEXITED | _WALL | options)
-            if info is None:
-                return None
-            code = info.si_status if info.si_code == os.CLD_EXITED else -info.si_status
-        else:
-            pid, status = os.waitpid(self.pid, _WALL | options)
-            if pid == 0:
-                return None
-            code = os.waitstatus_to_exitcode(status)
-        self.returncode = code
-        return code
-
-    def wait(self):
-        """Waits for the child to end and reaps it; returns its exit code or -signal."""
-        return self._waitid(0)
-
-    def poll(self):
-        """Like wait() without blocking: None while the child runs."""
-        return self._waitid(os.WNOHANG)
-
-    def send_signal(self, sig):
-        """Sends *sig* through the pidfd (no PID-reuse race); nothing once reaped."""
-        if self.returncode is not None:
-            return
-        import signal
-        if self.pidfd is not None:
-            signal.pidfd_send_signal(self.pidfd, sig)
-        else:
-            os.kill(self.pid, sig)
-
-    def kill(self):
-        import signal
-        self.send_signal(signal.SIGKILL)
-
-    def terminate(self):
-        import signal
-        self.send_signal(signal.SIGTERM)
-
-    def close(self):
-        """Closes the pidfd. The child, if not waited for, stays the caller's to reap."""
-        fd, self.pidfd = getattr(self, "pidfd", None), None
-        if fd is not None:
-            os.close(fd)
-
-    __del__ = close
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        try:
-            self.wait()
-        finally:
-            self.close()
-
-    def __repr__(self):
-        return (f"<pidtuple.Process pid={self.pid} pidfd={self.pidfd} "
-                f"returncode={self.returncode}>")
-
-
-def _resolve(executable, env):
-    exe = os.fsencode(executable)
-    if b"/" in exe:
-        return exe
-    for d in os.get_exec_path(env):
-        cand = os.path.join(os.fsencode(d), exe)
-        if os.path.isfile(cand) and os.access(cand, os.X_OK):
-            return cand
-    raise PidTupleError(_errno.ENOENT, f"spawn: {os.fsdecode(exe)} not found in PATH",
-                        rule=Rule.EXEC)
-
-
-def _cstrings(items):
-    return (ctypes.c_char_p * (len(items) + 1))(*items, None)
-
-
-def spawn(tuple, argv, env=None, *, executable=None, **options):
+def spawn(tuple: TupleLike, argv: Sequence[StrOrBytesPath], env: Optional[Env] = None, *,
+          executable: Optional[StrOrBytesPath] = None, newpid: bool = False,
+          newuser: bool = False, clone_flags: int = 0, exit_signal: Optional[int] = None,
+          cgroup_fd: Optional[FdLike] = None, precheck: bool = False, fallback: bool = True,
+          lock: bool = False, fallback_retries: int = 0) -> Process:
     """Creates a child with exactly the PIDs of *tuple* and executes *argv* in it.
 
     *tuple* is a :class:`Tuple` or its text form. The program is *executable*, else
@@ -790,20 +527,18 @@ def spawn(tuple, argv, env=None, *, executable=None, **options):
     ``lock``: hold the ns_last_pid lock around the set_tid fork too.
     ``fallback_retries``: how often the fallback may replace a child that got another PID.
 
-    Returns a :class:`Process`. Raises :class:`PidTupleError` with the rule
+    Returns a :class:`Process`. Raises :class:`PidtupleError` with the rule
     that failed, and rule "exec" with the execve() errno when the program could not run
     (the child is reaped then).
     """
     t = _as_tuple(tuple)
-    if isinstance(argv, (str, bytes)) or not argv:
-        raise TypeError("argv must be a non-empty sequence of arguments")
-    args = [os.fsencode(a) for a in argv]
-    envp = None
-    if env is not None:
-        envp = _cstrings([os.fsencode(k) + b"=" + os.fsencode(v) for k, v in env.items()])
-    path = _resolve(executable if executable is not None else argv[0], env)
+    args = _args_of(argv, "spawn")
+    envp = _envp_of(env)
+    path = _resolve(executable if executable is not None else args[0], env, "spawn")
     diag = _lib.Diag()
-    o = _fork_opts(diag, **options)
+    o = _fork_opts(diag, newpid=newpid, newuser=newuser, clone_flags=clone_flags,
+                   exit_signal=exit_signal, cgroup_fd=cgroup_fd, precheck=precheck,
+                   fallback=fallback, lock=lock, fallback_retries=fallback_retries)
     pid = _lib.pid_t(0)
     pidfd = ctypes.c_int(-1)
     r = _c.pidtuple_spawn(t._handle(), path, _cstrings(args), envp, ctypes.byref(o),
@@ -813,7 +548,7 @@ def spawn(tuple, argv, env=None, *, executable=None, **options):
     return Process(pid.value, pidfd.value if pidfd.value >= 0 else None)
 
 
-def _threads():
+def _threads() -> int:
     try:
         return len(os.listdir("/proc/self/task"))
     except OSError:
@@ -821,7 +556,7 @@ def _threads():
         return threading.active_count()
 
 
-def _pyapi():
+def _pyapi() -> Any:
     api = ctypes.pythonapi  # a PyDLL: calls keep the GIL
     for name in ("PyOS_BeforeFork", "PyOS_AfterFork_Parent", "PyOS_AfterFork_Child"):
         fn = getattr(api, name)
@@ -829,7 +564,10 @@ def _pyapi():
     return api
 
 
-def fork(tuple, **options):
+def fork(tuple: TupleLike, *, newpid: bool = False, newuser: bool = False,
+         clone_flags: int = 0, exit_signal: Optional[int] = None,
+         cgroup_fd: Optional[FdLike] = None, precheck: bool = False, fallback: bool = True,
+         lock: bool = False, fallback_retries: int = 0) -> Optional[Process]:
     """Forks a child with exactly the PIDs of *tuple*: returns a :class:`Process` in the
     parent and None in the child. Options as in :func:`spawn`.
 
@@ -845,12 +583,14 @@ def fork(tuple, **options):
                            "(the C library's fork handlers would not run); use spawn()")
     api = _pyapi()
     diag = _lib.Diag()
-    o = _fork_opts(diag, **options)
+    o = _fork_opts(diag, newpid=newpid, newuser=newuser, clone_flags=clone_flags,
+                   exit_signal=exit_signal, cgroup_fd=cgroup_fd, precheck=precheck,
+                   fallback=fallback, lock=lock, fallback_retries=fallback_retries)
     pidfd = ctypes.c_int(-1)
     args = (t._handle(), ctypes.byref(o), ctypes.byref(pidfd))
     call = _lib.lib_gil.pidtuple_fork  # keeps the GIL: the child returns holding it
     api.PyOS_BeforeFork()
-    pid = call(*args)
+    pid = int(call(*args))
     if pid == 0:
         api.PyOS_AfterFork_Child()
         return None
@@ -858,3 +598,10 @@ def fork(tuple, **options):
     if pid < 0:
         raise _error(pid, diag)
     return Process(pid, pidfd.value if pidfd.value >= 0 else None)
+
+
+# The public classes are pidtuple.X wherever they are defined (repr, pickles, docs).
+for _cls in (PidtupleError, Rule, Tuple, Process, Tree, Node, NodeKind, Restore,
+             JsonUnavailableError):
+    _cls.__module__ = __name__
+del _cls

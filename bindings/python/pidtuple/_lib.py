@@ -6,9 +6,12 @@ the environment variable PIDTUPLE_LIBRARY (a path), else the dynamic loader's se
 (ctypes.util.find_library, then the SONAME libpidtuple.so.1).
 """
 
+from __future__ import annotations
+
 import ctypes
 import ctypes.util
 import os
+from typing import Any, Dict, List, Set, Tuple
 
 SONAME = "libpidtuple.so.1"
 ABI_MAJOR = 1
@@ -40,9 +43,11 @@ class Diag(ctypes.Structure):
         ("reserved", ctypes.c_uint32),
     ]
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
         self.sz = ctypes.sizeof(Diag)
+        # "none" for the fields an older library does not know (and so never writes).
+        self.inner_index = self.nspid_pos = self.text_pos = self.node = -1
 
 
 class ForkOpts(ctypes.Structure):
@@ -60,7 +65,7 @@ class ForkOpts(ctypes.Structure):
         ("reserved", ctypes.c_uint32),
     ]
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
         self.sz = ctypes.sizeof(ForkOpts)
 
@@ -73,7 +78,7 @@ class ReadOpts(ctypes.Structure):
         ("ns_fd", ctypes.c_int32),
     ]
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
         self.sz = ctypes.sizeof(ReadOpts)
 
@@ -86,7 +91,7 @@ class ScanOpts(ctypes.Structure):
         ("reserved", ctypes.c_uint32),
     ]
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
         self.sz = ctypes.sizeof(ScanOpts)
 
@@ -106,7 +111,7 @@ class ScanEntry(ctypes.Structure):
         ("sid_tuple", ctypes.c_void_p),
     ]
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
         self.sz = ctypes.sizeof(ScanEntry)
 
@@ -120,7 +125,7 @@ class LevelInfo(ctypes.Structure):
         ("ns_id", ctypes.c_uint64),
     ]
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
         self.sz = ctypes.sizeof(LevelInfo)
 
@@ -141,7 +146,7 @@ class Node(ctypes.Structure):
         ("arg", ctypes.c_void_p),
     ]
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
         self.sz = ctypes.sizeof(Node)
 
@@ -207,7 +212,7 @@ _tree_p = ctypes.c_void_p  # struct pidtuple_tree * (opaque)
 _restore_p = ctypes.c_void_p  # struct pidtuple_restore * (opaque)
 
 # name: (restype, argtypes)
-PROTOTYPES = {
+PROTOTYPES: Dict[str, Tuple[Any, List[Any]]] = {
     "pidtuple_version_major": (ctypes.c_int, []),
     "pidtuple_version_minor": (ctypes.c_int, []),
     "pidtuple_version_string": (ctypes.c_char_p, []),
@@ -269,7 +274,7 @@ PROTOTYPES = {
 }
 
 
-def library_path():
+def library_path() -> str:
     """Path or name the library is loaded from."""
     path = os.environ.get("PIDTUPLE_LIBRARY")
     if path:
@@ -287,10 +292,10 @@ OPTIONAL = frozenset({
     "pidtuple_restore_hand_over", "pidtuple_restore_kill", "pidtuple_restore_free",
     "pidtuple_tree_capture",
 })
-missing = set()
+missing: Set[str] = set()
 
 
-def _declare(dll):
+def _declare(dll: Any) -> Any:
     for name, (restype, argtypes) in PROTOTYPES.items():
         try:
             fn = getattr(dll, name)
@@ -304,13 +309,13 @@ def _declare(dll):
     return dll
 
 
-def need(name):
+def need(name: str) -> None:
     """Raises NotImplementedError when the loaded library lacks function @name."""
     if name in missing:
         raise NotImplementedError(f"{name}() is not in {PATH}: the library is too old for it")
 
 
-def _load():
+def _load() -> Tuple[str, Any, Any]:
     path = library_path()
     try:
         # use_errno is pointless: the library returns negative errnos.

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import pidtuple
-from pidtuple import _lib
+from pidtuple import _json, _lib
 
 
 def _header():
@@ -54,6 +54,35 @@ def test_rules_match(header):
     assert int(re.search(r"_PIDTUPLE_RULE_MAX\s*=\s*(\d+)", body).group(1)) == len(_lib.RULES)
     for rule in pidtuple.Rule:
         assert pidtuple._rule_name(rule) != "unknown"
+
+
+def test_enums_match_the_lists():
+    assert {r.name: r.value for r in pidtuple.Rule} == {n: i for i, n in enumerate(_lib.RULES)}
+    assert {f.name: f.value for f in pidtuple.Feature} == {
+        n: 1 << i for i, n in enumerate(_lib.FEATURES)}
+    assert {f.name: f.value for f in pidtuple.LevelFlag} == {
+        n: 1 << i for i, n in enumerate(_lib.LEVEL_FLAGS)}
+    assert {k.name: k.value for k in pidtuple.NodeKind} == {
+        "HOLD": _lib.NODE_HOLD, "EXEC": _lib.NODE_EXEC, "CALLBACK": _lib.NODE_CALLBACK}
+
+
+def test_node_constants_match(header):
+    assert _defines(header, "PIDTUPLE_NODE_") == {
+        "HOLD": _lib.NODE_HOLD, "EXEC": _lib.NODE_EXEC, "CALLBACK": _lib.NODE_CALLBACK,
+        "NEWPID": _lib.NODE_NEWPID}
+
+
+def test_json_functions_and_constants_match():
+    h = _header().with_name("pidtuple-json.h")
+    if not h.is_file():
+        pytest.skip(f"pidtuple-json.h not found beside {_header()}")
+    text = h.read_text()
+    funcs = set(re.findall(r"PIDTUPLE_JSON_API\s[^;{]*?\b(pidtuple_\w+)\s*\(", text))
+    assert funcs and funcs == set(_json.PROTOTYPES)
+    defs = _defines(text, "PIDTUPLE_JSON_")
+    assert (defs["PRETTY"], defs["FORMAT_VERSION"]) == (_json.PRETTY, _json.FORMAT_VERSION)
+    assert re.search(r"#define PIDTUPLE_JSON_MAX_TEXT \(8u \* 1024 \* 1024\)", text)
+    assert _json.MAX_TEXT == 8 * 1024 * 1024
 
 
 def test_bit_constants_match(header):

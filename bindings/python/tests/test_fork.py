@@ -4,10 +4,12 @@ private PID namespace (see _nshelp.in_pidns), pins only PIDs there and below, an
 fd or child behind. Needs root; skipped otherwise (failed under CI=true)."""
 
 import errno
+import gc
 import os
 import signal
 import socket
 import threading
+import warnings
 
 import pytest
 
@@ -323,3 +325,42 @@ def test_next_pid():
         with pytest.raises(PidTupleError) as ei:
             pidtuple.set_next_pid(0)
         assert ei.value.errno == errno.EINVAL
+
+
+@in_pidns
+def test_process_dropped_without_wait_warns():
+    with no_leaks():
+        p = pidtuple.spawn("30", [SH, "-c", "exec sleep 10"])
+        with pytest.warns(ResourceWarning, match="30 is still running"):
+            del p
+            gc.collect()
+        # The child stays the caller's to reap, as with subprocess.Popen.
+        os.kill(30, signal.SIGKILL)
+        os.waitpid(30, 0)
+
+        # A child that already ended is reaped quietly, and so is one waited for.
+        p = pidtuple.spawn("31", ["/bin/true"])
+        os.waitid(os.P_PIDFD, p.pidfd, os.WEXITED | os.WNOWAIT)
+        q = pidtuple.spawn("32", ["/bin/true"])
+        q.wait()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            del p, q
+            gc.collect()
+        assert [w for w in caught if issubclass(w.category, ResourceWarning)] == []
+
+
+@in_pidns
+def test_process_context_manager_waits_and_closes():
+    with no_leaks():
+        with pidtuple.spawn("33", [SH, "-c", "exit 4"]) as p:
+            fd = p.pidfd
+            assert fd is not None
+        assert p.returncode == 4 and p.pidfd is None
+        with pytest.raises(OSError):
+            os.fstat(fd)
+        # An exception in the block still reaps the child (after it ends).
+        with pytest.raises(KeyError):
+            with pidtuple.spawn("34", ["/bin/true"]) as p:
+                raise KeyError
+        assert p.returncode == 0 and p.pidfd is None
