@@ -25,7 +25,11 @@
 extern "C" {
 #endif
 
-/** Marks a symbol exported from libpidtuple-json. */
+/*
+ * PIDTUPLE_JSON_API marks a symbol exported from libpidtuple-json. A plain comment: Doxygen
+ * predefines PIDTUPLE_JSON_API, skips this block, and would give a documentation comment here
+ * to the next definition, PIDTUPLE_JSON_FORMAT_VERSION.
+ */
 #ifndef PIDTUPLE_JSON_API
 #define PIDTUPLE_JSON_API __attribute__((visibility("default")))
 #endif

@@ -29,7 +29,11 @@
 extern "C" {
 #endif
 
-/** Marks a symbol exported from the shared library. */
+/*
+ * PIDTUPLE_API marks a symbol exported from the shared library. A plain comment: Doxygen
+ * predefines PIDTUPLE_API, skips this block, and would give a documentation comment here to the
+ * next definition, PIDTUPLE_VERSION_MAJOR.
+ */
 #ifndef PIDTUPLE_API
 #define PIDTUPLE_API __attribute__((visibility("default")))
 #endif
