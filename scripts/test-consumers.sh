@@ -3,12 +3,12 @@
 #
 # Usage: test-consumers.sh BUILD_DIR [CC [CXX]]
 #
-# Installs BUILD_DIR into a temporary prefix, then builds tests/consumers/consumer.c and
-# tests/consumers/consumer.cpp (C++11) the two ways a downstream project would: with
-# pkg-config and with find_package(pidtuple) (tests/consumers/cmake), each against the shared
-# and the static library, runs them, and checks how each is linked. Then builds
-# tests/consumers/consumer_json.c with pkg-config libpidtuple-json the same ways, unless the
-# build has PIDTUPLE_WITH_JSON=OFF.
+# Installs BUILD_DIR into a temporary prefix, then builds tests/consumers/consumer.c (ISO C11)
+# and tests/consumers/consumer.cpp (C++17), both with -Wpedantic -Werror, the two ways a
+# downstream project would: with pkg-config and with find_package(pidtuple)
+# (tests/consumers/cmake), each against the shared and the static library, runs them, and
+# checks how each is linked. Then builds tests/consumers/consumer_json.c with pkg-config
+# libpidtuple-json the same ways, unless the build has PIDTUPLE_WITH_JSON=OFF.
 # Exits 77 (skip) in a sanitizer build: its libraries need the sanitizer runtime the
 # consumers do not link.
 set -eu
@@ -124,22 +124,23 @@ check() {
 # pkg-config
 bin=$tmp/pkgconfig
 mkdir -p "$bin"
-cflags="-Wall -Wextra -Werror"
+# What a careful downstream project builds with: ISO C11 and C++17, pedantic, warnings fatal.
+cflags="-Wall -Wextra -Wpedantic -Werror"
 # shellcheck disable=SC2046,SC2086 # $cflags and pkg-config output are split into words
 {
-	run_logged "$tmp/cc.log" "$cc" -std=gnu11 $cflags $(pc --cflags) \
+	run_logged "$tmp/cc.log" "$cc" -std=c11 $cflags $(pc --cflags) \
 		"$src/tests/consumers/consumer.c" -o "$bin/c_shared" $(pc --libs)
 	# --static adds Libs.private; -Bstatic makes the linker take libpidtuple.a over the .so
 	# lying next to it, the C library stays shared.
-	run_logged "$tmp/cc.log" "$cc" -std=gnu11 $cflags $(pc --cflags) \
+	run_logged "$tmp/cc.log" "$cc" -std=c11 $cflags $(pc --cflags) \
 		"$src/tests/consumers/consumer.c" -o "$bin/c_static" \
 		-Wl,-Bstatic $(pc --static --libs) -Wl,-Bdynamic
 	# A fully static executable: Libs.private must be complete.
-	run_logged "$tmp/cc.log" "$cc" -static -std=gnu11 $cflags $(pc --cflags) \
+	run_logged "$tmp/cc.log" "$cc" -static -std=c11 $cflags $(pc --cflags) \
 		"$src/tests/consumers/consumer.c" -o "$bin/c_full_static" $(pc --static --libs)
-	run_logged "$tmp/cxx.log" "$cxx" -std=c++11 $cflags $(pc --cflags) \
+	run_logged "$tmp/cxx.log" "$cxx" -std=c++17 $cflags $(pc --cflags) \
 		"$src/tests/consumers/consumer.cpp" -o "$bin/cxx_shared" $(pc --libs)
-	run_logged "$tmp/cxx.log" "$cxx" -std=c++11 $cflags $(pc --cflags) \
+	run_logged "$tmp/cxx.log" "$cxx" -std=c++17 $cflags $(pc --cflags) \
 		"$src/tests/consumers/consumer.cpp" -o "$bin/cxx_static" \
 		-Wl,-Bstatic $(pc --static --libs) -Wl,-Bdynamic
 }
@@ -257,17 +258,17 @@ bin=$tmp/json
 mkdir -p "$bin"
 # shellcheck disable=SC2046,SC2086 # $cflags and pkg-config output are split into words
 {
-	run_logged "$tmp/cc.log" "$cc" -std=gnu11 $cflags $(jpc --cflags) \
+	run_logged "$tmp/cc.log" "$cc" -std=c11 $cflags $(jpc --cflags) \
 		"$src/tests/consumers/consumer_json.c" -o "$bin/c_json_shared" $(jpc --libs)
-	run_logged "$tmp/cc.log" "$cc" -std=gnu11 $cflags $(jpc --cflags) \
+	run_logged "$tmp/cc.log" "$cc" -std=c11 $cflags $(jpc --cflags) \
 		"$src/tests/consumers/consumer_json.c" -o "$bin/c_json_static" \
 		-Wl,-Bstatic $(jpc --static --libs) -Wl,-Bdynamic
-	run_logged "$tmp/cc.log" "$cc" -static -std=gnu11 $cflags $(jpc --cflags) \
+	run_logged "$tmp/cc.log" "$cc" -static -std=c11 $cflags $(jpc --cflags) \
 		"$src/tests/consumers/consumer_json.c" -o "$bin/c_json_full_static" $(jpc --static --libs)
 }
 check_json "$bin/c_json_shared" shared
 check_json "$bin/c_json_static" static
 check_json "$bin/c_json_full_static" full-static
 
-echo "consumers: PASS (12 consumers: pkg-config and find_package, C and C++11, shared and static;" \
-	"libpidtuple-json through pkg-config)"
+echo "consumers: PASS (12 consumers: pkg-config and find_package, C11 and C++17 with" \
+	"-Wpedantic, shared and static; libpidtuple-json through pkg-config)"

@@ -20,8 +20,8 @@
 
 int main(void)
 {
-	struct pidtuple_diag diag = { .sz = sizeof(diag) };
-	struct pidtuple_node node = { .sz = sizeof(node) };
+	struct pidtuple_diag diag = PIDTUPLE_OPTS_INIT(pidtuple_diag);
+	struct pidtuple_node node = PIDTUPLE_OPTS_INIT(pidtuple_node);
 	struct pidtuple_tree *tree = NULL;
 	char *text = NULL;
 	char buf[64] = "";
