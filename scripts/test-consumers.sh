@@ -8,7 +8,9 @@
 # downstream project would: with pkg-config and with find_package(pidtuple)
 # (tests/consumers/cmake), each against the shared and the static library, runs them, and
 # checks how each is linked. Then builds tests/consumers/consumer_json.c with pkg-config
-# libpidtuple-json the same ways, unless the build has PIDTUPLE_WITH_JSON=OFF.
+# libpidtuple-json and with find_package(pidtuple COMPONENTS json) the same ways, and checks
+# that the component is refused when libpidtuple-json is not installed; unless the build has
+# PIDTUPLE_WITH_JSON=OFF.
 # Exits 77 (skip) in a sanitizer build: its libraries need the sanitizer runtime the
 # consumers do not link.
 set -eu
@@ -181,12 +183,13 @@ grep -q 'compatible with requested version' "$tmp/cmake-next.log" ||
 echo "consumers: ok  find_package(pidtuple $((major + 1)).0) refused $version"
 
 # ---------------------------------------------------------------------------------------------
-# libpidtuple-json, through pkg-config only (the CMake package does not export it).
+# libpidtuple-json, through pkg-config and find_package(pidtuple COMPONENTS json).
 if grep -q '^PIDTUPLE_WITH_JSON:BOOL=OFF$' "$build/CMakeCache.txt" 2>/dev/null; then
 	echo "consumers: PASS (9 consumers; libpidtuple-json not built: PIDTUPLE_WITH_JSON=OFF)"
 	exit 0
 fi
-for f in libpidtuple-json.so libpidtuple-json.so.1 libpidtuple-json.a pkgconfig/libpidtuple-json.pc; do
+for f in libpidtuple-json.so libpidtuple-json.so.1 libpidtuple-json.a pkgconfig/libpidtuple-json.pc \
+	cmake/pidtuple/pidtupleJsonTargets.cmake; do
 	[ -e "$libdir/$f" ] || fail "not installed: $libdir/$f"
 done
 [ -f "$prefix/include/pidtuple-json.h" ] || fail "not installed: $prefix/include/pidtuple-json.h"
@@ -217,7 +220,9 @@ case " $(jpc --static --libs) " in
 *) fail "pkg-config --static --libs libpidtuple-json: $(jpc --static --libs)" ;;
 esac
 
-# check_json BINARY shared|static|full-static
+# check_json BINARY shared|static|static-pidtuple|full-static
+# static-pidtuple: both libraries linked in, json-c as the linker found it (CMake's plain
+# `json-c`, the shared one when there is one).
 check_json() {
 	exe=$1
 	kind=$2
@@ -247,6 +252,11 @@ check_json() {
 		! readelf --dyn-syms -W "$exe" | grep -qE 'pidtuple_|json_' ||
 			fail "$name: imports pidtuple_* or json_* symbols"
 		;;
+	static-pidtuple)
+		! echo "$needed" | grep -q pidtuple || fail "$name: NEEDED: $needed"
+		! readelf --dyn-syms -W "$exe" | grep -q pidtuple_ ||
+			fail "$name: imports pidtuple_* symbols"
+		;;
 	full-static)
 		! echo "$needed" | grep -q . || fail "$name: has NEEDED entries: $needed"
 		;;
@@ -270,5 +280,25 @@ check_json "$bin/c_json_shared" shared
 check_json "$bin/c_json_static" static
 check_json "$bin/c_json_full_static" full-static
 
-echo "consumers: PASS (12 consumers: pkg-config and find_package, C11 and C++17 with" \
-	"-Wpedantic, shared and static; libpidtuple-json through pkg-config)"
+# find_package(pidtuple COMPONENTS json): pidtuple::pidtuple_json and _static.
+bin=$tmp/cmake-json
+run_logged "$tmp/cmake-json.log" cm "$bin" -DPIDTUPLE_CONSUMER_JSON=ON
+run_logged "$tmp/cmake-json-build.log" cmake --build "$bin" \
+	--target consumer_json_shared consumer_json_static
+check_json "$bin/consumer_json_shared" shared
+check_json "$bin/consumer_json_static" static-pidtuple
+
+# Without libpidtuple-json installed the component is missing, and says what to install.
+mkdir "$tmp/json-targets"
+mv "$libdir/cmake/pidtuple/pidtupleJsonTargets"*.cmake "$tmp/json-targets/"
+if cm "$tmp/cmake-nojson" -DPIDTUPLE_CONSUMER_JSON=ON >"$tmp/cmake-nojson.log" 2>&1; then
+	fail "find_package(pidtuple COMPONENTS json) succeeded without pidtupleJsonTargets.cmake"
+fi
+grep -q 'libpidtuple-json is not installed' "$tmp/cmake-nojson.log" ||
+	fail "find_package(pidtuple COMPONENTS json) without it failed for another reason: $(cat "$tmp/cmake-nojson.log")"
+mv "$tmp/json-targets/"*.cmake "$libdir/cmake/pidtuple/"
+echo "consumers: ok  find_package(pidtuple COMPONENTS json) refused without libpidtuple-json"
+
+echo "consumers: PASS (14 consumers: pkg-config and find_package, C11 and C++17 with" \
+	"-Wpedantic, shared and static; libpidtuple-json through pkg-config and" \
+	"find_package(pidtuple COMPONENTS json))"

@@ -185,6 +185,7 @@ owner libpidtuple-dev "/usr/lib/$ma/pkgconfig/libpidtuple.pc"
 owner libpidtuple-dev "/usr/lib/$ma/cmake/pidtuple/pidtupleConfig.cmake"
 owner libpidtuple-dev "/usr/lib/$ma/cmake/pidtuple/pidtupleConfigVersion.cmake"
 owner libpidtuple-dev "/usr/lib/$ma/cmake/pidtuple/pidtupleTargets.cmake"
+owner libpidtuple-json-dev "/usr/lib/$ma/cmake/pidtuple/pidtupleJsonTargets.cmake"
 owner libpidtuple-json1 "/usr/lib/$ma/libpidtuple-json.so.1"
 owner libpidtuple-json1 "/usr/lib/$ma/libpidtuple-json.so.1.0.0"
 owner libpidtuple-json-dev /usr/include/pidtuple-json.h
@@ -294,6 +295,17 @@ done
 out=$("$tmp/consumer_json_static") || fail "static json consumer: $out"
 ! readelf -dW "$tmp/consumer_json_static" | grep -qE 'NEEDED.*(pidtuple|json-c)' ||
 	fail "static json consumer is linked to a shared libpidtuple or json-c"
+
+# find_package(pidtuple COMPONENTS json): pidtupleConfig.cmake of libpidtuple-dev loads the
+# targets libpidtuple-json-dev installs beside it.
+cmake -S "$src/tests/consumers/cmake" -B "$tmp/cmake" -DCMAKE_PREFIX_PATH="$root/usr" \
+	-DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF -DCMAKE_FIND_USE_SYSTEM_PACKAGE_REGISTRY=OFF \
+	-DPIDTUPLE_CONSUMER_JSON=ON >"$tmp/cmake.log" 2>&1 ||
+	{ cat "$tmp/cmake.log" >&2; fail "find_package(pidtuple COMPONENTS json) in the scratch root"; }
+cmake --build "$tmp/cmake" --target consumer_json_shared >"$tmp/cmake-build.log" 2>&1 ||
+	{ cat "$tmp/cmake-build.log" >&2; fail "the json consumer through find_package"; }
+out=$(LD_LIBRARY_PATH=$root/usr/lib/$ma "$tmp/cmake/consumer_json_shared") ||
+	fail "json consumer through find_package: $out"
 
 end=$(date +%s)
 echo "debian: PASS: $(echo "$all_packages" | wc -w) packages, lintian clean, $n functions with man3 pages;" \

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * A C program built against an installed libpidtuple-json (pkg-config libpidtuple-json):
+ * A C program built against an installed libpidtuple-json (pkg-config libpidtuple-json, or
+ * find_package(pidtuple COMPONENTS json)), as ISO C11 with -Wpedantic:
  * reads a small tree description from JSON, writes it back and compares, and reads one node
  * through the core library. No process is created.
  */
