@@ -259,8 +259,8 @@ out=$(echo '{"format":"libpidtuple-tree","version":2,"nodes":[]}' |
 	LD_LIBRARY_PATH=$root/usr/lib/$ma "$root/usr/bin/pidtuple" restore --check - 2>&1) || rc=$?
 { [ "$rc" = 1 ] && echo "$out" | grep -q 'version: 2 is not supported'; } ||
 	fail "pidtuple restore --check of a version 2 document: exit $rc, '$out'"
-# The .pc files of the scratch root come first; what they require from other source packages
-# (json-c, Requires.private) comes from the host's path after them.
+# The .pc files of the scratch root come first; anything else comes from the host's path after
+# them.
 host_pc_path=$(pkg-config --variable=pc_path pkg-config)
 rpc() {
 	PKG_CONFIG_SYSROOT_DIR=$root PKG_CONFIG_LIBDIR=$root/usr/lib/$ma/pkgconfig:$host_pc_path \
@@ -272,7 +272,28 @@ cc -Wall -Wextra -Werror "$src/tests/consumers/consumer.c" -o "$tmp/consumer" \
 	{ cat "$tmp/cc.log" >&2; fail "consumer against the packaged libpidtuple-dev"; }
 out=$(LD_LIBRARY_PATH=$root/usr/lib/$ma "$tmp/consumer") || fail "consumer: $out"
 
-# libpidtuple-json.pc: Requires libpidtuple (the scratch root's), Requires.private json-c.
+# The .pc files name system directories as plain paths under ${prefix}, so pkg-config drops
+# them: nothing but the libraries is left. json-c, private to libpidtuple-json, stays out.
+# Read as an installed system reads them (without the sysroot, which would prefix the paths
+# and so make them non-system ones).
+spc() {
+	PKG_CONFIG_LIBDIR=$root/usr/lib/$ma/pkgconfig:$host_pc_path PKG_CONFIG_PATH="" \
+		pkg-config "$@"
+}
+for f in libpidtuple libpidtuple-json; do
+	! grep -q pcfiledir "$root/usr/lib/$ma/pkgconfig/$f.pc" ||
+		fail "$f.pc is relative to its own directory: $(cat "$root/usr/lib/$ma/pkgconfig/$f.pc")"
+done
+[ -z "$(spc --cflags libpidtuple | tr -d ' ')" ] || fail "pkg-config --cflags libpidtuple: $(spc --cflags libpidtuple)"
+[ "$(spc --libs libpidtuple | xargs)" = "-lpidtuple" ] || fail "pkg-config --libs libpidtuple: $(spc --libs libpidtuple)"
+[ -z "$(spc --cflags libpidtuple-json | tr -d ' ')" ] ||
+	fail "pkg-config --cflags libpidtuple-json: $(spc --cflags libpidtuple-json)"
+[ "$(spc --libs libpidtuple-json | xargs)" = "-lpidtuple-json -lpidtuple" ] ||
+	fail "pkg-config --libs libpidtuple-json: $(spc --libs libpidtuple-json)"
+echo "debian: pkg-config --cflags --libs libpidtuple: '$(spc --cflags --libs libpidtuple | xargs)'," \
+	"libpidtuple-json: '$(spc --cflags --libs libpidtuple-json | xargs)'"
+
+# libpidtuple-json.pc: Requires libpidtuple (the scratch root's), Libs.private -ljson-c.
 jpc() {
 	rpc "$@" libpidtuple-json
 }
