@@ -194,19 +194,29 @@ owner libpidtuple-json-dev "/usr/lib/$ma/libpidtuple-json.a"
 owner libpidtuple-json-dev "/usr/lib/$ma/pkgconfig/libpidtuple-json.pc"
 owner pidtuple /usr/bin/pidtuple
 owner pidtuple /usr/share/man/man1/pidtuple.1.gz
+owner pidtuple /usr/share/man/man5/pidtuple-json.5.gz
 owner libpidtuple-doc /usr/share/doc/libpidtuple-dev/html/index.html
-owner libpidtuple-doc /usr/share/man/man3/pidtuple.h.3.gz
-# A section 3 page for every public function of both libraries.
+owner libpidtuple-dev /usr/share/man/man7/pidtuple.7.gz
+# A section 3 page for every public function of both libraries, with its library's -dev
+# package (the pages are written by hand in man/; Doxygen makes only the HTML).
 funcs=$(sed -n 's/^PIDTUPLE_API .*[ *]\(pidtuple_[a-z0-9_]*\)(.*/\1/p' "$src/include/pidtuple.h")
 [ -n "$funcs" ] || fail "no PIDTUPLE_API functions found in include/pidtuple.h"
 json_funcs=$(sed -n 's/^PIDTUPLE_JSON_API .*[ *]\(pidtuple_[a-z0-9_]*\)(.*/\1/p' \
 	"$src/include/pidtuple-json.h")
 [ -n "$json_funcs" ] || fail "no PIDTUPLE_JSON_API functions found in include/pidtuple-json.h"
-owner libpidtuple-doc /usr/share/man/man3/pidtuple-json.h.3.gz
 n=0
-for f in $funcs $json_funcs; do
-	owner libpidtuple-doc "/usr/share/man/man3/$f.3.gz"
+for f in $funcs; do
+	owner libpidtuple-dev "/usr/share/man/man3/$f.3.gz"
 	n=$((n + 1))
+done
+for f in $json_funcs; do
+	owner libpidtuple-json-dev "/usr/share/man/man3/$f.3.gz"
+	n=$((n + 1))
+done
+# Every installed page renders without a warning, `.so` pages through the page they name.
+for page in $(cd "$root/usr/share/man" && find . -name '*.gz' | sort); do
+	out=$(cd "$root/usr/share/man" && LC_ALL=C MANWIDTH=80 man --warnings -l "$page" 2>&1 >/dev/null)
+	[ -z "$out" ] || fail "man --warnings -l $page: $out"
 done
 
 # Relations and the symbols file, as the control files say them.
