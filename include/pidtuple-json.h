@@ -5,7 +5,7 @@
  *
  * An optional companion library (`libpidtuple-json.so.1`, pkg-config `libpidtuple-json`), so
  * that the core libpidtuple keeps linking the C library alone. The format is described,
- * versioned, in docs/tree-json.md:
+ * versioned, in docs/tree-json.md (installed as the manual page pidtuple-json(5)):
  *
  *     {"format": "libpidtuple-tree", "version": 1,
  *      "nodes": [{"tuple": "4242/17/1", "parent": -1, "newpid": false,
@@ -25,7 +25,11 @@
 extern "C" {
 #endif
 
-/** Marks a symbol exported from libpidtuple-json. */
+/*
+ * PIDTUPLE_JSON_API marks a symbol exported from libpidtuple-json. A plain comment: Doxygen
+ * predefines PIDTUPLE_JSON_API, skips this block, and would give a documentation comment here
+ * to the next definition, PIDTUPLE_JSON_FORMAT_VERSION.
+ */
 #ifndef PIDTUPLE_JSON_API
 #define PIDTUPLE_JSON_API __attribute__((visibility("default")))
 #endif

@@ -14,7 +14,7 @@
  *   index says "inner index".
  * - In text, the order is outermost first, as `/proc/PID/status` prints `NSpid`: `4242/17/1`.
  * - Options and diagnostics are size-prefixed structs: set `sz` to `sizeof` the struct (the
- *   PIDTUPLE_OPTS() macro does it), leave unknown fields zero. A larger struct from a newer
+ *   PIDTUPLE_OPTS_INIT() macro does it), leave unknown fields zero. A larger struct from a newer
  *   header is accepted when its unknown tail is zero, else the call fails with -E2BIG. A member
  *   counts only when `sz` holds it whole: one a smaller struct holds in part is neither read nor
  *   written. `TYPE__last_field` names the last member of each such struct in this header.
@@ -31,7 +31,11 @@
 extern "C" {
 #endif
 
-/** Marks a symbol exported from the shared library. */
+/*
+ * PIDTUPLE_API marks a symbol exported from the shared library. A plain comment: Doxygen
+ * predefines PIDTUPLE_API, skips this block, and would give a documentation comment here to the
+ * next definition, PIDTUPLE_VERSION_MAJOR.
+ */
 #ifndef PIDTUPLE_API
 #define PIDTUPLE_API __attribute__((visibility("default")))
 #endif
@@ -55,12 +59,45 @@ extern "C" {
 #define PIDTUPLE_MAX_LEVELS 32
 
 /**
- * Declares a size-prefixed options struct @p NAME of type `struct TYPE`, zeroed (padding
- * included), with `sz` set and the designated initializers given. A C convenience; bindings
- * set `sz` themselves.
+ * An initializer for a size-prefixed struct `struct TYPE`: `sz` set to its size, the designated
+ * initializers given after @p TYPE, every other member zero. ISO C99 and C11, clean under
+ * -Wpedantic; also a compound literal's initializer:
+ *
+ *     struct pidtuple_diag diag = PIDTUPLE_OPTS_INIT(pidtuple_diag);
+ *     struct pidtuple_fork_opts opts =
+ *             PIDTUPLE_OPTS_INIT(pidtuple_fork_opts, .flags = PIDTUPLE_FORK_CHECK, .diag = &diag);
+ *
+ * In C++, which has no designated initializers before C++20, it takes @p TYPE alone and gives a
+ * value-initialized (all zero) struct with `sz` set, from pidtuple_opts_init(); set the members
+ * after:
+ *
+ *     pidtuple_fork_opts opts = PIDTUPLE_OPTS_INIT(pidtuple_fork_opts);
+ *     opts.flags = PIDTUPLE_FORK_CHECK;
+ *
+ * Unlike PIDTUPLE_OPTS(), the C form may leave padding bytes unset; the library reads only the
+ * members it knows and, of a larger struct from a newer header, the tail after them, which
+ * appended members fill without padding.
  */
-#define PIDTUPLE_OPTS(TYPE, NAME, ...)                                   \
-	struct TYPE NAME = ({                                            \
+#ifndef __cplusplus
+#define PIDTUPLE_OPTS_INIT(...) PIDTUPLE_OPTS_INIT_(__VA_ARGS__, )
+#else
+#define PIDTUPLE_OPTS_INIT(TYPE) (::pidtuple_opts_init<struct TYPE>())
+#endif
+/** Helper of PIDTUPLE_OPTS_INIT(): the extra empty argument lets it be called with a type alone. */
+#define PIDTUPLE_OPTS_INIT_(TYPE, ...) { .sz = sizeof(struct TYPE), __VA_ARGS__ }
+
+/**
+ * Declares a size-prefixed options struct @p NAME of type `struct TYPE`, zeroed (padding
+ * included), with `sz` set and the designated initializers given. A GNU C convenience (a
+ * statement expression, marked `__extension__`, so -Wpedantic stays quiet under GCC and
+ * Clang); PIDTUPLE_OPTS_INIT() is the ISO C and C++ form. Bindings set `sz` themselves.
+ * Called as `PIDTUPLE_OPTS(TYPE, NAME, ...)`; the extra empty argument lets it be called
+ * without initializers.
+ */
+#define PIDTUPLE_OPTS(...) PIDTUPLE_OPTS_(__VA_ARGS__, )
+/** Helper of PIDTUPLE_OPTS(). */
+#define PIDTUPLE_OPTS_(TYPE, NAME, ...)                                  \
+	struct TYPE NAME = __extension__({                               \
 		__builtin_memset(&NAME, 0, sizeof(struct TYPE));         \
 		(struct TYPE){ .sz = sizeof(struct TYPE), __VA_ARGS__ }; \
 	})
@@ -1079,6 +1116,20 @@ PIDTUPLE_API int pidtuple_set_next_pid(pid_t next, const struct pidtuple_fork_op
 /** @} */
 
 #ifdef __cplusplus
+}
+
+extern "C++" {
+/**
+ * C++: a value-initialized (all zero) size-prefixed struct @p T with `sz` set, what
+ * PIDTUPLE_OPTS_INIT() gives in C++. Inline, in the header only: no symbol of the library.
+ * @return The struct.
+ */
+template <typename T> inline T pidtuple_opts_init()
+{
+	T opts = T();
+	opts.sz = sizeof(T);
+	return opts;
+}
 }
 #endif
 

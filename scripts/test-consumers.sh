@@ -3,12 +3,14 @@
 #
 # Usage: test-consumers.sh BUILD_DIR [CC [CXX]]
 #
-# Installs BUILD_DIR into a temporary prefix, then builds tests/consumers/consumer.c and
-# tests/consumers/consumer.cpp (C++11) the two ways a downstream project would: with
-# pkg-config and with find_package(pidtuple) (tests/consumers/cmake), each against the shared
-# and the static library, runs them, and checks how each is linked. Then builds
-# tests/consumers/consumer_json.c with pkg-config libpidtuple-json the same ways, unless the
-# build has PIDTUPLE_WITH_JSON=OFF.
+# Installs BUILD_DIR into a temporary prefix, then builds tests/consumers/consumer.c (ISO C11)
+# and tests/consumers/consumer.cpp (C++17), both with -Wpedantic -Werror, the two ways a
+# downstream project would: with pkg-config and with find_package(pidtuple)
+# (tests/consumers/cmake), each against the shared and the static library, runs them, and
+# checks how each is linked. Then builds tests/consumers/consumer_json.c with pkg-config
+# libpidtuple-json and with find_package(pidtuple COMPONENTS json) the same ways, and checks
+# that the component is refused when libpidtuple-json is not installed; unless the build has
+# PIDTUPLE_WITH_JSON=OFF.
 # Exits 77 (skip) in a sanitizer build: its libraries need the sanitizer runtime the
 # consumers do not link.
 set -eu
@@ -124,22 +126,23 @@ check() {
 # pkg-config
 bin=$tmp/pkgconfig
 mkdir -p "$bin"
-cflags="-Wall -Wextra -Werror"
+# What a careful downstream project builds with: ISO C11 and C++17, pedantic, warnings fatal.
+cflags="-Wall -Wextra -Wpedantic -Werror"
 # shellcheck disable=SC2046,SC2086 # $cflags and pkg-config output are split into words
 {
-	run_logged "$tmp/cc.log" "$cc" -std=gnu11 $cflags $(pc --cflags) \
+	run_logged "$tmp/cc.log" "$cc" -std=c11 $cflags $(pc --cflags) \
 		"$src/tests/consumers/consumer.c" -o "$bin/c_shared" $(pc --libs)
 	# --static adds Libs.private; -Bstatic makes the linker take libpidtuple.a over the .so
 	# lying next to it, the C library stays shared.
-	run_logged "$tmp/cc.log" "$cc" -std=gnu11 $cflags $(pc --cflags) \
+	run_logged "$tmp/cc.log" "$cc" -std=c11 $cflags $(pc --cflags) \
 		"$src/tests/consumers/consumer.c" -o "$bin/c_static" \
 		-Wl,-Bstatic $(pc --static --libs) -Wl,-Bdynamic
 	# A fully static executable: Libs.private must be complete.
-	run_logged "$tmp/cc.log" "$cc" -static -std=gnu11 $cflags $(pc --cflags) \
+	run_logged "$tmp/cc.log" "$cc" -static -std=c11 $cflags $(pc --cflags) \
 		"$src/tests/consumers/consumer.c" -o "$bin/c_full_static" $(pc --static --libs)
-	run_logged "$tmp/cxx.log" "$cxx" -std=c++11 $cflags $(pc --cflags) \
+	run_logged "$tmp/cxx.log" "$cxx" -std=c++17 $cflags $(pc --cflags) \
 		"$src/tests/consumers/consumer.cpp" -o "$bin/cxx_shared" $(pc --libs)
-	run_logged "$tmp/cxx.log" "$cxx" -std=c++11 $cflags $(pc --cflags) \
+	run_logged "$tmp/cxx.log" "$cxx" -std=c++17 $cflags $(pc --cflags) \
 		"$src/tests/consumers/consumer.cpp" -o "$bin/cxx_static" \
 		-Wl,-Bstatic $(pc --static --libs) -Wl,-Bdynamic
 }
@@ -180,19 +183,19 @@ grep -q 'compatible with requested version' "$tmp/cmake-next.log" ||
 echo "consumers: ok  find_package(pidtuple $((major + 1)).0) refused $version"
 
 # ---------------------------------------------------------------------------------------------
-# libpidtuple-json, through pkg-config only (the CMake package does not export it).
+# libpidtuple-json, through pkg-config and find_package(pidtuple COMPONENTS json).
 if grep -q '^PIDTUPLE_WITH_JSON:BOOL=OFF$' "$build/CMakeCache.txt" 2>/dev/null; then
 	echo "consumers: PASS (9 consumers; libpidtuple-json not built: PIDTUPLE_WITH_JSON=OFF)"
 	exit 0
 fi
-for f in libpidtuple-json.so libpidtuple-json.so.1 libpidtuple-json.a pkgconfig/libpidtuple-json.pc; do
+for f in libpidtuple-json.so libpidtuple-json.so.1 libpidtuple-json.a pkgconfig/libpidtuple-json.pc \
+	cmake/pidtuple/pidtupleJsonTargets.cmake; do
 	[ -e "$libdir/$f" ] || fail "not installed: $libdir/$f"
 done
 [ -f "$prefix/include/pidtuple-json.h" ] || fail "not installed: $prefix/include/pidtuple-json.h"
 json_so=$(realpath "$libdir/libpidtuple-json.so.1")
 
-# Requires.private: json-c comes from the host's pkg-config path, after our directory, so
-# that libpidtuple (Requires) is still ours.
+# libpidtuple (Requires) comes from our directory, first in the path.
 jpc() {
 	PKG_CONFIG_LIBDIR=$pcdir:$sys_pc_path PKG_CONFIG_PATH="" \
 		pkg-config --define-variable=prefix="$prefix" "$@" libpidtuple-json
@@ -201,8 +204,10 @@ jpc() {
 	fail "pkg-config --modversion libpidtuple-json: $(jpc --modversion), header: $version"
 jpc --print-requires | grep -q '^libpidtuple\b' ||
 	fail "libpidtuple-json.pc Requires: $(jpc --print-requires)"
-jpc --print-requires-private | grep -q '^json-c\b' ||
-	fail "libpidtuple-json.pc Requires.private: $(jpc --print-requires-private)"
+# json-c is private: its headers are not ours to pass on (pidtuple-json.h does not include it).
+case " $(jpc --cflags) " in
+*json-c*) fail "pkg-config --cflags libpidtuple-json names json-c: $(jpc --cflags)" ;;
+esac
 # Shared: the consumer calls both libraries and links both, never json-c (private to the .so).
 case " $(jpc --libs) " in
 *" -lpidtuple-json "*"-lpidtuple "*) ;;
@@ -211,12 +216,17 @@ esac
 case " $(jpc --libs) " in
 *" -ljson-c "*) fail "pkg-config --libs libpidtuple-json names json-c: $(jpc --libs)" ;;
 esac
-case " $(jpc --static --libs) " in
-*" -lpidtuple-json "*"-lpidtuple "*"-ljson-c "*) ;;
-*) fail "pkg-config --static --libs libpidtuple-json: $(jpc --static --libs)" ;;
-esac
+# Static: both after -lpidtuple-json, which needs them (Libs.private names json-c).
+for l in -lpidtuple -ljson-c; do
+	case " $(jpc --static --libs) " in
+	*" -lpidtuple-json "*"$l "*) ;;
+	*) fail "pkg-config --static --libs libpidtuple-json: $(jpc --static --libs)" ;;
+	esac
+done
 
-# check_json BINARY shared|static|full-static
+# check_json BINARY shared|static|static-pidtuple|full-static
+# static-pidtuple: both libraries linked in, json-c as the linker found it (CMake's plain
+# `json-c`, the shared one when there is one).
 check_json() {
 	exe=$1
 	kind=$2
@@ -246,6 +256,11 @@ check_json() {
 		! readelf --dyn-syms -W "$exe" | grep -qE 'pidtuple_|json_' ||
 			fail "$name: imports pidtuple_* or json_* symbols"
 		;;
+	static-pidtuple)
+		! echo "$needed" | grep -q pidtuple || fail "$name: NEEDED: $needed"
+		! readelf --dyn-syms -W "$exe" | grep -q pidtuple_ ||
+			fail "$name: imports pidtuple_* symbols"
+		;;
 	full-static)
 		! echo "$needed" | grep -q . || fail "$name: has NEEDED entries: $needed"
 		;;
@@ -257,17 +272,37 @@ bin=$tmp/json
 mkdir -p "$bin"
 # shellcheck disable=SC2046,SC2086 # $cflags and pkg-config output are split into words
 {
-	run_logged "$tmp/cc.log" "$cc" -std=gnu11 $cflags $(jpc --cflags) \
+	run_logged "$tmp/cc.log" "$cc" -std=c11 $cflags $(jpc --cflags) \
 		"$src/tests/consumers/consumer_json.c" -o "$bin/c_json_shared" $(jpc --libs)
-	run_logged "$tmp/cc.log" "$cc" -std=gnu11 $cflags $(jpc --cflags) \
+	run_logged "$tmp/cc.log" "$cc" -std=c11 $cflags $(jpc --cflags) \
 		"$src/tests/consumers/consumer_json.c" -o "$bin/c_json_static" \
 		-Wl,-Bstatic $(jpc --static --libs) -Wl,-Bdynamic
-	run_logged "$tmp/cc.log" "$cc" -static -std=gnu11 $cflags $(jpc --cflags) \
+	run_logged "$tmp/cc.log" "$cc" -static -std=c11 $cflags $(jpc --cflags) \
 		"$src/tests/consumers/consumer_json.c" -o "$bin/c_json_full_static" $(jpc --static --libs)
 }
 check_json "$bin/c_json_shared" shared
 check_json "$bin/c_json_static" static
 check_json "$bin/c_json_full_static" full-static
 
-echo "consumers: PASS (12 consumers: pkg-config and find_package, C and C++11, shared and static;" \
-	"libpidtuple-json through pkg-config)"
+# find_package(pidtuple COMPONENTS json): pidtuple::pidtuple_json and _static.
+bin=$tmp/cmake-json
+run_logged "$tmp/cmake-json.log" cm "$bin" -DPIDTUPLE_CONSUMER_JSON=ON
+run_logged "$tmp/cmake-json-build.log" cmake --build "$bin" \
+	--target consumer_json_shared consumer_json_static
+check_json "$bin/consumer_json_shared" shared
+check_json "$bin/consumer_json_static" static-pidtuple
+
+# Without libpidtuple-json installed the component is missing, and says what to install.
+mkdir "$tmp/json-targets"
+mv "$libdir/cmake/pidtuple/pidtupleJsonTargets"*.cmake "$tmp/json-targets/"
+if cm "$tmp/cmake-nojson" -DPIDTUPLE_CONSUMER_JSON=ON >"$tmp/cmake-nojson.log" 2>&1; then
+	fail "find_package(pidtuple COMPONENTS json) succeeded without pidtupleJsonTargets.cmake"
+fi
+grep -q 'libpidtuple-json is not installed' "$tmp/cmake-nojson.log" ||
+	fail "find_package(pidtuple COMPONENTS json) without it failed for another reason: $(cat "$tmp/cmake-nojson.log")"
+mv "$tmp/json-targets/"*.cmake "$libdir/cmake/pidtuple/"
+echo "consumers: ok  find_package(pidtuple COMPONENTS json) refused without libpidtuple-json"
+
+echo "consumers: PASS (14 consumers: pkg-config and find_package, C11 and C++17 with" \
+	"-Wpedantic, shared and static; libpidtuple-json through pkg-config and" \
+	"find_package(pidtuple COMPONENTS json))"

@@ -194,6 +194,7 @@ owner libpidtuple-dev "/usr/lib/$ma/pkgconfig/libpidtuple.pc"
 owner libpidtuple-dev "/usr/lib/$ma/cmake/pidtuple/pidtupleConfig.cmake"
 owner libpidtuple-dev "/usr/lib/$ma/cmake/pidtuple/pidtupleConfigVersion.cmake"
 owner libpidtuple-dev "/usr/lib/$ma/cmake/pidtuple/pidtupleTargets.cmake"
+owner libpidtuple-json-dev "/usr/lib/$ma/cmake/pidtuple/pidtupleJsonTargets.cmake"
 owner libpidtuple-json1 "/usr/lib/$ma/libpidtuple-json.so.1"
 owner libpidtuple-json1 "/usr/lib/$ma/libpidtuple-json.so.1.0.0"
 owner libpidtuple-json-dev /usr/include/pidtuple-json.h
@@ -202,23 +203,33 @@ owner libpidtuple-json-dev "/usr/lib/$ma/libpidtuple-json.a"
 owner libpidtuple-json-dev "/usr/lib/$ma/pkgconfig/libpidtuple-json.pc"
 owner pidtuple /usr/bin/pidtuple
 owner pidtuple /usr/share/man/man1/pidtuple.1.gz
+owner pidtuple /usr/share/man/man5/pidtuple-json.5.gz
 owner libpidtuple-doc /usr/share/doc/libpidtuple-dev/html/index.html
-owner libpidtuple-doc /usr/share/man/man3/pidtuple.h.3.gz
+owner libpidtuple-dev /usr/share/man/man7/pidtuple.7.gz
 py=/usr/lib/python3/dist-packages/pidtuple
 for f in "$src"/bindings/python/pidtuple/*.py "$src/bindings/python/pidtuple/py.typed"; do
 	owner python3-pidtuple "$py/${f##*/}"
 done
-# A section 3 page for every public function of both libraries.
+# A section 3 page for every public function of both libraries, with its library's -dev
+# package (the pages are written by hand in man/; Doxygen makes only the HTML).
 funcs=$(sed -n 's/^PIDTUPLE_API .*[ *]\(pidtuple_[a-z0-9_]*\)(.*/\1/p' "$src/include/pidtuple.h")
 [ -n "$funcs" ] || fail "no PIDTUPLE_API functions found in include/pidtuple.h"
 json_funcs=$(sed -n 's/^PIDTUPLE_JSON_API .*[ *]\(pidtuple_[a-z0-9_]*\)(.*/\1/p' \
 	"$src/include/pidtuple-json.h")
 [ -n "$json_funcs" ] || fail "no PIDTUPLE_JSON_API functions found in include/pidtuple-json.h"
-owner libpidtuple-doc /usr/share/man/man3/pidtuple-json.h.3.gz
 n=0
-for f in $funcs $json_funcs; do
-	owner libpidtuple-doc "/usr/share/man/man3/$f.3.gz"
+for f in $funcs; do
+	owner libpidtuple-dev "/usr/share/man/man3/$f.3.gz"
 	n=$((n + 1))
+done
+for f in $json_funcs; do
+	owner libpidtuple-json-dev "/usr/share/man/man3/$f.3.gz"
+	n=$((n + 1))
+done
+# Every installed page renders without a warning, `.so` pages through the page they name.
+for page in $(cd "$root/usr/share/man" && find . -name '*.gz' | sort); do
+	out=$(cd "$root/usr/share/man" && LC_ALL=C MANWIDTH=80 man --warnings -l "$page" 2>&1 >/dev/null)
+	[ -z "$out" ] || fail "man --warnings -l $page: $out"
 done
 
 # Relations and the symbols file, as the control files say them.
@@ -285,8 +296,8 @@ t.add("5", pgid="5")
 assert pidtuple.loads(pidtuple.dumps(t)) == t
 print(pidtuple.version(), pidtuple.__file__)' 2>&1) || fail "python3-pidtuple: $out"
 [ "$out" = "$version $root$py/__init__.py" ] || fail "python3-pidtuple printed '$out'"
-# The .pc files of the scratch root come first; what they require from other source packages
-# (json-c, Requires.private) comes from the host's path after them.
+# The .pc files of the scratch root come first; anything else comes from the host's path after
+# them.
 host_pc_path=$(pkg-config --variable=pc_path pkg-config)
 rpc() {
 	PKG_CONFIG_SYSROOT_DIR=$root PKG_CONFIG_LIBDIR=$root/usr/lib/$ma/pkgconfig:$host_pc_path \
@@ -298,7 +309,28 @@ cc -Wall -Wextra -Werror "$src/tests/consumers/consumer.c" -o "$tmp/consumer" \
 	{ cat "$tmp/cc.log" >&2; fail "consumer against the packaged libpidtuple-dev"; }
 out=$(LD_LIBRARY_PATH=$root/usr/lib/$ma "$tmp/consumer") || fail "consumer: $out"
 
-# libpidtuple-json.pc: Requires libpidtuple (the scratch root's), Requires.private json-c.
+# The .pc files name system directories as plain paths under ${prefix}, so pkg-config drops
+# them: nothing but the libraries is left. json-c, private to libpidtuple-json, stays out.
+# Read as an installed system reads them (without the sysroot, which would prefix the paths
+# and so make them non-system ones).
+spc() {
+	PKG_CONFIG_LIBDIR=$root/usr/lib/$ma/pkgconfig:$host_pc_path PKG_CONFIG_PATH="" \
+		pkg-config "$@"
+}
+for f in libpidtuple libpidtuple-json; do
+	! grep -q pcfiledir "$root/usr/lib/$ma/pkgconfig/$f.pc" ||
+		fail "$f.pc is relative to its own directory: $(cat "$root/usr/lib/$ma/pkgconfig/$f.pc")"
+done
+[ -z "$(spc --cflags libpidtuple | tr -d ' ')" ] || fail "pkg-config --cflags libpidtuple: $(spc --cflags libpidtuple)"
+[ "$(spc --libs libpidtuple | xargs)" = "-lpidtuple" ] || fail "pkg-config --libs libpidtuple: $(spc --libs libpidtuple)"
+[ -z "$(spc --cflags libpidtuple-json | tr -d ' ')" ] ||
+	fail "pkg-config --cflags libpidtuple-json: $(spc --cflags libpidtuple-json)"
+[ "$(spc --libs libpidtuple-json | xargs)" = "-lpidtuple-json -lpidtuple" ] ||
+	fail "pkg-config --libs libpidtuple-json: $(spc --libs libpidtuple-json)"
+echo "debian: pkg-config --cflags --libs libpidtuple: '$(spc --cflags --libs libpidtuple | xargs)'," \
+	"libpidtuple-json: '$(spc --cflags --libs libpidtuple-json | xargs)'"
+
+# libpidtuple-json.pc: Requires libpidtuple (the scratch root's), Libs.private -ljson-c.
 jpc() {
 	rpc "$@" libpidtuple-json
 }
@@ -321,6 +353,17 @@ done
 out=$("$tmp/consumer_json_static") || fail "static json consumer: $out"
 ! readelf -dW "$tmp/consumer_json_static" | grep -qE 'NEEDED.*(pidtuple|json-c)' ||
 	fail "static json consumer is linked to a shared libpidtuple or json-c"
+
+# find_package(pidtuple COMPONENTS json): pidtupleConfig.cmake of libpidtuple-dev loads the
+# targets libpidtuple-json-dev installs beside it.
+cmake -S "$src/tests/consumers/cmake" -B "$tmp/cmake" -DCMAKE_PREFIX_PATH="$root/usr" \
+	-DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF -DCMAKE_FIND_USE_SYSTEM_PACKAGE_REGISTRY=OFF \
+	-DPIDTUPLE_CONSUMER_JSON=ON >"$tmp/cmake.log" 2>&1 ||
+	{ cat "$tmp/cmake.log" >&2; fail "find_package(pidtuple COMPONENTS json) in the scratch root"; }
+cmake --build "$tmp/cmake" --target consumer_json_shared >"$tmp/cmake-build.log" 2>&1 ||
+	{ cat "$tmp/cmake-build.log" >&2; fail "the json consumer through find_package"; }
+out=$(LD_LIBRARY_PATH=$root/usr/lib/$ma "$tmp/cmake/consumer_json_shared") ||
+	fail "json consumer through find_package: $out"
 
 end=$(date +%s)
 echo "debian: PASS: $(echo "$all_packages" | wc -w) packages, lintian clean, $n functions with man3 pages;" \

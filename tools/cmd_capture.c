@@ -19,7 +19,7 @@ void help_capture(FILE *out)
 	      "each process's PID tuple from this PID namespace down to its own, its parent,\n"
 	      "its process group and session at every level, and where a new PID namespace\n"
 	      "begins. 'pidtuple restore' creates the same tree again from it; capturing the\n"
-	      "restored tree gives the same text. The format is described in tree-json.md.\n"
+	      "restored tree gives the same text. The format is described in pidtuple-json(5).\n"
 	      "\n"
 	      "Options:\n"
 	      "      --compact  one line without spaces instead of indented text\n"

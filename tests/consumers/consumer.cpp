@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 //
-// The C++11 twin of consumer.c: the header must be usable from C++ (extern "C", no C-only
-// constructs outside PIDTUPLE_OPTS()).
+// The C++ twin of consumer.c, built as C++17 with -Wpedantic: the header must be usable from
+// C++ (extern "C", no C-only constructs outside PIDTUPLE_OPTS()), and PIDTUPLE_OPTS_INIT() has
+// its C++ form.
 #include <pidtuple.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -43,6 +45,18 @@ int main()
 	if (back != text || n != 3 || inner[0] != 1 || inner[1] != 17 || inner[2] != 4242) {
 		std::fprintf(stderr, "round trip of %s gave '%s' (%d levels)\n", text.c_str(),
 			     back.c_str(), n);
+		return 1;
+	}
+
+	// The C++ form of PIDTUPLE_OPTS_INIT(): a zeroed struct with sz set; members after.
+	pidtuple_diag diag = PIDTUPLE_OPTS_INIT(pidtuple_diag);
+	pidtuple_fork_opts opts = PIDTUPLE_OPTS_INIT(pidtuple_fork_opts);
+	opts.flags = 1ull << 63; // unknown: refused with rule "flags", not "options"
+	opts.diag = &diag;
+	ret = pidtuple_check(t.get(), &opts, &diag);
+	if (ret != -EINVAL || diag.rule != PIDTUPLE_RULE_FLAGS) {
+		std::fprintf(stderr, "pidtuple_check with an unknown flag: %d, rule %s: %s\n", ret,
+			     pidtuple_rule_name(diag.rule), diag.message);
 		return 1;
 	}
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * A C program built against an installed libpidtuple-json (pkg-config libpidtuple-json):
+ * A C program built against an installed libpidtuple-json (pkg-config libpidtuple-json, or
+ * find_package(pidtuple COMPONENTS json)), as ISO C11 with -Wpedantic:
  * reads a small tree description from JSON, writes it back and compares, and reads one node
  * through the core library. No process is created.
  */
@@ -20,8 +21,8 @@
 
 int main(void)
 {
-	struct pidtuple_diag diag = { .sz = sizeof(diag) };
-	struct pidtuple_node node = { .sz = sizeof(node) };
+	struct pidtuple_diag diag = PIDTUPLE_OPTS_INIT(pidtuple_diag);
+	struct pidtuple_node node = PIDTUPLE_OPTS_INIT(pidtuple_node);
 	struct pidtuple_tree *tree = NULL;
 	char *text = NULL;
 	char buf[64] = "";
