@@ -368,18 +368,12 @@ static int nsfs_group(struct rd *r, const int *fds, int top, int first)
 	return finish(r, v, n);
 }
 
-static int read_nsfs(struct rd *r)
+/* The PID namespaces of r->pidfd's thread, its own first, then up to A (the parent of A is
+ * not ours to see: EPERM) into @fds: their count, USE_STATUS, -EOPNOTSUPP or -errno. */
+static int nsfs_chain(struct rd *r, int *fds)
 {
-	int fds[NLEV], n = 0, top, first, ret;
-	bool alive = false; /* proven after the last lookup */
+	int n = 1;
 
-	if (!(pt_features_cached() & PIDTUPLE_FEATURE_NS_PID_IOCTLS))
-		return -EOPNOTSUPP;
-	ret = ensure_pidfd(r);
-	if (ret < 0)
-		return ret;
-	if (r->pidfd < 0)
-		return -EOPNOTSUPP;
 	fds[0] = pt_pidfd_get_pidns(r->pidfd);
 	if (fds[0] == -ESRCH && still_there(r->pidfd) == 0)
 		return USE_STATUS; /* a zombie */
@@ -389,72 +383,92 @@ static int read_nsfs(struct rd *r)
 		return -EOPNOTSUPP; /* before 6.11 */
 	if (fds[0] < 0)
 		return gone(fds[0]);
-	n = 1;
-	/* Up to A: the parent of A is not ours to see (EPERM). */
 	for (;;) {
 		int p = pt_ns_get_parent(fds[n - 1]);
 
 		if (p == -EPERM)
-			break;
-		if (p < 0) {
-			ret = p;
-			goto out;
-		}
-		if (n == NLEV) {
-			pt_close(p);
-			ret = -ERANGE;
-			goto out;
+			return n;
+		if (p < 0 || n == NLEV) {
+			if (p >= 0)
+				pt_close(p);
+			for (int i = 0; i < n; i++)
+				pt_close(fds[i]);
+			return p < 0 ? p : -ERANGE;
 		}
 		fds[n++] = p;
 	}
-	top = n - 1;
-	first = top - r->n_depth;
-	if (first < 0) {
-		ret = -ESRCH; /* the thread lives above N */
-		goto out;
-	}
+}
+
+/* The level of the chain where N is (N's depth below A counted from the top @top): its index,
+ * or -ESRCH when the thread lives above N or outside N's subtree. */
+static int nsfs_first(const struct rd *r, const int *fds, int top)
+{
+	int first = top - r->n_depth, ret;
+
+	if (first < 0)
+		return -ESRCH;
 	if (r->nsfd >= 0 && r->n_depth > 0) {
 		ret = pt_ns_is(fds[first], r->ns_ino);
-		if (ret <= 0) {
-			ret = ret < 0 ? ret : -ESRCH; /* not in N's subtree */
-			goto out;
-		}
+		if (ret <= 0)
+			return ret < 0 ? ret : -ESRCH;
 	}
-	if (r->kind == PIDTUPLE_KIND_PGID || r->kind == PIDTUPLE_KIND_SID) {
+	return first;
+}
+
+/* A TID or TGID at every level from N up to A. Sets *@alive when PIDFD_GET_INFO (6.13+) has
+ * proven the thread alive meanwhile. */
+static int nsfs_ids(struct rd *r, const int *fds, int top, int first, bool *alive)
+{
+	struct pt_pidfd_ids ids;
+	pid_t v[NLEV];
+	int k = 0;
+
+	for (int i = first; i >= 0; i--) {
+		int x;
+
+		if (i == top && r->kind == PIDTUPLE_KIND_TID) {
+			v[k++] = r->a;
+			continue;
+		}
+		/* A's TGID and the proof of life in one call. */
+		if (i == top && r->exact_pidfd && pt_pidfd_get_ids(r->pidfd, &ids) == 0) {
+			v[k++] = ids.tgid;
+			*alive = true;
+			continue;
+		}
+		x = pt_ns_xlate(fds[i], r->kind == PIDTUPLE_KIND_TID ? PT_NS_PID_IN : PT_NS_TGID_IN,
+				r->a);
+		if (x <= 0)
+			return not_found(x, fds[top]);
+		v[k++] = x;
+	}
+	return finish(r, v, k);
+}
+
+static int read_nsfs(struct rd *r)
+{
+	int fds[NLEV], n, top, first, ret;
+	bool alive = false; /* proven after the last lookup */
+
+	if (!(pt_features_cached() & PIDTUPLE_FEATURE_NS_PID_IOCTLS))
+		return -EOPNOTSUPP;
+	ret = ensure_pidfd(r);
+	if (ret < 0)
+		return ret;
+	if (r->pidfd < 0)
+		return -EOPNOTSUPP;
+	n = nsfs_chain(r, fds);
+	if (n < 0)
+		return n;
+	top = n - 1;
+	ret = first = nsfs_first(r, fds, top);
+	if (first >= 0 && (r->kind == PIDTUPLE_KIND_PGID || r->kind == PIDTUPLE_KIND_SID))
 		ret = nsfs_group(r, fds, top, first);
-	} else {
-		struct pt_pidfd_ids ids;
-		pid_t v[NLEV];
-		int k = 0;
-
-		ret = 0;
-		for (int i = first; i >= 0 && ret == 0; i--) {
-			int x;
-
-			if (i == top && r->kind == PIDTUPLE_KIND_TID) {
-				v[k++] = r->a;
-				continue;
-			}
-			/* A's TGID and the proof of life in one call: PIDFD_GET_INFO (6.13+). */
-			if (i == top && r->exact_pidfd && pt_pidfd_get_ids(r->pidfd, &ids) == 0) {
-				v[k++] = ids.tgid;
-				alive = true;
-				continue;
-			}
-			x = pt_ns_xlate(fds[i],
-					r->kind == PIDTUPLE_KIND_TID ? PT_NS_PID_IN : PT_NS_TGID_IN,
-					r->a);
-			if (x > 0)
-				v[k++] = x;
-			else
-				ret = not_found(x, fds[top]);
-		}
-		if (ret == 0)
-			ret = finish(r, v, k);
-	}
+	else if (first >= 0)
+		ret = nsfs_ids(r, fds, top, first, &alive);
 	/* The numbers were looked up by value: they are this thread's only if it is still
-	 * there (then none of them can have been reused). */
-	if ((ret == 0 && !alive) || ret == -ESRCH) {
+	 * there (then none of them can have been reused). Not where N ruled it out. */
+	if (first >= 0 && ((ret == 0 && !alive) || ret == -ESRCH)) {
 		int there = still_there(r->pidfd);
 
 		if (there < 0)
@@ -462,7 +476,6 @@ static int read_nsfs(struct rd *r)
 		else if (ret == -ESRCH)
 			ret = -EAGAIN; /* a level said "no such thread" of a live one */
 	}
-out:
 	for (int i = 0; i < n; i++)
 		pt_close(fds[i]);
 	return ret;
