@@ -256,7 +256,8 @@ static int take_record(struct restorer *rt)
 		return 0;
 	if (n < 0)
 		return restorer_diag(rt, (int)n, PIDTUPLE_RULE_KERNEL, -1, -1,
-				     "cannot read from the tree: %s", pidtuple_strerror((int)n));
+				     "cannot read the tree's reports (recvmsg()): %s",
+				     pt_errno_str((int)n));
 	if (n == 0) {
 		p = dead_one(rt);
 		return p >= 0 ? report_dead(rt, p)
@@ -272,7 +273,8 @@ static int take_record(struct restorer *rt)
 	}
 	if (n != sizeof(m) || m.proc < 0 || m.proc >= pl->nprocs) {
 		pt_close(fd);
-		return restorer_diag(rt, -EIO, PIDTUPLE_RULE_KERNEL, -1, -1, "a malformed record");
+		return restorer_diag(rt, -EIO, PIDTUPLE_RULE_KERNEL, -1, -1,
+				     "a malformed report from the tree (%zd bytes)", n);
 	}
 	return apply_record(rt, &m, fd);
 }
@@ -294,7 +296,8 @@ static int collect(struct restorer *rt)
 		r = pt_poll(&pf, 1, 100);
 		if (r < 0)
 			return restorer_diag(rt, r, PIDTUPLE_RULE_KERNEL, -1, -1,
-					     "cannot wait for the tree: %s", pidtuple_strerror(r));
+					     "cannot wait for the tree's reports (poll()): %s",
+					     pt_errno_str(r));
 		if (r == 0) {
 			/* Quiet for a while: is a process that should act gone? */
 			p = dead_one(rt);
@@ -436,7 +439,10 @@ static int restorer_alloc(struct restorer *rt)
 	run->shm_len = sizeof(struct rs_shm) + pl->nprocs * sizeof(uint32_t) + pl->nops;
 	run->shm = pt_mmap_shared(run->shm_len);
 	if (!rt->pidfd || !run->shm || !rt->serial || !rt->serial_op)
-		return -ENOMEM;
+		return restorer_diag(rt, -ENOMEM, PIDTUPLE_RULE_KERNEL, -1, -1,
+				     "cannot allocate the restore of %d processes (%s): %s",
+				     pl->nprocs, run->shm ? "malloc()" : "mmap()",
+				     pt_errno_str(ENOMEM));
 	run->opdone = (_Atomic uint8_t *)(void *)&run->shm->wake[pl->nprocs];
 	run->serial = rt->serial;
 	run->serial_op = rt->serial_op;
@@ -450,28 +456,37 @@ static int open_channels(struct restorer *rt)
 {
 	struct rs_run *run = &rt->run;
 	int bar[2] = { -1, -1 }, st[2] = { -1, -1 }, hs[2] = { -1, -1 }, r;
+	const char *call = "pipe2() for the barrier";
 
 	r = pt_pipe2(bar, 0);
 	run->bar_r = bar[0];
 	run->bar_w = bar[1];
-	if (r == 0)
+	if (r == 0) {
+		call = "socketpair() for the reports";
 		r = pt_socketpair_seqpacket(st);
+	}
 	run->st_r = st[0];
 	run->st_w = st[1];
 	rt->self = pt_sys_getpid();
-	if (r == 0)
+	if (r == 0) {
+		call = "pidfd_open() of the caller";
 		r = rt->caller_fd = pt_sys_pidfd_open(rt->self, 0);
+	}
 	if (r >= 0 && rt->pl->nhold) {
 		/* Opened now, so that a released HOLD node has nothing left that can fail. */
+		call = "open() of /dev/null";
 		r = run->null_fd = above_stdio(pt_open("/dev/null", O_RDWR));
-		if (r >= 0)
+		if (r >= 0) {
+			call = "socketpair() for the hand-over";
 			r = pt_socketpair_seqpacket(hs);
+		}
 		run->hs_r = hs[0];
 		run->hs = hs[1];
 	}
 	if (r < 0)
-		return pt_diag(rt->diag, r, PIDTUPLE_RULE_KERNEL, -1, 0, 0,
-			       "cannot set up the restore: %s", pidtuple_strerror(r));
+		return restorer_diag(rt, r, PIDTUPLE_RULE_KERNEL, -1, -1,
+				     "cannot set up the restore: %s failed: %s", call,
+				     pt_errno_str(r));
 	return 0;
 }
 
@@ -484,7 +499,10 @@ static int restorer_lock(struct restorer *rt)
 	r = pt_lock_take(&rt->opts, O_RDONLY, &rt->run.lock_fd);
 	if (r < 0)
 		return pt_diag(rt->diag, r, PIDTUPLE_RULE_FALLBACK, -1, 0, 0,
-			       "cannot take the ns_last_pid lock: %s", pidtuple_strerror(r));
+			       "cannot take the ns_last_pid lock (%s): %s",
+			       rt->opts.lock ? "the lock callback"
+					     : "open() and flock() of /proc/sys/kernel/ns_last_pid",
+			       pt_errno_str(r));
 	rt->locked = true;
 	return 0;
 }
@@ -658,6 +676,11 @@ static int restorer_run(struct restorer *rt, struct pidtuple_restore **ret)
 	if (r == 0) {
 		reap_helpers(rt);
 		r = pt_restore_handle_new(&rt->run, rt->pidfd, ret);
+		if (r < 0)
+			restorer_diag(rt, r, PIDTUPLE_RULE_KERNEL, -1, -1,
+				      "cannot allocate the restore handle (malloc()): %s; the tree "
+				      "was removed",
+				      pt_errno_str(r));
 	}
 	if (r < 0)
 		abort_tree(rt);

@@ -42,7 +42,9 @@ static int check_root(struct planner *pn, int *unverified)
 	}
 	if (r < 0)
 		return pt_plan_diag(pn, r, PIDTUPLE_RULE_KERNEL, 0, -1, 0,
-				    "cannot read the namespace context: %s", pidtuple_strerror(r));
+				    "cannot read the namespace context of node 0 (capget(), "
+				    "/proc/sys/kernel/pid_max, /proc/self/ns): %s",
+				    pt_errno_str(r));
 	r = pt_check_ctx(&ctx, root->tuple, d);
 	pt_nsctx_fini(&ctx);
 	if (r >= 0) {
@@ -208,7 +210,9 @@ int pt_plan_read_context(struct planner *pn)
 	r = pt_nsctx_init(&pl->ctx, &co, pn->has_newpid);
 	if (r < 0)
 		return pt_plan_diag(pn, r, PIDTUPLE_RULE_KERNEL, -1, -1, 0,
-				    "cannot read the namespace context: %s", pidtuple_strerror(r));
+				    "cannot read the caller's namespace context (capget(), "
+				    "/proc/sys/kernel/pid_max, /proc/self/ns): %s",
+				    pt_errno_str(r));
 	pl->have_ctx = true;
 	sid = pt_getsid(0);
 	pgid = pt_getpgid(0);

@@ -103,6 +103,8 @@ void pt_plan_free(struct pt_plan *pl);
 void pt_diag_set_node(struct pidtuple_diag *diag, int node);
 /* Formats a tuple stored by position (0 shown as 0). */
 void pt_format_pos(const pid_t *pid, unsigned int n, char *buf, size_t size);
+/* What errno @err (either sign) says, for a system call that failed: "Too many open files". */
+const char *pt_errno_str(int err);
 
 /* ---- the planner: the check's state (tree_*.c only) ------------------------------------- */
 

@@ -32,6 +32,14 @@ void pt_format_pos(const pid_t *pid, unsigned int n, char *buf, size_t size)
 	}
 }
 
+const char *pt_errno_str(int err)
+{
+	/* Static and thread-safe, unlike strerror()'s buffer for unknown codes. */
+	const char *d = strerrordesc_np(err < 0 ? -err : err);
+
+	return d ? d : "Unknown error";
+}
+
 /* ---- the planner ---------------------------------------------------------------------- */
 
 int pt_plan_diag(struct planner *pn, int err, uint32_t rule, pt_proc_idx node, int pos, pid_t pid,
@@ -152,19 +160,11 @@ static void planner_reset(struct planner *pn)
 		pn->born_sid[i] = pn->born_pgid[i] = PT_ID_NONE;
 }
 
-static int planner_alloc(struct planner *pn)
+/* The planner's arrays (NULL where malloc() failed). */
+static void planner_alloc_arrays(struct planner *pn)
 {
 	size_t np = pn->cap_procs, nn = (size_t)pn->nnodes, len;
-	struct pt_plan *pl = pn->pl;
-	void *v[PLANNER_NARRAYS];
 
-	/* Shared, not copied: every fork of a restore would copy the page table entries of
-	 * private memory, while a process of the tree reads only its own entries. Entries
-	 * are written whole before use, so the pages past the last process stay untouched. */
-	if (size_of(np, sizeof(*pl->procs), &pl->procs_len))
-		pl->procs = pt_mmap_shared(pl->procs_len);
-	pn->cap_ops = 4 * nn + 16;
-	pl->ops = zalloc(pn->cap_ops, sizeof(*pl->ops));
 	pn->cur_sid = zalloc(np, sizeof(pt_proc_idx));
 	pn->cur_pgid = zalloc(np, sizeof(pt_proc_idx));
 	pn->last_op = zalloc(np, sizeof(int32_t));
@@ -185,12 +185,31 @@ static int planner_alloc(struct planner *pn)
 	/* Written before it is read: not cleared, most of it is never touched. */
 	if (size_of(np * PIDTUPLE_MAX_LEVELS, sizeof(*pn->claims), &len))
 		pn->claims = pt_malloc(len);
-	if (!pl->procs || !pl->ops)
-		return -ENOMEM;
+}
+
+static int planner_alloc(struct planner *pn)
+{
+	struct pt_plan *pl = pn->pl;
+	void *v[PLANNER_NARRAYS];
+
+	/* Shared, not copied: every fork of a restore would copy the page table entries of
+	 * private memory, while a process of the tree reads only its own entries. Entries
+	 * are written whole before use, so the pages past the last process stay untouched. */
+	if (size_of(pn->cap_procs, sizeof(*pl->procs), &pl->procs_len))
+		pl->procs = pt_mmap_shared(pl->procs_len);
+	if (!pl->procs)
+		return pt_diag(pn->diag, -ENOMEM, PIDTUPLE_RULE_KERNEL, -1, 0, 0,
+			       "cannot map the plan's table of %zu processes (mmap): %s",
+			       pn->cap_procs, pt_errno_str(ENOMEM));
+	pn->cap_ops = 4 * (size_t)pn->nnodes + 16;
+	pl->ops = zalloc(pn->cap_ops, sizeof(*pl->ops));
+	planner_alloc_arrays(pn);
 	planner_arrays(pn, v);
 	for (size_t i = 0; i < PLANNER_NARRAYS; i++)
-		if (!v[i])
-			return -ENOMEM;
+		if (!v[i] || !pl->ops)
+			return pt_diag(pn->diag, -ENOMEM, PIDTUPLE_RULE_KERNEL, -1, 0, 0,
+				       "cannot allocate the plan of %d node(s) (malloc): %s",
+				       pn->nnodes, pt_errno_str(ENOMEM));
 	planner_reset(pn);
 	return 0;
 }
@@ -210,7 +229,8 @@ int pt_planner_init(struct planner *pn, const struct pidtuple_tree *tree,
 			       "(PIDTUPLE_NODE_NEWPID)");
 	pn->pl = zalloc(1, sizeof(*pn->pl));
 	if (!pn->pl)
-		return -ENOMEM;
+		return pt_diag(diag, -ENOMEM, PIDTUPLE_RULE_KERNEL, -1, 0, 0,
+			       "cannot allocate the plan (malloc): %s", pt_errno_str(ENOMEM));
 	/* pidtuple_tree_add() keeps the count below INT_MAX / 4. */
 	pn->nnodes = (pt_proc_idx)tree->n;
 	pn->cap_procs = 3 * (size_t)pn->nnodes;

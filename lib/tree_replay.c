@@ -39,11 +39,11 @@ int pt_plan_emit(struct planner *pn, uint8_t op, pt_proc_idx actor, pt_proc_idx 
 	if ((size_t)pl->nops == pn->cap_ops) {
 		struct pt_op *v;
 
-		if (pn->cap_ops > INT_MAX / 4)
-			return -ENOMEM;
-		v = pt_malloc(2 * pn->cap_ops * sizeof(*v));
+		v = pn->cap_ops <= INT_MAX / 4 ? pt_malloc(2 * pn->cap_ops * sizeof(*v)) : NULL;
 		if (!v)
-			return -ENOMEM;
+			return pt_plan_diag(pn, -ENOMEM, PIDTUPLE_RULE_KERNEL, -1, -1, 0,
+					    "cannot grow the plan to %zu steps (malloc): %s",
+					    2 * pn->cap_ops, pt_errno_str(ENOMEM));
 		memcpy(v, pl->ops, (size_t)pl->nops * sizeof(*v));
 		free(pl->ops);
 		pl->ops = v;

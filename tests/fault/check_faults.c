@@ -571,10 +571,14 @@ static int fault_tree(struct pidtuple_tree **ret)
 	return 0;
 }
 
-/* A failed tree call names its rule and says why, or it is a wrong result. */
+/* A failed tree call names its rule and says why, or it is a wrong result (said why here). */
 static int tree_err(int r, const struct pidtuple_diag *d)
 {
-	return r < 0 && (d->rule == PIDTUPLE_RULE_NONE || !d->message[0]) ? 1 : r;
+	if (r >= 0 || (d->rule != PIDTUPLE_RULE_NONE && d->message[0]))
+		return r;
+	fprintf(stderr, "  %s, rule %s, message \"%s\"\n", strerror(-r),
+		pidtuple_rule_name(d->rule), d->message);
+	return 1;
 }
 
 static int sc_tree_check(void)
@@ -604,6 +608,8 @@ static int sc_tree_restore(void)
 	if (r < 0)
 		return r;
 	r = tree_err(pidtuple_tree_restore(t, &o, &rs), &d);
+	if (getenv("PIDTUPLE_FAULT_VERBOSE") && r)
+		fprintf(stderr, "tree restore: %d: %s\n", r, d.message);
 	if (r == 0) {
 		r = pidtuple_restore_pid(rs, 4) == 704 && pidtuple_restore_pidfd(rs, 4) >= 0 ? 0
 											     : 1;
