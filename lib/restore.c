@@ -359,7 +359,9 @@ static void abort_tree(struct restorer *rt)
 		if (rt->pidfd[p] >= 0)
 			(void)pt_waitid_pidfd(rt->pidfd[p], WEXITED | WNOHANG | __WALL);
 	reap_unreported(rt, deadline);
+	/* Until every process is reaped, its PID (and a group named after it) stays taken. */
 	for (pt_proc_idx p = 0; p < pl->nprocs; p++) {
+		pt_pidfd_wait_reaped(rt->pidfd[p], deadline);
 		pt_close(rt->pidfd[p]);
 		rt->pidfd[p] = -1;
 	}
@@ -615,6 +617,11 @@ static pid_t fork_first(struct restorer *rt, int *ret_pidfd)
 	sigfillset(&all);
 	pt_sigmask(SIG_SETMASK, &all, &rt->run.oldmask);
 	pid = (pid_t)pt_sys_clone3(&a, size);
+	for (int ms = 1, waited = 0; pid == -EEXIST && waited < PT_EEXIST_RETRY_MS; ms *= 2) {
+		pt_poll(NULL, 0, ms); /* a number on its way out, as in child_create() */
+		waited += ms;
+		pid = (pid_t)pt_sys_clone3(&a, size);
+	}
 	if (pid == 0)
 		pt_child_main(&rt->run, pl->first, rt->caller_fd, -1);
 	pt_sigmask(SIG_SETMASK, &rt->run.oldmask, NULL);

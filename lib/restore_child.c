@@ -163,7 +163,15 @@ static pid_t child_create(const struct pt_proc *x, int *pidfd)
 		.set_tid_size = x->n,
 	};
 
-	return (pid_t)pt_raw_clone3(&a, PT_CLONE_ARGS_SIZE_VER1);
+	pid_t pid = (pid_t)pt_raw_clone3(&a, PT_CLONE_ARGS_SIZE_VER1);
+
+	/* EEXIST may be a number on its way out: see PT_EEXIST_RETRY_MS. */
+	for (int ms = 1, waited = 0; pid == -EEXIST && waited < PT_EEXIST_RETRY_MS; ms *= 2) {
+		poll(NULL, 0, ms);
+		waited += ms;
+		pid = (pid_t)pt_raw_clone3(&a, PT_CLONE_ARGS_SIZE_VER1);
+	}
+	return pid;
 }
 
 static void child_reap_children(void)
