@@ -90,34 +90,86 @@ static const char *who(const struct pt_plan *pl, pt_proc_idx p, char *buf, size_
 
 /* ---- what went wrong -------------------------------------------------------------------- */
 
-/* Which level of @p's tuple is taken: the innermost one found, or -1. */
-static int find_taken(struct restorer *rt, pt_proc_idx p)
+/* How a number of @p's tuple is taken, at position @pos: 0 free, TAKEN_BY_TASK, TAKEN_BY_ID. */
+enum { TAKEN_BY_TASK = 1, TAKEN_BY_ID };
+
+static int taken_at(struct restorer *rt, pt_proc_idx p, int pos)
 {
 	const struct pt_plan *pl = rt->pl;
 	const struct pt_proc *proc = &pl->procs[p];
-	bool ioctls = pt_features_cached() & PIDTUPLE_FEATURE_NS_PID_IOCTLS;
+	pt_proc_idx ns_init = proc->ns_init[pos];
+	int level = pl->top - pos, nsfd, r = 0;
+
+	if (ns_init < 0) {
+		const struct pt_level *lv;
+
+		if (level < 0 || level >= (int)pl->ctx.n)
+			return 0;
+		lv = &pl->ctx.levels[level];
+		if (pt_level_pid_taken(lv, proc->pid[pos]) > 0)
+			return TAKEN_BY_TASK;
+		/* A process group or session whose leader is gone still holds its number. */
+		return pt_level_pid_held(lv, proc->pid[pos], true) > 0 ? TAKEN_BY_ID : 0;
+	}
+	if (!(pt_features_cached() & PIDTUPLE_FEATURE_NS_PID_IOCTLS) || rt->pidfd[ns_init] < 0)
+		return 0;
+	nsfd = pt_pidfd_get_pidns(rt->pidfd[ns_init]);
+	if (nsfd >= 0) {
+		r = pt_ns_pid_from_pidns(nsfd, proc->pid[pos]) > 0 ? TAKEN_BY_TASK : 0;
+		pt_close(nsfd);
+	}
+	return r;
+}
+
+/* Which level of @p's tuple is taken: the innermost one found (how in *how), or -1. Else,
+ * when only one of its levels lies in a namespace that existed before the restore (the only
+ * kind another process can take a number in), that one, with *how 0. */
+static int find_taken(struct restorer *rt, pt_proc_idx p, int *how)
+{
+	const struct pt_proc *proc = &rt->pl->procs[p];
+	int existing = -1, nexisting = 0;
 
 	for (int pos = (int)proc->n - 1; pos >= 0; pos--) {
-		pt_proc_idx ns_init = proc->ns_init[pos];
-		int r = 0;
-
-		if (ns_init < 0) {
-			int level = pl->top - pos;
-
-			if (level >= 0 && level < (int)pl->ctx.n)
-				r = pt_level_pid_taken(&pl->ctx.levels[level], proc->pid[pos]);
-		} else if (ioctls && rt->pidfd[ns_init] >= 0) {
-			int nsfd = pt_pidfd_get_pidns(rt->pidfd[ns_init]);
-
-			if (nsfd >= 0) {
-				r = pt_ns_pid_from_pidns(nsfd, proc->pid[pos]) > 0;
-				pt_close(nsfd);
-			}
-		}
-		if (r > 0)
+		*how = taken_at(rt, p, pos);
+		if (*how)
 			return pos;
+		if (proc->ns_init[pos] < 0 && nexisting++ == 0)
+			existing = pos;
 	}
-	return -1;
+	*how = 0;
+	return nexisting == 1 ? existing : -1;
+}
+
+/*
+ * @p's clone3() failed with EEXIST: a number the check found free was taken when the process
+ * was created. Another process took it in between (a racer, a fork flood: the ns_last_pid lock
+ * binds only those who take it), or a session or process group whose leader is gone holds it,
+ * which the check does not walk the namespace for (but at the caller's level, where a signal
+ * to the group finds a group).
+ */
+static int explain_taken(struct restorer *rt, pt_proc_idx p, int err, const char *b)
+{
+	const struct pt_proc *proc = &rt->pl->procs[p];
+	int how, pos = find_taken(rt, p, &how), r;
+
+	if (pos < 0)
+		r = restorer_diag(rt, err, PIDTUPLE_RULE_PID_TAKEN, p, -1,
+				  "%s could not be created: one of its PIDs was taken after the "
+				  "check; the partial tree was removed",
+				  b);
+	else if (how == TAKEN_BY_ID)
+		r = restorer_diag(rt, err, PIDTUPLE_RULE_PID_TAKEN, p, pos,
+				  "%s could not be created: PID %d at NSpid field %d is held by a "
+				  "session or process group whose leader is gone, which the check "
+				  "does not walk the namespace for; the partial tree was removed",
+				  b, (int)proc->pid[pos], pos);
+	else
+		r = restorer_diag(rt, err, PIDTUPLE_RULE_PID_TAKEN, p, pos,
+				  "%s could not be created: PID %d at NSpid field %d was taken "
+				  "after the check; the partial tree was removed",
+				  b, (int)proc->pid[pos], pos);
+	pt_diag_set_kernel_err(rt->diag, err);
+	return r;
 }
 
 /* Process @p reported @err at step @o (-1: while starting). */
@@ -128,7 +180,6 @@ static int explain(struct restorer *rt, pt_proc_idx p, int err, int32_t o)
 					    [PT_OP_SETPGID] = "setpgid()",
 					    [PT_OP_REAP] = "reaping a temporary leader" };
 	char b[200];
-	int pos;
 
 	if (p < 0 || p >= pl->nprocs)
 		return restorer_diag(
@@ -149,12 +200,8 @@ static int explain(struct restorer *rt, pt_proc_idx p, int err, int32_t o)
 										   : "a step",
 				     pidtuple_strerror(err));
 	}
-	pos = err == -EEXIST ? find_taken(rt, p) : -1;
-	if (pos >= 0)
-		return restorer_diag(rt, err, PIDTUPLE_RULE_TREE_NODE, p, pos,
-				     "%s could not be created: PID %d at NSpid field %d is in use; "
-				     "the partial tree was removed",
-				     b, (int)pl->procs[p].pid[pos], pos);
+	if (err == -EEXIST)
+		return explain_taken(rt, p, err, b);
 	return restorer_diag(rt, err, PIDTUPLE_RULE_TREE_NODE, p, -1,
 			     "%s could not be created: %s; the partial tree was removed", b,
 			     pidtuple_strerror(err));
