@@ -587,7 +587,11 @@ static int restorer_init(struct restorer *rt, const struct pidtuple_tree *tree,
 	if (!tree || !ret)
 		return pt_diag(rt->diag, -EINVAL, PIDTUPLE_RULE_OPTIONS, -1, 0, 0,
 			       "no tree or no place for the handle given");
-	r = pt_tree_plan(tree, &rt->opts, rt->diag, &rt->pl);
+	/* The lock first: a restorer that takes it too cannot take a PID between this one's
+	 * check and its creation. */
+	r = restorer_lock(rt);
+	if (r == 0)
+		r = pt_tree_plan(tree, &rt->opts, rt->diag, &rt->pl);
 	if (r < 0)
 		return r;
 	if (!(pt_features_cached() & PIDTUPLE_FEATURE_SET_TID))
@@ -599,8 +603,6 @@ static int restorer_init(struct restorer *rt, const struct pidtuple_tree *tree,
 		r = restorer_alloc(rt);
 	if (r == 0)
 		r = open_channels(rt);
-	if (r == 0)
-		r = restorer_lock(rt);
 	if (r < 0)
 		return r;
 	/* The caller's children see it at their own level only from its own namespace. */
