@@ -94,34 +94,86 @@ static const char *who(const struct pt_plan *pl, pt_proc_idx p, char *buf, size_
 
 /* ---- what went wrong -------------------------------------------------------------------- */
 
-/* Which level of @p's tuple is taken: the innermost one found, or -1. */
-static int find_taken(struct restorer *rt, pt_proc_idx p)
+/* How a number of @p's tuple is taken, at position @pos: 0 free, TAKEN_BY_TASK, TAKEN_BY_ID. */
+enum { TAKEN_BY_TASK = 1, TAKEN_BY_ID };
+
+static int taken_at(struct restorer *rt, pt_proc_idx p, int pos)
 {
 	const struct pt_plan *pl = rt->pl;
 	const struct pt_proc *proc = &pl->procs[p];
-	bool ioctls = pt_features_cached() & PIDTUPLE_FEATURE_NS_PID_IOCTLS;
+	pt_proc_idx ns_init = proc->ns_init[pos];
+	int level = pl->top - pos, nsfd, r = 0;
+
+	if (ns_init < 0) {
+		const struct pt_level *lv;
+
+		if (level < 0 || level >= (int)pl->ctx.n)
+			return 0;
+		lv = &pl->ctx.levels[level];
+		if (pt_level_pid_taken(lv, proc->pid[pos]) > 0)
+			return TAKEN_BY_TASK;
+		/* A process group or session whose leader is gone still holds its number. */
+		return pt_level_pid_held(lv, proc->pid[pos], true) > 0 ? TAKEN_BY_ID : 0;
+	}
+	if (!(pt_features_cached() & PIDTUPLE_FEATURE_NS_PID_IOCTLS) || rt->pidfd[ns_init] < 0)
+		return 0;
+	nsfd = pt_pidfd_get_pidns(rt->pidfd[ns_init]);
+	if (nsfd >= 0) {
+		r = pt_ns_pid_from_pidns(nsfd, proc->pid[pos]) > 0 ? TAKEN_BY_TASK : 0;
+		pt_close(nsfd);
+	}
+	return r;
+}
+
+/* Which level of @p's tuple is taken: the innermost one found (how in *how), or -1. Else,
+ * when only one of its levels lies in a namespace that existed before the restore (the only
+ * kind another process can take a number in), that one, with *how 0. */
+static int find_taken(struct restorer *rt, pt_proc_idx p, int *how)
+{
+	const struct pt_proc *proc = &rt->pl->procs[p];
+	int existing = -1, nexisting = 0;
 
 	for (int pos = (int)proc->n - 1; pos >= 0; pos--) {
-		pt_proc_idx ns_init = proc->ns_init[pos];
-		int r = 0;
-
-		if (ns_init < 0) {
-			int level = pl->top - pos;
-
-			if (level >= 0 && level < (int)pl->ctx.n)
-				r = pt_level_pid_taken(&pl->ctx.levels[level], proc->pid[pos]);
-		} else if (ioctls && rt->pidfd[ns_init] >= 0) {
-			int nsfd = pt_pidfd_get_pidns(rt->pidfd[ns_init]);
-
-			if (nsfd >= 0) {
-				r = pt_ns_pid_from_pidns(nsfd, proc->pid[pos]) > 0;
-				pt_close(nsfd);
-			}
-		}
-		if (r > 0)
+		*how = taken_at(rt, p, pos);
+		if (*how)
 			return pos;
+		if (proc->ns_init[pos] < 0 && nexisting++ == 0)
+			existing = pos;
 	}
-	return -1;
+	*how = 0;
+	return nexisting == 1 ? existing : -1;
+}
+
+/*
+ * @p's clone3() failed with EEXIST: a number the check found free was taken when the process
+ * was created. Another process took it in between (a racer, a fork flood: the ns_last_pid lock
+ * binds only those who take it), or a session or process group whose leader is gone holds it,
+ * which the check does not walk the namespace for (but at the caller's level, where a signal
+ * to the group finds a group).
+ */
+static int explain_taken(struct restorer *rt, pt_proc_idx p, int err, const char *b)
+{
+	const struct pt_proc *proc = &rt->pl->procs[p];
+	int how, pos = find_taken(rt, p, &how), r;
+
+	if (pos < 0)
+		r = restorer_diag(rt, err, PIDTUPLE_RULE_PID_TAKEN, p, -1,
+				  "%s could not be created: one of its PIDs was taken after the "
+				  "check; the partial tree was removed",
+				  b);
+	else if (how == TAKEN_BY_ID)
+		r = restorer_diag(rt, err, PIDTUPLE_RULE_PID_TAKEN, p, pos,
+				  "%s could not be created: PID %d at NSpid field %d is held by a "
+				  "session or process group whose leader is gone, which the check "
+				  "does not walk the namespace for; the partial tree was removed",
+				  b, (int)proc->pid[pos], pos);
+	else
+		r = restorer_diag(rt, err, PIDTUPLE_RULE_PID_TAKEN, p, pos,
+				  "%s could not be created: PID %d at NSpid field %d was taken "
+				  "after the check; the partial tree was removed",
+				  b, (int)proc->pid[pos], pos);
+	pt_diag_set_kernel_err(rt->diag, err);
+	return r;
 }
 
 /* Process @p reported @err at step @o (-1: while starting). */
@@ -132,7 +184,6 @@ static int explain(struct restorer *rt, pt_proc_idx p, int err, int32_t o)
 					    [PT_OP_SETPGID] = "setpgid()",
 					    [PT_OP_REAP] = "reaping a temporary leader" };
 	char b[200];
-	int pos;
 
 	if (p < 0 || p >= pl->nprocs)
 		return restorer_diag(
@@ -153,12 +204,8 @@ static int explain(struct restorer *rt, pt_proc_idx p, int err, int32_t o)
 										   : "a step",
 				     pidtuple_strerror(err));
 	}
-	pos = err == -EEXIST ? find_taken(rt, p) : -1;
-	if (pos >= 0)
-		return restorer_diag(rt, err, PIDTUPLE_RULE_TREE_NODE, p, pos,
-				     "%s could not be created: PID %d at NSpid field %d is in use; "
-				     "the partial tree was removed",
-				     b, (int)pl->procs[p].pid[pos], pos);
+	if (err == -EEXIST)
+		return explain_taken(rt, p, err, b);
 	return restorer_diag(rt, err, PIDTUPLE_RULE_TREE_NODE, p, -1,
 			     "%s could not be created: %s; the partial tree was removed", b,
 			     pidtuple_strerror(err));
@@ -260,7 +307,8 @@ static int take_record(struct restorer *rt)
 		return 0;
 	if (n < 0)
 		return restorer_diag(rt, (int)n, PIDTUPLE_RULE_KERNEL, -1, -1,
-				     "cannot read from the tree: %s", pidtuple_strerror((int)n));
+				     "cannot read the tree's reports (recvmsg()): %s",
+				     pt_errno_str((int)n));
 	if (n == 0) {
 		p = dead_one(rt);
 		return p >= 0 ? report_dead(rt, p)
@@ -276,7 +324,8 @@ static int take_record(struct restorer *rt)
 	}
 	if (n != sizeof(m) || m.proc < 0 || m.proc >= pl->nprocs) {
 		pt_close(fd);
-		return restorer_diag(rt, -EIO, PIDTUPLE_RULE_KERNEL, -1, -1, "a malformed record");
+		return restorer_diag(rt, -EIO, PIDTUPLE_RULE_KERNEL, -1, -1,
+				     "a malformed report from the tree (%zd bytes)", n);
 	}
 	return apply_record(rt, &m, fd);
 }
@@ -298,7 +347,8 @@ static int collect(struct restorer *rt)
 		r = pt_poll(&pf, 1, 100);
 		if (r < 0)
 			return restorer_diag(rt, r, PIDTUPLE_RULE_KERNEL, -1, -1,
-					     "cannot wait for the tree: %s", pidtuple_strerror(r));
+					     "cannot wait for the tree's reports (poll()): %s",
+					     pt_errno_str(r));
 		if (r == 0) {
 			/* Quiet for a while: is a process that should act gone? */
 			p = dead_one(rt);
@@ -360,7 +410,9 @@ static void abort_tree(struct restorer *rt)
 		if (rt->pidfd[p] >= 0)
 			(void)pt_waitid_pidfd(rt->pidfd[p], WEXITED | WNOHANG | __WALL);
 	reap_unreported(rt, deadline);
+	/* Until every process is reaped, its PID (and a group named after it) stays taken. */
 	for (pt_proc_idx p = 0; p < pl->nprocs; p++) {
+		pt_pidfd_wait_reaped(rt->pidfd[p], deadline);
 		pt_close(rt->pidfd[p]);
 		rt->pidfd[p] = -1;
 	}
@@ -440,7 +492,10 @@ static int restorer_alloc(struct restorer *rt)
 	run->shm_len = sizeof(struct rs_shm) + pl->nprocs * sizeof(uint32_t) + pl->nops;
 	run->shm = pt_mmap_shared(run->shm_len);
 	if (!rt->pidfd || !run->shm || !rt->serial || !rt->serial_op)
-		return -ENOMEM;
+		return restorer_diag(rt, -ENOMEM, PIDTUPLE_RULE_KERNEL, -1, -1,
+				     "cannot allocate the restore of %d processes (%s): %s",
+				     pl->nprocs, run->shm ? "malloc()" : "mmap()",
+				     pt_errno_str(ENOMEM));
 	run->opdone = (_Atomic uint8_t *)(void *)&run->shm->wake[pl->nprocs];
 	run->serial = rt->serial;
 	run->serial_op = rt->serial_op;
@@ -454,28 +509,37 @@ static int open_channels(struct restorer *rt)
 {
 	struct rs_run *run = &rt->run;
 	int bar[2] = { -1, -1 }, st[2] = { -1, -1 }, hs[2] = { -1, -1 }, r;
+	const char *call = "pipe2() for the barrier";
 
 	r = pt_pipe2(bar, 0);
 	run->bar_r = bar[0];
 	run->bar_w = bar[1];
-	if (r == 0)
+	if (r == 0) {
+		call = "socketpair() for the reports";
 		r = pt_socketpair_seqpacket(st);
+	}
 	run->st_r = st[0];
 	run->st_w = st[1];
 	rt->self = pt_sys_getpid();
-	if (r == 0)
+	if (r == 0) {
+		call = "pidfd_open() of the caller";
 		r = rt->caller_fd = pt_sys_pidfd_open(rt->self, 0);
+	}
 	if (r >= 0 && rt->pl->nhold) {
 		/* Opened now, so that a released HOLD node has nothing left that can fail. */
+		call = "open() of /dev/null";
 		r = run->null_fd = above_stdio(pt_open("/dev/null", O_RDWR));
-		if (r >= 0)
+		if (r >= 0) {
+			call = "socketpair() for the hand-over";
 			r = pt_socketpair_seqpacket(hs);
+		}
 		run->hs_r = hs[0];
 		run->hs = hs[1];
 	}
 	if (r < 0)
-		return pt_diag(rt->diag, r, PIDTUPLE_RULE_KERNEL, -1, 0, 0,
-			       "cannot set up the restore: %s", pidtuple_strerror(r));
+		return restorer_diag(rt, r, PIDTUPLE_RULE_KERNEL, -1, -1,
+				     "cannot set up the restore: %s failed: %s", call,
+				     pt_errno_str(r));
 	return 0;
 }
 
@@ -488,7 +552,10 @@ static int restorer_lock(struct restorer *rt)
 	r = pt_lock_take(&rt->opts, O_RDONLY, &rt->run.lock_fd);
 	if (r < 0)
 		return pt_diag(rt->diag, r, PIDTUPLE_RULE_FALLBACK, -1, 0, 0,
-			       "cannot take the ns_last_pid lock: %s", pidtuple_strerror(r));
+			       "cannot take the ns_last_pid lock (%s): %s",
+			       rt->opts.lock ? "the lock callback"
+					     : "open() and flock() of /proc/sys/kernel/ns_last_pid",
+			       pt_errno_str(r));
 	rt->locked = true;
 	return 0;
 }
@@ -524,7 +591,11 @@ static int restorer_init(struct restorer *rt, const struct pidtuple_tree *tree,
 	if (!tree || !ret)
 		return pt_diag(rt->diag, -EINVAL, PIDTUPLE_RULE_OPTIONS, -1, 0, 0,
 			       "no tree or no place for the handle given");
-	r = pt_tree_plan(tree, &rt->opts, rt->diag, &rt->pl);
+	/* The lock first: a restorer that takes it too cannot take a PID between this one's
+	 * check and its creation. */
+	r = restorer_lock(rt);
+	if (r == 0)
+		r = pt_tree_plan(tree, &rt->opts, rt->diag, &rt->pl);
 	if (r < 0)
 		return r;
 	if (!(pt_features_cached() & PIDTUPLE_FEATURE_SET_TID))
@@ -536,8 +607,6 @@ static int restorer_init(struct restorer *rt, const struct pidtuple_tree *tree,
 		r = restorer_alloc(rt);
 	if (r == 0)
 		r = open_channels(rt);
-	if (r == 0)
-		r = restorer_lock(rt);
 	if (r < 0)
 		return r;
 	/* The caller's children see it at their own level only from its own namespace. */
@@ -601,6 +670,11 @@ static pid_t fork_first(struct restorer *rt, int *ret_pidfd)
 	sigfillset(&all);
 	pt_sigmask(SIG_SETMASK, &all, &rt->run.oldmask);
 	pid = (pid_t)pt_sys_clone3(&a, size);
+	for (int ms = 1, waited = 0; pid == -EEXIST && waited < PT_EEXIST_RETRY_MS; ms *= 2) {
+		pt_poll(NULL, 0, ms); /* a number on its way out, as in child_create() */
+		waited += ms;
+		pid = (pid_t)pt_sys_clone3(&a, size);
+	}
 	if (pid == 0)
 		pt_child_main(&rt->run, pl->first, rt->caller_fd, -1);
 	pt_sigmask(SIG_SETMASK, &rt->run.oldmask, NULL);
@@ -662,6 +736,11 @@ static int restorer_run(struct restorer *rt, struct pidtuple_restore **ret)
 	if (r == 0) {
 		reap_helpers(rt);
 		r = pt_restore_handle_new(&rt->run, rt->pidfd, ret);
+		if (r < 0)
+			restorer_diag(rt, r, PIDTUPLE_RULE_KERNEL, -1, -1,
+				      "cannot allocate the restore handle (malloc()): %s; the tree "
+				      "was removed",
+				      pt_errno_str(r));
 	}
 	if (r < 0)
 		abort_tree(rt);

@@ -163,7 +163,15 @@ static pid_t child_create(const struct pt_proc *x, int *pidfd)
 		.set_tid_size = x->n,
 	};
 
-	return (pid_t)pt_raw_clone3(&a, PT_CLONE_ARGS_SIZE_VER1);
+	pid_t pid = (pid_t)pt_raw_clone3(&a, PT_CLONE_ARGS_SIZE_VER1);
+
+	/* EEXIST may be a number on its way out: see PT_EEXIST_RETRY_MS. */
+	for (int ms = 1, waited = 0; pid == -EEXIST && waited < PT_EEXIST_RETRY_MS; ms *= 2) {
+		poll(NULL, 0, ms);
+		waited += ms;
+		pid = (pid_t)pt_raw_clone3(&a, PT_CLONE_ARGS_SIZE_VER1);
+	}
+	return pid;
 }
 
 static void child_reap_children(void)
@@ -337,23 +345,35 @@ static void child_hold_fds(const struct rs_run *run, struct rs_self *s, int fd[K
 	child_close_from(HOLD_HS_FD + KEEP_NR);
 }
 
-/* Waits at the barrier: returns once the restorer released the tree, exits when it gave up
- * or the parent died first. */
-static void child_wait_release(const struct rs_run *run, const int fd[KEEP_NR])
+/*
+ * Waits at the barrier: returns once the restorer released the tree, exits when it gave up or
+ * died first, or when a parent in the tree died first.
+ *
+ * From the barrier on, the restorer's death reaches the tree only through the barrier (EOF,
+ * its write end closing with the restorer) and the released flag, so that a killed restorer
+ * leaves all of the tree or none of it: before the release the flag is clear and every
+ * process exits, once the release has begun it is set and every process goes on. A process
+ * whose parent is the restorer therefore cleared PR_SET_PDEATHSIG when it got here, and does
+ * not watch the restorer's pidfd: either would kill it, and with it the part of its subtree
+ * still armed, when the restorer dies after setting the flag. An EOF on the barrier is looked
+ * at first and decides by the flag alone; a parent's death counts only for a parent in the
+ * tree (it dies only if the tree goes).
+ */
+static void child_wait_release(const struct rs_run *run, bool tree_parent, const int fd[KEEP_NR])
 {
 	for (;;) {
 		struct pollfd pf[2] = { { fd[KEEP_BAR], POLLIN, 0 },
-					{ fd[KEEP_PARENT], POLLIN, 0 } };
+					{ tree_parent ? fd[KEEP_PARENT] : -1, POLLIN, 0 } };
 
 		if (poll(pf, 2, -1) < 0)
 			continue;
-		if (pf[1].revents)
-			_exit(1); /* the parent died before the release */
 		if (pf[0].revents)
 			break;
+		if (pf[1].revents)
+			_exit(1); /* the parent died before the release */
 	}
 	if (!atomic_load(&run->shm->released))
-		_exit(1); /* the restorer gave up */
+		_exit(1); /* the restorer gave up, or died, before the release */
 }
 
 /* Released: the library's descriptors go (a HOLD node keeps its hand-over socket). */
@@ -379,12 +399,15 @@ static void __attribute__((noreturn)) child_finish(const struct rs_run *run, str
 	const struct pt_plan *pl = run->pl;
 	const struct pt_tnode *nd = run->tree->nodes[pl->procs[s->me].node];
 	struct rs_shm *shm = run->shm;
-	bool hold = nd->kind == PIDTUPLE_NODE_HOLD;
+	bool hold = nd->kind == PIDTUPLE_NODE_HOLD, tree_parent = pl->procs[s->me].parent >= 0;
 	int fd[KEEP_NR] = { -1, run->bar_r, run->st_w, s->parent_fd };
 
 	if (hold)
 		child_hold_fds(run, s, fd);
-	child_wait_release(run, fd);
+	/* See child_wait_release(): the restorer's death must not kill a process at the barrier. */
+	if (!tree_parent)
+		prctl(PR_SET_PDEATHSIG, 0);
+	child_wait_release(run, tree_parent, fd);
 	/* No node may start (and maybe exit) while a child of it still has the signal armed. */
 	prctl(PR_SET_PDEATHSIG, 0);
 	child_close_released(run, s, hold);

@@ -45,6 +45,13 @@ void pt_pidfd_wait_exit(int pidfd, int64_t deadline)
 	}
 }
 
+void pt_pidfd_wait_reaped(int pidfd, int64_t deadline)
+{
+	/* Signal 0 reaches a zombie; ESRCH means the process was released. */
+	while (pidfd >= 0 && pt_sys_pidfd_send_signal(pidfd, 0) != -ESRCH && pt_now_ns() < deadline)
+		pt_poll(NULL, 0, 1);
+}
+
 void pt_pidfd_kill(int pidfd)
 {
 	if (pidfd >= 0 && pt_sys_pidfd_send_signal(pidfd, SIGKILL) < 0)
@@ -418,6 +425,11 @@ PT_PUBLIC int pidtuple_restore_kill(struct pidtuple_restore *restore)
 		pt_pidfd_wait_exit(restore->pidfd[i], deadline);
 	for (unsigned int i = 0; i < restore->n; i++)
 		(void)pt_waitid_pidfd(restore->pidfd[i], WEXITED | WNOHANG | __WALL);
+	/* A number stays taken until its process is reaped, and so does a group's or a
+	 * session's until its last member is: a restore right after this one must find them
+	 * free. */
+	for (unsigned int i = 0; i < restore->n; i++)
+		pt_pidfd_wait_reaped(restore->pidfd[i], deadline);
 	pthread_mutex_unlock(&restore->lock);
 	return 0;
 }

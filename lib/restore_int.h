@@ -13,6 +13,15 @@
 
 enum { RS_MSG_PIDFD = 1, RS_MSG_FAIL = 3, RS_MSG_DONE };
 
+/*
+ * How long a clone3() that fails with EEXIST is tried again. Since Linux 6.15 (free_pid()
+ * moved out of tasklist_lock) a reaped process's numbers leave their namespaces a moment
+ * after kill(), waitid() and pidfds stop seeing the process: a tree restored right after
+ * its predecessor was killed could find a number still taken. A number taken for longer is
+ * taken.
+ */
+#define PT_EEXIST_RETRY_MS 100
+
 /* A record a process of the tree sends the restorer. */
 struct rs_msg {
 	int32_t kind;
@@ -90,5 +99,8 @@ int pt_restore_handle_new(struct rs_run *run, int *pidfd, struct pidtuple_restor
 void pt_pidfd_kill(int pidfd);
 /* Waits until @deadline (pt_now_ns()) for a pidfd to report its process's exit. */
 void pt_pidfd_wait_exit(int pidfd, int64_t deadline);
+/* Waits until @deadline for the process of a pidfd to be reaped (released): until then its PID
+ * stays taken, and so do the numbers of the groups and sessions it is in. */
+void pt_pidfd_wait_reaped(int pidfd, int64_t deadline);
 
 #endif

@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The check of a tree against the machine: the caller's namespace context, the root through
+ * the validator, then every process of the plan: PID ranges, the privilege to pin PIDs and to
+ * create namespaces, the nesting limit, and PIDs already taken.
+ */
+#include <errno.h>
+#include <stdio.h>
+
+#include "opts.h"
+#include "probe.h"
+#include "tree_int.h"
+#include "validator.h"
+
+#define CAP_BIT(c) (1ull << (c))
+#define CAP_PIN (CAP_BIT(PT_CAP_SYS_ADMIN) | CAP_BIT(PT_CAP_CHECKPOINT_RESTORE))
+
+static const char *who(const struct planner *pn, pt_proc_idx p, char *buf, size_t size)
+{
+	const struct pt_proc *proc = &pn->pl->procs[p];
+	char t[160];
+
+	if (proc->node >= 0)
+		snprintf(buf, size, "node %d (%s)", proc->node, pt_plan_tuple(proc, t, sizeof(t)));
+	else
+		snprintf(buf, size, "the dead leader %s that node %d needs",
+			 pt_plan_tuple(proc, t, sizeof(t)), proc->for_node);
+	return buf;
+}
+
+/* The root through the validator, as pidtuple_check() would check it. */
+static int check_root(struct planner *pn, int *unverified)
+{
+	const struct pt_tnode *root = pn->tree->nodes[0];
+	struct pt_fork_opts o = *pn->opts;
+	struct pidtuple_diag *d = pn->diag;
+	struct pidtuple_nsctx ctx;
+	int r;
+
+	o.clone_flags = root->flags & PIDTUPLE_NODE_NEWPID ? PT_CLONE_NEWPID : 0;
+	r = pt_nsctx_init(&ctx, &o, false);
+	if (r == 0 && root->tuple->n > ctx.n) {
+		pt_nsctx_fini(&ctx);
+		r = pt_nsctx_init(&ctx, &o, true);
+	}
+	if (r < 0)
+		return pt_plan_diag(pn, r, PIDTUPLE_RULE_KERNEL, 0, -1, 0,
+				    "cannot read the namespace context of node 0 (capget(), "
+				    "/proc/sys/kernel/pid_max, /proc/self/ns): %s",
+				    pt_errno_str(r));
+	r = pt_check_ctx(&ctx, root->tuple, d);
+	pt_nsctx_fini(&ctx);
+	if (r >= 0) {
+		*unverified = r;
+		return 0;
+	}
+	pt_diag_set_node(d, 0);
+	if (pt_diag_usable(d) && PT_OPTS_HAS(d, message)) {
+		char t[160], msg[2 * PIDTUPLE_DIAG_MESSAGE_SIZE];
+
+		snprintf(msg, sizeof(msg), "node 0 (%s): %s",
+			 pt_plan_tuple(&pn->pl->procs[0], t, sizeof(t)), d->message);
+		msg[PIDTUPLE_DIAG_MESSAGE_SIZE - 1] = '\0';
+		memcpy(d->message, msg, PIDTUPLE_DIAG_MESSAGE_SIZE);
+	}
+	return r;
+}
+
+/* Position @pos of @p lies in a namespace the tree creates, whose pid_max is @max. */
+static int check_new_level(struct planner *pn, pt_proc_idx p, int pos, int max)
+{
+	const struct pt_plan *pl = pn->pl;
+	const struct pidtuple_nsctx *ctx = &pl->ctx;
+	pid_t pid = pl->procs[p].pid[pos];
+	int level = pl->top - pos;
+	pt_proc_idx node = pt_plan_node_of(pn, p);
+	char b[256];
+
+	if (ctx->abs_level >= 0 && ctx->abs_level - level > PIDTUPLE_MAX_LEVELS)
+		return pt_plan_diag(pn, -ENOSPC, PIDTUPLE_RULE_NS_DEPTH, node, pos, pid,
+				    "%s: its PID namespace would be at level %d, beyond the "
+				    "kernel's limit of %d",
+				    who(pn, p, b, sizeof(b)), ctx->abs_level - level,
+				    PIDTUPLE_MAX_LEVELS);
+	if (pid >= max)
+		return pt_plan_diag(pn, -EINVAL, PIDTUPLE_RULE_PID_RANGE, node, pos, pid,
+				    "%s: PID %d at NSpid field %d is not below a new namespace's "
+				    "pid_max %d",
+				    who(pn, p, b, sizeof(b)), (int)pid, pos, max);
+	if (!(ctx->cap_eff & CAP_PIN))
+		return pt_plan_diag(pn, -EPERM, PIDTUPLE_RULE_PRIVILEGE, node, pos, pid,
+				    "%s: pinning PID %d at NSpid field %d needs "
+				    "CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN",
+				    who(pn, p, b, sizeof(b)), (int)pid, pos);
+	return 0;
+}
+
+/* Position @pos of @p lies in a namespace that exists (when the caller can see it). */
+static int check_existing_level(struct planner *pn, pt_proc_idx p, int pos)
+{
+	const struct pt_plan *pl = pn->pl;
+	const struct pidtuple_nsctx *ctx = &pl->ctx;
+	pid_t pid = pl->procs[p].pid[pos];
+	int level = pl->top - pos;
+	pt_proc_idx node = pt_plan_node_of(pn, p);
+	char b[256];
+
+	if (level < 0 || level >= (int)ctx->n)
+		return 0;
+	if (pid >= ctx->levels[level].pid_max)
+		return pt_plan_diag(pn, -EINVAL, PIDTUPLE_RULE_PID_RANGE, node, pos, pid,
+				    "%s: PID %d at NSpid field %d is not below that namespace's "
+				    "pid_max %d",
+				    who(pn, p, b, sizeof(b)), (int)pid, pos,
+				    ctx->levels[level].pid_max);
+	if (!(ctx->levels[level].flags & PIDTUPLE_LEVEL_CAN_PIN))
+		return pt_plan_diag(pn, -EPERM, PIDTUPLE_RULE_PRIVILEGE, node, pos, pid,
+				    "%s: pinning PID %d at NSpid field %d needs "
+				    "CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN over the user "
+				    "namespace owning that PID namespace",
+				    who(pn, p, b, sizeof(b)), (int)pid, pos);
+	return 0;
+}
+
+/* The privilege to create @p's namespace, and every level of @p but whether it is taken. */
+static int check_proc_levels(struct planner *pn, pt_proc_idx p, int new_max)
+{
+	const struct pt_proc *proc = &pn->pl->procs[p];
+	pt_proc_idx node = pt_plan_node_of(pn, p);
+
+	if (proc->node >= 0 && (pn->tree->nodes[p]->flags & PIDTUPLE_NODE_NEWPID) &&
+	    !(pn->pl->ctx.cap_eff & CAP_BIT(PT_CAP_SYS_ADMIN)))
+		return pt_plan_diag(pn, -EPERM, PIDTUPLE_RULE_NS_PRIVILEGE, node, -1, 0,
+				    "node %d starts a new PID namespace, which needs CAP_SYS_ADMIN",
+				    node);
+	for (int pos = 0; pos < (int)proc->n; pos++) {
+		int r = proc->ns_init[pos] >= 0 ? check_new_level(pn, p, pos, new_max)
+						: check_existing_level(pn, p, pos);
+
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Taken PIDs last, as the validator does; *ret_unverified counts the levels not seen. */
+static int check_proc_taken(struct planner *pn, pt_proc_idx p, int *ret_unverified)
+{
+	const struct pt_plan *pl = pn->pl;
+	const struct pt_proc *proc = &pl->procs[p];
+	int unverified = 0;
+	char b[256];
+
+	for (int pos = 0; pos < (int)proc->n; pos++) {
+		int level = pl->top - pos, r;
+
+		if (proc->ns_init[pos] >= 0)
+			continue;
+		if (level < 0 || level >= (int)pl->ctx.n) {
+			unverified++;
+			continue;
+		}
+		r = pt_level_pid_taken(&pl->ctx.levels[level], proc->pid[pos]);
+		if (r > 0)
+			return pt_plan_diag(pn, -EEXIST, PIDTUPLE_RULE_PID_TAKEN,
+					    pt_plan_node_of(pn, p), pos, proc->pid[pos],
+					    "%s: PID %d at NSpid field %d is already in use there",
+					    who(pn, p, b, sizeof(b)), (int)proc->pid[pos], pos);
+		if (r < 0)
+			unverified++;
+	}
+	*ret_unverified = unverified;
+	return 0;
+}
+
+int pt_plan_check_machine(struct planner *pn, int *ret_unverified)
+{
+	const struct pidtuple_nsctx *ctx = &pn->pl->ctx;
+	bool per_ns = pt_features_cached() & PIDTUPLE_FEATURE_PER_NS_PID_MAX;
+	int unverified = 0, caller_max = 0, new_max, r;
+
+	r = check_root(pn, &unverified);
+	if (r < 0)
+		return r;
+	for (unsigned int i = 0; i < ctx->n; i++)
+		if (ctx->levels[i].flags & PIDTUPLE_LEVEL_CALLER)
+			caller_max = ctx->levels[i].pid_max;
+	new_max = per_ns || !caller_max ? PT_PID_MAX_LIMIT : caller_max;
+	for (pt_proc_idx p = 1; p < pn->pl->nprocs; p++) {
+		int unv = 0;
+
+		r = check_proc_levels(pn, p, new_max);
+		if (r == 0)
+			r = check_proc_taken(pn, p, &unv);
+		if (r < 0)
+			return r;
+		if (unv > unverified)
+			unverified = unv;
+	}
+	*ret_unverified = unverified;
+	return 0;
+}
+
+/* The namespace context of the caller's pid_for_children, its session and its group. */
+int pt_plan_read_context(struct planner *pn)
+{
+	struct pt_plan *pl = pn->pl;
+	struct pt_fork_opts co = *pn->opts;
+	pid_t sid, pgid;
+	int r;
+
+	co.clone_flags = 0;
+	r = pt_nsctx_init(&pl->ctx, &co, pn->has_newpid);
+	if (r < 0)
+		return pt_plan_diag(pn, r, PIDTUPLE_RULE_KERNEL, -1, -1, 0,
+				    "cannot read the caller's namespace context (capget(), "
+				    "/proc/sys/kernel/pid_max, /proc/self/ns): %s",
+				    pt_errno_str(r));
+	pl->have_ctx = true;
+	sid = pt_getsid(0);
+	pgid = pt_getpgid(0);
+	pl->cpos = pl->top - ((int)pl->ctx.n - 1);
+	pn->caller_sid = sid > 0 ? sid : 0;
+	pn->caller_pgid = pgid > 0 ? pgid : 0;
+	return 0;
+}

@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Whose session, whose group: each node's session and process group resolved to a node that
+ * leads it, the caller's, or a dead leader a temporary helper stands in for; then the rules
+ * that bind them (a session leader leads its group, a group lies in its members' session).
+ */
+#include <errno.h>
+#include <stdio.h>
+
+#include "tree_int.h"
+
+static const char *id_kind(bool session)
+{
+	return session ? "session" : "process group";
+}
+
+/* A helper for node @i with the PIDs @pids up to position @inner. */
+static pt_proc_idx new_helper(struct planner *pn, pt_proc_idx i, const pid_t *pids, int inner,
+			      uint32_t role)
+{
+	struct pt_plan *pl = pn->pl;
+	const struct pt_proc *node = &pl->procs[i];
+	pt_proc_idx h = pl->nprocs++;
+	struct pt_proc *helper = &pl->procs[h];
+
+	*helper = (struct pt_proc){ .node = -1,
+				    .parent = -1,
+				    .creator = -1,
+				    .n = (uint32_t)inner + 1,
+				    .first_op = -1,
+				    .create_op = -1,
+				    .exit_op = -1,
+				    .for_node = i,
+				    .role = role };
+	for (int p = 0; p <= inner; p++) {
+		helper->pid[p] = pids[p];
+		helper->ns_init[p] = node->ns_init[p];
+		helper->set_tid[inner - p] = pids[p];
+	}
+	return h;
+}
+
+/* Node @leader has the PID that numbers node @i's session or group: @i must see it as @pids. */
+static int match_leader(struct planner *pn, pt_proc_idx i, bool session, const pid_t *pids,
+			pt_proc_idx leader, pt_proc_idx *ret)
+{
+	const struct pt_proc *node = &pn->pl->procs[i], *lp = &pn->pl->procs[leader];
+	char b1[160], b2[160];
+
+	for (unsigned int p = 0; p < node->n; p++) {
+		pid_t want = lp->n > p && lp->ns_init[p] == node->ns_init[p] ? lp->pid[p] : 0;
+
+		if (want == pids[p])
+			continue;
+		pt_format_pos(pids, node->n, b1, sizeof(b1));
+		return pt_plan_diag(pn, -EINVAL, PIDTUPLE_RULE_TREE_GROUP, i, (int)p, pids[p],
+				    "node %d: its %s %s is node %d (%s), which node %d would "
+				    "see as %d at NSpid field %u, not %d",
+				    i, id_kind(session), b1, leader,
+				    pt_plan_tuple(lp, b2, sizeof(b2)), i, (int)want, p,
+				    (int)pids[p]);
+	}
+	*ret = leader;
+	return 0;
+}
+
+/* No node has the PID that numbers node @i's session or group (innermost visible at
+ * position @inner): a helper stands in for the dead leader, one for every node naming it. */
+static int dead_leader(struct planner *pn, pt_proc_idx i, bool session, const pid_t *pids,
+		       int inner, pt_proc_idx *ret)
+{
+	struct pt_plan *pl = pn->pl;
+	const struct pt_proc *node = &pl->procs[i];
+	uint32_t role = session ? PT_ROLE_SESSION : PT_ROLE_GROUP;
+	char b1[160], b2[160];
+
+	pt_format_pos(pids, node->n, b1, sizeof(b1));
+	if (node->ns_init[inner] == -1 && inner < pl->top)
+		return pt_plan_diag(
+			pn, -EINVAL, PIDTUPLE_RULE_TREE_GROUP, i, inner, pids[inner],
+			"node %d: the leader of its %s %s lived above the namespace the "
+			"tree is created in and is not the caller's; it cannot be "
+			"recreated",
+			i, id_kind(session), b1);
+	for (pt_proc_idx h = pn->nnodes; h < pl->nprocs; h++) {
+		struct pt_proc *helper = &pl->procs[h];
+
+		if ((int)helper->n != inner + 1 || helper->ns_init[inner] != node->ns_init[inner] ||
+		    helper->pid[inner] != pids[inner])
+			continue;
+		for (int p = 0; p < inner; p++)
+			if (helper->pid[p] != pids[p])
+				return pt_plan_diag(
+					pn, -EINVAL, PIDTUPLE_RULE_TREE_GROUP, i, p, pids[p],
+					"node %d: its %s %s and node %d's %s name the same "
+					"dead leader with different PIDs",
+					i, id_kind(session), b1, helper->for_node,
+					pt_plan_tuple(helper, b2, sizeof(b2)));
+		helper->role |= role;
+		*ret = h;
+		return 0;
+	}
+	*ret = new_helper(pn, i, pids, inner, role);
+	return 0;
+}
+
+/* Node @i's session (or group): a node, a helper for a dead leader, or the caller's. */
+static int resolve(struct planner *pn, pt_proc_idx i, bool session, pt_proc_idx *ret)
+{
+	const struct pt_plan *pl = pn->pl;
+	const struct pt_tnode *nd = pn->tree->nodes[i];
+	const struct pidtuple *g = session ? nd->sid : nd->pgid;
+	const struct pt_proc *node = &pl->procs[i];
+	pid_t pids[PIDTUPLE_MAX_LEVELS] = { 0 };
+	int inner = -1; /* the innermost position where it is visible */
+	pt_proc_idx leader;
+
+	if (!g) {
+		*ret = i == 0	 ? PT_ID_EXT
+		       : session ? pl->procs[nd->parent].sid
+				 : pl->procs[nd->parent].pgid;
+		return 0;
+	}
+	for (unsigned int p = 0; p < node->n; p++) {
+		pids[p] = g->pid[node->n - 1 - p];
+		if (pids[p])
+			inner = (int)p;
+	}
+	if (inner < 0 || inner < pl->cpos) {
+		*ret = PT_ID_EXT; /* not visible in the tree: inherited from the caller */
+		return 0;
+	}
+	leader = pt_plan_claiming_node(pn, node->ns_init[inner], inner, pids[inner]);
+	if (leader >= 0)
+		return match_leader(pn, i, session, pids, leader, ret);
+	if (inner == pl->cpos && node->ns_init[inner] == -1 &&
+	    pids[inner] == (session ? pn->caller_sid : pn->caller_pgid)) {
+		*ret = PT_ID_EXT;
+		return 0;
+	}
+	return dead_leader(pn, i, session, pids, inner, ret);
+}
+
+int pt_plan_resolve_ids(struct planner *pn)
+{
+	struct pt_plan *pl = pn->pl;
+
+	for (pt_proc_idx i = 0; i < pn->nnodes; i++) {
+		int r = resolve(pn, i, true, &pl->procs[i].sid);
+
+		if (r == 0)
+			r = resolve(pn, i, false, &pl->procs[i].pgid);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* The session group @pgid belongs to; PT_ID_NONE when not yet known. */
+static pt_proc_idx group_session(struct planner *pn, pt_proc_idx pgid)
+{
+	const struct pt_plan *pl = pn->pl;
+
+	if (pgid == PT_ID_EXT)
+		return PT_ID_EXT;
+	if (pgid < pn->nnodes)
+		return pl->procs[pgid].sid;
+	if (pl->procs[pgid].role & PT_ROLE_SESSION)
+		return pgid;
+	return pn->group_sid_needed[pgid];
+}
+
+int pt_plan_check_ids(struct planner *pn)
+{
+	struct pt_plan *pl = pn->pl;
+
+	for (pt_proc_idx i = 0; i < pn->nnodes; i++) {
+		pt_proc_idx sid = pl->procs[i].sid, pgid = pl->procs[i].pgid;
+		char b[200];
+
+		if (sid == i && pgid != i)
+			return pt_plan_diag(
+				pn, -EINVAL, PIDTUPLE_RULE_TREE_GROUP, i, -1, 0,
+				"node %d leads its session but not its process group; a "
+				"session leader always leads its own group",
+				i);
+		if (sid >= 0 && sid < pn->nnodes && sid != i && pl->procs[sid].sid != sid)
+			return pt_plan_diag(pn, -EINVAL, PIDTUPLE_RULE_TREE_GROUP, i, -1, 0,
+					    "node %d: its session is numbered after node %d, which "
+					    "does not lead a session",
+					    i, sid);
+		if (pgid >= 0)
+			pn->founds_group[pgid] = 1;
+		if (pgid >= pn->nnodes && !(pl->procs[pgid].role & PT_ROLE_SESSION) &&
+		    pn->group_sid_needed[pgid] == PT_ID_NONE)
+			pn->group_sid_needed[pgid] = sid;
+		if (group_session(pn, pgid) != sid) {
+			pt_plan_describe(pn, pgid, b, sizeof(b));
+			return pt_plan_diag(pn, -EINVAL, PIDTUPLE_RULE_TREE_GROUP, i, -1, 0,
+					    "node %d: its process group, %s, belongs to another "
+					    "session than the node",
+					    i, b);
+		}
+	}
+	for (pt_proc_idx h = pn->nnodes; h < pl->nprocs; h++)
+		if (pl->procs[h].role & PT_ROLE_SESSION)
+			pn->founds_group[h] = 1;
+	return 0;
+}
