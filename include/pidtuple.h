@@ -43,7 +43,7 @@ extern "C" {
 /** Major version of this header; the SONAME is libpidtuple.so.PIDTUPLE_VERSION_MAJOR. */
 #define PIDTUPLE_VERSION_MAJOR 1
 /** Minor version of this header; every minor release gets a symbol version node. */
-#define PIDTUPLE_VERSION_MINOR 0
+#define PIDTUPLE_VERSION_MINOR 1
 /** Patch version of this header. */
 #define PIDTUPLE_VERSION_PATCH 0
 
@@ -705,6 +705,105 @@ PIDTUPLE_API int pidtuple_spawn(const struct pidtuple *tuple, const char *path, 
 PIDTUPLE_API int pidtuple_clone(const struct pidtuple *tuple, int (*fn)(void *), void *arg,
 				const struct pidtuple_fork_opts *opts, pid_t *ret_pid,
 				int *ret_pidfd);
+
+/** pidtuple_thread_opts::flags: the new thread's thread pointer is pidtuple_thread_opts::tls
+ * (CLONE_SETTLS); without it the thread runs with the creating thread's. */
+#define PIDTUPLE_THREAD_SETTLS (1ull << 0)
+/** pidtuple_thread_opts::flags: run the whole validator before creating the thread (slower,
+ * exact reason), as PIDTUPLE_FORK_CHECK does for a fork. */
+#define PIDTUPLE_THREAD_CHECK (1ull << 1)
+/** Every pidtuple_thread_opts::flags bit this version knows. */
+#define PIDTUPLE_THREAD_ALL_FLAGS (PIDTUPLE_THREAD_SETTLS | PIDTUPLE_THREAD_CHECK)
+/** The smallest stack pidtuple_thread_create() accepts, in bytes; the callback needs its own
+ * on top of it. */
+#define PIDTUPLE_THREAD_STACK_MIN 1024u
+
+/**
+ * Options for pidtuple_thread_create(). Zero (or NULL) means: the creating thread's thread
+ * pointer, no exit notification, no pre-check.
+ */
+struct pidtuple_thread_opts {
+	size_t sz;	/**< sizeof(struct pidtuple_thread_opts) */
+	uint64_t flags; /**< PIDTUPLE_THREAD_* */
+	/**
+	 * With PIDTUPLE_THREAD_SETTLS: the new thread's thread pointer (x86-64: the FS base;
+	 * aarch64: TPIDR_EL0), pointing to a block laid out as the architecture's TLS ABI
+	 * says. Must be 0 without the flag.
+	 */
+	uint64_t tls;
+	/**
+	 * Optional: a futex word for joining (CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID). The
+	 * kernel stores the new thread's TID there before the call returns; when the thread has
+	 * exited it stores 0 and wakes one waiter on the word: wait with FUTEX_WAIT, not
+	 * FUTEX_WAIT_PRIVATE (the kernel's wake is a shared one). From 0 on, the thread no
+	 * longer uses its stack; its TID is free again a moment later, once the kernel has
+	 * released the thread.
+	 */
+	pid_t *tid_futex;
+	struct pidtuple_diag *diag; /**< optional: the reason when the call fails */
+	uint64_t reserved;	    /**< must be 0 */
+	size_t : 0;
+};
+/** The last field of struct pidtuple_thread_opts this version knows. */
+#define pidtuple_thread_opts__last_field reserved
+
+/**
+ * @brief **pidtuple_thread_create()** creates a thread of the calling process with exactly
+ * the TIDs of @p tid, running @p fn(@p arg) on the caller's @p stack.
+ *
+ * A thread's TID is a PID at every level of its process's PID namespaces. @p tid pins them
+ * innermost first: index 0 is the TID in the caller's own (active) PID namespace, index k the
+ * number k levels further out; outer levels the tuple does not pin get automatic numbers, as
+ * with pidtuple_fork(). A thread joins its process's namespaces, never a new one: there is no
+ * CLONE_NEWPID for it, and after setns() or unshare() of the PID namespace (children would go
+ * elsewhere) the kernel refuses threads. The rules, their order and the diagnostic are those
+ * of pidtuple_check() with the caller's namespace as level 0: range, privilege and taken
+ * TIDs, with the level as inner index and NSpid field; levels above the caller's namespace
+ * cannot be seen from it and are left to the kernel. Only cheap checks run before the
+ * syscall; when the kernel refuses, the validator explains why in opts->diag.
+ * PIDTUPLE_THREAD_CHECK runs the validator first.
+ *
+ * Thread contract. The thread is made with a raw clone3() (CLONE_VM, CLONE_FS, CLONE_FILES,
+ * CLONE_SIGHAND, CLONE_THREAD, CLONE_SYSVSEM, and CLONE_SETTLS with PIDTUPLE_THREAD_SETTLS):
+ * it shares the process's memory, descriptors, working directory, signal handlers and
+ * System V semaphore adjustments, and is invisible to the C library. It has no pthread_t
+ * and no thread-local storage of its own: its thread pointer is the creating thread's
+ * (so are `errno` and every `__thread` or `thread_local` variable) unless
+ * PIDTUPLE_THREAD_SETTLS gives it pidtuple_thread_opts::tls. @p fn may therefore call only
+ * what touches neither thread-local storage nor the C library's locks and allocator: raw
+ * system calls through inline assembly or syscall() (which writes `errno` only on failure),
+ * and functions such as memcpy(). malloc(), stdio, pthread functions, raise(), abort(),
+ * exit() and anything that sets `errno` on the creating thread's behalf are not allowed.
+ * The thread starts with the creating thread's signal mask; a signal the process receives
+ * may be handled on it, on its stack and with its thread pointer: block signals around the
+ * call when handlers could run there. It has no alternate signal stack, no rseq area and no
+ * robust futex list. The C library's set*id() functions change the credentials of the
+ * threads it knows only; this one keeps its own. When @p fn returns, the thread ends with
+ * the exit system call and fn's return value, and only the thread: the process goes on
+ * (exit(), exit_group() or execve() in any thread still ends every thread). Nothing collects
+ * that value (only a ptracer sees it); report results through memory. @p stack is never
+ * freed by the library and stays in use until the thread has ended: wait for
+ * pidtuple_thread_opts::tid_futex to read 0 before reusing it.
+ * @param tid TIDs to create the thread with.
+ * @param fn Callback run in the new thread; its return value is the thread's exit code.
+ * @param arg Passed to @p fn.
+ * @param stack Lowest address of the thread's stack.
+ * @param stack_size Its size in bytes, at least PIDTUPLE_THREAD_STACK_MIN; the top is aligned
+ * down to 16 bytes.
+ * @param opts Options, or NULL.
+ * @param ret_tid Optional: the new thread's TID in the caller's namespace (tid's innermost).
+ * @return 0 on success. Errors (no thread exists): -EINVAL (NULL @p fn or @p stack, a stack
+ * below PIDTUPLE_THREAD_STACK_MIN, bad options or flags, tls without
+ * PIDTUPLE_THREAD_SETTLS, a bad tuple, a level out of range, more levels than the caller's
+ * depth, a caller whose PID namespace for children is not its own), -E2BIG (options tail
+ * not zero), -EEXIST (a TID is taken), -EPERM (no CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN
+ * over a pinned level), -EOPNOTSUPP (the kernel cannot pin TIDs, or the library has no
+ * thread start for this architecture: x86-64 and aarch64 have one), -ENOMEM (no memory, or
+ * the namespace's init died), -EAGAIN (thread limit), -EINTR.
+ */
+PIDTUPLE_API int pidtuple_thread_create(const struct pidtuple *tid, int (*fn)(void *), void *arg,
+					void *stack, size_t stack_size,
+					const struct pidtuple_thread_opts *opts, pid_t *ret_tid);
 
 /** @} */
 

@@ -70,6 +70,21 @@ class ForkOpts(ctypes.Structure):
         self.sz = ctypes.sizeof(ForkOpts)
 
 
+class ThreadOpts(ctypes.Structure):
+    _fields_ = [
+        ("sz", ctypes.c_size_t),
+        ("flags", ctypes.c_uint64),
+        ("tls", ctypes.c_uint64),
+        ("tid_futex", ctypes.POINTER(pid_t)),
+        ("diag", ctypes.POINTER(Diag)),
+        ("reserved", ctypes.c_uint64),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sz = ctypes.sizeof(ThreadOpts)
+
+
 class ReadOpts(ctypes.Structure):
     _fields_ = [
         ("sz", ctypes.c_size_t),
@@ -175,6 +190,11 @@ FORK_NO_FALLBACK = 1 << 3
 FORK_LOCK = 1 << 4
 FORK_CHECK_SCAN = 1 << 5
 
+# pidtuple_thread_create(): declared only, no wrapper (README: "Threads").
+THREAD_SETTLS = 1 << 0
+THREAD_CHECK = 1 << 1
+THREAD_STACK_MIN = 1024
+
 # The kernel's values; PIDTUPLE_CLONE_NS_FLAGS accepts exactly these.
 CLONE_NEWTIME = 0x00000080
 CLONE_NEWNS = 0x00020000
@@ -244,6 +264,11 @@ PROTOTYPES: Dict[str, Tuple[Any, List[Any]]] = {
                                       _P(ctypes.c_int)]),
     "pidtuple_clone": (ctypes.c_int, [_tuple_p, ctypes.c_void_p, ctypes.c_void_p,
                                       _P(ForkOpts), _P(pid_t), _P(ctypes.c_int)]),
+    # int (*fn)(void *) runs on a thread the C library (and Python) does not know: a C
+    # function pointer only, never a ctypes callback (README: "Threads").
+    "pidtuple_thread_create": (ctypes.c_int, [_tuple_p, ctypes.c_void_p, ctypes.c_void_p,
+                                              ctypes.c_void_p, ctypes.c_size_t,
+                                              _P(ThreadOpts), _P(pid_t)]),
     "pidtuple_nsctx_new": (ctypes.c_int, [_P(ForkOpts), _P(_nsctx_p)]),
     "pidtuple_nsctx_levels": (ctypes.c_int, [_nsctx_p]),
     "pidtuple_nsctx_level": (ctypes.c_int, [_nsctx_p, ctypes.c_uint, _P(LevelInfo)]),
@@ -290,7 +315,7 @@ OPTIONAL = frozenset({
     "pidtuple_tree_get", "pidtuple_tree_free", "pidtuple_tree_check", "pidtuple_tree_restore",
     "pidtuple_restore_pid", "pidtuple_restore_pidfd", "pidtuple_restore_release",
     "pidtuple_restore_hand_over", "pidtuple_restore_kill", "pidtuple_restore_free",
-    "pidtuple_tree_capture",
+    "pidtuple_tree_capture", "pidtuple_thread_create",
 })
 missing: Set[str] = set()
 

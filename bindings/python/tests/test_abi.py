@@ -92,6 +92,9 @@ def test_bit_constants_match(header):
         n: 1 << i for i, n in enumerate(_lib.LEVEL_FLAGS)}
     forks = _defines(header, "PIDTUPLE_FORK_")
     assert forks == {n: getattr(_lib, "FORK_" + n) for n in forks}
+    assert _defines(header, "PIDTUPLE_THREAD_") == {
+        "SETTLS": _lib.THREAD_SETTLS, "CHECK": _lib.THREAD_CHECK,
+        "STACK_MIN": _lib.THREAD_STACK_MIN}
     assert _defines(header, "PIDTUPLE_NOTICE_") == {
         "CGROUP_AFTER": _lib.NOTICE_CGROUP_AFTER, "PIDFD_AFTER": _lib.NOTICE_PIDFD_AFTER}
     assert _defines(header, "PIDTUPLE_MAX_LEVELS")[""] == _lib.MAX_LEVELS
@@ -123,6 +126,7 @@ STRUCTS = {
     "pidtuple_scan_opts": _lib.ScanOpts,
     "pidtuple_node": _lib.Node,
     "pidtuple_scan_entry": _lib.ScanEntry,
+    "pidtuple_thread_opts": _lib.ThreadOpts,
 }
 
 
