@@ -9,8 +9,10 @@
 #define _GNU_SOURCE
 #endif
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <malloc.h>
 #include <sched.h>
 #include <signal.h>
@@ -228,6 +230,68 @@ static int sc_clone(void)
 	if (r < 0)
 		return r;
 	return pid == 605 && wait_exit(pid) == 5 ? 0 : 1;
+}
+
+/* ---- threads: all or nothing -------------------------------------------------------- */
+
+static char thread_stack[64 * 1024] __attribute__((aligned(16)));
+static pid_t thread_word; /* pidtuple_thread_opts::tid_futex */
+static unsigned int thread_runs;
+
+/* Runs on a thread the C library does not know: plain memory only. */
+static int thread_fn(void *arg)
+{
+	__atomic_store_n((int *)arg, 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
+static int count_tasks(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	int n = 0;
+
+	while (d && (e = readdir(d)))
+		n += e->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/* Creates one thread with @flags at @want (its own TID each run: a joined thread's number is
+ * freed a moment after its tid_futex clears). 0 when it ran with that TID and ended, the
+ * library's error when no thread was made, 1 otherwise. */
+static int thread_one(pid_t want, uint64_t flags)
+{
+	PIDTUPLE_OPTS(pidtuple_diag, d);
+	PIDTUPLE_OPTS(pidtuple_thread_opts, o, .flags = flags, .tid_futex = &thread_word,
+		      .diag = &d);
+	struct pidtuple *t = NULL;
+	pid_t tid = 0, v;
+	int ran = 0, r = pidtuple_from_inner(&want, 1, &t);
+
+	if (r == 0)
+		r = pidtuple_thread_create(t, thread_fn, &ran, thread_stack, sizeof(thread_stack),
+					   &o, &tid);
+	pidtuple_free(t);
+	if (r < 0)
+		return thread_word == 0 && tid == 0 && count_tasks() == 1 ? r : 1;
+	while ((v = __atomic_load_n(&thread_word, __ATOMIC_ACQUIRE)) != 0)
+		syscall(SYS_futex, &thread_word, FUTEX_WAIT, v, NULL, NULL, 0);
+	return tid == want && __atomic_load_n(&ran, __ATOMIC_ACQUIRE) ? 0 : 1;
+}
+
+static int sc_thread_checked(void)
+{
+	return thread_one(2000 + (pid_t)(thread_runs++ % 1000), PIDTUPLE_THREAD_CHECK);
+}
+
+/* A refused thread: the explanation's calls fail, the answer stays -EEXIST. */
+static int sc_thread_taken(void)
+{
+	int r = thread_one(1, 0);
+
+	return r == -EEXIST ? 0 : r < 0 ? r : 1;
 }
 
 static int sc_next_pid(void)
@@ -679,6 +743,8 @@ static const struct run runs[] = {
 	{ "spawn", sc_spawn },
 	{ "spawn missing program", sc_spawn_missing },
 	{ "clone", sc_clone },
+	{ "thread CHECK", sc_thread_checked },
+	{ "thread taken", sc_thread_taken },
 	{ "set/get_next_pid", sc_next_pid },
 	{ "features", sc_features },
 	{ "feature probes", sc_reprobe },
