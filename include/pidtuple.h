@@ -84,7 +84,10 @@ extern "C" {
 #define PIDTUPLE_OPTS_INIT(TYPE) (::pidtuple_opts_init<struct TYPE>())
 #endif
 /** Helper of PIDTUPLE_OPTS_INIT(): the extra empty argument lets it be called with a type alone. */
-#define PIDTUPLE_OPTS_INIT_(TYPE, ...) { .sz = sizeof(struct TYPE), __VA_ARGS__ }
+#define PIDTUPLE_OPTS_INIT_(TYPE, ...)                 \
+	{                                              \
+		.sz = sizeof(struct TYPE), __VA_ARGS__ \
+	}
 
 /**
  * Declares a size-prefixed options struct @p NAME of type `struct TYPE`, zeroed (padding
@@ -797,9 +800,10 @@ struct pidtuple_thread_opts {
  * PIDTUPLE_THREAD_SETTLS, a bad tuple, a level out of range, more levels than the caller's
  * depth, a caller whose PID namespace for children is not its own), -E2BIG (options tail
  * not zero), -EEXIST (a TID is taken), -EPERM (no CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN
- * over a pinned level), -EOPNOTSUPP (the kernel cannot pin TIDs, or the library has no
- * thread start for this architecture: x86-64 and aarch64 have one), -ENOMEM (no memory, or
- * the namespace's init died), -EAGAIN (thread limit), -EINTR.
+ * over a pinned level; on x86-64 also a tls outside the user address space), -EOPNOTSUPP (the
+ * kernel cannot pin TIDs, or the library has no thread start for this architecture: x86-64 and
+ * aarch64 have one), -ENOMEM (no memory, or the namespace's init died), -EAGAIN (thread limit),
+ * -EINTR.
  */
 PIDTUPLE_API int pidtuple_thread_create(const struct pidtuple *tid, int (*fn)(void *), void *arg,
 					void *stack, size_t stack_size,

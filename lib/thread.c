@@ -130,9 +130,24 @@ thread_check(const struct pidtuple *t, const struct pt_fork_opts *fo)
 	return r < 0 ? r : 0;
 }
 
+/* x86-64 answers a thread pointer outside the user address space with EPERM, which the
+ * validator (privilege) cannot explain: say so where it found nothing else. */
+static void settls_hint(const struct pidtuple *t, const struct thread_opts *o, int kernel_err)
+{
+	if (kernel_err != -EPERM || !(o->flags & PIDTUPLE_THREAD_SETTLS) ||
+	    !PT_OPTS_HAS(o->diag, rule) || o->diag->rule != PIDTUPLE_RULE_KERNEL)
+		return;
+	pt_diag(o->diag, kernel_err, PIDTUPLE_RULE_KERNEL, -1, t->n, 0,
+		"the kernel refused the thread: %s, or, with PIDTUPLE_THREAD_SETTLS, a thread "
+		"pointer (tls 0x%llx) it does not accept (x86-64: outside the user address space)",
+		pidtuple_strerror(kernel_err), (unsigned long long)o->tls);
+	pt_diag_set_kernel_err(o->diag, kernel_err);
+}
+
 /* The kernel refused: the reason, in the diag, and the error to return. */
 static int __attribute__((cold))
-thread_failed(const struct pidtuple *t, const struct pt_fork_opts *fo, int kernel_err)
+thread_failed(const struct pidtuple *t, const struct pt_fork_opts *fo, const struct thread_opts *o,
+	      int kernel_err)
 {
 	struct pidtuple_nsctx ctx;
 	int r;
@@ -154,7 +169,9 @@ thread_failed(const struct pidtuple *t, const struct pt_fork_opts *fo, int kerne
 			return kernel_err;
 		}
 	}
-	return pt_explain_failure(t, fo, kernel_err);
+	r = pt_explain_failure(t, fo, kernel_err);
+	settls_hint(t, o, kernel_err);
+	return r;
 }
 
 /* clone3's arguments: a thread on [stack, stack + stack_size), its top aligned down. */
@@ -211,7 +228,7 @@ PT_PUBLIC int pidtuple_thread_create(const struct pidtuple *tid, int (*fn)(void 
 	/* Returns in this thread only: the new one runs fn and exits inside. */
 	r = pt_thread_arch_clone3(&a, PT_CLONE_ARGS_SIZE_VER1, fn, arg);
 	if (r < 0)
-		return thread_failed(tid, &fo, (int)r);
+		return thread_failed(tid, &fo, &o, (int)r);
 	if (ret_tid)
 		*ret_tid = (pid_t)r;
 	return 0;

@@ -888,6 +888,28 @@ static int RAW_THREAD tp_fn(void *arg)
 	return 0;
 }
 
+/* x86-64 refuses a thread pointer outside the user address space with EPERM. */
+static int bad_tls(void)
+{
+#ifdef __x86_64__
+	PIDTUPLE_OPTS(pidtuple_diag, d);
+	PIDTUPLE_OPTS(pidtuple_thread_opts, o, .flags = PIDTUPLE_THREAD_SETTLS,
+		      .tls = 0xffff800000000000ull, .diag = &d);
+	struct pidtuple *t = tuple_of(3502);
+	struct slot s = { 0 };
+	char stack[PIDTUPLE_THREAD_STACK_MIN];
+	pid_t tid = NO_TID;
+	int r = pidtuple_thread_create(t, tp_fn, &s, stack, sizeof(stack), &o, &tid);
+
+	pidtuple_free(t);
+	TH_CHECK(r == -EPERM && tid == NO_TID && count_tasks() == 1, "a kernel address: %d", r);
+	TH_CHECK(d.rule == PIDTUPLE_RULE_KERNEL && d.kernel_err == -EPERM &&
+			 strstr(d.message, "tls 0xffff800000000000"),
+		 "rule %s kernel_err %d: %s", pidtuple_rule_name(d.rule), d.kernel_err, d.message);
+#endif
+	return 0;
+}
+
 static int tls_body(void *arg)
 {
 	struct tls_block *block = calloc(1, sizeof(*block));
@@ -919,7 +941,7 @@ static int tls_body(void *arg)
 	munmap(stack, STACK_SIZE);
 	free(s);
 	free(block);
-	return 0;
+	return bad_tls();
 }
 
 START_TEST(test_settls)
