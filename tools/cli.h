@@ -47,6 +47,8 @@ int cmd_capture(int argc, char **argv);
 void help_capture(FILE *out);
 int cmd_restore(int argc, char **argv);
 void help_restore(FILE *out);
+int cmd_import_criu(int argc, char **argv);
+void help_import_criu(FILE *out);
 #endif
 
 /* Prints "pidtuple: CMD: MSG" and a pointer to the help on stderr; returns CLI_EXIT_USAGE. */

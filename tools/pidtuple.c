@@ -30,6 +30,8 @@ static const struct cli_cmd cmds[] = {
 #ifdef PIDTUPLE_CLI_TREE
 	{ "capture", "describe a live process tree as JSON", cmd_capture, help_capture },
 	{ "restore", "create a process tree from its JSON description", cmd_restore, help_restore },
+	{ "import-criu", "a CRIU image's tree as JSON; check its PIDs and thread IDs",
+	  cmd_import_criu, help_import_criu },
 #endif
 };
 
