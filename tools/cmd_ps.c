@@ -133,7 +133,6 @@ static json_object *threads_json(const struct cli_proc *p)
 static int ps_json(const struct cli_procs *ps, bool threads)
 {
 	json_object *root = json_object_new_array();
-	int status;
 
 	for (size_t i = 0; root && i < ps->n; i++) {
 		json_object *o = cli_proc_json(&ps->v[i]);
@@ -148,51 +147,43 @@ static int ps_json(const struct cli_procs *ps, bool threads)
 			root = NULL;
 		}
 	}
-	if (!root) {
-		cli_error("ps", "cannot make the JSON text: %s", pidtuple_strerror(-ENOMEM));
-		return CLI_EXIT_FAIL;
-	}
-	status = cli_print_json("ps", root);
-	json_object_put(root);
-	return status;
+	return cli_print_json("ps", root, CLI_EXIT_OK);
 }
 
 int cmd_ps(int argc, char **argv)
 {
-	enum { OPT_JSON = 256, OPT_THREADS };
+	enum { OPT_THREADS = 256 };
 	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, OPT_JSON },
+		{ "json", no_argument, NULL, CLI_OPT_JSON },
 		{ "threads", no_argument, NULL, OPT_THREADS },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli_procs ps;
-	bool json = false, threads = false;
-	int opt, r, status;
+	struct cli_args a;
+	bool threads = false;
+	int r, status;
 
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		if (opt == OPT_JSON)
-			json = true;
-		else if (opt == OPT_THREADS)
-			threads = true;
-		else
-			return cli_getopt_exit("ps", opt, argv);
-	}
-	if (optind < argc)
-		return cli_usage_error("ps", "unexpected argument '%s'", argv[optind]);
+	cli_args_init(&a, "ps", argc, argv, 0);
+	while (cli_args_next(&a, "-:h", longopts) != -1)
+		threads = true;
+	r = cli_args_done(&a);
+	if (r >= 0)
+		return r;
+	if (a.npos)
+		return cli_usage_error("ps", "unexpected argument '%s'", a.pos[0]);
 
 	r = cli_scan(CLI_SCAN_COMM | (threads ? CLI_SCAN_THREADS : 0), &ps);
 	if (r < 0) {
-		cli_error("ps", "cannot read the PID namespace: %s", pidtuple_strerror(r));
+		cli_fail("ps", &(struct cli_failure){ .err = r }, "cannot read the PID namespace");
 		return CLI_EXIT_FAIL;
 	}
-	if (json) {
+	if (cli_json) {
 		status = ps_json(&ps, threads);
 	} else {
 		ps_table(&ps, threads);
-		status = CLI_EXIT_OK;
+		status = cli_flush("ps", CLI_EXIT_OK);
 	}
 	cli_procs_free(&ps);
-	return cli_flush("ps", status);
+	return status;
 }

@@ -217,51 +217,56 @@ static bool utf8_terminal(void)
 	return cs && strcmp(cs, "UTF-8") == 0;
 }
 
-int cmd_tree(int argc, char **argv)
+static int parse_args(int argc, char **argv, const struct glyphs **g, pid_t *pid)
 {
-	enum { OPT_JSON = 256 };
 	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, OPT_JSON },
+		{ "json", no_argument, NULL, CLI_OPT_JSON },
 		{ "ascii", no_argument, NULL, 'A' },
 		{ "unicode", no_argument, NULL, 'U' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct cli_args a;
+	int opt, r;
+
+	cli_args_init(&a, "tree", argc, argv, 0);
+	while ((opt = cli_args_next(&a, "-:hAU", longopts)) != -1)
+		*g = opt == 'A' ? &ascii : &utf8;
+	r = cli_args_done(&a);
+	if (r >= 0)
+		return r;
+	if (a.npos > 1)
+		return cli_usage_error("tree", "too many arguments");
+	if (a.npos == 1 && cli_parse_pid(a.pos[0], pid) < 0)
+		return cli_usage_error("tree", "'%s' is not a PID", a.pos[0]);
+	return -1;
+}
+
+int cmd_tree(int argc, char **argv)
+{
 	const struct glyphs *g = NULL;
 	struct cli_procs ps;
 	struct forest f;
 	json_object *arr = NULL;
 	ssize_t root = -1;
-	bool json = false;
 	pid_t pid = 0;
-	int opt, r, status = CLI_EXIT_OK;
+	int r, status = CLI_EXIT_OK;
 
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":hAU", longopts, NULL)) != -1) {
-		if (opt == OPT_JSON)
-			json = true;
-		else if (opt == 'A')
-			g = &ascii;
-		else if (opt == 'U')
-			g = &utf8;
-		else
-			return cli_getopt_exit("tree", opt, argv);
-	}
-	if (argc - optind > 1)
-		return cli_usage_error("tree", "too many arguments");
-	if (optind < argc && cli_parse_pid(argv[optind], &pid) < 0)
-		return cli_usage_error("tree", "'%s' is not a PID", argv[optind]);
-
+	r = parse_args(argc, argv, &g, &pid);
+	if (r >= 0)
+		return r;
 	r = cli_scan(CLI_SCAN_COMM, &ps);
 	if (r < 0) {
-		cli_error("tree", "cannot read the PID namespace: %s", pidtuple_strerror(r));
+		cli_fail("tree", &(struct cli_failure){ .err = r },
+			 "cannot read the PID namespace");
 		return CLI_EXIT_FAIL;
 	}
 	if (pid) {
 		const struct cli_proc *p = cli_procs_find(&ps, pid);
 
 		if (!p) {
-			cli_error("tree", "PID %d: %s", (int)pid, pidtuple_strerror(-ESRCH));
+			cli_fail("tree", &(struct cli_failure){ .err = -ESRCH, .pid = pid },
+				 "PID %d", (int)pid);
 			cli_procs_free(&ps);
 			return CLI_EXIT_FAIL;
 		}
@@ -270,7 +275,7 @@ int cmd_tree(int argc, char **argv)
 	r = forest_init(&f, &ps);
 	if (r == 0) {
 		f.g = g ? g : utf8_terminal() ? &utf8 : &ascii;
-		if (json) {
+		if (cli_json) {
 			arr = json_object_new_array();
 			r = arr ? for_roots(&f, root, arr) : -ENOMEM;
 		} else {
@@ -278,13 +283,13 @@ int cmd_tree(int argc, char **argv)
 		}
 		forest_free(&f);
 	}
-	if (r == 0 && json)
-		status = cli_print_json("tree", arr);
-	json_object_put(arr);
 	cli_procs_free(&ps);
 	if (r < 0) {
-		cli_error("tree", "%s", pidtuple_strerror(r));
-		status = CLI_EXIT_FAIL;
+		json_object_put(arr);
+		cli_fail("tree", &(struct cli_failure){ .err = r }, "cannot draw the tree");
+		return CLI_EXIT_FAIL;
 	}
+	if (cli_json)
+		return cli_print_json("tree", arr, status);
 	return cli_flush("tree", status);
 }

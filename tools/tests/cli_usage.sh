@@ -85,4 +85,31 @@ usage_error "run, --cgroup without DIR" "option '--cgroup' needs an argument" ru
 usage_error "run, bad TUPLE" "rule syntax" run 5/x -- true
 usage_error "run, unknown option after TUPLE" "unknown option '--bogus'" run 5 --bogus -- true
 
+# Did you mean: a mistyped command or long option gets the nearest names.
+usage_error "mistyped command" "unknown command 'restor'; did you mean 'restore'?" restor
+usage_error "swapped letters" "unknown command 'sohw'; did you mean 'show'?" sohw
+usage_error "help of a mistyped command" "unknown command 'chek'; did you mean 'check'?" \
+	help chek
+usage_error "nothing near" "unknown command 'x'"$'\n' x
+usage_error "mistyped option" "unknown option '--newpdi'; did you mean '--newpid'?" \
+	check --newpdi 5
+usage_error "option given an argument" "option '--json' takes no argument" check --json=1 5
+
+# One argument rule: options before or after the arguments, "--" ends them.
+usage_error "check, option after two tuples" "too many arguments: '6'" check 5 6 --newpid
+usage_error "check -- --newpid" "'--newpid' is not a PID tuple" check -- --newpid
+usage_error "show, -- then a dash" "'-1' is not a PID" show -- -1
+expect_status 0 "check TUPLE --help" -- "$P" check 5 --help &&
+	expect_match "$out" "Usage: pidtuple check" "check 5 --help"
+# The first problem wins: an unknown option before --help is an error.
+usage_error "unknown option, then --help" "unknown option '--bogus'" check --bogus --help
+
+# --json makes a usage error a JSON object on stdout too, wherever --json is.
+for args in "check --json" "check --bogus --json" "show --json 0" "tree 1 2 --json" \
+	"ps --json x" "next-pid --json x" "features --json nope" "run --json" "run 5 --json"; do
+	# shellcheck disable=SC2086 # split on purpose
+	expect_status 2 "$args" -- "$P" $args &&
+		expect_json_error "$args" usage=true errno=22 errno_name='"EINVAL"' rule=null
+done
+
 finish
