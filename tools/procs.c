@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The namespace scan that ps, tree and show --threads share, and a scanned process as JSON. */
+/* The namespace scan that ps, tree and show --threads share. */
 #include <errno.h>
 #include <fcntl.h>
-#include <json-c/json.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -207,43 +206,4 @@ struct cli_proc *cli_procs_find(const struct cli_procs *ps, pid_t pid)
 	if (!ps->n)
 		return NULL;
 	return bsearch(&key, ps->v, ps->n, sizeof(*ps->v), cmp_proc);
-}
-
-/* ---- output ----------------------------------------------------------------------------- */
-
-static json_object *ids_json(const struct pidtuple *t)
-{
-	pid_t ids[PIDTUPLE_MAX_LEVELS];
-	json_object *a = json_object_new_array();
-	int n = pidtuple_to_outer(t, ids, PIDTUPLE_MAX_LEVELS);
-
-	for (int i = 0; a && i < n; i++) {
-		json_object *v = json_object_new_int(ids[i]);
-
-		if (!v || json_object_array_add(a, v) < 0) {
-			json_object_put(v);
-			json_object_put(a);
-			return NULL;
-		}
-	}
-	return a;
-}
-
-json_object *cli_proc_json(const struct cli_proc *p)
-{
-	char text[CLI_TUPLE_TEXT_MAX];
-	json_object *o = json_object_new_object();
-
-	cli_format(p->tuple, text, sizeof(text));
-	if (o && cli_json_put(o, "pid", json_object_new_int(p->pid)) &&
-	    cli_json_put(o, "ppid", json_object_new_int(p->ppid)) &&
-	    cli_json_put(o, "tuple", json_object_new_string(text)) &&
-	    cli_json_put(o, "comm", json_object_new_string(p->comm)) &&
-	    cli_json_put(o, "newpid",
-			 json_object_new_boolean(!!(p->flags & PIDTUPLE_ENTRY_NS_INIT))) &&
-	    cli_json_put(o, "ns_id", json_object_new_uint64(p->ns_id)) &&
-	    cli_json_put(o, "pgid", ids_json(p->pgid)) && cli_json_put(o, "sid", ids_json(p->sid)))
-		return o;
-	json_object_put(o);
-	return NULL;
 }

@@ -45,7 +45,4 @@ void cli_procs_free(struct cli_procs *ps);
 /* The process @pid of a scan, or NULL. */
 struct cli_proc *cli_procs_find(const struct cli_procs *ps, pid_t pid);
 
-/* A process as a JSON object: pid, ppid, tuple, comm, newpid, ns_id, pgid, sid. */
-struct json_object *cli_proc_json(const struct cli_proc *p);
-
 #endif

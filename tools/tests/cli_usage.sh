@@ -27,9 +27,15 @@ for opt in --threads --pgid --sid; do
 	expect_status 0 "help show: $opt" -- "$P" help show && expect_match "$out" "$opt" "help show"
 done
 expect_status 0 "help ps" -- "$P" help ps &&
-	expect_match "$out" "Usage: pidtuple ps [--threads] [--json]" "help ps"
+	expect_match "$out" "Usage: pidtuple ps [--threads] [-o COLUMNS] [-J | -r] [-n]" \
+		"help ps" &&
+	expect_match "$out" "  NS_ID   inode number of its own PID namespace" "help ps: the columns"
 expect_status 0 "help tree" -- "$P" help tree &&
-	expect_match "$out" "Usage: pidtuple tree [--json] [--ascii | --unicode] [PID]" "help tree"
+	expect_match "$out" "Usage: pidtuple tree [--ascii | --unicode] [-o COLUMNS] [-J | -r] [-n]" \
+		"help tree" &&
+	expect_match "$out" "  TUPLE   PID tuple" "help tree: the columns"
+expect_status 0 "tree --list-columns" -- "$P" tree --list-columns &&
+	expect_eq "$(wc -l <<<"$out")" 9 "tree --list-columns"
 # Options after TUPLE are options too, --help included.
 expect_status 0 "run TUPLE --help" -- "$P" run 5 --help &&
 	expect_match "$out" "Usage: pidtuple run" "run TUPLE --help"
@@ -67,6 +73,9 @@ usage_error "ps, unknown option" "unknown option '--bogus'" ps --bogus
 usage_error "ps, unknown short option" "unknown option '-x'" ps -x
 usage_error "ps with an argument" "unexpected argument '1'" ps 1
 usage_error "ps --json=yes" "option '--json' takes no argument" ps --json=yes
+usage_error "ps -o without LIST" "option '-o' needs an argument" ps -o
+usage_error "ps, unknown column" "unknown column 'x'" ps -o PID,x
+usage_error "tree --unicode=yes" "option '--unicode' takes no argument" tree --unicode=yes
 usage_error "tree, unknown option" "unknown option '--bogus'" tree --bogus
 usage_error "tree, unknown short option" "unknown option '-x'" tree -x
 usage_error "tree of a word" "'abc' is not a PID" tree abc
