@@ -11,7 +11,7 @@
 
 void help_ps(FILE *out)
 {
-	fputs("Usage: pidtuple ps [--threads] [-o COLUMNS] [-J | -r] [-n]\n"
+	fputs("Usage: pidtuple ps [--threads] [--no-kthreads] [-o COLUMNS] [-J | -r] [-n]\n"
 	      "\n"
 	      "List every process of the caller's PID namespace and of the namespaces below it,\n"
 	      "one line per process, sorted by PID: its PID and its parent's as the caller's\n"
@@ -22,6 +22,7 @@ void help_ps(FILE *out)
 	      "\n"
 	      "Options:\n"
 	      "      --threads       one line per thread, with its TID and its TID tuple\n"
+	      "      --no-kthreads   leave out kernel threads (kthreadd and its children)\n"
 	      "  -o, --output LIST   the columns to print, e.g. PID,TUPLE,COMM; '+LIST' adds\n"
 	      "                      them to the default ones\n"
 	      "      --list-columns  list the columns and exit\n"
@@ -50,6 +51,8 @@ static int list(const struct cli_view *v, const struct cli_procs *ps, bool threa
 		const struct cli_proc *p = &ps->v[i];
 		size_t n = threads && p->nthreads ? p->nthreads : 1;
 
+		if (v->no_kthreads && p->kthread)
+			continue;
 		for (size_t k = 0; tb && k < n; k++) {
 			if (!cli_view_line(v, tb, NULL, p, threads ? k : 0)) {
 				scols_unref_table(tb);

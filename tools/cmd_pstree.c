@@ -14,7 +14,8 @@
 
 void help_tree(FILE *out)
 {
-	fputs("Usage: pidtuple tree [--ascii | --unicode] [-o COLUMNS] [-J | -r] [-n] [PID]\n"
+	fputs("Usage: pidtuple tree [--ascii | --unicode] [--no-kthreads] [-o COLUMNS]\n"
+	      "                     [-J | -r] [-n] [PID]\n"
 	      "\n"
 	      "Draw the process tree rooted at PID, or every process of the caller's PID\n"
 	      "namespace and of the namespaces below it, rooted at the processes whose parent\n"
@@ -27,6 +28,7 @@ void help_tree(FILE *out)
 	      "  -A, --ascii         draw the branches with ASCII characters (the default unless\n"
 	      "                      the output is a terminal and the locale uses UTF-8)\n"
 	      "  -U, --unicode       draw them with UTF-8 box-drawing characters\n"
+	      "      --no-kthreads   leave out kernel threads (kthreadd and its children)\n"
 	      "  -o, --output LIST   the columns to print, e.g. COMM,PID,TUPLE; the first one\n"
 	      "                      carries the tree; '+LIST' adds them to the default ones\n"
 	      "      --list-columns  list the columns and exit\n"
@@ -106,13 +108,15 @@ static int forest_init(struct forest *f, const struct cli_procs *ps, const struc
 	return 0;
 }
 
-/* Adds node @i and its subtree below @parent. */
+/* Adds node @i and its subtree below @parent; a hidden kernel thread takes its own along. */
 static int add(struct forest *f, size_t i, struct libscols_line *parent)
 {
 	struct libscols_line *ln;
 	int r = 0;
 
 	f->seen[i] = true;
+	if (f->v->no_kthreads && f->ps->v[i].kthread)
+		return 0;
 	ln = cli_view_line(f->v, f->tb, parent, &f->ps->v[i], 0);
 	if (!ln)
 		return -ENOMEM;

@@ -61,6 +61,9 @@ bool cli_view_option(struct cli_view *v, int opt, const char *arg)
 	case CLI_OPT_LIST_COLUMNS:
 		v->list_columns = true;
 		return true;
+	case CLI_OPT_NO_KTHREADS:
+		v->no_kthreads = true;
+		return true;
 	default:
 		return false;
 	}

@@ -26,7 +26,7 @@ enum cli_col {
 #define CLI_MAX_COLS 32
 
 /* Long-only option values of the options ps and tree share. */
-enum { CLI_OPT_LIST_COLUMNS = 0x1000 };
+enum { CLI_OPT_LIST_COLUMNS = 0x1000, CLI_OPT_NO_KTHREADS };
 
 /* The options ps and tree share, for their getopt tables. */
 #define CLI_VIEW_SHORTOPTS "o:Jrn"
@@ -36,7 +36,8 @@ enum { CLI_OPT_LIST_COLUMNS = 0x1000 };
 	{ "list-columns", no_argument, NULL, CLI_OPT_LIST_COLUMNS }, \
 	{ "json", no_argument, NULL, CLI_OPT_JSON }, \
 	{ "raw", no_argument, NULL, 'r' }, \
-	{ "noheadings", no_argument, NULL, 'n' }
+	{ "noheadings", no_argument, NULL, 'n' }, \
+	{ "no-kthreads", no_argument, NULL, CLI_OPT_NO_KTHREADS }
 /* clang-format on */
 
 /* How ps or tree prints its processes. */
@@ -45,7 +46,7 @@ struct cli_view {
 	const char *output; /* -o COLUMNS, or NULL for the defaults */
 	int cols[CLI_MAX_COLS];
 	size_t ncols;
-	bool list_columns, raw, noheadings;
+	bool list_columns, raw, noheadings, no_kthreads;
 	bool tree;  /* tree: children below their parent, or nested in JSON */
 	int glyphs; /* tree: 'A' ASCII, 'U' UTF-8, 0 UTF-8 on a UTF-8 terminal */
 };

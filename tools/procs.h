@@ -4,6 +4,7 @@
 #ifndef PIDTUPLE_CLI_PROCS_H
 #define PIDTUPLE_CLI_PROCS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -25,6 +26,7 @@ struct cli_proc {
 	struct pidtuple *tuple;	     /* its PID tuple */
 	struct pidtuple *pgid, *sid; /* 0 where not visible */
 	char comm[CLI_COMM_MAX];     /* with CLI_SCAN_COMM, else empty */
+	bool kthread;		     /* with CLI_SCAN_COMM: a kernel thread (PF_KTHREAD) */
 	struct cli_thread *threads;  /* with CLI_SCAN_THREADS: all, the leader first, then by TID */
 	size_t nthreads;
 };

@@ -7,6 +7,25 @@
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
+# Kernel threads are seen only from the initial PID namespace: check --no-kthreads there, from
+# the host's side, before moving into a namespace of our own (where there are none). Reads only.
+host_kthreads() {
+	local all hidden
+	all=$("$PIDTUPLE" ps -r -n -o PID,PPID,COMM 2>/dev/null) || return 0
+	grep -q '^2 0 kthreadd$' <<<"$all" || return 0 # not the initial namespace
+	hidden=$("$PIDTUPLE" ps --no-kthreads -r -n -o PID,PPID,COMM) || fail "ps --no-kthreads"
+	awk '$1 == 2 || $2 == 2 { print "kernel thread left in: " $0 }' <<<"$hidden" | grep . &&
+		fail "ps --no-kthreads shows kernel threads"
+	grep -q "^$$ " <<<"$hidden" || fail "ps --no-kthreads hides this shell"
+	hidden=$("$PIDTUPLE" tree --no-kthreads -r -n -o PID,PPID,COMM) || fail "tree --no-kthreads"
+	awk '$1 == 2 || $2 == 2' <<<"$hidden" | grep -q . && fail "tree --no-kthreads shows them"
+	grep -q "^$$ " <<<"$hidden" || fail "tree --no-kthreads hides this shell"
+}
+if [ "$$" -ne 1 ]; then
+	: "${PIDTUPLE:?set PIDTUPLE to the pidtuple binary}"
+	host_kthreads
+	[ "$t_failed" -eq 0 ] || exit 1
+fi
 enter_private_pidns "$@"
 begin
 
@@ -116,6 +135,11 @@ expect_status 0 "ps -o +LIST" -- "$P" ps -o +NS_ID &&
 expect_status 0 "ps -r -n" -- "$P" ps -rn -o PID,PPID,TUPLE,PGID,SID,NEWPID,COMM &&
 	expect_eq "$(grep '^300 ' <<<"$out")" "300 250 300/1 250/0 250/0 new sleep" "ps -r -n: 300" &&
 	expect_eq "$(head -n 1 <<<"$out")" "1 0 1 0 0 - bash" "ps -r -n: the first line"
+# No kernel thread here: every process is still there.
+expect_status 0 "ps --no-kthreads" -- "$P" ps --no-kthreads -n -r -o PID &&
+	for pid in 1 250 300 600 4400 4401 "$run42" "$sleep42"; do
+		grep -qx "$pid" <<<"$out" || fail "ps --no-kthreads: $pid is missing"
+	done
 expect_status 0 "ps --list-columns" -- "$P" ps --list-columns &&
 	expect_eq "$(awk '{ print $1 }' <<<"$out" | tr '\n' ' ')" \
 		"PID TID PPID TUPLE PGID SID NEWPID NS_ID COMM " "ps --list-columns"

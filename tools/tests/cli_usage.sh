@@ -27,11 +27,11 @@ for opt in --threads --pgid --sid; do
 	expect_status 0 "help show: $opt" -- "$P" help show && expect_match "$out" "$opt" "help show"
 done
 expect_status 0 "help ps" -- "$P" help ps &&
-	expect_match "$out" "Usage: pidtuple ps [--threads] [-o COLUMNS] [-J | -r] [-n]" \
+	expect_match "$out" "Usage: pidtuple ps [--threads] [--no-kthreads] [-o COLUMNS] [-J | -r] [-n]" \
 		"help ps" &&
 	expect_match "$out" "  NS_ID   inode number of its own PID namespace" "help ps: the columns"
 expect_status 0 "help tree" -- "$P" help tree &&
-	expect_match "$out" "Usage: pidtuple tree [--ascii | --unicode] [-o COLUMNS] [-J | -r] [-n]" \
+	expect_match "$out" "Usage: pidtuple tree [--ascii | --unicode] [--no-kthreads] [-o COLUMNS]" \
 		"help tree" &&
 	expect_match "$out" "  TUPLE   PID tuple" "help tree: the columns"
 expect_status 0 "tree --list-columns" -- "$P" tree --list-columns &&
