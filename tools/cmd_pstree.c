@@ -27,7 +27,8 @@ void help_tree(FILE *out)
 	      "Options:\n"
 	      "  -A, --ascii         draw the branches with ASCII characters (the default unless\n"
 	      "                      the output is a terminal and the locale uses UTF-8)\n"
-	      "  -U, --unicode       draw them with UTF-8 box-drawing characters\n"
+	      "      --unicode       draw them with UTF-8 box-drawing characters (-U, an older\n"
+	      "                      spelling, is deprecated: unshare's -U is --user)\n"
 	      "      --no-kthreads   leave out kernel threads (kthreadd and its children)\n"
 	      "  -o, --output LIST   the columns to print, e.g. COMM,PID,TUPLE; the first one\n"
 	      "                      carries the tree; '+LIST' adds them to the default ones\n"
@@ -161,9 +162,10 @@ static int draw(const struct cli_view *v, const struct cli_procs *ps, ssize_t ro
 /* The options; -1 to go on, or the exit status. */
 static int parse_args(int argc, char **argv, struct cli_view *v, pid_t *pid)
 {
+	enum { OPT_UNICODE = 256 };
 	static const struct option longopts[] = {
 		{ "ascii", no_argument, NULL, 'A' },
-		{ "unicode", no_argument, NULL, 'U' },
+		{ "unicode", no_argument, NULL, OPT_UNICODE },
 		CLI_VIEW_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -175,9 +177,12 @@ static int parse_args(int argc, char **argv, struct cli_view *v, pid_t *pid)
 	int opt, r;
 
 	cli_args_init(&a, "tree", argc, argv, 0);
-	while ((opt = cli_args_next(&a, "-:hAU" CLI_VIEW_SHORTOPTS, longopts)) != -1)
+	while ((opt = cli_args_next(&a, "-:hAU" CLI_VIEW_SHORTOPTS, longopts)) != -1) {
+		if (opt == 'U')
+			cli_error("tree", "note: -U is deprecated, use --unicode");
 		if (!cli_view_option(v, opt, optarg))
 			v->glyphs = opt == 'A' ? 'A' : 'U';
+	}
 	r = cli_args_done(&a);
 	if (r >= 0)
 		return r;

@@ -77,8 +77,10 @@ expect_status 0 "tree --ascii 300" -- "$P" tree --ascii 300 -n &&
 	expect_eq "$(squeeze)" "$want_ascii" "tree --ascii 300"
 expect_status 0 "tree --unicode 300" -- "$P" tree --unicode -n 300 &&
 	expect_eq "$(squeeze)" "$want_utf8" "tree --unicode 300"
+# -U is the deprecated spelling of --unicode: it still works, with a note.
 expect_status 0 "tree -U 300" -- "$P" tree -U -n 300 &&
-	expect_eq "$(squeeze)" "$want_utf8" "tree -U 300"
+	expect_eq "$(squeeze)" "$want_utf8" "tree -U 300" &&
+	expect_match "$err" "-U is deprecated, use --unicode" "tree -U 300: note"
 # Not a terminal: ASCII whatever the locale says.
 expect_status 0 "tree 300 in a UTF-8 locale" -- env LC_ALL=C.UTF-8 "$P" tree -n 300 &&
 	expect_eq "$(squeeze)" "$want_ascii" "tree 300 with LC_ALL=C.UTF-8"
