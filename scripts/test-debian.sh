@@ -204,6 +204,7 @@ owner libpidtuple-json-dev "/usr/lib/$ma/pkgconfig/libpidtuple-json.pc"
 owner pidtuple /usr/bin/pidtuple
 owner pidtuple /usr/share/man/man1/pidtuple.1.gz
 owner pidtuple /usr/share/man/man5/pidtuple-json.5.gz
+owner pidtuple /usr/share/bash-completion/completions/pidtuple
 owner libpidtuple-doc /usr/share/doc/libpidtuple-dev/html/index.html
 owner libpidtuple-dev /usr/share/man/man7/pidtuple.7.gz
 py=/usr/lib/python3/dist-packages/pidtuple
