@@ -122,6 +122,8 @@ int cli_view_setup(struct cli_view *v, const int *defaults, size_t ndefaults,
 		cli_cols_help(stdout);
 		return cli_flush(v->cmd, CLI_EXIT_OK);
 	}
+	if (cli_json && v->raw)
+		return cli_usage_error(v->cmd, "--json and --raw exclude each other");
 	if (cli_json) {
 		defaults = json_defaults;
 		ndefaults = njson_defaults;

@@ -76,6 +76,12 @@ usage_error "ps --json=yes" "option '--json' takes no argument" ps --json=yes
 usage_error "ps -o without LIST" "option '-o' needs an argument" ps -o
 usage_error "ps, unknown column" "unknown column 'x'" ps -o PID,x
 usage_error "tree --unicode=yes" "option '--unicode' takes no argument" tree --unicode=yes
+# -J and -r exclude each other; with --json, the usage error is JSON too.
+expect_status 2 "ps -J -r" -- "$P" ps -J -r &&
+	expect_match "$err" "--json and --raw exclude each other" "ps -J -r" &&
+	expect_json_error "ps -J -r" usage=true
+expect_status 2 "tree --raw --json" -- "$P" tree --raw --json &&
+	expect_match "$err" "--json and --raw exclude each other" "tree --raw --json"
 usage_error "tree, unknown option" "unknown option '--bogus'" tree --bogus
 usage_error "tree, unknown short option" "unknown option '-x'" tree -x
 usage_error "tree of a word" "'abc' is not a PID" tree abc
