@@ -157,7 +157,8 @@ void cli_args_init(struct cli_args *a, const char *cmd, int argc, char **argv, i
 	opterr = 0;
 }
 
-/* The word of @argv an unknown long option or its argument came in, without "=VALUE". */
+/* Whether @word is a long option, "--NAME[=VALUE]", of an option whose val is @val, or of
+ * any option when @val is 0; *@len gets its length without "=VALUE". */
 static bool long_word(const char *word, const struct option *longopts, int val, int *len)
 {
 	if (strncmp(word, "--", 2) != 0)
