@@ -36,6 +36,7 @@ void help_import_criu(FILE *out)
 	      "      --threads  add the thread IDs as the member \"criu_threads\" (node index:\n"
 	      "                 TIDs, the process first); 'pidtuple restore' does not read that\n"
 	      "      --compact  one line without spaces instead of indented text\n"
+	      "      --json     on failure, also print why as a JSON object on stdout\n"
 	      "  -h, --help     show this help\n"
 	      "\n"
 	      "Exit status: 0 when the tree was printed (with --check: when every PID and TID\n"
@@ -104,8 +105,8 @@ static int check_pids(const char *dir, const struct criu_image *img,
 
 	if (r >= 0)
 		return r;
-	cli_error(CMD, "%s cannot be restored here: %s", dir, pidtuple_strerror(r));
-	cli_print_diag(CMD, &diag);
+	cli_fail(CMD, &(struct cli_failure){ .err = r, .diag = &diag },
+		 "%s cannot be restored here", dir);
 	if (diag.node >= 0 && (size_t)diag.node < img->n_procs) {
 		const struct criu_proc *p = &img->procs[diag.node];
 
@@ -132,12 +133,10 @@ static int check_tid(const char *dir, const struct pidtuple_nsctx *ctx,
 	}
 	if (r >= 0)
 		return 0;
-	cli_error(CMD,
-		  "%s: thread %d (%s) of process %u (%s, node %zu): TID %d cannot be "
-		  "created here: %s",
-		  dir, (int)tid, comm_of(&p->threads[t], tc, sizeof(tc)), p->pid,
-		  comm_of(&p->threads[0], pc, sizeof(pc)), i, (int)tid, pidtuple_strerror(r));
-	cli_print_diag(CMD, &diag);
+	cli_fail(CMD, &(struct cli_failure){ .err = r, .diag = &diag },
+		 "%s: thread %d (%s) of process %u (%s, node %zu): TID %d cannot be created here",
+		 dir, (int)tid, comm_of(&p->threads[t], tc, sizeof(tc)), p->pid,
+		 comm_of(&p->threads[0], pc, sizeof(pc)), i, (int)tid);
 	return -1;
 }
 
@@ -191,12 +190,12 @@ static int import(const char *dir, bool check_only, bool pretty, bool threads)
 	int r = criu_img_load(dir, &img, &err);
 
 	if (r < 0) {
-		cli_error(CMD, "%s", err.msg);
+		cli_fail(CMD, &(struct cli_failure){ .err = r }, "%s", err.msg);
 		return CLI_EXIT_FAIL;
 	}
 	r = criu_img_to_tree(&img, &tree, msg, sizeof(msg));
 	if (r < 0) {
-		cli_error(CMD, "%s: %s", dir, msg);
+		cli_fail(CMD, &(struct cli_failure){ .err = r }, "%s: %s", dir, msg);
 		criu_img_free(&img);
 		return CLI_EXIT_FAIL;
 	}
@@ -213,34 +212,32 @@ int cmd_import_criu(int argc, char **argv)
 		{ "check", no_argument, NULL, OPT_CHECK },
 		{ "threads", no_argument, NULL, OPT_THREADS },
 		{ "compact", no_argument, NULL, OPT_COMPACT },
+		{ "json", no_argument, NULL, CLI_OPT_JSON },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	bool check_only = false, threads = false, pretty = true;
-	int opt;
+	struct cli_args a;
+	int opt, r;
 
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
-		switch (opt) {
-		case OPT_CHECK:
+	cli_args_init(&a, CMD, argc, argv, 0);
+	while ((opt = cli_args_next(&a, "-:h", longopts)) != -1) {
+		if (opt == OPT_CHECK)
 			check_only = true;
-			break;
-		case OPT_THREADS:
+		else if (opt == OPT_THREADS)
 			threads = true;
-			break;
-		case OPT_COMPACT:
+		else if (opt == OPT_COMPACT)
 			pretty = false;
-			break;
-		default:
-			return cli_getopt_exit(CMD, opt, argv);
-		}
 	}
-	if (optind >= argc)
+	r = cli_args_done(&a);
+	if (r >= 0)
+		return r;
+	if (a.npos < 1)
 		return cli_usage_error(CMD, "no DIR given");
-	if (argc - optind > 1)
+	if (a.npos > 1)
 		return cli_usage_error(CMD, "too many arguments");
 	if (check_only && (threads || !pretty))
 		return cli_usage_error(CMD, "--check prints no JSON: %s has no use with it",
 				       threads ? "--threads" : "--compact");
-	return import(argv[optind], check_only, pretty, threads);
+	return import(a.pos[0], check_only, pretty, threads);
 }

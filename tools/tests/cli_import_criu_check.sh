@@ -57,13 +57,13 @@ wait_taken 5053
 if import_check "$data/subtree"; then
 	fail "restore --check passed with PID 5053 taken"
 else
-	expect_match "$err" "rule pid-taken, node 1, inner index 0, NSpid field 0, PID 5053" \
-		"restore --check: rule"
+	expect_match "$err" "(rule pid-taken)" "restore --check: rule" &&
+		expect_match "$err" "node 1 (5053)" "restore --check: node"
 fi
 expect_status 1 "import-criu --check with PID 5053 taken" -- \
 	"$P" import-criu --check "$data/subtree" &&
-	expect_match "$err" "rule pid-taken, node 1, inner index 0, NSpid field 0, PID 5053" \
-		"import-criu --check: rule" &&
+	expect_match "$err" "(rule pid-taken)" "import-criu --check: rule" &&
+	expect_match "$err" "node 1 (5053)" "import-criu --check: node" &&
 	expect_match "$err" "node 1 is process 5053 (python3) of pstree.img" \
 		"import-criu --check: process"
 # A whole-namespace image is restored into a new namespace: nothing here can take its PIDs.
@@ -84,8 +84,9 @@ expect_status 1 "import-criu --check with TID 5056 taken" -- \
 	"$P" import-criu --check "$data/subtree" &&
 	expect_match "$err" "thread 5056 (python3) of process 5054 (python3, node 3): TID 5056 cannot be created here" \
 		"import-criu --check: thread" &&
-	expect_match "$err" "rule pid-taken, inner index 0, NSpid field 0, PID 5056" \
-		"import-criu --check: rule"
+	expect_match "$err" "(rule pid-taken)" "import-criu --check: rule" &&
+	expect_match "$err" "PID 5056 (NSpid field 1 of 1) is already in use" \
+		"import-criu --check: TID"
 expect_eq "$out" "" "import-criu --check with TID 5056 taken: stdout"
 release
 
