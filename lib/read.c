@@ -115,6 +115,32 @@ static int arrives_at_n(const struct rd *r, int fd, int levels)
 
 /* ---- source: /proc/PID/task/TID/status ------------------------------------------------ */
 
+/*
+ * Is task @t of the outer /proc, whose status @st numbers it @a at the caller's level, really
+ * in the caller's namespace or below it? A task of a sibling namespace at the same depth can
+ * carry the same number there. 1 yes, 0 no, or 1 where the kernel cannot tell (no
+ * NS_GET_PARENT: the number is all there is).
+ */
+static int in_callers_subtree(pid_t t, const struct pt_status *st, int above)
+{
+	struct stat self;
+	int fd, depth = -1, r;
+
+	r = pt_proc_ns_stat(-1, 0, "pid", &self);
+	if (r < 0)
+		return r;
+	fd = pt_proc_ns_open(-1, t, "pid");
+	if (fd < 0)
+		return 0; /* gone meanwhile */
+	r = pt_pidns_depth(fd, (uint64_t)self.st_ino, &depth);
+	pt_close(fd);
+	if (r == -ENOTTY)
+		return 1;
+	if (r < 0)
+		return r == -EINVAL ? 0 : r;
+	return depth == st->n[PT_NSPID] - 1 - above;
+}
+
 /* Finds the /proc number of thread @a by reading every task's status: only for kernels that
  * cannot give a pidfd for a thread (before 6.9) while /proc belongs to an outer namespace. */
 static int search_proc_nr(pid_t a, int above, pid_t *ret_o)
@@ -135,7 +161,8 @@ static int search_proc_nr(pid_t a, int above, pid_t *ret_o)
 
 			if (pt_proc_status(procs->fd, p, t, &st) < 0)
 				continue;
-			if (st.n[PT_NSPID] > above && st.ids[PT_NSPID][above] == a) {
+			if (st.n[PT_NSPID] > above && st.ids[PT_NSPID][above] == a &&
+			    in_callers_subtree(t, &st, above) > 0) {
 				*ret_o = t;
 				pt_dir_close(tasks);
 				pt_dir_close(procs);

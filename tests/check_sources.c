@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -108,6 +109,31 @@ static int proc_above(void)
 	return status_line(buf, "\nNSpid:", v, 40) - 1;
 }
 
+/* Is the task whose ns/pid link is @link in our namespace or below it, @depth levels down?
+ * A task of a sibling namespace can carry the same number at our level. */
+static bool in_our_subtree(const char *link, int depth)
+{
+	struct stat self, st;
+	int fd = open(link, O_RDONLY | O_CLOEXEC), up = 0;
+
+	if (fd < 0 || stat("/proc/self/ns/pid", &self) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	while (fstat(fd, &st) == 0 && st.st_ino != self.st_ino) {
+		int parent = ioctl(fd, _IO(0xb7, 0x2)); /* NS_GET_PARENT */
+
+		close(fd);
+		if (parent < 0)
+			return false; /* above us, or beside */
+		fd = parent;
+		up++;
+	}
+	close(fd);
+	return up == depth;
+}
+
 /* The /proc number of thread @a (numbered in our namespace): from its thread pidfd, else
  * (no PIDFD_THREAD) by searching every task's status. */
 static pid_t proc_nr(pid_t a)
@@ -141,7 +167,10 @@ static pid_t proc_nr(pid_t a)
 			snprintf(path, sizeof(path), "/proc/%s/task/%s/status", pe->d_name,
 				 te->d_name);
 			if (atoi(te->d_name) > 0 && read_file(path, buf, sizeof(buf)) > 0 &&
-			    status_line(buf, "\nNSpid:", v, 40) > above && v[above] == a) {
+			    (n = status_line(buf, "\nNSpid:", v, 40)) > above && v[above] == a &&
+			    (snprintf(path, sizeof(path), "/proc/%s/task/%s/ns/pid", pe->d_name,
+				      te->d_name) > 0 &&
+			     in_our_subtree(path, n - 1 - above))) {
 				pid_t o = (pid_t)atoi(te->d_name);
 
 				closedir(tasks);
