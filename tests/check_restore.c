@@ -50,11 +50,25 @@ static struct pidtuple *tp(const char *text)
 	return t;
 }
 
+/* A group or session tuple from text, outermost first; 0 where it is not visible. */
+static struct pidtuple *ids(const char *text)
+{
+	struct pidtuple *t = NULL;
+	pid_t v[PIDTUPLE_MAX_LEVELS];
+	size_t n = 0;
+
+	for (const char *p = text; *p && n < PIDTUPLE_MAX_LEVELS; p += *p == '/')
+		v[n++] = (pid_t)strtol(p, (char **)&p, 10);
+	if (pidtuple_from_ids(v, n, &t) < 0)
+		abort();
+	return t;
+}
+
 /* Adds a node from text; NULL group or session text means the parent's. */
 static int add(struct pidtuple_tree *tree, int parent, const char *tuple, uint64_t flags,
 	       uint32_t kind, const char *pgid, const char *sid)
 {
-	struct pidtuple *t = tp(tuple), *g = pgid ? tp(pgid) : NULL, *s = sid ? tp(sid) : NULL;
+	struct pidtuple *t = tp(tuple), *g = pgid ? ids(pgid) : NULL, *s = sid ? ids(sid) : NULL;
 	PIDTUPLE_OPTS(pidtuple_node, nd, .parent = parent, .tuple = t, .pgid = g, .sid = s,
 		      .flags = flags, .kind = kind);
 	int r = pidtuple_tree_add(tree, &nd);
@@ -980,6 +994,47 @@ START_TEST(test_free_held)
 }
 END_TEST
 
+/* The root is in a group led inside its child's namespace: the init 98/1 finishes exiting only
+ * once the root, a zombie only the caller can reap, gives back the group's number 43 there.
+ * The kill reaps the root as it goes instead of waiting for the init first (it used to stall
+ * until its 5 s deadline and leave the init behind). With @arg, killed before the release. */
+static int kill_inner_group_body(void *arg)
+{
+	struct pidtuple_tree *t = NULL;
+	struct pidtuple_restore *rs = NULL;
+	int fd[3];
+	double t0;
+
+	pidtuple_tree_new(&t);
+	add(t, -1, "110", 0, PIDTUPLE_NODE_HOLD, "88", NULL);
+	add(t, 0, "98/1", PIDTUPLE_NODE_NEWPID, PIDTUPLE_NODE_HOLD, "110/0", NULL);
+	add(t, 1, "88/43", 0, PIDTUPLE_NODE_HOLD, "88/43", NULL);
+	TH_CHECK(pidtuple_tree_restore(t, NULL, &rs) == 0, "restore");
+	if (!arg)
+		TH_CHECK(pidtuple_restore_release(rs) == 0, "release");
+	TH_CHECK(getpgid(110) == 88, "the root's group: %d", (int)getpgid(110));
+	for (int i = 0; i < 3; i++)
+		fd[i] = dup(pidtuple_restore_pidfd(rs, (unsigned int)i));
+	t0 = now_s();
+	TH_CHECK(pidtuple_restore_kill(rs) == 0, "kill");
+	TH_CHECK(now_s() - t0 < 2.0, "the kill took %.1f s", now_s() - t0);
+	for (int i = 0; i < 3; i++) {
+		TH_CHECK(exited(fd[i]), "node %d lives", i);
+		close(fd[i]);
+	}
+	TH_CHECK(kill(110, 0) < 0 && kill(98, 0) < 0 && kill(88, 0) < 0, "a PID is still taken");
+	TH_CHECK(th_count_children() == 0, "children left");
+	pidtuple_restore_free(rs);
+	pidtuple_tree_free(t);
+	return 0;
+}
+
+START_TEST(test_kill_inner_group)
+{
+	ck_assert_int_eq(th_in_pidns_clean(kill_inner_group_body, (void *)(intptr_t)_i), 0);
+}
+END_TEST
+
 /* ---- hand-over ------------------------------------------------------------------------- */
 
 #define HOLDERS 24
@@ -1167,6 +1222,7 @@ static Suite *restore_suite(void)
 	tcase_add_test(tc, test_barrier);
 	tcase_add_loop_test(tc, test_pdeathsig, 0, 2);
 	tcase_add_test(tc, test_free_held);
+	tcase_add_loop_test(tc, test_kill_inner_group, 0, 2);
 	tcase_add_test(tc, test_hand_over);
 	tcase_add_test(tc, test_hold_reaps);
 	tcase_add_test(tc, test_hold_fds);
