@@ -170,14 +170,42 @@ static pt_proc_idx group_session(struct planner *pn, pt_proc_idx pgid)
 	return pn->group_sid_needed[pgid];
 }
 
+/* Is node @i the init of a PID namespace in whose namespace @id, its session or group, is led?
+ * Killed, such an init could never finish exiting: zap_pid_ns_processes() waits until every
+ * number of the namespace is free, and the init itself holds the group's (the session's) number
+ * there, so it could never be reaped, nor could the inits of the namespaces around it finish.
+ * A live tree gets there only by an init's setpgid() into a group of a process of its own
+ * namespace (sessions cannot be joined); its capture says so, and the check refuses it. */
+static int check_init_in(struct planner *pn, pt_proc_idx i, pt_proc_idx id, bool session)
+{
+	const struct pt_proc *node = &pn->pl->procs[i];
+	int pos = (int)node->n - 1;
+	char b1[160], b2[200];
+
+	if (!(pn->tree->nodes[i]->flags & PIDTUPLE_NODE_NEWPID) || id < 0 || id == i ||
+	    (int)pn->pl->procs[id].n <= pos || pn->pl->procs[id].ns_init[pos] != i)
+		return 0;
+	pt_plan_describe(pn, id, b2, sizeof(b2));
+	return pt_plan_diag(pn, -EINVAL, PIDTUPLE_RULE_TREE_GROUP, i, -1, 0,
+			    "node %d (%s), the init of a PID namespace, is in %s %s, led inside "
+			    "that namespace: the kernel could never end the namespace, and the "
+			    "init, once killed, would never finish exiting",
+			    i, pt_plan_tuple(node, b1, sizeof(b1)), b2, id_kind(session));
+}
+
 int pt_plan_check_ids(struct planner *pn)
 {
 	struct pt_plan *pl = pn->pl;
 
 	for (pt_proc_idx i = 0; i < pn->nnodes; i++) {
 		pt_proc_idx sid = pl->procs[i].sid, pgid = pl->procs[i].pgid;
+		int r = check_init_in(pn, i, sid, true);
 		char b[200];
 
+		if (r == 0)
+			r = check_init_in(pn, i, pgid, false);
+		if (r < 0)
+			return r;
 		if (sid == i && pgid != i)
 			return pt_plan_diag(
 				pn, -EINVAL, PIDTUPLE_RULE_TREE_GROUP, i, -1, 0,
