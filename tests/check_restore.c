@@ -1035,6 +1035,153 @@ START_TEST(test_kill_inner_group)
 }
 END_TEST
 
+/* ---- the order of the nodes ------------------------------------------------------------ */
+
+/* A node: parent, tuple, flags, group, session (as tuples with 0 where not visible). */
+struct onode {
+	int parent;
+	const char *tuple;
+	uint64_t flags;
+	const char *pgid, *sid;
+	pid_t want_pgid, want_sid; /* seen from the caller; 0: the caller's own */
+};
+
+/* Forks that must fit around a parent's moves: every order of the nodes restores alike (the
+ * same trees as check_tree's "order" cases). */
+static const struct onode order_trees[][5] = {
+	/* The root forks 55 in the caller's group, then founds 38, then forks 29/1 and 60. */
+	{ { -1, "38", 0, "38", "0", 38, 0 },
+	  { 0, "29/1", PIDTUPLE_NODE_NEWPID, "38/0", "0/0", 38, 0 },
+	  { 0, "55", 0, "0", "0", 0, 0 },
+	  { 0, "60", 0, "38", "0", 38, 0 } },
+	/* 102 brings the dead leader 150 back to fork 103/1; the root, a session leader, cannot
+	 * move: its child 101 joins group 150 and forks 104/1 with CLONE_PARENT. */
+	{ { -1, "100", 0, "100", "100", 100, 100 },
+	  { 0, "101", 0, "150", "100", 150, 100 },
+	  { 1, "102", 0, "150", "100", 150, 100 },
+	  { 2, "103/1", PIDTUPLE_NODE_NEWPID, "150/0", "100/0", 150, 100 },
+	  { 0, "104/1", PIDTUPLE_NODE_NEWPID, "150/0", "100/0", 150, 100 } },
+};
+
+static const int order_sizes[] = { 4, 5 };
+
+static void swap_int(int *a, int *b)
+{
+	int t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
+/* Next permutation of @v (lexicographic); false after the last. */
+static bool next_perm(int *v, int n)
+{
+	int i = n - 2, j = n - 1;
+
+	while (i >= 0 && v[i] >= v[i + 1])
+		i--;
+	if (i < 0)
+		return false;
+	while (v[j] <= v[i])
+		j--;
+	swap_int(&v[i], &v[j]);
+	for (int a = i + 1, b = n - 1; a < b; a++, b--)
+		swap_int(&v[a], &v[b]);
+	return true;
+}
+
+/* Tree @k with its nodes in the order @order (order[new] = old); NULL when a parent would come
+ * after its child. */
+static struct pidtuple_tree *build_order(int k, const int *order)
+{
+	struct pidtuple_tree *t = NULL;
+	int at[5];
+
+	for (int i = 0; i < order_sizes[k]; i++)
+		at[order[i]] = i;
+	for (int i = 0; i < order_sizes[k]; i++) {
+		const struct onode *nd = &order_trees[k][order[i]];
+
+		if (nd->parent >= 0 && at[nd->parent] >= i) {
+			pidtuple_tree_free(t);
+			return NULL;
+		}
+		if (!t)
+			pidtuple_tree_new(&t);
+		add(t, nd->parent >= 0 ? at[nd->parent] : -1, nd->tuple, nd->flags,
+		    PIDTUPLE_NODE_HOLD, nd->pgid, nd->sid);
+	}
+	return t;
+}
+
+/* Restores tree @k in one order, checks every node's group and session and captures it; the
+ * capture must pass the check once the tree is gone. */
+static int restore_order(int k, const int *order, struct pidtuple_tree **ret_capture)
+{
+	struct pidtuple_tree *t = build_order(k, order);
+	struct pidtuple_restore *rs = NULL;
+	struct pidtuple_diag d = { .sz = sizeof(d) };
+	PIDTUPLE_OPTS(pidtuple_fork_opts, o, .diag = &d);
+	int r;
+
+	if (!t)
+		return 0;
+	r = pidtuple_tree_restore(t, &o, &rs);
+	TH_CHECK(r == 0, "tree %d, order %d %d %d %d %d: %s", k, order[0], order[1], order[2],
+		 order[3], order[4], d.message);
+	TH_CHECK(pidtuple_restore_release(rs) == 0, "release");
+	for (int i = 0; i < order_sizes[k]; i++) {
+		const struct onode *nd = &order_trees[k][order[i]];
+		pid_t pid = pidtuple_restore_pid(rs, (unsigned int)i);
+		pid_t pgid = nd->want_pgid ? nd->want_pgid : getpgid(0);
+		pid_t sid = nd->want_sid ? nd->want_sid : getsid(0);
+
+		TH_CHECK(getpgid(pid) == pgid && getsid(pid) == sid,
+			 "tree %d, %s: group %d session %d, want %d %d", k, nd->tuple,
+			 (int)getpgid(pid), (int)getsid(pid), (int)pgid, (int)sid);
+	}
+	r = pidtuple_tree_capture(pidtuple_restore_pid(rs, 0), ret_capture);
+	TH_CHECK(r == 0, "capture: %s", pidtuple_strerror(r));
+	TH_CHECK(pidtuple_restore_kill(rs) == 0, "kill");
+	pidtuple_restore_free(rs);
+	r = pidtuple_tree_check(*ret_capture, NULL, &d);
+	TH_CHECK(r == 0, "tree %d: the capture is refused: %s", k, d.message);
+	pidtuple_tree_free(t);
+	return 0;
+}
+
+static int order_body(void *arg)
+{
+	int k = (int)(intptr_t)arg, order[5] = { 0, 1, 2, 3, 4 }, tried = 0;
+	struct pidtuple_tree *first = NULL;
+
+	do {
+		struct pidtuple_tree *c = NULL;
+
+		if (restore_order(k, order, &c))
+			return 1;
+		if (!c)
+			continue;
+		TH_CHECK(!first || tree_diff(first, c, true) == 0, "tree %d: the captures differ",
+			 k);
+		if (first)
+			pidtuple_tree_free(c);
+		else
+			first = c;
+		tried++;
+	} while (next_perm(order + 1, order_sizes[k] - 1));
+	TH_CHECK(tried > 1, "tree %d: %d orders", k, tried);
+	pidtuple_tree_free(first);
+	TH_CHECK(th_count_children() == 0, "children left");
+	return 0;
+}
+
+START_TEST(test_order)
+{
+	ck_assert_int_eq(th_in_pidns_clean(order_body, (void *)(intptr_t)_i), 0);
+}
+END_TEST
+
 /* ---- hand-over ------------------------------------------------------------------------- */
 
 #define HOLDERS 24
@@ -1223,6 +1370,7 @@ static Suite *restore_suite(void)
 	tcase_add_loop_test(tc, test_pdeathsig, 0, 2);
 	tcase_add_test(tc, test_free_held);
 	tcase_add_loop_test(tc, test_kill_inner_group, 0, 2);
+	tcase_add_loop_test(tc, test_order, 0, (int)ARRAY_SIZE(order_trees));
 	tcase_add_test(tc, test_hand_over);
 	tcase_add_test(tc, test_hold_reaps);
 	tcase_add_test(tc, test_hold_fds);

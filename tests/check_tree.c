@@ -493,6 +493,107 @@ START_TEST(test_good)
 }
 END_TEST
 
+/* ---- the order of the nodes ------------------------------------------------------------ */
+
+/*
+ * Trees whose forks must fit around a parent's moves: the plan may not depend on the order of
+ * the nodes. Every order of the nodes (parents first) must be accepted.
+ */
+static const struct good orders[] = {
+	/* The root forks 55 in the caller's group, then founds 38, then forks 29/1 and 60. */
+	{ "children before and after the parent founds its group",
+	  { { -1, "38", 0, "38", "0" },
+	    { 0, "29/1", NEWPID, "38/0", "0/0" },
+	    { 0, "55", 0, "0", "0" },
+	    { 0, "60", 0, "38", "0" } },
+	  4 },
+	/* 102 brings the dead leader 150 back to fork 103/1; the root, a session leader, cannot
+	 * move: its child 101 joins group 150 and forks 104/1 with CLONE_PARENT. */
+	{ "a dead group leader brought back deeper, needed by the root's child",
+	  { { -1, "100", 0, "100", "100" },
+	    { 0, "101", 0, "150", "100" },
+	    { 1, "102", 0, "150", "100" },
+	    { 2, "103/1", NEWPID, "150/0", "100/0" },
+	    { 0, "104/1", NEWPID, "150/0", "100/0" } },
+	  5 },
+};
+
+static void swap(int *a, int *b)
+{
+	int t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
+/* Next permutation of @v (lexicographic); false after the last. */
+static bool next_perm(int *v, int n)
+{
+	int i = n - 2, j = n - 1;
+
+	while (i >= 0 && v[i] >= v[i + 1])
+		i--;
+	if (i < 0)
+		return false;
+	while (v[j] <= v[i])
+		j--;
+	swap(&v[i], &v[j]);
+	for (int a = i + 1, b = n - 1; a < b; a++, b--)
+		swap(&v[a], &v[b]);
+	return true;
+}
+
+/* The description @g with its nodes in the order @order (order[new] = old), parents first;
+ * NULL when a parent would come after its child. */
+static struct pidtuple_tree *build_order(const struct good *g, const int *order)
+{
+	struct spec s[8];
+	int at[8];
+
+	for (size_t i = 0; i < g->n; i++)
+		at[order[i]] = (int)i;
+	for (size_t i = 0; i < g->n; i++) {
+		s[i] = g->nodes[order[i]];
+		if (s[i].parent >= 0)
+			s[i].parent = at[s[i].parent];
+		if (s[i].parent >= (int)i)
+			return NULL;
+	}
+	return build(s, g->n);
+}
+
+static int order_body(void *arg)
+{
+	const struct good *g = &orders[(intptr_t)arg];
+	int order[8] = { 0 }, tried = 0;
+
+	for (size_t i = 0; i < g->n; i++)
+		order[i] = (int)i;
+	do {
+		struct pidtuple_tree *t = build_order(g, order);
+		struct pidtuple_diag d = { .sz = sizeof(d) };
+		int r;
+
+		if (!t)
+			continue;
+		r = pidtuple_tree_check(t, NULL, &d);
+		TH_CHECK(r == 0, "%s, order %d %d %d %d %d: %d rule %s node %d: %s", g->what,
+			 order[0], order[1], order[2], order[3], order[4], r,
+			 pidtuple_rule_name(d.rule), d.node, d.message);
+		pidtuple_tree_free(t);
+		tried++;
+	} while (next_perm(order + 1, (int)g->n - 1));
+	TH_CHECK(tried > 1, "%s: %d orders", g->what, tried);
+	TH_CHECK(th_leak_check() == 0, "memory leaked");
+	return 0;
+}
+
+START_TEST(test_order)
+{
+	ck_assert_int_eq(th_in_pidns_clean(order_body, (void *)(intptr_t)_i), 0);
+}
+END_TEST
+
 /* ---- an init in a group or session led inside its own namespace -------------------------- */
 
 /*
@@ -687,6 +788,7 @@ static Suite *tree_suite(void)
 	tcase_add_loop_test(tc, test_bad, 0, (int)ARRAY_SIZE(bads));
 	tcase_add_loop_test(tc, test_good, 0, (int)ARRAY_SIZE(goods));
 	tcase_add_loop_test(tc, test_init_hazard, 0, (int)ARRAY_SIZE(init_hazards));
+	tcase_add_loop_test(tc, test_order, 0, (int)ARRAY_SIZE(orders));
 	tcase_add_test(tc, test_privilege);
 	suite_add_tcase(s, tc);
 	return s;
