@@ -14,29 +14,35 @@ static const char *id_kind(bool session)
 	return session ? "session" : "process group";
 }
 
+/* Gives helper @helper node @node's namespaces and the PIDs @pids up to position @inner. */
+static void helper_levels(struct pt_proc *helper, const struct pt_proc *node, const pid_t *pids,
+			  int inner)
+{
+	helper->n = (uint32_t)inner + 1;
+	for (int p = 0; p <= inner; p++) {
+		helper->pid[p] = pids[p];
+		helper->ns_init[p] = node->ns_init[p];
+		helper->set_tid[inner - p] = pids[p];
+	}
+}
+
 /* A helper for node @i with the PIDs @pids up to position @inner. */
 static pt_proc_idx new_helper(struct planner *pn, pt_proc_idx i, const pid_t *pids, int inner,
 			      uint32_t role)
 {
 	struct pt_plan *pl = pn->pl;
-	const struct pt_proc *node = &pl->procs[i];
 	pt_proc_idx h = pl->nprocs++;
 	struct pt_proc *helper = &pl->procs[h];
 
 	*helper = (struct pt_proc){ .node = -1,
 				    .parent = -1,
 				    .creator = -1,
-				    .n = (uint32_t)inner + 1,
 				    .first_op = -1,
 				    .create_op = -1,
 				    .exit_op = -1,
 				    .for_node = i,
 				    .role = role };
-	for (int p = 0; p <= inner; p++) {
-		helper->pid[p] = pids[p];
-		helper->ns_init[p] = node->ns_init[p];
-		helper->set_tid[inner - p] = pids[p];
-	}
+	helper_levels(helper, &pl->procs[i], pids, inner);
 	return h;
 }
 
@@ -82,13 +88,15 @@ static int dead_leader(struct planner *pn, pt_proc_idx i, bool session, const pi
 			"tree is created in and is not the caller's; it cannot be "
 			"recreated",
 			i, id_kind(session), b1);
+	/* One number at one position of one namespace is one leader, whichever depth its
+	 * members see it from: the deepest view gives its tuple. */
 	for (pt_proc_idx h = pn->nnodes; h < pl->nprocs; h++) {
 		struct pt_proc *helper = &pl->procs[h];
+		int m = (int)helper->n - 1 < inner ? (int)helper->n - 1 : inner;
 
-		if ((int)helper->n != inner + 1 || helper->ns_init[inner] != node->ns_init[inner] ||
-		    helper->pid[inner] != pids[inner])
+		if (helper->ns_init[m] != node->ns_init[m] || helper->pid[m] != pids[m])
 			continue;
-		for (int p = 0; p < inner; p++)
+		for (int p = 0; p < m; p++)
 			if (helper->pid[p] != pids[p])
 				return pt_plan_diag(
 					pn, -EINVAL, PIDTUPLE_RULE_TREE_GROUP, i, p, pids[p],
@@ -96,6 +104,8 @@ static int dead_leader(struct planner *pn, pt_proc_idx i, bool session, const pi
 					"dead leader with different PIDs",
 					i, id_kind(session), b1, helper->for_node,
 					pt_plan_tuple(helper, b2, sizeof(b2)));
+		if (inner > m)
+			helper_levels(helper, node, pids, inner);
 		helper->role |= role;
 		*ret = h;
 		return 0;

@@ -1035,6 +1035,42 @@ START_TEST(test_kill_inner_group)
 }
 END_TEST
 
+/* One dead group leader, 150/5 in the namespace of 101/1, seen by members at two depths (150
+ * from the caller's namespace, 150/5 from the inner one): one helper stands in for it, created
+ * with its whole tuple (it used to be taken for two leaders, 150 and 150/5, and refused). */
+static int dead_leader_depths_body(void *arg)
+{
+	struct pidtuple_tree *t = NULL;
+	struct pidtuple_restore *rs = NULL;
+	struct pidtuple_diag d = { .sz = sizeof(d) };
+	PIDTUPLE_OPTS(pidtuple_fork_opts, o, .diag = &d);
+
+	(void)arg;
+	pidtuple_tree_new(&t);
+	add(t, -1, "100", 0, PIDTUPLE_NODE_HOLD, "150", NULL);
+	add(t, 0, "101/1", PIDTUPLE_NODE_NEWPID, PIDTUPLE_NODE_HOLD, "0/0", NULL);
+	add(t, 1, "102/2", 0, PIDTUPLE_NODE_HOLD, "150/5", NULL);
+	add(t, 0, "103", 0, PIDTUPLE_NODE_HOLD, "150", NULL);
+	TH_CHECK(pidtuple_tree_restore(t, &o, &rs) == 0, "restore: %s %s",
+		 pidtuple_rule_name(d.rule), d.message);
+	TH_CHECK(pidtuple_restore_release(rs) == 0, "release");
+	TH_CHECK(getpgid(100) == 150 && getpgid(102) == 150 && getpgid(103) == 150,
+		 "groups %d %d %d", (int)getpgid(100), (int)getpgid(102), (int)getpgid(103));
+	TH_CHECK(getpgid(101) == getpgid(0), "the init's group %d", (int)getpgid(101));
+	TH_CHECK(kill(150, 0) < 0 && errno == ESRCH, "the helper 150 is still there");
+	TH_CHECK(pidtuple_restore_kill(rs) == 0, "kill");
+	pidtuple_restore_free(rs);
+	pidtuple_tree_free(t);
+	TH_CHECK(th_count_children() == 0, "children left");
+	return 0;
+}
+
+START_TEST(test_dead_leader_depths)
+{
+	ck_assert_int_eq(th_in_pidns_clean(dead_leader_depths_body, NULL), 0);
+}
+END_TEST
+
 /* ---- the order of the nodes ------------------------------------------------------------ */
 
 /* A node: parent, tuple, flags, group, session (as tuples with 0 where not visible). */
@@ -1371,6 +1407,7 @@ static Suite *restore_suite(void)
 	tcase_add_test(tc, test_free_held);
 	tcase_add_loop_test(tc, test_kill_inner_group, 0, 2);
 	tcase_add_loop_test(tc, test_order, 0, (int)ARRAY_SIZE(order_trees));
+	tcase_add_test(tc, test_dead_leader_depths);
 	tcase_add_test(tc, test_hand_over);
 	tcase_add_test(tc, test_hold_reaps);
 	tcase_add_test(tc, test_hold_fds);
