@@ -162,16 +162,18 @@ static int explain_taken(struct restorer *rt, pt_proc_idx p, int err, const char
 				  "check; the partial tree was removed",
 				  b);
 	else if (how == TAKEN_BY_ID)
-		r = restorer_diag(rt, err, PIDTUPLE_RULE_PID_TAKEN, p, pos,
-				  "%s could not be created: PID %d at NSpid field %d is held by a "
-				  "session or process group whose leader is gone, which the check "
-				  "does not walk the namespace for; the partial tree was removed",
-				  b, (int)proc->pid[pos], pos);
+		r = restorer_diag(
+			rt, err, PIDTUPLE_RULE_PID_TAKEN, p, pos,
+			"%s could not be created: PID %d (NSpid field %d of %d) is held by a "
+			"session or process group whose leader is gone, which the check "
+			"does not walk the namespace for; the partial tree was removed",
+			b, (int)proc->pid[pos], pos + 1, (int)proc->n);
 	else
-		r = restorer_diag(rt, err, PIDTUPLE_RULE_PID_TAKEN, p, pos,
-				  "%s could not be created: PID %d at NSpid field %d was taken "
-				  "after the check; the partial tree was removed",
-				  b, (int)proc->pid[pos], pos);
+		r = restorer_diag(
+			rt, err, PIDTUPLE_RULE_PID_TAKEN, p, pos,
+			"%s could not be created: PID %d (NSpid field %d of %d) was taken "
+			"after the check; the partial tree was removed",
+			b, (int)proc->pid[pos], pos + 1, (int)proc->n);
 	pt_diag_set_kernel_err(rt->diag, err);
 	return r;
 }

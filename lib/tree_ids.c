@@ -61,9 +61,9 @@ static int match_leader(struct planner *pn, pt_proc_idx i, bool session, const p
 		pt_format_pos(pids, node->n, b1, sizeof(b1));
 		return pt_plan_diag(pn, -EINVAL, PIDTUPLE_RULE_TREE_GROUP, i, (int)p, pids[p],
 				    "node %d: its %s %s is node %d (%s), which node %d would "
-				    "see as %d at NSpid field %u, not %d",
+				    "see as %d at NSpid field %u of %u, not %d",
 				    i, id_kind(session), b1, leader,
-				    pt_plan_tuple(lp, b2, sizeof(b2)), i, (int)want, p,
+				    pt_plan_tuple(lp, b2, sizeof(b2)), i, (int)want, p + 1, node->n,
 				    (int)pids[p]);
 	}
 	*ret = leader;
