@@ -35,11 +35,13 @@ static pt_proc_idx start_pgid(const struct planner *pn, pt_proc_idx x)
 	return pn->born_pgid[x];
 }
 
-/* May @p move to group @pgid for a while, to fork a child there? */
+/* May @p move to group @pgid for a while, to fork a child there? The number to give setpgid()
+ * in *num, set on every path (0 when @p founds its own group, or cannot move). */
 static bool may_switch(const struct planner *pn, pt_proc_idx p, pt_proc_idx pgid, pid_t *num)
 {
 	const struct pt_proc *proc = &pn->pl->procs[p];
 
+	*num = 0;
 	if (p >= pn->nnodes || (pn->state[p] & PROC_SESSION_LEADER))
 		return false;
 	/* It must be able to come back to its own group later. */
@@ -133,7 +135,7 @@ static int found_waiting_group(struct planner *pn, pt_proc_idx p, pt_proc_idx pg
 static int create_by_parent(struct planner *pn, pt_proc_idx p, pt_proc_idx x, pt_proc_idx sid,
 			    pt_proc_idx pgid)
 {
-	pid_t num;
+	pid_t num = 0;
 	int r;
 
 	if (sid != PT_ID_NONE && pn->cur_sid[p] != sid)
@@ -160,7 +162,7 @@ static pt_proc_idx sibling_creator(struct planner *pn, pt_proc_idx p, pt_proc_id
 	*err = 0;
 	for (pt_proc_idx q = pn->first_child[p]; q >= 0; q = pn->next_sibling[q]) {
 		const struct pt_proc *sibling = &pn->pl->procs[q];
-		pid_t n;
+		pid_t n = 0;
 
 		if (!pt_plan_alive(pn, q) || sibling->n != pn->pl->procs[p].n ||
 		    (sibling->clone_flags & PT_CLONE_NEWPID) ||
