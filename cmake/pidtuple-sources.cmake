@@ -5,8 +5,35 @@
 # (tests/fault) and the fuzz targets (tests/fuzz, a project of its own that includes this file
 # too). scripts/kmatrix.sh, outside CMake, compiles lib/*.c on its own.
 get_filename_component(_pidtuple_lib_dir "${CMAKE_CURRENT_LIST_DIR}/../lib" ABSOLUTE)
-# TODO explicit list
-file(GLOB PIDTUPLE_SOURCES CONFIGURE_DEPENDS "${_pidtuple_lib_dir}/*.c")
-if(NOT PIDTUPLE_SOURCES)
-	message(FATAL_ERROR "no library sources found in ${_pidtuple_lib_dir}/*.c")
-endif()
+
+# From the bottom up, as docs/design.md draws the arrows.
+set(_pidtuple_lib_files
+	# the floor: raw kernel ABI, then /proc
+	syscall_shim.c proc.c pidns.c diag.c
+	# objects and what every module needs
+	libpidtuple.c tuple.c caps.c cgroup.c features.c
+	# namespaces, the validator, forking
+	nsctx.c check.c legacy.c fork.c
+	# reading
+	of_pid.c scan_uring.c scan.c read.c
+	# trees: the description, the check and plan, the restore, capture
+	tree.c tree_planner.c tree_shape.c tree_ids.c tree_replay.c tree_groups.c tree_check.c
+	tree_plan.c restore_child.c restore_handle.c restore.c capture.c)
+
+set(PIDTUPLE_SOURCES "")
+foreach(_f IN LISTS _pidtuple_lib_files)
+	list(APPEND PIDTUPLE_SOURCES "${_pidtuple_lib_dir}/${_f}")
+endforeach()
+
+# A source added to lib/ and not here would silently stay out of the library.
+file(GLOB _pidtuple_lib_found RELATIVE "${_pidtuple_lib_dir}" CONFIGURE_DEPENDS "${_pidtuple_lib_dir}/*.c")
+foreach(_f IN LISTS _pidtuple_lib_found)
+	if(NOT _f IN_LIST _pidtuple_lib_files)
+		message(FATAL_ERROR "lib/${_f} is not listed in cmake/pidtuple-sources.cmake")
+	endif()
+endforeach()
+foreach(_f IN LISTS _pidtuple_lib_files)
+	if(NOT EXISTS "${_pidtuple_lib_dir}/${_f}")
+		message(FATAL_ERROR "cmake/pidtuple-sources.cmake lists lib/${_f}, which does not exist")
+	endif()
+endforeach()

@@ -45,17 +45,16 @@ int pt_check_static(const struct pidtuple *t, const struct pt_fork_opts *o,
 			       "cgroup fd %d is not a file descriptor", o->cgroup_fd);
 	for (unsigned int i = 0; i < t->n; i++)
 		if (t->pid[i] < 1) /* 0 marks a level where a group or session is not visible */
-			return pt_diag(
-				diag, -EINVAL, PIDTUPLE_RULE_PID_RANGE, (int)i, t->n, t->pid[i],
-				"inner index %u (NSpid field %u): %d is not a PID that can be "
-				"pinned",
-				i, t->n - 1 - i, (int)t->pid[i]);
+			return pt_diag(diag, -EINVAL, PIDTUPLE_RULE_PID_RANGE, (int)i, t->n,
+				       t->pid[i],
+				       "%d (NSpid field %u of %u) is not a PID that can be pinned: "
+				       "PIDs start at 1",
+				       (int)t->pid[i], t->n - i, t->n);
 	if ((o->clone_flags & PT_CLONE_NEWPID) && t->pid[0] != 1)
-		return pt_diag(
-			diag, -EINVAL, PIDTUPLE_RULE_NEWPID_ONE, 0, t->n, t->pid[0],
-			"inner index 0 (NSpid field %u): with CLONE_NEWPID the child is the new "
-			"namespace's init and must be PID 1, not %d",
-			t->n - 1, (int)t->pid[0]);
+		return pt_diag(diag, -EINVAL, PIDTUPLE_RULE_NEWPID_ONE, 0, t->n, t->pid[0],
+			       "with CLONE_NEWPID the child is the new namespace's init, so its "
+			       "innermost PID (NSpid field %u of %u) must be 1, not %d",
+			       t->n, t->n, (int)t->pid[0]);
 	return 0;
 }
 
@@ -79,14 +78,15 @@ static int check_ns_flags(const struct pidtuple_nsctx *ctx, const struct pidtupl
 			       (unsigned long long)(o->clone_flags & NS_NEEDS_SYS_ADMIN));
 	if ((o->clone_flags & PT_CLONE_NEWPID) && ctx->abs_level > PIDTUPLE_MAX_LEVELS)
 		return pt_diag(diag, -ENOSPC, PIDTUPLE_RULE_NS_DEPTH, 0, n, t->pid[0],
-			       "a new PID namespace would be at level %d, beyond the kernel's "
-			       "limit of %d",
+			       "a new PID namespace would be nested %d deep below the initial "
+			       "one, beyond the kernel's limit of %d",
 			       ctx->abs_level, PIDTUPLE_MAX_LEVELS);
 	return 0;
 }
 
-/* A verdict about level @i of @t; the message goes after "inner index I (NSpid field F): ".
- * Cold: the checks' fast path stays free of the formatting arguments. */
+/* A verdict about level @i of @t: the message says what is wrong with "PID P (NSpid field F
+ * of N)", the field counted from 1, outermost first, as /proc prints them. Cold: the checks'
+ * fast path stays free of the formatting arguments. */
 static int __attribute__((cold, format(printf, 6, 7)))
 level_fail(struct pidtuple_diag *diag, int err, uint32_t rule, const struct pidtuple *t,
 	   unsigned int i, const char *fmt, ...)
@@ -99,8 +99,8 @@ level_fail(struct pidtuple_diag *diag, int err, uint32_t rule, const struct pidt
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	return pt_diag(diag, err, rule, (int)i, t->n, t->pid[i],
-		       "inner index %u (NSpid field %u): %s", i, t->n - 1 - i, what);
+	return pt_diag(diag, err, rule, (int)i, t->n, t->pid[i], "PID %d (NSpid field %u of %u) %s",
+		       (int)t->pid[i], t->n - i, t->n, what);
 }
 
 /* Range, init and privilege at visible level @i, in the order the kernel checks them. */
@@ -113,22 +113,20 @@ static int check_level(const struct pidtuple_nsctx *ctx, const struct pidtuple *
 
 	if (pid >= lv->pid_max)
 		return level_fail(diag, -EINVAL, PIDTUPLE_RULE_PID_RANGE, t, i,
-				  "PID %d is not below that namespace's pid_max %d", (int)pid,
-				  lv->pid_max);
+				  "is not below that namespace's pid_max %d", lv->pid_max);
 	init = pt_level_init_state(lv, ctx->opts.flags & PIDTUPLE_FORK_CHECK_SCAN);
 	if (init & PIDTUPLE_LEVEL_INIT_DEAD)
 		return level_fail(diag, -ENOMEM, PIDTUPLE_RULE_INIT_DEAD, t, i,
-				  "the namespace's init has died, no process can be added");
+				  "cannot be added: that namespace's init has died");
 	if (!(init & (PIDTUPLE_LEVEL_HAS_INIT | PIDTUPLE_LEVEL_INIT_UNKNOWN)) && pid != 1)
 		return level_fail(diag, -EINVAL, PIDTUPLE_RULE_NO_INIT, t, i,
-				  "the namespace has no init yet, so its first process must be "
-				  "PID 1, not %d",
-				  (int)pid);
+				  "cannot be used: that namespace has no init yet, and its first "
+				  "process must be PID 1");
 	if (!(lv->flags & PIDTUPLE_LEVEL_CAN_PIN))
 		return level_fail(diag, -EPERM, PIDTUPLE_RULE_PRIVILEGE, t, i,
-				  "pinning PID %d needs CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN "
-				  "over the user namespace owning that PID namespace",
-				  (int)pid);
+				  "cannot be pinned without CAP_CHECKPOINT_RESTORE or "
+				  "CAP_SYS_ADMIN over the user namespace owning that PID "
+				  "namespace");
 	return 0;
 }
 
@@ -149,9 +147,9 @@ int pt_check_ctx(const struct pidtuple_nsctx *ctx, const struct pidtuple *t,
 		if (ctx->abs_level >= 0 && (int)n > ctx->abs_level + 1)
 			return pt_diag(diag, -EINVAL, PIDTUPLE_RULE_TOO_DEEP, (int)n - 1, n,
 				       t->pid[n - 1],
-				       "tuple has %u levels but the child's namespace is at "
-				       "level %d, so at most %d can be pinned",
-				       n, ctx->abs_level, ctx->abs_level + 1);
+				       "the tuple has %u levels, but the child's PID namespace has "
+				       "only %d (itself and the namespaces above it)",
+				       n, ctx->abs_level + 1);
 		unverified = (int)(n - visible); /* outer levels the caller cannot see */
 	}
 	for (unsigned int i = 0; i < n && i < visible; i++) {
@@ -165,7 +163,7 @@ int pt_check_ctx(const struct pidtuple_nsctx *ctx, const struct pidtuple *t,
 				      ctx->opts.flags & PIDTUPLE_FORK_CHECK_SCAN);
 		if (r > 0)
 			return level_fail(diag, -EEXIST, PIDTUPLE_RULE_PID_TAKEN, t, i,
-					  "PID %d is already in use there", (int)t->pid[i]);
+					  "is already in use in that namespace");
 		if (r < 0)
 			unverified++;
 	}

@@ -215,8 +215,8 @@ static int steer_refusal(const struct pidtuple *t, const struct pt_fork_opts *o,
 	/* A cursor at pid_max wraps around: the kernel would not say EINVAL. */
 	if (pt_read_pid_max(&pid_max) == 0 && want >= pid_max)
 		return pt_diag(o->diag, -EINVAL, PIDTUPLE_RULE_PID_RANGE, 0, t->n, want,
-			       "inner index 0 (NSpid field 0): PID %d is not below this "
-			       "namespace's pid_max %d",
+			       "PID %d (NSpid field 1 of 1) is not below this namespace's "
+			       "pid_max %d",
 			       (int)want, pid_max);
 	return 0;
 }
@@ -227,7 +227,9 @@ static int write_error(const struct pidtuple *t, const struct pt_fork_opts *o, i
 
 	if (r == -EINVAL)
 		return pt_diag(o->diag, r, PIDTUPLE_RULE_PID_RANGE, 0, t->n, want,
-			       "PID %d is beyond pid_max", (int)want);
+			       "PID %d (NSpid field 1 of 1) is not below this namespace's "
+			       "pid_max",
+			       (int)want);
 	if (r == -EPERM)
 		return pt_diag(o->diag, r, PIDTUPLE_RULE_FALLBACK, 0, t->n, want,
 			       "writing ns_last_pid needs CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN "
@@ -265,8 +267,8 @@ static pid_t steer(const struct pidtuple *t, const struct pt_fork_opts *o,
 
 		if (pt_active_pid_taken(want) > 0)
 			return pt_diag(o->diag, -EEXIST, PIDTUPLE_RULE_PID_TAKEN, 0, t->n, want,
-				       "inner index 0 (NSpid field 0): PID %d is already in use "
-				       "there",
+				       "PID %d (NSpid field 1 of 1) is already in use in this "
+				       "namespace",
 				       (int)want);
 		r = write_last_pid(lp->fd, want - 1);
 		if (r < 0)

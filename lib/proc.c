@@ -17,12 +17,19 @@
 
 /* ---- paths ---------------------------------------------------------------------------- */
 
+static char *put_mem(char *p, const char *s, size_t n)
+{
+	memcpy(p, s, n);
+	return p + n;
+}
+
 static char *put_str(char *p, const char *s)
 {
-	while (*s)
-		*p++ = *s++;
-	return p;
+	return put_mem(p, s, strlen(s));
 }
+
+/* A literal's bytes are known when compiled: a couple of moves, no loop. */
+#define PUT_LIT(p, lit) put_mem((p), (lit), sizeof(lit) - 1)
 
 static char *put_num(char *p, unsigned int v)
 {
@@ -41,10 +48,10 @@ static char *put_num(char *p, unsigned int v)
 static char *proc_dir(char *p, int procfd, pid_t pid, pid_t tid)
 {
 	if (procfd < 0)
-		p = put_str(p, "/proc/");
-	p = pid > 0 ? put_num(p, (unsigned int)pid) : put_str(p, "self");
+		p = PUT_LIT(p, "/proc/");
+	p = pid > 0 ? put_num(p, (unsigned int)pid) : PUT_LIT(p, "self");
 	if (tid > 0)
-		p = put_num(put_str(p, "/task/"), (unsigned int)tid);
+		p = put_num(PUT_LIT(p, "/task/"), (unsigned int)tid);
 	*p++ = '/';
 	return p;
 }
@@ -185,7 +192,7 @@ int pt_read_pidfd_fdinfo(int pidfd, struct pt_status *st)
 	char path[PT_PROC_PATH_MAX];
 	int r;
 
-	*put_num(put_str(proc_dir(path, -1, 0, 0), "fdinfo/"), (unsigned int)pidfd) = '\0';
+	*put_num(PUT_LIT(proc_dir(path, -1, 0, 0), "fdinfo/"), (unsigned int)pidfd) = '\0';
 	r = pt_read_status_at(-1, path, st);
 	if (r < 0)
 		return r;
@@ -198,7 +205,7 @@ int pt_read_pidfd_fdinfo(int pidfd, struct pt_status *st)
 
 static void ns_path(char path[PT_PROC_PATH_MAX], int procfd, pid_t pid, const char *ns)
 {
-	*put_str(put_str(proc_dir(path, procfd, pid, 0), "ns/"), ns) = '\0';
+	*put_str(PUT_LIT(proc_dir(path, procfd, pid, 0), "ns/"), ns) = '\0';
 }
 
 int pt_proc_ns_open(int procfd, pid_t pid, const char *ns)

@@ -93,8 +93,8 @@ static int finish(struct rd *r, const pid_t *outer, int n)
 }
 
 /* Walks @levels NS_GET_PARENT steps up from @fd (which it does not close) and checks that it
- * arrives at N. 1 yes, 0 no, -errno. */
-static int arrives_at_n(const struct rd *r, int fd, int levels)
+ * arrives at the namespace of inode @ino. 1 yes, 0 no, -errno. */
+static int arrives_at(int fd, int levels, uint64_t ino)
 {
 	int cur = fd, ret;
 
@@ -107,7 +107,7 @@ static int arrives_at_n(const struct rd *r, int fd, int levels)
 			return p == -EPERM ? 0 : p;
 		cur = p;
 	}
-	ret = pt_ns_is(cur, r->ns_ino);
+	ret = pt_ns_is(cur, ino);
 	if (cur != fd)
 		pt_close(cur);
 	return ret;
@@ -115,40 +115,106 @@ static int arrives_at_n(const struct rd *r, int fd, int levels)
 
 /* ---- source: /proc/PID/task/TID/status ------------------------------------------------ */
 
+/* Errors that end a search; any other means "not this task" (gone, not ours to see). */
+static int fatal(int err)
+{
+	return err == -ENOMEM || err == -EMFILE || err == -ENFILE ? err : 0;
+}
+
+/* Whether task @st (in /proc's directory @p) lives in A, by its namespace: walked up to A's
+ * level, it must be A. Needs NS_GET_PARENT (4.9+) and ptrace access. 1 yes, 0 no, -errno. */
+static int ns_in_a(int procfd, pid_t p, const struct pt_status *st, int above)
+{
+	struct stat a;
+	int fd, ret = pt_proc_ns_stat(-1, 0, "pid", &a);
+
+	if (ret < 0)
+		return fatal(ret);
+	fd = pt_proc_ns_open(procfd, p, "pid");
+	if (fd < 0)
+		return fatal(fd);
+	ret = arrives_at(fd, st->n[PT_NSPID] - 1 - above, a.st_ino);
+	pt_close(fd);
+	return ret < 0 ? fatal(ret) : ret;
+}
+
+/*
+ * Whether task @st (in /proc's directory @p), whose NSpid at A's level is the number looked
+ * for, lives in A: a task of another namespace at A's depth may have that number too. Its
+ * group, by the number NStgid gives it at A's level, is opened in A: that pidfd's /proc number
+ * must be the task's Tgid. No ptrace access needed; before pidfd fdinfo (5.5), the namespace.
+ * 1 yes, 0 no, -errno.
+ */
+static int in_a(int procfd, pid_t p, const struct pt_status *st, int above)
+{
+	struct pt_status g;
+	int fd, ret;
+
+	if (!st->has_tgid || st->n[PT_NSTGID] <= above)
+		return 0;
+	fd = pt_sys_pidfd_open(st->ids[PT_NSTGID][above], 0);
+	if (fd == -ESRCH || fd == -EINVAL)
+		return 0; /* no such group in A */
+	if (fd < 0)	  /* ENOSYS (before 5.3), a filter */
+		return fatal(fd) ? fd : ns_in_a(procfd, p, st, above);
+	ret = pt_read_pidfd_fdinfo(fd, &g);
+	pt_close(fd);
+	if (ret == -EBADF) /* no Pid line: before 5.5 */
+		return ns_in_a(procfd, p, st, above);
+	return ret < 0 ? fatal(ret) : g.pid == st->tgid;
+}
+
+/* The tasks of process @p (in /proc's directory @procfd): 1 and the /proc number of the one
+ * that is thread @a of A in *@ret_o, 0 when none is, or -errno. */
+static int search_tasks(int procfd, pid_t p, pid_t a, int above, pid_t *ret_o)
+{
+	struct pt_dir *tasks = pt_malloc(sizeof(*tasks));
+	pid_t t;
+	int r;
+
+	if (!tasks)
+		return -ENOMEM;
+	if (pt_dir_open_tasks(tasks, procfd, p) < 0) {
+		free(tasks);
+		return 0; /* gone */
+	}
+	while ((r = pt_dir_next_pid(tasks, &t)) > 0) {
+		struct pt_status st;
+
+		if (pt_proc_status(procfd, p, t, &st) < 0 || st.n[PT_NSPID] <= above ||
+		    st.ids[PT_NSPID][above] != a)
+			continue;
+		r = in_a(procfd, p, &st, above);
+		if (r > 0)
+			*ret_o = t;
+		if (r != 0)
+			break;
+	}
+	pt_dir_close(tasks);
+	free(tasks);
+	return r < 0 ? fatal(r) : r; /* a task directory that vanished is not an error */
+}
+
 /* Finds the /proc number of thread @a by reading every task's status: only for kernels that
  * cannot give a pidfd for a thread (before 6.9) while /proc belongs to an outer namespace. */
 static int search_proc_nr(pid_t a, int above, pid_t *ret_o)
 {
-	struct pt_dir *procs = pt_malloc(sizeof(*procs) * 2), *tasks;
-	pid_t p, t;
+	struct pt_dir *procs = pt_malloc(sizeof(*procs));
+	pid_t p;
 	int r;
 
 	if (!procs)
 		return -ENOMEM;
-	tasks = procs + 1;
 	r = pt_dir_open_proc(procs);
 	while (r >= 0 && (r = pt_dir_next_pid(procs, &p)) > 0) {
-		if (pt_dir_open_tasks(tasks, procs->fd, p) < 0)
-			continue; /* gone */
-		while ((r = pt_dir_next_pid(tasks, &t)) > 0) {
-			struct pt_status st;
-
-			if (pt_proc_status(procs->fd, p, t, &st) < 0)
-				continue;
-			if (st.n[PT_NSPID] > above && st.ids[PT_NSPID][above] == a) {
-				*ret_o = t;
-				pt_dir_close(tasks);
-				pt_dir_close(procs);
-				free(procs);
-				return 0;
-			}
-		}
-		pt_dir_close(tasks);
-		r = r < 0 ? 0 : r; /* a task directory that vanished is not an error */
+		r = search_tasks(procs->fd, p, a, above, ret_o);
+		if (r > 0)
+			break;
 	}
-	pt_dir_close(procs);
+	if (procs->fd >= 0)
+		pt_dir_close(procs);
 	free(procs);
-	return r < 0 ? r : -ESRCH;
+	return r < 0 ? r : r > 0 ? 0 : -ESRCH;
 }
 
 /* The /proc number of thread @a, from its pidfd's fdinfo (or a search). */
@@ -200,7 +266,7 @@ static int read_status(struct rd *r)
 
 		if (fd < 0)
 			return gone(fd);
-		ret = arrives_at_n(r, fd, st.n[PT_NSPID] - 1 - skip);
+		ret = arrives_at(fd, st.n[PT_NSPID] - 1 - skip, r->ns_ino);
 		pt_close(fd);
 		if (ret <= 0)
 			return ret < 0 ? ret : -ESRCH; /* not in N's subtree */
@@ -286,7 +352,7 @@ static int fdinfo_ids(struct rd *r, int fd, struct pt_status *st, int *ret_skip)
 		nsfd = pt_proc_ns_open(-1, st->pid, "pid");
 	if (nsfd < 0)
 		return gone(nsfd);
-	ret = arrives_at_n(r, nsfd, st->n[PT_NSPID] - 1 - *ret_skip);
+	ret = arrives_at(nsfd, st->n[PT_NSPID] - 1 - *ret_skip, r->ns_ino);
 	pt_close(nsfd);
 	return ret < 0 ? ret : ret ? 0 : -ESRCH;
 }

@@ -162,16 +162,18 @@ static int explain_taken(struct restorer *rt, pt_proc_idx p, int err, const char
 				  "check; the partial tree was removed",
 				  b);
 	else if (how == TAKEN_BY_ID)
-		r = restorer_diag(rt, err, PIDTUPLE_RULE_PID_TAKEN, p, pos,
-				  "%s could not be created: PID %d at NSpid field %d is held by a "
-				  "session or process group whose leader is gone, which the check "
-				  "does not walk the namespace for; the partial tree was removed",
-				  b, (int)proc->pid[pos], pos);
+		r = restorer_diag(
+			rt, err, PIDTUPLE_RULE_PID_TAKEN, p, pos,
+			"%s could not be created: PID %d (NSpid field %d of %d) is held by a "
+			"session or process group whose leader is gone, which the check "
+			"does not walk the namespace for; the partial tree was removed",
+			b, (int)proc->pid[pos], pos + 1, (int)proc->n);
 	else
-		r = restorer_diag(rt, err, PIDTUPLE_RULE_PID_TAKEN, p, pos,
-				  "%s could not be created: PID %d at NSpid field %d was taken "
-				  "after the check; the partial tree was removed",
-				  b, (int)proc->pid[pos], pos);
+		r = restorer_diag(
+			rt, err, PIDTUPLE_RULE_PID_TAKEN, p, pos,
+			"%s could not be created: PID %d (NSpid field %d of %d) was taken "
+			"after the check; the partial tree was removed",
+			b, (int)proc->pid[pos], pos + 1, (int)proc->n);
 	pt_diag_set_kernel_err(rt->diag, err);
 	return r;
 }
@@ -391,6 +393,8 @@ static void abort_tree(struct restorer *rt)
 	const struct pt_plan *pl = rt->pl;
 	struct rs_shm *shm = rt->run.shm;
 	int64_t deadline = pt_now_ns() + 5 * 1000000000ll;
+	int top[2] = { -1, -1 };
+	unsigned int ntop = 0;
 
 	atomic_store(&shm->abort, 1);
 	for (pt_proc_idx p = 0; p < pl->nprocs; p++)
@@ -403,9 +407,10 @@ static void abort_tree(struct restorer *rt)
 	pt_close(rt->run.bar_w);
 	rt->run.bar_w = -1;
 	/* Once a pidfd reports the exit, the kernel has handed that process's children on. */
-	for (pt_proc_idx p = 0; p < pl->nprocs; p++)
-		if (rt->pidfd[p] >= 0)
-			pt_pidfd_wait_exit(rt->pidfd[p], deadline);
+	for (pt_proc_idx p = 0; p < pl->nprocs && ntop < 2; p++)
+		if (pl->procs[p].parent < 0)
+			top[ntop++] = rt->pidfd[p]; /* the first process, a root it forked */
+	pt_pidfds_wait_exit(rt->pidfd, (unsigned int)pl->nprocs, top, ntop, deadline);
 	for (pt_proc_idx p = 0; p < pl->nprocs; p++)
 		if (rt->pidfd[p] >= 0)
 			(void)pt_waitid_pidfd(rt->pidfd[p], WEXITED | WNOHANG | __WALL);

@@ -32,16 +32,31 @@ struct pidtuple_restore {
 
 /* ---- shared with the restorer ---- */
 
-/* Waits up to the deadline for a pidfd to report its process's exit. */
-void pt_pidfd_wait_exit(int pidfd, int64_t deadline)
+/* Reaps those of the processes of @pidfd[0..n) that are the caller's children and have exited
+ * (waitid(P_PIDFD) never takes a stranger's child). */
+static void reap_exited(const int *pidfd, unsigned int n)
 {
-	while (pidfd >= 0 && pt_poll_in(pidfd) != 1) {
-		int64_t left = (deadline - pt_now_ns()) / 1000000;
-		struct pollfd pf = { pidfd, POLLIN, 0 };
+	for (unsigned int i = 0; i < n; i++)
+		if (pidfd[i] >= 0)
+			(void)pt_waitid_pidfd(pidfd[i], WEXITED | WNOHANG | __WALL);
+}
 
-		if (left <= 0)
-			return;
-		pt_poll(&pf, 1, left > 100 ? 100 : (int)left);
+void pt_pidfds_wait_exit(const int *pidfd, unsigned int n, const int *top, unsigned int ntop,
+			 int64_t deadline)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		while (pidfd[i] >= 0 && pt_poll_in(pidfd[i]) != 1) {
+			int64_t left = (deadline - pt_now_ns()) / 1000000;
+			struct pollfd pf = { pidfd[i], POLLIN, 0 };
+
+			if (left <= 0)
+				return;
+			/* An init finishes exiting only once every number of its namespace is
+			 * free, and a zombie keeps its group's and session's. */
+			reap_exited(top, ntop);
+			if (pt_poll(&pf, 1, left > 100 ? 100 : (int)left) == 0)
+				reap_exited(pidfd, n); /* stalled: orphans handed to the caller */
+		}
 	}
 }
 
@@ -421,8 +436,8 @@ PT_PUBLIC int pidtuple_restore_kill(struct pidtuple_restore *restore)
 	for (unsigned int i = 0; i < restore->n; i++)
 		pt_pidfd_kill(restore->pidfd[i]);
 	deadline = pt_now_ns() + 5 * 1000000000ll;
-	for (unsigned int i = 0; i < restore->n; i++)
-		pt_pidfd_wait_exit(restore->pidfd[i], deadline);
+	/* The root (node 0) is the caller's child. */
+	pt_pidfds_wait_exit(restore->pidfd, restore->n, restore->pidfd, 1, deadline);
 	for (unsigned int i = 0; i < restore->n; i++)
 		(void)pt_waitid_pidfd(restore->pidfd[i], WEXITED | WNOHANG | __WALL);
 	/* A number stays taken until its process is reaped, and so does a group's or a

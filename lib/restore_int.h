@@ -97,8 +97,14 @@ void pt_child_prebind(void);
 int pt_restore_handle_new(struct rs_run *run, int *pidfd, struct pidtuple_restore **ret);
 /* SIGKILL through a pidfd (-1: nothing). */
 void pt_pidfd_kill(int pidfd);
-/* Waits until @deadline (pt_now_ns()) for a pidfd to report its process's exit. */
-void pt_pidfd_wait_exit(int pidfd, int64_t deadline);
+/* Waits until @deadline (pt_now_ns()) for every pidfd of @pidfd[0..n) (-1: none) to report its
+ * process's exit; by then the kernel has handed that process's children on. Meanwhile it reaps
+ * the caller's own children among them, @top[0..ntop) (the tree's top processes), as they
+ * exit, and on a stall every exited process that is the caller's: numbers are freed in any
+ * order, and an init whose namespace still has a number taken (a zombie's, its group's or its
+ * session's) cannot finish exiting. */
+void pt_pidfds_wait_exit(const int *pidfd, unsigned int n, const int *top, unsigned int ntop,
+			 int64_t deadline);
 /* Waits until @deadline for the process of a pidfd to be reaped (released): until then its PID
  * stays taken, and so do the numbers of the groups and sessions it is in. */
 void pt_pidfd_wait_reaped(int pidfd, int64_t deadline);

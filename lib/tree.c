@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <stdlib.h>
 
+#include "opts.h"
 #include "tree_int.h"
 
 /* ---- the description ------------------------------------------------------------------- */
@@ -163,11 +164,24 @@ PT_PUBLIC int pidtuple_tree_add(struct pidtuple_tree *tree, const struct pidtupl
 	int r;
 
 	pt_return_if(!tree || !node, -EINVAL);
-	r = pt_opts_valid(node, sizeof(*node));
+	r = PT_OPTS_VALID(node, pidtuple_node);
 	if (r < 0)
 		return r;
-	memset(&nd, 0, sizeof(nd));
-	memcpy(&nd, node, node->sz < sizeof(nd) ? node->sz : sizeof(nd));
+	/* The one rule of opts.h: a member the caller's struct holds only in part is not read. */
+	nd = (struct pidtuple_node){
+		.sz = sizeof(nd),
+		.flags = PT_OPTS_GET(node, flags, 0),
+		.parent = PT_OPTS_GET(node, parent, 0),
+		.kind = PT_OPTS_GET(node, kind, 0),
+		.tuple = PT_OPTS_GET(node, tuple, NULL),
+		.pgid = PT_OPTS_GET(node, pgid, NULL),
+		.sid = PT_OPTS_GET(node, sid, NULL),
+		.path = PT_OPTS_GET(node, path, NULL),
+		.argv = PT_OPTS_GET(node, argv, NULL),
+		.envp = PT_OPTS_GET(node, envp, NULL),
+		.fn = PT_OPTS_GET(node, fn, NULL),
+		.arg = PT_OPTS_GET(node, arg, NULL),
+	};
 	index = (pt_proc_idx)tree->n; /* fits: the count stays below INT_MAX / 4 */
 	r = node_valid(&nd, index);
 	if (r < 0)
@@ -209,9 +223,9 @@ PT_PUBLIC int pidtuple_tree_get(const struct pidtuple_tree *tree, unsigned int i
 	out.envp = stored->envp;
 	out.fn = stored->fn;
 	out.arg = stored->arg;
-	/* Write only what the caller's struct has room for; leave its sz alone. */
-	memcpy((char *)node + sizeof(size_t), (char *)&out + sizeof(size_t),
-	       (node->sz < sizeof(out) ? node->sz : sizeof(out)) - sizeof(size_t));
+	/* Only the members the caller's struct holds whole; its sz stays. */
+	PT_OPTS_COPY_OUT(node, &out, flags, parent, kind, tuple, pgid, sid, path, argv, envp, fn,
+			 arg);
 	return 0;
 }
 

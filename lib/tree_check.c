@@ -84,14 +84,16 @@ static int check_new_level(struct planner *pn, pt_proc_idx p, int pos, int max)
 				    PIDTUPLE_MAX_LEVELS);
 	if (pid >= max)
 		return pt_plan_diag(pn, -EINVAL, PIDTUPLE_RULE_PID_RANGE, node, pos, pid,
-				    "%s: PID %d at NSpid field %d is not below a new namespace's "
-				    "pid_max %d",
-				    who(pn, p, b, sizeof(b)), (int)pid, pos, max);
+				    "%s: PID %d (NSpid field %d of %d) is not below a new "
+				    "namespace's pid_max %d",
+				    who(pn, p, b, sizeof(b)), (int)pid, pos + 1,
+				    (int)pn->pl->procs[p].n, max);
 	if (!(ctx->cap_eff & CAP_PIN))
 		return pt_plan_diag(pn, -EPERM, PIDTUPLE_RULE_PRIVILEGE, node, pos, pid,
-				    "%s: pinning PID %d at NSpid field %d needs "
+				    "%s: pinning PID %d (NSpid field %d of %d) needs "
 				    "CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN",
-				    who(pn, p, b, sizeof(b)), (int)pid, pos);
+				    who(pn, p, b, sizeof(b)), (int)pid, pos + 1,
+				    (int)pn->pl->procs[p].n);
 	return 0;
 }
 
@@ -109,16 +111,17 @@ static int check_existing_level(struct planner *pn, pt_proc_idx p, int pos)
 		return 0;
 	if (pid >= ctx->levels[level].pid_max)
 		return pt_plan_diag(pn, -EINVAL, PIDTUPLE_RULE_PID_RANGE, node, pos, pid,
-				    "%s: PID %d at NSpid field %d is not below that namespace's "
-				    "pid_max %d",
-				    who(pn, p, b, sizeof(b)), (int)pid, pos,
-				    ctx->levels[level].pid_max);
+				    "%s: PID %d (NSpid field %d of %d) is not below that "
+				    "namespace's pid_max %d",
+				    who(pn, p, b, sizeof(b)), (int)pid, pos + 1,
+				    (int)pl->procs[p].n, ctx->levels[level].pid_max);
 	if (!(ctx->levels[level].flags & PIDTUPLE_LEVEL_CAN_PIN))
 		return pt_plan_diag(pn, -EPERM, PIDTUPLE_RULE_PRIVILEGE, node, pos, pid,
-				    "%s: pinning PID %d at NSpid field %d needs "
+				    "%s: pinning PID %d (NSpid field %d of %d) needs "
 				    "CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN over the user "
 				    "namespace owning that PID namespace",
-				    who(pn, p, b, sizeof(b)), (int)pid, pos);
+				    who(pn, p, b, sizeof(b)), (int)pid, pos + 1,
+				    (int)pl->procs[p].n);
 	return 0;
 }
 
@@ -164,8 +167,10 @@ static int check_proc_taken(struct planner *pn, pt_proc_idx p, int *ret_unverifi
 		if (r > 0)
 			return pt_plan_diag(pn, -EEXIST, PIDTUPLE_RULE_PID_TAKEN,
 					    pt_plan_node_of(pn, p), pos, proc->pid[pos],
-					    "%s: PID %d at NSpid field %d is already in use there",
-					    who(pn, p, b, sizeof(b)), (int)proc->pid[pos], pos);
+					    "%s: PID %d (NSpid field %d of %d) is already in use "
+					    "there",
+					    who(pn, p, b, sizeof(b)), (int)proc->pid[pos], pos + 1,
+					    (int)proc->n);
 		if (r < 0)
 			unverified++;
 	}

@@ -14,29 +14,35 @@ static const char *id_kind(bool session)
 	return session ? "session" : "process group";
 }
 
+/* Gives helper @helper node @node's namespaces and the PIDs @pids up to position @inner. */
+static void helper_levels(struct pt_proc *helper, const struct pt_proc *node, const pid_t *pids,
+			  int inner)
+{
+	helper->n = (uint32_t)inner + 1;
+	for (int p = 0; p <= inner; p++) {
+		helper->pid[p] = pids[p];
+		helper->ns_init[p] = node->ns_init[p];
+		helper->set_tid[inner - p] = pids[p];
+	}
+}
+
 /* A helper for node @i with the PIDs @pids up to position @inner. */
 static pt_proc_idx new_helper(struct planner *pn, pt_proc_idx i, const pid_t *pids, int inner,
 			      uint32_t role)
 {
 	struct pt_plan *pl = pn->pl;
-	const struct pt_proc *node = &pl->procs[i];
 	pt_proc_idx h = pl->nprocs++;
 	struct pt_proc *helper = &pl->procs[h];
 
 	*helper = (struct pt_proc){ .node = -1,
 				    .parent = -1,
 				    .creator = -1,
-				    .n = (uint32_t)inner + 1,
 				    .first_op = -1,
 				    .create_op = -1,
 				    .exit_op = -1,
 				    .for_node = i,
 				    .role = role };
-	for (int p = 0; p <= inner; p++) {
-		helper->pid[p] = pids[p];
-		helper->ns_init[p] = node->ns_init[p];
-		helper->set_tid[inner - p] = pids[p];
-	}
+	helper_levels(helper, &pl->procs[i], pids, inner);
 	return h;
 }
 
@@ -55,9 +61,9 @@ static int match_leader(struct planner *pn, pt_proc_idx i, bool session, const p
 		pt_format_pos(pids, node->n, b1, sizeof(b1));
 		return pt_plan_diag(pn, -EINVAL, PIDTUPLE_RULE_TREE_GROUP, i, (int)p, pids[p],
 				    "node %d: its %s %s is node %d (%s), which node %d would "
-				    "see as %d at NSpid field %u, not %d",
+				    "see as %d at NSpid field %u of %u, not %d",
 				    i, id_kind(session), b1, leader,
-				    pt_plan_tuple(lp, b2, sizeof(b2)), i, (int)want, p,
+				    pt_plan_tuple(lp, b2, sizeof(b2)), i, (int)want, p + 1, node->n,
 				    (int)pids[p]);
 	}
 	*ret = leader;
@@ -82,13 +88,15 @@ static int dead_leader(struct planner *pn, pt_proc_idx i, bool session, const pi
 			"tree is created in and is not the caller's; it cannot be "
 			"recreated",
 			i, id_kind(session), b1);
+	/* One number at one position of one namespace is one leader, whichever depth its
+	 * members see it from: the deepest view gives its tuple. */
 	for (pt_proc_idx h = pn->nnodes; h < pl->nprocs; h++) {
 		struct pt_proc *helper = &pl->procs[h];
+		int m = (int)helper->n - 1 < inner ? (int)helper->n - 1 : inner;
 
-		if ((int)helper->n != inner + 1 || helper->ns_init[inner] != node->ns_init[inner] ||
-		    helper->pid[inner] != pids[inner])
+		if (helper->ns_init[m] != node->ns_init[m] || helper->pid[m] != pids[m])
 			continue;
-		for (int p = 0; p < inner; p++)
+		for (int p = 0; p < m; p++)
 			if (helper->pid[p] != pids[p])
 				return pt_plan_diag(
 					pn, -EINVAL, PIDTUPLE_RULE_TREE_GROUP, i, p, pids[p],
@@ -96,6 +104,8 @@ static int dead_leader(struct planner *pn, pt_proc_idx i, bool session, const pi
 					"dead leader with different PIDs",
 					i, id_kind(session), b1, helper->for_node,
 					pt_plan_tuple(helper, b2, sizeof(b2)));
+		if (inner > m)
+			helper_levels(helper, node, pids, inner);
 		helper->role |= role;
 		*ret = h;
 		return 0;
@@ -170,14 +180,42 @@ static pt_proc_idx group_session(struct planner *pn, pt_proc_idx pgid)
 	return pn->group_sid_needed[pgid];
 }
 
+/* Is node @i the init of a PID namespace in whose namespace @id, its session or group, is led?
+ * Killed, such an init could never finish exiting: zap_pid_ns_processes() waits until every
+ * number of the namespace is free, and the init itself holds the group's (the session's) number
+ * there, so it could never be reaped, nor could the inits of the namespaces around it finish.
+ * A live tree gets there only by an init's setpgid() into a group of a process of its own
+ * namespace (sessions cannot be joined); its capture says so, and the check refuses it. */
+static int check_init_in(struct planner *pn, pt_proc_idx i, pt_proc_idx id, bool session)
+{
+	const struct pt_proc *node = &pn->pl->procs[i];
+	int pos = (int)node->n - 1;
+	char b1[160], b2[200];
+
+	if (!(pn->tree->nodes[i]->flags & PIDTUPLE_NODE_NEWPID) || id < 0 || id == i ||
+	    (int)pn->pl->procs[id].n <= pos || pn->pl->procs[id].ns_init[pos] != i)
+		return 0;
+	pt_plan_describe(pn, id, b2, sizeof(b2));
+	return pt_plan_diag(pn, -EINVAL, PIDTUPLE_RULE_TREE_GROUP, i, -1, 0,
+			    "node %d (%s), the init of a PID namespace, is in %s %s, led inside "
+			    "that namespace: the kernel could never end the namespace, and the "
+			    "init, once killed, would never finish exiting",
+			    i, pt_plan_tuple(node, b1, sizeof(b1)), b2, id_kind(session));
+}
+
 int pt_plan_check_ids(struct planner *pn)
 {
 	struct pt_plan *pl = pn->pl;
 
 	for (pt_proc_idx i = 0; i < pn->nnodes; i++) {
 		pt_proc_idx sid = pl->procs[i].sid, pgid = pl->procs[i].pgid;
+		int r = check_init_in(pn, i, sid, true);
 		char b[200];
 
+		if (r == 0)
+			r = check_init_in(pn, i, pgid, false);
+		if (r < 0)
+			return r;
 		if (sid == i && pgid != i)
 			return pt_plan_diag(
 				pn, -EINVAL, PIDTUPLE_RULE_TREE_GROUP, i, -1, 0,

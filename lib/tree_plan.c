@@ -35,11 +35,13 @@ static pt_proc_idx start_pgid(const struct planner *pn, pt_proc_idx x)
 	return pn->born_pgid[x];
 }
 
-/* May @p move to group @pgid for a while, to fork a child there? */
+/* May @p move to group @pgid for a while, to fork a child there? The number to give setpgid()
+ * in *num, set on every path (0 when @p founds its own group, or cannot move). */
 static bool may_switch(const struct planner *pn, pt_proc_idx p, pt_proc_idx pgid, pid_t *num)
 {
 	const struct pt_proc *proc = &pn->pl->procs[p];
 
+	*num = 0;
 	if (p >= pn->nnodes || (pn->state[p] & PROC_SESSION_LEADER))
 		return false;
 	/* It must be able to come back to its own group later. */
@@ -133,7 +135,7 @@ static int found_waiting_group(struct planner *pn, pt_proc_idx p, pt_proc_idx pg
 static int create_by_parent(struct planner *pn, pt_proc_idx p, pt_proc_idx x, pt_proc_idx sid,
 			    pt_proc_idx pgid)
 {
-	pid_t num;
+	pid_t num = 0;
 	int r;
 
 	if (sid != PT_ID_NONE && pn->cur_sid[p] != sid)
@@ -149,21 +151,34 @@ static int create_by_parent(struct planner *pn, pt_proc_idx p, pt_proc_idx x, pt
 	return r < 0 ? r : create_node(pn, p, x, p);
 }
 
-/* A child of @p already where a node must start, to fork it with CLONE_PARENT; -1: none. */
-static pt_proc_idx sibling_creator(const struct planner *pn, pt_proc_idx p, pt_proc_idx sid,
-				   pt_proc_idx pgid)
+/* A child of @p where a node must start, to fork it with CLONE_PARENT: one already there, else
+ * one that may move to the group (one bound for it first), which does; -1: none. */
+static pt_proc_idx sibling_creator(struct planner *pn, pt_proc_idx p, pt_proc_idx sid,
+				   pt_proc_idx pgid, int *err)
 {
+	pt_proc_idx mover = -1;
+	pid_t num = 0;
+
+	*err = 0;
 	for (pt_proc_idx q = pn->first_child[p]; q >= 0; q = pn->next_sibling[q]) {
 		const struct pt_proc *sibling = &pn->pl->procs[q];
+		pid_t n = 0;
 
 		if (!pt_plan_alive(pn, q) || sibling->n != pn->pl->procs[p].n ||
-		    (sibling->clone_flags & PT_CLONE_NEWPID))
+		    (sibling->clone_flags & PT_CLONE_NEWPID) ||
+		    (sid != PT_ID_NONE && pn->cur_sid[q] != sid))
 			continue;
-		if ((sid == PT_ID_NONE || pn->cur_sid[q] == sid) &&
-		    (pgid == PT_ID_NONE || pn->cur_pgid[q] == pgid))
+		if (pgid == PT_ID_NONE || pn->cur_pgid[q] == pgid)
 			return q;
+		if ((mover < 0 || (sibling->pgid == pgid && pn->pl->procs[mover].pgid != pgid)) &&
+		    may_switch(pn, q, pgid, &n)) {
+			mover = q;
+			num = n;
+		}
 	}
-	return -1;
+	if (mover >= 0)
+		*err = pt_plan_join_group(pn, mover, pgid, num);
+	return *err < 0 ? -1 : mover;
 }
 
 /* A dead leader that can come back as a helper child of @p to fork a node; -1: none. */
@@ -195,9 +210,9 @@ static int try_create(struct planner *pn, pt_proc_idx p, pt_proc_idx x, bool fin
 	r = create_by_parent(pn, p, x, sid, pgid);
 	if (r != TRY_DEFER)
 		return r;
-	creator = sibling_creator(pn, p, sid, pgid);
-	if (creator >= 0)
-		return create_node(pn, p, x, creator);
+	creator = sibling_creator(pn, p, sid, pgid, &r);
+	if (creator >= 0 || r < 0)
+		return r < 0 ? r : create_node(pn, p, x, creator);
 	creator = helper_creator(pn, p, sid, pgid);
 	if (creator >= 0) {
 		r = pt_plan_create_helper(pn, p, creator);
@@ -226,18 +241,60 @@ static int try_child(struct planner *pn, pt_proc_idx p, pt_proc_idx x)
 	return r < 0 ? r : 0;
 }
 
+/* Does child @x start in the session and group @p is in now (so @p forks it without moving)? */
+static bool fits_now(const struct planner *pn, pt_proc_idx p, pt_proc_idx x)
+{
+	pt_proc_idx sid = start_sid(pn, x), pgid = start_pgid(pn, x);
+
+	return (sid == PT_ID_NONE || pn->cur_sid[p] == sid) &&
+	       (pgid == PT_ID_NONE || pn->cur_pgid[p] == pgid);
+}
+
+/*
+ * @p forks the children @want selects (all: NULL) in the order their needs set, not the
+ * description's, since forks have to fit around @p's own moves: first those that start where
+ * @p is now; then one that starts elsewhere, which may move @p (one bound for @p's own final
+ * group last, as @p stays there), and again those that start where @p is then; and so on.
+ */
+static int fork_children(struct planner *pn, pt_proc_idx p,
+			 bool (*want)(const struct planner *, pt_proc_idx, pt_proc_idx))
+{
+	pt_proc_idx final = pn->pl->procs[p].pgid;
+
+	for (;;) {
+		pt_proc_idx next = -1;
+		int r;
+
+		for (pt_proc_idx k = pn->child_start[p]; k < pn->child_start[p + 1]; k++) {
+			pt_proc_idx x = pn->children[k];
+
+			if ((pn->state[x] & PROC_TRIED) || (want && !want(pn, p, x)))
+				continue;
+			if (fits_now(pn, p, x)) {
+				r = try_child(pn, p, x);
+				if (r < 0)
+					return r;
+			} else if (next < 0 ||
+				   (start_pgid(pn, next) == final && start_pgid(pn, x) != final)) {
+				next = x;
+			}
+		}
+		if (next < 0)
+			return 0;
+		r = try_child(pn, p, next);
+		if (r < 0)
+			return r;
+	}
+}
+
 /* Session leader @p forks the children that keep its session (or group) of now, then calls
  * setsid(). */
 static int fork_then_setsid(struct planner *pn, pt_proc_idx p)
 {
-	int r;
+	int r = fork_children(pn, p, before_setsid);
 
-	for (pt_proc_idx k = pn->child_start[p]; k < pn->child_start[p + 1]; k++)
-		if (before_setsid(pn, p, pn->children[k])) {
-			r = try_child(pn, p, pn->children[k]);
-			if (r < 0)
-				return r;
-		}
+	if (r < 0)
+		return r;
 	if (pn->cur_pgid[p] == p)
 		return pt_plan_diag(pn, -EINVAL, PIDTUPLE_RULE_TREE_GROUP, p, -1, 0,
 				    "node %d must call setsid() but would already lead a process "
@@ -256,12 +313,9 @@ static int create_children(struct planner *pn, pt_proc_idx p)
 		if (r < 0)
 			return r;
 	}
-	for (pt_proc_idx k = pn->child_start[p]; k < pn->child_start[p + 1]; k++)
-		if (!(pn->state[pn->children[k]] & PROC_TRIED)) {
-			r = try_child(pn, p, pn->children[k]);
-			if (r < 0)
-				return r;
-		}
+	r = fork_children(pn, p, NULL);
+	if (r < 0)
+		return r;
 	pn->state[p] |= PROC_CHILDREN_DONE;
 	return 0;
 }

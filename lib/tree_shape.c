@@ -34,8 +34,8 @@ static int check_group_tuple(struct planner *pn, pt_proc_idx i, const struct pid
 			return pt_plan_diag(
 				pn, -EINVAL, PIDTUPLE_RULE_TREE_GROUP, i, p, v,
 				"node %d: its %s is visible at NSpid field %d but not at field "
-				"%d further out; no namespace shows that",
-				i, what, p, zero_at);
+				"%d further out (fields counted from 1); no namespace shows that",
+				i, what, p + 1, zero_at + 1);
 	}
 	return 0;
 }
@@ -159,15 +159,15 @@ static int report_dup(struct planner *pn, const struct pid_claim *earlier,
 	pt_plan_tuple(&pl->procs[x], b1, sizeof(b1));
 	pt_plan_tuple(&pl->procs[y], b2, sizeof(b2));
 	if (pl->procs[y].node >= 0 && pl->procs[x].node >= 0)
-		return pt_plan_diag(pn, -EEXIST, PIDTUPLE_RULE_TREE_DUPLICATE, y, later->pos,
-				    later->pid,
-				    "nodes %d (%s) and %d (%s) both claim PID %d at NSpid field "
-				    "%d in the same namespace",
-				    x, b1, y, b2, (int)later->pid, later->pos);
+		return pt_plan_diag(
+			pn, -EEXIST, PIDTUPLE_RULE_TREE_DUPLICATE, y, later->pos, later->pid,
+			"nodes %d (%s) and %d (%s) both claim PID %d (NSpid field %d of "
+			"%d) in the same namespace",
+			x, b1, y, b2, (int)later->pid, later->pos + 1, (int)pl->procs[y].n);
 	return pt_plan_diag(pn, -EEXIST, PIDTUPLE_RULE_TREE_DUPLICATE, node, -1, later->pid,
 			    "the dead leader %s that node %d's session or group needs "
-			    "claims PID %d at NSpid field %d, which %s (%s) claims too",
-			    b2, node, (int)later->pid, later->pos,
+			    "claims PID %d (NSpid field %d of %d), which %s (%s) claims too",
+			    b2, node, (int)later->pid, later->pos + 1, (int)pl->procs[y].n,
 			    pl->procs[x].node >= 0 ? "a node" : "another dead leader", b1);
 }
 

@@ -7,7 +7,7 @@
 set -eu
 
 packages="build-essential cmake pkg-config clang check libsubunit-dev doxygen abigail-tools
-libseccomp-dev libjson-c-dev valgrind python3 python3-pytest qemu-system-x86
+libseccomp-dev libjson-c-dev libsmartcols-dev valgrind python3 python3-pytest qemu-system-x86
 busybox-static debhelper dh-python lintian dpkg-dev fakeroot mypy
 libclang-rt-14-dev liburing-dev man-db"
 

@@ -38,10 +38,10 @@ fail() {
 
 # ---------------------------------------------------------------------------------------------
 # Tools
-# libjson-c-dev: a build dependency (libpidtuple-json and the command); dh-python: of
-# python3-pidtuple; python3: runs the packaged binding.
-packages="debhelper dpkg-dev fakeroot lintian cmake doxygen pkg-config libjson-c-dev dh-python
-python3"
+# libjson-c-dev: a build dependency (libpidtuple-json and the command); libsmartcols-dev: of
+# the command's ps and tree; dh-python: of python3-pidtuple; python3: runs the packaged binding.
+packages="debhelper dpkg-dev fakeroot lintian cmake doxygen pkg-config libjson-c-dev
+libsmartcols-dev dh-python python3"
 missing=""
 for pkg in $packages; do
 	status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
@@ -204,6 +204,7 @@ owner libpidtuple-json-dev "/usr/lib/$ma/pkgconfig/libpidtuple-json.pc"
 owner pidtuple /usr/bin/pidtuple
 owner pidtuple /usr/share/man/man1/pidtuple.1.gz
 owner pidtuple /usr/share/man/man5/pidtuple-json.5.gz
+owner pidtuple /usr/share/bash-completion/completions/pidtuple
 owner libpidtuple-doc /usr/share/doc/libpidtuple-dev/html/index.html
 owner libpidtuple-dev /usr/share/man/man7/pidtuple.7.gz
 py=/usr/lib/python3/dist-packages/pidtuple

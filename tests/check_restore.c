@@ -50,11 +50,25 @@ static struct pidtuple *tp(const char *text)
 	return t;
 }
 
+/* A group or session tuple from text, outermost first; 0 where it is not visible. */
+static struct pidtuple *ids(const char *text)
+{
+	struct pidtuple *t = NULL;
+	pid_t v[PIDTUPLE_MAX_LEVELS];
+	size_t n = 0;
+
+	for (const char *p = text; *p && n < PIDTUPLE_MAX_LEVELS; p += *p == '/')
+		v[n++] = (pid_t)strtol(p, (char **)&p, 10);
+	if (pidtuple_from_ids(v, n, &t) < 0)
+		abort();
+	return t;
+}
+
 /* Adds a node from text; NULL group or session text means the parent's. */
 static int add(struct pidtuple_tree *tree, int parent, const char *tuple, uint64_t flags,
 	       uint32_t kind, const char *pgid, const char *sid)
 {
-	struct pidtuple *t = tp(tuple), *g = pgid ? tp(pgid) : NULL, *s = sid ? tp(sid) : NULL;
+	struct pidtuple *t = tp(tuple), *g = pgid ? ids(pgid) : NULL, *s = sid ? ids(sid) : NULL;
 	PIDTUPLE_OPTS(pidtuple_node, nd, .parent = parent, .tuple = t, .pgid = g, .sid = s,
 		      .flags = flags, .kind = kind);
 	int r = pidtuple_tree_add(tree, &nd);
@@ -980,6 +994,230 @@ START_TEST(test_free_held)
 }
 END_TEST
 
+/* The root is in a group led inside its child's namespace: the init 98/1 finishes exiting only
+ * once the root, a zombie only the caller can reap, gives back the group's number 43 there.
+ * The kill reaps the root as it goes instead of waiting for the init first (it used to stall
+ * until its 5 s deadline and leave the init behind). With @arg, killed before the release. */
+static int kill_inner_group_body(void *arg)
+{
+	struct pidtuple_tree *t = NULL;
+	struct pidtuple_restore *rs = NULL;
+	int fd[3];
+	double t0;
+
+	pidtuple_tree_new(&t);
+	add(t, -1, "110", 0, PIDTUPLE_NODE_HOLD, "88", NULL);
+	add(t, 0, "98/1", PIDTUPLE_NODE_NEWPID, PIDTUPLE_NODE_HOLD, "110/0", NULL);
+	add(t, 1, "88/43", 0, PIDTUPLE_NODE_HOLD, "88/43", NULL);
+	TH_CHECK(pidtuple_tree_restore(t, NULL, &rs) == 0, "restore");
+	if (!arg)
+		TH_CHECK(pidtuple_restore_release(rs) == 0, "release");
+	TH_CHECK(getpgid(110) == 88, "the root's group: %d", (int)getpgid(110));
+	for (int i = 0; i < 3; i++)
+		fd[i] = dup(pidtuple_restore_pidfd(rs, (unsigned int)i));
+	t0 = now_s();
+	TH_CHECK(pidtuple_restore_kill(rs) == 0, "kill");
+	TH_CHECK(now_s() - t0 < 2.0, "the kill took %.1f s", now_s() - t0);
+	for (int i = 0; i < 3; i++) {
+		TH_CHECK(exited(fd[i]), "node %d lives", i);
+		close(fd[i]);
+	}
+	TH_CHECK(kill(110, 0) < 0 && kill(98, 0) < 0 && kill(88, 0) < 0, "a PID is still taken");
+	TH_CHECK(th_count_children() == 0, "children left");
+	pidtuple_restore_free(rs);
+	pidtuple_tree_free(t);
+	return 0;
+}
+
+START_TEST(test_kill_inner_group)
+{
+	ck_assert_int_eq(th_in_pidns_clean(kill_inner_group_body, (void *)(intptr_t)_i), 0);
+}
+END_TEST
+
+/* One dead group leader, 150/5 in the namespace of 101/1, seen by members at two depths (150
+ * from the caller's namespace, 150/5 from the inner one): one helper stands in for it, created
+ * with its whole tuple (it used to be taken for two leaders, 150 and 150/5, and refused). */
+static int dead_leader_depths_body(void *arg)
+{
+	struct pidtuple_tree *t = NULL;
+	struct pidtuple_restore *rs = NULL;
+	struct pidtuple_diag d = { .sz = sizeof(d) };
+	PIDTUPLE_OPTS(pidtuple_fork_opts, o, .diag = &d);
+
+	(void)arg;
+	pidtuple_tree_new(&t);
+	add(t, -1, "100", 0, PIDTUPLE_NODE_HOLD, "150", NULL);
+	add(t, 0, "101/1", PIDTUPLE_NODE_NEWPID, PIDTUPLE_NODE_HOLD, "0/0", NULL);
+	add(t, 1, "102/2", 0, PIDTUPLE_NODE_HOLD, "150/5", NULL);
+	add(t, 0, "103", 0, PIDTUPLE_NODE_HOLD, "150", NULL);
+	TH_CHECK(pidtuple_tree_restore(t, &o, &rs) == 0, "restore: %s %s",
+		 pidtuple_rule_name(d.rule), d.message);
+	TH_CHECK(pidtuple_restore_release(rs) == 0, "release");
+	TH_CHECK(getpgid(100) == 150 && getpgid(102) == 150 && getpgid(103) == 150,
+		 "groups %d %d %d", (int)getpgid(100), (int)getpgid(102), (int)getpgid(103));
+	TH_CHECK(getpgid(101) == getpgid(0), "the init's group %d", (int)getpgid(101));
+	TH_CHECK(kill(150, 0) < 0 && errno == ESRCH, "the helper 150 is still there");
+	TH_CHECK(pidtuple_restore_kill(rs) == 0, "kill");
+	pidtuple_restore_free(rs);
+	pidtuple_tree_free(t);
+	TH_CHECK(th_count_children() == 0, "children left");
+	return 0;
+}
+
+START_TEST(test_dead_leader_depths)
+{
+	ck_assert_int_eq(th_in_pidns_clean(dead_leader_depths_body, NULL), 0);
+}
+END_TEST
+
+/* ---- the order of the nodes ------------------------------------------------------------ */
+
+/* A node: parent, tuple, flags, group, session (as tuples with 0 where not visible). */
+struct onode {
+	int parent;
+	const char *tuple;
+	uint64_t flags;
+	const char *pgid, *sid;
+	pid_t want_pgid, want_sid; /* seen from the caller; 0: the caller's own */
+};
+
+/* Forks that must fit around a parent's moves: every order of the nodes restores alike (the
+ * same trees as check_tree's "order" cases). */
+static const struct onode order_trees[][5] = {
+	/* The root forks 55 in the caller's group, then founds 38, then forks 29/1 and 60. */
+	{ { -1, "38", 0, "38", "0", 38, 0 },
+	  { 0, "29/1", PIDTUPLE_NODE_NEWPID, "38/0", "0/0", 38, 0 },
+	  { 0, "55", 0, "0", "0", 0, 0 },
+	  { 0, "60", 0, "38", "0", 38, 0 } },
+	/* 102 brings the dead leader 150 back to fork 103/1; the root, a session leader, cannot
+	 * move: its child 101 joins group 150 and forks 104/1 with CLONE_PARENT. */
+	{ { -1, "100", 0, "100", "100", 100, 100 },
+	  { 0, "101", 0, "150", "100", 150, 100 },
+	  { 1, "102", 0, "150", "100", 150, 100 },
+	  { 2, "103/1", PIDTUPLE_NODE_NEWPID, "150/0", "100/0", 150, 100 },
+	  { 0, "104/1", PIDTUPLE_NODE_NEWPID, "150/0", "100/0", 150, 100 } },
+};
+
+static const int order_sizes[] = { 4, 5 };
+
+static void swap_int(int *a, int *b)
+{
+	int t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
+/* Next permutation of @v (lexicographic); false after the last. */
+static bool next_perm(int *v, int n)
+{
+	int i = n - 2, j = n - 1;
+
+	while (i >= 0 && v[i] >= v[i + 1])
+		i--;
+	if (i < 0)
+		return false;
+	while (v[j] <= v[i])
+		j--;
+	swap_int(&v[i], &v[j]);
+	for (int a = i + 1, b = n - 1; a < b; a++, b--)
+		swap_int(&v[a], &v[b]);
+	return true;
+}
+
+/* Tree @k with its nodes in the order @order (order[new] = old); NULL when a parent would come
+ * after its child. */
+static struct pidtuple_tree *build_order(int k, const int *order)
+{
+	struct pidtuple_tree *t = NULL;
+	int at[5];
+
+	for (int i = 0; i < order_sizes[k]; i++)
+		at[order[i]] = i;
+	for (int i = 0; i < order_sizes[k]; i++) {
+		const struct onode *nd = &order_trees[k][order[i]];
+
+		if (nd->parent >= 0 && at[nd->parent] >= i) {
+			pidtuple_tree_free(t);
+			return NULL;
+		}
+		if (!t)
+			pidtuple_tree_new(&t);
+		add(t, nd->parent >= 0 ? at[nd->parent] : -1, nd->tuple, nd->flags,
+		    PIDTUPLE_NODE_HOLD, nd->pgid, nd->sid);
+	}
+	return t;
+}
+
+/* Restores tree @k in one order, checks every node's group and session and captures it; the
+ * capture must pass the check once the tree is gone. */
+static int restore_order(int k, const int *order, struct pidtuple_tree **ret_capture)
+{
+	struct pidtuple_tree *t = build_order(k, order);
+	struct pidtuple_restore *rs = NULL;
+	struct pidtuple_diag d = { .sz = sizeof(d) };
+	PIDTUPLE_OPTS(pidtuple_fork_opts, o, .diag = &d);
+	int r;
+
+	if (!t)
+		return 0;
+	r = pidtuple_tree_restore(t, &o, &rs);
+	TH_CHECK(r == 0, "tree %d, order %d %d %d %d %d: %s", k, order[0], order[1], order[2],
+		 order[3], order[4], d.message);
+	TH_CHECK(pidtuple_restore_release(rs) == 0, "release");
+	for (int i = 0; i < order_sizes[k]; i++) {
+		const struct onode *nd = &order_trees[k][order[i]];
+		pid_t pid = pidtuple_restore_pid(rs, (unsigned int)i);
+		pid_t pgid = nd->want_pgid ? nd->want_pgid : getpgid(0);
+		pid_t sid = nd->want_sid ? nd->want_sid : getsid(0);
+
+		TH_CHECK(getpgid(pid) == pgid && getsid(pid) == sid,
+			 "tree %d, %s: group %d session %d, want %d %d", k, nd->tuple,
+			 (int)getpgid(pid), (int)getsid(pid), (int)pgid, (int)sid);
+	}
+	r = pidtuple_tree_capture(pidtuple_restore_pid(rs, 0), ret_capture);
+	TH_CHECK(r == 0, "capture: %s", pidtuple_strerror(r));
+	TH_CHECK(pidtuple_restore_kill(rs) == 0, "kill");
+	pidtuple_restore_free(rs);
+	r = pidtuple_tree_check(*ret_capture, NULL, &d);
+	TH_CHECK(r == 0, "tree %d: the capture is refused: %s", k, d.message);
+	pidtuple_tree_free(t);
+	return 0;
+}
+
+static int order_body(void *arg)
+{
+	int k = (int)(intptr_t)arg, order[5] = { 0, 1, 2, 3, 4 }, tried = 0;
+	struct pidtuple_tree *first = NULL;
+
+	do {
+		struct pidtuple_tree *c = NULL;
+
+		if (restore_order(k, order, &c))
+			return 1;
+		if (!c)
+			continue;
+		TH_CHECK(!first || tree_diff(first, c, true) == 0, "tree %d: the captures differ",
+			 k);
+		if (first)
+			pidtuple_tree_free(c);
+		else
+			first = c;
+		tried++;
+	} while (next_perm(order + 1, order_sizes[k] - 1));
+	TH_CHECK(tried > 1, "tree %d: %d orders", k, tried);
+	pidtuple_tree_free(first);
+	TH_CHECK(th_count_children() == 0, "children left");
+	return 0;
+}
+
+START_TEST(test_order)
+{
+	ck_assert_int_eq(th_in_pidns_clean(order_body, (void *)(intptr_t)_i), 0);
+}
+END_TEST
+
 /* ---- hand-over ------------------------------------------------------------------------- */
 
 #define HOLDERS 24
@@ -1167,6 +1405,9 @@ static Suite *restore_suite(void)
 	tcase_add_test(tc, test_barrier);
 	tcase_add_loop_test(tc, test_pdeathsig, 0, 2);
 	tcase_add_test(tc, test_free_held);
+	tcase_add_loop_test(tc, test_kill_inner_group, 0, 2);
+	tcase_add_loop_test(tc, test_order, 0, (int)ARRAY_SIZE(order_trees));
+	tcase_add_test(tc, test_dead_leader_depths);
 	tcase_add_test(tc, test_hand_over);
 	tcase_add_test(tc, test_hold_reaps);
 	tcase_add_test(tc, test_hold_fds);

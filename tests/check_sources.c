@@ -108,6 +108,28 @@ static int proc_above(void)
 	return status_line(buf, "\nNSpid:", v, 40) - 1;
 }
 
+/* Whether the task of status text @st lives in our namespace (not only has, at our level, a
+ * number of ours: so may a task of another namespace at our depth): its group, opened by the
+ * number NStgid gives it at our level, must have the /proc number of its Tgid line. */
+static bool in_our_ns(const char *st, int above)
+{
+	char path[64], buf[4096];
+	pid_t tg[40], tgid, o[1];
+	int fd;
+
+	if (status_line(st, "\nNStgid:", tg, 40) <= above || status_line(st, "\nTgid:", o, 1) != 1)
+		return false;
+	tgid = o[0];
+	fd = th_pidfd_open(tg[above], 0);
+	if (fd < 0)
+		return false;
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	if (read_file(path, buf, sizeof(buf)) < 0 || status_line(buf, "\nPid:", o, 1) != 1)
+		o[0] = -1;
+	close(fd);
+	return o[0] == tgid;
+}
+
 /* The /proc number of thread @a (numbered in our namespace): from its thread pidfd, else
  * (no PIDFD_THREAD) by searching every task's status. */
 static pid_t proc_nr(pid_t a)
@@ -141,7 +163,8 @@ static pid_t proc_nr(pid_t a)
 			snprintf(path, sizeof(path), "/proc/%s/task/%s/status", pe->d_name,
 				 te->d_name);
 			if (atoi(te->d_name) > 0 && read_file(path, buf, sizeof(buf)) > 0 &&
-			    status_line(buf, "\nNSpid:", v, 40) > above && v[above] == a) {
+			    status_line(buf, "\nNSpid:", v, 40) > above && v[above] == a &&
+			    in_our_ns(buf, above)) {
 				pid_t o = (pid_t)atoi(te->d_name);
 
 				closedir(tasks);
@@ -730,18 +753,55 @@ static int hide_ioctls(bool thread_pidfds)
 #endif
 }
 
+/*
+ * A namespace beside the one the bodies run in (a child of ours, as theirs is), whose
+ * processes 1 to 32 have the numbers the bodies' threads get in theirs, and lower /proc
+ * numbers: a search of /proc by number alone (no PIDFD_THREAD) meets them first. Returns its
+ * holder (killing it ends them all) or -1.
+ */
+static pid_t decoy_ns(void)
+{
+	int nsfd, self = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+	pid_t holder = th_make_nested_ns(1, NULL, &nsfd);
+
+	if (holder < 0 || self < 0 || setns(nsfd, CLONE_NEWPID) < 0)
+		return -1;
+	for (int i = 2; i <= 32; i++) {
+		pid_t pid = fork();
+
+		if (pid == 0) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			for (;;)
+				pause();
+		}
+		if (pid < 0)
+			return -1;
+	}
+	close(nsfd);
+	if (setns(self, CLONE_NEWPID) < 0)
+		return -1;
+	close(self);
+	return holder;
+}
+
 /* Runs the suite's bodies under the filter; the exit status is the verdict. */
 static int run_hidden(void)
 {
 	uint64_t f = pidtuple_features();
 	bool own = false;
+	pid_t decoy = decoy_ns();
 
 	if (f & (PIDTUPLE_FEATURE_NS_PID_IOCTLS | PIDTUPLE_FEATURE_PIDFD_GET_INFO)) {
 		fprintf(stderr, "the filter did not hide the ioctls\n");
 		return 1;
 	}
+	if (decoy < 0) {
+		fprintf(stderr, "decoy namespace: %m\n");
+		return 6;
+	}
 	if (th_in_pidns_leakfree(sources_body, &own) != 0)
 		return 2;
+	kill(decoy, SIGKILL);
 	own = true;
 	if (th_in_pidns_leakfree(sources_body, &own) != 0)
 		return 3;

@@ -36,10 +36,24 @@ static struct pidtuple *tp(const char *text)
 	return t;
 }
 
+/* A group or session tuple from text, outermost first; 0 where it is not visible. */
+static struct pidtuple *ids(const char *text)
+{
+	struct pidtuple *t = NULL;
+	pid_t v[PIDTUPLE_MAX_LEVELS];
+	size_t n = 0;
+
+	for (const char *p = text; *p && n < PIDTUPLE_MAX_LEVELS; p += *p == '/')
+		v[n++] = (pid_t)strtol(p, (char **)&p, 10);
+	if (pidtuple_from_ids(v, n, &t) < 0)
+		abort();
+	return t;
+}
+
 static int add(struct pidtuple_tree *tree, int parent, const char *tuple, uint64_t flags,
 	       const char *pgid, const char *sid)
 {
-	struct pidtuple *t = tp(tuple), *g = pgid ? tp(pgid) : NULL, *s = sid ? tp(sid) : NULL;
+	struct pidtuple *t = tp(tuple), *g = pgid ? ids(pgid) : NULL, *s = sid ? ids(sid) : NULL;
 	PIDTUPLE_OPTS(pidtuple_node, nd, .parent = parent, .tuple = t, .pgid = g, .sid = s,
 		      .flags = flags, .kind = HOLD);
 	int r = pidtuple_tree_add(tree, &nd);
@@ -479,6 +493,188 @@ START_TEST(test_good)
 }
 END_TEST
 
+/* ---- the order of the nodes ------------------------------------------------------------ */
+
+/*
+ * Trees whose forks must fit around a parent's moves: the plan may not depend on the order of
+ * the nodes. Every order of the nodes (parents first) must be accepted.
+ */
+static const struct good orders[] = {
+	/* The root forks 55 in the caller's group, then founds 38, then forks 29/1 and 60. */
+	{ "children before and after the parent founds its group",
+	  { { -1, "38", 0, "38", "0" },
+	    { 0, "29/1", NEWPID, "38/0", "0/0" },
+	    { 0, "55", 0, "0", "0" },
+	    { 0, "60", 0, "38", "0" } },
+	  4 },
+	/* 102 brings the dead leader 150 back to fork 103/1; the root, a session leader, cannot
+	 * move: its child 101 joins group 150 and forks 104/1 with CLONE_PARENT. */
+	{ "a dead group leader brought back deeper, needed by the root's child",
+	  { { -1, "100", 0, "100", "100" },
+	    { 0, "101", 0, "150", "100" },
+	    { 1, "102", 0, "150", "100" },
+	    { 2, "103/1", NEWPID, "150/0", "100/0" },
+	    { 0, "104/1", NEWPID, "150/0", "100/0" } },
+	  5 },
+};
+
+static void swap(int *a, int *b)
+{
+	int t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
+/* Next permutation of @v (lexicographic); false after the last. */
+static bool next_perm(int *v, int n)
+{
+	int i = n - 2, j = n - 1;
+
+	while (i >= 0 && v[i] >= v[i + 1])
+		i--;
+	if (i < 0)
+		return false;
+	while (v[j] <= v[i])
+		j--;
+	swap(&v[i], &v[j]);
+	for (int a = i + 1, b = n - 1; a < b; a++, b--)
+		swap(&v[a], &v[b]);
+	return true;
+}
+
+/* The description @g with its nodes in the order @order (order[new] = old), parents first;
+ * NULL when a parent would come after its child. */
+static struct pidtuple_tree *build_order(const struct good *g, const int *order)
+{
+	struct spec s[8];
+	int at[8];
+
+	for (size_t i = 0; i < g->n; i++)
+		at[order[i]] = (int)i;
+	for (size_t i = 0; i < g->n; i++) {
+		s[i] = g->nodes[order[i]];
+		if (s[i].parent >= 0)
+			s[i].parent = at[s[i].parent];
+		if (s[i].parent >= (int)i)
+			return NULL;
+	}
+	return build(s, g->n);
+}
+
+static int order_body(void *arg)
+{
+	const struct good *g = &orders[(intptr_t)arg];
+	int order[8] = { 0 }, tried = 0;
+
+	for (size_t i = 0; i < g->n; i++)
+		order[i] = (int)i;
+	do {
+		struct pidtuple_tree *t = build_order(g, order);
+		struct pidtuple_diag d = { .sz = sizeof(d) };
+		int r;
+
+		if (!t)
+			continue;
+		r = pidtuple_tree_check(t, NULL, &d);
+		TH_CHECK(r == 0, "%s, order %d %d %d %d %d: %d rule %s node %d: %s", g->what,
+			 order[0], order[1], order[2], order[3], order[4], r,
+			 pidtuple_rule_name(d.rule), d.node, d.message);
+		pidtuple_tree_free(t);
+		tried++;
+	} while (next_perm(order + 1, (int)g->n - 1));
+	TH_CHECK(tried > 1, "%s: %d orders", g->what, tried);
+	TH_CHECK(th_leak_check() == 0, "memory leaked");
+	return 0;
+}
+
+START_TEST(test_order)
+{
+	ck_assert_int_eq(th_in_pidns_clean(order_body, (void *)(intptr_t)_i), 0);
+}
+END_TEST
+
+/* ---- an init in a group or session led inside its own namespace -------------------------- */
+
+/*
+ * Killed, such an init could never finish exiting: the kernel ends a namespace only once every
+ * number in it is free, and the init holds its group's. These are checked only, never restored
+ * (a tree restored from one could never be removed).
+ */
+static const struct bad init_hazards[] = {
+	{ "an init in its child's group",
+	  { { -1, "100", 0, NULL, NULL },
+	    { 0, "110/1", NEWPID, "111/2", NULL },
+	    { 1, "111/2", 0, "111/2", NULL } },
+	  3,
+	  -EINVAL,
+	  PIDTUPLE_RULE_TREE_GROUP,
+	  1,
+	  -1 },
+	{ "a root init in its child's group",
+	  { { -1, "100/1", NEWPID, "101/2", NULL }, { 0, "101/2", 0, "101/2", NULL } },
+	  2,
+	  -EINVAL,
+	  PIDTUPLE_RULE_TREE_GROUP,
+	  0,
+	  -1 },
+	{ "an init in a group led in a namespace below its own",
+	  { { -1, "100", 0, NULL, NULL },
+	    { 0, "110/1", NEWPID, "121/3", NULL },
+	    { 1, "120/2/1", NEWPID, "120/2/1", NULL },
+	    { 2, "121/3/2", 0, "121/3/2", NULL } },
+	  4,
+	  -EINVAL,
+	  PIDTUPLE_RULE_TREE_GROUP,
+	  1,
+	  -1 },
+	{ "an init in a group whose dead leader lived in its namespace",
+	  { { -1, "100", 0, NULL, NULL },
+	    { 0, "110/1", NEWPID, "115/5", NULL },
+	    { 1, "111/2", 0, "115/5", NULL } },
+	  3,
+	  -EINVAL,
+	  PIDTUPLE_RULE_TREE_GROUP,
+	  1,
+	  -1 },
+	{ "an init in its child's session",
+	  { { -1, "100", 0, NULL, NULL },
+	    { 0, "110/1", NEWPID, "111/2", "111/2" },
+	    { 1, "111/2", 0, "111/2", "111/2" } },
+	  3,
+	  -EINVAL,
+	  PIDTUPLE_RULE_TREE_GROUP,
+	  1,
+	  -1 },
+};
+
+static int init_hazard_body(void *arg)
+{
+	const struct bad *b = &init_hazards[(intptr_t)arg];
+	struct pidtuple_tree *t = build(b->nodes, b->n);
+	struct pidtuple_diag d = { .sz = sizeof(d) };
+	int r = pidtuple_tree_check(t, NULL, &d);
+
+	TH_CHECK(r == b->err && d.err == b->err && d.rule == b->rule && d.node == b->node,
+		 "%s: got %d rule %s node %d, want %d rule %s node %d: %s", b->what, r,
+		 pidtuple_rule_name(d.rule), d.node, b->err, pidtuple_rule_name(b->rule), b->node,
+		 d.message);
+	TH_CHECK(strstr(d.message, "the init of a PID namespace") &&
+			 strstr(d.message, "could never end the namespace"),
+		 "%s: the message does not say why: %s", b->what, d.message);
+	if (getenv("TREE_VERBOSE"))
+		fprintf(stderr, "%-50s %s\n", b->what, d.message);
+	pidtuple_tree_free(t);
+	TH_CHECK(th_leak_check() == 0, "memory leaked");
+	return 0;
+}
+
+START_TEST(test_init_hazard)
+{
+	ck_assert_int_eq(th_in_pidns_clean(init_hazard_body, (void *)(intptr_t)_i), 0);
+}
+END_TEST
+
 /* ---- options and privilege --------------------------------------------------------------- */
 
 static int options_body(void *arg)
@@ -591,6 +787,8 @@ static Suite *tree_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, test_bad, 0, (int)ARRAY_SIZE(bads));
 	tcase_add_loop_test(tc, test_good, 0, (int)ARRAY_SIZE(goods));
+	tcase_add_loop_test(tc, test_init_hazard, 0, (int)ARRAY_SIZE(init_hazards));
+	tcase_add_loop_test(tc, test_order, 0, (int)ARRAY_SIZE(orders));
 	tcase_add_test(tc, test_privilege);
 	suite_add_tcase(s, tc);
 	return s;

@@ -196,7 +196,7 @@ static int run_case(const struct ucase *c, enum caps caps)
 		   d.nspid_pos, fd.nspid_pos, pos);
 	if (w->rule == PIDTUPLE_RULE_PRIVILEGE) {
 		/* The message names the level and the capability that would do. */
-		snprintf(where, sizeof(where), "inner index %d", w->inner);
+		snprintf(where, sizeof(where), "NSpid field %d of %zu", pos + 1, c->n);
 		CASE_CHECK(strstr(fd.message, "CAP_CHECKPOINT_RESTORE") &&
 				   strstr(fd.message, where),
 			   "message lacks the capability or the level");

@@ -3,6 +3,7 @@
 #ifndef PIDTUPLE_CLI_H
 #define PIDTUPLE_CLI_H
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -47,37 +48,121 @@ int cmd_capture(int argc, char **argv);
 void help_capture(FILE *out);
 int cmd_restore(int argc, char **argv);
 void help_restore(FILE *out);
+int cmd_import_criu(int argc, char **argv);
+void help_import_criu(FILE *out);
 #endif
 
-/* Prints "pidtuple: CMD: MSG" and a pointer to the help on stderr; returns CLI_EXIT_USAGE. */
-int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* ---- arguments (pidtuple.c) ----------------------------------------------------------- */
 
-/* Prints "pidtuple: CMD: MSG" on stderr. */
-void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The val of every subcommand's --json; ps and tree also take it as -J. */
+#define CLI_OPT_JSON 'J'
+
+/*
+ * One argument rule for every subcommand: options may come before, between or after the
+ * positional arguments, and "--" ends them. POSIXLY_CORRECT does not change this.
+ *
+ *	struct cli_args a;
+ *
+ *	cli_args_init(&a, "check", argc, argv, 0);
+ *	while ((opt = cli_args_next(&a, "-:h", longopts)) != -1)
+ *		... the command's own options ...
+ *	if ((r = cli_args_done(&a)) >= 0)
+ *		return r;
+ *	... a.pos[0 .. a.npos - 1] ...
+ *
+ * Short options must begin with "-:". -h, --help and --json (CLI_OPT_JSON) are handled
+ * inside; an unknown option or a missing argument is remembered and the scan goes on, so
+ * that --json after it still counts; cli_args_done() then prints the help or the usage
+ * error of whichever came first.
+ */
+struct cli_args {
+	const char *cmd;
+	int argc;
+	char **argv;
+	char **pos; /* the positional arguments, in order (they overwrite argv[1..]) */
+	int npos;
+	int stop_at; /* >0: the positional that ends the options; it and all after it are kept */
+	int action;  /* 0, 'h' (help) or '?' (usage error): the first that came */
+	char error[256];
+	bool done;
+};
+
+void cli_args_init(struct cli_args *a, const char *cmd, int argc, char **argv, int stop_at);
+/* The next option of the command's own, or -1 at the end of the options. */
+int cli_args_next(struct cli_args *a, const char *shortopts, const struct option *longopts);
+/* After the scan: -1 to go on, or the exit status once the help or usage error is printed. */
+int cli_args_done(struct cli_args *a);
 
 /* Strict decimal PID: no sign, no junk, 1..INT_MAX; -EINVAL otherwise. */
 int cli_parse_pid(const char *s, pid_t *ret);
 
-/* Prints the rule, node, inner index, NSpid field and message of @diag on stderr. */
-void cli_print_diag(const char *cmd, const struct pidtuple_diag *diag);
-
-/* Parses TUPLE text; on failure prints why and returns CLI_EXIT_USAGE, else 0. */
+/* Parses TUPLE text; on failure reports why and returns CLI_EXIT_USAGE, else 0. */
 int cli_parse_tuple(const char *cmd, const char *text, struct pidtuple **ret_tuple);
 
-/* Answers getopt_long()'s -h, unknown-option and missing-argument cases (opterr is 0):
- * prints the help (exit 0) or the usage error (exit 2); returns the exit code. */
-int cli_getopt_exit(const char *cmd, int opt, char **argv);
+/* "; did you mean 'PREFIX NAME'?" for the @n @names nearest @word by edit distance, or "". */
+void cli_did_you_mean(const char *word, const char *const *names, size_t n, const char *prefix,
+		      char *buf, size_t size);
+
+/* ---- errors (report.c) ---------------------------------------------------------------- */
+
+/* --json was given: errors are also printed as a JSON object on standard output. */
+extern bool cli_json;
+
+/* What failed: a verdict of the library (with its diag) or of a system call. */
+struct cli_failure {
+	int err;			  /* negative errno */
+	const struct pidtuple_diag *diag; /* the library's why, or NULL */
+	pid_t pid;			  /* without a diag: the process concerned, or 0 */
+	const char *text;		  /* the tuple text a syntax error points into */
+	bool usage;			  /* a usage error (exit status 2) */
+};
+
+/* Prints "pidtuple: CMD: MSG" on stderr. */
+void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A usage error: the message and a pointer to the help on stderr, and with --json the error
+ * object on stdout; returns CLI_EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/*
+ * Reports @f on stderr, headed by WHAT (the printf-style rest): with a rule,
+ *	pidtuple: CMD: WHAT: HEADLINE (rule NAME)
+ *	pidtuple: CMD: the library's one-sentence message
+ * and otherwise "pidtuple: CMD: WHAT: strerror". With --json it also prints
+ * {"error": {...}} on stdout (cli_failure_json()).
+ */
+void cli_fail(const char *cmd, const struct cli_failure *f, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* The same on stderr only, for a command that prints its own JSON. */
+void cli_fail_text(const char *cmd, const struct cli_failure *f, const char *what);
+/* {"error": {...}} on stdout only. */
+void cli_fail_json(const char *cmd, const struct cli_failure *f, const char *what);
+
+struct json_object;
+/* The error object: errno, errno_name, rule, rule_number, headline, node, level (inner
+ * index), levels, nspid_field (from 1), pid, byte, kernel_errno, usage, message; null
+ * where they do not apply. NULL when out of memory. */
+struct json_object *cli_failure_json(const struct cli_failure *f, const char *what);
+
+/* A one-phrase headline for @rule ("PID already in use"), or NULL for none. */
+const char *cli_rule_headline(uint32_t rule);
+/* "EEXIST" for -EEXIST (or EEXIST); "E?" when unknown. */
+const char *cli_errno_name(int err);
+
+/* ---- output (pidtuple.c) -------------------------------------------------------------- */
 
 /* pidtuple_format() into @buf, "?" on failure. */
 void cli_format(const struct pidtuple *t, char *buf, size_t size);
 /* Copies @in with control characters replaced by '?'. */
 void cli_sanitize(const char *in, char *out, size_t size);
 
-struct json_object;
 /* Adds @v to @o as @key; false (and @v freed) when @v is NULL or no memory is left. */
 bool cli_json_put(struct json_object *o, const char *key, struct json_object *v);
-/* Prints @root indented; returns the exit status. */
-int cli_print_json(const char *cmd, struct json_object *root);
+/* A tuple as JSON: an array of integers, outermost first, 0 where not visible. */
+struct json_object *cli_tuple_json(const struct pidtuple *t);
+/* Prints @root indented and frees it; NULL means out of memory. Returns the exit status
+ * (@status, or CLI_EXIT_FAIL when it cannot be printed). */
+int cli_print_json(const char *cmd, struct json_object *root, int status);
 /* Flushes stdout; returns @status, or CLI_EXIT_FAIL (with a message) when writing failed. */
 int cli_flush(const char *cmd, int status);
 

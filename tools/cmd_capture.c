@@ -13,7 +13,7 @@
 
 void help_capture(FILE *out)
 {
-	fputs("Usage: pidtuple capture [--compact] PID\n"
+	fputs("Usage: pidtuple capture [--compact] [--json] PID\n"
 	      "\n"
 	      "Describe the process PID and all its descendants as JSON on standard output:\n"
 	      "each process's PID tuple from this PID namespace down to its own, its parent,\n"
@@ -23,6 +23,8 @@ void help_capture(FILE *out)
 	      "\n"
 	      "Options:\n"
 	      "      --compact  one line without spaces instead of indented text\n"
+	      "      --json     when the tree cannot be read, say why as JSON on standard\n"
+	      "                 output (the description is JSON already)\n"
 	      "  -h, --help     show this help\n"
 	      "\n"
 	      "Exit status: 0 when the tree was printed; 1 when it could not be read; 2 on a\n"
@@ -35,40 +37,41 @@ int cmd_capture(int argc, char **argv)
 	enum { OPT_COMPACT = 256 };
 	static const struct option longopts[] = {
 		{ "compact", no_argument, NULL, OPT_COMPACT },
+		{ "json", no_argument, NULL, CLI_OPT_JSON },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct pidtuple_tree *tree;
 	uint32_t flags = PIDTUPLE_JSON_PRETTY;
+	struct cli_args a;
 	char *text;
 	pid_t pid;
-	int opt, r;
+	int r;
 
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
-		if (opt == OPT_COMPACT)
-			flags = 0;
-		else
-			return cli_getopt_exit("capture", opt, argv);
-	}
-	if (optind >= argc)
+	cli_args_init(&a, "capture", argc, argv, 0);
+	while (cli_args_next(&a, "-:h", longopts) != -1)
+		flags = 0; /* --compact, the only option of capture's own */
+	r = cli_args_done(&a);
+	if (r >= 0)
+		return r;
+	if (a.npos == 0)
 		return cli_usage_error("capture", "no PID given");
-	if (argc - optind > 1)
+	if (a.npos > 1)
 		return cli_usage_error("capture", "too many arguments");
-	if (cli_parse_pid(argv[optind], &pid) < 0)
-		return cli_usage_error("capture", "'%s' is not a PID", argv[optind]);
+	if (cli_parse_pid(a.pos[0], &pid) < 0)
+		return cli_usage_error("capture", "'%s' is not a PID", a.pos[0]);
 
 	r = pidtuple_tree_capture(pid, &tree);
 	if (r < 0) {
-		cli_error("capture", "cannot read the tree of PID %d: %s", (int)pid,
-			  pidtuple_strerror(r));
+		cli_fail("capture", &(struct cli_failure){ .err = r, .pid = pid },
+			 "cannot read the tree of PID %d", (int)pid);
 		return CLI_EXIT_FAIL;
 	}
 	r = pidtuple_tree_to_json(tree, flags, &text);
 	pidtuple_tree_free(tree);
 	if (r < 0) {
-		cli_error("capture", "cannot write the tree of PID %d as JSON: %s", (int)pid,
-			  pidtuple_strerror(r));
+		cli_fail("capture", &(struct cli_failure){ .err = r, .pid = pid },
+			 "cannot write the tree of PID %d as JSON", (int)pid);
 		return CLI_EXIT_FAIL;
 	}
 	puts(text);

@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* pidtuple check TUPLE: the validator's verdict, without creating anything. */
 #include <getopt.h>
+#include <json-c/json.h>
 #include <sched.h>
 
 #include "cli.h"
 
 void help_check(FILE *out)
 {
-	fputs("Usage: pidtuple check [--newpid] [--newuser] TUPLE\n"
+	fputs("Usage: pidtuple check [--newpid] [--newuser] [--json] TUPLE\n"
 	      "\n"
 	      "Tell whether a process with exactly the PIDs of TUPLE could be created from here,\n"
 	      "checking every kernel rule (range, init, privilege, PIDs in use) in the caller's\n"
@@ -19,16 +20,58 @@ void help_check(FILE *out)
 	      "      --newpid   the process would be the init of a new PID namespace\n"
 	      "                 (CLONE_NEWPID): the innermost PID must be 1\n"
 	      "      --newuser  the process would get a new user namespace (CLONE_NEWUSER)\n"
+	      "      --json     print the verdict, or why the tuple is not valid, as JSON\n"
 	      "  -h, --help     show this help\n"
 	      "\n"
-	      "Prints 'TUPLE: valid' on success. When the tuple is not valid, stderr names the\n"
-	      "rule, the level (inner index, 0 = innermost, and NSpid field, 0 = outermost) and\n"
-	      "why. Levels above the caller's PID namespace cannot be checked from here: they\n"
-	      "are left to the kernel and a note says so.\n"
+	      "Prints 'TUPLE: valid' on success. When the tuple is not valid, stderr gives the\n"
+	      "rule that failed and one sentence saying why, with the PID's place in the tuple\n"
+	      "as an NSpid field counted from 1, outermost first ('NSpid field 2 of 3' is 17 in\n"
+	      "4242/17/1). Levels above the caller's PID namespace cannot be checked from here:\n"
+	      "they are left to the kernel and a note says so.\n"
 	      "\n"
 	      "Exit status: 0 valid (also when outer levels could not be checked); 1 not valid;\n"
 	      "2 on a usage error or when TUPLE does not parse.\n",
 	      out);
+}
+
+/* {"tuple": [...], "valid": ..., "unverified": N} or {..., "error": {...}}. */
+static int print_verdict(const struct pidtuple *t, int r, const struct cli_failure *f,
+			 const char *what)
+{
+	json_object *o = json_object_new_object();
+
+	if (o && cli_json_put(o, "tuple", cli_tuple_json(t)) &&
+	    cli_json_put(o, "valid", json_object_new_boolean(r >= 0)) &&
+	    (r < 0 ? cli_json_put(o, "error", cli_failure_json(f, what))
+		   : cli_json_put(o, "unverified", json_object_new_int(r))))
+		return cli_print_json("check", o, r < 0 ? CLI_EXIT_FAIL : CLI_EXIT_OK);
+	json_object_put(o);
+	return cli_print_json("check", NULL, CLI_EXIT_FAIL);
+}
+
+static int check(const struct pidtuple *t, const struct pidtuple_fork_opts *opts)
+{
+	PIDTUPLE_OPTS(pidtuple_diag, diag);
+	struct cli_failure f = { .diag = &diag };
+	char text[CLI_TUPLE_TEXT_MAX], what[CLI_TUPLE_TEXT_MAX + 32];
+	int r = pidtuple_check(t, opts, &diag);
+
+	cli_format(t, text, sizeof(text));
+	snprintf(what, sizeof(what), "%s is not valid here", text);
+	f.err = r;
+	if (r < 0)
+		cli_fail_text("check", &f, what);
+	if (r > 0)
+		cli_error("check",
+			  "note: %d outer level(s) are above the caller's PID namespace and "
+			  "could not be checked; the kernel will decide",
+			  r);
+	if (cli_json)
+		return print_verdict(t, r, &f, what);
+	if (r < 0)
+		return CLI_EXIT_FAIL;
+	printf("%s: valid\n", text);
+	return cli_flush("check", CLI_EXIT_OK);
 }
 
 int cmd_check(int argc, char **argv)
@@ -37,48 +80,33 @@ int cmd_check(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "newpid", no_argument, NULL, OPT_NEWPID },
 		{ "newuser", no_argument, NULL, OPT_NEWUSER },
+		{ "json", no_argument, NULL, CLI_OPT_JSON },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	PIDTUPLE_OPTS(pidtuple_diag, diag);
 	PIDTUPLE_OPTS(pidtuple_fork_opts, opts);
-	char text[CLI_TUPLE_TEXT_MAX];
+	struct cli_args a;
 	struct pidtuple *t;
 	int opt, r;
 
-	while ((opt = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
-		switch (opt) {
-		case OPT_NEWPID:
+	cli_args_init(&a, "check", argc, argv, 0);
+	while ((opt = cli_args_next(&a, "-:h", longopts)) != -1) {
+		if (opt == OPT_NEWPID)
 			opts.clone_flags |= CLONE_NEWPID;
-			break;
-		case OPT_NEWUSER:
+		else if (opt == OPT_NEWUSER)
 			opts.clone_flags |= CLONE_NEWUSER;
-			break;
-		default:
-			return cli_getopt_exit("check", opt, argv);
-		}
 	}
-	if (optind >= argc)
+	r = cli_args_done(&a);
+	if (r >= 0)
+		return r;
+	if (a.npos == 0)
 		return cli_usage_error("check", "no TUPLE given");
-	if (optind + 1 < argc)
-		return cli_usage_error("check", "too many arguments: '%s'", argv[optind + 1]);
-	r = cli_parse_tuple("check", argv[optind], &t);
+	if (a.npos > 1)
+		return cli_usage_error("check", "too many arguments: '%s'", a.pos[1]);
+	r = cli_parse_tuple("check", a.pos[0], &t);
 	if (r)
 		return r;
-
-	pidtuple_format(t, text, sizeof(text));
-	r = pidtuple_check(t, &opts, &diag);
+	r = check(t, &opts);
 	pidtuple_free(t);
-	if (r < 0) {
-		cli_error("check", "%s is not valid here: %s", text, pidtuple_strerror(r));
-		cli_print_diag("check", &diag);
-		return CLI_EXIT_FAIL;
-	}
-	printf("%s: valid\n", text);
-	if (r > 0)
-		cli_error("check",
-			  "note: %d outer level(s) are above the caller's PID namespace and "
-			  "could not be checked; the kernel will decide",
-			  r);
-	return CLI_EXIT_OK;
+	return r;
 }

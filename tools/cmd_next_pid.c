@@ -2,6 +2,7 @@
 /* pidtuple next-pid: read or move this namespace's allocator, under the ns_last_pid lock. */
 #include <errno.h>
 #include <getopt.h>
+#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -9,7 +10,7 @@
 
 void help_next_pid(FILE *out)
 {
-	fputs("Usage: pidtuple next-pid [N]\n"
+	fputs("Usage: pidtuple next-pid [--json] [N]\n"
 	      "\n"
 	      "Without N, print where this PID namespace looks for its next automatic PID.\n"
 	      "With N, move it so that ordinary forks get the first free PID from N on, under\n"
@@ -18,40 +19,57 @@ void help_next_pid(FILE *out)
 	      "forks with set_tid (pidtuple run) are not affected.\n"
 	      "\n"
 	      "Options:\n"
+	      "      --json  print {\"next_pid\": N}, or why it failed, as JSON\n"
 	      "  -h, --help  show this help\n",
 	      out);
+}
+
+static int print_next(int next)
+{
+	json_object *o;
+
+	if (!cli_json) {
+		printf("%d\n", next);
+		return cli_flush("next-pid", CLI_EXIT_OK);
+	}
+	o = json_object_new_object();
+	if (o && !cli_json_put(o, "next_pid", json_object_new_int(next))) {
+		json_object_put(o);
+		o = NULL;
+	}
+	return cli_print_json("next-pid", o, CLI_EXIT_OK);
 }
 
 int cmd_next_pid(int argc, char **argv)
 {
 	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, CLI_OPT_JSON },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	PIDTUPLE_OPTS(pidtuple_diag, diag);
 	PIDTUPLE_OPTS(pidtuple_fork_opts, opts, .diag = &diag);
-	int opt, r;
+	struct cli_args a;
+	pid_t n = 0;
+	int r;
 
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+h", longopts, NULL)) != -1)
-		return cli_getopt_exit("next-pid", opt, argv);
-	if (argc - optind > 1)
+	cli_args_init(&a, "next-pid", argc, argv, 0);
+	while (cli_args_next(&a, "-:h", longopts) != -1)
+		;
+	r = cli_args_done(&a);
+	if (r >= 0)
+		return r;
+	if (a.npos > 1)
 		return cli_usage_error("next-pid", "too many arguments");
-	if (optind == argc) {
-		r = pidtuple_get_next_pid();
-	} else {
-		char *end;
-		long n = strtol(argv[optind], &end, 10);
-
-		if (*argv[optind] == '\0' || *end || n < 1 || n > 0x7fffffff)
-			return cli_usage_error("next-pid", "'%s' is not a PID", argv[optind]);
-		r = pidtuple_set_next_pid((pid_t)n, &opts);
-	}
-	if (r < 0) {
-		cli_error("next-pid", "%s", pidtuple_strerror(r));
-		cli_print_diag("next-pid", &diag);
-		return CLI_EXIT_FAIL;
-	}
-	printf("%d\n", r);
-	return CLI_EXIT_OK;
+	if (a.npos == 1 && cli_parse_pid(a.pos[0], &n) < 0)
+		return cli_usage_error("next-pid", "'%s' is not a PID", a.pos[0]);
+	r = n ? pidtuple_set_next_pid(n, &opts) : pidtuple_get_next_pid();
+	if (r >= 0)
+		return print_next(r);
+	if (n)
+		cli_fail("next-pid", &(struct cli_failure){ .err = r, .diag = &diag },
+			 "cannot move the next PID to %d", (int)n);
+	else
+		cli_fail("next-pid", &(struct cli_failure){ .err = r }, "cannot read the next PID");
+	return CLI_EXIT_FAIL;
 }

@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <json-c/json.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -19,7 +21,7 @@
 
 void help_restore(FILE *out)
 {
-	fputs("Usage: pidtuple restore [--check] [--wait] FILE\n"
+	fputs("Usage: pidtuple restore [--check] [--wait] [--json] FILE\n"
 	      "\n"
 	      "Create every process of the tree described in FILE, the JSON that\n"
 	      "'pidtuple capture' prints ('-' reads standard input): each with exactly its\n"
@@ -41,6 +43,8 @@ void help_restore(FILE *out)
 	      "               create nothing\n"
 	      "      --wait   stay until the root exits and exit with its status; SIGINT,\n"
 	      "               SIGTERM or SIGHUP sent to pidtuple kill the whole tree\n"
+	      "      --json   print {\"processes\": [{\"pid\": N, \"tuple\": [...]}, ...]}\n"
+	      "               (with --check, the verdict), or why it failed, as JSON\n"
 	      "  -h, --help   show this help\n"
 	      "\n"
 	      "Exit status: 0 when the tree was created (with --check: when it could be);\n"
@@ -113,79 +117,119 @@ static int load_tree(const char *name, struct pidtuple_tree **ret)
 	char *text;
 	int r = read_file(name, &text);
 
-	if (r == -EFBIG) {
-		cli_error("restore", "%s: larger than %u bytes, more than a tree description holds",
-			  name, PIDTUPLE_JSON_MAX_TEXT);
+	if (r == -EFBIG)
+		cli_fail("restore", &(struct cli_failure){ .err = r },
+			 "%s: larger than %u bytes, more than a tree description holds", name,
+			 PIDTUPLE_JSON_MAX_TEXT);
+	else if (r == -EILSEQ)
+		cli_fail("restore", &(struct cli_failure){ .err = r },
+			 "%s: contains a NUL byte: not JSON text", name);
+	else if (r < 0)
+		cli_fail("restore", &(struct cli_failure){ .err = r }, "cannot read %s", name);
+	if (r < 0)
 		return CLI_EXIT_FAIL;
-	}
-	if (r == -EILSEQ) {
-		cli_error("restore", "%s: contains a NUL byte: not JSON text", name);
-		return CLI_EXIT_FAIL;
-	}
-	if (r < 0) {
-		cli_error("restore", "cannot read %s: %s", name, pidtuple_strerror(r));
-		return CLI_EXIT_FAIL;
-	}
 	r = pidtuple_tree_from_json(text, ret, &diag);
 	free(text);
 	if (r < 0) {
-		cli_error("restore", "%s is not a tree description: %s", name,
-			  diag.message[0] ? diag.message : pidtuple_strerror(r));
+		cli_fail("restore", &(struct cli_failure){ .err = r, .diag = &diag },
+			 "%s is not a tree description", name);
 		return CLI_EXIT_FAIL;
 	}
 	return 0;
+}
+
+/* {"file": FILE, "valid": bool, "nodes": N, "unverified": N} or {..., "error": {...}}. */
+static int print_verdict(const char *name, const struct pidtuple_tree *tree, int r,
+			 const struct cli_failure *f, const char *what)
+{
+	json_object *o = json_object_new_object();
+
+	if (o && cli_json_put(o, "file", json_object_new_string(name)) &&
+	    cli_json_put(o, "valid", json_object_new_boolean(r >= 0)) &&
+	    (r < 0 ? cli_json_put(o, "error", cli_failure_json(f, what))
+		   : cli_json_put(o, "nodes", json_object_new_int(pidtuple_tree_size(tree))) &&
+			     cli_json_put(o, "unverified", json_object_new_int(r))))
+		return cli_print_json("restore", o, r < 0 ? CLI_EXIT_FAIL : CLI_EXIT_OK);
+	json_object_put(o);
+	return cli_print_json("restore", NULL, CLI_EXIT_FAIL);
 }
 
 static int check_only(const char *name, const struct pidtuple_tree *tree)
 {
 	PIDTUPLE_OPTS(pidtuple_diag, diag);
+	struct cli_failure f = { .diag = &diag };
+	char what[PATH_MAX + 64];
 	int r = pidtuple_tree_check(tree, NULL, &diag);
 
-	if (r < 0) {
-		cli_error("restore", "%s cannot be restored here: %s", name, pidtuple_strerror(r));
-		cli_print_diag("restore", &diag);
-		return CLI_EXIT_FAIL;
-	}
-	printf("%s: valid (%d processes)\n", name, pidtuple_tree_size(tree));
+	f.err = r;
+	snprintf(what, sizeof(what), "%s cannot be restored here", name);
+	if (r < 0)
+		cli_fail_text("restore", &f, what);
 	if (r > 0)
 		cli_error("restore",
 			  "note: %d outer level(s) are not visible from here; the kernel will "
 			  "check them",
 			  r);
-	return CLI_EXIT_OK;
+	if (cli_json)
+		return print_verdict(name, tree, r, &f, what);
+	if (r < 0)
+		return CLI_EXIT_FAIL;
+	printf("%s: valid (%d processes)\n", name, pidtuple_tree_size(tree));
+	return cli_flush("restore", CLI_EXIT_OK);
 }
+
+/* What the kernel reports of a restored process. */
+struct got {
+	pid_t pid;
+	struct pidtuple *tuple;
+};
 
 /* Reads back what the kernel gave node @i and compares the levels both tuples cover. */
 static int read_back(const struct pidtuple_tree *tree, const struct pidtuple_restore *rs,
-		     unsigned int i, char *line, size_t size)
+		     unsigned int i, struct got *g)
 {
 	PIDTUPLE_OPTS(pidtuple_node, node);
 	char want[CLI_TUPLE_TEXT_MAX], got[CLI_TUPLE_TEXT_MAX];
-	struct pidtuple *t = NULL;
-	pid_t pid = pidtuple_restore_pid(rs, i);
 	int fd = pidtuple_restore_pidfd(rs, i);
-	int r = pid < 0 ? pid : fd < 0 ? fd : pidtuple_tree_get(tree, i, &node);
+	int r;
 
+	g->pid = pidtuple_restore_pid(rs, i);
+	r = g->pid < 0 ? g->pid : fd < 0 ? fd : pidtuple_tree_get(tree, i, &node);
 	if (r >= 0)
-		r = pidtuple_of_pidfd(fd, &t);
+		r = pidtuple_of_pidfd(fd, &g->tuple);
 	if (r < 0) {
-		cli_error("restore", "node %u: cannot read back its PIDs: %s", i,
-			  pidtuple_strerror(r));
+		cli_fail("restore", &(struct cli_failure){ .err = r, .pid = g->pid },
+			 "node %u: cannot read back its PIDs", i);
 		return -1;
 	}
-	pidtuple_format(node.tuple, want, sizeof(want));
-	pidtuple_format(t, got, sizeof(got));
-	for (int k = 0; k < pidtuple_levels(t) && k < pidtuple_levels(node.tuple); k++) {
-		if (pidtuple_get(t, (unsigned int)k) != pidtuple_get(node.tuple, (unsigned int)k)) {
-			cli_error("restore", "node %u: asked for %s, the kernel reports %s", i,
-				  want, got);
-			pidtuple_free(t);
+	for (int k = 0; k < pidtuple_levels(g->tuple) && k < pidtuple_levels(node.tuple); k++) {
+		if (pidtuple_get(g->tuple, (unsigned int)k) !=
+		    pidtuple_get(node.tuple, (unsigned int)k)) {
+			cli_format(node.tuple, want, sizeof(want));
+			cli_format(g->tuple, got, sizeof(got));
+			cli_fail("restore", &(struct cli_failure){ .err = -EBUSY, .pid = g->pid },
+				 "node %u: asked for %s, the kernel reports %s", i, want, got);
 			return -1;
 		}
 	}
-	pidtuple_free(t);
-	snprintf(line, size, "%d\t%s\n", (int)pid, got);
 	return 0;
+}
+
+/* Blocks SIGINT, SIGTERM and SIGHUP and returns a signalfd for them, or -1. */
+static int stop_signals(void)
+{
+	sigset_t set;
+	int fd;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	fd = signalfd(-1, &set, SFD_CLOEXEC);
+	if (fd < 0)
+		cli_fail("restore", &(struct cli_failure){ .err = -errno }, "cannot wait");
+	return fd;
 }
 
 /* Waits for the root; SIGINT, SIGTERM and SIGHUP kill the tree instead. */
@@ -195,23 +239,15 @@ static int wait_root(struct pidtuple_restore *rs)
 	struct pollfd pfd[2] = { { .fd = pidtuple_restore_pidfd(rs, 0), .events = POLLIN },
 				 { .fd = -1, .events = POLLIN } };
 	struct signalfd_siginfo si;
-	sigset_t set;
 	int st;
 
 	/* Blocked only now: the tree's processes must not inherit the mask. */
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	pfd[1].fd = signalfd(-1, &set, SFD_CLOEXEC);
-	if (pfd[1].fd < 0) {
-		cli_error("restore", "cannot wait: %s", pidtuple_strerror(errno));
+	pfd[1].fd = stop_signals();
+	if (pfd[1].fd < 0)
 		return CLI_EXIT_FAIL;
-	}
 	while (poll(pfd, 2, -1) < 0) {
 		if (errno != EINTR) {
-			cli_error("restore", "cannot wait: %s", pidtuple_strerror(errno));
+			cli_fail("restore", &(struct cli_failure){ .err = -errno }, "cannot wait");
 			close(pfd[1].fd);
 			return CLI_EXIT_FAIL;
 		}
@@ -224,8 +260,8 @@ static int wait_root(struct pidtuple_restore *rs)
 	close(pfd[1].fd);
 	while (waitpid(root, &st, 0) < 0) {
 		if (errno != EINTR) {
-			cli_error("restore", "cannot wait for PID %d: %s", (int)root,
-				  pidtuple_strerror(errno));
+			cli_fail("restore", &(struct cli_failure){ .err = -errno, .pid = root },
+				 "cannot wait for PID %d", (int)root);
 			return CLI_EXIT_FAIL;
 		}
 	}
@@ -244,45 +280,92 @@ static void raise_nofile(void)
 	}
 }
 
-struct line {
-	char s[CLI_TUPLE_TEXT_MAX + 16];
-};
+/* One line per process, "PID\tTUPLE", or {"processes": [{"pid": N, "tuple": [...]}]}. */
+static int print_got(const struct got *g, int n)
+{
+	char text[CLI_TUPLE_TEXT_MAX];
+	json_object *root, *arr;
 
-static int restore(const char *name, const struct pidtuple_tree *tree, bool wait)
+	if (!cli_json) {
+		for (int i = 0; i < n; i++) {
+			cli_format(g[i].tuple, text, sizeof(text));
+			printf("%d\t%s\n", (int)g[i].pid, text);
+		}
+		return cli_flush("restore", CLI_EXIT_OK);
+	}
+	root = json_object_new_object();
+	arr = json_object_new_array();
+	for (int i = 0; arr && i < n; i++) {
+		json_object *o = json_object_new_object();
+
+		if (!o || !cli_json_put(o, "pid", json_object_new_int(g[i].pid)) ||
+		    !cli_json_put(o, "tuple", cli_tuple_json(g[i].tuple)) ||
+		    json_object_array_add(arr, o) < 0) {
+			json_object_put(o);
+			json_object_put(arr);
+			arr = NULL;
+		}
+	}
+	if (!root || !cli_json_put(root, "processes", arr)) {
+		json_object_put(root);
+		root = NULL;
+	}
+	return cli_print_json("restore", root, CLI_EXIT_OK);
+}
+
+static void got_free(struct got *g, int n)
+{
+	for (int i = 0; i < n; i++)
+		pidtuple_free(g[i].tuple);
+	free(g);
+}
+
+/* Creates the tree and reads back every PID; NULL (and the tree gone) on failure. */
+static struct pidtuple_restore *create(const char *name, const struct pidtuple_tree *tree,
+				       struct got *g)
 {
 	PIDTUPLE_OPTS(pidtuple_diag, diag);
 	PIDTUPLE_OPTS(pidtuple_fork_opts, opts, .diag = &diag);
 	struct pidtuple_restore *rs;
-	int n = pidtuple_tree_size(tree), r;
-	struct line *lines;
+	int r;
 
-	lines = calloc(n > 0 ? (size_t)n : 1, sizeof(*lines));
-	if (!lines) {
-		cli_error("restore", "%s", pidtuple_strerror(-ENOMEM));
-		return CLI_EXIT_FAIL;
-	}
 	raise_nofile();
 	fflush(NULL); /* the tree's processes get copies of pidtuple's memory */
 	r = pidtuple_tree_restore(tree, &opts, &rs);
 	if (r < 0) {
-		cli_error("restore", "cannot restore %s: %s", name, pidtuple_strerror(r));
-		cli_print_diag("restore", &diag);
-		free(lines);
-		return CLI_EXIT_FAIL;
+		cli_fail("restore", &(struct cli_failure){ .err = r, .diag = &diag },
+			 "cannot restore %s", name);
+		return NULL;
 	}
-	for (int i = 0; i < n; i++) {
-		if (read_back(tree, rs, (unsigned int)i, lines[i].s, sizeof(lines[i].s)) < 0) {
+	for (int i = 0; i < pidtuple_tree_size(tree); i++) {
+		if (read_back(tree, rs, (unsigned int)i, &g[i]) < 0) {
 			pidtuple_restore_kill(rs);
 			pidtuple_restore_free(rs);
-			free(lines);
-			return CLI_EXIT_FAIL;
+			return NULL;
 		}
 	}
+	return rs;
+}
+
+static int restore(const char *name, const struct pidtuple_tree *tree, bool wait)
+{
+	int n = pidtuple_tree_size(tree), r;
+	struct pidtuple_restore *rs;
+	struct got *g = calloc(n > 0 ? (size_t)n : 1, sizeof(*g));
+
+	if (!g) {
+		cli_fail("restore", &(struct cli_failure){ .err = -ENOMEM }, "cannot restore %s",
+			 name);
+		return CLI_EXIT_FAIL;
+	}
+	rs = create(name, tree, g);
+	if (!rs) {
+		got_free(g, n);
+		return CLI_EXIT_FAIL;
+	}
 	pidtuple_restore_release(rs);
-	for (int i = 0; i < n; i++)
-		fputs(lines[i].s, stdout);
-	free(lines);
-	r = cli_flush("restore", CLI_EXIT_OK); /* on failure the tree runs all the same */
+	r = print_got(g, n); /* on failure the tree runs all the same */
+	got_free(g, n);
 	if (wait)
 		r = wait_root(rs);
 	pidtuple_restore_free(rs);
@@ -295,39 +378,35 @@ int cmd_restore(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "check", no_argument, NULL, OPT_CHECK },
 		{ "wait", no_argument, NULL, OPT_WAIT },
+		{ "json", no_argument, NULL, CLI_OPT_JSON },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct pidtuple_tree *tree;
 	bool check = false, wait = false;
-	const char *name;
+	struct cli_args a;
 	int opt, r;
 
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
-		switch (opt) {
-		case OPT_CHECK:
+	cli_args_init(&a, "restore", argc, argv, 0);
+	while ((opt = cli_args_next(&a, "-:h", longopts)) != -1) {
+		if (opt == OPT_CHECK)
 			check = true;
-			break;
-		case OPT_WAIT:
+		else if (opt == OPT_WAIT)
 			wait = true;
-			break;
-		default:
-			return cli_getopt_exit("restore", opt, argv);
-		}
 	}
-	if (optind >= argc)
+	r = cli_args_done(&a);
+	if (r >= 0)
+		return r;
+	if (a.npos == 0)
 		return cli_usage_error("restore", "no FILE given");
-	if (argc - optind > 1)
+	if (a.npos > 1)
 		return cli_usage_error("restore", "too many arguments");
 	if (check && wait)
 		return cli_usage_error("restore", "--check creates nothing to wait for");
-	name = argv[optind];
-
-	r = load_tree(name, &tree);
+	r = load_tree(a.pos[0], &tree);
 	if (r)
 		return r;
-	r = check ? check_only(name, tree) : restore(name, tree, wait);
+	r = check ? check_only(a.pos[0], tree) : restore(a.pos[0], tree, wait);
 	pidtuple_tree_free(tree);
 	return r;
 }

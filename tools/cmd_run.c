@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,8 @@ void help_run(FILE *out)
 	      "with its status. TUPLE is outermost first, e.g. 4242/17/1; it pins the innermost\n"
 	      "levels of the namespace the process is born in, and the kernel chooses the PIDs\n"
 	      "of the outer levels it leaves out. A COMMAND without a slash is searched in PATH.\n"
+	      "Options may come before and after TUPLE; COMMAND, or '--', ends them: what\n"
+	      "follows is COMMAND's own.\n"
 	      "\n"
 	      "Options:\n"
 	      "      --newpid      make COMMAND the init of a new PID namespace (CLONE_NEWPID):\n"
@@ -37,6 +40,8 @@ void help_run(FILE *out)
 	      "      --newuser     also give COMMAND a new user namespace (CLONE_NEWUSER)\n"
 	      "      --cgroup DIR  start COMMAND in the cgroup v2 directory DIR\n"
 	      "      --check       run the whole validator before creating the process\n"
+	      "      --json        when the process cannot be created, say why as JSON on\n"
+	      "                    standard output\n"
 	      "  -h, --help        show this help\n"
 	      "\n"
 	      "Signals sent to pidtuple with kill(2) are passed on to COMMAND; those the\n"
@@ -49,8 +54,9 @@ void help_run(FILE *out)
 	      out);
 }
 
-/* Scans options until "--" or the first word that is not one; returns -1 to go on. */
-static int scan_opts(int argc, char **argv, struct run_args *a)
+/* Options before and after TUPLE, up to "--" or COMMAND: the second positional argument
+ * ends them, and COMMAND's own are its own. -1 to go on, or the exit status. */
+static int scan_opts(struct cli_args *a, int argc, char **argv, struct run_args *r)
 {
 	enum { OPT_NEWPID = 256, OPT_NEWUSER, OPT_CGROUP, OPT_CHECK };
 	static const struct option longopts[] = {
@@ -58,30 +64,24 @@ static int scan_opts(int argc, char **argv, struct run_args *a)
 		{ "newuser", no_argument, NULL, OPT_NEWUSER },
 		{ "cgroup", required_argument, NULL, OPT_CGROUP },
 		{ "check", no_argument, NULL, OPT_CHECK },
+		{ "json", no_argument, NULL, CLI_OPT_JSON },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
-		switch (opt) {
-		case OPT_NEWPID:
-			a->clone_flags |= CLONE_NEWPID;
-			break;
-		case OPT_NEWUSER:
-			a->clone_flags |= CLONE_NEWUSER;
-			break;
-		case OPT_CGROUP:
-			a->cgroup = optarg;
-			break;
-		case OPT_CHECK:
-			a->flags |= PIDTUPLE_FORK_CHECK;
-			break;
-		default:
-			return cli_getopt_exit("run", opt, argv);
-		}
+	cli_args_init(a, "run", argc, argv, 2);
+	while ((opt = cli_args_next(a, "-:h", longopts)) != -1) {
+		if (opt == OPT_NEWPID)
+			r->clone_flags |= CLONE_NEWPID;
+		else if (opt == OPT_NEWUSER)
+			r->clone_flags |= CLONE_NEWUSER;
+		else if (opt == OPT_CGROUP)
+			r->cgroup = optarg;
+		else if (opt == OPT_CHECK)
+			r->flags |= PIDTUPLE_FORK_CHECK;
 	}
-	return -1;
+	return cli_args_done(a);
 }
 
 /* Like execvp(): the first regular, executable file named @cmd in $PATH. */
@@ -145,8 +145,8 @@ static int wait_status(pid_t pid)
 
 	while (waitpid(pid, &st, 0) < 0) {
 		if (errno != EINTR) {
-			cli_error("run", "cannot wait for PID %d: %s", (int)pid,
-				  pidtuple_strerror(errno));
+			cli_fail("run", &(struct cli_failure){ .err = -errno, .pid = pid },
+				 "cannot wait for PID %d", (int)pid);
 			return CLI_EXIT_FAIL;
 		}
 	}
@@ -155,47 +155,74 @@ static int wait_status(pid_t pid)
 	return WEXITSTATUS(st);
 }
 
+/* The command could not be executed: one line, and the rule exec in the JSON. */
+static int __attribute__((format(printf, 2, 3))) exec_failed(int err, const char *fmt, ...)
+{
+	PIDTUPLE_OPTS(pidtuple_diag, diag, .err = err, .rule = PIDTUPLE_RULE_EXEC,
+		      .inner_index = -1, .nspid_pos = -1, .text_pos = -1, .node = -1);
+	struct cli_failure f = { .err = err, .diag = &diag };
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(diag.message, sizeof(diag.message), fmt, ap);
+	va_end(ap);
+	cli_error("run", "%s", diag.message);
+	if (cli_json)
+		cli_fail_json("run", &f, diag.message);
+	return err == -ENOENT ? CLI_EXIT_NOT_FOUND : CLI_EXIT_CANNOT_EXEC;
+}
+
+/* @cmd as execve() needs it: a name without a slash is looked up in PATH. */
+static int resolve(const char *cmd, char *path, size_t size, const char **ret)
+{
+	int r;
+
+	*ret = cmd;
+	if (strchr(cmd, '/'))
+		return 0;
+	r = find_in_path(cmd, path, size);
+	if (r < 0)
+		return exec_failed(r, "%s: %s", cmd,
+				   r == -ENOENT ? "command not found" : pidtuple_strerror(r));
+	*ret = path;
+	return 0;
+}
+
+static int open_cgroup(const char *dir, struct pidtuple_fork_opts *opts)
+{
+	opts->flags |= PIDTUPLE_FORK_INTO_CGROUP;
+	opts->cgroup_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (opts->cgroup_fd >= 0)
+		return 0;
+	cli_fail("run", &(struct cli_failure){ .err = -errno },
+		 "cannot open the cgroup directory %s", dir);
+	return CLI_EXIT_FAIL;
+}
+
 static int spawn_and_wait(const struct pidtuple *t, const struct run_args *a, char **cmd)
 {
 	PIDTUPLE_OPTS(pidtuple_diag, diag);
 	PIDTUPLE_OPTS(pidtuple_fork_opts, opts, .flags = a->flags, .clone_flags = a->clone_flags,
 		      .cgroup_fd = -1, .diag = &diag);
 	char path[PATH_MAX], text[CLI_TUPLE_TEXT_MAX];
-	const char *prog = cmd[0];
+	const char *prog;
 	pid_t pid;
 	int r;
 
-	if (!strchr(cmd[0], '/')) {
-		r = find_in_path(cmd[0], path, sizeof(path));
-		if (r < 0) {
-			cli_error("run", "%s: %s", cmd[0],
-				  r == -ENOENT ? "command not found" : pidtuple_strerror(r));
-			return r == -ENOENT ? CLI_EXIT_NOT_FOUND : CLI_EXIT_CANNOT_EXEC;
-		}
-		prog = path;
-	}
-	if (a->cgroup) {
-		opts.flags |= PIDTUPLE_FORK_INTO_CGROUP;
-		opts.cgroup_fd = open(a->cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (opts.cgroup_fd < 0) {
-			cli_error("run", "cannot open the cgroup directory %s: %s", a->cgroup,
-				  pidtuple_strerror(errno));
-			return CLI_EXIT_FAIL;
-		}
-	}
-
+	r = resolve(cmd[0], path, sizeof(path), &prog);
+	if (r == 0 && a->cgroup)
+		r = open_cgroup(a->cgroup, &opts);
+	if (r)
+		return r;
 	r = pidtuple_spawn(t, prog, cmd, NULL, &opts, &pid, NULL);
 	if (opts.cgroup_fd >= 0)
 		close(opts.cgroup_fd);
-	if (r < 0 && diag.rule == PIDTUPLE_RULE_EXEC) {
-		cli_error("run", "cannot execute %s: %s", prog, pidtuple_strerror(r));
-		return r == -ENOENT ? CLI_EXIT_NOT_FOUND : CLI_EXIT_CANNOT_EXEC;
-	}
+	if (r < 0 && diag.rule == PIDTUPLE_RULE_EXEC)
+		return exec_failed(r, "cannot execute %s: %s", prog, pidtuple_strerror(r));
 	if (r < 0) {
-		pidtuple_format(t, text, sizeof(text));
-		cli_error("run", "cannot create a process with PIDs %s: %s", text,
-			  pidtuple_strerror(r));
-		cli_print_diag("run", &diag);
+		cli_format(t, text, sizeof(text));
+		cli_fail("run", &(struct cli_failure){ .err = r, .diag = &diag },
+			 "cannot create a process with PIDs %s", text);
 		return CLI_EXIT_FAIL;
 	}
 	if (diag.notices & PIDTUPLE_NOTICE_CGROUP_AFTER)
@@ -210,36 +237,22 @@ static int spawn_and_wait(const struct pidtuple *t, const struct run_args *a, ch
 
 int cmd_run(int argc, char **argv)
 {
-	struct run_args a = { 0 };
+	struct run_args ra = { 0 };
+	struct cli_args a;
 	struct pidtuple *t;
-	const char *tuple_text;
 	int r;
 
-	r = scan_opts(argc, argv, &a);
+	r = scan_opts(&a, argc, argv, &ra);
 	if (r >= 0)
 		return r;
-	if (optind >= argc)
+	if (a.npos == 0)
 		return cli_usage_error("run", "no TUPLE given");
-	tuple_text = argv[optind++];
-
-	/* Options may follow TUPLE too, up to "--" or COMMAND: scan the rest as a new vector
-	 * whose argv[0] is TUPLE. */
-	if (optind < argc && argv[optind][0] == '-') {
-		int base = optind - 1;
-
-		optind = 0;
-		r = scan_opts(argc - base, argv + base, &a);
-		if (r >= 0)
-			return r;
-		optind += base;
-	}
-	if (optind >= argc)
+	if (a.npos == 1)
 		return cli_usage_error("run", "no COMMAND given");
-
-	r = cli_parse_tuple("run", tuple_text, &t);
+	r = cli_parse_tuple("run", a.pos[0], &t);
 	if (r)
 		return r;
-	r = spawn_and_wait(t, &a, argv + optind);
+	r = spawn_and_wait(t, &ra, a.pos + 1);
 	pidtuple_free(t);
 	return r;
 }

@@ -30,6 +30,8 @@ static const struct cli_cmd cmds[] = {
 #ifdef PIDTUPLE_CLI_TREE
 	{ "capture", "describe a live process tree as JSON", cmd_capture, help_capture },
 	{ "restore", "create a process tree from its JSON description", cmd_restore, help_restore },
+	{ "import-criu", "a CRIU image's tree as JSON; check its PIDs and thread IDs",
+	  cmd_import_criu, help_import_criu },
 #endif
 };
 
@@ -61,68 +63,194 @@ static void help_main(FILE *out)
 	      "  -h, --help     show this help\n"
 	      "  -V, --version  show the version of pidtuple and of libpidtuple\n"
 	      "\n"
+	      "Every command takes its options before or after its arguments ('--' ends them),\n"
+	      "and --json to print its result, or why it failed, as JSON on standard output.\n"
 	      "Run 'pidtuple help COMMAND' or 'pidtuple COMMAND --help' for a command's options.\n"
 	      "Exit status 2 means a usage error; see pidtuple(1) for the others.\n",
 	      out);
 }
 
-static void __attribute__((format(printf, 2, 0)))
-vreport(const char *cmd, const char *fmt, va_list ap)
+/* ---- did you mean ----------------------------------------------------------------------- */
+
+#define DYM_MAX 32
+
+/* Optimal string alignment distance: insertions, deletions, substitutions and swaps of two
+ * neighbours cost 1 each. */
+static size_t edit_distance(const char *a, const char *b)
 {
-	fputs("pidtuple: ", stderr);
-	if (cmd)
-		fprintf(stderr, "%s: ", cmd);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-}
+	size_t la = strlen(a), lb = strlen(b), d[DYM_MAX + 1][DYM_MAX + 1];
 
-void cli_error(const char *cmd, const char *fmt, ...)
-{
-	va_list ap;
+	if (la > DYM_MAX || lb > DYM_MAX)
+		return SIZE_MAX;
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (size_t j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		for (size_t j = 1; j <= lb; j++) {
+			size_t v = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
 
-	va_start(ap, fmt);
-	vreport(cmd, fmt, ap);
-	va_end(ap);
-}
-
-int cli_usage_error(const char *cmd, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vreport(cmd, fmt, ap);
-	va_end(ap);
-	if (cmd)
-		fprintf(stderr, "Try 'pidtuple help %s' for more information.\n", cmd);
-	else
-		fputs("Try 'pidtuple --help' for more information.\n", stderr);
-	return CLI_EXIT_USAGE;
-}
-
-int cli_getopt_exit(const char *cmd, int opt, char **argv)
-{
-	const struct cli_cmd *c = find_cmd(cmd);
-
-	switch (opt) {
-	case 'h':
-		c->help(stdout);
-		return CLI_EXIT_OK;
-	case ':':
-		return cli_usage_error(cmd, "option '%s' needs an argument", argv[optind - 1]);
-	default:
-		/* optopt is 0 for an unknown long option, and the val of a known one given an
-		 * argument it does not take (long-only options have vals from 256 on); the word
-		 * is then the one just scanned. */
-		if (optopt >= 256) {
-			const char *word = argv[optind - 1];
-
-			return cli_usage_error(cmd, "option '%.*s' takes no argument",
-					       (int)strcspn(word, "="), word);
+			if (d[i - 1][j] + 1 < v)
+				v = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < v)
+				v = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    d[i - 2][j - 2] + 1 < v)
+				v = d[i - 2][j - 2] + 1;
+			d[i][j] = v;
 		}
-		if (optopt)
-			return cli_usage_error(cmd, "unknown option '-%c'", optopt);
-		return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
 	}
+	return d[la][lb];
+}
+
+/* How far @word is from @name: 1 when it begins @name, else the edit distance. */
+static size_t nearness(const char *word, const char *name)
+{
+	size_t len = strlen(word);
+
+	if (len >= 2 && strncmp(word, name, len) == 0)
+		return 1;
+	return edit_distance(word, name);
+}
+
+void cli_did_you_mean(const char *word, const char *const *names, size_t n, const char *prefix,
+		      char *buf, size_t size)
+{
+	size_t best = SIZE_MAX, len, found = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n; i++)
+		if (nearness(word, names[i]) < best)
+			best = nearness(word, names[i]);
+	/* Two edits at most, and fewer than the word has letters: "x" is nobody's typo. */
+	if (best > 2 || best >= strlen(word))
+		return;
+	for (size_t i = 0; i < n; i++) {
+		if (nearness(word, names[i]) != best)
+			continue;
+		len = strlen(buf);
+		snprintf(buf + len, size - len, "%s'%s%s'", found ? " or " : "; did you mean ",
+			 prefix, names[i]);
+		found++;
+	}
+	len = strlen(buf);
+	snprintf(buf + len, size - len, "?");
+}
+
+static int unknown_command(const char *name)
+{
+	const char *names[N_CMDS + 1];
+	char hint[160];
+
+	for (size_t i = 0; i < N_CMDS; i++)
+		names[i] = cmds[i].name;
+	names[N_CMDS] = "help";
+	cli_did_you_mean(name, names, N_CMDS + 1, "", hint, sizeof(hint));
+	return cli_usage_error(NULL, "unknown command '%s'%s", name, hint);
+}
+
+/* ---- arguments -------------------------------------------------------------------------- */
+
+void cli_args_init(struct cli_args *a, const char *cmd, int argc, char **argv, int stop_at)
+{
+	*a = (struct cli_args){ .cmd = cmd, .argc = argc, .argv = argv, .stop_at = stop_at };
+	a->pos = argv + 1;
+	optind = 0; /* glibc: a full restart of the scanner */
+	opterr = 0;
+}
+
+/* Whether @word is a long option, "--NAME[=VALUE]", of an option whose val is @val, or of
+ * any option when @val is 0; *@len gets its length without "=VALUE". */
+static bool long_word(const char *word, const struct option *longopts, int val, int *len)
+{
+	if (strncmp(word, "--", 2) != 0)
+		return false;
+	*len = (int)strcspn(word, "=");
+	for (const struct option *o = longopts; val && o->name; o++)
+		if (o->val == val && strncmp(o->name, word + 2, (size_t)*len - 2) == 0)
+			return true;
+	return !val;
+}
+
+static void unknown_long(struct cli_args *a, const char *word, int len,
+			 const struct option *longopts)
+{
+	const char *names[64];
+	char name[DYM_MAX + 1], hint[160];
+	size_t n = 0;
+
+	for (const struct option *o = longopts; o->name && n < 64; o++)
+		names[n++] = o->name;
+	snprintf(name, sizeof(name), "%.*s", len - 2, word + 2);
+	cli_did_you_mean(name, names, n, "--", hint, sizeof(hint));
+	snprintf(a->error, sizeof(a->error), "unknown option '%.*s'%s", len, word, hint);
+}
+
+/* Remembers the first help request or usage error; the scan goes on. */
+static void args_problem(struct cli_args *a, int opt, const struct option *longopts)
+{
+	const char *word = optind > 0 && optind <= a->argc ? a->argv[optind - 1] : "";
+	int len;
+
+	if (a->action)
+		return;
+	a->action = opt == 'h' ? 'h' : '?';
+	if (opt == 'h')
+		return;
+	if (opt == ':')
+		snprintf(a->error, sizeof(a->error), "option '%s' needs an argument", word);
+	else if (optopt && long_word(word, longopts, optopt, &len))
+		snprintf(a->error, sizeof(a->error), "option '%.*s' takes no argument", len, word);
+	else if (optopt)
+		snprintf(a->error, sizeof(a->error), "unknown option '-%c'", optopt);
+	else if (long_word(word, longopts, 0, &len))
+		unknown_long(a, word, len, longopts);
+	else
+		snprintf(a->error, sizeof(a->error), "unknown option '%s'", word);
+}
+
+/* Keeps argv[@from..] as positional arguments. Each goes to a slot at or before its own,
+ * which the scanner has passed: nothing it still reads is overwritten. */
+static void keep_rest(struct cli_args *a, int from)
+{
+	for (int i = from; i < a->argc; i++)
+		a->argv[++a->npos] = a->argv[i];
+	a->argv[a->npos + 1] = NULL; /* run's COMMAND is an argv of its own */
+	a->done = true;
+}
+
+int cli_args_next(struct cli_args *a, const char *shortopts, const struct option *longopts)
+{
+	int opt;
+
+	while (!a->done) {
+		opt = getopt_long(a->argc, a->argv, shortopts, longopts, NULL);
+		if (opt == -1) {
+			keep_rest(a, optind); /* past "--" */
+		} else if (opt == 1) {
+			a->argv[++a->npos] = optarg;
+			if (a->stop_at && a->npos == a->stop_at)
+				keep_rest(a, optind);
+		} else if (opt == CLI_OPT_JSON) {
+			cli_json = true;
+		} else if (opt == 'h' || opt == '?' || opt == ':') {
+			args_problem(a, opt, longopts);
+		} else {
+			return opt;
+		}
+	}
+	return -1;
+}
+
+int cli_args_done(struct cli_args *a)
+{
+	if (a->action == 'h') {
+		find_cmd(a->cmd)->help(stdout);
+		return cli_flush(a->cmd, CLI_EXIT_OK);
+	}
+	if (a->action == '?')
+		return cli_usage_error(a->cmd, "%s", a->error);
+	return -1;
 }
 
 int cli_parse_pid(const char *s, pid_t *ret)
@@ -138,6 +266,18 @@ int cli_parse_pid(const char *s, pid_t *ret)
 		return -EINVAL;
 	*ret = (pid_t)v;
 	return 0;
+}
+
+int cli_parse_tuple(const char *cmd, const char *text, struct pidtuple **ret_tuple)
+{
+	PIDTUPLE_OPTS(pidtuple_diag, diag);
+	int r = pidtuple_parse(text, ret_tuple, &diag);
+
+	if (r == 0)
+		return 0;
+	cli_fail(cmd, &(struct cli_failure){ .err = r, .diag = &diag, .text = text, .usage = true },
+		 "'%s' is not a PID tuple", text);
+	return CLI_EXIT_USAGE;
 }
 
 /* ---- output ----------------------------------------------------------------------------- */
@@ -166,17 +306,39 @@ bool cli_json_put(json_object *o, const char *key, json_object *v)
 	return false;
 }
 
-int cli_print_json(const char *cmd, json_object *root)
+json_object *cli_tuple_json(const struct pidtuple *t)
 {
-	const char *s = json_object_to_json_string_ext(
-		root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+	pid_t ids[PIDTUPLE_MAX_LEVELS];
+	json_object *a = json_object_new_array();
+	int n = pidtuple_to_outer(t, ids, PIDTUPLE_MAX_LEVELS);
+
+	for (int i = 0; a && i < n; i++) {
+		json_object *v = json_object_new_int(ids[i]);
+
+		if (!v || json_object_array_add(a, v) < 0) {
+			json_object_put(v);
+			json_object_put(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
+int cli_print_json(const char *cmd, json_object *root, int status)
+{
+	const char *s =
+		root ? json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+								    JSON_C_TO_STRING_NOSLASHESCAPE)
+		     : NULL;
 
 	if (!s) {
+		json_object_put(root);
 		cli_error(cmd, "cannot write JSON: %s", pidtuple_strerror(-ENOMEM));
 		return CLI_EXIT_FAIL;
 	}
 	puts(s);
-	return CLI_EXIT_OK;
+	json_object_put(root);
+	return cli_flush(cmd, status);
 }
 
 int cli_flush(const char *cmd, int status)
@@ -189,39 +351,32 @@ int cli_flush(const char *cmd, int status)
 	return status;
 }
 
-void cli_print_diag(const char *cmd, const struct pidtuple_diag *d)
-{
-	if (d->rule == PIDTUPLE_RULE_NONE && !d->message[0])
-		return; /* failed before any rule was looked at (e.g. no memory) */
-	fprintf(stderr, "pidtuple: %s: rule %s", cmd, pidtuple_rule_name(d->rule));
-	if (d->node >= 0)
-		fprintf(stderr, ", node %d", (int)d->node);
-	if (d->inner_index >= 0)
-		fprintf(stderr, ", inner index %d", (int)d->inner_index);
-	if (d->nspid_pos >= 0)
-		fprintf(stderr, ", NSpid field %d", (int)d->nspid_pos);
-	if (d->pid > 0)
-		fprintf(stderr, ", PID %d", (int)d->pid);
-	if (d->kernel_err < 0 && d->kernel_err != d->err)
-		fprintf(stderr, ", kernel said: %s", pidtuple_strerror(d->kernel_err));
-	fprintf(stderr, ": %s\n", d->message[0] ? d->message : pidtuple_strerror(d->err));
-}
-
-int cli_parse_tuple(const char *cmd, const char *text, struct pidtuple **ret_tuple)
-{
-	PIDTUPLE_OPTS(pidtuple_diag, diag);
-	int r = pidtuple_parse(text, ret_tuple, &diag);
-
-	if (r == 0)
-		return 0;
-	cli_error(cmd, "'%s' is not a PID tuple (write it outermost first, e.g. 4242/17/1)", text);
-	cli_print_diag(cmd, &diag);
-	return CLI_EXIT_USAGE;
-}
+/* ---- main ------------------------------------------------------------------------------- */
 
 static void print_version(void)
 {
 	printf("pidtuple %s (libpidtuple %s)\n", CLI_VERSION, pidtuple_version_string());
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	const struct cli_cmd *c;
+
+	if (argc == 1) {
+		help_main(stdout);
+		return CLI_EXIT_OK;
+	}
+	if (argc > 2)
+		return cli_usage_error("help", "too many arguments");
+	c = find_cmd(argv[1]);
+	if (!c && strcmp(argv[1], "help") != 0 && strcmp(argv[1], "--help") != 0 &&
+	    strcmp(argv[1], "-h") != 0)
+		return unknown_command(argv[1]);
+	if (c)
+		c->help(stdout);
+	else
+		help_main(stdout);
+	return CLI_EXIT_OK;
 }
 
 int main(int argc, char **argv)
@@ -255,26 +410,10 @@ int main(int argc, char **argv)
 
 	argc -= optind;
 	argv += optind;
-	if (strcmp(argv[0], "help") == 0) {
-		if (argc == 1) {
-			help_main(stdout);
-			return CLI_EXIT_OK;
-		}
-		if (argc > 2)
-			return cli_usage_error("help", "too many arguments");
-		c = find_cmd(argv[1]);
-		if (!c && strcmp(argv[1], "help") != 0 && strcmp(argv[1], "--help") != 0 &&
-		    strcmp(argv[1], "-h") != 0)
-			return cli_usage_error(NULL, "unknown command '%s'", argv[1]);
-		if (c)
-			c->help(stdout);
-		else
-			help_main(stdout);
-		return CLI_EXIT_OK;
-	}
+	if (strcmp(argv[0], "help") == 0)
+		return cmd_help(argc, argv);
 	c = find_cmd(argv[0]);
 	if (!c)
-		return cli_usage_error(NULL, "unknown command '%s'", argv[0]);
-	optind = 0; /* glibc: restart the scanner for the command's own options */
+		return unknown_command(argv[0]);
 	return c->run(argc, argv);
 }

@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The namespace scan that ps, tree and show --threads share, and a scanned process as JSON. */
+/* The namespace scan that ps, tree and show --threads share. */
 #include <errno.h>
 #include <fcntl.h>
-#include <json-c/json.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,39 +45,67 @@ static ssize_t read_small(const char *path, char *buf, size_t size)
 	return n;
 }
 
-/*
- * The command name of process @pid (the caller's numbering). /proc may belong to an outer
- * PID namespace, where @pid names another process: the fdinfo of a pidfd gives the number
- * /proc uses, and the pidfd, still alive after the read, proves the number was not reused.
- * Returns 0, -ESRCH when the process has gone, or another -errno.
- */
-static int read_comm(pid_t pid, char *comm, size_t size)
+/* PF_KTHREAD in the flags of /proc/PID/stat: the process is a kernel thread. */
+#define CLI_PF_KTHREAD 0x00200000ul
+
+/* Whether the stat line @stat is a kernel thread's; the command name before the flags may
+ * hold any character, so the fields are counted from its last ')'. */
+static bool stat_kthread(const char *stat)
+{
+	const char *p = strrchr(stat, ')');
+	unsigned long flags;
+
+	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %lu", &flags) != 1)
+		return false;
+	return flags & CLI_PF_KTHREAD;
+}
+
+/* The number /proc gives the process of @pidfd: /proc may belong to an outer PID namespace,
+ * where the caller's number names another process. 0, -ESRCH when reaped, -ENOENT. */
+static int proc_number(int pidfd, long *ret)
 {
 	char path[64], buf[512], *p;
-	int pidfd, r = 0;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
+	if (read_small(path, buf, sizeof(buf)) < 0 || !(p = strstr(buf, "Pid:\t")))
+		return -ENOENT;
+	*ret = strtol(p + 5, NULL, 10);
+	return *ret > 0 ? 0 : -ESRCH;
+}
+
+/*
+ * The command name of process @pid (the caller's numbering) and whether it is a kernel
+ * thread, through the number /proc uses for it; the pidfd, still alive after the reads,
+ * proves the number was not reused. Returns 0, -ESRCH when the process has gone, or another
+ * -errno.
+ */
+static int read_comm(pid_t pid, struct cli_proc *proc)
+{
+	char path[64], stat[512];
+	int pidfd, r;
 	long o;
 
 	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (pidfd < 0)
 		return -errno;
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
-	if (read_small(path, buf, sizeof(buf)) < 0 || !(p = strstr(buf, "Pid:\t"))) {
-		r = -ENOENT;
-		goto out;
+	r = proc_number(pidfd, &o);
+	if (r == 0) {
+		snprintf(path, sizeof(path), "/proc/%ld/comm", o);
+		if (read_small(path, proc->comm, sizeof(proc->comm)) < 0)
+			r = -ESRCH;
 	}
-	o = strtol(p + 5, NULL, 10);
-	if (o <= 0) {
-		r = -ESRCH; /* reaped */
-		goto out;
+	if (r == 0) {
+		snprintf(path, sizeof(path), "/proc/%ld/stat", o);
+		if (read_small(path, stat, sizeof(stat)) < 0)
+			r = -ESRCH;
 	}
-	snprintf(path, sizeof(path), "/proc/%ld/comm", o);
-	if (read_small(path, comm, size) < 0 ||
-	    syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0) {
-		r = -ESRCH; /* gone: the number may name another process now */
-		goto out;
+	/* Gone: the number may name another process now. */
+	if (r == 0 && syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0)
+		r = -ESRCH;
+	if (r == 0) {
+		proc->comm[strcspn(proc->comm, "\n")] = '\0';
+		proc->kthread = stat_kthread(stat);
 	}
-	comm[strcspn(comm, "\n")] = '\0';
-out:
 	close(pidfd);
 	return r;
 }
@@ -139,7 +166,7 @@ static int add_proc(struct cli_procs *ps, size_t *cap, const struct pidtuple_sca
 		.pid = e->pid, .ppid = e->ppid, .flags = e->flags, .ns_id = e->ns_id
 	};
 	if (flags & CLI_SCAN_COMM) {
-		r = read_comm(e->pid, p->comm, sizeof(p->comm));
+		r = read_comm(e->pid, p);
 		if (r == -ESRCH)
 			return 0; /* exited during the scan: skipped */
 		if (r < 0)
@@ -207,43 +234,4 @@ struct cli_proc *cli_procs_find(const struct cli_procs *ps, pid_t pid)
 	if (!ps->n)
 		return NULL;
 	return bsearch(&key, ps->v, ps->n, sizeof(*ps->v), cmp_proc);
-}
-
-/* ---- output ----------------------------------------------------------------------------- */
-
-static json_object *ids_json(const struct pidtuple *t)
-{
-	pid_t ids[PIDTUPLE_MAX_LEVELS];
-	json_object *a = json_object_new_array();
-	int n = pidtuple_to_outer(t, ids, PIDTUPLE_MAX_LEVELS);
-
-	for (int i = 0; a && i < n; i++) {
-		json_object *v = json_object_new_int(ids[i]);
-
-		if (!v || json_object_array_add(a, v) < 0) {
-			json_object_put(v);
-			json_object_put(a);
-			return NULL;
-		}
-	}
-	return a;
-}
-
-json_object *cli_proc_json(const struct cli_proc *p)
-{
-	char text[CLI_TUPLE_TEXT_MAX];
-	json_object *o = json_object_new_object();
-
-	cli_format(p->tuple, text, sizeof(text));
-	if (o && cli_json_put(o, "pid", json_object_new_int(p->pid)) &&
-	    cli_json_put(o, "ppid", json_object_new_int(p->ppid)) &&
-	    cli_json_put(o, "tuple", json_object_new_string(text)) &&
-	    cli_json_put(o, "comm", json_object_new_string(p->comm)) &&
-	    cli_json_put(o, "newpid",
-			 json_object_new_boolean(!!(p->flags & PIDTUPLE_ENTRY_NS_INIT))) &&
-	    cli_json_put(o, "ns_id", json_object_new_uint64(p->ns_id)) &&
-	    cli_json_put(o, "pgid", ids_json(p->pgid)) && cli_json_put(o, "sid", ids_json(p->sid)))
-		return o;
-	json_object_put(o);
-	return NULL;
 }

@@ -4,6 +4,7 @@
 #ifndef PIDTUPLE_CLI_PROCS_H
 #define PIDTUPLE_CLI_PROCS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -25,6 +26,7 @@ struct cli_proc {
 	struct pidtuple *tuple;	     /* its PID tuple */
 	struct pidtuple *pgid, *sid; /* 0 where not visible */
 	char comm[CLI_COMM_MAX];     /* with CLI_SCAN_COMM, else empty */
+	bool kthread;		     /* with CLI_SCAN_COMM: a kernel thread (PF_KTHREAD) */
 	struct cli_thread *threads;  /* with CLI_SCAN_THREADS: all, the leader first, then by TID */
 	size_t nthreads;
 };
@@ -44,8 +46,5 @@ int cli_scan(unsigned int flags, struct cli_procs *ret);
 void cli_procs_free(struct cli_procs *ps);
 /* The process @pid of a scan, or NULL. */
 struct cli_proc *cli_procs_find(const struct cli_procs *ps, pid_t pid);
-
-/* A process as a JSON object: pid, ppid, tuple, comm, newpid, ns_id, pgid, sid. */
-struct json_object *cli_proc_json(const struct cli_proc *p);
 
 #endif

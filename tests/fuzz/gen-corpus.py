@@ -216,9 +216,36 @@ def read_opts_seeds():
         write("fuzz_read_opts", name, data)
 
 
+def criu_img_seeds():
+    """fuzz_criu_img: the images CRIU made (tests/data/criu) and a few made here."""
+    data = os.path.join(HERE, "..", "data", "criu")
+    for d in ("sessions", "threads", "subtree"):
+        for f in sorted(os.listdir(os.path.join(data, d))):
+            if f in ("pstree.img", "inventory.img", "core-1.img", "core-42.img",
+                     "core-5055.img") or (d, f) == ("subtree", "core-5000.img"):
+                with open(os.path.join(data, d, f), "rb") as src:
+                    write("fuzz_criu_img", "%s-%s" % (d, f[:-4]), src.read())
+    head = struct.pack("<II", 0x54564319, 0x50273030)
+
+    def entry(body):
+        return struct.pack("<I", len(body)) + body
+
+    # pid 5, ppid 0, pgid 5, sid 5; threads packed [5, 6]; field 99, as a later CRIU may add
+    write("fuzz_criu_img", "pstree-packed-threads",
+          head + entry(bytes([8, 5, 16, 0, 24, 5, 32, 5, 42, 2, 5, 6, 0x98, 6, 42])))
+    # a child of 5, and a thread that has another process's PID
+    write("fuzz_criu_img", "pstree-child", head + entry(bytes([8, 5, 16, 0, 24, 5, 32, 5])) +
+          entry(bytes([8, 6, 16, 5, 24, 6, 32, 5])))
+    write("fuzz_criu_img", "pstree-tid-twice", head +
+          entry(bytes([8, 5, 16, 0, 24, 5, 32, 5, 40, 5, 40, 6])) +
+          entry(bytes([8, 6, 16, 5, 24, 5, 32, 5])))
+    write("fuzz_criu_img", "inventory-v1", struct.pack("<I", 0x58313116) + entry(bytes([8, 1])))
+
+
 if __name__ == "__main__":
     parse_seeds()
     nspid_seeds()
     opts_seeds()
     read_opts_seeds()
+    criu_img_seeds()
     sys.exit(0)

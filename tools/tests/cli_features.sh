@@ -19,6 +19,10 @@ expect_status 0 "features --json" -- "$P" features --json set_tid clone3 &&
 
 expect_status 2 "features with an unknown name" -- "$P" features no_such_feature &&
 	expect_match "$err" "unknown feature 'no_such_feature'" "features: unknown"
+expect_status 2 "features with a mistyped name" -- "$P" features set_ti &&
+	expect_match "$err" "unknown feature 'set_ti'; did you mean 'set_tid'?" "features: typo"
+expect_status 2 "features --json with an unknown name" -- "$P" features bogus --json &&
+	expect_json_error "features bogus --json" usage=true errno=22
 
 expect_status 2 "features --json=x" -- "$P" features --json=x &&
 	expect_match "$err" "option '--json' takes no argument" "features: --json=x"
@@ -38,6 +42,12 @@ sh -c 'echo $$ >"$1/pid"' sh "$t_tmp"
 expect_status 2 "next-pid 0" -- "$P" next-pid 0
 expect_status 2 "next-pid x" -- "$P" next-pid x
 expect_status 1 "next-pid beyond pid_max" -- "$P" next-pid 2147483647 &&
-	expect_match "$err" "rule pid-range" "next-pid beyond pid_max"
+	expect_match "$err" "cannot move the next PID to 2147483647: PID out of range (rule pid-range)" \
+		"next-pid beyond pid_max"
+expect_status 0 "next-pid --json" -- "$P" next-pid 6000 --json &&
+	expect_json "next-pid 6000 --json" 'd == {"next_pid": 6000}'
+expect_status 1 "next-pid --json beyond pid_max" -- "$P" next-pid --json 2147483647 &&
+	expect_json_error "next-pid --json 2147483647" errno=22 rule='"pid-range"' \
+		pid=2147483647
 
 finish

@@ -6,6 +6,26 @@
 # JSON, with and without threads.
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
+
+# Kernel threads are seen only from the initial PID namespace: check --no-kthreads there, from
+# the host's side, before moving into a namespace of our own (where there are none). Reads only.
+host_kthreads() {
+	local all hidden
+	all=$("$PIDTUPLE" ps -r -n -o PID,PPID,COMM 2>/dev/null) || return 0
+	grep -q '^2 0 kthreadd$' <<<"$all" || return 0 # not the initial namespace
+	hidden=$("$PIDTUPLE" ps --no-kthreads -r -n -o PID,PPID,COMM) || fail "ps --no-kthreads"
+	awk '$1 == 2 || $2 == 2 { print "kernel thread left in: " $0 }' <<<"$hidden" | grep . &&
+		fail "ps --no-kthreads shows kernel threads"
+	grep -q "^$$ " <<<"$hidden" || fail "ps --no-kthreads hides this shell"
+	hidden=$("$PIDTUPLE" tree --no-kthreads -r -n -o PID,PPID,COMM) || fail "tree --no-kthreads"
+	awk '$1 == 2 || $2 == 2' <<<"$hidden" | grep -q . && fail "tree --no-kthreads shows them"
+	grep -q "^$$ " <<<"$hidden" || fail "tree --no-kthreads hides this shell"
+}
+if [ "$$" -ne 1 ]; then
+	: "${PIDTUPLE:?set PIDTUPLE to the pidtuple binary}"
+	host_kthreads
+	[ "$t_failed" -eq 0 ] || exit 1
+fi
 enter_private_pidns "$@"
 begin
 
@@ -60,7 +80,7 @@ fi
 
 # ---- the table --------------------------------------------------------------------------------
 read -r -a header <<<"${out%%$'\n'*}"
-expect_eq "${header[*]}" "PID PPID TUPLE PGID SID NS COMM" "ps: header"
+expect_eq "${header[*]}" "PID PPID TUPLE PGID SID NEWPID COMM" "ps: header"
 # The groups and sessions made in this namespace are 0 in the nested one.
 expect_eq "$(row 1)" "1 0 1 0 0 - bash" "ps: this shell"
 expect_eq "$(row 250)" "250 $bg1 250 250 250 - pidtuple" "ps: the session leader"
@@ -92,7 +112,7 @@ expect_eq "$misaligned" "" "ps: lines whose columns do not line up"
 # ---- threads ----------------------------------------------------------------------------------
 expect_status 0 "ps --threads" -- "$P" ps --threads
 read -r -a header <<<"${out%%$'\n'*}"
-expect_eq "${header[*]}" "PID TID PPID TUPLE PGID SID NS COMM" "ps --threads: header"
+expect_eq "${header[*]}" "PID TID PPID TUPLE PGID SID NEWPID COMM" "ps --threads: header"
 expect_eq "$(row 300)" "300 300 250 300/1 250/0 250/0 new sleep" "ps --threads: 300"
 mapfile -t threads < <(row 600)
 expect_eq "${#threads[@]}" 3 "ps --threads: the threads of 600"
@@ -105,55 +125,88 @@ for t in "${threads[@]:1}"; do
 		fail "ps --threads: thread line '$t'"
 done
 
+# ---- columns, raw, no headings ---------------------------------------------------------------
+expect_status 0 "ps -o" -- "$P" ps -o tuple,comm,PID &&
+	expect_eq "$(awk '$3 == 300 { $1 = $1; print }' <<<"$out")" "300/1 sleep 300" "ps -o: 300" &&
+	expect_eq "$(head -n 1 <<<"$out" | tr -s ' ')" "TUPLE COMM PID" "ps -o: header"
+expect_status 0 "ps -o +LIST" -- "$P" ps -o +NS_ID &&
+	expect_eq "$(head -n 1 <<<"$out" | xargs)" "PID PPID TUPLE PGID SID NEWPID COMM NS_ID" \
+		"ps -o +NS_ID: header"
+expect_status 0 "ps -r -n" -- "$P" ps -rn -o PID,PPID,TUPLE,PGID,SID,NEWPID,COMM &&
+	expect_eq "$(grep '^300 ' <<<"$out")" "300 250 300/1 250/0 250/0 new sleep" "ps -r -n: 300" &&
+	expect_eq "$(head -n 1 <<<"$out")" "1 0 1 0 0 - bash" "ps -r -n: the first line"
+# No kernel thread here: every process is still there.
+expect_status 0 "ps --no-kthreads" -- "$P" ps --no-kthreads -n -r -o PID &&
+	for pid in 1 250 300 600 4400 4401 "$run42" "$sleep42"; do
+		grep -qx "$pid" <<<"$out" || fail "ps --no-kthreads: $pid is missing"
+	done
+expect_status 0 "ps --list-columns" -- "$P" ps --list-columns &&
+	expect_eq "$(awk '{ print $1 }' <<<"$out" | tr '\n' ' ')" \
+		"PID TID PPID TUPLE PGID SID NEWPID NS_ID COMM " "ps --list-columns"
+expect_status 2 "ps -o of an unknown column" -- "$P" ps -o PID,TUPEL &&
+	expect_match "$err" "unknown column 'TUPEL'; did you mean 'TUPLE'?" "ps -o PID,TUPEL"
+expect_status 2 "ps -o without columns" -- "$P" ps -o ''
+
 # ---- JSON -------------------------------------------------------------------------------------
+# libsmartcols' JSON: {"processes": [...]}, an object per line, every tuple an array of
+# integers outermost first (0 where not visible); with --threads, a line per thread.
 # shellcheck disable=SC2016 # Python, not shell
 check_json='
 import json, sys
 threads = sys.argv[1] == "threads"
 run42, sleep42, bg1 = (int(a) for a in sys.argv[2:5])
-procs = json.load(sys.stdin)
-assert isinstance(procs, list)
-assert [p["pid"] for p in procs] == sorted(p["pid"] for p in procs)
+rows = json.load(sys.stdin)["processes"]
+assert isinstance(rows, list)
+assert [p["pid"] for p in rows] == sorted(p["pid"] for p in rows)
 keys = {"pid", "ppid", "tuple", "comm", "newpid", "ns_id", "pgid", "sid"}
 if threads:
-    keys.add("threads")
+    keys.add("tid")
 by_pid = {}
-for p in procs:
+for p in rows:
     assert set(p) == keys, sorted(p)
     assert isinstance(p["ns_id"], int) and p["ns_id"] > 0
-    assert p["tuple"].split("/")[0] == str(p["pid"])
-    assert len(p["pgid"]) == len(p["sid"]) == len(p["tuple"].split("/"))
-    by_pid[p["pid"]] = p
+    assert all(isinstance(v, int) for v in p["tuple"] + p["pgid"] + p["sid"]), p
+    assert len(p["pgid"]) == len(p["sid"]) == len(p["tuple"])
+    assert p["tuple"][0] == (p["tid"] if threads else p["pid"]), p
+    if not threads or p["tid"] == p["pid"]:
+        by_pid[p["pid"]] = p
 def want(pid, **kw):
     got = {k: by_pid[pid][k] for k in kw}
     assert got == kw, (pid, got, kw)
-want(1, ppid=0, tuple="1", comm="bash", newpid=False, pgid=[0], sid=[0])
-want(250, ppid=bg1, tuple="250", comm="pidtuple", pgid=[250], sid=[250])
-want(300, ppid=250, tuple="300/1", comm="sleep", newpid=True, pgid=[250, 0], sid=[250, 0])
-want(run42, ppid=300, tuple="%d/2" % run42, newpid=False, pgid=[250, 0])
-want(sleep42, ppid=run42, tuple="%d/42" % sleep42, comm="sleep", sid=[250, 0])
-want(4401, ppid=4400, tuple="4401", comm="sleep", pgid=[4401], sid=[4400])
-want(600, tuple="600/1", newpid=True)
+want(1, ppid=0, tuple=[1], comm="bash", newpid=False, pgid=[0], sid=[0])
+want(250, ppid=bg1, tuple=[250], comm="pidtuple", pgid=[250], sid=[250])
+want(300, ppid=250, tuple=[300, 1], comm="sleep", newpid=True, pgid=[250, 0], sid=[250, 0])
+want(run42, ppid=300, tuple=[run42, 2], newpid=False, pgid=[250, 0])
+want(sleep42, ppid=run42, tuple=[sleep42, 42], comm="sleep", sid=[250, 0])
+want(4401, ppid=4400, tuple=[4401], comm="sleep", pgid=[4401], sid=[4400])
+want(600, tuple=[600, 1], newpid=True)
 assert by_pid[300]["ns_id"] == by_pid[run42]["ns_id"] != by_pid[1]["ns_id"]
 assert by_pid[600]["ns_id"] not in (by_pid[1]["ns_id"], by_pid[300]["ns_id"])
 if threads:
-    for p in procs:
-        ts = p["threads"]
+    for pid in by_pid:
+        ts = [p for p in rows if p["pid"] == pid]
         # The leader first, then by TID.
-        assert ts[0] == {"tid": p["pid"], "tuple": p["tuple"]}, p
+        assert ts[0]["tid"] == pid, ts
         assert [t["tid"] for t in ts[1:]] == sorted(t["tid"] for t in ts[1:])
-        assert all(set(t) == {"tid", "tuple"} for t in ts)
-        assert all(t["tuple"].split("/")[0] == str(t["tid"]) for t in ts)
-        assert len(ts) == (3 if p["pid"] == 600 else 1) or p["comm"] != "sleep", p
-    ts = by_pid[600]["threads"]
-    assert len(ts) == 3 and all(len(t["tuple"].split("/")) == 2 for t in ts), ts
+        assert len(ts) == (3 if pid == 600 else 1) or by_pid[pid]["comm"] != "sleep", ts
+    ts = [p for p in rows if p["pid"] == 600]
+    assert len(ts) == 3 and all(len(t["tuple"]) == 2 for t in ts), ts
 '
 expect_status 0 "ps --json" -- "$P" ps --json &&
 	{ python3 -c "$check_json" plain "$run42" "$sleep42" "$bg1" <<<"$out" ||
 		fail "ps --json: $out"; }
+expect_status 0 "ps -J is --json" -- "$P" ps -J &&
+	{ python3 -c "$check_json" plain "$run42" "$sleep42" "$bg1" <<<"$out" ||
+		fail "ps -J: $out"; }
 expect_status 0 "ps --threads --json" -- "$P" ps --threads --json &&
 	{ python3 -c "$check_json" threads "$run42" "$sleep42" "$bg1" <<<"$out" ||
 		fail "ps --threads --json: $out"; }
+expect_status 0 "ps --json -o" -- "$P" ps --json -o pid,tuple &&
+	expect_json "ps --json -o pid,tuple" \
+		'{"pid": 300, "tuple": [300, 1]} in d["processes"] and
+		 all(set(p) == {"pid", "tuple"} for p in d["processes"])'
+expect_status 2 "ps --json, unknown column" -- "$P" ps --json -o nope &&
+	expect_json_error "ps --json -o nope" usage=true
 
 # ---- the end ----------------------------------------------------------------------------------
 kill -KILL 300 4401 600

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
 # pidtuple tree, as PID 1 of a private PID namespace: a tree with two nested PID namespaces
-# is drawn as text (ASCII and UTF-8) and as nested JSON, with the exact tuples.
+# is drawn as text (ASCII and UTF-8, in libsmartcols' style), raw and as nested JSON, with the
+# exact tuples.
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 enter_private_pidns "$@"
@@ -50,12 +51,13 @@ expect_status 0 "show of the tree" -- "$P" show "$run42" "$sleep42" "$sleep7" &&
 		"show of the tree"
 
 # Children are sorted by PID here: which of the init's two children comes first is the
-# kernel's choice.
-branch42=("pidtuple($run42/2)" "sleep($sleep42/42)")
-branch7="sleep($sleep7/7/1) [pidns]"
-draw() { # draw TEE LAST BAR BLANK
-	local tee=$1 last=$2 bar=$3 blank=$4
-	echo "pidtuple(300/1) [pidns]"
+# kernel's choice. Lines as `tree -n` draws them, runs of spaces squeezed: the command name
+# carries the tree, then the tuple and NEWPID.
+branch42=("pidtuple $run42/2 -" "sleep $sleep42/42 -")
+branch7="sleep $sleep7/7/1 new"
+draw() { # draw TEE LAST BAR
+	local tee=$1 last=$2 bar=$3
+	echo "pidtuple 300/1 new"
 	if [ "$run42" -lt "$sleep7" ]; then
 		echo "$tee${branch42[0]}"
 		echo "$bar$last${branch42[1]}"
@@ -63,52 +65,71 @@ draw() { # draw TEE LAST BAR BLANK
 	else
 		echo "$tee$branch7"
 		echo "$last${branch42[0]}"
-		echo "$blank$last${branch42[1]}"
+		echo " $last${branch42[1]}"
 	fi
 }
-want_ascii=$(draw '|-- ' '`-- ' '|   ' '    ')
-want_utf8=$(draw '├── ' '└── ' '│   ' '    ')
+want_ascii=$(draw '|-' '`-' '| ')
+want_utf8=$(draw '├─' '└─' '│ ')
+squeeze() { sed 's/  */ /g; s/ $//' <<<"$out"; }
 
-expect_status 0 "tree 300" -- "$P" tree 300 && expect_eq "$out" "$want_ascii" "tree 300"
-expect_status 0 "tree --ascii 300" -- "$P" tree --ascii 300 &&
-	expect_eq "$out" "$want_ascii" "tree --ascii 300"
-expect_status 0 "tree -U 300" -- "$P" tree -U 300 && expect_eq "$out" "$want_utf8" "tree -U 300"
+expect_status 0 "tree 300" -- "$P" tree -n 300 && expect_eq "$(squeeze)" "$want_ascii" "tree 300"
+expect_status 0 "tree --ascii 300" -- "$P" tree --ascii 300 -n &&
+	expect_eq "$(squeeze)" "$want_ascii" "tree --ascii 300"
+expect_status 0 "tree --unicode 300" -- "$P" tree --unicode -n 300 &&
+	expect_eq "$(squeeze)" "$want_utf8" "tree --unicode 300"
+# -U is the deprecated spelling of --unicode: it still works, with a note.
+expect_status 0 "tree -U 300" -- "$P" tree -U -n 300 &&
+	expect_eq "$(squeeze)" "$want_utf8" "tree -U 300" &&
+	expect_match "$err" "-U is deprecated, use --unicode" "tree -U 300: note"
 # Not a terminal: ASCII whatever the locale says.
-expect_status 0 "tree 300 in a UTF-8 locale" -- env LC_ALL=C.UTF-8 "$P" tree 300 &&
-	expect_eq "$out" "$want_ascii" "tree 300 with LC_ALL=C.UTF-8"
-expect_status 0 "tree of a leaf" -- "$P" tree "$sleep42" &&
-	expect_eq "$out" "sleep($sleep42/42)" "tree $sleep42"
+expect_status 0 "tree 300 in a UTF-8 locale" -- env LC_ALL=C.UTF-8 "$P" tree -n 300 &&
+	expect_eq "$(squeeze)" "$want_ascii" "tree 300 with LC_ALL=C.UTF-8"
+expect_status 0 "tree of a leaf" -- "$P" tree -n "$sleep42" &&
+	expect_eq "$(squeeze)" "sleep $sleep42/42 -" "tree $sleep42"
+# The header, and columns of one's choice: the first carries the tree.
+expect_status 0 "tree -o" -- "$P" tree -o tuple,pid 300 &&
+	expect_eq "$(sed -n '1p; 2p' <<<"$out" | sed 's/  */ /g')" "TUPLE PID
+300/1 300" "tree -o tuple,pid 300"
+# Raw: no tree, one space between the columns.
+expect_status 0 "tree -r" -- "$P" tree -r -n -o PID,PPID,COMM 300 &&
+	expect_eq "$(sort -n <<<"$out")" "$(printf '%s\n' "300 250 pidtuple" \
+		"$run42 300 pidtuple" "$sleep42 $run42 sleep" "$sleep7 300 sleep" | sort -n)" \
+		"tree -r 300"
 
 # The whole namespace: this shell is the root, the tree hangs below the session leader.
-expect_status 0 "tree" -- "$P" tree
-expect_eq "${out%%$'\n'*}" "bash(1)" "tree: first line"
-# Three consecutive lines, each one level deeper: pidtuple run, 250 and 300/1.
-depths=$(awk -v bg="pidtuple($bg)" '
-	index($0, bg) { d = index($0, bg); getline l2; getline l3
-		print index(l2, "pidtuple(250)") - d, index(l3, "pidtuple(300/1) [pidns]") - d }' \
-	<<<"$out")
-expect_eq "$depths" "4 8" "tree: pidtuple($bg), 250 and 300/1 below each other"
-expect_match "$out" "sleep($sleep7/7/1) [pidns]" "tree: the second namespace"
+expect_status 0 "tree" -- "$P" tree -n -o TUPLE,COMM
+expect_eq "$(sed -n 1p <<<"$out" | sed 's/  */ /g')" "1 bash" "tree: first line"
+# Three consecutive lines, each one level (two columns) deeper: pidtuple run, 250 and 300/1.
+depths=$(awk -v bg="$bg" '
+	function start(l, t) { t = l; sub(/^[ |`-]*/, "", t); return length(l) - length(t) }
+	function first(l, t) { t = l; sub(/^[ |`-]*/, "", t); split(t, w, " "); return w[1] }
+	first($0) == bg { d = start($0); getline l2; getline l3
+		print start(l2) - d, start(l3) - d, first(l2), first(l3); exit }' <<<"$out")
+expect_eq "$depths" "2 4 250 300/1" "tree: $bg, 250 and 300/1 below each other"
+expect_match "$out" "$sleep7/7/1" "tree: the second namespace"
 
 # ---- JSON -------------------------------------------------------------------------------------
+# libsmartcols' JSON: {"processes": [roots]}, children nested in "children" (left out for a
+# leaf), every tuple an array of integers outermost first.
 # shellcheck disable=SC2016 # Python, not shell
 check_json='
 import json, sys
 run42, sleep42, sleep7, runner = (int(a) for a in sys.argv[1:5])
-roots = json.load(sys.stdin)
+roots = json.load(sys.stdin)["processes"]
 assert isinstance(roots, list) and len(roots) == 1, roots
-keys = {"pid", "ppid", "tuple", "comm", "newpid", "ns_id", "pgid", "sid", "children"}
+keys = {"pid", "ppid", "tuple", "comm", "newpid", "ns_id", "pgid", "sid"}
 def walk(n):
-    assert set(n) == keys, sorted(n)
-    assert [c["pid"] for c in n["children"]] == sorted(c["pid"] for c in n["children"])
+    assert set(n) - {"children"} == keys, sorted(n)
+    kids = n.get("children", [])
+    assert [c["pid"] for c in kids] == sorted(c["pid"] for c in kids)
     yield n
-    for c in n["children"]:
+    for c in kids:
         assert c["ppid"] == n["pid"], (c, n["pid"])
         yield from walk(c)
-nodes = {n["tuple"]: n for n in walk(roots[0])}
-assert set(nodes) == {"300/1", "%d/2" % run42, "%d/42" % sleep42, "%d/7/1" % sleep7}, nodes
-init, r42, s42, s7 = (nodes[t] for t in
-                      ("300/1", "%d/2" % run42, "%d/42" % sleep42, "%d/7/1" % sleep7))
+nodes = {"/".join(map(str, n["tuple"])): n for n in walk(roots[0])}
+want = ("300/1", "%d/2" % run42, "%d/42" % sleep42, "%d/7/1" % sleep7)
+assert set(nodes) == set(want), nodes
+init, r42, s42, s7 = (nodes[t] for t in want)
 assert (init["pid"], init["ppid"], init["comm"], init["newpid"]) == (300, runner, "pidtuple", True)
 assert (r42["pid"], r42["comm"], r42["newpid"]) == (run42, "pidtuple", False)
 assert (s42["pid"], s42["ppid"], s42["comm"]) == (sleep42, run42, "sleep")
@@ -123,23 +144,26 @@ assert s7["pgid"] == [runner, 0, 0] and s7["sid"] == [runner, 0, 0], s7
 expect_status 0 "tree --json 300" -- "$P" tree --json 300 &&
 	{ python3 -c "$check_json" "$run42" "$sleep42" "$sleep7" "$runner" <<<"$out" ||
 		fail "tree --json 300: $out"; }
-# Options may come after PID.
-expect_status 0 "tree 300 --json" -- "$P" tree 300 --json &&
+# Options may come after PID; -J is --json.
+expect_status 0 "tree 300 -J" -- "$P" tree 300 -J &&
 	{ python3 -c "$check_json" "$run42" "$sleep42" "$sleep7" "$runner" <<<"$out" ||
-		fail "tree 300 --json: $out"; }
+		fail "tree 300 -J: $out"; }
 # The whole namespace: one root, this shell.
-# shellcheck disable=SC2016
 expect_status 0 "tree --json" -- "$P" tree --json &&
-	{ python3 -c '
-import json, sys
-roots = json.load(sys.stdin)
-assert [r["pid"] for r in roots] == [1] and roots[0]["tuple"] == "1", roots
-' <<<"$out" || fail "tree --json: $out"; }
+	expect_json "tree --json" \
+		'[r["pid"] for r in d["processes"]] == [1] and d["processes"][0]["tuple"] == [1]'
+expect_status 0 "tree --json -o" -- "$P" tree --json -o comm,pid "$sleep42" &&
+	expect_json "tree --json -o comm,pid" \
+		"d == {'processes': [{'comm': 'sleep', 'pid': $sleep42}]}"
 
 # ---- errors -----------------------------------------------------------------------------------
 expect_status 1 "tree of a missing PID" -- "$P" tree 99999 &&
 	expect_match "$err" "PID 99999: No such process" "tree 99999"
 expect_eq "$out" "" "tree 99999: stdout"
+expect_status 1 "tree --json of a missing PID" -- "$P" tree 99999 --json &&
+	expect_json_error "tree 99999 --json" errno=3 errno_name='"ESRCH"' pid=99999 rule=null
+expect_status 2 "tree -o of an unknown column" -- "$P" tree -o comm,nope &&
+	expect_match "$err" "unknown column 'nope'" "tree -o comm,nope"
 
 # The init's death ends both namespaces; run reports 128+9.
 kill -KILL 300

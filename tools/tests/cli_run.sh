@@ -100,11 +100,24 @@ expect_status 0 "empty PATH element" -- \
 
 # The process cannot be created: exit 1 with the validator's diagnostic.
 expect_status 1 "taken PID" -- "$P" run 1 -- true &&
-	expect_match "$err" "rule pid-taken, inner index 0, NSpid field 0" "run 1"
+	expect_eq "$err" "pidtuple: run: cannot create a process with PIDs 1: PID already in use (rule pid-taken)
+pidtuple: run: PID 1 (NSpid field 1 of 1) is already in use in that namespace" "run 1"
 expect_status 1 "taken PID with --check" -- "$P" run --check 1 -- true &&
-	expect_match "$err" "rule pid-taken" "run --check 1"
+	expect_match "$err" "(rule pid-taken)" "run --check 1"
 expect_status 1 "--newpid without 1" -- "$P" run --newpid 5 -- true &&
-	expect_match "$err" "rule newpid-needs-1" "run --newpid 5"
+	expect_match "$err" "(rule newpid-needs-1)" "run --newpid 5"
+
+# --json: why the process could not be created, as JSON on stdout; the command's own options
+# after TUPLE and COMMAND are not pidtuple's.
+expect_status 1 "--json, taken PID" -- "$P" run 1 --json -- true &&
+	expect_json_error "run 1 --json" errno=17 rule='"pid-taken"' level=0 nspid_field=1 pid=1
+expect_status 127 "--json, missing command" -- "$P" run --json 4255 no-such-command-pidtuple &&
+	expect_json_error "run --json, missing command" errno=2 errno_name='"ENOENT"' \
+		rule='"exec"' message='"no-such-command-pidtuple: command not found"'
+expect_status 0 "--json after COMMAND is COMMAND's" -- "$P" run 4256 echo --json &&
+	expect_eq "$out" "--json" "run 4256 echo --json"
+expect_status 0 "--help after COMMAND is COMMAND's" -- "$P" run 4257 -- printf %s --help &&
+	expect_eq "$out" "--help" "run 4257 -- printf %s --help"
 
 # --cgroup: the command starts in the given cgroup v2 directory (here: this shell's own).
 cgroot=$(findmnt -n -t cgroup2 -o TARGET 2>/dev/null | head -n 1)
@@ -118,6 +131,9 @@ else
 fi
 expect_status 1 "--cgroup of a missing directory" -- \
 	"$P" run --cgroup "$t_tmp/nocg" 4254 -- true &&
-	expect_match "$err" "cannot open the cgroup directory" "--cgroup missing"
+	expect_match "$err" "cannot open the cgroup directory $t_tmp/nocg: No such file" "--cgroup missing"
+expect_status 1 "--cgroup of a missing directory, --json" -- \
+	"$P" run --cgroup "$t_tmp/nocg" 4254 --json -- true &&
+	expect_json_error "--cgroup missing, --json" errno=2 rule=null
 
 finish

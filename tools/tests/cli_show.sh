@@ -94,6 +94,28 @@ expect_match "$err" "PID 99999: No such process" "show --threads 99999: stderr"
 expect_status 1 "show --pgid of a missing PID" -- "$P" show --pgid 99999 &&
 	expect_match "$err" "PID 99999: No such process" "show --pgid 99999: stderr"
 
+# ---- --json ----------------------------------------------------------------------------------
+# Every tuple is an array of integers, outermost first; a PID that cannot be read is an entry
+# with an error, and the first such error is also the answer's.
+expect_status 0 "show --json" -- "$P" show --json --pgid --sid 410 4401 &&
+	expect_json "show --json 410 4401" 'd == {"processes": [
+		{"pid": 410, "tuple": [410, 1], "pgid": [4500, 0], "sid": [4500, 0]},
+		{"pid": 4401, "tuple": [4401], "pgid": [4401], "sid": [4400]}]}'
+expect_status 0 "show --json --threads" -- "$P" show 600 --threads --json &&
+	expect_json "show --json --threads 600" 'len(d["processes"]) == 1 and
+		d["processes"][0]["tuple"] == [600, 1] and
+		d["processes"][0]["threads"][0] == {"tid": 600, "tuple": [600, 1]} and
+		len(d["processes"][0]["threads"]) == 3 and
+		all(len(t["tuple"]) == 2 and t["tuple"][0] == t["tid"] and t["tuple"][1] >= 1
+		    for t in d["processes"][0]["threads"])'
+expect_status 1 "show --json of a missing PID" -- "$P" show --json 1 99999 &&
+	expect_json_error "show --json 1 99999" errno=3 errno_name='"ESRCH"' pid=99999 rule=null \
+		message='"PID 99999: No such process"' &&
+	expect_json "show --json 1 99999: entries" 'd["processes"][0] == {"pid": 1, "tuple": [1]}
+		and d["processes"][1]["pid"] == 99999 and d["processes"][1]["error"] == d["error"]'
+expect_status 2 "show --json of a word" -- "$P" show --json abc &&
+	expect_json_error "show --json abc" usage=true message="\"'abc' is not a PID\""
+
 kill -KILL 4401 410 600
 wait "$bg1" "$bg2" "$bg3"
 

@@ -46,11 +46,17 @@ restore_ok() {
 	fi
 }
 
+# True while a process of the original tree is still perl or setsid: its group or session
+# is about to change.
+unsettled() {
+	"$P" ps 2>/dev/null | awk '$NF == "perl" || $NF == "setsid" { f = 1 } END { exit !f }'
+}
+
 # Waits until capturing PID gives N nodes, into FILE.
 capture_when() {
 	local pid=$1 n=$2 file=$3 got=0
 	for _ in $(seq 200); do
-		if "$P" capture "$pid" >"$file" 2>/dev/null; then
+		if ! unsettled && "$P" capture "$pid" >"$file" 2>/dev/null; then
 			got=$(tree_pids "$file" | wc -l)
 			[ "$got" -eq "$n" ] && return 0
 		fi
@@ -90,8 +96,16 @@ expect_status 0 "capture --compact" -- "$P" capture --compact 300 &&
 
 # The live tree's PIDs are taken: restoring it now fails, and says which node.
 expect_status 1 "restore --check of a live tree" -- "$P" restore --check "$t_tmp/tree1.json" &&
-	expect_match "$err" "cannot be restored here" "restore --check of a live tree" &&
-	expect_match "$err" ", node 0" "restore --check names the node"
+	expect_match "$err" "cannot be restored here: PID already in use (rule pid-taken)" \
+		"restore --check of a live tree" &&
+	expect_match "$err" "node 0" "restore --check names the node"
+expect_status 1 "restore --check --json of a live tree" -- \
+	"$P" restore --json --check "$t_tmp/tree1.json" &&
+	expect_json_error "restore --check --json" errno=17 rule='"pid-taken"' node=0 pid=300 &&
+	expect_json "restore --check --json: verdict" \
+		'd["valid"] is False and d["file"].endswith("tree1.json")'
+expect_status 1 "restore --json of a live tree" -- "$P" restore "$t_tmp/tree1.json" --json &&
+	expect_json_error "restore --json" errno=17 node=0
 expect_status 1 "restore of a live tree" -- "$P" restore "$t_tmp/tree1.json" &&
 	expect_match "$err" "cannot restore" "restore of a live tree"
 
@@ -102,6 +116,10 @@ expect_eq "$?" 137 "pidtuple run of the killed root"
 # ---- restore, capture again, compare ----------------------------------------------------
 expect_status 0 "restore --check of a free tree" -- "$P" restore --check "$t_tmp/tree1.json" &&
 	expect_eq "$out" "$t_tmp/tree1.json: valid (8 processes)" "restore --check"
+expect_status 0 "restore --check --json of a free tree" -- \
+	"$P" restore --check --json "$t_tmp/tree1.json" &&
+	expect_json "restore --check --json" \
+		"d == {'file': '$t_tmp/tree1.json', 'valid': True, 'nodes': 8, 'unverified': 0}"
 if restore_ok "restore" "$t_tmp/tree1.json"; then
 	expect_eq "$(wc -l <<<"$out")" 8 "restore: one line per process"
 	expect_eq "$(head -n 1 <<<"$out")" "300${tab}300" "restore: the root's line"
@@ -172,12 +190,23 @@ expect_status 2 "capture without PID" -- "$P" capture
 expect_status 2 "capture of a non-PID" -- "$P" capture 12x
 expect_status 1 "capture of a missing process" -- "$P" capture 4000 &&
 	expect_match "$err" "cannot read the tree of PID 4000" "capture 4000"
+expect_status 1 "capture --json of a missing process" -- "$P" capture 4000 --json &&
+	expect_json_error "capture 4000 --json" errno=3 errno_name='"ESRCH"' pid=4000 rule=null
+expect_status 2 "capture --json of a non-PID" -- "$P" capture --json 12x &&
+	expect_json_error "capture --json 12x" usage=true message="\"'12x' is not a PID\""
 expect_status 1 "restore of a missing file" -- "$P" restore "$t_tmp/none.json" &&
 	expect_match "$err" "cannot read $t_tmp/none.json" "restore of a missing file"
+expect_status 1 "restore --json of a missing file" -- "$P" restore --json "$t_tmp/none.json" &&
+	expect_json_error "restore --json of a missing file" errno=2 rule=null
 printf '{"format": "libpidtuple-tree", "version": 1,\n "nodes": [}\n' >"$t_tmp/bad.json"
 expect_status 1 "restore of bad JSON" -- "$P" restore "$t_tmp/bad.json" &&
-	expect_match "$err" "bad.json is not a tree description: not valid JSON at line 2, column 12" \
-		"restore of bad JSON"
+	expect_match "$err" "bad.json is not a tree description: syntax error (rule syntax)" \
+		"restore of bad JSON: headline" &&
+	expect_match "$err" "pidtuple: restore: not valid JSON at line 2, column 12" \
+		"restore of bad JSON: why"
+expect_status 1 "restore --json of bad JSON" -- "$P" restore --json "$t_tmp/bad.json" &&
+	expect_json_error "restore --json of bad JSON" errno=22 rule='"syntax"'
+
 sed 's/"kind": "hold"/"kind": "hold", "comm": "sleep"/' "$t_tmp/tree1.json" >"$t_tmp/bad.json"
 expect_status 1 "restore of an unknown member" -- "$P" restore "$t_tmp/bad.json" &&
 	expect_match "$err" "nodes[0].comm: unknown member" "restore of an unknown member"

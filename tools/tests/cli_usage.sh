@@ -27,9 +27,15 @@ for opt in --threads --pgid --sid; do
 	expect_status 0 "help show: $opt" -- "$P" help show && expect_match "$out" "$opt" "help show"
 done
 expect_status 0 "help ps" -- "$P" help ps &&
-	expect_match "$out" "Usage: pidtuple ps [--threads] [--json]" "help ps"
+	expect_match "$out" "Usage: pidtuple ps [--threads] [--no-kthreads] [-o COLUMNS] [-J | -r] [-n]" \
+		"help ps" &&
+	expect_match "$out" "  NS_ID   inode number of its own PID namespace" "help ps: the columns"
 expect_status 0 "help tree" -- "$P" help tree &&
-	expect_match "$out" "Usage: pidtuple tree [--json] [--ascii | --unicode] [PID]" "help tree"
+	expect_match "$out" "Usage: pidtuple tree [--ascii | --unicode] [--no-kthreads] [-o COLUMNS]" \
+		"help tree" &&
+	expect_match "$out" "  TUPLE   PID tuple" "help tree: the columns"
+expect_status 0 "tree --list-columns" -- "$P" tree --list-columns &&
+	expect_eq "$(wc -l <<<"$out")" 9 "tree --list-columns"
 # Options after TUPLE are options too, --help included.
 expect_status 0 "run TUPLE --help" -- "$P" run 5 --help &&
 	expect_match "$out" "Usage: pidtuple run" "run TUPLE --help"
@@ -67,6 +73,15 @@ usage_error "ps, unknown option" "unknown option '--bogus'" ps --bogus
 usage_error "ps, unknown short option" "unknown option '-x'" ps -x
 usage_error "ps with an argument" "unexpected argument '1'" ps 1
 usage_error "ps --json=yes" "option '--json' takes no argument" ps --json=yes
+usage_error "ps -o without LIST" "option '-o' needs an argument" ps -o
+usage_error "ps, unknown column" "unknown column 'x'" ps -o PID,x
+usage_error "tree --unicode=yes" "option '--unicode' takes no argument" tree --unicode=yes
+# -J and -r exclude each other; with --json, the usage error is JSON too.
+expect_status 2 "ps -J -r" -- "$P" ps -J -r &&
+	expect_match "$err" "--json and --raw exclude each other" "ps -J -r" &&
+	expect_json_error "ps -J -r" usage=true
+expect_status 2 "tree --raw --json" -- "$P" tree --raw --json &&
+	expect_match "$err" "--json and --raw exclude each other" "tree --raw --json"
 usage_error "tree, unknown option" "unknown option '--bogus'" tree --bogus
 usage_error "tree, unknown short option" "unknown option '-x'" tree -x
 usage_error "tree of a word" "'abc' is not a PID" tree abc
@@ -84,5 +99,32 @@ usage_error "run without COMMAND after --" "no COMMAND given" run 5 --
 usage_error "run, --cgroup without DIR" "option '--cgroup' needs an argument" run --cgroup
 usage_error "run, bad TUPLE" "rule syntax" run 5/x -- true
 usage_error "run, unknown option after TUPLE" "unknown option '--bogus'" run 5 --bogus -- true
+
+# Did you mean: a mistyped command or long option gets the nearest names.
+usage_error "mistyped command" "unknown command 'restor'; did you mean 'restore'?" restor
+usage_error "swapped letters" "unknown command 'sohw'; did you mean 'show'?" sohw
+usage_error "help of a mistyped command" "unknown command 'chek'; did you mean 'check'?" \
+	help chek
+usage_error "nothing near" "unknown command 'x'"$'\n' x
+usage_error "mistyped option" "unknown option '--newpdi'; did you mean '--newpid'?" \
+	check --newpdi 5
+usage_error "option given an argument" "option '--json' takes no argument" check --json=1 5
+
+# One argument rule: options before or after the arguments, "--" ends them.
+usage_error "check, option after two tuples" "too many arguments: '6'" check 5 6 --newpid
+usage_error "check -- --newpid" "'--newpid' is not a PID tuple" check -- --newpid
+usage_error "show, -- then a dash" "'-1' is not a PID" show -- -1
+expect_status 0 "check TUPLE --help" -- "$P" check 5 --help &&
+	expect_match "$out" "Usage: pidtuple check" "check 5 --help"
+# The first problem wins: an unknown option before --help is an error.
+usage_error "unknown option, then --help" "unknown option '--bogus'" check --bogus --help
+
+# --json makes a usage error a JSON object on stdout too, wherever --json is.
+for args in "check --json" "check --bogus --json" "show --json 0" "tree 1 2 --json" \
+	"ps --json x" "next-pid --json x" "features --json nope" "run --json" "run 5 --json"; do
+	# shellcheck disable=SC2086 # split on purpose
+	expect_status 2 "$args" -- "$P" $args &&
+		expect_json_error "$args" usage=true errno=22 errno_name='"EINVAL"' rule=null
+done
 
 finish

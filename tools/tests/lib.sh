@@ -37,6 +37,35 @@ expect_match() {
 	[[ $text == *"$pattern"* ]] || fail "$what: '$text' does not contain '$pattern'"
 }
 
+# expect_json WHAT EXPR: $out is JSON and the Python expression EXPR is true of it (as `d`).
+expect_json() {
+	local what=$1 expr=$2
+	python3 -c 'import json, sys
+d = json.loads(sys.stdin.read())
+sys.exit(0 if eval("(" + sys.argv[1] + ")") else 1)' "$expr" <<<"$out" ||
+		fail "$what: not JSON, or not ($expr): '$out'"
+}
+
+# The members of every error object of `pidtuple ... --json`.
+json_error_keys='{"errno", "errno_name", "rule", "rule_number", "headline", "node", "level",
+	"levels", "nspid_field", "pid", "byte", "kernel_errno", "usage", "message"}'
+
+# expect_json_error WHAT [KEY=JSON]...: $out is one object whose "error" has every member,
+# and those given have the values given, as JSON text: rule='"pid-taken"' pid=1 node=null.
+expect_json_error() {
+	local what=$1
+	shift
+	python3 -c 'import json, sys
+keys = eval(sys.argv[1])
+e = json.loads(sys.stdin.read())["error"]
+assert set(e) == keys, sorted(set(e) ^ keys)
+assert isinstance(e["message"], str) and e["message"] and "\n" not in e["message"]
+for kv in sys.argv[2:]:
+    k, v = kv.split("=", 1)
+    assert e[k] == json.loads(v), (k, e[k], v)' "$json_error_keys" "$@" <<<"$out" ||
+		fail "$what: not an error object with $*: '$out'"
+}
+
 # Exits 77 (skip) unless root; under CI=true a missing privilege is a failure instead.
 require_privilege() {
 	if [ "$(id -u)" -eq 0 ] && unshare --pid --fork --kill-child -- true 2>/dev/null; then
