@@ -14,6 +14,8 @@ set(_pidtuple_lib_files
 	libpidtuple.c tuple.c caps.c cgroup.c features.c
 	# namespaces, the validator, forking
 	nsctx.c check.c legacy.c fork.c
+	# threads of the calling process
+	thread_arch.c thread.c
 	# reading
 	of_pid.c scan_uring.c scan.c read.c
 	# trees: the description, the check and plan, the restore, capture
