@@ -235,10 +235,14 @@ struct pidtuple_diag {
 	char message[PIDTUPLE_DIAG_MESSAGE_SIZE]; /**< one line for a human, NUL-terminated */
 	int32_t node;	   /**< trees: index of the failing node; -1 otherwise */
 	uint32_t reserved; /**< 0 */
+	/** trees: the failing thread of pidtuple_diag::node, its index in
+	 * pidtuple_node::threads; -1 otherwise (the node's process itself). Since 1.1. */
+	int32_t thread;
+	uint32_t reserved2; /**< 0 */
 	size_t : 0;
 };
 /** The last field of struct pidtuple_diag this version knows. */
-#define pidtuple_diag__last_field reserved
+#define pidtuple_diag__last_field reserved2
 
 /**
  * @brief **pidtuple_rule_name()** names a rule in kebab-case, e.g. "pid-taken".
@@ -961,10 +965,16 @@ struct pidtuple_node {
 	char *const *envp;    /**< PIDTUPLE_NODE_EXEC: environment, NULL for environ */
 	int (*fn)(void *arg); /**< PIDTUPLE_NODE_CALLBACK: runs in the node's process */
 	void *arg;	      /**< passed to pidtuple_node::fn */
+	/** PIDTUPLE_NODE_HOLD only: the TIDs of the process's other threads, one tuple each
+	 * with the node's levels (the main thread's TIDs are pidtuple_node::tuple); NULL when
+	 * pidtuple_node::nthreads is 0. Since 1.1. */
+	const struct pidtuple *const *threads;
+	uint32_t nthreads; /**< entries of pidtuple_node::threads */
+	uint32_t reserved; /**< 0 */
 	size_t : 0;
 };
 /** The last field of struct pidtuple_node this version knows. */
-#define pidtuple_node__last_field arg
+#define pidtuple_node__last_field reserved
 
 /**
  * @brief **pidtuple_tree_new()** creates an empty tree description.

@@ -26,6 +26,8 @@ void pt_diag_reset(struct pidtuple_diag *diag, unsigned int levels)
 	PT_OPTS_SET(diag, text_pos, -1);
 	PT_OPTS_SET(diag, node, -1);
 	PT_OPTS_SET(diag, reserved, 0);
+	PT_OPTS_SET(diag, thread, -1);
+	PT_OPTS_SET(diag, reserved2, 0);
 	if (PT_OPTS_HAS(diag, message))
 		diag->message[0] = '\0';
 }

@@ -178,7 +178,26 @@ static int explain_taken(struct restorer *rt, pt_proc_idx p, int err, const char
 	return r;
 }
 
-/* Process @p reported @err at step @o (-1: while starting). */
+/* Node @p could not make thread @k (after the check found its TIDs free and in range). */
+static int explain_thread(struct restorer *rt, pt_proc_idx p, int err, int32_t k, const char *b)
+{
+	const struct pt_tnode *nd = rt->tree->nodes[rt->pl->procs[p].node];
+	char t[160] = "?";
+	int r;
+
+	if (k >= 0 && (uint32_t)k < nd->nthreads)
+		pidtuple_format(nd->threads[k], t, sizeof(t));
+	r = restorer_diag(
+		rt, err, err == -EEXIST ? PIDTUPLE_RULE_PID_TAKEN : PIDTUPLE_RULE_TREE_NODE, p, -1,
+		"%s: thread %d (%s) could not be created: %s%s; the partial tree was removed", b,
+		(int)k, t, pidtuple_strerror(err),
+		err == -EEXIST ? " (a TID was taken after the check)" : "");
+	pt_diag_set_thread(rt->diag, (int)k);
+	pt_diag_set_kernel_err(rt->diag, err);
+	return r;
+}
+
+/* Process @p reported @err at step @o (-1: while starting; RS_OP_THREAD(k): making thread k). */
 static int explain(struct restorer *rt, pt_proc_idx p, int err, int32_t o)
 {
 	const struct pt_plan *pl = rt->pl;
@@ -193,6 +212,8 @@ static int explain(struct restorer *rt, pt_proc_idx p, int err, int32_t o)
 			"a process of the tree failed: %s; the partial tree was removed",
 			pidtuple_strerror(err));
 	who(pl, p, b, sizeof(b));
+	if (o <= RS_OP_THREAD(0))
+		return explain_thread(rt, p, err, RS_OP_THREAD_OF(o), b);
 	if (o < 0)
 		return restorer_diag(rt, err, PIDTUPLE_RULE_TREE_NODE, p, -1,
 				     "%s could not start: %s; the partial tree was removed", b,

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "restore_int.h"
+#include "thread_arch.h"
 
 extern char **environ;
 
@@ -393,6 +394,45 @@ static void child_close_released(const struct rs_run *run, const struct rs_self 
 		close(run->hs);
 }
 
+/*
+ * A HOLD node's threads, made when its steps are done (no fork ever sees them): each parks on
+ * a small stack of its own, holding its TIDs until hand-over (execve() ends them) or kill. A
+ * failure is reported as step RS_OP_THREAD(k).
+ */
+static void child_threads(const struct rs_run *run, const struct rs_self *s)
+{
+	const struct pt_tnode *nd = run->tree->nodes[run->pl->procs[s->me].node];
+	size_t len = (size_t)nd->nthreads * PT_THREAD_PARK_STACK;
+	char *stacks;
+
+	if (!nd->nthreads)
+		return;
+	stacks = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (stacks == MAP_FAILED)
+		child_fail(run, s, s->me, -errno, RS_OP_THREAD(0));
+	for (uint32_t k = 0; k < nd->nthreads; k++) {
+		const struct pidtuple *t = nd->threads[k];
+		struct pt_clone_args a = { .flags = PT_CLONE_THREAD_FLAGS,
+					   .stack = (uintptr_t)(stacks + k * PT_THREAD_PARK_STACK),
+					   .stack_size = PT_THREAD_PARK_STACK,
+					   .set_tid = (uintptr_t)t->pid,
+					   .set_tid_size = t->n };
+		long r = pt_thread_arch_clone3(&a, PT_CLONE_ARGS_SIZE_VER1, pt_thread_arch_park,
+					       NULL);
+
+		/* EEXIST may be a number on its way out: see PT_EEXIST_RETRY_MS. */
+		for (int ms = 1, waited = 0; r == -EEXIST && waited < PT_EEXIST_RETRY_MS; ms *= 2) {
+			poll(NULL, 0, ms);
+			waited += ms;
+			r = pt_thread_arch_clone3(&a, PT_CLONE_ARGS_SIZE_VER1, pt_thread_arch_park,
+						  NULL);
+		}
+		if (r < 0)
+			child_fail(run, s, s->me, (int)r, RS_OP_THREAD((int32_t)k));
+	}
+}
+
 /* After the last step: the barrier, then the node's work. */
 static void __attribute__((noreturn)) child_finish(const struct rs_run *run, struct rs_self *s)
 {
@@ -402,6 +442,7 @@ static void __attribute__((noreturn)) child_finish(const struct rs_run *run, str
 	bool hold = nd->kind == PIDTUPLE_NODE_HOLD, tree_parent = pl->procs[s->me].parent >= 0;
 	int fd[KEEP_NR] = { -1, run->bar_r, run->st_w, s->parent_fd };
 
+	child_threads(run, s);
 	if (hold)
 		child_hold_fds(run, s, fd);
 	/* See child_wait_release(): the restorer's death must not kill a process at the barrier. */

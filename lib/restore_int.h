@@ -27,8 +27,13 @@ struct rs_msg {
 	int32_t kind;
 	int32_t proc;
 	int32_t err;
-	int32_t op; /* RS_MSG_FAIL: the failing step; -1 while starting */
+	int32_t op; /* RS_MSG_FAIL: the failing step; -1 while starting; RS_OP_THREAD(k) */
 };
+
+/* RS_MSG_FAIL's op when thread @k of a HOLD node could not be made; RS_OP_THREAD_OF(op) gives
+ * @k back. */
+#define RS_OP_THREAD(k) (-2 - (k))
+#define RS_OP_THREAD_OF(op) (-2 - (op))
 
 /*
  * Shared by the restorer and the whole tree. Creations run in parallel, each process in its

@@ -60,6 +60,27 @@ __asm__(".pushsection .text\n\t"
 	".size pt_thread_arch_clone3, . - pt_thread_arch_clone3\n\t"
 	".popsection");
 
+/* ppoll(NULL, 0, NULL, NULL) (271) until the process ends: no stack, no memory, no errno. */
+__asm__(".pushsection .text\n\t"
+	".globl pt_thread_arch_park\n\t"
+	".hidden pt_thread_arch_park\n\t"
+	".type pt_thread_arch_park, @function\n\t"
+	".p2align 4\n"
+	"pt_thread_arch_park:\n\t"
+	".cfi_startproc\n\t"
+	"endbr64\n"
+	"1:\n\t"
+	"xorl %edi, %edi\n\t"
+	"xorl %esi, %esi\n\t"
+	"xorl %edx, %edx\n\t"
+	"xorl %r10d, %r10d\n\t"
+	"movl $271, %eax\n\t"
+	"syscall\n\t"
+	"jmp 1b\n\t"
+	".cfi_endproc\n\t"
+	".size pt_thread_arch_park, . - pt_thread_arch_park\n\t"
+	".popsection");
+
 #elif defined(__aarch64__)
 
 _Static_assert(__NR_clone3 == 435 && __NR_exit == 93, "aarch64 system call numbers");
@@ -94,6 +115,28 @@ __asm__(".pushsection .text\n\t"
 	".size pt_thread_arch_clone3, . - pt_thread_arch_clone3\n\t"
 	".popsection");
 
+/* ppoll(NULL, 0, NULL, NULL) (73) until the process ends: no stack, no memory, no errno. */
+__asm__(".pushsection .text\n\t"
+	".globl pt_thread_arch_park\n\t"
+	".hidden pt_thread_arch_park\n\t"
+	".type pt_thread_arch_park, %function\n\t"
+	".p2align 2\n"
+	"pt_thread_arch_park:\n\t"
+	".cfi_startproc\n\t"
+	"hint #34\n"
+	"1:\n\t"
+	"mov x0, #0\n\t"
+	"mov x1, #0\n\t"
+	"mov x2, #0\n\t"
+	"mov x3, #0\n\t"
+	"mov x4, #0\n\t"
+	"mov x8, #73\n\t"
+	"svc #0\n\t"
+	"b 1b\n\t"
+	".cfi_endproc\n\t"
+	".size pt_thread_arch_park, . - pt_thread_arch_park\n\t"
+	".popsection");
+
 #else
 
 long pt_thread_arch_clone3(struct pt_clone_args *args, size_t size, int (*fn)(void *), void *arg)
@@ -103,6 +146,12 @@ long pt_thread_arch_clone3(struct pt_clone_args *args, size_t size, int (*fn)(vo
 	(void)fn;
 	(void)arg;
 	return -EOPNOTSUPP; /* PT_THREAD_ARCH is 0: no clone3 is made */
+}
+
+int pt_thread_arch_park(void *arg)
+{
+	(void)arg;
+	return 0; /* never started: pt_thread_arch_clone3() makes no thread here */
 }
 
 #endif

@@ -44,4 +44,14 @@
  */
 long pt_thread_arch_clone3(struct pt_clone_args *args, size_t size, int (*fn)(void *), void *arg);
 
+/*
+ * A thread's function that never returns: it sleeps in ppoll() until its process executes a
+ * program or dies, touching no memory (not even errno: such a thread shares the caller's TLS).
+ * A thread of a restored HOLD node runs it, holding its TIDs. Its stack needs a return address.
+ */
+int pt_thread_arch_park(void *arg);
+
+/* The stack a parked thread needs: the return address of its call, with room to spare. */
+#define PT_THREAD_PARK_STACK 256
+
 #endif

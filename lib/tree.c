@@ -44,6 +44,9 @@ static void node_free(struct pt_tnode *stored)
 	free(stored->path);
 	free_strv(stored->argv);
 	free_strv(stored->envp);
+	for (uint32_t k = 0; k < stored->nthreads; k++)
+		pidtuple_free(stored->threads[k]);
+	free(stored->threads);
 	free(stored);
 }
 
@@ -121,6 +124,33 @@ static int node_valid(const struct pidtuple_node *in, pt_proc_idx index)
 		pt_return_if(in->tuple->pid[i] < 1, -EINVAL);
 	pt_return_if(in->kind == PIDTUPLE_NODE_EXEC && (!in->path || !in->argv), -EINVAL);
 	pt_return_if(in->kind == PIDTUPLE_NODE_CALLBACK && !in->fn, -EINVAL);
+	/* A thread's level count and its node's kind are the check's, with a diagnostic. */
+	pt_return_if(in->nthreads > PT_TREE_MAX_THREADS || (in->nthreads && !in->threads), -EINVAL);
+	for (uint32_t k = 0; k < in->nthreads; k++) {
+		const struct pidtuple *t = in->threads[k];
+
+		pt_return_if(!t || t->n < 1 || t->n > PIDTUPLE_MAX_LEVELS, -EINVAL);
+		for (unsigned int i = 0; i < t->n; i++)
+			pt_return_if(t->pid[i] < 1, -EINVAL);
+	}
+	return 0;
+}
+
+/* The tree's copies of a node's thread tuples. */
+static int dup_threads(const struct pidtuple_node *in, struct pt_tnode *stored)
+{
+	if (!in->nthreads)
+		return 0;
+	stored->threads = pt_malloc(in->nthreads * sizeof(*stored->threads));
+	if (!stored->threads)
+		return -ENOMEM;
+	for (uint32_t k = 0; k < in->nthreads; k++) {
+		int r = dup_tuple(in->threads[k], &stored->threads[k]);
+
+		if (r < 0)
+			return r;
+		stored->nthreads++;
+	}
 	return 0;
 }
 
@@ -142,6 +172,8 @@ static int node_store(const struct pidtuple_node *in, struct pt_tnode **ret)
 		r = dup_tuple(in->pgid, &stored->pgid);
 	if (r == 0)
 		r = dup_tuple(in->sid, &stored->sid);
+	if (r == 0)
+		r = dup_threads(in, stored);
 	if (r == 0 && in->kind == PIDTUPLE_NODE_EXEC) {
 		stored->path = dup_str(in->path);
 		r = stored->path ? dup_strv(in->argv, &stored->argv) : -ENOMEM;
@@ -181,7 +213,10 @@ PT_PUBLIC int pidtuple_tree_add(struct pidtuple_tree *tree, const struct pidtupl
 		.envp = PT_OPTS_GET(node, envp, NULL),
 		.fn = PT_OPTS_GET(node, fn, NULL),
 		.arg = PT_OPTS_GET(node, arg, NULL),
+		.threads = PT_OPTS_GET(node, threads, NULL),
+		.nthreads = PT_OPTS_GET(node, nthreads, 0),
 	};
+	pt_return_if(PT_OPTS_GET(node, reserved, 0) != 0, -EINVAL);
 	index = (pt_proc_idx)tree->n; /* fits: the count stays below INT_MAX / 4 */
 	r = node_valid(&nd, index);
 	if (r < 0)
@@ -223,9 +258,11 @@ PT_PUBLIC int pidtuple_tree_get(const struct pidtuple_tree *tree, unsigned int i
 	out.envp = stored->envp;
 	out.fn = stored->fn;
 	out.arg = stored->arg;
+	out.threads = (const struct pidtuple *const *)stored->threads;
+	out.nthreads = stored->nthreads;
 	/* Only the members the caller's struct holds whole; its sz stays. */
 	PT_OPTS_COPY_OUT(node, &out, flags, parent, kind, tuple, pgid, sid, path, argv, envp, fn,
-			 arg);
+			 arg, threads, nthreads);
 	return 0;
 }
 

@@ -178,6 +178,60 @@ static int check_proc_taken(struct planner *pn, pt_proc_idx p, int *ret_unverifi
 	return 0;
 }
 
+/* TID @pid at position @pos of thread @k of node @i: in range, free where the caller sees. Its
+ * node's check found the privilege. 1: not seen; 0: fine; < 0: refused. */
+static int check_thread_pos(struct planner *pn, pt_proc_idx i, uint32_t k, int pos, int new_max)
+{
+	const struct pt_plan *pl = pn->pl;
+	const struct pidtuple *t = pn->tree->nodes[i]->threads[k];
+	pid_t pid = t->pid[t->n - 1 - (unsigned int)pos];
+	int level = pl->top - pos, max = new_max, r = 0;
+	char b[64];
+
+	if (pl->procs[i].ns_init[pos] < 0) {
+		if (level < 0 || level >= (int)pl->ctx.n)
+			return 1;
+		max = pl->ctx.levels[level].pid_max;
+		r = pt_level_pid_taken(&pl->ctx.levels[level], pid);
+	}
+	pidtuple_format(t, b, sizeof(b));
+	if (pid >= max)
+		pt_plan_diag(pn, -EINVAL, PIDTUPLE_RULE_PID_RANGE, i, pos, pid,
+			     "node %d thread %u (%s): TID %d (NSpid field %d of %u) is not below "
+			     "that namespace's pid_max %d",
+			     i, k, b, (int)pid, pos + 1, t->n, max);
+	else if (r > 0)
+		pt_plan_diag(pn, -EEXIST, PIDTUPLE_RULE_PID_TAKEN, i, pos, pid,
+			     "node %d thread %u (%s): TID %d (NSpid field %d of %u) is already in "
+			     "use there",
+			     i, k, b, (int)pid, pos + 1, t->n);
+	else
+		return r < 0;
+	pt_diag_set_thread(pn->diag, (int)k);
+	return pid >= max ? -EINVAL : -EEXIST;
+}
+
+/* Every thread of node @i; *ret_unverified: the most levels of one left unseen. */
+static int check_node_threads(struct planner *pn, pt_proc_idx i, int new_max, int *ret_unverified)
+{
+	const struct pt_tnode *nd = pn->tree->nodes[i];
+
+	for (uint32_t k = 0; k < nd->nthreads; k++) {
+		int unverified = 0;
+
+		for (int pos = 0; pos < (int)nd->tuple->n; pos++) {
+			int r = check_thread_pos(pn, i, k, pos, new_max);
+
+			if (r < 0)
+				return r;
+			unverified += r;
+		}
+		if (unverified > *ret_unverified)
+			*ret_unverified = unverified;
+	}
+	return 0;
+}
+
 int pt_plan_check_machine(struct planner *pn, int *ret_unverified)
 {
 	const struct pidtuple_nsctx *ctx = &pn->pl->ctx;
@@ -201,6 +255,11 @@ int pt_plan_check_machine(struct planner *pn, int *ret_unverified)
 			return r;
 		if (unv > unverified)
 			unverified = unv;
+	}
+	for (pt_proc_idx i = 0; i < pn->nnodes; i++) {
+		r = check_node_threads(pn, i, new_max, &unverified);
+		if (r < 0)
+			return r;
 	}
 	*ret_unverified = unverified;
 	return 0;

@@ -35,7 +35,12 @@ struct pt_tnode {
 	char **argv, **envp;
 	int (*fn)(void *);
 	void *arg;
+	struct pidtuple **threads; /* TIDs of its other threads, nthreads of them */
+	uint32_t nthreads;
 };
+
+/* Threads one node may list: far above what a process runs, far below what overflows. */
+#define PT_TREE_MAX_THREADS (1u << 20)
 
 struct pidtuple_tree {
 	struct pt_tnode **nodes;
@@ -107,6 +112,8 @@ int pt_tree_plan(const struct pidtuple_tree *tree, const struct pt_fork_opts *o,
 void pt_plan_free(struct pt_plan *pl);
 /* Names the failing node in a diagnostic (after pt_diag()). */
 void pt_diag_set_node(struct pidtuple_diag *diag, int node);
+/* Names the failing thread of that node (its index in the node's threads). */
+void pt_diag_set_thread(struct pidtuple_diag *diag, int thread);
 /* Formats a tuple stored by position (0 shown as 0). */
 void pt_format_pos(const pid_t *pid, unsigned int n, char *buf, size_t size);
 /* What errno @err (either sign) says, for a system call that failed: "Too many open files". */
@@ -130,6 +137,7 @@ struct pid_claim {
 	int32_t pos;
 	pid_t pid;
 	pt_proc_idx proc;
+	int32_t thread; /* a TID of thread @thread of node @proc; -1: the process's PID */
 };
 
 /* The check of a tree as it goes, and the plan it builds. */

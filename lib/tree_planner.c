@@ -19,6 +19,12 @@ void pt_diag_set_node(struct pidtuple_diag *diag, int node)
 		diag->node = node;
 }
 
+void pt_diag_set_thread(struct pidtuple_diag *diag, int thread)
+{
+	if (pt_diag_usable(diag) && PT_OPTS_HAS(diag, thread))
+		diag->thread = thread;
+}
+
 void pt_format_pos(const pid_t *pid, unsigned int n, char *buf, size_t size)
 {
 	size_t len = 0;
@@ -161,6 +167,16 @@ static void planner_reset(struct planner *pn)
 		pn->born_sid[i] = pn->born_pgid[i] = PT_ID_NONE;
 }
 
+/* The TIDs the threads of every node claim (each node's are capped: no overflow). */
+static size_t thread_claims(const struct pidtuple_tree *tree)
+{
+	size_t k = 0;
+
+	for (unsigned int i = 0; i < tree->n; i++)
+		k += (size_t)tree->nodes[i]->nthreads * tree->nodes[i]->tuple->n;
+	return k;
+}
+
 /* The planner's arrays (NULL where malloc() failed). */
 static void planner_alloc_arrays(struct planner *pn)
 {
@@ -184,7 +200,7 @@ static void planner_alloc_arrays(struct planner *pn)
 	pn->deferred = zalloc(nn, sizeof(pt_proc_idx));
 	pn->round = zalloc(nn, sizeof(pt_proc_idx));
 	/* Written before it is read: not cleared, most of it is never touched. */
-	if (size_of(np * PIDTUPLE_MAX_LEVELS, sizeof(*pn->claims), &len))
+	if (size_of(np * PIDTUPLE_MAX_LEVELS + thread_claims(pn->tree), sizeof(*pn->claims), &len))
 		pn->claims = pt_malloc(len);
 }
 
