@@ -6,8 +6,10 @@
  * caller (after unshare()): it is entered by /proc's own numbers, found through the root's
  * pidfd, and the levels it shows above the caller are dropped.
  *
+ * Each process's other threads come from /proc/PID/task, with their NSpid tuples.
+ *
  * The order is canonical, so that two captures of the same tree compare equal: breadth first
- * from the root, the children of each process sorted by their tuples.
+ * from the root, the children of each process sorted by their tuples, its threads too.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -27,11 +29,19 @@ struct cap_ent {
 	unsigned int n;
 	pid_t pid[PIDTUPLE_MAX_LEVELS], pg[PIDTUPLE_MAX_LEVELS], sid[PIDTUPLE_MAX_LEVELS];
 	int canon; /* index in the description */
+	unsigned int thr_first, nthr; /* its threads: c->t[thr_first...] */
+};
+
+/* A thread other than a process's main one: its TIDs by position, outermost first. */
+struct cap_thr {
+	pid_t tid[PIDTUPLE_MAX_LEVELS];
 };
 
 struct cap {
 	struct cap_ent *e;
 	unsigned int n, cap;
+	struct cap_thr *t;
+	unsigned int nt, capt;
 	int above; /* levels /proc shows above the caller */
 };
 
@@ -52,6 +62,50 @@ static int cap_grow(struct cap *c)
 	free(c->e);
 	c->e = v;
 	c->cap = cap;
+	return 0;
+}
+
+static int cap_grow_threads(struct cap *c)
+{
+	unsigned int cap = c->capt ? c->capt * 2 : 64;
+	struct cap_thr *v;
+
+	if (c->nt < c->capt)
+		return 0;
+	if (c->capt >= CAP_MAX_PROCS)
+		return -ENOMEM;
+	v = pt_malloc(cap * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	if (c->nt)
+		memcpy(v, c->t, c->nt * sizeof(*v));
+	free(c->t);
+	c->t = v;
+	c->capt = cap;
+	return 0;
+}
+
+/* Records thread @tid of entry @idx; a thread gone meanwhile is left out. */
+static int cap_thread(struct cap *c, int idx, pid_t tid)
+{
+	struct cap_ent *e = &c->e[idx];
+	struct pt_status st;
+	int r = pt_proc_status(-1, e->o, tid, &st);
+
+	if (r == -ENOENT || r == -ESRCH)
+		return 0;
+	if (r < 0)
+		return r;
+	if (st.n[PT_NSPID] - c->above != (int)e->n)
+		return -EIO;
+	r = cap_grow_threads(c);
+	if (r < 0)
+		return r;
+	for (unsigned int p = 0; p < e->n; p++)
+		c->t[c->nt].tid[p] = st.ids[PT_NSPID][c->above + (int)p];
+	if (!e->nthr++)
+		e->thr_first = c->nt;
+	c->nt++;
 	return 0;
 }
 
@@ -109,6 +163,8 @@ static int cap_children(struct cap *c, int idx)
 		return r;
 	while ((r = pt_dir_next_pid(&d, &tid)) == 1) {
 		r = pt_proc_children(o, tid, cap_add, &kids);
+		if (r == 0 && tid != o)
+			r = cap_thread(c, idx, tid);
 		if (r < 0)
 			break;
 	}
@@ -175,6 +231,82 @@ static int cap_order(struct cap *c, int **ret_order)
 	return (int)tail;
 }
 
+static int cmp_thr(const void *x, const void *y, void *n)
+{
+	const struct cap_thr *a = x, *b = y;
+
+	for (unsigned int p = 0; p < *(const unsigned int *)n; p++)
+		if (a->tid[p] != b->tid[p])
+			return a->tid[p] < b->tid[p] ? -1 : 1;
+	return 0;
+}
+
+/* Entry @e's threads as tuples in @nd, sorted (canonical); free with free_threads(). */
+static int cap_node_threads(struct cap *c, const struct cap_ent *e, struct pidtuple_node *nd)
+{
+	struct pidtuple **v;
+	unsigned int n = e->n;
+
+	if (!e->nthr)
+		return 0;
+	v = pt_malloc(e->nthr * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	qsort_r(c->t + e->thr_first, e->nthr, sizeof(*c->t), cmp_thr, &n);
+	nd->threads = (const struct pidtuple *const *)v;
+	for (unsigned int k = 0; k < e->nthr; k++) {
+		int r = pt_tuple_new(c->t[e->thr_first + k].tid, n, true, false, &v[k]);
+
+		if (r < 0)
+			return r;
+		nd->nthreads++;
+	}
+	return 0;
+}
+
+static void free_threads(struct pidtuple_node *nd)
+{
+	for (uint32_t k = 0; k < nd->nthreads; k++)
+		pidtuple_free((struct pidtuple *)nd->threads[k]);
+	free((void *)nd->threads);
+}
+
+/* Adds entry @e as a HOLD node. */
+static int cap_add_node(struct cap *c, struct pidtuple_tree *tree, const struct cap_ent *e)
+{
+	struct pidtuple *t = NULL, *pg = NULL, *sid = NULL;
+	PIDTUPLE_OPTS(pidtuple_node, nd, .kind = PIDTUPLE_NODE_HOLD, .parent = -1);
+	int r;
+
+	if (e->parent >= 0) {
+		const struct cap_ent *p = &c->e[e->parent];
+
+		nd.parent = p->canon;
+		if (e->n == p->n + 1)
+			nd.flags = PIDTUPLE_NODE_NEWPID;
+	} else if (e->n > 1 && e->pid[e->n - 1] == 1) {
+		nd.flags = PIDTUPLE_NODE_NEWPID;
+	}
+	r = pt_tuple_new(e->pid, e->n, true, false, &t);
+	if (r == 0)
+		r = pt_tuple_new(e->pg, e->n, true, true, &pg);
+	if (r == 0)
+		r = pt_tuple_new(e->sid, e->n, true, true, &sid);
+	if (r == 0)
+		r = cap_node_threads(c, e, &nd);
+	if (r == 0) {
+		nd.tuple = t;
+		nd.pgid = pg;
+		nd.sid = sid;
+		r = pidtuple_tree_add(tree, &nd);
+	}
+	free_threads(&nd);
+	pidtuple_free(t);
+	pidtuple_free(pg);
+	pidtuple_free(sid);
+	return r;
+}
+
 static int cap_build(struct cap *c, struct pidtuple_tree **ret)
 {
 	struct pidtuple_tree *tree = NULL;
@@ -184,35 +316,8 @@ static int cap_build(struct cap *c, struct pidtuple_tree **ret)
 	if (count < 0)
 		return count;
 	r = pidtuple_tree_new(&tree);
-	for (int k = 0; r >= 0 && k < count; k++) {
-		const struct cap_ent *e = &c->e[order[k]];
-		struct pidtuple *t = NULL, *pg = NULL, *sid = NULL;
-		PIDTUPLE_OPTS(pidtuple_node, nd, .kind = PIDTUPLE_NODE_HOLD, .parent = -1);
-
-		if (e->parent >= 0) {
-			const struct cap_ent *p = &c->e[e->parent];
-
-			nd.parent = p->canon;
-			if (e->n == p->n + 1)
-				nd.flags = PIDTUPLE_NODE_NEWPID;
-		} else if (e->n > 1 && e->pid[e->n - 1] == 1) {
-			nd.flags = PIDTUPLE_NODE_NEWPID;
-		}
-		r = pt_tuple_new(e->pid, e->n, true, false, &t);
-		if (r == 0)
-			r = pt_tuple_new(e->pg, e->n, true, true, &pg);
-		if (r == 0)
-			r = pt_tuple_new(e->sid, e->n, true, true, &sid);
-		if (r == 0) {
-			nd.tuple = t;
-			nd.pgid = pg;
-			nd.sid = sid;
-			r = pidtuple_tree_add(tree, &nd);
-		}
-		pidtuple_free(t);
-		pidtuple_free(pg);
-		pidtuple_free(sid);
-	}
+	for (int k = 0; r >= 0 && k < count; k++)
+		r = cap_add_node(c, tree, &c->e[order[k]]);
 	free(order);
 	if (r < 0) {
 		pidtuple_tree_free(tree);
@@ -269,5 +374,6 @@ PT_PUBLIC int pidtuple_tree_capture(pid_t root, struct pidtuple_tree **ret_tree)
 out:
 	pt_close(fd);
 	free(c.e);
+	free(c.t);
 	return r;
 }
