@@ -28,7 +28,7 @@ struct cap_ent {
 	int parent; /* entry index; -1 for the root */
 	unsigned int n;
 	pid_t pid[PIDTUPLE_MAX_LEVELS], pg[PIDTUPLE_MAX_LEVELS], sid[PIDTUPLE_MAX_LEVELS];
-	int canon; /* index in the description */
+	int canon;		      /* index in the description */
 	unsigned int thr_first, nthr; /* its threads: c->t[thr_first...] */
 };
 

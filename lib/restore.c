@@ -756,7 +756,8 @@ static int restorer_run(struct restorer *rt, struct pidtuple_restore **ret)
 		return first_failed(rt, pid);
 	rt->pidfd[rt->pl->first] = first_fd;
 	rt->got = 1;
-	rt->done = rt->pl->nops == 0; /* a lone root has no step to end */
+	/* A lone root without threads has no step to end. */
+	rt->done = rt->pl->nops + rt->pl->nthreaded == 0;
 	r = collect(rt);
 	restorer_unlock(rt);
 	if (r == 0) {

@@ -94,6 +94,7 @@ struct pt_proc {
 
 struct pt_plan {
 	pt_proc_idx nnodes, nprocs, nhold;
+	pt_proc_idx nthreaded; /* nodes with threads: each reports them made as one more step */
 	int32_t nops;
 	struct pt_proc *procs; /* shared memory, procs_len bytes */
 	size_t procs_len;
