@@ -104,6 +104,11 @@ static int threads_of(pid_t pid, char *out, size_t size)
 	return 0;
 }
 
+static int cmp_strp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 /* A node's threads as the description says them, in the same form. */
 static void threads_want(const struct tnode *nd, char *out, size_t size)
 {
@@ -114,7 +119,7 @@ static void threads_want(const struct tnode *nd, char *out, size_t size)
 		v[n] = nd->threads[n];
 		n++;
 	}
-	qsort(v, (size_t)n, sizeof(v[0]), (int (*)(const void *, const void *))strcmp);
+	qsort(v, (size_t)n, sizeof(v[0]), cmp_strp);
 	out[0] = '\0';
 	for (int i = 0; i < n; i++)
 		snprintf(out + strlen(out), size - strlen(out), "%s%s", i ? " " : "", v[i]);
