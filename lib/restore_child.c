@@ -451,6 +451,9 @@ static void __attribute__((noreturn)) child_finish(const struct rs_run *run, str
 	bool hold = nd->kind == PIDTUPLE_NODE_HOLD, tree_parent = pl->procs[s->me].parent >= 0;
 	int fd[KEEP_NR] = { -1, run->bar_r, run->st_w, s->parent_fd };
 
+	/* Before its threads, which take the name they are born with. */
+	if (nd->name[0])
+		prctl(PR_SET_NAME, nd->name);
 	child_threads(run, s);
 	if (hold)
 		child_hold_fds(run, s, fd);

@@ -36,6 +36,7 @@ struct pt_tnode {
 	int (*fn)(void *);
 	void *arg;
 	struct pidtuple **threads; /* TIDs of its other threads, nthreads of them */
+	char name[16];		   /* HOLD: the command name to take; "" keeps the caller's */
 	uint32_t nthreads;
 };
 

@@ -125,8 +125,9 @@ static void threads_want(const struct tnode *nd, char *out, size_t size)
 		snprintf(out + strlen(out), size - strlen(out), "%s%s", i ? " " : "", v[i]);
 }
 
-/* Two descriptions say the same: tuples, kinds, flags and threads of every node. */
-static int same_tree(const struct pidtuple_tree *a, const struct pidtuple_tree *b)
+/* Two descriptions say the same: tuples, kinds, flags and threads of every node; with
+ * @names, names too (a description without them restores under the caller's). */
+static int same_tree(const struct pidtuple_tree *a, const struct pidtuple_tree *b, bool names)
 {
 	TH_CHECK(pidtuple_tree_size(a) == pidtuple_tree_size(b), "%d vs %d nodes",
 		 pidtuple_tree_size(a), pidtuple_tree_size(b));
@@ -144,6 +145,9 @@ static int same_tree(const struct pidtuple_tree *a, const struct pidtuple_tree *
 			 "node %d: %s vs %s", i, s1, s2);
 		TH_CHECK(x.nthreads == y.nthreads, "node %d: %u vs %u threads", i, x.nthreads,
 			 y.nthreads);
+		TH_CHECK(!names || (!x.name == !y.name && (!x.name || !strcmp(x.name, y.name))),
+			 "node %d: named %s vs %s", i, x.name ? x.name : "(none)",
+			 y.name ? y.name : "(none)");
 		for (uint32_t k = 0; k < x.nthreads; k++) {
 			pidtuple_format(x.threads[k], s1, sizeof(s1));
 			pidtuple_format(y.threads[k], s2, sizeof(s2));
@@ -196,7 +200,7 @@ static int round_trip_body(void *arg)
 	if (verify_threads(three, 5, rs))
 		return 1;
 	TH_CHECK(pidtuple_tree_capture(pidtuple_restore_pid(rs, 0), &c1) == 0, "capture");
-	TH_CHECK(same_tree(t, c1) == 0, "captured tree differs from the description");
+	TH_CHECK(same_tree(t, c1, false) == 0, "captured tree differs from the description");
 	TH_CHECK(pidtuple_restore_kill(rs) == 0, "kill");
 	pidtuple_restore_free(rs);
 	rs = NULL;
@@ -205,7 +209,7 @@ static int round_trip_body(void *arg)
 	TH_CHECK(r == 0, "restore of the capture: %s: %s", pidtuple_strerror(r), d.message);
 	TH_CHECK(pidtuple_restore_release(rs) == 0, "release");
 	TH_CHECK(pidtuple_tree_capture(pidtuple_restore_pid(rs, 0), &c2) == 0, "capture");
-	TH_CHECK(same_tree(c1, c2) == 0, "second capture differs");
+	TH_CHECK(same_tree(c1, c2, true) == 0, "second capture differs");
 	TH_CHECK(pidtuple_restore_kill(rs) == 0, "kill");
 	pidtuple_restore_free(rs);
 	pidtuple_tree_free(t);
@@ -323,6 +327,12 @@ START_TEST(test_refusals)
 }
 END_TEST
 
+static int dummy_fn(void *arg)
+{
+	(void)arg;
+	return 0;
+}
+
 /* What pidtuple_tree_add() refuses on its own, and what an older caller's struct gives. */
 static int add_body(void *arg)
 {
@@ -351,6 +361,16 @@ static int add_body(void *arg)
 	nd.nthreads = (1u << 20) + 1;
 	TH_CHECK(pidtuple_tree_add(t, &nd) == -EINVAL, "too many threads");
 	nd.nthreads = 1;
+	nd.name = "";
+	TH_CHECK(pidtuple_tree_add(t, &nd) == -EINVAL, "an empty name");
+	nd.name = "sixteen-bytes-xx";
+	TH_CHECK(pidtuple_tree_add(t, &nd) == -EINVAL, "a name the kernel would cut");
+	nd.name = "named";
+	nd.kind = PIDTUPLE_NODE_CALLBACK;
+	nd.fn = dummy_fn;
+	TH_CHECK(pidtuple_tree_add(t, &nd) == -EINVAL, "a name on a CALLBACK node");
+	nd.kind = PIDTUPLE_NODE_HOLD;
+	nd.name = "fifteen-bytes-x";
 	TH_CHECK(pidtuple_tree_add(t, &nd) == 0, "add");
 	TH_CHECK(pidtuple_tree_get(t, 0, &back) == 0 && back.nthreads == 1 &&
 			 back.threads[0] != thr &&
@@ -378,6 +398,26 @@ END_TEST
 
 #define MANY 1000
 
+/* /proc/PID/comm (of thread @tid when not 0) reads @want. */
+static bool comm_is(pid_t pid, pid_t tid, const char *want)
+{
+	char path[96], buf[32] = "";
+	FILE *f;
+
+	if (tid)
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", (int)pid, (int)tid);
+	else
+		snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	fclose(f);
+	buf[strcspn(buf, "\n")] = '\0';
+	return !strcmp(buf, want);
+}
+
 static int many_body(void *arg)
 {
 	struct pidtuple_tree *t = NULL;
@@ -402,6 +442,7 @@ static int many_body(void *arg)
 	nd.tuple = tup;
 	nd.threads = (const struct pidtuple *const *)thr;
 	nd.nthreads = MANY;
+	nd.name = "holder-many";
 	TH_CHECK(pidtuple_tree_add(t, &nd) == 0, "add");
 	r = pidtuple_tree_restore(t, &o, &rs);
 	TH_CHECK(r == 0, "restore: %s", d.message);
@@ -412,6 +453,9 @@ static int many_body(void *arg)
 		tasks += de->d_name[0] != '.';
 	closedir(dir);
 	TH_CHECK(tasks == MANY + 1, "%d tasks", tasks);
+	TH_CHECK(comm_is(pidtuple_restore_pid(rs, 0), 0, "holder-many") &&
+			 comm_is(pidtuple_restore_pid(rs, 0), 3000 + MANY, "holder-many"),
+		 "the process and its threads take the node's name");
 	TH_CHECK(kill(3000 + MANY, 0) == 0, "the last TID is held");
 	TH_CHECK(pidtuple_restore_kill(rs) == 0, "kill");
 	pidtuple_restore_free(rs);
@@ -531,7 +575,15 @@ static int count_threads(const struct pidtuple_tree *t)
 	return n;
 }
 
-/* Capture @root, kill it, restore, capture again: identical, with @want threads. */
+static bool node_name_is(const struct pidtuple_tree *t, unsigned int i, const char *want)
+{
+	PIDTUPLE_OPTS(pidtuple_node, nd);
+
+	return pidtuple_tree_get(t, i, &nd) == 0 && nd.name && !strcmp(nd.name, want);
+}
+
+/* Capture @root, kill it, restore, capture again: identical (names too), with @want
+ * threads. */
 static int program_round_trip(pid_t root, int want)
 {
 	struct pidtuple_tree *c1 = NULL, *c2 = NULL;
@@ -541,6 +593,7 @@ static int program_round_trip(pid_t root, int want)
 	int r;
 
 	TH_CHECK(pidtuple_tree_capture(root, &c1) == 0, "capture");
+	TH_CHECK(node_name_is(c1, 0, "check_tree_thre"), "the original's name was not captured");
 	TH_CHECK(pidtuple_tree_size(c1) == 3 && count_threads(c1) == want, "%d nodes, %d threads",
 		 pidtuple_tree_size(c1), count_threads(c1));
 	kill(root, SIGKILL);
@@ -553,7 +606,7 @@ static int program_round_trip(pid_t root, int want)
 		 d.thread, d.message);
 	TH_CHECK(pidtuple_restore_release(rs) == 0, "release");
 	TH_CHECK(pidtuple_tree_capture(pidtuple_restore_pid(rs, 0), &c2) == 0, "capture again");
-	TH_CHECK(same_tree(c1, c2) == 0, "the restored tree differs");
+	TH_CHECK(same_tree(c1, c2, true) == 0, "the restored tree differs");
 	TH_CHECK(pidtuple_restore_kill(rs) == 0, "kill");
 	pidtuple_restore_free(rs);
 	pidtuple_tree_free(c1);
