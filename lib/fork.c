@@ -51,7 +51,7 @@ fork_check(const struct pidtuple *t, const struct pt_fork_opts *o)
 	struct pidtuple_nsctx ctx;
 	int r;
 
-	r = pt_nsctx_init(&ctx, o, t->n > 1);
+	r = pt_nsctx_init_for(&ctx, o, t, t->n > 1);
 	if (r < 0)
 		return r;
 	r = pt_check_ctx(&ctx, t, o->diag);

@@ -112,6 +112,8 @@ int pt_raw_pidfd_open(pid_t pid);
 int pt_ns_get_parent(int nsfd);
 int pt_ns_get_userns(int nsfd);
 int pt_ns_get_owner_uid(int usernsfd, uid_t *ret_uid);
+/* NS_GET_ID (6.18+): the namespace's id, never reused while the system runs. */
+int pt_ns_get_id(int nsfd, uint64_t *ret_id);
 /* NS_GET_NSTYPE: the CLONE_NEW* value of the namespace @nsfd. */
 int pt_ns_get_nstype(int nsfd);
 /* PID number @nr of the namespace @nsfd, translated into the caller's active namespace. */
