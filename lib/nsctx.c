@@ -30,6 +30,7 @@ struct self_ns {
 	/* Ids (NS_GET_ID) of namespaces whose parent is the active one, by id modulo the size:
 	 * a namespace's parent never changes and its id is never reused. */
 	_Atomic uint64_t child_ids[16];
+	_Atomic bool no_ns_id; /* NS_GET_ID said ENOTTY: a kernel before 6.18 */
 };
 
 static _Atomic(struct self_ns *) self_page;
@@ -52,23 +53,36 @@ static struct self_ns *self_ns_page(void)
 
 #define CHILD_SLOTS (sizeof(((struct self_ns *)0)->child_ids) / sizeof(uint64_t))
 
+/* The id of namespace @nsfd, 0 when there is no cache or no id. */
+static uint64_t ns_id(struct self_ns *c, int nsfd)
+{
+	uint64_t id = 0;
+	int r;
+
+	if (!c || atomic_load_explicit(&c->no_ns_id, memory_order_relaxed))
+		return 0;
+	r = pt_ns_get_id(nsfd, &id);
+	if (r == -ENOTTY)
+		atomic_store_explicit(&c->no_ns_id, true, memory_order_relaxed);
+	return r < 0 ? 0 : id;
+}
+
 /* Is the namespace @nsfd a child of the active one, as far as the cache knows? */
 static bool known_child(int nsfd)
 {
 	struct self_ns *c = atomic_load(&self_page);
-	uint64_t id;
+	uint64_t id = ns_id(c, nsfd);
 
-	if (!c || pt_ns_get_id(nsfd, &id) < 0 || !id)
-		return false;
-	return atomic_load_explicit(&c->child_ids[id % CHILD_SLOTS], memory_order_relaxed) == id;
+	return id &&
+	       atomic_load_explicit(&c->child_ids[id % CHILD_SLOTS], memory_order_relaxed) == id;
 }
 
 static void remember_child(int nsfd)
 {
 	struct self_ns *c = atomic_load(&self_page);
-	uint64_t id;
+	uint64_t id = ns_id(c, nsfd);
 
-	if (c && pt_ns_get_id(nsfd, &id) == 0 && id)
+	if (id)
 		atomic_store_explicit(&c->child_ids[id % CHILD_SLOTS], id, memory_order_relaxed);
 }
 
@@ -290,7 +304,7 @@ static int walk_up(struct pidtuple_nsctx *ctx, const struct caller *c, uint64_t 
 			remember_child(ctx->levels[ctx->n - 2].nsfd);
 		if (ino == c->active_ino || ctx->n >= limit)
 			return 0;
-		if (known_child(cur)) {
+		if (ctx->n <= PIDTUPLE_MAX_LEVELS && known_child(cur)) {
 			/* The caller's own level, without opening it. */
 			add_seen(ctx, c, features, -1, c->active_ino);
 			return 0;
