@@ -103,9 +103,22 @@ level_fail(struct pidtuple_diag *diag, int err, uint32_t rule, const struct pidt
 		       (int)t->pid[i], t->n - i, t->n, what);
 }
 
+/*
+ * Whether an init lives at level @i; *@below holds the answer for the level below. An init
+ * exits only once every other member of its namespace is gone, those of the namespaces below
+ * too (zap_pid_ns_processes()): an init alive below vouches for every one above it.
+ */
+static uint64_t level_init(const struct pidtuple_nsctx *ctx, unsigned int i, uint64_t *below)
+{
+	if (!(*below & PIDTUPLE_LEVEL_HAS_INIT))
+		*below = pt_level_init_state(&ctx->levels[i],
+					     ctx->opts.flags & PIDTUPLE_FORK_CHECK_SCAN);
+	return *below;
+}
+
 /* Range, init and privilege at visible level @i, in the order the kernel checks them. */
 static int check_level(const struct pidtuple_nsctx *ctx, const struct pidtuple *t, unsigned int i,
-		       struct pidtuple_diag *diag)
+		       uint64_t *below, struct pidtuple_diag *diag)
 {
 	const struct pt_level *lv = &ctx->levels[i];
 	pid_t pid = t->pid[i];
@@ -114,7 +127,7 @@ static int check_level(const struct pidtuple_nsctx *ctx, const struct pidtuple *
 	if (pid >= lv->pid_max)
 		return level_fail(diag, -EINVAL, PIDTUPLE_RULE_PID_RANGE, t, i,
 				  "is not below that namespace's pid_max %d", lv->pid_max);
-	init = pt_level_init_state(lv, ctx->opts.flags & PIDTUPLE_FORK_CHECK_SCAN);
+	init = level_init(ctx, i, below);
 	if (init & PIDTUPLE_LEVEL_INIT_DEAD)
 		return level_fail(diag, -ENOMEM, PIDTUPLE_RULE_INIT_DEAD, t, i,
 				  "cannot be added: that namespace's init has died");
@@ -134,6 +147,7 @@ int pt_check_ctx(const struct pidtuple_nsctx *ctx, const struct pidtuple *t,
 		 struct pidtuple_diag *diag)
 {
 	unsigned int visible = ctx->n, n;
+	uint64_t below = 0;
 	int r, unverified = 0;
 
 	pt_diag_reset(diag, t ? t->n : 0);
@@ -153,7 +167,7 @@ int pt_check_ctx(const struct pidtuple_nsctx *ctx, const struct pidtuple *t,
 		unverified = (int)(n - visible); /* outer levels the caller cannot see */
 	}
 	for (unsigned int i = 0; i < n && i < visible; i++) {
-		r = check_level(ctx, t, i, diag);
+		r = check_level(ctx, t, i, &below, diag);
 		if (r < 0)
 			return r;
 	}
@@ -197,13 +211,13 @@ static int check_with(const struct pidtuple *t, const struct pt_fork_opts *o,
 	if (r < 0)
 		return r;
 	/* The absolute depth costs a walk of /proc: only needed beyond the visible levels. */
-	r = pt_nsctx_init(&ctx, o, false);
+	r = pt_nsctx_init_for(&ctx, o, t, false);
 	if (r < 0)
 		return pt_diag(diag, r, PIDTUPLE_RULE_KERNEL, -1, t->n, 0,
 			       "cannot read the namespace context: %s", pidtuple_strerror(r));
 	if (t->n > ctx.n) {
 		pt_nsctx_fini(&ctx);
-		r = pt_nsctx_init(&ctx, o, true);
+		r = pt_nsctx_init_for(&ctx, o, t, true);
 		if (r < 0)
 			return r;
 	}

@@ -51,7 +51,7 @@ fork_check(const struct pidtuple *t, const struct pt_fork_opts *o)
 	struct pidtuple_nsctx ctx;
 	int r;
 
-	r = pt_nsctx_init(&ctx, o, t->n > 1);
+	r = pt_nsctx_init_for(&ctx, o, t, t->n > 1);
 	if (r < 0)
 		return r;
 	r = pt_check_ctx(&ctx, t, o->diag);
@@ -90,7 +90,10 @@ static size_t clone_args_fill(struct pt_clone_args *a, const struct pidtuple *t,
 	return size;
 }
 
-static pid_t fork_common(const struct pidtuple *t, struct pt_fork_opts *o, int *ret_pidfd)
+/* Inlined into pidtuple_fork() so that the child's way back, from the syscall to the
+ * return, lies in one function (see PT_FORK_ALIGN). */
+static inline __attribute__((always_inline)) pid_t fork_body(const struct pidtuple *t,
+							     struct pt_fork_opts *o, int *ret_pidfd)
 {
 	struct pt_clone_args a;
 	bool cgroup_after;
@@ -118,7 +121,7 @@ static pid_t fork_common(const struct pidtuple *t, struct pt_fork_opts *o, int *
 				       pidtuple_strerror(r));
 	}
 
-	pid = pt_sys_clone3(&a, size);
+	pid = pt_sys_clone3_inline(&a, size);
 	if (pid == 0) {
 		if (lock_fd >= 0)
 			close(lock_fd);
@@ -142,15 +145,28 @@ static pid_t fork_common(const struct pidtuple *t, struct pt_fork_opts *o, int *
 	return (pid_t)pid;
 }
 
-PT_PUBLIC pid_t pidtuple_fork(const struct pidtuple *tuple, const struct pidtuple_fork_opts *opts,
-			      int *ret_pidfd)
+static pid_t __attribute__((noinline))
+fork_common(const struct pidtuple *t, struct pt_fork_opts *o, int *ret_pidfd)
+{
+	return fork_body(t, o, ret_pidfd);
+}
+
+/*
+ * The child runs pidtuple_fork() from the syscall to its return, and each page of it costs the
+ * child a fault: aligned to a power of two above its size, the function lies in one page. A
+ * compiler that makes it larger than that costs the child one more fault, nothing else.
+ */
+#define PT_FORK_ALIGN 2048
+
+PT_PUBLIC __attribute__((aligned(PT_FORK_ALIGN))) pid_t
+pidtuple_fork(const struct pidtuple *tuple, const struct pidtuple_fork_opts *opts, int *ret_pidfd)
 {
 	struct pt_fork_opts o;
 	int r = pt_fork_opts_get(opts, &o);
 
 	if (r < 0)
 		return r;
-	return fork_common(tuple, &o, ret_pidfd);
+	return fork_body(tuple, &o, ret_pidfd);
 }
 
 /* Runs in the child of pidtuple_spawn(): async-signal-safe calls only. */

@@ -2,6 +2,8 @@
 /* Namespace context: the levels the next fork can pin, as the caller sees them. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -15,14 +17,110 @@
 #include "probe.h"
 #include "proc.h"
 #include "syscall_shim.h"
+#include "tuple.h"
 
-static int self_ns_ino(const char *ns, uint64_t *ret)
+/*
+ * The caller's active PID namespace and the user namespace that owns it never change while the
+ * process lives: setns() and unshare() move only pid_for_children. A forked child may be in
+ * another namespace under the same PID number, so they live in a page the kernel wipes in
+ * forked children. Racing threads store the same values. 0: not known yet.
+ */
+struct self_ns {
+	_Atomic uint64_t active_ino, owner_ino;
+	/* Ids (NS_GET_ID) of namespaces whose parent is the active one, by id modulo the size:
+	 * a namespace's parent never changes and its id is never reused. */
+	_Atomic uint64_t child_ids[16];
+	_Atomic bool no_ns_id; /* NS_GET_ID said ENOTTY: a kernel before 6.18 */
+};
+
+static _Atomic(struct self_ns *) self_page;
+
+static struct self_ns *self_ns_page(void)
 {
-	struct stat st;
-	int r = pt_proc_ns_stat(-1, 0, ns, &st);
+	struct self_ns *p = atomic_load(&self_page), *expected = NULL;
 
-	if (r == 0)
-		*ret = (uint64_t)st.st_ino;
+	if (p)
+		return p;
+	p = pt_mmap_wipeonfork(4096);
+	if (!p)
+		return NULL; /* no cache this time: the next call tries again */
+	if (!atomic_compare_exchange_strong(&self_page, &expected, p)) {
+		pt_munmap(p, 4096); /* another thread won */
+		p = expected;
+	}
+	return p;
+}
+
+#define CHILD_SLOTS (sizeof(((struct self_ns *)0)->child_ids) / sizeof(uint64_t))
+
+/* The id of namespace @nsfd, 0 when there is no cache or no id. */
+static uint64_t ns_id(struct self_ns *c, int nsfd)
+{
+	uint64_t id = 0;
+	int r;
+
+	if (!c || atomic_load_explicit(&c->no_ns_id, memory_order_relaxed))
+		return 0;
+	r = pt_ns_get_id(nsfd, &id);
+	if (r == -ENOTTY)
+		atomic_store_explicit(&c->no_ns_id, true, memory_order_relaxed);
+	return r < 0 ? 0 : id;
+}
+
+/* Is the namespace @nsfd a child of the active one, as far as the cache knows? */
+static bool known_child(int nsfd)
+{
+	struct self_ns *c = atomic_load(&self_page);
+	uint64_t id = ns_id(c, nsfd);
+
+	return id &&
+	       atomic_load_explicit(&c->child_ids[id % CHILD_SLOTS], memory_order_relaxed) == id;
+}
+
+static void remember_child(int nsfd)
+{
+	struct self_ns *c = atomic_load(&self_page);
+	uint64_t id = ns_id(c, nsfd);
+
+	if (id)
+		atomic_store_explicit(&c->child_ids[id % CHILD_SLOTS], id, memory_order_relaxed);
+}
+
+/* The owner is 0 where NS_GET_USERNS refuses (the caller's user namespace lies below it): then
+ * the caller holds nothing over it, and nothing is cached. */
+static int self_ns_read(uint64_t *active, uint64_t *owner)
+{
+	int fd = pt_proc_ns_open(-1, 0, "pid"), userns;
+
+	if (fd < 0)
+		return fd;
+	*active = pt_fd_ino(fd);
+	userns = pt_ns_get_userns(fd);
+	pt_close(fd);
+	*owner = userns >= 0 ? pt_fd_ino(userns) : 0;
+	if (userns >= 0)
+		pt_close(userns);
+	if (!*active || (userns >= 0 && !*owner))
+		return -EIO; /* fstat failed */
+	return userns >= 0 || userns == -EPERM ? 0 : userns;
+}
+
+static int self_ns_get(uint64_t *active, uint64_t *owner)
+{
+	struct self_ns *c = self_ns_page();
+	int r;
+
+	if (c) {
+		*active = atomic_load_explicit(&c->active_ino, memory_order_relaxed);
+		*owner = atomic_load_explicit(&c->owner_ino, memory_order_relaxed);
+		if (*active && *owner)
+			return 0;
+	}
+	r = self_ns_read(active, owner);
+	if (r == 0 && c && *owner) {
+		atomic_store_explicit(&c->owner_ino, *owner, memory_order_relaxed);
+		atomic_store_explicit(&c->active_ino, *active, memory_order_relaxed);
+	}
 	return r;
 }
 
@@ -71,23 +169,83 @@ static void ctx_close(struct pidtuple_nsctx *ctx)
 /* What the walk needs to know of the caller. */
 struct caller {
 	uint64_t userns_ino, active_ino;
+	uint64_t owner_ino; /* owner of the active namespace, 0 when not to be known */
 	int pid_max;
+	bool below_own; /* every level's owner is the caller's user namespace or below it */
 };
 
-static int caller_read(struct pidtuple_nsctx *ctx, struct caller *c)
+/* Below this a PID is below every pid_max: the sysctl's minimum, RESERVED_PIDS + 1. */
+#define PT_PID_MAX_MIN 301
+
+static bool needs_pid_max(const struct pidtuple *t)
+{
+	if (!t)
+		return true;
+	for (unsigned int i = 0; i < t->n; i++)
+		if (t->pid[i] >= PT_PID_MAX_MIN)
+			return true;
+	return false;
+}
+
+/* With @t, pid_max is read only when one of its PIDs could reach it. */
+static int caller_read(struct pidtuple_nsctx *ctx, struct caller *c, const struct pidtuple *t)
 {
 	int r = pt_sys_cap_effective(&ctx->cap_eff);
 
 	if (r < 0)
 		return r;
-	r = pt_read_pid_max(&c->pid_max);
+	c->pid_max = INT_MAX;
+	if (needs_pid_max(t)) {
+		r = pt_read_pid_max(&c->pid_max);
+		if (r < 0)
+			return r;
+	}
+	r = pt_proc_self_ns_ino("user", &c->userns_ino);
 	if (r < 0)
 		return r;
-	/* Only inode numbers are needed here: stat() costs less than open + fstat + close. */
-	r = self_ns_ino("user", &c->userns_ino);
+	r = self_ns_get(&c->active_ino, &c->owner_ino);
 	if (r < 0)
 		return r;
-	return self_ns_ino("pid", &c->active_ino);
+	/* A PID namespace's owner lies at or below its parent's (create_pid_namespace()), so
+	 * every visible level's owner lies at or below the active namespace's. */
+	c->below_own = c->owner_ino == c->userns_ino;
+	return 0;
+}
+
+static int level_userns(int nsfd)
+{
+	int fd, userns;
+
+	if (nsfd >= 0)
+		return pt_ns_get_userns(nsfd);
+	fd = pt_proc_ns_open(-1, 0, "pid"); /* the caller's level, seen without opening it */
+	if (fd < 0)
+		return fd;
+	userns = pt_ns_get_userns(fd);
+	pt_close(fd);
+	return userns;
+}
+
+/*
+ * The capability flags of a level. Over the caller's own user namespace its effective set
+ * holds; over one below it, at least that set (all of them in a child it owns by euid), which
+ * sets the same flags when the set has both capabilities. Else cap_capable() is replayed from
+ * the level's owner.
+ */
+static uint64_t level_caps_flags(const struct pidtuple_nsctx *ctx, const struct caller *c, int nsfd,
+				 bool own_level)
+{
+	uint64_t f = 0;
+	int userns;
+
+	if (c->below_own && (own_level || (ctx->cap_eff & PT_CAPS_PIN) == PT_CAPS_PIN))
+		return pt_caps_level_flags(ctx->cap_eff);
+	userns = level_userns(nsfd);
+	if (userns >= 0) {
+		f = pt_caps_level_flags(pt_caps_over(userns, c->userns_ino, ctx->cap_eff));
+		pt_close(userns);
+	}
+	return f;
 }
 
 /* A level no process lives in yet: the namespace the fork creates, or one the caller unshared
@@ -106,15 +264,16 @@ static struct pt_level *add_unborn(struct pidtuple_nsctx *ctx, const struct call
 	return lv;
 }
 
-/* The level of namespace @nsfd (the context takes it over), inode @ino. */
+/* The level of namespace @nsfd (the context takes it over; -1 for the caller's own, not
+ * opened), inode @ino. */
 static void add_seen(struct pidtuple_nsctx *ctx, const struct caller *c, uint64_t features,
 		     int nsfd, uint64_t ino)
 {
 	struct pt_level *lv = &ctx->levels[ctx->n++];
-	int userns;
+	bool own = ino == c->active_ino;
 
 	*lv = (struct pt_level){ .nsfd = nsfd, .ns_id = ino };
-	if (ino == c->active_ino) {
+	if (own) {
 		lv->flags |= PIDTUPLE_LEVEL_CALLER | PIDTUPLE_LEVEL_PID_MAX_EXACT;
 		lv->pid_max = c->pid_max;
 	} else if (features & PIDTUPLE_FEATURE_PER_NS_PID_MAX) {
@@ -124,28 +283,32 @@ static void add_seen(struct pidtuple_nsctx *ctx, const struct caller *c, uint64_
 		lv->flags |= PIDTUPLE_LEVEL_PID_MAX_EXACT; /* one global pid_max */
 		lv->pid_max = c->pid_max;
 	}
-	userns = pt_ns_get_userns(nsfd);
-	if (userns >= 0) {
-		lv->flags |= pt_caps_level_flags(pt_caps_over(userns, c->userns_ino, ctx->cap_eff));
-		pt_close(userns);
-	}
+	lv->flags |= level_caps_flags(ctx, c, nsfd, own);
 }
 
 /* Adds the levels from the child's namespace @cur (taken over) up to the caller's active
- * one. */
-static int walk_up(struct pidtuple_nsctx *ctx, const struct caller *c, uint64_t features, int cur)
+ * one, or until there are @limit. */
+static int walk_up(struct pidtuple_nsctx *ctx, const struct caller *c, uint64_t features, int cur,
+		   unsigned int limit)
 {
 	for (;;) {
 		uint64_t ino = pt_fd_ino(cur);
 		int parent;
 
-		if (ctx->n == PIDTUPLE_MAX_LEVELS + 1) {
+		if (ctx->n == PIDTUPLE_MAX_LEVELS + 1 || !ino) {
 			pt_close(cur);
-			return -ELOOP;
+			return ino ? -ELOOP : -EIO;
 		}
 		add_seen(ctx, c, features, cur, ino);
-		if (ino == c->active_ino)
+		if (ino == c->active_ino && ctx->n > 1 && ctx->levels[ctx->n - 2].nsfd >= 0)
+			remember_child(ctx->levels[ctx->n - 2].nsfd);
+		if (ino == c->active_ino || ctx->n >= limit)
 			return 0;
+		if (ctx->n <= PIDTUPLE_MAX_LEVELS && known_child(cur)) {
+			/* The caller's own level, without opening it. */
+			add_seen(ctx, c, features, -1, c->active_ino);
+			return 0;
+		}
 		parent = pt_ns_get_parent(cur);
 		if (parent < 0)
 			return parent;
@@ -162,31 +325,61 @@ static int child_abs_level(const struct pidtuple_nsctx *ctx, uint64_t active_ino
 	return abs < 0 ? -1 : abs + (int)ctx->n - 1;
 }
 
-static int ctx_fill(struct pidtuple_nsctx *ctx, bool want_abs)
+/*
+ * Opens pid_for_children. With @peek its inode is read first, and nothing is opened when
+ * children are born in the caller's own namespace (*here, -1 returned). Before 7.1 the link of
+ * a namespace without init cannot be opened (ENOENT): the caller unshared a new one and no
+ * child has become its init yet.
+ */
+static int children_ns_open(const struct caller *c, bool peek, bool *here)
+{
+	uint64_t ino;
+	int r;
+
+	*here = false;
+	if (peek) {
+		r = pt_proc_self_ns_ino("pid_for_children", &ino);
+		if (r < 0 && r != -ENOENT)
+			return r;
+		if (r == 0 && ino == c->active_ino) {
+			*here = true;
+			return -1;
+		}
+	}
+	return pt_proc_ns_open(-1, 0, "pid_for_children");
+}
+
+/* With @t, only what checking it needs: no more levels than it has (unless the absolute depth
+ * is wanted), pid_max only when it matters. */
+static int ctx_fill(struct pidtuple_nsctx *ctx, const struct pidtuple *t, bool want_abs)
 {
 	uint64_t features = pt_features_cached();
+	bool newpid = ctx->opts.clone_flags & PT_CLONE_NEWPID, here;
+	unsigned int limit = t && !want_abs ? t->n : PIDTUPLE_MAX_LEVELS + 1;
 	struct caller c;
 	int cur, r;
 
-	r = caller_read(ctx, &c);
+	r = caller_read(ctx, &c, t);
 	if (r < 0)
 		return r;
-	/* Before 7.1 the link of a namespace without init cannot be opened (ENOENT): the caller
-	 * unshared a new one and no child has become its init yet. */
-	cur = pt_proc_ns_open(-1, 0, "pid_for_children");
-	if (cur < 0 && cur != -ENOENT)
+	cur = children_ns_open(&c, t && t->n <= 1u + newpid, &here);
+	if (cur < 0 && cur != -ENOENT && !here)
 		return cur;
-	if (ctx->opts.clone_flags & PT_CLONE_NEWPID) {
+	if (newpid) {
 		uint64_t caps = ctx->opts.clone_flags & PT_CLONE_NEWUSER ? ~0ull : ctx->cap_eff;
 
 		add_unborn(ctx, &c, features, caps)->flags |= PIDTUPLE_LEVEL_NEW;
-		ctx->newpid_unshared = cur < 0 || pt_fd_ino(cur) != c.active_ino;
+		ctx->newpid_unshared = !here && (cur < 0 || pt_fd_ino(cur) != c.active_ino);
 	}
-	if (cur == -ENOENT) {
-		add_unborn(ctx, &c, features, ctx->cap_eff);
-		cur = pt_proc_ns_open(-1, 0, "pid");
+	if (here) {
+		add_seen(ctx, &c, features, -1, c.active_ino);
+	} else {
+		if (cur == -ENOENT) {
+			add_unborn(ctx, &c, features, ctx->cap_eff);
+			cur = pt_proc_ns_open(-1, 0, "pid");
+		}
+		r = cur < 0 ? cur : walk_up(ctx, &c, features, cur, limit);
 	}
-	r = cur < 0 ? cur : walk_up(ctx, &c, features, cur);
 	if (r < 0) {
 		ctx_close(ctx);
 		return r;
@@ -197,8 +390,14 @@ static int ctx_fill(struct pidtuple_nsctx *ctx, bool want_abs)
 
 int pt_nsctx_init(struct pidtuple_nsctx *ctx, const struct pt_fork_opts *o, bool want_abs)
 {
+	return pt_nsctx_init_for(ctx, o, NULL, want_abs);
+}
+
+int pt_nsctx_init_for(struct pidtuple_nsctx *ctx, const struct pt_fork_opts *o,
+		      const struct pidtuple *t, bool want_abs)
+{
 	*ctx = (struct pidtuple_nsctx){ .opts = *o, .abs_level = -1 };
-	return ctx_fill(ctx, want_abs);
+	return ctx_fill(ctx, t, want_abs);
 }
 
 void pt_nsctx_fini(struct pidtuple_nsctx *ctx)
@@ -241,10 +440,10 @@ uint64_t pt_level_init_state(const struct pt_level *lv, bool scan)
 {
 	int r;
 
-	if (lv->nsfd < 0)
-		return 0; /* created by this fork, or unshared and still without init */
 	if (lv->flags & PIDTUPLE_LEVEL_CALLER)
 		return PIDTUPLE_LEVEL_HAS_INIT; /* the caller lives there */
+	if (lv->nsfd < 0)
+		return 0; /* created by this fork, or unshared and still without init */
 	if (!(pt_features_cached() & PIDTUPLE_FEATURE_NS_PID_IOCTLS))
 		return scan ? init_by_scan(lv) : PIDTUPLE_LEVEL_INIT_UNKNOWN;
 	r = pt_ns_pid_from_pidns(lv->nsfd, 1);
@@ -277,10 +476,10 @@ int pt_level_pid_taken(const struct pt_level *lv, pid_t pid)
 {
 	int r;
 
-	if (lv->nsfd < 0)
-		return 0; /* nothing lives in a namespace without init */
 	if (lv->flags & PIDTUPLE_LEVEL_CALLER)
 		return pt_active_pid_taken(pid);
+	if (lv->nsfd < 0)
+		return 0; /* nothing lives in a namespace without init */
 	if (!(pt_features_cached() & PIDTUPLE_FEATURE_NS_PID_IOCTLS))
 		return -EOPNOTSUPP;
 	r = pt_ns_pid_from_pidns(lv->nsfd, pid);
@@ -325,7 +524,8 @@ int pt_level_pid_held(const struct pt_level *lv, pid_t pid, bool scan)
 {
 	int r = pt_level_pid_taken(lv, pid);
 
-	if (!scan || (r != 0 && r != -EOPNOTSUPP) || lv->nsfd < 0)
+	if (!scan || (r != 0 && r != -EOPNOTSUPP) ||
+	    (lv->nsfd < 0 && !(lv->flags & PIDTUPLE_LEVEL_CALLER)))
 		return r;
 	if (r == -EOPNOTSUPP && !pt_caps_see_all())
 		return r; /* the walk would not see other users' processes: cannot tell */

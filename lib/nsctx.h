@@ -12,7 +12,7 @@
 #include "pidtuple.h"
 
 struct pt_level {
-	int nsfd; /* -1 for a namespace the fork creates */
+	int nsfd; /* -1 for a namespace the fork creates, or the caller's own not opened */
 	uint64_t ns_id;
 	uint64_t flags; /* PIDTUPLE_LEVEL_* as captured */
 	int pid_max;
@@ -28,6 +28,10 @@ struct pidtuple_nsctx {
 };
 
 int pt_nsctx_init(struct pidtuple_nsctx *ctx, const struct pt_fork_opts *o, bool want_abs);
+/* The context for checking @t alone, cheaper: its levels only, pid_max only where a PID of @t
+ * could reach it (else INT_MAX). Not for describing levels. */
+int pt_nsctx_init_for(struct pidtuple_nsctx *ctx, const struct pt_fork_opts *o,
+		      const struct pidtuple *t, bool want_abs);
 void pt_nsctx_fini(struct pidtuple_nsctx *ctx);
 /* Reads whether an init lives in @lv now: PIDTUPLE_LEVEL_HAS_INIT / _INIT_DEAD / _UNKNOWN. */
 uint64_t pt_level_init_state(const struct pt_level *lv, bool scan);

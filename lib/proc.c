@@ -224,6 +224,29 @@ int pt_proc_ns_stat(int procfd, pid_t pid, const char *ns, struct stat *st)
 	return procfd >= 0 ? pt_fstatat(procfd, path, st, 0) : pt_stat(path, st);
 }
 
+int pt_proc_self_ns_ino(const char *ns, uint64_t *ret_ino)
+{
+	char path[PT_PROC_PATH_MAX], buf[64];
+	const char *p;
+	uint64_t v = 0;
+	ssize_t n;
+
+	ns_path(path, -1, 0, ns);
+	n = pt_readlinkat(AT_FDCWD, path, buf, sizeof(buf) - 1);
+	if (n < 0)
+		return (int)n;
+	buf[n] = '\0';
+	p = strchr(buf, '[');
+	if (!p || p[1] < '0' || p[1] > '9')
+		return -EIO;
+	for (p++; *p >= '0' && *p <= '9' && v < (1ull << 59); p++)
+		v = v * 10 + (uint64_t)(*p - '0');
+	if (*p != ']' || v == 0)
+		return -EIO;
+	*ret_ino = v;
+	return 0;
+}
+
 int pt_proc_ppid(int procfd, pid_t pid, pid_t *ret)
 {
 	char path[PT_PROC_PATH_MAX], buf[1024];

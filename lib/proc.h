@@ -56,6 +56,9 @@ int pt_read_pidfd_fdinfo(int pidfd, struct pt_status *st);
 /* Opens /proc/PID/ns/@ns ("pid", "user", "pid_for_children") read-only. */
 int pt_proc_ns_open(int procfd, pid_t pid, const char *ns);
 int pt_proc_ns_stat(int procfd, pid_t pid, const char *ns, struct stat *st);
+/* The inode of the caller's namespace link @ns, from its text ("pid:[4026531836]"): a readlink
+ * costs half a stat, which makes the namespace's nsfs inode. */
+int pt_proc_self_ns_ino(const char *ns, uint64_t *ret_ino);
 /* The parent of @pid, from /proc/PID/stat. */
 int pt_proc_ppid(int procfd, pid_t pid, pid_t *ret);
 /* The command name (/proc/PID/comm, TASK_COMM_LEN with its NUL), without the newline. */

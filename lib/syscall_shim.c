@@ -33,6 +33,7 @@
 #define PT_NS_GET_PARENT _IO(PT_NSIO, 0x2)
 #define PT_NS_GET_OWNER_UID _IO(PT_NSIO, 0x4)
 #define PT_NS_GET_PID_FROM_PIDNS _IOR(PT_NSIO, 0x6, int)
+#define PT_NS_GET_ID _IOR(PT_NSIO, 0xd, uint64_t)
 
 #define PT_PIDFS_IOCTL_MAGIC 0xFF
 struct pt_pidfd_info {
@@ -179,6 +180,12 @@ int pt_ns_get_parent(int nsfd)
 {
 	FAULT(int);
 	return (int)ret_or_errno(ioctl(nsfd, PT_NS_GET_PARENT));
+}
+
+int pt_ns_get_id(int nsfd, uint64_t *ret_id)
+{
+	FAULT(int);
+	return (int)ret_or_errno(ioctl(nsfd, PT_NS_GET_ID, ret_id));
 }
 
 int pt_ns_get_userns(int nsfd)

@@ -74,6 +74,40 @@ long pt_sys_clone3(struct pt_clone_args *args, size_t size);
 long pt_sys_clone(uint64_t flags, int *pidfd);
 /* For code running in a fresh clone3 child: never injected, async-signal-safe, -errno. */
 long pt_raw_clone3(struct pt_clone_args *args, size_t size);
+
+/*
+ * pt_sys_clone3() for the fork path, inlined into its caller: the syscall instruction itself,
+ * so that the child returns through no text but its caller's. A fresh child has no page-table
+ * entries for file-backed text, and each page it runs costs it a fault; libc's syscall() would
+ * be one more page than a raw clone3 caller touches. Fault-injection builds, and architectures
+ * without it here, call pt_sys_clone3().
+ */
+#if !defined(PIDTUPLE_FAULT_INJECTION) && defined(__x86_64__)
+static inline __attribute__((always_inline)) long pt_sys_clone3_inline(struct pt_clone_args *args,
+								       size_t size)
+{
+	long ret;
+
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "0"(435L), "D"(args), "S"(size)
+			 : "rcx", "r11", "memory");
+	return ret;
+}
+#elif !defined(PIDTUPLE_FAULT_INJECTION) && defined(__aarch64__)
+static inline __attribute__((always_inline)) long pt_sys_clone3_inline(struct pt_clone_args *args,
+								       size_t size)
+{
+	register long x8 __asm__("x8") = 435;
+	register long x0 __asm__("x0") = (long)args;
+	register long x1 __asm__("x1") = (long)size;
+
+	__asm__ volatile("svc 0" : "+r"(x0) : "r"(x8), "r"(x1) : "memory");
+	return x0;
+}
+#else
+#define pt_sys_clone3_inline pt_sys_clone3
+#endif
 pid_t pt_raw_getpid(void);
 
 /* ---- processes: ids, capabilities, reaping ---- */
@@ -112,6 +146,8 @@ int pt_raw_pidfd_open(pid_t pid);
 int pt_ns_get_parent(int nsfd);
 int pt_ns_get_userns(int nsfd);
 int pt_ns_get_owner_uid(int usernsfd, uid_t *ret_uid);
+/* NS_GET_ID (6.18+): the namespace's id, never reused while the system runs. */
+int pt_ns_get_id(int nsfd, uint64_t *ret_id);
 /* NS_GET_NSTYPE: the CLONE_NEW* value of the namespace @nsfd. */
 int pt_ns_get_nstype(int nsfd);
 /* PID number @nr of the namespace @nsfd, translated into the caller's active namespace. */

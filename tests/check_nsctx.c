@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "helpers.h"
@@ -393,6 +394,51 @@ static int no_leak(void *arg)
 	return th_clean_up(holder, nsfd, fds);
 }
 
+/* ---- what the library keeps for the process stays with it ---- */
+
+/* In a child that is PID 1 of a namespace of its own: one level is visible, and a tuple of two
+ * leaves the outer one to the kernel. The parent's namespace, kept, would make that two. */
+static int forked_child_levels(void)
+{
+	pid_t pids[2] = { FREE_PID, FREE_PID };
+	struct pidtuple_nsctx *ctx = NULL;
+	struct pidtuple *t = NULL;
+	int n, r;
+
+	if (pidtuple_nsctx_new(NULL, &ctx) < 0)
+		return 10;
+	n = pidtuple_nsctx_levels(ctx);
+	pidtuple_nsctx_free(ctx);
+	if (pidtuple_from_inner(pids, 2, &t) < 0)
+		return 11;
+	r = pidtuple_check(t, NULL, NULL);
+	pidtuple_free(t);
+	return n == 1 && r == 1 ? 0 : 12;
+}
+
+static int forked_child(void *arg)
+{
+	pid_t one = FREE_PID, pid;
+	struct pidtuple *t = NULL;
+	int status = -1;
+
+	(void)arg;
+	/* Fills the process's cache: its active namespace and that namespace's owner. */
+	TH_CHECK(pidtuple_from_inner(&one, 1, &t) == 0, "tuple");
+	TH_CHECK(pidtuple_check(t, NULL, NULL) == 0, "check in the parent");
+	TH_CHECK(unshare(CLONE_NEWPID) == 0, "unshare: %m");
+	pid = fork();
+	TH_CHECK(pid >= 0, "fork: %m");
+	if (pid == 0)
+		_exit(forked_child_levels());
+	TH_CHECK(waitpid(pid, &status, 0) == pid, "waitpid: %m");
+	TH_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child: status 0x%x", status);
+	/* The parent's children go to the namespace whose init was that child: none can now. */
+	TH_CHECK(pidtuple_check(t, NULL, NULL) == -ENOMEM, "check in the parent after unshare");
+	pidtuple_free(t);
+	return 0;
+}
+
 /* ---- pidtuple_features() ---- */
 
 static uint64_t cap_eff(void)
@@ -477,6 +523,7 @@ TH_NS_TEST(test_sizes_and_args, sizes_and_args, NULL)
 TH_NS_TEST(test_check_in, check_in, NULL)
 TH_NS_TEST(test_no_leak, no_leak, NULL)
 TH_NS_TEST(test_features, features, NULL)
+TH_NS_TEST(test_forked_child, forked_child, NULL)
 
 static Suite *nsctx_suite(void)
 {
@@ -492,6 +539,7 @@ static Suite *nsctx_suite(void)
 	tcase_add_test(tc, test_check_in);
 	tcase_add_test(tc, test_no_leak);
 	tcase_add_test(tc, test_features);
+	tcase_add_test(tc, test_forked_child);
 	suite_add_tcase(s, tc);
 	return s;
 }
