@@ -30,6 +30,13 @@
  *                automatic allocations of the outer levels by nested processes out of the
  *                pinned range.
  *
+ * With --threads N every process also has N threads besides its main one, each with TIDs of
+ * its own that collide with no PID or TID of the tree at any level (after the processes' in
+ * every namespace). restore describes them as the node's threads (pidtuple_node::threads); fork
+ * has each process, once its children exist, start N pthread_create() threads with default
+ * attributes that block in pause(), and report only then. ns_last_pid is left out: the
+ * threads' automatic TIDs would race its pinned forks unless they took its lock too.
+ *
  * Every runner first builds the same tree description, so that all three fork from the same
  * address space (a fork's cost grows with the memory it copies); only restore uses it.
  *
@@ -44,6 +51,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -71,6 +79,7 @@
 #define PARK 20000	 /* ns_last_pid value between pinned forks, in every namespace */
 #define RUNNER_PID 25000 /* runners start here, away from both */
 #define NS_LAST_PID "/proc/sys/kernel/ns_last_pid"
+#define IDS_MAX (PARK - FIRST_PID - 1) /* the tree's PIDs and TIDs, in FIRST_PID.. */
 
 enum method { M_RESTORE, M_FORK, M_NS_LAST_PID, M_NR };
 static const char *const method_name[M_NR] = { "restore", "fork", "ns_last_pid" };
@@ -85,12 +94,15 @@ struct bnode {
 
 struct shape {
 	int n;
+	int threads;	   /* per process, besides its main thread */
+	int first[LEVELS]; /* the first node of each level */
 	struct bnode *node;
 	int *children;
 };
 
 static struct {
 	int processes;
+	int threads;
 	int repeat;
 	bool json;
 } cfg = { .processes = 10000, .repeat = 3 };
@@ -107,11 +119,12 @@ static long maxrss_kib(void)
  * 2 is [n1, n1+n2), its init first; level 3 likewise. In each level local node k > 0 has
  * local parent (k-1)/FANOUT; the init of level l+1 is a child of level l's first node.
  */
-static int make_shape(int n, struct shape *s)
+static int make_shape(int n, int threads, struct shape *s)
 {
-	int count[LEVELS] = { n - 2 * (n / 3), n / 3, n / 3 }, first[LEVELS], base = 0, at = 0;
+	int count[LEVELS] = { n - 2 * (n / 3), n / 3, n / 3 }, *first = s->first, base = 0, at = 0;
 
 	s->n = n;
+	s->threads = threads;
 	s->node = calloc((size_t)n, sizeof(*s->node));
 	s->children = calloc((size_t)n, sizeof(*s->children));
 	if (!s->node || !s->children)
@@ -148,6 +161,25 @@ static int make_shape(int n, struct shape *s)
 		s->children[p->first_child + p->n_children++] = i;
 	}
 	return 0;
+}
+
+/* Thread @j of node @i in namespace @m (0: this one): namespace m numbers its processes
+ * first (make_shape()), then the threads of the same nodes in node order. */
+static pid_t thread_tid(const struct shape *s, int i, int j, int m)
+{
+	int procs = s->n - s->first[m];
+
+	return (m ? 1 : FIRST_PID) + procs + (i - s->first[m]) * s->threads + j;
+}
+
+/* Its TIDs at every level of its process, outermost first, as pidtuple_from_outer() takes. */
+static int thread_tuple(const struct shape *s, int i, int j, struct pidtuple **ret)
+{
+	pid_t outer[LEVELS];
+
+	for (int m = 0; m < s->node[i].levels; m++)
+		outer[m] = thread_tid(s, i, j, m);
+	return pidtuple_from_outer(outer, (size_t)s->node[i].levels, ret);
 }
 
 static pid_t raw_clone(bool newpid)
@@ -191,8 +223,28 @@ static void futex_wake_all(_Atomic uint32_t *addr)
 	syscall(SYS_futex, addr, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
 }
 
-/* Runs as node @i: creates its children (each goes on as its node), reports, waits at the
- * barrier, counts itself past it, holds until killed. */
+static void *park(void *arg)
+{
+	(void)arg;
+	for (;;)
+		pause();
+	return NULL;
+}
+
+/* The fork baseline's threads: @n plain pthreads, each blocked; they exist once created. */
+static int start_threads(int n)
+{
+	pthread_t t;
+
+	for (int k = 0; k < n; k++)
+		if (pthread_create(&t, NULL, park, NULL) != 0)
+			return -1;
+	return 0;
+}
+
+/* Runs as node @i: creates its children (each goes on as its node) and its threads (after
+ * the children: no fork copies a multithreaded process), reports, waits at the barrier,
+ * counts itself past it, holds until killed. */
 static void __attribute__((noreturn))
 grow(const struct shape *s, int i, enum method m, int ready_fd, int bar_fd, struct hold *h)
 {
@@ -222,6 +274,8 @@ again:
 	}
 	if (lock_fd >= 0)
 		close(lock_fd);
+	if (m == M_FORK && start_threads(s->threads) < 0)
+		goto fail;
 	if (write(ready_fd, "r", 1) != 1)
 		_exit(1);
 	while (read(bar_fd, &byte, 1) < 0 && errno == EINTR)
@@ -254,25 +308,44 @@ static void raise_nofile(void)
 	}
 }
 
+/* Node @i as a HOLD node, with its threads; @thr has room for them. The tree copies the
+ * tuples. */
+static int add_node(const struct shape *s, int i, struct pidtuple **thr, struct pidtuple_tree *tree)
+{
+	PIDTUPLE_OPTS(pidtuple_node, node, .parent = s->node[i].parent, .kind = PIDTUPLE_NODE_HOLD);
+	struct pidtuple *t = NULL;
+	int r, k = 0;
+
+	node.flags = s->node[i].newpid ? PIDTUPLE_NODE_NEWPID : 0;
+	r = pidtuple_from_outer(s->node[i].outer, (size_t)s->node[i].levels, &t);
+	for (; r >= 0 && k < s->threads; k++) {
+		thr[k] = NULL; /* still set from the last node */
+		r = thread_tuple(s, i, k, &thr[k]);
+	}
+	node.tuple = t;
+	if (s->threads) {
+		node.threads = (const struct pidtuple *const *)thr;
+		node.nthreads = (uint32_t)s->threads;
+	}
+	if (r >= 0)
+		r = pidtuple_tree_add(tree, &node);
+	while (k > 0)
+		pidtuple_free(thr[--k]);
+	pidtuple_free(t);
+	return r;
+}
+
 /* The tree as pidtuple_tree_restore() takes it: HOLD nodes. */
 static struct pidtuple_tree *describe(const struct shape *s, struct result *res)
 {
 	struct pidtuple_tree *tree = NULL;
+	struct pidtuple **thr = calloc((size_t)s->threads + 1, sizeof(*thr));
 	uint64_t t0 = bench_now_ns();
-	int r = pidtuple_tree_new(&tree);
+	int r = thr ? pidtuple_tree_new(&tree) : -ENOMEM;
 
-	for (int i = 0; r >= 0 && i < s->n; i++) {
-		PIDTUPLE_OPTS(pidtuple_node, node, .parent = s->node[i].parent,
-			      .kind = PIDTUPLE_NODE_HOLD);
-		struct pidtuple *t = NULL;
-
-		node.flags = s->node[i].newpid ? PIDTUPLE_NODE_NEWPID : 0;
-		r = pidtuple_from_outer(s->node[i].outer, (size_t)s->node[i].levels, &t);
-		node.tuple = t;
-		if (r >= 0)
-			r = pidtuple_tree_add(tree, &node);
-		pidtuple_free(t);
-	}
+	for (int i = 0; r >= 0 && i < s->n; i++)
+		r = add_node(s, i, thr, tree);
+	free(thr);
 	if (r < 0) {
 		fprintf(stderr, "bench_tree: describing the tree: %s\n", pidtuple_strerror(r));
 		pidtuple_tree_free(tree);
@@ -281,6 +354,44 @@ static struct pidtuple_tree *describe(const struct shape *s, struct result *res)
 	res->describe_ns = bench_now_ns() - t0;
 	res->rss_before_kib = maxrss_kib();
 	return tree;
+}
+
+/* Thread @j of node @i has its TIDs and is a thread of that node's process. */
+static bool thread_ok(const struct shape *s, int i, int j, const struct pidtuple *process)
+{
+	struct pidtuple *got = NULL, *tgid = NULL, *want = NULL;
+	pid_t tid = thread_tid(s, i, j, 0);
+	bool ok = pidtuple_read(tid, PIDTUPLE_KIND_TID, NULL, &got) == 0 &&
+		  pidtuple_read(tid, PIDTUPLE_KIND_TGID, NULL, &tgid) == 0 &&
+		  thread_tuple(s, i, j, &want) == 0 && pidtuple_equal(got, want) == 1 &&
+		  pidtuple_equal(tgid, process) == 1;
+
+	pidtuple_free(got);
+	pidtuple_free(tgid);
+	pidtuple_free(want);
+	return ok;
+}
+
+/* Untimed: every process and thread has the ids it was described with, read from the kernel.
+ * Returns how many do not. */
+static int verify(const struct shape *s, struct pidtuple_restore *rs)
+{
+	int bad = 0;
+
+	for (int i = 0; i < s->n; i++) {
+		struct pidtuple *got = NULL, *want = NULL;
+		int fd = pidtuple_restore_pidfd(rs, (unsigned int)i);
+
+		if (fd < 0 || pidtuple_of_pidfd(fd, &got) < 0 ||
+		    pidtuple_from_outer(s->node[i].outer, (size_t)s->node[i].levels, &want) < 0 ||
+		    pidtuple_equal(got, want) != 1)
+			bad++;
+		for (int j = 0; j < s->threads; j++)
+			bad += !want || !thread_ok(s, i, j, want);
+		pidtuple_free(got);
+		pidtuple_free(want);
+	}
+	return bad;
 }
 
 static int run_restore(const struct shape *s, struct pidtuple_tree *tree, struct result *res)
@@ -304,19 +415,7 @@ static int run_restore(const struct shape *s, struct pidtuple_tree *tree, struct
 	t0 = bench_now_ns();
 	pidtuple_restore_release(rs);
 	res->release_ns = bench_now_ns() - t0;
-
-	/* Untimed: every process has the PIDs it was described with, read from the kernel. */
-	for (int i = 0; i < s->n; i++) {
-		struct pidtuple *got = NULL, *want = NULL;
-		int fd = pidtuple_restore_pidfd(rs, (unsigned int)i);
-
-		if (fd < 0 || pidtuple_of_pidfd(fd, &got) < 0 ||
-		    pidtuple_from_outer(s->node[i].outer, (size_t)s->node[i].levels, &want) < 0 ||
-		    pidtuple_equal(got, want) != 1)
-			res->mismatches++;
-		pidtuple_free(got);
-		pidtuple_free(want);
-	}
+	res->mismatches = verify(s, rs);
 	t0 = bench_now_ns();
 	pidtuple_restore_kill(rs);
 	res->kill_ns = bench_now_ns() - t0;
@@ -389,7 +488,7 @@ static int runner(enum method m)
 	struct result res = { 0 };
 	int r;
 
-	if (make_shape(cfg.processes, &s) < 0)
+	if (make_shape(cfg.processes, cfg.threads, &s) < 0)
 		return 1;
 	tree = describe(&s, &res);
 	raise_nofile();
@@ -420,8 +519,11 @@ static void teardown(void)
 
 static int sample(enum method m, struct result *res)
 {
-	char procs[16], out[256] = "";
-	char *argv[] = { self_exe, "--runner", (char *)method_name[m], "--processes", procs, NULL };
+	char procs[16], threads[16], out[256] = "";
+	char *name = (char *)method_name[m];
+	char *argv[] = {
+		self_exe, "--runner", name, "--processes", procs, "--threads", threads, NULL,
+	};
 	int pipefd[2], st;
 	unsigned long long create, release, kill_ns, describe;
 	size_t len = 0;
@@ -429,6 +531,7 @@ static int sample(enum method m, struct result *res)
 	pid_t pid;
 
 	snprintf(procs, sizeof(procs), "%d", cfg.processes);
+	snprintf(threads, sizeof(threads), "%d", cfg.threads);
 	/* The runner and the fork baseline's PIDs start away from the pinned range. */
 	if (pidtuple_set_next_pid(RUNNER_PID, NULL) < 0)
 		return -1;
@@ -474,100 +577,130 @@ static double median_ms(uint64_t *v, int n)
 	return bench_median_u64(v, n) / 1e6;
 }
 
+/* Every sample of every method, and what the report prints of them. */
+struct samples {
+	uint64_t *create[M_NR], *release[M_NR], *kill_ns, *describe;
+};
+
+struct summary {
+	double med[M_NR], rel[M_NR], kill_ms, describe_ms;
+	long rss[M_NR], rss_before[M_NR];
+	bool have[M_NR];
+	int mismatches;
+};
+
+static void print_json(const struct summary *u)
+{
+	printf("{\"processes\": %d, \"levels\": %d, ", cfg.processes, LEVELS);
+	if (cfg.threads)
+		printf("\"threads\": %d, \"ns_last_pid_skipped\": true, ", cfg.threads);
+	printf("\"samples\": %d, \"restore_ms\": %.1f, "
+	       "\"release_ms\": %.2f, \"kill_ms\": %.1f, \"describe_ms\": %.1f, "
+	       "\"fork_ms\": %.1f, \"fork_release_ms\": %.2f, \"ns_last_pid_ms\": %.1f, "
+	       "\"ns_last_pid_release_ms\": %.2f, \"restore_vs_fork\": %.3f, "
+	       "\"restore_vs_ns_last_pid\": %.3f, \"restore_maxrss_kib\": %ld, "
+	       "\"restore_maxrss_before_kib\": %ld, \"fork_maxrss_kib\": %ld, "
+	       "\"mismatches\": %d}\n",
+	       cfg.repeat, u->med[M_RESTORE], u->rel[M_RESTORE], u->kill_ms, u->describe_ms,
+	       u->med[M_FORK], u->rel[M_FORK], u->med[M_NS_LAST_PID], u->rel[M_NS_LAST_PID],
+	       u->med[M_RESTORE] / u->med[M_FORK],
+	       u->have[M_NS_LAST_PID] ? u->med[M_RESTORE] / u->med[M_NS_LAST_PID] : 0,
+	       u->rss[M_RESTORE], u->rss_before[M_RESTORE], u->rss[M_FORK], u->mismatches);
+}
+
+static void print_table(const struct summary *u)
+{
+	printf("bench_tree: %d processes", cfg.processes);
+	if (cfg.threads)
+		printf(" with %d threads each besides the main one,", cfg.threads);
+	printf(" over %d PID namespace levels (fan-out %d), %d samples each, median:\n", LEVELS,
+	       FANOUT, cfg.repeat);
+	printf("  restore      %9.1f ms  (+ release %.1f ms, kill %.1f ms; describing it "
+	       "took %.1f ms)\n",
+	       u->med[M_RESTORE], u->rel[M_RESTORE], u->kill_ms, u->describe_ms);
+	printf("  fork         %9.1f ms  (+ release %.1f ms; no PID chosen%s)\n", u->med[M_FORK],
+	       u->rel[M_FORK], cfg.threads ? ", pthread_create() threads" : "");
+	if (u->have[M_NS_LAST_PID])
+		printf("  ns_last_pid  %9.1f ms  (+ release %.1f ms; one level per process "
+		       "pinned)\n",
+		       u->med[M_NS_LAST_PID], u->rel[M_NS_LAST_PID]);
+	else if (cfg.threads)
+		puts("  ns_last_pid  skipped with --threads (threads' TIDs would race its pinned "
+		     "forks)");
+	printf("  restore / fork        %.2fx (target: at most 1.20x)\n",
+	       u->med[M_RESTORE] / u->med[M_FORK]);
+	if (u->have[M_NS_LAST_PID])
+		printf("  restore / ns_last_pid %.2fx (target: at most 0.50x)\n",
+		       u->med[M_RESTORE] / u->med[M_NS_LAST_PID]);
+	printf("  peak RSS of the restoring process: %ld KiB (%ld KiB with the description "
+	       "built, before restoring); fork runner: %ld KiB\n",
+	       u->rss[M_RESTORE], u->rss_before[M_RESTORE], u->rss[M_FORK]);
+	printf("  %s read back different from the description: %d\n",
+	       cfg.threads ? "PIDs and TIDs" : "PIDs", u->mismatches);
+}
+
+/* One sample of @m as sample number @rep. */
+static int take(enum method m, int rep, struct samples *v, struct summary *u)
+{
+	struct result res = { 0 };
+
+	if (sample(m, &res) < 0) {
+		fprintf(stderr, "bench_tree: %s, sample %d failed\n", method_name[m], rep + 1);
+		return -1;
+	}
+	v->create[m][rep] = res.create_ns;
+	v->release[m][rep] = res.release_ns;
+	if (m == M_RESTORE) {
+		v->kill_ns[rep] = res.kill_ns;
+		v->describe[rep] = res.describe_ns;
+		u->mismatches += res.mismatches;
+	}
+	if (res.rss_kib > u->rss[m])
+		u->rss[m] = res.rss_kib;
+	if (res.rss_before_kib > u->rss_before[m])
+		u->rss_before[m] = res.rss_before_kib;
+	return 0;
+}
+
 static int run_all(void)
 {
-	uint64_t *create[M_NR], *release[M_NR],
-		*kill_ns = calloc((size_t)cfg.repeat, sizeof(uint64_t));
-	uint64_t *describe = calloc((size_t)cfg.repeat, sizeof(uint64_t));
-	long rss[M_NR] = { 0 }, rss_before[M_NR] = { 0 };
-	double med[M_NR], rel[M_NR];
-	bool have[M_NR] = { true, true, true };
-	int mismatches = 0;
+	struct samples v = { .kill_ns = calloc((size_t)cfg.repeat, sizeof(uint64_t)),
+			     .describe = calloc((size_t)cfg.repeat, sizeof(uint64_t)) };
+	struct summary u = { .have = { true, true, !cfg.threads } };
 
-	if (!(pidtuple_features() & PIDTUPLE_FEATURE_NS_LAST_PID)) {
+	if (!cfg.threads && !(pidtuple_features() & PIDTUPLE_FEATURE_NS_LAST_PID)) {
 		fprintf(stderr, "bench_tree: ns_last_pid is not writable here: %s\n",
 			pidtuple_feature_reason(PIDTUPLE_FEATURE_NS_LAST_PID));
-		have[M_NS_LAST_PID] = false;
+		u.have[M_NS_LAST_PID] = false;
 	}
 	for (int m = 0; m < M_NR; m++) {
-		create[m] = calloc((size_t)cfg.repeat, sizeof(uint64_t));
-		release[m] = calloc((size_t)cfg.repeat, sizeof(uint64_t));
+		v.create[m] = calloc((size_t)cfg.repeat, sizeof(uint64_t));
+		v.release[m] = calloc((size_t)cfg.repeat, sizeof(uint64_t));
 	}
 	for (int rep = 0; rep < cfg.repeat; rep++) {
 		for (int k = 0; k < M_NR; k++) {
 			/* ABC, BCA, CAB, ...: drift falls on every method alike. */
 			enum method m = (enum method)((k + rep) % M_NR);
-			struct result res = { 0 };
 
-			if (!have[m])
-				continue;
-			if (sample(m, &res) < 0) {
-				fprintf(stderr, "bench_tree: %s, sample %d failed\n",
-					method_name[m], rep + 1);
+			if (u.have[m] && take(m, rep, &v, &u) < 0)
 				return 1;
-			}
-			create[m][rep] = res.create_ns;
-			release[m][rep] = res.release_ns;
-			if (m == M_RESTORE) {
-				kill_ns[rep] = res.kill_ns;
-				describe[rep] = res.describe_ns;
-				mismatches += res.mismatches;
-			}
-			if (res.rss_kib > rss[m])
-				rss[m] = res.rss_kib;
-			if (res.rss_before_kib > rss_before[m])
-				rss_before[m] = res.rss_before_kib;
 		}
 	}
 	for (int m = 0; m < M_NR; m++) {
-		med[m] = have[m] ? median_ms(create[m], cfg.repeat) : 0;
-		rel[m] = have[m] ? median_ms(release[m], cfg.repeat) : 0;
+		u.med[m] = u.have[m] ? median_ms(v.create[m], cfg.repeat) : 0;
+		u.rel[m] = u.have[m] ? median_ms(v.release[m], cfg.repeat) : 0;
+		free(v.create[m]);
+		free(v.release[m]);
 	}
-	if (cfg.json) {
-		printf("{\"processes\": %d, \"levels\": %d, \"samples\": %d, \"restore_ms\": %.1f, "
-		       "\"release_ms\": %.2f, \"kill_ms\": %.1f, \"describe_ms\": %.1f, "
-		       "\"fork_ms\": %.1f, \"fork_release_ms\": %.2f, \"ns_last_pid_ms\": %.1f, "
-		       "\"ns_last_pid_release_ms\": %.2f, \"restore_vs_fork\": %.3f, "
-		       "\"restore_vs_ns_last_pid\": %.3f, \"restore_maxrss_kib\": %ld, "
-		       "\"restore_maxrss_before_kib\": %ld, \"fork_maxrss_kib\": %ld, "
-		       "\"mismatches\": %d}\n",
-		       cfg.processes, LEVELS, cfg.repeat, med[M_RESTORE], rel[M_RESTORE],
-		       median_ms(kill_ns, cfg.repeat), median_ms(describe, cfg.repeat), med[M_FORK],
-		       rel[M_FORK], med[M_NS_LAST_PID], rel[M_NS_LAST_PID],
-		       med[M_RESTORE] / med[M_FORK],
-		       have[M_NS_LAST_PID] ? med[M_RESTORE] / med[M_NS_LAST_PID] : 0,
-		       rss[M_RESTORE], rss_before[M_RESTORE], rss[M_FORK], mismatches);
-	} else {
-		printf("bench_tree: %d processes over %d PID namespace levels (fan-out %d), "
-		       "%d samples each, median:\n",
-		       cfg.processes, LEVELS, FANOUT, cfg.repeat);
-		printf("  restore      %9.1f ms  (+ release %.1f ms, kill %.1f ms; describing it "
-		       "took %.1f ms)\n",
-		       med[M_RESTORE], rel[M_RESTORE], median_ms(kill_ns, cfg.repeat),
-		       median_ms(describe, cfg.repeat));
-		printf("  fork         %9.1f ms  (+ release %.1f ms; no PID chosen)\n", med[M_FORK],
-		       rel[M_FORK]);
-		if (have[M_NS_LAST_PID])
-			printf("  ns_last_pid  %9.1f ms  (+ release %.1f ms; one level per process "
-			       "pinned)\n",
-			       med[M_NS_LAST_PID], rel[M_NS_LAST_PID]);
-		printf("  restore / fork        %.2fx (target: at most 1.20x)\n",
-		       med[M_RESTORE] / med[M_FORK]);
-		if (have[M_NS_LAST_PID])
-			printf("  restore / ns_last_pid %.2fx (target: at most 0.50x)\n",
-			       med[M_RESTORE] / med[M_NS_LAST_PID]);
-		printf("  peak RSS of the restoring process: %ld KiB (%ld KiB with the description "
-		       "built, before restoring); fork runner: %ld KiB\n",
-		       rss[M_RESTORE], rss_before[M_RESTORE], rss[M_FORK]);
-		printf("  PIDs read back different from the description: %d\n", mismatches);
-	}
-	for (int m = 0; m < M_NR; m++) {
-		free(create[m]);
-		free(release[m]);
-	}
-	free(kill_ns);
-	free(describe);
-	return mismatches ? 1 : 0;
+	u.kill_ms = median_ms(v.kill_ns, cfg.repeat);
+	u.describe_ms = median_ms(v.describe, cfg.repeat);
+	free(v.kill_ns);
+	free(v.describe);
+	if (cfg.json)
+		print_json(&u);
+	else
+		print_table(&u);
+	return u.mismatches ? 1 : 0;
 }
 
 /* As PID 1 of the benchmark's namespace: every way, then whatever a failure left. */
@@ -583,10 +716,15 @@ static int body(void *arg)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: bench_tree [--processes N] [--repeat N] [--json]\n"
-		   "  --processes N  processes in the tree, over 3 namespace levels (default "
-		   "10000)\n"
-		   "  --repeat N     samples of each method (default 3)\n"
+	fprintf(f,
+		"usage: bench_tree [--processes N] [--threads N] [--repeat N] [--json]\n"
+		"  --processes N  processes in the tree, over 3 namespace levels (default "
+		"10000)\n"
+		"  --threads N    threads of each process besides its main one (default 0); "
+		"leaves\n"
+		"                 ns_last_pid out; processes x (threads + 1) at most %d\n",
+		IDS_MAX);
+	fprintf(f, "  --repeat N     samples of each method (default 3)\n"
 		   "  --json         print JSON instead of the table\n");
 }
 
@@ -612,7 +750,9 @@ int main(int argc, char **argv)
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--processes")) {
-			cfg.processes = (int)parse_num(argv[++i], 3 * FANOUT, PARK - FIRST_PID - 1);
+			cfg.processes = (int)parse_num(argv[++i], 3 * FANOUT, IDS_MAX);
+		} else if (!strcmp(argv[i], "--threads")) {
+			cfg.threads = (int)parse_num(argv[++i], 0, IDS_MAX / 2);
 		} else if (!strcmp(argv[i], "--repeat")) {
 			cfg.repeat = (int)parse_num(argv[++i], 1, 1000);
 		} else if (!strcmp(argv[i], "--json")) {
@@ -633,6 +773,11 @@ int main(int argc, char **argv)
 			usage(stderr);
 			return 2;
 		}
+	}
+	/* The tree's PIDs and TIDs in this namespace must stay below the parking value. */
+	if ((long)cfg.processes * (cfg.threads + 1) > IDS_MAX) {
+		usage(stderr);
+		return 2;
 	}
 	if (runner_method >= 0)
 		return runner((enum method)runner_method);

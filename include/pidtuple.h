@@ -969,6 +969,10 @@ struct pidtuple_node {
 	 * with the node's levels (the main thread's TIDs are pidtuple_node::tuple); NULL when
 	 * pidtuple_node::nthreads is 0. Since 1.1. */
 	const struct pidtuple *const *threads;
+	/** PIDTUPLE_NODE_HOLD only: the command name the process takes (prctl(PR_SET_NAME), as
+	 * ps and top show it; the kernel keeps 15 bytes), or NULL to keep the caller's. Capture
+	 * records it. Since 1.1. */
+	const char *name;
 	uint32_t nthreads; /**< entries of pidtuple_node::threads */
 	uint32_t reserved; /**< 0 */
 	size_t : 0;

@@ -28,8 +28,9 @@ struct cap_ent {
 	int parent; /* entry index; -1 for the root */
 	unsigned int n;
 	pid_t pid[PIDTUPLE_MAX_LEVELS], pg[PIDTUPLE_MAX_LEVELS], sid[PIDTUPLE_MAX_LEVELS];
-	int canon; /* index in the description */
+	int canon;		      /* index in the description */
 	unsigned int thr_first, nthr; /* its threads: c->t[thr_first...] */
+	char name[PT_COMM_SIZE];      /* its command name */
 };
 
 /* A thread other than a process's main one: its TIDs by position, outermost first. */
@@ -125,6 +126,8 @@ static int cap_read(struct cap *c, struct cap_ent *e)
 	if (st.n[PT_NSPGID] != st.n[PT_NSPID] || st.n[PT_NSSID] != st.n[PT_NSPID])
 		return -EIO;
 	e->n = (unsigned int)n;
+	if (pt_proc_comm(-1, e->o, e->name) < 0)
+		e->name[0] = '\0'; /* gone meanwhile: the next read says so */
 	for (int p = 0; p < n; p++) {
 		e->pid[p] = st.ids[PT_NSPID][c->above + p];
 		e->pg[p] = st.ids[PT_NSPGID][c->above + p];
@@ -294,6 +297,8 @@ static int cap_add_node(struct cap *c, struct pidtuple_tree *tree, const struct 
 		r = pt_tuple_new(e->sid, e->n, true, true, &sid);
 	if (r == 0)
 		r = cap_node_threads(c, e, &nd);
+	if (e->name[0])
+		nd.name = e->name;
 	if (r == 0) {
 		nd.tuple = t;
 		nd.pgid = pg;

@@ -58,6 +58,9 @@ int pt_proc_ns_open(int procfd, pid_t pid, const char *ns);
 int pt_proc_ns_stat(int procfd, pid_t pid, const char *ns, struct stat *st);
 /* The parent of @pid, from /proc/PID/stat. */
 int pt_proc_ppid(int procfd, pid_t pid, pid_t *ret);
+/* The command name (/proc/PID/comm, TASK_COMM_LEN with its NUL), without the newline. */
+#define PT_COMM_SIZE 16
+int pt_proc_comm(int procfd, pid_t pid, char name[PT_COMM_SIZE]);
 /* The caller's number in /proc's namespace (the "self" link), or -errno. */
 pid_t pt_proc_self(int procfd);
 /* Calls @add for each child that /proc/PID/task/TID/children lists; 0 when the thread is gone,

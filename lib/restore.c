@@ -437,8 +437,8 @@ static void abort_tree(struct restorer *rt)
 			(void)pt_waitid_pidfd(rt->pidfd[p], WEXITED | WNOHANG | __WALL);
 	reap_unreported(rt, deadline);
 	/* Until every process is reaped, its PID (and a group named after it) stays taken. */
+	pt_pidfds_wait_reaped(rt->pidfd, (unsigned int)pl->nprocs, deadline);
 	for (pt_proc_idx p = 0; p < pl->nprocs; p++) {
-		pt_pidfd_wait_reaped(rt->pidfd[p], deadline);
 		pt_close(rt->pidfd[p]);
 		rt->pidfd[p] = -1;
 	}
@@ -756,7 +756,8 @@ static int restorer_run(struct restorer *rt, struct pidtuple_restore **ret)
 		return first_failed(rt, pid);
 	rt->pidfd[rt->pl->first] = first_fd;
 	rt->got = 1;
-	rt->done = rt->pl->nops == 0; /* a lone root has no step to end */
+	/* A lone root without threads has no step to end. */
+	rt->done = rt->pl->nops + rt->pl->nthreaded == 0;
 	r = collect(rt);
 	restorer_unlock(rt);
 	if (r == 0) {

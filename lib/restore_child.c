@@ -114,6 +114,15 @@ static void child_wait_turn(const struct rs_run *run, const struct rs_self *s, i
 	}
 }
 
+/* One more step done (a node's threads count as one): the last one tells the restorer. */
+static void child_count_done(const struct rs_run *run, const struct rs_self *s, int32_t o)
+{
+	const struct pt_plan *pl = run->pl;
+
+	if (atomic_fetch_add(&run->shm->ndone, 1) + 1 == (uint32_t)(pl->nops + pl->nthreaded))
+		child_send(run->st_w, RS_MSG_DONE, s->me, 0, o, -1);
+}
+
 static void child_pass_turn(const struct rs_run *run, const struct rs_self *s, int32_t o)
 {
 	const struct pt_plan *pl = run->pl;
@@ -132,8 +141,7 @@ static void child_pass_turn(const struct rs_run *run, const struct rs_self *s, i
 			pt_raw_futex_wake((uint32_t *)&shm->wake[b], INT_MAX);
 		}
 	}
-	if (atomic_fetch_add(&shm->ndone, 1) + 1 == (uint32_t)pl->nops)
-		child_send(run->st_w, RS_MSG_DONE, s->me, 0, o, -1);
+	child_count_done(run, s, o);
 }
 
 /* A new process forks only once its creator has reported it: the restorer then knows every
@@ -431,6 +439,7 @@ static void child_threads(const struct rs_run *run, const struct rs_self *s)
 		if (r < 0)
 			child_fail(run, s, s->me, (int)r, RS_OP_THREAD((int32_t)k));
 	}
+	child_count_done(run, s, -1);
 }
 
 /* After the last step: the barrier, then the node's work. */
@@ -442,6 +451,9 @@ static void __attribute__((noreturn)) child_finish(const struct rs_run *run, str
 	bool hold = nd->kind == PIDTUPLE_NODE_HOLD, tree_parent = pl->procs[s->me].parent >= 0;
 	int fd[KEEP_NR] = { -1, run->bar_r, run->st_w, s->parent_fd };
 
+	/* Before its threads, which take the name they are born with. */
+	if (nd->name[0])
+		prctl(PR_SET_NAME, nd->name);
 	child_threads(run, s);
 	if (hold)
 		child_hold_fds(run, s, fd);

@@ -60,11 +60,39 @@ void pt_pidfds_wait_exit(const int *pidfd, unsigned int n, const int *top, unsig
 	}
 }
 
-void pt_pidfd_wait_reaped(int pidfd, int64_t deadline)
+/* Counts the processes of @pidfd[*from..n) not released yet, first moving *from past those
+ * that are (they stay released). Signal 0 reaches a zombie; ESRCH means released. */
+static unsigned int count_unreaped(const int *pidfd, unsigned int *from, unsigned int n)
 {
-	/* Signal 0 reaches a zombie; ESRCH means the process was released. */
-	while (pidfd >= 0 && pt_sys_pidfd_send_signal(pidfd, 0) != -ESRCH && pt_now_ns() < deadline)
+	unsigned int left = 0;
+
+	for (unsigned int i = *from; i < n; i++) {
+		if (pidfd[i] < 0 || pt_sys_pidfd_send_signal(pidfd[i], 0) == -ESRCH)
+			continue;
+		if (!left++)
+			*from = i;
+	}
+	return left;
+}
+
+void pt_pidfds_wait_reaped(const int *pidfd, unsigned int n, int64_t deadline)
+{
+	unsigned int from = 0, left = UINT_MAX;
+	int64_t stall = 0;
+
+	for (;;) {
+		int64_t now = pt_now_ns();
+		unsigned int was = left;
+
+		left = count_unreaped(pidfd, &from, n);
+		if (left < was)
+			stall = now + PT_REAP_STALL_MS * 1000000ll;
+		/* No release for a while: the reaper of what is left is not at work (it may
+		 * well be waiting for the caller), and waiting longer frees nothing. */
+		if (!left || now >= deadline || now >= stall)
+			return;
 		pt_poll(NULL, 0, 1);
+	}
 }
 
 void pt_pidfd_kill(int pidfd)
@@ -443,8 +471,7 @@ PT_PUBLIC int pidtuple_restore_kill(struct pidtuple_restore *restore)
 	/* A number stays taken until its process is reaped, and so does a group's or a
 	 * session's until its last member is: a restore right after this one must find them
 	 * free. */
-	for (unsigned int i = 0; i < restore->n; i++)
-		pt_pidfd_wait_reaped(restore->pidfd[i], deadline);
+	pt_pidfds_wait_reaped(restore->pidfd, restore->n, deadline);
 	pthread_mutex_unlock(&restore->lock);
 	return 0;
 }

@@ -22,6 +22,15 @@ enum { RS_MSG_PIDFD = 1, RS_MSG_FAIL = 3, RS_MSG_DONE };
  */
 #define PT_EEXIST_RETRY_MS 100
 
+/*
+ * How long the wait for a killed tree's exited processes to be reaped goes on without one
+ * released. Those that are the caller's it has reaped itself, the kernel releases those it
+ * reaps within moments, and a reaper at work takes one every few milliseconds; what is left is
+ * a zombie handed to a reaper that is not (say an init blocked until the caller returns),
+ * which waiting does not free.
+ */
+#define PT_REAP_STALL_MS 20
+
 /* A record a process of the tree sends the restorer. */
 struct rs_msg {
 	int32_t kind;
@@ -110,8 +119,9 @@ void pt_pidfd_kill(int pidfd);
  * session's) cannot finish exiting. */
 void pt_pidfds_wait_exit(const int *pidfd, unsigned int n, const int *top, unsigned int ntop,
 			 int64_t deadline);
-/* Waits until @deadline for the process of a pidfd to be reaped (released): until then its PID
- * stays taken, and so do the numbers of the groups and sessions it is in. */
-void pt_pidfd_wait_reaped(int pidfd, int64_t deadline);
+/* Waits until @deadline for the processes of @pidfd[0..n) (-1: none), all exited, to be reaped
+ * (released): until then a PID stays taken, and so do the numbers of the groups and sessions
+ * its process is in. Gives up once none has been released for PT_REAP_STALL_MS. */
+void pt_pidfds_wait_reaped(const int *pidfd, unsigned int n, int64_t deadline);
 
 #endif

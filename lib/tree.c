@@ -125,6 +125,9 @@ static int node_valid(const struct pidtuple_node *in, pt_proc_idx index)
 	pt_return_if(in->kind == PIDTUPLE_NODE_EXEC && (!in->path || !in->argv), -EINVAL);
 	pt_return_if(in->kind == PIDTUPLE_NODE_CALLBACK && !in->fn, -EINVAL);
 	/* A thread's level count and its node's kind are the check's, with a diagnostic. */
+	pt_return_if(in->name && (in->kind != PIDTUPLE_NODE_HOLD || !in->name[0] ||
+				  strnlen(in->name, 16) > 15),
+		     -EINVAL);
 	pt_return_if(in->nthreads > PT_TREE_MAX_THREADS || (in->nthreads && !in->threads), -EINVAL);
 	for (uint32_t k = 0; k < in->nthreads; k++) {
 		const struct pidtuple *t = in->threads[k];
@@ -172,6 +175,8 @@ static int node_store(const struct pidtuple_node *in, struct pt_tnode **ret)
 		r = dup_tuple(in->pgid, &stored->pgid);
 	if (r == 0)
 		r = dup_tuple(in->sid, &stored->sid);
+	if (in->name)
+		memcpy(stored->name, in->name, strlen(in->name) + 1);
 	if (r == 0)
 		r = dup_threads(in, stored);
 	if (r == 0 && in->kind == PIDTUPLE_NODE_EXEC) {
@@ -214,6 +219,7 @@ PT_PUBLIC int pidtuple_tree_add(struct pidtuple_tree *tree, const struct pidtupl
 		.fn = PT_OPTS_GET(node, fn, NULL),
 		.arg = PT_OPTS_GET(node, arg, NULL),
 		.threads = PT_OPTS_GET(node, threads, NULL),
+		.name = PT_OPTS_GET(node, name, NULL),
 		.nthreads = PT_OPTS_GET(node, nthreads, 0),
 	};
 	pt_return_if(PT_OPTS_GET(node, reserved, 0) != 0, -EINVAL);
@@ -260,9 +266,10 @@ PT_PUBLIC int pidtuple_tree_get(const struct pidtuple_tree *tree, unsigned int i
 	out.arg = stored->arg;
 	out.threads = (const struct pidtuple *const *)stored->threads;
 	out.nthreads = stored->nthreads;
+	out.name = stored->name[0] ? stored->name : NULL;
 	/* Only the members the caller's struct holds whole; its sz stays. */
 	PT_OPTS_COPY_OUT(node, &out, flags, parent, kind, tuple, pgid, sid, path, argv, envp, fn,
-			 arg, threads, nthreads);
+			 arg, threads, name, nthreads);
 	return 0;
 }
 

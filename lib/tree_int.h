@@ -36,6 +36,7 @@ struct pt_tnode {
 	int (*fn)(void *);
 	void *arg;
 	struct pidtuple **threads; /* TIDs of its other threads, nthreads of them */
+	char name[16];		   /* HOLD: the command name to take; "" keeps the caller's */
 	uint32_t nthreads;
 };
 
@@ -94,6 +95,7 @@ struct pt_proc {
 
 struct pt_plan {
 	pt_proc_idx nnodes, nprocs, nhold;
+	pt_proc_idx nthreaded; /* nodes with threads: each reports them made as one more step */
 	int32_t nops;
 	struct pt_proc *procs; /* shared memory, procs_len bytes */
 	size_t procs_len;

@@ -441,8 +441,10 @@ static void plan_checked(struct planner *pn, int unverified)
 	unsigned int levels = tree->nodes[0]->tuple->n;
 
 	for (pt_proc_idx i = 0; i < pn->nnodes; i++)
-		if (tree->nodes[i]->kind == PIDTUPLE_NODE_HOLD)
+		if (tree->nodes[i]->kind == PIDTUPLE_NODE_HOLD) {
 			pn->pl->nhold++;
+			pn->pl->nthreaded += tree->nodes[i]->nthreads > 0;
+		}
 	pt_diag_reset(pn->diag, levels);
 	if (unverified) {
 		pt_diag(pn->diag, 0, PIDTUPLE_RULE_UNVERIFIED, -1, levels, 0,

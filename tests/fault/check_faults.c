@@ -11,6 +11,7 @@
 #include <check.h>
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <malloc.h>
@@ -590,32 +591,47 @@ static int run_all_faults(void *arg)
 
 /* ---- trees ---------------------------------------------------------------------------- */
 
-/* A node from text; NULL group or session means the parent's. */
-static int tree_add(struct pidtuple_tree *t, int parent, const char *text, uint64_t flags,
-		    const char *pgid, const char *sid)
+/* A node from text; NULL group or session means the parent's; up to two threads' TIDs. */
+static int tree_add_thr(struct pidtuple_tree *t, int parent, const char *text, uint64_t flags,
+			const char *pgid, const char *sid, const char *t0, const char *t1)
 {
-	struct pidtuple *tup = NULL, *g = NULL, *s = NULL;
+	struct pidtuple *tup = NULL, *g = NULL, *s = NULL, *thr[2] = { NULL, NULL };
 	int r = pidtuple_parse(text, &tup, NULL);
 
 	if (r == 0 && pgid)
 		r = pidtuple_parse(pgid, &g, NULL);
 	if (r == 0 && sid)
 		r = pidtuple_parse(sid, &s, NULL);
+	if (r == 0 && t0)
+		r = pidtuple_parse(t0, &thr[0], NULL);
+	if (r == 0 && t1)
+		r = pidtuple_parse(t1, &thr[1], NULL);
 	if (r == 0) {
 		PIDTUPLE_OPTS(pidtuple_node, nd, .parent = parent, .tuple = tup, .pgid = g,
-			      .sid = s, .flags = flags, .kind = PIDTUPLE_NODE_HOLD);
+			      .sid = s, .flags = flags, .kind = PIDTUPLE_NODE_HOLD,
+			      .threads = (const struct pidtuple *const *)thr,
+			      .nthreads = (uint32_t)(!!t0 + !!t1));
 
 		r = pidtuple_tree_add(t, &nd);
 	}
 	pidtuple_free(tup);
 	pidtuple_free(g);
 	pidtuple_free(s);
+	pidtuple_free(thr[0]);
+	pidtuple_free(thr[1]);
 	return r;
+}
+
+static int tree_add(struct pidtuple_tree *t, int parent, const char *text, uint64_t flags,
+		    const char *pgid, const char *sid)
+{
+	return tree_add_thr(t, parent, text, flags, pgid, sid, NULL, NULL);
 }
 
 /*
  * Root 700 leads a session; 701 leads a group 702 joins; 703 starts a namespace where 704
- * lives; 705's group leader 750 is dead, so the restorer makes a temporary leader.
+ * lives; 705's group leader 750 is dead, so the restorer makes a temporary leader. 702 and
+ * 704 hold threads.
  */
 static int fault_tree(struct pidtuple_tree **ret)
 {
@@ -626,9 +642,9 @@ static int fault_tree(struct pidtuple_tree **ret)
 		return r;
 	if ((r = tree_add(t, -1, "700", 0, "700", "700")) < 0 ||
 	    (r = tree_add(t, 0, "701", 0, "701", "700")) < 0 ||
-	    (r = tree_add(t, 1, "702", 0, "701", "700")) < 0 ||
+	    (r = tree_add_thr(t, 1, "702", 0, "701", "700", "706", "707")) < 0 ||
 	    (r = tree_add(t, 0, "703/1", PIDTUPLE_NODE_NEWPID, "703/1", NULL)) < 0 ||
-	    (r = tree_add(t, 3, "704/2", 0, "703/1", NULL)) < 0 ||
+	    (r = tree_add_thr(t, 3, "704/2", 0, "703/1", NULL, "708/3", NULL)) < 0 ||
 	    (r = tree_add(t, 0, "705", 0, "750", "700")) < 0) {
 		pidtuple_tree_free(t);
 		return r;
@@ -688,7 +704,23 @@ static int sc_tree_restore(void)
 	return r;
 }
 
-/* Capture of a live tree of three: the root, its child and grandchild. */
+static void *capture_sleeper(void *arg)
+{
+	(void)arg;
+	for (;;)
+		pause();
+	return NULL;
+}
+
+/* The threads of node @i of @t, or -1. */
+static int node_threads(const struct pidtuple_tree *t, unsigned int i)
+{
+	PIDTUPLE_OPTS(pidtuple_node, nd);
+
+	return pidtuple_tree_get(t, i, &nd) == 0 ? (int)nd.nthreads : -1;
+}
+
+/* Capture of a live tree of three: the root, its child and grandchild with a thread. */
 static int sc_tree_capture(void)
 {
 	struct pidtuple_tree *t = NULL;
@@ -704,8 +736,11 @@ static int sc_tree_capture(void)
 		if (fork() == 0) {
 			prctl(PR_SET_PDEATHSIG, SIGKILL);
 			if (fork() == 0) {
+				pthread_t th;
+
 				prctl(PR_SET_PDEATHSIG, SIGKILL);
-				(void)!write(p[1], "x", 1);
+				if (pthread_create(&th, NULL, capture_sleeper, NULL) == 0)
+					(void)!write(p[1], "x", 1);
 			}
 		}
 		for (;;)
@@ -717,7 +752,7 @@ static int sc_tree_capture(void)
 	if (r == 0) {
 		r = pidtuple_tree_capture(root, &t);
 		if (r == 0)
-			r = pidtuple_tree_size(t) == 3 ? 0 : 1;
+			r = pidtuple_tree_size(t) == 3 && node_threads(t, 2) == 1 ? 0 : 1;
 		pidtuple_tree_free(t);
 	}
 	if (root > 0) {

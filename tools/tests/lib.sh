@@ -101,7 +101,7 @@ count_children() {
 # Call once, after enter_private_pidns: a scratch directory removed on exit.
 begin() {
 	: "${PIDTUPLE:?set PIDTUPLE to the pidtuple binary}"
-	t_tmp=$(mktemp -d) || exit 1
+	t_tmp=$(mktemp -d "${TMPDIR:-/tmp}/pidtuple-cli.XXXXXXXX") || exit 1
 	trap 'rm -rf "$t_tmp"' EXIT
 }
 
