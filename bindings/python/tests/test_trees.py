@@ -11,7 +11,6 @@ import pickle
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -69,23 +68,6 @@ def kill_and_reap_all():
             os.waitpid(-1, 0)
         except ChildProcessError:
             return
-
-
-def wait_for_threads(tids, deadline=5.0):
-    """Waits until every TID of @tids names a thread. The threads of a restored tree should
-    exist once restore() returns; the library of this branch makes a node's threads after
-    its last reported step and returns without waiting for them (reported upstream), so the
-    tests wait instead of failing at random."""
-    end = time.monotonic() + deadline
-    for tid in tids:
-        while True:
-            try:
-                pidtuple.read(tid, "tid")
-                break
-            except ProcessLookupError:
-                if time.monotonic() > end:
-                    raise
-                time.sleep(0.01)
 
 
 def proc_pid(pidfd):
@@ -354,7 +336,6 @@ def test_threads_restored_and_captured():
         assert pidtuple.check(t) == 0
         with pidtuple.restore(t) as r:
             assert r.pids() == [300, 301, 302]
-            wait_for_threads([310, 311, 312])
             # Threads of their processes, with exactly their TIDs.
             assert pidtuple.read(310, "tgid") == pidtuple.read(311, "tgid") == Tuple("300")
             assert pidtuple.read(312, "tid") == Tuple("312/2")
@@ -395,7 +376,6 @@ def test_capture_of_a_threaded_process():
         assert [x[0] for x in threads] == sorted(x[0] for x in threads)
         # The process is gone: its PID and TIDs come back, its threads with them.
         with pidtuple.restore(cap) as r:
-            wait_for_threads([x[0] for x in threads])
             assert pidtuple.capture(r.pid(0)) == cap
             assert pidtuple.read(threads[1][0], "tgid") == Tuple(str(p.pid))
 
