@@ -34,8 +34,10 @@ extern "C" {
 #define PIDTUPLE_JSON_API __attribute__((visibility("default")))
 #endif
 
-/** The format version pidtuple_tree_to_json() writes and pidtuple_tree_from_json() reads. */
-#define PIDTUPLE_JSON_FORMAT_VERSION 1
+/** The newest format version: pidtuple_tree_from_json() reads versions 1 up to it;
+ * pidtuple_tree_to_json() writes version 2 for a tree with threads (a node's `threads`,
+ * since 1.1) and version 1 otherwise, so that older readers still read such trees. */
+#define PIDTUPLE_JSON_FORMAT_VERSION 2
 
 /** pidtuple_tree_to_json(): indent the text for a human (two spaces a level, a tuple's
  * numbers on one line). Without it the text is one line without spaces. */
@@ -53,14 +55,17 @@ extern "C" {
  *
  * The text is canonical: the same tree always gives the same bytes, members in the order of
  * docs/tree-json.md. A node's `pgid` and `sid` are written only when the node has them (NULL
- * means "the parent's" and is left out). The text has no trailing newline.
+ * means "the parent's" and is left out), its `threads` only when it has threads; the
+ * document is format version 2 when a node has threads, else version 1. The text has no
+ * trailing newline.
  * @param tree The tree, from pidtuple_tree_new() or pidtuple_tree_capture().
  * @param flags 0 or PIDTUPLE_JSON_PRETTY.
  * @param ret_text On success, the NUL-terminated text; free it with free().
  * @return 0 on success. Errors: -EINVAL (NULL argument, an unknown flag, or a node the format
  * cannot represent: a PIDTUPLE_NODE_CALLBACK node, whose function has no text form, a node
- * flag or kind this version does not know, or a path, argument or environment string that is
- * not valid UTF-8), -ENOMEM.
+ * flag or kind this version does not know, threads on a node that is not a
+ * PIDTUPLE_NODE_HOLD node, or a path, argument or environment string that is not valid
+ * UTF-8), -ENOMEM.
  */
 PIDTUPLE_JSON_API int pidtuple_tree_to_json(const struct pidtuple_tree *tree, uint32_t flags,
 					    char **ret_text);
@@ -70,23 +75,25 @@ PIDTUPLE_JSON_API int pidtuple_tree_to_json(const struct pidtuple_tree *tree, ui
  *
  * Reading is strict: the text must be one JSON object (RFC 8259: no comments, no single
  * quotes, no raw control characters in strings, no key twice in one object, UTF-8), with
- * `"format": "libpidtuple-tree"`, a `version` this library reads (1), and nodes that carry
- * only the members of docs/tree-json.md, each of the right type. Tuples are written as
- * pidtuple_format() writes them (`4242/17/1`); `pgid` and `sid` are arrays of integers,
- * outermost first, one per level of the node's tuple, with 0 at the inner levels where the
- * group or session is not visible. Parents come before their children; the first node is
- * the root (`"parent": -1`); a node has as many levels as its parent, one more with
- * `"newpid": true`, and then ends in PID 1. What the text cannot say (whether the PIDs are
- * free, privilege) is left to pidtuple_tree_check().
+ * `"format": "libpidtuple-tree"`, a `version` this library reads (1 or 2), and nodes that
+ * carry only the members of docs/tree-json.md for that version, each of the right type.
+ * Tuples are written as pidtuple_format() writes them (`4242/17/1`); `pgid` and `sid` are
+ * arrays of integers, outermost first, one per level of the node's tuple, with 0 at the inner
+ * levels where the group or session is not visible; `threads` (version 2, hold nodes only)
+ * is an array of TID tuples with the node's levels. Parents come before their children; the
+ * first node is the root (`"parent": -1`); a node has as many levels as its parent, one more
+ * with `"newpid": true`, and then ends in PID 1. What the text cannot say (whether the PIDs
+ * are free, privilege, a TID claimed twice) is left to pidtuple_tree_check().
  * @param text NUL-terminated JSON text, at most PIDTUPLE_JSON_MAX_TEXT bytes.
  * @param ret_tree On success, the tree; free it with pidtuple_tree_free().
  * @param diag Optional (may be NULL): on failure, a message that names the place in the
  * document as a path (`nodes[3].pgid[1]: ...`), the rule (PIDTUPLE_RULE_SYNTAX for text that
  * is not JSON, a wrong type, a missing or unknown member, an unknown format or version;
  * PIDTUPLE_RULE_LEVEL_COUNT for a tuple of the wrong length; PIDTUPLE_RULE_TREE_SHAPE for a
- * parent or level count that does not fit; the rule pidtuple_parse() gave for a bad tuple),
- * the failing node's index in `node` (-1 for the document), and for JSON syntax errors the
- * byte offset in `text_pos`.
+ * parent or level count that does not fit, or threads on a node that is not a hold node; the
+ * rule pidtuple_parse() gave for a bad tuple), the failing node's index in `node` (-1 for the
+ * document), the failing thread's index in `thread` (-1 when the error is not in a thread's
+ * tuple), and for JSON syntax errors the byte offset in `text_pos`.
  * @return 0 on success. Errors: -EINVAL (NULL argument, or a text that is not a valid tree
  * description), -E2BIG (text longer than PIDTUPLE_JSON_MAX_TEXT), -ENOMEM.
  */

@@ -16,6 +16,8 @@
 #include "pidtuple-json.h"
 
 #define FORMAT_NAME "libpidtuple-tree"
+/* The first format version with a member version 1 lacks: a node's "threads". */
+#define VERSION_THREADS 2
 /* Root, nodes, node, exec, argv: 5 levels; deeper text is refused by the tokener itself. */
 #define MAX_DEPTH 8
 /* The kernel's limits for execve(): a path (PATH_MAX, NUL included) and one string. */
@@ -346,9 +348,10 @@ static int parse_text(const char *s, size_t len, json_object **ret, struct pidtu
 
 struct reader {
 	struct pidtuple_diag *diag;
-	int node;      /* the node being read, or -1 */
-	char path[64]; /* "nodes[3]" or "" */
-	int *levels;   /* levels of each node read so far */
+	int64_t version; /* the document's format version */
+	int node;	 /* the node being read, or -1 */
+	char path[64];	 /* "nodes[3]" or "" */
+	int *levels;	 /* levels of each node read so far */
 };
 
 static const char *type_name(json_object *v)
@@ -532,25 +535,25 @@ static int read_ids(struct reader *rd, json_object *v, const char *member, int l
 	return r == -ENOMEM ? fail(rd->diag, r, PIDTUPLE_RULE_NONE, rd->node, "out of memory") : r;
 }
 
-/* "tuple": the text form exactly as pidtuple_format() writes it. */
-static int read_tuple(struct reader *rd, json_object *v, struct pidtuple **ret)
+/* "tuple" or a thread's: the text form exactly as pidtuple_format() writes it. */
+static int read_tuple(struct reader *rd, json_object *v, const char *member, struct pidtuple **ret)
 {
 	PIDTUPLE_OPTS(pidtuple_diag, pd);
 	char buf[MSG_VALUE_MAX + 8], canon[PIDTUPLE_MAX_LEVELS * 12];
 	const char *text;
 	int r;
 
-	r = want_type(rd, v, json_type_string, "tuple", "a string such as \"4242/17/1\"");
+	r = want_type(rd, v, json_type_string, member, "a string such as \"4242/17/1\"");
 	if (r < 0)
 		return r;
 	text = json_object_get_string(v);
 	if (strlen(text) != (size_t)json_object_get_string_len(v))
-		return rfail(rd, PIDTUPLE_RULE_SYNTAX, "tuple", "contains a NUL character");
+		return rfail(rd, PIDTUPLE_RULE_SYNTAX, member, "contains a NUL character");
 	r = pidtuple_parse(text, ret, &pd);
 	if (r == -ENOMEM)
 		return fail(rd->diag, r, PIDTUPLE_RULE_NONE, rd->node, "out of memory");
 	if (r < 0) {
-		r = rfail(rd, pd.rule, "tuple", "%s is not a PID tuple: %s",
+		r = rfail(rd, pd.rule, member, "%s is not a PID tuple: %s",
 			  show(v, buf, sizeof(buf)), pd.message);
 		if (pt_diag_usable(rd->diag))
 			PT_OPTS_SET(rd->diag, nspid_pos, pd.nspid_pos);
@@ -560,7 +563,7 @@ static int read_tuple(struct reader *rd, json_object *v, struct pidtuple **ret)
 	if (strcmp(canon, text) != 0) {
 		pidtuple_free(*ret);
 		*ret = NULL;
-		return rfail(rd, PIDTUPLE_RULE_SYNTAX, "tuple", "%s: write it as \"%s\"",
+		return rfail(rd, PIDTUPLE_RULE_SYNTAX, member, "%s: write it as \"%s\"",
 			     show(v, buf, sizeof(buf)), canon);
 	}
 	return 0;
@@ -636,11 +639,13 @@ static int read_exec(struct reader *rd, json_object *v, struct pidtuple_node *no
 	return 0;
 }
 
-static const char *const node_members[] = { "tuple", "parent", "newpid", "pgid",
-					    "sid",   "kind",   "exec",	 NULL };
+static const char *const node_members[] = { "tuple",   "parent", "newpid", "pgid", "sid",
+					    "threads", "kind",	 "exec",   NULL };
 
 struct node_parts {
 	struct pidtuple *tuple, *pgid, *sid;
+	struct pidtuple **threads;
+	uint32_t nthreads;
 	char **argv, **envp;
 };
 
@@ -649,6 +654,9 @@ static void node_parts_free(struct node_parts *p)
 	pidtuple_free(p->tuple);
 	pidtuple_free(p->pgid);
 	pidtuple_free(p->sid);
+	for (uint32_t k = 0; k < p->nthreads; k++)
+		pidtuple_free(p->threads[k]);
+	free(p->threads);
 	free(p->argv);
 	free(p->envp);
 }
@@ -675,6 +683,107 @@ static int read_kind(struct reader *rd, json_object *v, uint32_t *ret)
 	return 0;
 }
 
+/* Thread @k of the node is the one that failed. */
+static int thread_failed(struct reader *rd, int r, uint32_t k)
+{
+	if (pt_diag_usable(rd->diag))
+		PT_OPTS_SET(rd->diag, thread, (int32_t)k);
+	return r;
+}
+
+/* Thread @k: a TID tuple with the node's @levels; who else claims its TIDs is the check's. */
+static int read_thread(struct reader *rd, json_object *v, uint32_t k, int levels,
+		       struct pidtuple **ret)
+{
+	char elem[32];
+	int r, n;
+
+	snprintf(elem, sizeof(elem), "threads[%u]", k);
+	r = read_tuple(rd, v, elem, ret);
+	if (r < 0)
+		return thread_failed(rd, r, k);
+	n = pidtuple_levels(*ret);
+	if (n == levels)
+		return 0;
+	r = rfail(rd, PIDTUPLE_RULE_TREE_SHAPE, elem,
+		  "%d levels, but the node's tuple has %d: a thread lives in its process's "
+		  "namespaces",
+		  n, levels);
+	if (pt_diag_usable(rd->diag))
+		PT_OPTS_SET(rd->diag, levels, n);
+	return thread_failed(rd, r, k);
+}
+
+/* "threads" (format version 2): the TID tuples of a hold node's other threads. */
+static int read_threads(struct reader *rd, json_object *v, const struct pidtuple_node *node,
+			int levels, struct node_parts *parts)
+{
+	size_t n;
+	int r;
+
+	if (rd->version < VERSION_THREADS)
+		return rfail(rd, PIDTUPLE_RULE_SYNTAX, "threads",
+			     "new in format version %d; this document is version %" PRId64,
+			     VERSION_THREADS, rd->version);
+	r = want_type(rd, v, json_type_array, "threads",
+		      "an array of TID tuples such as \"4243/18/2\"");
+	if (r < 0)
+		return r;
+	n = json_object_array_length(v);
+	if (n && node->kind != PIDTUPLE_NODE_HOLD)
+		return rfail(rd, PIDTUPLE_RULE_TREE_SHAPE, "threads",
+			     "only a \"hold\" node has threads (execve() would end them)");
+	/* 8 MiB of text hold fewer than 2^22 of them: n fits. */
+	parts->threads = calloc(n ? n : 1, sizeof(*parts->threads));
+	if (!parts->threads)
+		return fail(rd->diag, -ENOMEM, PIDTUPLE_RULE_NONE, rd->node, "out of memory");
+	for (size_t k = 0; k < n; k++) {
+		r = read_thread(rd, json_object_array_get_idx(v, k), (uint32_t)k, levels,
+				&parts->threads[k]);
+		parts->nthreads = (uint32_t)k + 1; /* freed with the parts, even the failed one */
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* The members that refer to the node's @levels, and what it runs. */
+static int read_node_rest(struct reader *rd, json_object *o, struct pidtuple_node *node, int levels,
+			  struct node_parts *parts)
+{
+	json_object *m;
+	int r;
+
+	r = get_member(rd, o, "pgid", false, &m);
+	if (r > 0)
+		r = read_ids(rd, m, "pgid", levels, &parts->pgid);
+	if (r >= 0)
+		r = get_member(rd, o, "sid", false, &m);
+	if (r > 0)
+		r = read_ids(rd, m, "sid", levels, &parts->sid);
+	if (r >= 0)
+		r = get_member(rd, o, "threads", false, &m);
+	if (r > 0)
+		r = read_threads(rd, m, node, levels, parts);
+	if (r < 0)
+		return r;
+	node->pgid = parts->pgid;
+	node->sid = parts->sid;
+	node->threads = (const struct pidtuple *const *)parts->threads;
+	node->nthreads = parts->nthreads;
+
+	r = get_member(rd, o, "exec", node->kind == PIDTUPLE_NODE_EXEC, &m);
+	if (r > 0 && node->kind != PIDTUPLE_NODE_EXEC)
+		return rfail(rd, PIDTUPLE_RULE_SYNTAX, "exec", "only an \"exec\" node has one");
+	if (r > 0)
+		r = read_exec(rd, m, node);
+	if (r < 0)
+		return r;
+	parts->argv = (char **)node->argv;
+	parts->envp = (char **)node->envp;
+	return 0;
+}
+
 /* Reads node @i into @node and @parts; checks what the node says about its own shape. */
 static int read_node(struct reader *rd, json_object *o, int i, struct pidtuple_node *node,
 		     struct node_parts *parts)
@@ -691,7 +800,7 @@ static int read_node(struct reader *rd, json_object *o, int i, struct pidtuple_n
 	if (r >= 0)
 		r = get_member(rd, o, "tuple", true, &m);
 	if (r >= 0)
-		r = read_tuple(rd, m, &parts->tuple);
+		r = read_tuple(rd, m, "tuple", &parts->tuple);
 	if (r >= 0)
 		r = get_member(rd, o, "parent", true, &m);
 	if (r >= 0)
@@ -740,28 +849,7 @@ static int read_node(struct reader *rd, json_object *o, int i, struct pidtuple_n
 		return r;
 	}
 
-	r = get_member(rd, o, "pgid", false, &m);
-	if (r > 0)
-		r = read_ids(rd, m, "pgid", levels, &parts->pgid);
-	if (r >= 0)
-		r = get_member(rd, o, "sid", false, &m);
-	if (r > 0)
-		r = read_ids(rd, m, "sid", levels, &parts->sid);
-	if (r < 0)
-		return r;
-	node->pgid = parts->pgid;
-	node->sid = parts->sid;
-
-	r = get_member(rd, o, "exec", node->kind == PIDTUPLE_NODE_EXEC, &m);
-	if (r > 0 && node->kind != PIDTUPLE_NODE_EXEC)
-		return rfail(rd, PIDTUPLE_RULE_SYNTAX, "exec", "only an \"exec\" node has one");
-	if (r > 0)
-		r = read_exec(rd, m, node);
-	if (r < 0)
-		return r;
-	parts->argv = (char **)node->argv;
-	parts->envp = (char **)node->envp;
-	return 0;
+	return read_node_rest(rd, o, node, levels, parts);
 }
 
 static int read_nodes(struct reader *rd, json_object *nodes, struct pidtuple_tree *tree)
@@ -808,7 +896,6 @@ static int read_root(json_object *root, struct pidtuple_tree *tree, struct pidtu
 {
 	struct reader rd = { .diag = d, .node = -1 };
 	json_object *m;
-	int64_t version;
 	char buf[MSG_VALUE_MAX + 8];
 	int r;
 
@@ -826,10 +913,11 @@ static int read_root(json_object *root, struct pidtuple_tree *tree, struct pidtu
 	if (r >= 0)
 		r = want_type(&rd, m, json_type_int, "version", "an integer");
 	if (r >= 0) {
-		version = json_object_get_int64(m);
-		if (version != PIDTUPLE_JSON_FORMAT_VERSION)
+		rd.version = json_object_get_int64(m);
+		if (rd.version < 1 || rd.version > PIDTUPLE_JSON_FORMAT_VERSION)
 			r = rfail(&rd, PIDTUPLE_RULE_SYNTAX, "version",
-				  "%s is not supported (this libpidtuple-json reads version %d)",
+				  "%s is not supported (this libpidtuple-json reads versions "
+				  "1..%d)",
 				  show(m, buf, sizeof(buf)), PIDTUPLE_JSON_FORMAT_VERSION);
 	}
 	if (r >= 0)
@@ -1010,6 +1098,31 @@ fail:
 	return err < 0 ? err : -ENOMEM;
 }
 
+/* A hold node's threads: their TID tuples as text, as "tuple" is written. */
+static int threads_json(const struct pidtuple_node *n, json_object **ret)
+{
+	char text[PIDTUPLE_MAX_LEVELS * 12];
+	json_object *a;
+
+	if (n->kind != PIDTUPLE_NODE_HOLD || !n->threads)
+		return -EINVAL; /* the reader would refuse it: execve() ends threads */
+	a = json_object_new_array_ext((int)n->nthreads);
+	if (!a)
+		return -ENOMEM;
+	for (uint32_t k = 0; k < n->nthreads; k++) {
+		if (!n->threads[k] || pidtuple_format(n->threads[k], text, sizeof(text)) < 0) {
+			json_object_put(a);
+			return -EINVAL;
+		}
+		if (!push(a, json_object_new_string(text))) {
+			json_object_put(a);
+			return -ENOMEM;
+		}
+	}
+	*ret = a;
+	return 0;
+}
+
 static int node_json(const struct pidtuple_node *n, json_object **ret)
 {
 	char text[PIDTUPLE_MAX_LEVELS * 12];
@@ -1038,6 +1151,11 @@ static int node_json(const struct pidtuple_node *n, json_object **ret)
 		if (err < 0 || !put(o, "sid", v))
 			goto fail;
 	}
+	if (n->nthreads) {
+		err = threads_json(n, &v);
+		if (err < 0 || !put(o, "threads", v))
+			goto fail;
+	}
 	err = -ENOMEM;
 	if (!put(o, "kind",
 		 json_object_new_string(n->kind == PIDTUPLE_NODE_EXEC ? "exec" : "hold")))
@@ -1054,14 +1172,38 @@ fail:
 	return err < 0 ? err : -ENOMEM;
 }
 
+/* Every node of @tree into @nodes; *ret_version: the oldest format version that holds them. */
+static int nodes_json(const struct pidtuple_tree *tree, int n, json_object *nodes, int *ret_version)
+{
+	int version = 1;
+
+	for (int i = 0; i < n; i++) {
+		PIDTUPLE_OPTS(pidtuple_node, node);
+		json_object *v;
+		int err = pidtuple_tree_get(tree, (unsigned int)i, &node);
+
+		if (err < 0)
+			return -EINVAL;
+		err = node_json(&node, &v);
+		if (err < 0)
+			return err;
+		if (!push(nodes, v))
+			return -ENOMEM;
+		if (node.nthreads)
+			version = VERSION_THREADS;
+	}
+	*ret_version = version;
+	return 0;
+}
+
 PIDTUPLE_JSON_API int pidtuple_tree_to_json(const struct pidtuple_tree *tree, uint32_t flags,
 					    char **ret_text)
 {
-	json_object *root, *nodes, *v;
+	json_object *root, *nodes, *version;
 	const char *s;
 	size_t len;
 	char *text;
-	int n, err = -ENOMEM;
+	int n, v, err = -ENOMEM;
 	int jflags = flags & PIDTUPLE_JSON_PRETTY
 			     ? JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED
 			     : JSON_C_TO_STRING_PLAIN;
@@ -1075,29 +1217,23 @@ PIDTUPLE_JSON_API int pidtuple_tree_to_json(const struct pidtuple_tree *tree, ui
 	root = json_object_new_object();
 	if (!root)
 		return -ENOMEM;
+	if (!put(root, "format", json_object_new_string(FORMAT_NAME)))
+		goto out;
+	/* Version 1 unless a node needs more: a reader of version 1 still reads the rest. */
+	version = json_object_new_int(1);
+	if (!put(root, "version", version))
+		goto out;
 	nodes = json_object_new_array_ext(n ? n : 1);
-	if (!put(root, "format", json_object_new_string(FORMAT_NAME)) ||
-	    !put(root, "version", json_object_new_int(PIDTUPLE_JSON_FORMAT_VERSION)) ||
-	    !put(root, "nodes", nodes))
+	if (!put(root, "nodes", nodes))
 		goto out;
 	if (!n)
 		json_object_set_serializer(nodes, inline_ints, NULL, NULL);
-	for (int i = 0; i < n; i++) {
-		PIDTUPLE_OPTS(pidtuple_node, node);
-
-		err = pidtuple_tree_get(tree, (unsigned int)i, &node);
-		if (err < 0) {
-			err = -EINVAL;
-			goto out;
-		}
-		err = node_json(&node, &v);
-		if (err < 0)
-			goto out;
-		err = -ENOMEM;
-		if (!push(nodes, v))
-			goto out;
-	}
+	err = nodes_json(tree, n, nodes, &v);
+	if (err < 0)
+		goto out;
 	err = -ENOMEM;
+	if (json_object_set_int(version, v) != 1)
+		goto out;
 	s = json_object_to_json_string_length(root, jflags, &len);
 	if (!s)
 		goto out;

@@ -233,7 +233,7 @@ check_json() {
 	name=$(basename "$exe")
 	out=$(LD_LIBRARY_PATH=$libdir "$exe") || fail "$name exited with $?"
 	case "$out" in
-	*"json consumer: 3 nodes, format 1, libpidtuple $version") ;;
+	*"json consumer: 3 nodes, format 2, libpidtuple $version") ;;
 	*) fail "$name printed '$out'" ;;
 	esac
 	needed=$(readelf -dW "$exe" | sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p')

@@ -139,9 +139,9 @@ void cli_fail_text(const char *cmd, const struct cli_failure *f, const char *wha
 void cli_fail_json(const char *cmd, const struct cli_failure *f, const char *what);
 
 struct json_object;
-/* The error object: errno, errno_name, rule, rule_number, headline, node, level (inner
- * index), levels, nspid_field (from 1), pid, byte, kernel_errno, usage, message; null
- * where they do not apply. NULL when out of memory. */
+/* The error object: errno, errno_name, rule, rule_number, headline, node, thread (its index
+ * in the node's threads), level (inner index), levels, nspid_field (from 1), pid, byte,
+ * kernel_errno, usage, message; null where they do not apply. NULL when out of memory. */
 struct json_object *cli_failure_json(const struct cli_failure *f, const char *what);
 
 /* A one-phrase headline for @rule ("PID already in use"), or NULL for none. */

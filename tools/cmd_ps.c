@@ -67,19 +67,6 @@ static int list(const struct cli_view *v, const struct cli_procs *ps, bool threa
 	return cli_view_print(v, tb);
 }
 
-/* The default columns of @cols (@n of them), with TID after PID for --threads. */
-static size_t defaults(const int *cols, size_t n, bool threads, int *out)
-{
-	size_t k = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		out[k++] = cols[i];
-		if (cols[i] == COL_PID && threads)
-			out[k++] = COL_TID;
-	}
-	return k;
-}
-
 /* The options; -1 to go on, or the exit status. */
 static int parse_args(int argc, char **argv, struct cli_view *v, bool *threads)
 {
@@ -108,8 +95,8 @@ static int parse_args(int argc, char **argv, struct cli_view *v, bool *threads)
 		return r;
 	if (a.npos)
 		return cli_usage_error("ps", "unexpected argument '%s'", a.pos[0]);
-	ntable = defaults(table, sizeof(table) / sizeof(*table), *threads, table_cols);
-	njson = defaults(json, sizeof(json) / sizeof(*json), *threads, json_cols);
+	ntable = cli_cols_with_tid(table, sizeof(table) / sizeof(*table), *threads, table_cols);
+	njson = cli_cols_with_tid(json, sizeof(json) / sizeof(*json), *threads, json_cols);
 	return cli_view_setup(v, table_cols, ntable, json_cols, njson);
 }
 

@@ -14,8 +14,8 @@
 
 void help_tree(FILE *out)
 {
-	fputs("Usage: pidtuple tree [--ascii | --unicode] [--no-kthreads] [-o COLUMNS]\n"
-	      "                     [-J | -r] [-n] [PID]\n"
+	fputs("Usage: pidtuple tree [--ascii | --unicode] [--threads] [--no-kthreads]\n"
+	      "                     [-o COLUMNS] [-J | -r] [-n] [PID]\n"
 	      "\n"
 	      "Draw the process tree rooted at PID, or every process of the caller's PID\n"
 	      "namespace and of the namespaces below it, rooted at the processes whose parent\n"
@@ -29,6 +29,9 @@ void help_tree(FILE *out)
 	      "                      the output is a terminal and the locale uses UTF-8)\n"
 	      "      --unicode       draw them with UTF-8 box-drawing characters (-U, an older\n"
 	      "                      spelling, is deprecated: unshare's -U is --user)\n"
+	      "      --threads       a line for each other thread of a process, below it and\n"
+	      "                      before its children, by TID: its TID tuple, and its\n"
+	      "                      process's command name in braces\n"
 	      "      --no-kthreads   leave out kernel threads (kthreadd and its children)\n"
 	      "  -o, --output LIST   the columns to print, e.g. COMM,PID,TUPLE; the first one\n"
 	      "                      carries the tree; '+LIST' adds them to the default ones\n"
@@ -40,7 +43,7 @@ void help_tree(FILE *out)
 	      "  -h, --help          show this help\n"
 	      "\n"
 	      "Columns (default: COMM,TUPLE,NEWPID; with --json\n"
-	      "PID,PPID,TUPLE,COMM,NEWPID,NS_ID,PGID,SID):\n",
+	      "PID,PPID,TUPLE,COMM,NEWPID,NS_ID,PGID,SID, with TID after PID for --threads):\n",
 	      out);
 	cli_cols_help(out);
 	fputs("\n"
@@ -55,6 +58,7 @@ void help_tree(FILE *out)
 struct forest {
 	const struct cli_procs *ps;
 	const struct cli_view *v;
+	bool threads; /* --threads: each process's other threads below it */
 	struct libscols_table *tb;
 	size_t *first, *next; /* SIZE_MAX: none */
 	size_t *parent;	      /* SIZE_MAX: a root (parent outside the scan) */
@@ -92,11 +96,12 @@ static void link_children(struct forest *f)
 	}
 }
 
-static int forest_init(struct forest *f, const struct cli_procs *ps, const struct cli_view *v)
+static int forest_init(struct forest *f, const struct cli_procs *ps, const struct cli_view *v,
+		       bool threads)
 {
 	size_t n = ps->n ? ps->n : 1;
 
-	*f = (struct forest){ .ps = ps, .v = v };
+	*f = (struct forest){ .ps = ps, .v = v, .threads = threads };
 	f->first = malloc(n * sizeof(*f->first));
 	f->next = malloc(n * sizeof(*f->next));
 	f->parent = malloc(n * sizeof(*f->parent));
@@ -121,6 +126,10 @@ static int add(struct forest *f, size_t i, struct libscols_line *parent)
 	ln = cli_view_line(f->v, f->tb, parent, &f->ps->v[i], 0);
 	if (!ln)
 		return -ENOMEM;
+	/* The leader is the process's own line; the scan sorted the others by TID. */
+	for (size_t k = 1; f->threads && k < f->ps->v[i].nthreads; k++)
+		if (!cli_view_line(f->v, f->tb, ln, &f->ps->v[i], k))
+			return -ENOMEM;
 	for (size_t c = f->first[i]; r == 0 && c != SIZE_MAX; c = f->next[c])
 		if (!f->seen[c])
 			r = add(f, c, ln);
@@ -142,10 +151,10 @@ static int add_roots(struct forest *f, ssize_t root)
 	return r;
 }
 
-static int draw(const struct cli_view *v, const struct cli_procs *ps, ssize_t root)
+static int draw(const struct cli_view *v, const struct cli_procs *ps, ssize_t root, bool threads)
 {
 	struct forest f;
-	int r = forest_init(&f, ps, v);
+	int r = forest_init(&f, ps, v, threads);
 
 	if (r == 0) {
 		f.tb = cli_view_table(v);
@@ -160,12 +169,13 @@ static int draw(const struct cli_view *v, const struct cli_procs *ps, ssize_t ro
 }
 
 /* The options; -1 to go on, or the exit status. */
-static int parse_args(int argc, char **argv, struct cli_view *v, pid_t *pid)
+static int parse_args(int argc, char **argv, struct cli_view *v, pid_t *pid, bool *threads)
 {
-	enum { OPT_UNICODE = 256 };
+	enum { OPT_UNICODE = 256, OPT_THREADS };
 	static const struct option longopts[] = {
 		{ "ascii", no_argument, NULL, 'A' },
 		{ "unicode", no_argument, NULL, OPT_UNICODE },
+		{ "threads", no_argument, NULL, OPT_THREADS },
 		CLI_VIEW_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -173,14 +183,18 @@ static int parse_args(int argc, char **argv, struct cli_view *v, pid_t *pid)
 	static const int table[] = { COL_COMM, COL_TUPLE, COL_NEWPID };
 	static const int json[] = { COL_PID,	COL_PPID,  COL_TUPLE, COL_COMM,
 				    COL_NEWPID, COL_NS_ID, COL_PGID,  COL_SID };
+	int json_cols[CLI_NCOLS + 1];
 	struct cli_args a;
+	size_t njson;
 	int opt, r;
 
 	cli_args_init(&a, "tree", argc, argv, 0);
 	while ((opt = cli_args_next(&a, "-:hAU" CLI_VIEW_SHORTOPTS, longopts)) != -1) {
 		if (opt == 'U')
 			cli_error("tree", "note: -U is deprecated, use --unicode");
-		if (!cli_view_option(v, opt, optarg))
+		if (opt == OPT_THREADS)
+			*threads = true;
+		else if (!cli_view_option(v, opt, optarg))
 			v->glyphs = opt == 'A' ? 'A' : 'U';
 	}
 	r = cli_args_done(&a);
@@ -190,8 +204,8 @@ static int parse_args(int argc, char **argv, struct cli_view *v, pid_t *pid)
 		return cli_usage_error("tree", "too many arguments");
 	if (a.npos == 1 && cli_parse_pid(a.pos[0], pid) < 0)
 		return cli_usage_error("tree", "'%s' is not a PID", a.pos[0]);
-	return cli_view_setup(v, table, sizeof(table) / sizeof(*table), json,
-			      sizeof(json) / sizeof(*json));
+	njson = cli_cols_with_tid(json, sizeof(json) / sizeof(*json), *threads, json_cols);
+	return cli_view_setup(v, table, sizeof(table) / sizeof(*table), json_cols, njson);
 }
 
 int cmd_tree(int argc, char **argv)
@@ -199,13 +213,14 @@ int cmd_tree(int argc, char **argv)
 	struct cli_view v = { .cmd = "tree", .tree = true };
 	const struct cli_proc *p;
 	struct cli_procs ps;
+	bool threads = false;
 	pid_t pid = 0;
 	int r;
 
-	r = parse_args(argc, argv, &v, &pid);
+	r = parse_args(argc, argv, &v, &pid, &threads);
 	if (r >= 0)
 		return r;
-	r = cli_scan(CLI_SCAN_COMM, &ps);
+	r = cli_scan(CLI_SCAN_COMM | (threads ? CLI_SCAN_THREADS : 0), &ps);
 	if (r < 0) {
 		cli_fail("tree", &(struct cli_failure){ .err = r },
 			 "cannot read the PID namespace");
@@ -217,7 +232,7 @@ int cmd_tree(int argc, char **argv)
 			 (int)pid);
 		r = CLI_EXIT_FAIL;
 	} else {
-		r = draw(&v, &ps, p ? p - ps.v : -1);
+		r = draw(&v, &ps, p ? p - ps.v : -1, threads);
 	}
 	cli_procs_free(&ps);
 	return r;

@@ -159,7 +159,7 @@ static int wait_status(pid_t pid)
 static int __attribute__((format(printf, 2, 3))) exec_failed(int err, const char *fmt, ...)
 {
 	PIDTUPLE_OPTS(pidtuple_diag, diag, .err = err, .rule = PIDTUPLE_RULE_EXEC,
-		      .inner_index = -1, .nspid_pos = -1, .text_pos = -1, .node = -1);
+		      .inner_index = -1, .nspid_pos = -1, .text_pos = -1, .node = -1, .thread = -1);
 	struct cli_failure f = { .err = err, .diag = &diag };
 	va_list ap;
 

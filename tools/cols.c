@@ -24,7 +24,7 @@ static const struct coldef coldefs[CLI_NCOLS] = {
 	[COL_PID] = { "PID", 5, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER,
 		      "process ID in the caller's PID namespace" },
 	[COL_TID] = { "TID", 5, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER,
-		      "thread ID there (ps --threads: a line per thread)" },
+		      "thread ID there (--threads: a line per thread)" },
 	[COL_PPID] = { "PPID", 5, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER,
 		       "parent's PID there; 0 when the parent is outside" },
 	[COL_TUPLE] = { "TUPLE", 8, 0, SCOLS_JSON_ARRAY_NUMBER,
@@ -113,6 +113,18 @@ static int parse_columns(struct cli_view *v, const char *list)
 	if (!v->ncols)
 		return cli_usage_error(v->cmd, "no column given to -o");
 	return -1;
+}
+
+size_t cli_cols_with_tid(const int *cols, size_t n, bool threads, int *out)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		out[k++] = cols[i];
+		if (cols[i] == COL_PID && threads)
+			out[k++] = COL_TID;
+	}
+	return k;
 }
 
 int cli_view_setup(struct cli_view *v, const int *defaults, size_t ndefaults,
@@ -224,10 +236,14 @@ static void tuple_cell(const struct pidtuple *t, char *buf, size_t size)
 			*c = *c == '/' ? '\n' : *c;
 }
 
-static void cell(const struct cli_proc *p, size_t thread, int col, char *buf, size_t size)
+/* The cell of column @col for @p, or for its thread @thread with --threads. In a tree, a
+ * thread other than the leader is drawn below its process: its command name in braces, as
+ * pstree(1) draws threads, and no NEWPID (a namespace begins at the process, not there). */
+static void cell(const struct cli_view *v, const struct cli_proc *p, size_t thread, int col,
+		 char *buf, size_t size)
 {
-	bool thr = p->nthreads > 0;
-	bool ns = p->flags & PIDTUPLE_ENTRY_NS_INIT;
+	bool thr = p->nthreads > 0, below = v->tree && thread > 0;
+	bool ns = (p->flags & PIDTUPLE_ENTRY_NS_INIT) && !below;
 
 	switch (col) {
 	case COL_PID:
@@ -255,7 +271,7 @@ static void cell(const struct cli_proc *p, size_t thread, int col, char *buf, si
 		snprintf(buf, size, "%llu", (unsigned long long)p->ns_id);
 		break;
 	default:
-		snprintf(buf, size, "%s", p->comm);
+		snprintf(buf, size, below && !cli_json ? "{%s}" : "%s", p->comm);
 	}
 }
 
@@ -264,10 +280,10 @@ struct libscols_line *cli_view_line(const struct cli_view *v, struct libscols_ta
 				    size_t thread)
 {
 	struct libscols_line *ln = scols_table_new_line(tb, parent);
-	char buf[CLI_TUPLE_TEXT_MAX + CLI_COMM_MAX];
+	char buf[CLI_TUPLE_TEXT_MAX + CLI_COMM_MAX + 2];
 
 	for (size_t i = 0; ln && i < v->ncols; i++) {
-		cell(p, thread, v->cols[i], buf, sizeof(buf));
+		cell(v, p, thread, v->cols[i], buf, sizeof(buf));
 		if (scols_line_set_data(ln, i, buf) < 0)
 			return NULL; /* freed with the table */
 	}

@@ -59,6 +59,10 @@ bool cli_view_option(struct cli_view *v, int opt, const char *arg);
 int cli_view_setup(struct cli_view *v, const int *defaults, size_t ndefaults,
 		   const int *json_defaults, size_t njson_defaults);
 
+/* Copies the default columns @cols (@n of them) to @out, with TID after PID for --threads;
+ * returns how many. @out holds @n + 1. */
+size_t cli_cols_with_tid(const int *cols, size_t n, bool threads, int *out);
+
 /* The columns, one per line with what they show, for --help and --list-columns. */
 void cli_cols_help(FILE *out);
 
@@ -68,7 +72,7 @@ struct libscols_line;
 /* A table with @v's columns; NULL when out of memory. */
 struct libscols_table *cli_view_table(const struct cli_view *v);
 /* Adds the line of @p (of its thread @thread with --threads) below @parent (may be NULL);
- * NULL when out of memory. */
+ * NULL when out of memory. In a tree, a thread's line goes below its process's. */
 struct libscols_line *cli_view_line(const struct cli_view *v, struct libscols_table *tb,
 				    struct libscols_line *parent, const struct cli_proc *p,
 				    size_t thread);

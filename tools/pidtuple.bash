@@ -15,7 +15,7 @@ _pidtuple_options() {
 	case $1 in
 	show) echo "--threads --pgid --sid --json --help -h" ;;
 	ps) echo "--threads $view --help -h" ;;
-	tree) echo "--ascii --unicode $view -A --help -h" ;;
+	tree) echo "--ascii --unicode --threads $view -A --help -h" ;;
 	check) echo "--newpid --newuser --json --help -h" ;;
 	run) echo "--newpid --newuser --cgroup --check --json --help -h" ;;
 	features | next-pid) echo "--json --help -h" ;;

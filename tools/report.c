@@ -45,6 +45,32 @@ const char *cli_rule_headline(uint32_t rule)
 	return rule < _PIDTUPLE_RULE_MAX ? headlines[rule] : NULL;
 }
 
+/* The thread of a tree node that @d names, or -1: the node's process itself, or no tree. */
+static int32_t diag_thread(const struct pidtuple_diag *d)
+{
+	return d && d->node >= 0 && d->thread >= 0 ? d->thread : -1;
+}
+
+/* The headline of @d's rule, said of a TID when a thread failed. */
+static const char *diag_headline(const struct pidtuple_diag *d)
+{
+	if (!d)
+		return NULL;
+	if (diag_thread(d) >= 0) {
+		switch (d->rule) {
+		case PIDTUPLE_RULE_PID_RANGE:
+			return "TID out of range";
+		case PIDTUPLE_RULE_PID_TAKEN:
+			return "TID already in use";
+		case PIDTUPLE_RULE_TREE_DUPLICATE:
+			return "TID claimed twice";
+		default:
+			break;
+		}
+	}
+	return cli_rule_headline(d->rule);
+}
+
 #ifndef HAVE_STRERRORNAME_NP
 /* The C library has no strerrorname_np(): the codes libpidtuple and pidtuple report. */
 static const char *errno_table(int err)
@@ -118,7 +144,7 @@ static void print_caret(const char *text, int pos)
 void cli_fail_text(const char *cmd, const struct cli_failure *f, const char *what)
 {
 	const struct pidtuple_diag *d = f->diag;
-	const char *headline = d ? cli_rule_headline(d->rule) : NULL;
+	const char *headline = diag_headline(d);
 
 	if (!headline) {
 		cli_error(cmd, "%s: %s", what,
@@ -173,6 +199,7 @@ static bool put_diag(json_object *o, const struct pidtuple_diag *d, pid_t pid, c
 	       put_int(o, "rule_number", rule, rule ? d->rule : 0) &&
 	       put_str(o, "headline", headline) &&
 	       put_int(o, "node", d && d->node >= 0, d ? d->node : 0) &&
+	       put_int(o, "thread", diag_thread(d) >= 0, diag_thread(d)) &&
 	       put_int(o, "level", d && d->inner_index >= 0, d ? d->inner_index : 0) &&
 	       put_int(o, "levels", d && d->levels > 0, d ? d->levels : 0) &&
 	       put_int(o, "nspid_field", d && d->nspid_pos >= 0, d ? d->nspid_pos + 1 : 0) &&
@@ -184,7 +211,7 @@ static bool put_diag(json_object *o, const struct pidtuple_diag *d, pid_t pid, c
 json_object *cli_failure_json(const struct cli_failure *f, const char *what)
 {
 	const struct pidtuple_diag *d = f->diag;
-	const char *headline = d ? cli_rule_headline(d->rule) : NULL;
+	const char *headline = diag_headline(d);
 	char message[PIDTUPLE_DIAG_MESSAGE_SIZE + 512];
 	json_object *o = json_object_new_object();
 

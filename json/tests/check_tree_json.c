@@ -23,6 +23,8 @@
 #define SENTINEL_TEXT ((char *)(uintptr_t)0x5e5e5e5e)
 
 #define HEAD "{\"format\":\"libpidtuple-tree\",\"version\":1,\"nodes\":["
+/* The same for format version 2, which adds a node's "threads". */
+#define HEAD2 "{\"format\":\"libpidtuple-tree\",\"version\":2,\"nodes\":["
 #define TAIL "]}"
 /* A node that is fine as a root; tests splice members around it. */
 #define ROOT "{\"tuple\":\"100\",\"parent\":-1,\"kind\":\"hold\"}"
@@ -51,7 +53,27 @@ struct spec {
 	const char *path;      /* non-NULL: an exec node */
 	char *const *argv;
 	char *const *envp;
+	const char *threads[4]; /* TID tuples, up to the first NULL */
 };
+
+/* Adds the threads of @s to @node; the tuples are freed with free_threads(). */
+static void add_threads(const struct spec *s, struct pidtuple_node *node, struct pidtuple **threads)
+{
+	uint32_t n = 0;
+
+	while (n < ARRAY_SIZE(s->threads) && s->threads[n]) {
+		threads[n] = tup(s->threads[n]);
+		n++;
+	}
+	node->threads = (const struct pidtuple *const *)threads;
+	node->nthreads = n;
+}
+
+static void free_threads(struct pidtuple **threads, uint32_t n)
+{
+	for (uint32_t k = 0; k < n; k++)
+		pidtuple_free(threads[k]);
+}
 
 static struct pidtuple_tree *build(const struct spec *s, size_t n)
 {
@@ -60,7 +82,7 @@ static struct pidtuple_tree *build(const struct spec *s, size_t n)
 	ck_assert_int_eq(pidtuple_tree_new(&tree), 0);
 	for (size_t i = 0; i < n; i++) {
 		PIDTUPLE_OPTS(pidtuple_node, node, .parent = s[i].parent);
-		struct pidtuple *t = tup(s[i].tuple), *pg = NULL, *sd = NULL;
+		struct pidtuple *t = tup(s[i].tuple), *pg = NULL, *sd = NULL, *th[4];
 		int levels = pidtuple_levels(t);
 
 		node.tuple = t;
@@ -73,7 +95,9 @@ static struct pidtuple_tree *build(const struct spec *s, size_t n)
 		node.path = s[i].path;
 		node.argv = s[i].argv;
 		node.envp = s[i].envp;
+		add_threads(&s[i], &node, th);
 		ck_assert_int_eq(pidtuple_tree_add(tree, &node), (int)i);
+		free_threads(th, node.nthreads);
 		pidtuple_free(t);
 		pidtuple_free(pg);
 		pidtuple_free(sd);
@@ -173,6 +197,11 @@ static void assert_trees_equal(const struct pidtuple_tree *a, const struct pidtu
 			      "node %d: path", i);
 		ck_assert_msg(strv_equal(x.argv, y.argv), "node %d: argv", i);
 		ck_assert_msg(strv_equal(x.envp, y.envp), "node %d: env", i);
+		ck_assert_msg(x.nthreads == y.nthreads, "node %d: %u threads, %u", i, x.nthreads,
+			      y.nthreads);
+		for (uint32_t k = 0; k < x.nthreads; k++)
+			ck_assert_msg(tuple_same(x.threads[k], y.threads[k]), "node %d thread %u",
+				      i, k);
 	}
 }
 
@@ -532,8 +561,8 @@ static const struct bad bad_inputs[] = {
 	  "format: 1 is not \"libpidtuple-tree\"", -1 },
 	{ "{\"format\":\"libpidtuple-tree\",\"nodes\":[]}", -EINVAL, SYN, -1, "version: missing",
 	  -1 },
-	{ "{\"format\":\"libpidtuple-tree\",\"version\":2,\"nodes\":[],\"new\":1}", -EINVAL, SYN,
-	  -1, "version: 2 is not supported (this libpidtuple-json reads version 1)", -1 },
+	{ "{\"format\":\"libpidtuple-tree\",\"version\":3,\"nodes\":[],\"new\":1}", -EINVAL, SYN,
+	  -1, "version: 3 is not supported (this libpidtuple-json reads versions 1..2)", -1 },
 	{ "{\"format\":\"libpidtuple-tree\",\"version\":0,\"nodes\":[]}", -EINVAL, SYN, -1,
 	  "version: 0 is not supported", -1 },
 	{ "{\"format\":\"libpidtuple-tree\",\"version\":\"1\",\"nodes\":[]}", -EINVAL, SYN, -1,
@@ -694,8 +723,8 @@ static const struct bad bad_inputs[] = {
 	  -EINVAL, PIDTUPLE_RULE_LEVEL_COUNT, 2, "nodes[2].pgid: 2 levels", -1 },
 };
 
-static void expect_bad(const char *text, int err, uint32_t rule, int node, const char *msg,
-		       int text_pos, const char *what)
+static void expect_bad_thread(const char *text, int err, uint32_t rule, int node, int thread,
+			      const char *msg, int text_pos, const char *what)
 {
 	PIDTUPLE_OPTS(pidtuple_diag, d);
 	struct pidtuple_tree *tree = SENTINEL_TREE;
@@ -708,6 +737,8 @@ static void expect_bad(const char *text, int err, uint32_t rule, int node, const
 	ck_assert_msg(d.rule == rule, "%s: rule %s, want %s (%s)", what, pidtuple_rule_name(d.rule),
 		      pidtuple_rule_name(rule), d.message);
 	ck_assert_msg(d.node == node, "%s: node %d, want %d (%s)", what, d.node, node, d.message);
+	ck_assert_msg(d.thread == thread, "%s: thread %d, want %d (%s)", what, d.thread, thread,
+		      d.message);
 	ck_assert_msg(strncmp(d.message, msg, strlen(msg)) == 0, "%s: message '%s', want '%s...'",
 		      what, d.message, msg);
 	ck_assert_msg(!strchr(d.message, '\n'), "%s: message on more than one line", what);
@@ -718,6 +749,12 @@ static void expect_bad(const char *text, int err, uint32_t rule, int node, const
 	tree = SENTINEL_TREE;
 	ck_assert_int_eq(pidtuple_tree_from_json(text, &tree, NULL), err);
 	ck_assert_ptr_eq(tree, SENTINEL_TREE);
+}
+
+static void expect_bad(const char *text, int err, uint32_t rule, int node, const char *msg,
+		       int text_pos, const char *what)
+{
+	expect_bad_thread(text, err, rule, node, -1, msg, text_pos, what);
 }
 
 START_TEST(test_bad_input)
@@ -792,6 +829,239 @@ START_TEST(test_small_diag)
 	ck_assert_int_eq(pidtuple_tree_from_json("[]", &tree, &u.d), -EINVAL);
 	for (size_t i = sizeof(size_t); i < sizeof(u); i++)
 		ck_assert_int_eq(u.bytes[i], 0xa5);
+}
+END_TEST
+
+/* ---- threads (format version 2) ------------------------------------------------------- */
+
+/* A process with two more threads, a namespace init with one, an exec node without any. */
+static const struct spec with_threads[] = {
+	{ .tuple = "4242",
+	  .parent = -1,
+	  .pgid = { 4242 },
+	  .sid = { 4242 },
+	  .threads = { "4250", "4251" } },
+	{ .tuple = "4243/1", .parent = 0, .newpid = true, .threads = { "4252/2" } },
+	{ .tuple = "4244/3", .parent = 1, .path = "/bin/sleep", .argv = argv_sleep },
+};
+
+/* The format with threads, byte for byte: docs/tree-json.md shows the pretty form. */
+START_TEST(test_threads_canonical)
+{
+	struct pidtuple_tree *tree = build(with_threads, ARRAY_SIZE(with_threads));
+	char *text = to_json(tree, 0);
+
+	ck_assert_str_eq(text,
+			 HEAD2 "{\"tuple\":\"4242\",\"parent\":-1,\"newpid\":false,"
+			       "\"pgid\":[4242],\"sid\":[4242],\"threads\":[\"4250\",\"4251\"],"
+			       "\"kind\":\"hold\"},"
+			       "{\"tuple\":\"4243/1\",\"parent\":0,\"newpid\":true,"
+			       "\"threads\":[\"4252/2\"],\"kind\":\"hold\"},"
+			       "{\"tuple\":\"4244/3\",\"parent\":1,\"newpid\":false,"
+			       "\"kind\":\"exec\",\"exec\":{\"path\":\"/bin/sleep\","
+			       "\"argv\":[\"sleep\",\"60\"]}}" TAIL);
+	free(text);
+	text = to_json(tree, PIDTUPLE_JSON_PRETTY);
+	ck_assert_str_eq(text, "{\n"
+			       "  \"format\": \"libpidtuple-tree\",\n"
+			       "  \"version\": 2,\n"
+			       "  \"nodes\": [\n"
+			       "    {\n"
+			       "      \"tuple\": \"4242\",\n"
+			       "      \"parent\": -1,\n"
+			       "      \"newpid\": false,\n"
+			       "      \"pgid\": [4242],\n"
+			       "      \"sid\": [4242],\n"
+			       "      \"threads\": [\n"
+			       "        \"4250\",\n"
+			       "        \"4251\"\n"
+			       "      ],\n"
+			       "      \"kind\": \"hold\"\n"
+			       "    },\n"
+			       "    {\n"
+			       "      \"tuple\": \"4243/1\",\n"
+			       "      \"parent\": 0,\n"
+			       "      \"newpid\": true,\n"
+			       "      \"threads\": [\n"
+			       "        \"4252/2\"\n"
+			       "      ],\n"
+			       "      \"kind\": \"hold\"\n"
+			       "    },\n"
+			       "    {\n"
+			       "      \"tuple\": \"4244/3\",\n"
+			       "      \"parent\": 1,\n"
+			       "      \"newpid\": false,\n"
+			       "      \"kind\": \"exec\",\n"
+			       "      \"exec\": {\n"
+			       "        \"path\": \"/bin/sleep\",\n"
+			       "        \"argv\": [\n"
+			       "          \"sleep\",\n"
+			       "          \"60\"\n"
+			       "        ]\n"
+			       "      }\n"
+			       "    }\n"
+			       "  ]\n"
+			       "}");
+	free(text);
+	assert_round_trip(tree, 0);
+	assert_round_trip(tree, PIDTUPLE_JSON_PRETTY);
+	pidtuple_tree_free(tree);
+}
+END_TEST
+
+/*
+ * Version 2 only where it is needed: a tree without threads is written as version 1, so that
+ * older readers keep reading it. Both versions are read; a version 2 document without threads
+ * (or with an empty list) comes back as version 1.
+ */
+START_TEST(test_threads_version)
+{
+	static const char v2[] = HEAD2 ROOT ",{\"tuple\":\"101\",\"parent\":0,\"threads\":[],"
+					    "\"kind\":\"hold\"}" TAIL;
+	struct pidtuple_tree *tree = sample_tree();
+	char *text = to_json(tree, 0);
+
+	ck_assert_msg(strncmp(text, HEAD, strlen(HEAD)) == 0, "%s", text);
+	free(text);
+	pidtuple_tree_free(tree);
+
+	tree = from_json(v2);
+	text = to_json(tree, 0);
+	ck_assert_str_eq(text, HEAD "{\"tuple\":\"100\",\"parent\":-1,\"newpid\":false,"
+				    "\"kind\":\"hold\"},{\"tuple\":\"101\",\"parent\":0,"
+				    "\"newpid\":false,\"kind\":\"hold\"}" TAIL);
+	free(text);
+	pidtuple_tree_free(tree);
+
+	/* Threads on the last node alone still make the whole document version 2. */
+	tree = from_json(HEAD2 ROOT ",{\"tuple\":\"101\",\"parent\":0,\"threads\":[\"102\"],"
+				    "\"kind\":\"hold\"}" TAIL);
+	text = to_json(tree, 0);
+	ck_assert_msg(strncmp(text, HEAD2, strlen(HEAD2)) == 0, "%s", text);
+	free(text);
+	pidtuple_tree_free(tree);
+}
+END_TEST
+
+/* Whether a TID is claimed twice is not the text's to say: the tree reads, its check refuses. */
+START_TEST(test_threads_left_to_the_check)
+{
+	PIDTUPLE_OPTS(pidtuple_diag, d);
+	struct pidtuple_tree *tree;
+
+	tree = from_json(HEAD2 ROOT
+			 ",{\"tuple\":\"101\",\"parent\":0,\"threads\":[\"102\",\"100\"],"
+			 "\"kind\":\"hold\"}" TAIL);
+	ck_assert_int_eq(pidtuple_tree_check(tree, NULL, &d), -EEXIST);
+	ck_assert_int_eq(d.rule, PIDTUPLE_RULE_TREE_DUPLICATE);
+	ck_assert_int_eq(d.node, 1);
+	ck_assert_int_eq(d.thread, 1);
+	pidtuple_tree_free(tree);
+}
+END_TEST
+
+/* The writer refuses threads the reader would refuse: an exec node's. */
+START_TEST(test_threads_writer_refuses)
+{
+	static const struct spec s[] = {
+		{ .tuple = "9",
+		  .parent = -1,
+		  .path = "/bin/true",
+		  .argv = argv_one,
+		  .threads = { "10" } },
+	};
+	struct pidtuple_tree *tree = build(s, ARRAY_SIZE(s));
+	char *text = SENTINEL_TEXT;
+
+	ck_assert_int_eq(pidtuple_tree_to_json(tree, 0, &text), -EINVAL);
+	ck_assert_ptr_eq(text, SENTINEL_TEXT);
+	pidtuple_tree_free(tree);
+}
+END_TEST
+
+#define N2(...) HEAD2 __VA_ARGS__ TAIL
+/* A root of one level whose "threads" is @__VA_ARGS__. */
+#define T2(...) \
+	N2("{\"tuple\":\"100\",\"parent\":-1,\"threads\":" __VA_ARGS__ ",\"kind\":\"hold\"}")
+#define R2(...) HEAD2 ROOT "," __VA_ARGS__ TAIL
+#define TSHAPE PIDTUPLE_RULE_TREE_SHAPE
+
+static const struct {
+	struct bad b;
+	int thread; /* diag.thread */
+} bad_threads[] = {
+	/* a member of version 2 only: a reader of version 1 would have refused it */
+	{ { N("{\"tuple\":\"100\",\"parent\":-1,\"threads\":[\"101\"],\"kind\":\"hold\"}"), -EINVAL,
+	    SYN, 0, "nodes[0].threads: new in format version 2; this document is version 1", -1 },
+	  -1 },
+	{ { N("{\"tuple\":\"100\",\"parent\":-1,\"threads\":[],\"kind\":\"hold\"}"), -EINVAL, SYN,
+	    0, "nodes[0].threads: new in format version 2", -1 },
+	  -1 },
+	/* types */
+	{ { T2("\"101\""), -EINVAL, SYN, 0,
+	    "nodes[0].threads: expected an array of TID tuples such as \"4243/18/2\", got a string",
+	    -1 },
+	  -1 },
+	{ { T2("{\"0\":\"101\"}"), -EINVAL, SYN, 0,
+	    "nodes[0].threads: expected an array of TID tuples such as \"4243/18/2\", got an "
+	    "object",
+	    -1 },
+	  -1 },
+	{ { T2("null"), -EINVAL, SYN, 0, "nodes[0].threads: expected an array", -1 }, -1 },
+	{ { T2("[\"101\",102]"), -EINVAL, SYN, 0,
+	    "nodes[0].threads[1]: expected a string such as \"4242/17/1\", got an integer", -1 },
+	  1 },
+	{ { T2("[[101]]"), -EINVAL, SYN, 0,
+	    "nodes[0].threads[0]: expected a string such as \"4242/17/1\", got an array", -1 },
+	  0 },
+	{ { T2("[\"101\",\"102\",null]"), -EINVAL, SYN, 0,
+	    "nodes[0].threads[2]: expected a string such as \"4242/17/1\", got null", -1 },
+	  2 },
+	/* tuples, as "tuple" is read */
+	{ { T2("[\"\"]"), -EINVAL, SYN, 0, "nodes[0].threads[0]: \"\" is not a PID tuple: ", -1 },
+	  0 },
+	{ { T2("[\"101\",\"0\"]"), -EINVAL, SYN, 0,
+	    "nodes[0].threads[1]: \"0\" is not a PID tuple: ", -1 },
+	  1 },
+	{ { T2("[\"NSpid:\\t101\"]"), -EINVAL, SYN, 0,
+	    "nodes[0].threads[0]: \"NSpid:\\t101\": write it as \"101\"", -1 },
+	  0 },
+	{ { T2("[\"10\\u00001\"]"), -EINVAL, SYN, 0,
+	    "nodes[0].threads[0]: contains a NUL character", -1 },
+	  0 },
+	{ { T2("[\"1/2/3/4/5/6/7/8/9/10/11/12/13/14/15/16/17/18/19/20/21/22/23/24/25/26/27/28/29/"
+	       "30/31/32/33\"]"),
+	    -EINVAL, PIDTUPLE_RULE_LEVEL_COUNT, 0, "nodes[0].threads[0]: \"1/2/3/4/5/6/7/", -1 },
+	  0 },
+	/* a thread lives in its process's namespaces, and only a hold node has threads */
+	{ { T2("[\"101/5\"]"), -EINVAL, TSHAPE, 0,
+	    "nodes[0].threads[0]: 2 levels, but the node's tuple has 1: a thread lives in its "
+	    "process's namespaces",
+	    -1 },
+	  0 },
+	{ { R2("{\"tuple\":\"101/1\",\"parent\":0,\"newpid\":true,\"kind\":\"hold\","
+	       "\"threads\":[\"102/2\",\"103/3\",\"104\"]}"),
+	    -EINVAL, TSHAPE, 1, "nodes[1].threads[2]: 1 levels, but the node's tuple has 2", -1 },
+	  2 },
+	{ { R2("{\"tuple\":\"101\",\"parent\":0,\"kind\":\"exec\",\"threads\":[\"102\"],"
+	       "\"exec\":{\"path\":\"/a\",\"argv\":[\"a\"]}}"),
+	    -EINVAL, TSHAPE, 1,
+	    "nodes[1].threads: only a \"hold\" node has threads (execve() would end them)", -1 },
+	  -1 },
+	/* a key twice, as anywhere */
+	{ { T2("[\"101\"],\"threads\":[\"102\"]"), -EINVAL, SYN, -1,
+	    "nodes[0]: an object names the same member twice", -2 },
+	  -1 },
+};
+
+START_TEST(test_bad_threads)
+{
+	const struct bad *b = &bad_threads[_i].b;
+	char what[64];
+
+	snprintf(what, sizeof(what), "bad_threads[%d]", _i);
+	expect_bad_thread(b->text, b->err, b->rule, b->node, bad_threads[_i].thread, b->msg,
+			  b->text_pos, what);
 }
 END_TEST
 
@@ -917,6 +1187,14 @@ static Suite *json_suite(void)
 	tcase_add_test(tc, test_every_truncation);
 	tcase_add_test(tc, test_null_arguments);
 	tcase_add_test(tc, test_small_diag);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("threads");
+	tcase_add_test(tc, test_threads_canonical);
+	tcase_add_test(tc, test_threads_version);
+	tcase_add_test(tc, test_threads_left_to_the_check);
+	tcase_add_test(tc, test_threads_writer_refuses);
+	tcase_add_loop_test(tc, test_bad_threads, 0, (int)ARRAY_SIZE(bad_threads));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("size");

@@ -97,11 +97,12 @@ static const size_t fuzz_diag_fields[][2] = {
 	FUZZ_FIELD(struct pidtuple_diag, kernel_err),  FUZZ_FIELD(struct pidtuple_diag, notices),
 	FUZZ_FIELD(struct pidtuple_diag, unverified),  FUZZ_FIELD(struct pidtuple_diag, text_pos),
 	FUZZ_FIELD(struct pidtuple_diag, message),     FUZZ_FIELD(struct pidtuple_diag, node),
-	FUZZ_FIELD(struct pidtuple_diag, reserved),
+	FUZZ_FIELD(struct pidtuple_diag, reserved),    FUZZ_FIELD(struct pidtuple_diag, thread),
+	FUZZ_FIELD(struct pidtuple_diag, reserved2),
 };
 /* A new diag member must join the list above, or writing it looks like an overrun. */
 _Static_assert(sizeof(struct pidtuple_diag) ==
-		       offsetof(struct pidtuple_diag, reserved) + sizeof(uint32_t),
+		       offsetof(struct pidtuple_diag, reserved2) + sizeof(uint32_t),
 	       "struct pidtuple_diag changed: update fuzz_diag_fields");
 
 /*

@@ -2,14 +2,16 @@
 /*
  * pidtuple_tree_from_json() on any text (libpidtuple-json, built in from json/pidtuple_json.c,
  * with json-c). Beyond "no crash, no leak": a refusal is one of the documented errnos with a
- * one-line message, a documented rule, a node index in range and the out-parameter left alone;
- * an accepted text writes back (pretty and compact), and that text reads back to the same tree
- * and writes the same bytes again.
+ * one-line message, a documented rule, a node (and thread) index in range and the out-parameter
+ * left alone; an accepted text writes back (pretty and compact, version 2 exactly when a node
+ * has threads), and that text reads back to the same tree and writes the same bytes again.
  */
 #include "fuzz_common.h"
 #include "pidtuple-json.h"
 
 #define SENTINEL ((struct pidtuple_tree *)(uintptr_t)0x5e5e5e5e)
+#define HEAD_V1 "{\"format\":\"libpidtuple-tree\",\"version\":1,"
+#define HEAD_V2 "{\"format\":\"libpidtuple-tree\",\"version\":2,"
 
 static bool strv_equal(char *const *a, char *const *b)
 {
@@ -33,6 +35,30 @@ static bool ids_equal(const struct pidtuple *a, const struct pidtuple *b)
 	       memcmp(x, y, (size_t)n * sizeof(pid_t)) == 0;
 }
 
+/* Node @x's threads are @y's, on a hold node only, each with the node's levels. */
+static void check_same_threads(const struct pidtuple_node *x, const struct pidtuple_node *y)
+{
+	fuzz_assert(x->nthreads == y->nthreads);
+	fuzz_assert(x->nthreads == 0 || x->kind == PIDTUPLE_NODE_HOLD);
+	for (uint32_t k = 0; k < x->nthreads; k++) {
+		fuzz_assert(ids_equal(x->threads[k], y->threads[k]));
+		fuzz_assert(pidtuple_levels(x->threads[k]) == pidtuple_levels(x->tuple));
+	}
+}
+
+/* Whether some node of @tree has threads: its text is then format version 2. */
+static bool has_threads(const struct pidtuple_tree *tree)
+{
+	for (int i = 0; i < pidtuple_tree_size(tree); i++) {
+		PIDTUPLE_OPTS(pidtuple_node, x);
+
+		fuzz_assert(pidtuple_tree_get(tree, (unsigned int)i, &x) == 0);
+		if (x.nthreads)
+			return true;
+	}
+	return false;
+}
+
 static void check_same_tree(const struct pidtuple_tree *a, const struct pidtuple_tree *b)
 {
 	int n = pidtuple_tree_size(a);
@@ -51,6 +77,7 @@ static void check_same_tree(const struct pidtuple_tree *a, const struct pidtuple
 			    ids_equal(x.sid, y.sid));
 		fuzz_assert((!x.path && !y.path) || (x.path && y.path && !strcmp(x.path, y.path)));
 		fuzz_assert(strv_equal(x.argv, y.argv) && strv_equal(x.envp, y.envp));
+		check_same_threads(&x, &y);
 	}
 }
 
@@ -63,6 +90,7 @@ static void check_refused(int r, const struct pidtuple_diag *d, size_t len)
 		    d->rule == PIDTUPLE_RULE_TREE_SHAPE || d->rule == PIDTUPLE_RULE_TREE_GROUP ||
 		    d->rule == PIDTUPLE_RULE_NEWPID_ONE || r == -ENOMEM);
 	fuzz_assert(d->node >= -1);
+	fuzz_assert(d->thread >= -1 && (d->thread == -1 || d->node >= 0));
 	fuzz_assert(d->text_pos >= -1 && (d->text_pos == -1 || (size_t)d->text_pos <= len));
 	fuzz_assert(d->text_pos == -1 || d->node == -1);
 }
@@ -87,11 +115,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(text);
 		return 0;
 	}
-	fuzz_assert(r == 0 && d.err == 0 && d.node == -1 && d.message[0] == '\0');
+	fuzz_assert(r == 0 && d.err == 0 && d.node == -1 && d.thread == -1 && d.message[0] == '\0');
 
 	fuzz_assert(pidtuple_tree_to_json(tree, PIDTUPLE_JSON_PRETTY, &pretty) == 0);
 	fuzz_assert(pidtuple_tree_to_json(tree, 0, &compact) == 0);
 	fuzz_assert(!strchr(compact, '\n'));
+	fuzz_assert(strncmp(compact, has_threads(tree) ? HEAD_V2 : HEAD_V1, strlen(HEAD_V1)) == 0);
 
 	/* What it wrote reads back to the same tree, which writes the same bytes. */
 	fuzz_assert(pidtuple_tree_from_json(pretty, &back, &d) == 0);

@@ -31,7 +31,7 @@ expect_status 0 "help ps" -- "$P" help ps &&
 		"help ps" &&
 	expect_match "$out" "  NS_ID   inode number of its own PID namespace" "help ps: the columns"
 expect_status 0 "help tree" -- "$P" help tree &&
-	expect_match "$out" "Usage: pidtuple tree [--ascii | --unicode] [--no-kthreads] [-o COLUMNS]" \
+	expect_match "$out" "Usage: pidtuple tree [--ascii | --unicode] [--threads] [--no-kthreads]" \
 		"help tree" &&
 	expect_match "$out" "  TUPLE   PID tuple" "help tree: the columns"
 expect_status 0 "tree --list-columns" -- "$P" tree --list-columns &&

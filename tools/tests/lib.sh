@@ -47,7 +47,7 @@ sys.exit(0 if eval("(" + sys.argv[1] + ")") else 1)' "$expr" <<<"$out" ||
 }
 
 # The members of every error object of `pidtuple ... --json`.
-json_error_keys='{"errno", "errno_name", "rule", "rule_number", "headline", "node", "level",
+json_error_keys='{"errno", "errno_name", "rule", "rule_number", "headline", "node", "thread", "level",
 	"levels", "nspid_field", "pid", "byte", "kernel_errno", "usage", "message"}'
 
 # expect_json_error WHAT [KEY=JSON]...: $out is one object whose "error" has every member,

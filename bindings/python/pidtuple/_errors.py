@@ -76,8 +76,9 @@ class PidtupleError(OSError):
     ``rule`` names the broken rule ("pid-taken", "syntax", ...; "none" when the call gives
     no diagnosis) and ``rule_id`` is its number as a :class:`Rule`. ``level`` (the same as
     ``inner_index``: 0 = innermost) and ``nspid_pos`` (position in the text / NSpid order)
-    locate the failing level, ``node`` the failing node of a tree, ``pid`` is the PID at the
-    level, ``levels`` the tuple's level count, ``text_pos`` the byte offset of a parse
+    locate the failing level, ``node`` the failing node of a tree and ``thread`` the failing
+    thread of that node (its index in :attr:`Node.threads`), ``pid`` is the PID (or TID) at
+    the level, ``levels`` the tuple's level count, ``text_pos`` the byte offset of a parse
     error, ``kernel_errno`` the positive errno clone3() returned; each is None when it does
     not apply.
     """
@@ -92,6 +93,7 @@ class PidtupleError(OSError):
     text_pos: Optional[int]
     notices: int
     node: Optional[int]
+    thread: Optional[int]
 
     def __new__(cls, err: int, message: str, **details: Any) -> PidtupleError:
         if cls is PidtupleError:
@@ -103,7 +105,8 @@ class PidtupleError(OSError):
                  inner_index: Optional[int] = None, nspid_pos: Optional[int] = None,
                  pid: Optional[int] = None, levels: Optional[int] = None,
                  kernel_errno: Optional[int] = None, text_pos: Optional[int] = None,
-                 notices: int = 0, node: Optional[int] = None) -> None:
+                 notices: int = 0, node: Optional[int] = None,
+                 thread: Optional[int] = None) -> None:
         super().__init__(err, message)
         self.rule_id = Rule(rule) if 0 <= rule < len(Rule) else rule
         self.rule = rule_name(rule)
@@ -115,6 +118,7 @@ class PidtupleError(OSError):
         self.text_pos = text_pos
         self.notices = notices
         self.node = node
+        self.thread = thread
 
     @property
     def level(self) -> Optional[int]:
@@ -123,13 +127,16 @@ class PidtupleError(OSError):
 
     def _attrs(self) -> Dict[str, Any]:
         return {k: getattr(self, k) for k in ("inner_index", "nspid_pos", "pid", "levels",
-                                              "kernel_errno", "text_pos", "notices", "node")}
+                                              "kernel_errno", "text_pos", "notices", "node",
+                                              "thread")}
 
     def __reduce__(self) -> Tuple[Any, ...]:
         return (_unpickle_error, (self.errno, self.strerror, int(self.rule_id), self._attrs()))
 
     def __str__(self) -> str:
         where = f", node {self.node}" if self.node is not None else ""
+        if self.node is not None and self.thread is not None:
+            where += f" thread {self.thread}"
         return f"[Errno {self.errno}] {self.strerror} (rule {self.rule}{where})"
 
 
@@ -193,4 +200,5 @@ def error(ret: int, diag: Optional[_lib.Diag] = None, what: Optional[str] = None
         kernel_errno=_none_if(-diag.kernel_err, 0),
         text_pos=_none_if(diag.text_pos, -1),
         notices=int(diag.notices),
-        node=_none_if(diag.node, -1))
+        node=_none_if(diag.node, -1),
+        thread=_none_if(diag.thread, -1) if diag.node >= 0 else None)

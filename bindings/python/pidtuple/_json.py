@@ -22,7 +22,7 @@ from . import _lib
 SONAME = "libpidtuple-json.so.1"
 
 PRETTY = 1 << 0  # PIDTUPLE_JSON_PRETTY
-FORMAT_VERSION = 1  # PIDTUPLE_JSON_FORMAT_VERSION
+FORMAT_VERSION = 2  # PIDTUPLE_JSON_FORMAT_VERSION: the newest read (2 adds threads)
 MAX_TEXT = 8 * 1024 * 1024  # PIDTUPLE_JSON_MAX_TEXT
 
 _P = ctypes.POINTER

@@ -41,13 +41,15 @@ class Diag(ctypes.Structure):
         ("message", ctypes.c_char * DIAG_MESSAGE_SIZE),
         ("node", ctypes.c_int32),
         ("reserved", ctypes.c_uint32),
+        ("thread", ctypes.c_int32),  # since 1.1
+        ("reserved2", ctypes.c_uint32),
     ]
 
     def __init__(self) -> None:
         super().__init__()
         self.sz = ctypes.sizeof(Diag)
         # "none" for the fields an older library does not know (and so never writes).
-        self.inner_index = self.nspid_pos = self.text_pos = self.node = -1
+        self.inner_index = self.nspid_pos = self.text_pos = self.node = self.thread = -1
 
 
 class ForkOpts(ctypes.Structure):
@@ -159,6 +161,12 @@ class Node(ctypes.Structure):
         ("envp", ctypes.POINTER(ctypes.c_char_p)),
         ("fn", ctypes.c_void_p),  # int (*)(void *): the binding leaves callbacks NULL
         ("arg", ctypes.c_void_p),
+        # since 1.1: const struct pidtuple *const *, the TID tuples of a HOLD node's other
+        # threads; an older library takes the node while they are NULL and 0
+        ("threads", ctypes.POINTER(ctypes.c_void_p)),
+        ("name", ctypes.c_char_p),  # since 1.1: the binding leaves it NULL (the caller's)
+        ("nthreads", ctypes.c_uint32),
+        ("reserved", ctypes.c_uint32),
     ]
 
     def __init__(self) -> None:

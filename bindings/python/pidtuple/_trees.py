@@ -60,7 +60,9 @@ class Node:
     innermost PID is 1). ``pgid`` and ``sid`` are its process group and session at every
     level, outermost first with 0 where not visible, or None: the parent's. ``path``,
     ``argv`` and ``env`` ("NAME=value" strings; None: the restorer's environment) are the
-    program of an EXEC node.
+    program of an EXEC node. ``threads`` are the TID tuples of a HOLD node's other threads
+    (not the main thread, whose TIDs are ``tuple``), each with the node's levels; empty for
+    a process with one thread.
     """
 
     index: int
@@ -73,6 +75,7 @@ class Node:
     path: Optional[str] = None
     argv: Optional[TypingTuple[str, ...]] = None
     env: Optional[TypingTuple[str, ...]] = None
+    threads: TypingTuple[Tuple, ...] = ()
 
     @property
     def is_root(self) -> bool:
@@ -91,6 +94,8 @@ class Node:
                 parts.append(f"{name}={str(t)!r}")
         if self.path is not None:
             parts.append(f"path={self.path!r}, argv={list(self.argv or ())!r}")
+        if self.threads:
+            parts.append(f"threads={[str(t) for t in self.threads]!r}")
         return f"pidtuple.Node({', '.join(parts)})"
 
 
@@ -114,6 +119,36 @@ def _strings(arr: Any) -> Optional[TypingTuple[str, ...]]:
     while arr[i] is not None:
         out.append(os.fsdecode(arr[i]))
         i += 1
+    return tuple(out)
+
+
+def _threads(threads: Optional[Sequence[TupleLike]]) -> List[Tuple]:
+    """The TID tuples of add(threads=...): a sequence of tuples or their text forms."""
+    if threads is None:
+        return []
+    if isinstance(threads, (str, bytes, bytearray, Tuple)):
+        raise TypeError("threads is a sequence of TID tuples, one per thread, not one tuple")
+    return [as_tuple(t) for t in threads]
+
+
+def _set_threads(nd: _lib.Node, threads: Sequence[Tuple]) -> Any:
+    """Points @nd at @threads' C tuples; returns the array, to keep alive until the call."""
+    arr = (ctypes.c_void_p * max(len(threads), 1))(*[t._handle() for t in threads])
+    if threads:
+        nd.threads = ctypes.cast(arr, ctypes.POINTER(ctypes.c_void_p))
+        nd.nthreads = len(threads)
+    return arr
+
+
+def _read_threads(nd: _lib.Node) -> TypingTuple[Tuple, ...]:
+    """The node's thread tuples, each a Tuple of its own."""
+    if not nd.threads:
+        return ()
+    out = []
+    for k in range(nd.nthreads):
+        t = dup(nd.threads[k], "tree node thread")
+        assert t is not None
+        out.append(t)
     return tuple(out)
 
 
@@ -192,7 +227,8 @@ class Tree:
             newpid: bool = False, kind: Optional[KindLike] = None,
             path: Optional[StrOrBytesPath] = None,
             argv: Optional[Sequence[StrOrBytesPath]] = None,
-            env: Optional[Env] = None) -> Node:
+            env: Optional[Env] = None,
+            threads: Optional[Sequence[TupleLike]] = None) -> Node:
         """Appends a node and returns it; the tree keeps copies of everything.
 
         *tuple* is the node's PIDs (a :class:`Tuple` or its text form) from the tree's top
@@ -207,6 +243,11 @@ class Tree:
         searched in PATH (the PATH of *env*), with *argv* and *env* (a mapping; None: the
         restorer's environment).
 
+        *threads* (a hold node only) are the TIDs of the process's other threads: a sequence
+        of TID tuples (or their text forms) with the node's levels, one per thread; the
+        restore creates them with exactly these TIDs, parked until the node is handed over
+        or killed. None or empty: one thread.
+
         Only what the node itself says is checked here (PidtupleError, a ValueError, for a
         second root or a parent that does not come before); :meth:`check` checks the tree.
         """
@@ -218,6 +259,10 @@ class Tree:
         g = as_ids(pgid) if pgid is not None else None
         s = as_ids(sid) if sid is not None else None
         k = _kind(kind, argv is not None or path is not None)
+        ts = _threads(threads)
+        if ts and k != NodeKind.HOLD:
+            raise TypeError("threads are for a hold node: an exec node's execve() would end "
+                            "them")
         nd = _lib.Node()
         nd.parent = -1 if parent is None else _index(parent, len(self))
         nd.kind = int(k)
@@ -225,7 +270,8 @@ class Tree:
         nd.tuple = t._handle()
         nd.pgid = g._handle() if g is not None else None
         nd.sid = s._handle() if s is not None else None
-        keep: List[Any] = []  # what the C strings point into, alive until the call returns
+        # What the C pointers point into, alive until the call returns.
+        keep: List[Any] = [_set_threads(nd, ts)]
         if k == NodeKind.EXEC:
             if argv is None:
                 if path is None:
@@ -234,7 +280,7 @@ class Tree:
             args = args_of(argv, "Tree.add")
             exe = resolve(path if path is not None else args[0], env, "Tree.add")
             keep += [exe, cstrings(args), envp_of(env)]
-            nd.path, nd.argv, nd.envp = keep[0], keep[1], keep[2]
+            nd.path, nd.argv, nd.envp = keep[1], keep[2], keep[3]
         elif k == NodeKind.HOLD:
             if path is not None or argv is not None or env is not None:
                 raise TypeError("a hold node runs no program: path, argv and env are for "
@@ -272,7 +318,8 @@ class Tree:
                     newpid=bool(nd.flags & _lib.NODE_NEWPID), kind=NodeKind(nd.kind),
                     pgid=dup(nd.pgid, "tree node"), sid=dup(nd.sid, "tree node"),
                     path=os.fsdecode(nd.path) if nd.path is not None else None,
-                    argv=_strings(nd.argv), env=_strings(nd.envp))
+                    argv=_strings(nd.argv), env=_strings(nd.envp),
+                    threads=_read_threads(nd))
 
     def __iter__(self) -> Iterator[Node]:
         return (self[i] for i in range(len(self)))
@@ -306,7 +353,7 @@ class Tree:
 
     def __reduce__(self) -> TypingTuple[Any, ...]:
         return (_rebuild, ([[n.tuple, n.parent, n.newpid, int(n.kind), n.pgid, n.sid, n.path,
-                              n.argv, n.env] for n in self],))
+                              n.argv, n.env, list(n.threads)] for n in self],))
 
     # ---- checking, restoring, JSON -------------------------------------------------------
 
@@ -379,10 +426,13 @@ class Tree:
 
 
 def _rebuild(nodes: List[List[Any]]) -> Tree:
-    """Unpickles a Tree from its nodes' fields (all but the index)."""
+    """Unpickles a Tree from its nodes' fields (all but the index; the threads last, absent
+    from the pickles of a binding without them)."""
     t = Tree()
-    for (tup, parent, newpid, kind, pgid, sid, path, argv, env) in nodes:
+    for fields in nodes:
+        tup, parent, newpid, kind, pgid, sid, path, argv, env = fields[:9]
         nd = _lib.Node()
+        alive = _set_threads(nd, fields[9] if len(fields) > 9 else [])  # until the add
         nd.parent = -1 if parent is None else parent
         nd.kind = kind
         nd.flags = _lib.NODE_NEWPID if newpid else 0
@@ -394,6 +444,7 @@ def _rebuild(nodes: List[List[Any]]) -> Tree:
                 cstrings([os.fsencode(e) for e in env]) if env is not None else None]
         nd.path, nd.argv, nd.envp = keep
         r = _c.pidtuple_tree_add(t._handle(), ctypes.byref(nd))
+        del alive
         if r < 0:
             raise error(r, what="unpickling a tree")
     return t
@@ -542,9 +593,10 @@ class Restore:
 
 def capture(pid: int) -> Tree:
     """Describes the live process tree under *pid* (a PID in the caller's namespace): every
-    descendant with its tuple, parent, group, session and namespace boundaries, relative to
-    the caller's namespace; every node is a HOLD node. Capture, kill, restore and capture
-    again gives an equal tree. Raises ProcessLookupError (a PidtupleError) when there is
+    descendant with its tuple, parent, group, session, namespace boundaries and the TID
+    tuples of its other threads (:attr:`Node.threads`, by TID), relative to the caller's
+    namespace; every node is a HOLD node. Capture, kill, restore and capture again gives an
+    equal tree, threads included. Raises ProcessLookupError (a PidtupleError) when there is
     no such process."""
     return Tree.capture(pid)
 

@@ -158,6 +158,64 @@ def test_check_of_a_description_names_the_node():
         pidtuple.check(small_tree(), newpid=True)
 
 
+def threaded_tree(base=300):
+    """A root with two more threads, and the init of a new namespace with one, TID 2 there."""
+    t = Tree()
+    root = t.add(f"{base}", pgid=f"{base}", sid=f"{base}",
+                 threads=[f"{base + 10}", Tuple(f"{base + 11}")])
+    t.add(f"{base + 1}/1", parent=root, newpid=True, threads=(f"{base + 12}/2",))
+    t.add(f"{base + 2}", parent=root)
+    return t
+
+
+def test_threads_of_a_node():
+    t = threaded_tree()
+    root, init, plain = t
+    assert root.threads == (Tuple("310"), Tuple("311"))
+    assert init.threads == (Tuple("312/2"),) and plain.threads == ()
+    assert "threads=['310', '311']" in repr(root) and "threads" not in repr(plain)
+    assert t == threaded_tree() and t != small_tree()
+    other = Tree()
+    other.add("300", pgid="300", sid="300", threads=["311", "310"])  # the order counts
+    assert other[0] != root
+    assert pickle.loads(pickle.dumps(t)) == t
+    # A pickle of a binding without threads: nine fields a node.
+    old = pidtuple._trees._rebuild([[Tuple("5"), None, False, 0, None, None, None, None, None]])
+    assert old[0].threads == () and old[0].tuple == Tuple("5")
+    with pytest.raises(TypeError, match="not one tuple"):
+        t.add("303", parent=0, threads="304")
+    with pytest.raises(TypeError, match="hold node"):
+        t.add("303", parent=0, argv=["true"], threads=["304"])
+    with pytest.raises(ValueError):
+        t.add("303", parent=0, threads=["x"])
+    assert len(t) == 3
+
+
+def test_check_names_the_thread():
+    t = Tree()
+    t.add("40", threads=["42"])
+    t.add("41", parent=0, threads=["43", "42"])
+    with pytest.raises(FileExistsError) as ei:
+        pidtuple.check(t)
+    e = ei.value
+    assert (e.rule, e.node, e.thread) == ("tree-duplicate", 1, 1)
+    assert "node 1 thread 1" in str(e) and "TID 42" in e.strerror
+    assert pickle.loads(pickle.dumps(e)).thread == 1
+    # A thread lives in its process's namespaces: its tuple has the node's levels.
+    t = Tree()
+    t.add("40", threads=["41/2"])
+    with pytest.raises(ValueError) as ei:
+        pidtuple.check(t)
+    assert (ei.value.rule, ei.value.node, ei.value.thread) == ("tree-shape", 0, 0)
+    # The node's own failure names no thread.
+    t = Tree()
+    t.add("40", threads=["41"])
+    t.add("40", parent=0)
+    with pytest.raises(FileExistsError) as ei:
+        pidtuple.check(t)
+    assert (ei.value.node, ei.value.thread) == (1, None)
+
+
 # ------------------------------------------------------------------------------------------
 # JSON
 
@@ -182,7 +240,7 @@ def test_json_round_trip():
 @needs_json
 def test_json_errors():
     with pytest.raises(PidtupleError) as ei:
-        pidtuple.loads('{"format": "libpidtuple-tree", "version": 2, "nodes": []}')
+        pidtuple.loads('{"format": "libpidtuple-tree", "version": 3, "nodes": []}')
     assert isinstance(ei.value, ValueError) and ei.value.rule == "syntax"
     assert "version" in ei.value.strerror
     doc = ('{"format": "libpidtuple-tree", "version": 1, "nodes": ['
@@ -196,6 +254,28 @@ def test_json_errors():
     assert ei.value.text_pos is not None
     with pytest.raises(ValueError):
         pidtuple.loads('{}\0')
+
+
+@needs_json
+def test_json_threads():
+    t = threaded_tree()
+    text = pidtuple.dumps(t)
+    assert text.startswith('{"format":"libpidtuple-tree","version":2,"nodes":[')
+    assert '"threads":["310","311"],"kind":"hold"' in text
+    back = pidtuple.loads(text)
+    assert back == t and back[1].threads == (Tuple("312/2"),)
+    assert pidtuple.dumps(back) == text
+    assert pidtuple.loads(t.to_json(pretty=True)) == t
+    # Without threads, version 1 as before.
+    assert pidtuple.dumps(small_tree()).startswith('{"format":"libpidtuple-tree","version":1,')
+    with pytest.raises(ValueError) as ei:
+        pidtuple.loads(text.replace('"version":2', '"version":1'))
+    assert (ei.value.rule, ei.value.node, ei.value.thread) == ("syntax", 0, None)
+    assert "new in format version 2" in ei.value.strerror
+    with pytest.raises(ValueError) as ei:
+        pidtuple.loads(text.replace('"312/2"', '"312"'))
+    assert (ei.value.rule, ei.value.node, ei.value.thread) == ("tree-shape", 1, 0)
+    assert "nodes[1].threads[0]" in ei.value.strerror
 
 
 def test_json_library_missing():
@@ -247,6 +327,57 @@ def test_restore_capture_round_trip():
             assert pidtuple.capture(r.pid(0)) == cap
         if pidtuple.json_available():
             assert pidtuple.loads(pidtuple.dumps(cap)) == cap
+
+
+@in_pidns
+def test_threads_restored_and_captured():
+    with no_leaks():
+        t = threaded_tree()
+        assert pidtuple.check(t) == 0
+        with pidtuple.restore(t) as r:
+            assert r.pids() == [300, 301, 302]
+            # Threads of their processes, with exactly their TIDs.
+            assert pidtuple.read(310, "tgid") == pidtuple.read(311, "tgid") == Tuple("300")
+            assert pidtuple.read(312, "tid") == Tuple("312/2")
+            assert pidtuple.read(312, "tgid") == Tuple("301/1")
+            cap = pidtuple.capture(300)
+            assert [n.threads for n in cap] == [n.threads for n in t]
+            assert resolved(cap) == resolved(t)
+            # Taken now: the first claim the check meets is the root's PID, not a thread.
+            with pytest.raises(FileExistsError) as ei:
+                pidtuple.check(t)
+            assert (ei.value.node, ei.value.thread) == (0, None)
+            r.kill()
+        with pytest.raises(ProcessLookupError):
+            pidtuple.read(310, "tid")
+        # A thread's TID taken here (1 is this test) is named with its node and thread.
+        t = Tree()
+        t.add("320", threads=["321", "1"])
+        with pytest.raises(FileExistsError) as ei:
+            pidtuple.check(t)
+        e = ei.value
+        assert (e.rule, e.node, e.thread, e.nspid_pos, e.pid) == ("pid-taken", 0, 1, 0, 1)
+
+
+@in_pidns
+def test_capture_of_a_threaded_process():
+    with no_leaks():
+        code = ("import threading, time\n"
+                "for _ in range(2):\n"
+                "    threading.Thread(target=threading.Event().wait, daemon=True).start()\n"
+                "print('up', flush=True)\n"
+                "time.sleep(60)\n")
+        with subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE) as p:
+            assert p.stdout is not None and p.stdout.readline() == b"up\n"
+            cap = pidtuple.capture(p.pid)
+            p.kill()
+        threads = cap[0].threads
+        assert len(threads) == 2 and all(len(x) == 1 for x in threads)
+        assert [x[0] for x in threads] == sorted(x[0] for x in threads)
+        # The process is gone: its PID and TIDs come back, its threads with them.
+        with pidtuple.restore(cap) as r:
+            assert pidtuple.capture(r.pid(0)) == cap
+            assert pidtuple.read(threads[1][0], "tgid") == Tuple(str(p.pid))
 
 
 @in_pidns

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import signal
 from typing import List, Optional
+from typing import Tuple as Tuple_
 
 import pidtuple
 from pidtuple import NodeKind, PidtupleError, Process, Restore, Tree, Tuple
@@ -45,7 +46,8 @@ def errors() -> Optional[str]:
         pos: Optional[int] = e.nspid_pos
         level: Optional[int] = e.level
         node: Optional[int] = e.node
-        return f"{rule} {pos} {level} {node} {e.errno}"
+        thread: Optional[int] = e.thread
+        return f"{rule} {pos} {level} {node} {thread} {e.errno}"
     except PidtupleError as e:
         return e.rule_id.name if isinstance(e.rule_id, pidtuple.Rule) else None
     return None
@@ -57,10 +59,12 @@ def trees() -> List[int]:
     init = tree.add("301/1", parent=root, newpid=True)
     tree.add("302/2", parent=init, argv=["sleep", "60"], env={"A": "b"}, kind="exec")
     tree.add("303", parent=0, kind=NodeKind.HOLD, pgid=Tuple.from_ids([300]))
+    tree.add("304", parent=0, threads=["305", Tuple("306")])
     for node in tree:
         parent: Optional[int] = node.parent
         kind: NodeKind = node.kind
-        assert parent is None or kind in NodeKind
+        threads: Tuple_[Tuple, ...] = node.threads
+        assert parent is None or kind in NodeKind or not threads
     levels_left: int = pidtuple.check(tree)
     r: Restore
     with pidtuple.restore(tree, exit_signal=signal.SIGCHLD, lock=False) as r:
