@@ -16,7 +16,7 @@
 #include "pidtuple-json.h"
 
 #define FORMAT_NAME "libpidtuple-tree"
-/* The first format version with a member version 1 lacks: a node's "threads". */
+/* The first format version with members version 1 lacks: a node's "threads" and "name". */
 #define VERSION_THREADS 2
 /* Root, nodes, node, exec, argv: 5 levels; deeper text is refused by the tokener itself. */
 #define MAX_DEPTH 8
@@ -640,7 +640,7 @@ static int read_exec(struct reader *rd, json_object *v, struct pidtuple_node *no
 }
 
 static const char *const node_members[] = { "tuple",   "parent", "newpid", "pgid", "sid",
-					    "threads", "kind",	 "exec",   NULL };
+					    "threads", "name",	 "kind",   "exec", NULL };
 
 struct node_parts {
 	struct pidtuple *tuple, *pgid, *sid;
@@ -747,6 +747,31 @@ static int read_threads(struct reader *rd, json_object *v, const struct pidtuple
 	return 0;
 }
 
+/* "name" (format version 2): the command name a hold node takes, 1 to 15 bytes. */
+static int read_name(struct reader *rd, json_object *v, struct pidtuple_node *node)
+{
+	size_t len;
+	int r;
+
+	if (rd->version < VERSION_THREADS)
+		return rfail(rd, PIDTUPLE_RULE_SYNTAX, "name",
+			     "new in format version %d; this document is version %" PRId64,
+			     VERSION_THREADS, rd->version);
+	r = want_type(rd, v, json_type_string, "name", "a string");
+	if (r < 0)
+		return r;
+	len = strlen(json_object_get_string(v));
+	if (node->kind != PIDTUPLE_NODE_HOLD)
+		return rfail(rd, PIDTUPLE_RULE_TREE_SHAPE, "name",
+			     "only a \"hold\" node takes a name (a program names itself)");
+	if (len < 1 || len > 15 || len != (size_t)json_object_get_string_len(v))
+		return rfail(rd, PIDTUPLE_RULE_SYNTAX, "name",
+			     "%zu bytes: a command name has 1 to 15, no NUL (the kernel keeps 15)",
+			     (size_t)json_object_get_string_len(v));
+	node->name = json_object_get_string(v);
+	return 0;
+}
+
 /* The members that refer to the node's @levels, and what it runs. */
 static int read_node_rest(struct reader *rd, json_object *o, struct pidtuple_node *node, int levels,
 			  struct node_parts *parts)
@@ -765,6 +790,10 @@ static int read_node_rest(struct reader *rd, json_object *o, struct pidtuple_nod
 		r = get_member(rd, o, "threads", false, &m);
 	if (r > 0)
 		r = read_threads(rd, m, node, levels, parts);
+	if (r >= 0)
+		r = get_member(rd, o, "name", false, &m);
+	if (r > 0)
+		r = read_name(rd, m, node);
 	if (r < 0)
 		return r;
 	node->pgid = parts->pgid;
@@ -1157,6 +1186,8 @@ static int node_json(const struct pidtuple_node *n, json_object **ret)
 			goto fail;
 	}
 	err = -ENOMEM;
+	if (n->name && !put(o, "name", json_object_new_string(n->name)))
+		goto fail;
 	if (!put(o, "kind",
 		 json_object_new_string(n->kind == PIDTUPLE_NODE_EXEC ? "exec" : "hold")))
 		goto fail;
@@ -1189,7 +1220,7 @@ static int nodes_json(const struct pidtuple_tree *tree, int n, json_object *node
 			return err;
 		if (!push(nodes, v))
 			return -ENOMEM;
-		if (node.nthreads)
+		if (node.nthreads || node.name)
 			version = VERSION_THREADS;
 	}
 	*ret_version = version;

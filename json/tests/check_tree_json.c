@@ -940,6 +940,16 @@ START_TEST(test_threads_version)
 	ck_assert_msg(strncmp(text, HEAD2, strlen(HEAD2)) == 0, "%s", text);
 	free(text);
 	pidtuple_tree_free(tree);
+
+	/* A name makes it version 2 too, and reads back; it follows "threads". */
+	static const char named[] =
+		HEAD2 "{\"tuple\":\"100\",\"parent\":-1,\"newpid\":false,"
+		      "\"threads\":[\"102\"],\"name\":\"sleep\",\"kind\":\"hold\"}" TAIL;
+	tree = from_json(named);
+	text = to_json(tree, 0);
+	ck_assert_str_eq(text, named);
+	free(text);
+	pidtuple_tree_free(tree);
 }
 END_TEST
 
@@ -1047,6 +1057,24 @@ static const struct {
 	       "\"exec\":{\"path\":\"/a\",\"argv\":[\"a\"]}}"),
 	    -EINVAL, TSHAPE, 1,
 	    "nodes[1].threads: only a \"hold\" node has threads (execve() would end them)", -1 },
+	  -1 },
+	/* "name", version 2 too: 1 to 15 bytes, hold nodes only */
+	{ { N("{\"tuple\":\"100\",\"parent\":-1,\"name\":\"sh\",\"kind\":\"hold\"}"), -EINVAL, SYN,
+	    0, "nodes[0].name: new in format version 2; this document is version 1", -1 },
+	  -1 },
+	{ { N2("{\"tuple\":\"100\",\"parent\":-1,\"name\":\"sixteen-bytes-xx\",\"kind\":"
+	       "\"hold\"}"),
+	    -EINVAL, SYN, 0, "nodes[0].name: 16 bytes: a command name has 1 to 15", -1 },
+	  -1 },
+	{ { N2("{\"tuple\":\"100\",\"parent\":-1,\"name\":\"\",\"kind\":\"hold\"}"), -EINVAL, SYN,
+	    0, "nodes[0].name: 0 bytes", -1 },
+	  -1 },
+	{ { N2("{\"tuple\":\"100\",\"parent\":-1,\"name\":7,\"kind\":\"hold\"}"), -EINVAL, SYN, 0,
+	    "nodes[0].name: expected a string", -1 },
+	  -1 },
+	{ { R2("{\"tuple\":\"101\",\"parent\":0,\"kind\":\"exec\",\"name\":\"a\","
+	       "\"exec\":{\"path\":\"/a\",\"argv\":[\"a\"]}}"),
+	    -EINVAL, TSHAPE, 1, "nodes[1].name: only a \"hold\" node takes a name", -1 },
 	  -1 },
 	/* a key twice, as anywhere */
 	{ { T2("[\"101\"],\"threads\":[\"102\"]"), -EINVAL, SYN, -1,

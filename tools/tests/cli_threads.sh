@@ -163,7 +163,7 @@ expect_eq "$(tid_tuples 310)" "$t310" "restore: the thread of 310/1"
 expect_status 0 "capture after restore" -- "$P" capture 300 &&
 	expect_eq "$out" "$(<"$t_tmp/tree1.json")" "capture after restore"
 expect_status 0 "tree --threads after restore" -- "$P" tree --threads -n -o COMM,TUPLE 300 &&
-	expect_match "$(squeeze)" "|-{pidtuple} ${t300[0]}" "tree --threads after restore"
+	expect_match "$(squeeze)" "|-{python3} ${t300[0]}" "tree --threads after restore: the captured name"
 kill_tree
 
 finish
