@@ -140,6 +140,9 @@ int pt_flock(int fd, int op);
 int pt_dup(int fd);
 void pt_close(int fd);
 int pt_memfd(const char *name);
+/* bpf(BPF_ITER_CREATE) on a BPF link: the iterator's fd (O_CLOEXEC). */
+#define PT_BPF_ITER_CREATE 33
+int pt_bpf_iter_fd(int link_fd);
 
 /* Inode number of @fd (a namespace's id), 0 when it cannot be read. */
 static inline uint64_t pt_fd_ino(int fd)
