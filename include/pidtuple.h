@@ -1146,8 +1146,12 @@ PIDTUPLE_API int pidtuple_tree_capture(pid_t root, struct pidtuple_tree **ret_tr
 
 /** pidtuple_features(): /proc/sys/kernel/ns_last_pid can be written by the caller. */
 #define PIDTUPLE_FEATURE_NS_LAST_PID (1ull << 9)
+/** pidtuple_features(): pidtuple_scan can read through a BPF task iterator (libbpf.so.1
+ * installed, CAP_BPF and CAP_PERFMON or CAP_SYS_ADMIN in the initial user namespace, kernel BTF);
+ * otherwise it reads /proc. */
+#define PIDTUPLE_FEATURE_BPF_SCAN (1ull << 10)
 /** Every feature bit this version knows. */
-#define PIDTUPLE_FEATURE_ALL ((1ull << 10) - 1)
+#define PIDTUPLE_FEATURE_ALL ((1ull << 11) - 1)
 
 /**
  * @brief **pidtuple_features()** reports what this kernel and sandbox allow.

@@ -15,7 +15,11 @@
  *  - nsfs: one translation ioctl per level and id, plus a pidfd that proves the process was
  *    alive for the whole read (numbers are looked up by value);
  *  - io_uring (PIDTUPLE_SCAN_URING): the status reads of 64 processes per io_uring_enter()
- *    (scan_uring.c), then as status.
+ *    (scan_uring.c), then as status;
+ *  - bpf: a BPF task iterator (scan_bpf.c) writes every level of every task of the caller's
+ *    namespace in a few read() calls. Taken silently, instead of status, when it loads (the
+ *    privilege, libbpf.so.1, kernel BTF) for a scan of the caller's own namespace without
+ *    threads (the iterator yields threads in TID order, not after their leader).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +34,7 @@
 #include "pidtuple.h"
 #include "probe.h"
 #include "proc.h"
+#include "scan_bpf.h"
 #include "scan_uring.h"
 #include "syscall_shim.h"
 #include "tuple.h"
@@ -75,6 +80,8 @@ struct pidtuple_scan {
 	struct pt_uring *uring;
 	struct pt_fetch *batch;
 	unsigned int bpos, blen;
+
+	struct pt_bpf_scan *bpf; /* the BPF task iterator, when chosen */
 };
 
 /* ---- helpers ------------------------------------------------------------------------- */
@@ -662,6 +669,43 @@ static int next_batched(struct pidtuple_scan *s, struct pidtuple_scan_entry *e, 
 	return apply_status(s, f->o, f->a, &f->st, e);
 }
 
+/* ---- the BPF task iterator ------------------------------------------------------------- */
+
+/* The next process from the iterator: the same entry status gives. As pidtuple_scan_next(). */
+static int next_bpf(struct pidtuple_scan *s, struct pidtuple_scan_entry *e)
+{
+	pid_t v[NLEV], pv[NLEV], sv[NLEV];
+	struct pt_bpf_task t;
+	int r, n;
+
+	do {
+		r = pt_bpf_scan_next(s->bpf, &t);
+		if (r <= 0)
+			return r;
+	} while ((t.h.flags & PT_BPF_THREAD) || t.h.tgid <= 0);
+	n = (int)t.h.nlev;
+	for (int i = 0; i < n; i++) {
+		v[i] = t.lev[i].tid;
+		pv[i] = t.lev[i].pgid;
+		sv[i] = t.lev[i].sid;
+	}
+	set_tuple(&s->t, v, n);
+	set_tuple(&s->pg, pv, n);
+	set_tuple(&s->sid, sv, n);
+	fill(s, e, t.h.tgid, t.h.ppid, t.h.ns_inum, n - 1, false);
+	return 1;
+}
+
+/* The iterator, for a scan it can serve; false: read /proc. */
+static bool use_bpf(struct pidtuple_scan *s, const char *env)
+{
+	if (s->s_depth || (s->flags & (PIDTUPLE_SCAN_THREADS | PIDTUPLE_SCAN_URING)))
+		return false;
+	if (env && (strcmp(env, "status") == 0 || strcmp(env, "nsfs") == 0))
+		return false; /* asked for by benchmarks and tests */
+	return pt_bpf_scan_new(&s->bpf) == 0;
+}
+
 /* ---- the API -------------------------------------------------------------------------- */
 
 /* Finds O's namespace, to translate /proc numbers into A's: /proc/1's, else an ancestor's
@@ -766,6 +810,8 @@ static int scan_way(struct pidtuple_scan *s)
 	const char *env = secure_getenv("PIDTUPLE_SCAN_SOURCE");
 	int r;
 
+	if (use_bpf(s, env))
+		return 0;
 	s->nsfs = env && strcmp(env, "nsfs") == 0 && s->xlate;
 	if (!(s->flags & PIDTUPLE_SCAN_URING))
 		return 0;
@@ -816,6 +862,8 @@ PT_PUBLIC int pidtuple_scan_new(const struct pidtuple_scan_opts *opts,
 PT_PUBLIC int pidtuple_scan_next(struct pidtuple_scan *s, struct pidtuple_scan_entry *e)
 {
 	pt_return_if(!s || !e || e->sz == 0, -EINVAL);
+	if (s->bpf)
+		return next_bpf(s, e);
 	for (;;) {
 		pid_t o, t;
 		int r;
@@ -869,6 +917,7 @@ PT_PUBLIC void pidtuple_scan_free(struct pidtuple_scan *s)
 	}
 	pt_uring_free(s->uring);
 	free(s->batch);
+	pt_bpf_scan_free(s->bpf);
 	for (size_t i = 0; i < s->nnodes; i++)
 		pt_close(s->nodes[i].fd);
 	free(s->nodes);
