@@ -24,20 +24,22 @@ extern const size_t pt_scan_bpf_obj_len;
 
 typedef int (*pt_bpf_print_fn)(int level, const char *fmt, va_list ap);
 
-/* The libbpf 1.x calls used, by the names it exports (libbpf 0.0.9 and later have them all). */
+/* The libbpf calls used, by the names it exports (libbpf 0.0.9 and later have them all);
+ * iterators themselves are made with bpf(BPF_ITER_CREATE) (syscall_shim.c). */
 struct pt_libbpf {
 	void *(*open_mem)(const void *buf, size_t n, const void *opts);
 	int (*load)(void *obj);
 	void *(*find_prog)(const void *obj, const char *name);
 	void *(*attach_iter)(const void *prog, const void *opts);
 	int (*link_fd)(const void *link);
-	int (*iter_create)(int link_fd);
 	pt_bpf_print_fn (*set_print)(pt_bpf_print_fn fn);
+	void (*close)(void *obj);
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static int link_fd = -1;
-static int load_err; /* 0: not tried, or tried and transient */
+static void *bpf_obj, *bpf_link; /* kept, and reachable, for the process's lifetime */
+static int load_err;		 /* 0: not tried, or tried and transient */
 
 static int quiet(int level, const char *fmt, va_list ap)
 {
@@ -52,10 +54,10 @@ static int resolve(void *h, struct pt_libbpf *b)
 	*(void **)&b->find_prog = dlsym(h, "bpf_object__find_program_by_name");
 	*(void **)&b->attach_iter = dlsym(h, "bpf_program__attach_iter");
 	*(void **)&b->link_fd = dlsym(h, "bpf_link__fd");
-	*(void **)&b->iter_create = dlsym(h, "bpf_iter_create");
 	*(void **)&b->set_print = dlsym(h, "libbpf_set_print");
+	*(void **)&b->close = dlsym(h, "bpf_object__close");
 	return b->open_mem && b->load && b->find_prog && b->attach_iter && b->link_fd &&
-			       b->iter_create && b->set_print
+			       b->set_print && b->close
 		       ? 0
 		       : -EOPNOTSUPP;
 }
@@ -66,24 +68,26 @@ static int err_of(int r)
 	return r < 0 ? r : errno > 0 ? -errno : -EIO;
 }
 
-/* Opens, loads and attaches the object: the link's fd, or -errno. The object is kept. */
+/* Opens, loads and attaches the object: the link's fd, or -errno. Kept when it works. */
 static int load_link(const struct pt_libbpf *b)
 {
-	void *obj, *prog, *link;
+	void *obj, *prog, *link = NULL;
 	int r;
 
 	obj = b->open_mem(pt_scan_bpf_obj, pt_scan_bpf_obj_len, NULL);
 	if (!obj)
 		return err_of(0);
 	r = b->load(obj);
-	if (r < 0)
-		return err_of(r); /* the object is dropped with the process */
-	prog = b->find_prog(obj, "pt_scan");
-	if (!prog)
-		return err_of(0);
-	link = b->attach_iter(prog, NULL);
-	if (!link)
-		return err_of(0);
+	prog = r < 0 ? NULL : b->find_prog(obj, "pt_scan");
+	if (prog)
+		link = b->attach_iter(prog, NULL);
+	if (!link) {
+		r = err_of(r);
+		b->close(obj); /* frees the programs too */
+		return r;
+	}
+	bpf_obj = obj;
+	bpf_link = link;
 	return b->link_fd(link);
 }
 
@@ -136,8 +140,7 @@ int pt_bpf_iter_new(void)
 
 	if (r < 0)
 		return r;
-	r = pt_bpf_iter_fd(link_fd);
-	return r;
+	return pt_bpf_iter_fd(link_fd);
 }
 
 #else

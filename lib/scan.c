@@ -696,14 +696,21 @@ static int next_bpf(struct pidtuple_scan *s, struct pidtuple_scan_entry *e)
 	return 1;
 }
 
-/* The iterator, for a scan it can serve; false: read /proc. */
-static bool use_bpf(struct pidtuple_scan *s, const char *env)
+/* The iterator, for a scan it can serve: 1 when taken, 0: read /proc. PIDTUPLE_SCAN_SOURCE=bpf
+ * (benchmarks, tests) insists: the load's -errno, or -EOPNOTSUPP for a scan it cannot serve. */
+static int use_bpf(struct pidtuple_scan *s, const char *env)
 {
+	bool insist = env && strcmp(env, "bpf") == 0;
+	int r;
+
 	if (s->s_depth || (s->flags & (PIDTUPLE_SCAN_THREADS | PIDTUPLE_SCAN_URING)))
-		return false;
-	if (env && (strcmp(env, "status") == 0 || strcmp(env, "nsfs") == 0))
-		return false; /* asked for by benchmarks and tests */
-	return pt_bpf_scan_new(&s->bpf) == 0;
+		return insist ? -EOPNOTSUPP : 0;
+	if (env && !insist && (strcmp(env, "status") == 0 || strcmp(env, "nsfs") == 0))
+		return 0;
+	r = pt_bpf_scan_new(&s->bpf);
+	if (r < 0)
+		return insist ? r : 0; /* silently: /proc tells the same */
+	return 1;
 }
 
 /* ---- the API -------------------------------------------------------------------------- */
@@ -810,8 +817,9 @@ static int scan_way(struct pidtuple_scan *s)
 	const char *env = secure_getenv("PIDTUPLE_SCAN_SOURCE");
 	int r;
 
-	if (use_bpf(s, env))
-		return 0;
+	r = use_bpf(s, env);
+	if (r != 0)
+		return r < 0 ? r : 0;
 	s->nsfs = env && strcmp(env, "nsfs") == 0 && s->xlate;
 	if (!(s->flags & PIDTUPLE_SCAN_URING))
 		return 0;
