@@ -73,13 +73,20 @@ static __u64 (*bpf_get_current_task)(void) = (void *)35;
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-/* numbers[lvl] of @p; nr 0 and ns NULL when @p does not reach that deep. */
-static __attribute__((always_inline)) struct upid upid_at(struct pid *p, __u64 lvl)
+/* The deepest level @p has a number at, read once per pid; -1 for none. */
+static __attribute__((always_inline)) long levels(struct pid *p)
+{
+	unsigned int l = 0;
+
+	return !p || RD(l, p->level) ? -1 : (long)l;
+}
+
+/* numbers[lvl] of @p (which reaches @plev); nr 0 and ns NULL below that. */
+static __attribute__((always_inline)) struct upid upid_at(struct pid *p, long plev, __u64 lvl)
 {
 	struct upid u = { 0, 0 };
-	unsigned int plev = 0;
 
-	if (!p || RD(plev, p->level) || lvl > plev)
+	if ((long)lvl > plev)
 		return u;
 	bpf_probe_read_kernel(&u, sizeof(u),
 			      (char *)__builtin_preserve_access_index(&p->numbers[0]) +
@@ -88,9 +95,10 @@ static __attribute__((always_inline)) struct upid upid_at(struct pid *p, __u64 l
 }
 
 /* pid_nr_ns(): @p's number in @ns, which is at level @lvl; 0 when not visible there. */
-static __attribute__((always_inline)) int nr_in(struct pid *p, __u64 lvl, struct pid_namespace *ns)
+static __attribute__((always_inline)) int nr_in(struct pid *p, long plev, __u64 lvl,
+						struct pid_namespace *ns)
 {
-	struct upid u = upid_at(p, lvl);
+	struct upid u = upid_at(p, plev, lvl);
 
 	return u.ns == ns && ns ? u.nr : 0;
 }
@@ -104,6 +112,7 @@ int pt_scan(struct bpf_iter__task *ctx)
 	struct pt_bpf_rec r = { 0 };
 	struct upid own;
 	unsigned int tlev = 0, l0 = 0;
+	long pglev, sidlev;
 	void *seq = ctx->meta->seq;
 
 	if (!t)
@@ -129,17 +138,19 @@ int pt_scan(struct bpf_iter__task *ctx)
 		if (psig)
 			RD(pp, psig->pids[PIDTYPE_TGID]);
 	}
-	own = upid_at(tp, tlev);
+	own = upid_at(tp, tlev, tlev);
 	if (own.ns)
 		RD(r.ns_inum, own.ns->ns.inum);
 	r.nlev = tlev - l0 + 1;
 	r.flags = t == leader ? 0 : PT_BPF_THREAD;
 	{
-		struct pid_namespace *ns0 = upid_at(tp, l0).ns;
+		struct pid_namespace *ns0 = upid_at(tp, tlev, l0).ns;
 
-		r.tgid = nr_in(tg, l0, ns0);
-		r.ppid = nr_in(pp, l0, ns0);
+		r.tgid = nr_in(tg, levels(tg), l0, ns0);
+		r.ppid = nr_in(pp, levels(pp), l0, ns0);
 	}
+	pglev = levels(pg);
+	sidlev = levels(sid);
 	if (bpf_seq_write(seq, &r, sizeof(r)))
 		return 0;
 	/* One loop with a 64-bit bound; the selects in nr_in() keep it branch-light. */
@@ -149,10 +160,11 @@ int pt_scan(struct bpf_iter__task *ctx)
 
 		if (i >= r.nlev)
 			break;
-		u = upid_at(tp, l0 + i);
+		u = upid_at(tp, tlev, l0 + i);
 		v.tid = u.nr;
-		v.pgid = nr_in(pg, l0 + i, u.ns);
-		v.sid = nr_in(sid, l0 + i, u.ns);
+		/* A session led by the group's leader is the group: one read less. */
+		v.pgid = nr_in(pg, pglev, l0 + i, u.ns);
+		v.sid = sid == pg ? v.pgid : nr_in(sid, sidlev, l0 + i, u.ns);
 		if (bpf_seq_write(seq, &v, sizeof(v)))
 			return 0;
 	}
