@@ -38,8 +38,9 @@ struct pt_libbpf {
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static int link_fd = -1;
-static void *bpf_obj, *bpf_link; /* kept, and reachable, for the process's lifetime */
-static int load_err;		 /* 0: not tried, or tried and transient */
+/* Kept, and reachable (leak checkers), for the process's lifetime; volatile: never read. */
+static void *volatile bpf_obj, *volatile bpf_link;
+static int load_err; /* 0: not tried, or tried and transient */
 
 static int quiet(int level, const char *fmt, va_list ap)
 {

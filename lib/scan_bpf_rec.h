@@ -9,7 +9,8 @@
 /* Levels a record can carry: the kernel's MAX_PID_NS_LEVEL (32) plus the initial one. */
 #define PT_BPF_NLEV 33
 
-/* pt_bpf_rec::flags: a thread other than its group's leader. */
+/* pt_bpf_rec::flags: a thread other than its group's leader (not written today: the
+ * program writes processes only). */
 #define PT_BPF_THREAD 1u
 
 /* One task, numbered from the reader's PID namespace down to the task's own. */

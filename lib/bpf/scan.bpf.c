@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR BSD-2-Clause
 /*
- * The BPF task iterator of pidtuple_scan (scan_bpf.c): per task, the ids of its thread, its
- * group, its process group and its session at every level from the reader's PID namespace
- * down, and its namespace. Levels above the reader's are never written: the kernel walks only
- * the reader's namespace and below, and the upper numbers are not the reader's to see.
+ * The BPF task iterator of pidtuple_scan (scan_bpf.c): per process (thread-group leader), its
+ * ids, its process group's and its session's at every level from the reader's PID namespace
+ * down, its parent's and its namespace. Levels above the reader's are never written: the kernel
+ * walks only the reader's namespace and below, and the upper numbers are not the reader's to see.
  *
  * Self-contained: the kernel types are minimal CO-RE declarations (preserve_access_index),
  * relocated by libbpf against the running kernel's BTF, so neither a generated vmlinux.h nor
@@ -115,8 +115,9 @@ int pt_scan(struct bpf_iter__task *ctx)
 	long pglev, sidlev;
 	void *seq = ctx->meta->seq;
 
-	if (!t)
-		return 0;
+	if (!t || RD(leader, t->group_leader) || leader != t)
+		return 0; /* processes only: a thread costs just this (the library scans threads
+			   * through /proc, where they follow their process) */
 	cur = (struct task_struct *)bpf_get_current_task();
 	if (RD(self, cur->thread_pid) || !self || RD(l0, self->level))
 		return 0;
@@ -124,8 +125,7 @@ int pt_scan(struct bpf_iter__task *ctx)
 	    tlev - l0 >= PT_BPF_NLEV)
 		return 0; /* not alive, or (never) above the reader */
 	RD(sig, t->signal);
-	RD(leader, t->group_leader);
-	if (!sig || !leader)
+	if (!sig)
 		return 0;
 	RD(tg, sig->pids[PIDTYPE_TGID]);
 	RD(pg, sig->pids[PIDTYPE_PGID]);
@@ -142,7 +142,6 @@ int pt_scan(struct bpf_iter__task *ctx)
 	if (own.ns)
 		RD(r.ns_inum, own.ns->ns.inum);
 	r.nlev = tlev - l0 + 1;
-	r.flags = t == leader ? 0 : PT_BPF_THREAD;
 	{
 		struct pid_namespace *ns0 = upid_at(tp, tlev, l0).ns;
 
