@@ -13,11 +13,13 @@
 #include <stdarg.h>
 #include <stddef.h>
 
+#include "caps.h"
 #include "scan_bpf.h"
 #include "syscall_shim.h"
 
 #ifdef PIDTUPLE_WITH_BPF
 #include <dlfcn.h>
+#include <sys/stat.h>
 
 extern const unsigned char pt_scan_bpf_obj[];
 extern const size_t pt_scan_bpf_obj_len;
@@ -125,10 +127,35 @@ static int load_once(void)
 	return r < 0 ? r : 0;
 }
 
+/*
+ * Whoever holds the link may iterate it, privileged or not (fork() hands it to children that
+ * may then drop their privilege or enter a user namespace), and the iterator shows every task
+ * of the namespace, hidepid or not: only a caller that could load the program now uses it.
+ */
+static int privileged_now(void)
+{
+	const uint64_t bpf = PT_CAP_BIT(PT_CAP_BPF) | PT_CAP_BIT(PT_CAP_PERFMON);
+	uint64_t caps = 0;
+	struct stat st;
+	int r = pt_sys_cap_effective(&caps);
+
+	if (r < 0)
+		return r;
+	if (!(caps & PT_CAP_BIT(PT_CAP_SYS_ADMIN)) && (caps & bpf) != bpf)
+		return -EPERM;
+	/* Capabilities count in the initial user namespace only; its inode is fixed. */
+	r = pt_stat("/proc/self/ns/user", &st);
+	if (r < 0)
+		return r == -ENOENT ? -EOPNOTSUPP : r;
+	return st.st_ino == PT_INIT_USER_NS_INO ? 0 : -EPERM;
+}
+
 int pt_bpf_iter_error(void)
 {
-	int r;
+	int r = privileged_now();
 
+	if (r < 0)
+		return r;
 	pthread_mutex_lock(&lock);
 	r = load_once();
 	pthread_mutex_unlock(&lock);

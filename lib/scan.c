@@ -682,7 +682,10 @@ static int next_bpf(struct pidtuple_scan *s, struct pidtuple_scan_entry *e)
 		r = pt_bpf_scan_next(s->bpf, &t);
 		if (r <= 0)
 			return r;
-	} while ((t.h.flags & PT_BPF_THREAD) || t.h.tgid <= 0);
+		/* Read with its 64 KiB block, maybe calls ago: alive now, as status would have
+		 * found it (a zombie counts), or skipped. Its number is ours: S is A. */
+	} while ((t.h.flags & PT_BPF_THREAD) || t.h.tgid <= 0 ||
+		 pt_sys_kill(t.h.tgid, 0) == -ESRCH);
 	n = (int)t.h.nlev;
 	for (int i = 0; i < n; i++) {
 		v[i] = t.lev[i].tid;

@@ -44,6 +44,8 @@ struct pollfd;
 #define PT_PID_MAX_LIMIT (4 * 1024 * 1024)
 #define PT_CAP_SYS_PTRACE 19
 #define PT_CAP_SYS_ADMIN 21
+#define PT_CAP_PERFMON 38
+#define PT_CAP_BPF 39
 #define PT_CAP_CHECKPOINT_RESTORE 40
 
 /* ---- process creation ---- */

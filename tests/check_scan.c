@@ -875,6 +875,39 @@ static int run_no_bpf(void)
 	return th_in_pidns_leakfree(no_bpf_body, NULL) == 0 ? 0 : 5;
 }
 
+/* In a user namespace of our own, no capability counts in the initial one: the program this
+ * process loaded cannot even be iterated (bpf() refuses an unprivileged caller); the scan
+ * reads status, silently. */
+static int userns_body(void *p)
+{
+	static struct ent v[MAXE], w[MAXE];
+	PIDTUPLE_OPTS(pidtuple_scan_opts, o);
+	struct pidtuple_scan *s = NULL;
+	int n, m, r;
+
+	(void)p;
+	TH_CHECK(unshare(CLONE_NEWUSER) == 0, "unshare: %m");
+	setenv("PIDTUPLE_SCAN_SOURCE", "bpf", 1);
+	r = pidtuple_scan_new(&o, &s);
+	unsetenv("PIDTUPLE_SCAN_SOURCE");
+	pidtuple_scan_free(s);
+	TH_CHECK(r == -EPERM, "insisting on the iterator: %s", pidtuple_strerror(r));
+	n = scan_all(0, -1, "status", w, MAXE);
+	m = scan_all(0, -1, NULL, v, MAXE);
+	TH_CHECK(n > 0 && m == n, "default %d entries, status %d", m, n);
+	for (int i = 0; i < n; i++)
+		TH_CHECK(same(&v[i], &w[i]), "entry %d differs", i);
+	return 0;
+}
+
+START_TEST(test_bpf_userns)
+{
+	if (!(pidtuple_features() & PIDTUPLE_FEATURE_BPF_SCAN))
+		return; /* nothing loaded to be refused */
+	ck_assert_int_eq(th_in_pidns_leakfree(userns_body, NULL), 0);
+}
+END_TEST
+
 START_TEST(test_bpf_denied)
 {
 	run_filtered("--no-bpf", deny_bpf);
@@ -1014,6 +1047,7 @@ static Suite *scan_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("bpf");
 	tcase_add_test(tc, test_bpf);
+	tcase_add_test(tc, test_bpf_userns);
 	suite_add_tcase(s, tc);
 	return s;
 }
