@@ -82,6 +82,7 @@ struct pidtuple_scan {
 	unsigned int bpos, blen;
 
 	struct pt_bpf_scan *bpf; /* the BPF task iterator, when chosen */
+	bool bpf_saw_init;	 /* it gave the namespace's PID 1 */
 };
 
 /* ---- helpers ------------------------------------------------------------------------- */
@@ -671,6 +672,19 @@ static int next_batched(struct pidtuple_scan *s, struct pidtuple_scan_entry *e, 
 
 /* ---- the BPF task iterator ------------------------------------------------------------- */
 
+/* Some kernels' iterators never give the initial namespace's PID 1 (seen on 6.18): at the
+ * end, a PID 1 the iterator left out comes from its status, once. */
+static int bpf_missed_init(struct pidtuple_scan *s, struct pidtuple_scan_entry *e)
+{
+	int r;
+
+	if (s->bpf_saw_init || s->above != 0 || pt_sys_kill(1, 0) == -ESRCH)
+		return 0;
+	s->bpf_saw_init = true;
+	r = visit_status(s, 1, 0, e);
+	return r < 0 && !fatal(r) ? 0 : r;
+}
+
 /* The next process from the iterator: the same entry status gives. As pidtuple_scan_next(). */
 static int next_bpf(struct pidtuple_scan *s, struct pidtuple_scan_entry *e)
 {
@@ -680,13 +694,16 @@ static int next_bpf(struct pidtuple_scan *s, struct pidtuple_scan_entry *e)
 
 	do {
 		r = pt_bpf_scan_next(s->bpf, &t);
-		if (r <= 0)
+		if (r == 0)
+			return bpf_missed_init(s, e);
+		if (r < 0)
 			return r;
 		/* Read with its 64 KiB block, maybe calls ago: alive now, as status would have
 		 * found it (a zombie counts), or skipped. Its number is ours: S is A. */
 	} while ((t.h.flags & PT_BPF_THREAD) || t.h.tgid <= 0 ||
 		 pt_sys_kill(t.h.tgid, 0) == -ESRCH);
 	n = (int)t.h.nlev;
+	s->bpf_saw_init = s->bpf_saw_init || t.h.tgid == 1;
 	for (int i = 0; i < n; i++) {
 		v[i] = t.lev[i].tid;
 		pv[i] = t.lev[i].pgid;
