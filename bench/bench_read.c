@@ -9,8 +9,11 @@
  *     of an outer namespace (the usual state after unshare()) and with our own /proc.
  *  2. A namespace with --procs sleeping processes (default 10,000) spread over three levels:
  *     pidtuple_scan with its default path, with PIDTUPLE_SCAN_SOURCE=status and =nsfs, and with
- *     PIDTUPLE_SCAN_URING (when built with liburing), against a status-parsing scan (getdents on
- *     /proc, read and parse every status), in the same run. Memory: heap in use at the 100th
+ *     PIDTUPLE_SCAN_URING (when built with liburing), with PIDTUPLE_SCAN_SOURCE=bpf (the BPF
+ *     task iterator, where it loads), against a status-parsing scan (getdents on /proc, read
+ *     and parse every status) and, with our own /proc, procps `ps -e -o pid,ppid,pgid,sid`
+ *     (its CPU time is the child's), in the same run. The BPF program's one-time load is
+ *     timed first. Memory: heap in use at the 100th
  *     and at the last entry of each scan (must not grow).
  *
  * Series alternate per batch (ABAB), so drift cancels. Times are medians of per-batch CPU time
@@ -32,6 +35,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -250,10 +254,18 @@ static int bench_one(pid_t pid, int levels, const char *procs)
 
 /* ---- part 2: scans ------------------------------------------------------------------ */
 
-enum { S_BASE, S_DEFAULT, S_STATUS, S_NSFS, S_URING, S_NR };
-static const char *const sname[S_NR] = { "status-parse scan", "pidtuple_scan default",
-					 "pidtuple_scan status", "pidtuple_scan nsfs",
-					 "pidtuple_scan uring" };
+enum { S_BASE, S_DEFAULT, S_STATUS, S_NSFS, S_URING, S_BPF, S_PS, S_NR };
+static const char *const sname[S_NR] = {
+	"status-parse scan",  "pidtuple_scan default", "pidtuple_scan status",
+	"pidtuple_scan nsfs", "pidtuple_scan uring",   "pidtuple_scan bpf",
+	"procps ps",
+};
+/* /proc is our namespace's: ps then lists what the scans list. */
+static bool own_proc;
+/* The BPF program's load, timed in main() before anything else loads it. */
+static double bpf_load_ms;
+static int bpf_err;
+static double ps_cpu; /* the last ps run's CPU time (user + system), ns */
 
 /* The baseline: every process's status, parsed. Returns the count. */
 static long scan_base(void)
@@ -279,6 +291,44 @@ static long scan_base(void)
 	return n;
 }
 
+static double children_cpu(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_CHILDREN, &ru);
+	return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e9 +
+	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e3;
+}
+
+/* procps ps, its output counted: the processes it listed, or -2 when it is not installed. */
+static long scan_ps(void)
+{
+	double c0 = children_cpu();
+	char buf[65536];
+	int p[2], st = 0;
+	long lines = 0;
+	ssize_t r;
+	pid_t pid;
+
+	if (!own_proc || pipe2(p, O_CLOEXEC) < 0)
+		return -2;
+	pid = fork();
+	if (pid == 0) {
+		dup2(p[1], 1);
+		execlp("ps", "ps", "-e", "-o", "pid=,ppid=,pgid=,sid=", (char *)NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	while ((r = read(p[0], buf, sizeof(buf))) > 0)
+		for (ssize_t i = 0; i < r; i++)
+			lines += buf[i] == '\n';
+	close(p[0]);
+	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st))
+		return -2;
+	ps_cpu = children_cpu() - c0;
+	return lines;
+}
+
 static long scan_lib(const char *source, uint64_t flags, size_t *heap100, size_t *heap_end)
 {
 	PIDTUPLE_OPTS(pidtuple_scan_opts, o, .flags = flags);
@@ -292,8 +342,8 @@ static long scan_lib(const char *source, uint64_t flags, size_t *heap100, size_t
 	else
 		unsetenv("PIDTUPLE_SCAN_SOURCE");
 	r = pidtuple_scan_new(&o, &s);
-	if (r == -EOPNOTSUPP && flags)
-		return -2; /* built without liburing, or io_uring is disabled */
+	if ((r == -EOPNOTSUPP && flags) || (r < 0 && source && !strcmp(source, "bpf")))
+		return -2; /* built without liburing or the BPF scan, or not allowed here */
 	if (r < 0) {
 		fprintf(stderr, "bench_read: scan_new: %s\n", pidtuple_strerror(r));
 		return -1;
@@ -339,11 +389,17 @@ static int bench_scans(void)
 			case S_NSFS:
 				n = scan_lib("nsfs", 0, &h100[s], &hend[s]);
 				break;
-			default:
+			case S_URING:
 				n = scan_lib(NULL, PIDTUPLE_SCAN_URING, &h100[s], &hend[s]);
 				break;
+			case S_BPF:
+				n = scan_lib("bpf", 0, &h100[s], &hend[s]);
+				break;
+			default:
+				n = scan_ps();
+				break;
 			}
-			cpu[s][b] = now(CLOCK_PROCESS_CPUTIME_ID) - c0;
+			cpu[s][b] = now(CLOCK_PROCESS_CPUTIME_ID) - c0 + (s == S_PS ? ps_cpu : 0);
 			wall[s][b] = now(CLOCK_MONOTONIC) - w0;
 			if (n == -2) {
 				count[s] = -2;
@@ -359,7 +415,10 @@ static int bench_scans(void)
 	}
 	for (int s = 0; s < S_NR; s++) {
 		if (count[s] == -2) {
-			printf("scan %-22s not available (built without liburing?)\n", sname[s]);
+			printf("scan %-22s not available (%s)\n", sname[s],
+			       s == S_BPF  ? "no BPF scan here, see pidtuple features"
+			       : s == S_PS ? "only with our own /proc, and procps installed"
+					   : "built without liburing?");
 			continue;
 		}
 		printf("scan %-22s %6ld entries  cpu %8.2f ms (%6.2f us/process)  wall %8.2f ms  "
@@ -367,7 +426,7 @@ static int bench_scans(void)
 		       sname[s], count[s], mc[s] / 1e6, mc[s] / 1e3 / (double)count[s], mw[s] / 1e6,
 		       mw[s] / 1e3 / (double)count[s], mc[S_BASE] / mc[s], mw[S_BASE] / mw[s]);
 	}
-	for (int s = S_DEFAULT; s < S_NR; s++)
+	for (int s = S_DEFAULT; s < S_PS; s++)
 		if (count[s] > 0)
 			printf("scan memory %-22s heap in use at entry 100 %zu bytes, at the last "
 			       "entry %zu bytes (difference %+ld)\n",
@@ -416,6 +475,9 @@ static int body(void *arg)
 		made++;
 	}
 	setns(self_ns, CLONE_NEWPID);
+	printf("bench_read: BPF scan program: %s (%.2f ms, once per process)\n",
+	       bpf_err ? pidtuple_feature_reason(PIDTUPLE_FEATURE_BPF_SCAN) : "loaded",
+	       bpf_load_ms);
 	printf("bench_read: %d sleeping processes over 3 levels (+2 namespace inits), "
 	       "features 0x%llx\n",
 	       made, (unsigned long long)pidtuple_features());
@@ -429,6 +491,7 @@ static int body(void *arg)
 	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0 &&
 	    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0) {
 		printf("-- with a /proc of our own namespace --\n");
+		own_proc = true;
 		for (int l = 0; !ret && l < 3; l++)
 			ret = bench_one(one[l], l + 1, "own");
 		if (!ret)
@@ -460,6 +523,12 @@ int main(int argc, char **argv)
 			"usage: %s [--procs N (10000)] [--rounds N (5)] [--reads N (3000)]\n",
 			argv[0]);
 		return 2;
+	}
+	{
+		double w0 = now(CLOCK_MONOTONIC);
+
+		bpf_err = pidtuple_feature_error(PIDTUPLE_FEATURE_BPF_SCAN);
+		bpf_load_ms = (now(CLOCK_MONOTONIC) - w0) / 1e6;
 	}
 	if (geteuid() != 0 || (pidtuple_features() & need) != need) {
 		fprintf(stderr, "bench_read: skipped: needs root with CAP_SYS_ADMIN\n");

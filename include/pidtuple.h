@@ -542,7 +542,9 @@ struct pidtuple_scan_entry {
  * PID namespace and the namespaces below it.
  *
  * The scan reads lazily: memory does not grow with the number of processes. A process that
- * exits during the scan is skipped, never reported as alive.
+ * exits during the scan is skipped, never reported as alive. Where a BPF task iterator loads
+ * (PIDTUPLE_FEATURE_BPF_SCAN), a scan of the caller's own namespace without
+ * PIDTUPLE_SCAN_THREADS or PIDTUPLE_SCAN_URING reads it instead of /proc: the same entries.
  * @param opts Options, or NULL.
  * @param ret_scan On success, the scan; free it with pidtuple_scan_free().
  * @return 0 on success. Errors: -EINVAL, -E2BIG (options), -EOPNOTSUPP (PIDTUPLE_SCAN_URING
@@ -1160,8 +1162,12 @@ PIDTUPLE_API int pidtuple_tree_capture(pid_t root, struct pidtuple_tree **ret_tr
 
 /** pidtuple_features(): /proc/sys/kernel/ns_last_pid can be written by the caller. */
 #define PIDTUPLE_FEATURE_NS_LAST_PID (1ull << 9)
+/** pidtuple_features(): pidtuple_scan can read through a BPF task iterator (libbpf.so.1
+ * installed, CAP_BPF and CAP_PERFMON or CAP_SYS_ADMIN in the initial user namespace, kernel BTF);
+ * otherwise it reads /proc. */
+#define PIDTUPLE_FEATURE_BPF_SCAN (1ull << 10)
 /** Every feature bit this version knows. */
-#define PIDTUPLE_FEATURE_ALL ((1ull << 10) - 1)
+#define PIDTUPLE_FEATURE_ALL ((1ull << 11) - 1)
 
 /**
  * @brief **pidtuple_features()** reports what this kernel and sandbox allow.

@@ -8,12 +8,13 @@
 #include "caps.h"
 #include "lib.h"
 #include "probe.h"
+#include "scan_bpf.h"
 #include "proc.h"
 #include "syscall_shim.h"
 
 #define PT_FEATURES_VALID (1ull << 63)
 #define PT_PIDFD_INFO_PID (1ull << 0)
-#define NFEATURES 10
+#define NFEATURES 11
 
 static _Atomic uint64_t features_cache;
 /* Negative errno each absent feature's probe met; 0 when present. */
@@ -178,6 +179,12 @@ static uint64_t features_now(int *errs)
 		f |= PIDTUPLE_FEATURE_CAP_SYS_ADMIN;
 	else
 		set_err(errs, PIDTUPLE_FEATURE_CAP_SYS_ADMIN, r < 0 ? r : -EPERM);
+	/* Loaded on first ask (the load is kept for the scans): not part of the cheap probe. */
+	r = pt_bpf_iter_error();
+	if (r == 0)
+		f |= PIDTUPLE_FEATURE_BPF_SCAN;
+	else
+		set_err(errs, PIDTUPLE_FEATURE_BPF_SCAN, r);
 	if ((f & PIDTUPLE_FEATURE_NS_LAST_PID) && !pt_can_pin_active()) {
 		f &= ~PIDTUPLE_FEATURE_NS_LAST_PID;
 		set_err(errs, PIDTUPLE_FEATURE_NS_LAST_PID, -EPERM);
@@ -204,7 +211,7 @@ PT_PUBLIC int pidtuple_feature_error(uint64_t feature)
 static const char *const names[NFEATURES] = {
 	"clone3",	 "set_tid",	   "pidfd",	     "into_cgroup",
 	"ns_pid_ioctls", "pidfd_get_info", "per_ns_pid_max", "cap_checkpoint_restore",
-	"cap_sys_admin", "ns_last_pid",
+	"cap_sys_admin", "ns_last_pid",	   "bpf_scan",
 };
 
 PT_PUBLIC const char *pidtuple_feature_name(uint64_t feature)
@@ -229,6 +236,10 @@ PT_PUBLIC const char *pidtuple_feature_reason(uint64_t feature)
 		return "ENOSYS: clone3() is missing (kernel before 5.3) or a seccomp filter hides "
 		       "it";
 	case EPERM:
+		if (feature == PIDTUPLE_FEATURE_BPF_SCAN)
+			return "EPERM: no CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN) in the "
+			       "initial "
+			       "user namespace, or a filter refuses bpf()";
 		return clone_bit ? "EPERM: a seccomp filter refuses clone3()"
 				 : "EPERM: the caller lacks the capability";
 	case E2BIG:
@@ -237,6 +248,10 @@ PT_PUBLIC const char *pidtuple_feature_reason(uint64_t feature)
 			       : "E2BIG: clone3() without set_tid (kernel 5.3 or 5.4)";
 	case ENOTTY:
 		return "ENOTTY: the kernel does not know this ioctl";
+	case EOPNOTSUPP:
+		return "EOPNOTSUPP: built without the BPF scan, or libbpf.so.1 is not installed";
+	case ESRCH:
+		return "ESRCH: the kernel has no BTF (CONFIG_DEBUG_INFO_BTF)";
 	case EROFS:
 		return "EROFS: /proc/sys is mounted read-only";
 	case EACCES:

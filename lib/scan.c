@@ -15,7 +15,11 @@
  *  - nsfs: one translation ioctl per level and id, plus a pidfd that proves the process was
  *    alive for the whole read (numbers are looked up by value);
  *  - io_uring (PIDTUPLE_SCAN_URING): the status reads of 64 processes per io_uring_enter()
- *    (scan_uring.c), then as status.
+ *    (scan_uring.c), then as status;
+ *  - bpf: a BPF task iterator (scan_bpf.c) writes every level of every task of the caller's
+ *    namespace in a few read() calls. Taken silently, instead of status, when it loads (the
+ *    privilege, libbpf.so.1, kernel BTF) for a scan of the caller's own namespace without
+ *    threads (the iterator yields threads in TID order, not after their leader).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +34,7 @@
 #include "pidtuple.h"
 #include "probe.h"
 #include "proc.h"
+#include "scan_bpf.h"
 #include "scan_uring.h"
 #include "syscall_shim.h"
 #include "tuple.h"
@@ -75,6 +80,9 @@ struct pidtuple_scan {
 	struct pt_uring *uring;
 	struct pt_fetch *batch;
 	unsigned int bpos, blen;
+
+	struct pt_bpf_scan *bpf; /* the BPF task iterator, when chosen */
+	bool bpf_saw_init;	 /* it gave the namespace's PID 1 */
 };
 
 /* ---- helpers ------------------------------------------------------------------------- */
@@ -662,6 +670,69 @@ static int next_batched(struct pidtuple_scan *s, struct pidtuple_scan_entry *e, 
 	return apply_status(s, f->o, f->a, &f->st, e);
 }
 
+/* ---- the BPF task iterator ------------------------------------------------------------- */
+
+/* Some kernels' iterators never give the initial namespace's PID 1 (seen on 6.18): at the
+ * end, a PID 1 the iterator left out comes from its status, once. */
+static int bpf_missed_init(struct pidtuple_scan *s, struct pidtuple_scan_entry *e)
+{
+	int r;
+
+	if (s->bpf_saw_init || s->above != 0 || pt_sys_kill(1, 0) == -ESRCH)
+		return 0;
+	s->bpf_saw_init = true;
+	r = visit_status(s, 1, 0, e);
+	return r < 0 && !fatal(r) ? 0 : r;
+}
+
+/* The next process from the iterator: the same entry status gives. As pidtuple_scan_next(). */
+static int next_bpf(struct pidtuple_scan *s, struct pidtuple_scan_entry *e)
+{
+	pid_t v[NLEV], pv[NLEV], sv[NLEV];
+	struct pt_bpf_task t;
+	int r, n;
+
+	do {
+		r = pt_bpf_scan_next(s->bpf, &t);
+		if (r == 0)
+			return bpf_missed_init(s, e);
+		if (r < 0)
+			return r;
+		/* Read with its 64 KiB block, maybe calls ago: alive now, as status would have
+		 * found it (a zombie counts), or skipped. Its number is ours: S is A. */
+	} while ((t.h.flags & PT_BPF_THREAD) || t.h.tgid <= 0 ||
+		 pt_sys_kill(t.h.tgid, 0) == -ESRCH);
+	n = (int)t.h.nlev;
+	s->bpf_saw_init = s->bpf_saw_init || t.h.tgid == 1;
+	for (int i = 0; i < n; i++) {
+		v[i] = t.lev[i].tid;
+		pv[i] = t.lev[i].pgid;
+		sv[i] = t.lev[i].sid;
+	}
+	set_tuple(&s->t, v, n);
+	set_tuple(&s->pg, pv, n);
+	set_tuple(&s->sid, sv, n);
+	fill(s, e, t.h.tgid, t.h.ppid, t.h.ns_inum, n - 1, false);
+	return 1;
+}
+
+/* The iterator, for a scan it can serve: 1 when taken, 0: read /proc. PIDTUPLE_SCAN_SOURCE=bpf
+ * (benchmarks, tests) insists: the load's -errno, or -EOPNOTSUPP for a scan it cannot serve. */
+static int use_bpf(struct pidtuple_scan *s, const char *env)
+{
+	bool insist = env && strcmp(env, "bpf") == 0;
+	int r;
+
+	if (s->s_depth || (s->flags & (PIDTUPLE_SCAN_THREADS | PIDTUPLE_SCAN_URING)))
+		return insist ? -EOPNOTSUPP : 0;
+	if (env && !insist && (strcmp(env, "status") == 0 || strcmp(env, "nsfs") == 0))
+		return 0;
+	r = pt_bpf_scan_new(&s->bpf);
+	if (r < 0)
+		return insist ? r : 0; /* silently: /proc tells the same */
+	return 1;
+}
+
 /* ---- the API -------------------------------------------------------------------------- */
 
 /* Finds O's namespace, to translate /proc numbers into A's: /proc/1's, else an ancestor's
@@ -766,6 +837,9 @@ static int scan_way(struct pidtuple_scan *s)
 	const char *env = secure_getenv("PIDTUPLE_SCAN_SOURCE");
 	int r;
 
+	r = use_bpf(s, env);
+	if (r != 0)
+		return r < 0 ? r : 0;
 	s->nsfs = env && strcmp(env, "nsfs") == 0 && s->xlate;
 	if (!(s->flags & PIDTUPLE_SCAN_URING))
 		return 0;
@@ -816,6 +890,8 @@ PT_PUBLIC int pidtuple_scan_new(const struct pidtuple_scan_opts *opts,
 PT_PUBLIC int pidtuple_scan_next(struct pidtuple_scan *s, struct pidtuple_scan_entry *e)
 {
 	pt_return_if(!s || !e || e->sz == 0, -EINVAL);
+	if (s->bpf)
+		return next_bpf(s, e);
 	for (;;) {
 		pid_t o, t;
 		int r;
@@ -869,6 +945,7 @@ PT_PUBLIC void pidtuple_scan_free(struct pidtuple_scan *s)
 	}
 	pt_uring_free(s->uring);
 	free(s->batch);
+	pt_bpf_scan_free(s->bpf);
 	for (size_t i = 0; i < s->nnodes; i++)
 		pt_close(s->nodes[i].fd);
 	free(s->nodes);

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -591,6 +592,23 @@ void pt_munmap(void *addr, size_t len)
 	if (addr)
 		munmap(addr, len);
 	errno = saved;
+}
+
+/* BPF_ITER_CREATE: a new iterator from a BPF link; the kernel makes it O_CLOEXEC. */
+int pt_bpf_iter_fd(int link_fd)
+{
+	union {
+		struct {
+			uint32_t link_fd, flags;
+		} iter_create;
+		char pad[64];
+	} attr;
+
+	FAULT(int);
+	memset(&attr, 0, sizeof(attr));
+	attr.iter_create.link_fd = (uint32_t)link_fd;
+	return (int)ret_or_errno(
+		syscall(SYS_bpf, PT_BPF_ITER_CREATE, &attr, sizeof(attr.iter_create)));
 }
 
 int pt_memfd(const char *name)

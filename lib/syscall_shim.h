@@ -44,6 +44,8 @@ struct pollfd;
 #define PT_PID_MAX_LIMIT (4 * 1024 * 1024)
 #define PT_CAP_SYS_PTRACE 19
 #define PT_CAP_SYS_ADMIN 21
+#define PT_CAP_PERFMON 38
+#define PT_CAP_BPF 39
 #define PT_CAP_CHECKPOINT_RESTORE 40
 
 /* ---- process creation ---- */
@@ -176,6 +178,9 @@ int pt_flock(int fd, int op);
 int pt_dup(int fd);
 void pt_close(int fd);
 int pt_memfd(const char *name);
+/* bpf(BPF_ITER_CREATE) on a BPF link: the iterator's fd (O_CLOEXEC). */
+#define PT_BPF_ITER_CREATE 33
+int pt_bpf_iter_fd(int link_fd);
 
 /* Inode number of @fd (a namespace's id), 0 when it cannot be read. */
 static inline uint64_t pt_fd_ino(int fd)

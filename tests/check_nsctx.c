@@ -500,6 +500,12 @@ static int features(void *arg)
 		want |= PIDTUPLE_FEATURE_CAP_CHECKPOINT_RESTORE;
 	if (caps & (1ull << 21))
 		want |= PIDTUPLE_FEATURE_CAP_SYS_ADMIN;
+	/* The BPF scan, where built and libbpf.so.1 is there (else EOPNOTSUPP, nothing to
+	 * probe): CAP_SYS_ADMIN, or CAP_BPF (39) and CAP_PERFMON (38), and kernel BTF. */
+	if (pidtuple_feature_error(PIDTUPLE_FEATURE_BPF_SCAN) != -EOPNOTSUPP &&
+	    ((caps & (1ull << 21)) || (caps & (3ull << 38)) == (3ull << 38)) &&
+	    access("/sys/kernel/btf/vmlinux", R_OK) == 0)
+		want |= PIDTUPLE_FEATURE_BPF_SCAN;
 
 	TH_CHECK(f == want, "features 0x%llx, probed 0x%llx", (unsigned long long)f,
 		 (unsigned long long)want);

@@ -6,7 +6,9 @@
  * ways of reading (nsfs ioctls and status, chosen with PIDTUPLE_SCAN_SOURCE) give identical
  * entries; processes that come and go during a scan never make it fail and are never
  * reported after they are gone; the ioctls vanishing mid-scan (a seccomp filter) or missing
- * from the start (a re-executed run under the filter).
+ * from the start (a re-executed run under the filter); the BPF task iterator gives what status
+ * gives over a world with zombies, orphans and groups from other namespaces, and is left for
+ * status, silently, where bpf() is refused.
  */
 #include <check.h>
 #include <errno.h>
@@ -715,6 +717,203 @@ START_TEST(test_without_pidfd_info)
 }
 END_TEST
 
+/* ---- the BPF task iterator ---------------------------------------------------------- */
+
+/* The library built with the BPF scan and libbpf.so.1 installed: only privilege can miss. */
+static bool bpf_built(void)
+{
+	return pidtuple_feature_error(PIDTUPLE_FEATURE_BPF_SCAN) != -EOPNOTSUPP;
+}
+
+/* A zombie (exits, never reaped until the end), one level down when @nsfd >= 0. */
+static int make_zombie(int nsfd)
+{
+	pid_t pid;
+
+	TH_CHECK(nsfd < 0 || setns(nsfd, CLONE_NEWPID) == 0, "setns: %m");
+	pid = fork();
+	if (pid == 0)
+		_exit(0);
+	TH_CHECK(setns(W.self_ns, CLONE_NEWPID) == 0, "setns back: %m");
+	TH_CHECK(pid > 0, "fork: %m");
+	TH_CHECK(waitid(P_PID, pid, &(siginfo_t){ 0 }, WEXITED | WNOWAIT) == 0, "waitid: %m");
+	return 0;
+}
+
+/* An orphan in ns2 (its parent exits: it goes to ns2's init), in a group of its own. */
+static int make_orphan(void)
+{
+	int p[2];
+	pid_t pid;
+	char c;
+
+	TH_CHECK(pipe2(p, O_CLOEXEC) == 0, "pipe: %m");
+	TH_CHECK(setns(W.ns2, CLONE_NEWPID) == 0, "setns: %m");
+	pid = fork();
+	if (pid == 0) {
+		if (fork() == 0) {
+			setpgid(0, 0);
+			close(p[0]);
+			close(W.hold[1]);
+			(void)!write(p[1], "x", 1);
+			while (read(W.hold[0], &c, 1) < 0 && errno == EINTR)
+				;
+			_exit(0);
+		}
+		_exit(0);
+	}
+	TH_CHECK(setns(W.self_ns, CLONE_NEWPID) == 0, "setns back: %m");
+	TH_CHECK(pid > 0 && waitpid(pid, NULL, 0) == pid, "fork: %m");
+	close(p[1]);
+	TH_CHECK(read(p[0], &c, 1) == 1, "the orphan did not start");
+	close(p[0]);
+	return 0;
+}
+
+static int by_tid(const void *a, const void *b)
+{
+	return ((const struct ent *)a)->e.tid - ((const struct ent *)b)->e.tid;
+}
+
+/* The iterator against status, entry by entry: the same processes with the same ids. The
+ * order is each one's: /proc numbers processes in its own namespace, the iterator in ours. */
+static int bpf_body(void *p)
+{
+	static struct ent v[MAXE], w[MAXE];
+	int n, m;
+
+	(void)p;
+	if (world_build() || make_zombie(-1) || make_zombie(W.ns1) || make_orphan())
+		return 1;
+	n = scan_all(0, -1, "status", w, MAXE);
+	m = scan_all(0, -1, "bpf", v, MAXE);
+	TH_CHECK(n > 10 && m == n, "bpf %d entries, status %d", m, n);
+	qsort(v, (size_t)n, sizeof(*v), by_tid);
+	qsort(w, (size_t)n, sizeof(*w), by_tid);
+	for (int i = 0; i < n; i++)
+		TH_CHECK(
+			same(&v[i], &w[i]),
+			"entry %d differs: %d %s pg %s sid %s ppid %d / %d %s pg %s sid %s ppid %d",
+			i, (int)v[i].e.pid, v[i].t, v[i].pg, v[i].sid, (int)v[i].e.ppid,
+			(int)w[i].e.pid, w[i].t, w[i].pg, w[i].sid, (int)w[i].e.ppid);
+	/* The default takes the iterator, silently: the same again. */
+	m = scan_all(0, -1, NULL, v, MAXE);
+	TH_CHECK(m == n, "default %d entries, status %d", m, n);
+	world_destroy();
+	return 0;
+}
+
+START_TEST(test_bpf)
+{
+	if (pidtuple_features() & PIDTUPLE_FEATURE_BPF_SCAN)
+		ck_assert_int_eq(th_in_pidns_leakfree(bpf_body, NULL), 0);
+	else
+		ck_assert(!bpf_built() || geteuid() != 0 ||
+			  pidtuple_feature_error(PIDTUPLE_FEATURE_BPF_SCAN) == -ESRCH);
+}
+END_TEST
+
+/* Refuses bpf() with EPERM, as a container runtime's filter does. */
+static int deny_bpf(void)
+{
+#ifdef TH_AUDIT_ARCH
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, TH_AUDIT_ARCH, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_bpf, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { .len = ARRAY_SIZE(f), .filter = f };
+
+	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == 0 ? 0 : -errno;
+#else
+	return -EOPNOTSUPP;
+#endif
+}
+
+/* Under deny_bpf(), in a fresh process: no iterator, said why, and the scan reads status. */
+static int no_bpf_body(void *p)
+{
+	static struct ent v[MAXE], w[MAXE];
+	int n, m;
+
+	(void)p;
+	if (world_build())
+		return 1;
+	n = scan_all(0, -1, "status", w, MAXE);
+	m = scan_all(0, -1, NULL, v, MAXE);
+	TH_CHECK(n > 5 && m == n, "default %d entries, status %d", m, n);
+	for (int i = 0; i < n; i++)
+		TH_CHECK(same(&v[i], &w[i]), "entry %d differs", i);
+	world_destroy();
+	return 0;
+}
+
+static int run_no_bpf(void)
+{
+	int err = pidtuple_feature_error(PIDTUPLE_FEATURE_BPF_SCAN);
+	PIDTUPLE_OPTS(pidtuple_scan_opts, o);
+	struct pidtuple_scan *s = NULL;
+	int r;
+
+	if (pidtuple_features() & PIDTUPLE_FEATURE_BPF_SCAN)
+		return 1;
+	if (err != -EPERM && err != -EOPNOTSUPP)
+		return 2;
+	if (err == -EPERM &&
+	    strncmp(pidtuple_feature_reason(PIDTUPLE_FEATURE_BPF_SCAN), "EPERM", 5))
+		return 3;
+	setenv("PIDTUPLE_SCAN_SOURCE", "bpf", 1);
+	r = pidtuple_scan_new(&o, &s);
+	unsetenv("PIDTUPLE_SCAN_SOURCE");
+	pidtuple_scan_free(s);
+	if (r != err)
+		return 4; /* insisting on it gives the reason */
+	return th_in_pidns_leakfree(no_bpf_body, NULL) == 0 ? 0 : 5;
+}
+
+/* In a user namespace of our own, no capability counts in the initial one: the program this
+ * process loaded cannot even be iterated (bpf() refuses an unprivileged caller); the scan
+ * reads status, silently. */
+static int userns_body(void *p)
+{
+	static struct ent v[MAXE], w[MAXE];
+	PIDTUPLE_OPTS(pidtuple_scan_opts, o);
+	struct pidtuple_scan *s = NULL;
+	int n, m, r;
+
+	(void)p;
+	TH_CHECK(unshare(CLONE_NEWUSER) == 0, "unshare: %m");
+	setenv("PIDTUPLE_SCAN_SOURCE", "bpf", 1);
+	r = pidtuple_scan_new(&o, &s);
+	unsetenv("PIDTUPLE_SCAN_SOURCE");
+	pidtuple_scan_free(s);
+	TH_CHECK(r == -EPERM, "insisting on the iterator: %s", pidtuple_strerror(r));
+	n = scan_all(0, -1, "status", w, MAXE);
+	m = scan_all(0, -1, NULL, v, MAXE);
+	TH_CHECK(n > 0 && m == n, "default %d entries, status %d", m, n);
+	for (int i = 0; i < n; i++)
+		TH_CHECK(same(&v[i], &w[i]), "entry %d differs", i);
+	return 0;
+}
+
+START_TEST(test_bpf_userns)
+{
+	if (!(pidtuple_features() & PIDTUPLE_FEATURE_BPF_SCAN))
+		return; /* nothing loaded to be refused */
+	ck_assert_int_eq(th_in_pidns_leakfree(userns_body, NULL), 0);
+}
+END_TEST
+
+START_TEST(test_bpf_denied)
+{
+	run_filtered("--no-bpf", deny_bpf);
+}
+END_TEST
+
 /* ---- bad input ---------------------------------------------------------------------- */
 
 static int bad_input_body(void *p)
@@ -844,6 +1043,11 @@ static Suite *scan_suite(void)
 	tcase_add_loop_test(tc, test_ioctls_vanish, 0, 3);
 	tcase_add_test(tc, test_without_ioctls);
 	tcase_add_test(tc, test_without_pidfd_info);
+	tcase_add_test(tc, test_bpf_denied);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("bpf");
+	tcase_add_test(tc, test_bpf);
+	tcase_add_test(tc, test_bpf_userns);
 	suite_add_tcase(s, tc);
 	return s;
 }
@@ -863,5 +1067,7 @@ int main(int argc, char **argv)
 		return run_hidden();
 	if (argc == 2 && strcmp(argv[1], "--no-pidfd-info") == 0)
 		return run_no_pidfd_info();
+	if (argc == 2 && strcmp(argv[1], "--no-bpf") == 0)
+		return run_no_bpf();
 	return th_run_suite(scan_suite());
 }

@@ -459,6 +459,20 @@ static int sc_scan_uring_threads(void)
 	return scan_with_child(PIDTUPLE_SCAN_URING | PIDTUPLE_SCAN_THREADS);
 }
 
+/* The BPF iterator insisted on: a fault in its fd, buffer or reads is an error, not a
+ * fallback (where it cannot load, the load's errno every time: checked the same way). */
+static int sc_scan_bpf(void)
+{
+	int r;
+
+	setenv("PIDTUPLE_SCAN_SOURCE", "bpf", 1);
+	r = scan_with_child(0);
+	unsetenv("PIDTUPLE_SCAN_SOURCE");
+	if (r < 0 && pidtuple_feature_error(PIDTUPLE_FEATURE_BPF_SCAN) == r)
+		return 0;
+	return r;
+}
+
 /* ---- the driver ---- */
 
 /* Does this process hold a lock on ns_last_pid? /proc/locks, in /proc's numbering. */
@@ -788,6 +802,7 @@ static const struct run runs[] = {
 	{ "scan THREADS", sc_scan_threads },
 	{ "scan URING", sc_scan_uring },
 	{ "scan URING|THREADS", sc_scan_uring_threads },
+	{ "scan BPF", sc_scan_bpf },
 	{ "tree check", sc_tree_check },
 	{ "tree restore", sc_tree_restore },
 	{ "tree capture", sc_tree_capture },
@@ -823,6 +838,28 @@ static int run_nouring_faults(void *arg)
 	seccomp_release(ctx);
 	return run_all_faults(arg);
 }
+
+/* The scan where bpf() is refused: status, silently, under every fault. */
+static int run_nobpf_faults(void *arg)
+{
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+
+	if (!ctx || seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(bpf), 0) ||
+	    seccomp_load(ctx))
+		return 3;
+	seccomp_release(ctx);
+	return run_all_faults(arg);
+}
+
+static const struct run nobpf_runs[] = {
+	{ "no bpf(): scan", sc_scan },
+};
+
+START_TEST(test_nobpf_faults)
+{
+	ck_assert_int_eq(th_in_pidns(run_nobpf_faults, (void *)&nobpf_runs[_i]), 0);
+}
+END_TEST
 
 static const struct run nouring_runs[] = {
 	{ "no io_uring: scan URING", sc_scan_uring },
@@ -1039,6 +1076,8 @@ int main(int argc, char **argv)
 			    (int)(sizeof(fallback_runs) / sizeof(fallback_runs[0])));
 	tcase_add_loop_test(tc, test_nouring_faults, 0,
 			    (int)(sizeof(nouring_runs) / sizeof(nouring_runs[0])));
+	tcase_add_loop_test(tc, test_nobpf_faults, 0,
+			    (int)(sizeof(nobpf_runs) / sizeof(nobpf_runs[0])));
 	tcase_add_test(tc, test_fresh_faults);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

@@ -89,6 +89,7 @@ class Feature(enum.IntFlag):
     CAP_CHECKPOINT_RESTORE = 1 << 7
     CAP_SYS_ADMIN = 1 << 8
     NS_LAST_PID = 1 << 9
+    BPF_SCAN = 1 << 10
 
 
 class LevelFlag(enum.IntFlag):

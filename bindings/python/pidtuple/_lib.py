@@ -224,7 +224,7 @@ ENTRY_THREAD = 1 << 1
 
 FEATURES = (  # bit i of pidtuple_features()
     "CLONE3", "SET_TID", "PIDFD", "INTO_CGROUP", "NS_PID_IOCTLS", "PIDFD_GET_INFO",
-    "PER_NS_PID_MAX", "CAP_CHECKPOINT_RESTORE", "CAP_SYS_ADMIN", "NS_LAST_PID",
+    "PER_NS_PID_MAX", "CAP_CHECKPOINT_RESTORE", "CAP_SYS_ADMIN", "NS_LAST_PID", "BPF_SCAN",
 )
 
 LEVEL_FLAGS = (  # bit i of pidtuple_level_info::flags

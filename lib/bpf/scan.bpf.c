@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later OR BSD-2-Clause
+/*
+ * The BPF task iterator of pidtuple_scan (scan_bpf.c): per process (thread-group leader), its
+ * ids, its process group's and its session's at every level from the reader's PID namespace
+ * down, its parent's and its namespace. Levels above the reader's are never written: the kernel
+ * walks only the reader's namespace and below, and the upper numbers are not the reader's to see.
+ *
+ * Self-contained: the kernel types are minimal CO-RE declarations (preserve_access_index),
+ * relocated by libbpf against the running kernel's BTF, so neither a generated vmlinux.h nor
+ * libbpf's headers are needed to build it.
+ */
+#include "../scan_bpf_rec.h"
+
+typedef unsigned int __u32;
+typedef unsigned long long __u64;
+
+#define SEC(name) __attribute__((section(name), used))
+#define CORE __attribute__((preserve_access_index))
+#define PIDTYPE_TGID 1
+#define PIDTYPE_PGID 2
+#define PIDTYPE_SID 3
+
+struct pid_namespace;
+
+struct upid {
+	int nr;
+	struct pid_namespace *ns;
+} CORE;
+
+struct ns_common {
+	unsigned int inum;
+} CORE;
+
+struct pid_namespace {
+	struct ns_common ns;
+} CORE;
+
+struct pid {
+	unsigned int level;
+	struct upid numbers[1];
+} CORE;
+
+struct signal_struct {
+	struct pid *pids[4];
+} CORE;
+
+struct task_struct {
+	int pid;
+	int tgid;
+	struct pid *thread_pid;
+	struct task_struct *group_leader;
+	struct task_struct *real_parent;
+	struct signal_struct *signal;
+} CORE;
+
+struct bpf_iter_meta {
+	void *seq;
+} CORE;
+
+struct bpf_iter__task {
+	struct bpf_iter_meta *meta;
+	struct task_struct *task;
+} CORE;
+
+static long (*bpf_probe_read_kernel)(void *dst, __u32 size, const void *src) = (void *)113;
+static long (*bpf_seq_write)(void *m, const void *data, __u32 len) = (void *)127;
+/* bpf_get_current_task(), 4.8+: the reader, whose namespace the kernel walks. */
+static __u64 (*bpf_get_current_task)(void) = (void *)35;
+
+/* Reads one field through CO-RE: the offset is the running kernel's. */
+#define RD(dst, src) \
+	bpf_probe_read_kernel(&(dst), sizeof(dst), __builtin_preserve_access_index(&(src)))
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* The deepest level @p has a number at, read once per pid; -1 for none. */
+static __attribute__((always_inline)) long levels(struct pid *p)
+{
+	unsigned int l = 0;
+
+	return !p || RD(l, p->level) ? -1 : (long)l;
+}
+
+/* numbers[lvl] of @p (which reaches @plev); nr 0 and ns NULL below that. */
+static __attribute__((always_inline)) struct upid upid_at(struct pid *p, long plev, __u64 lvl)
+{
+	struct upid u = { 0, 0 };
+
+	if ((long)lvl > plev)
+		return u;
+	bpf_probe_read_kernel(&u, sizeof(u),
+			      (char *)__builtin_preserve_access_index(&p->numbers[0]) +
+				      lvl * sizeof(struct upid));
+	return u;
+}
+
+/* pid_nr_ns(): @p's number in @ns, which is at level @lvl; 0 when not visible there. */
+static __attribute__((always_inline)) int nr_in(struct pid *p, long plev, __u64 lvl,
+						struct pid_namespace *ns)
+{
+	struct upid u = upid_at(p, plev, lvl);
+
+	return u.ns == ns && ns ? u.nr : 0;
+}
+
+SEC("iter/task")
+int pt_scan(struct bpf_iter__task *ctx)
+{
+	struct task_struct *t = ctx->task, *cur, *leader = 0, *parent = 0;
+	struct signal_struct *sig = 0;
+	struct pid *tp = 0, *pp = 0, *pg = 0, *sid = 0, *tg = 0, *self = 0;
+	struct pt_bpf_rec r = { 0 };
+	struct upid own;
+	unsigned int tlev = 0, l0 = 0;
+	long pglev, sidlev;
+	void *seq = ctx->meta->seq;
+
+	if (!t || RD(leader, t->group_leader) || leader != t)
+		return 0; /* processes only: a thread costs just this (the library scans threads
+			   * through /proc, where they follow their process) */
+	cur = (struct task_struct *)bpf_get_current_task();
+	if (RD(self, cur->thread_pid) || !self || RD(l0, self->level))
+		return 0;
+	if (RD(tp, t->thread_pid) || !tp || RD(tlev, tp->level) || tlev < l0 ||
+	    tlev - l0 >= PT_BPF_NLEV)
+		return 0; /* not alive, or (never) above the reader */
+	RD(sig, t->signal);
+	if (!sig)
+		return 0;
+	RD(tg, sig->pids[PIDTYPE_TGID]);
+	RD(pg, sig->pids[PIDTYPE_PGID]);
+	RD(sid, sig->pids[PIDTYPE_SID]);
+	RD(parent, leader->real_parent);
+	if (parent) {
+		struct signal_struct *psig = 0;
+
+		RD(psig, parent->signal);
+		if (psig)
+			RD(pp, psig->pids[PIDTYPE_TGID]);
+	}
+	own = upid_at(tp, tlev, tlev);
+	if (own.ns)
+		RD(r.ns_inum, own.ns->ns.inum);
+	r.nlev = tlev - l0 + 1;
+	{
+		struct pid_namespace *ns0 = upid_at(tp, tlev, l0).ns;
+
+		r.tgid = nr_in(tg, levels(tg), l0, ns0);
+		r.ppid = nr_in(pp, levels(pp), l0, ns0);
+	}
+	pglev = levels(pg);
+	sidlev = levels(sid);
+	if (bpf_seq_write(seq, &r, sizeof(r)))
+		return 0;
+	/* One loop with a 64-bit bound; the selects in nr_in() keep it branch-light. */
+	for (__u64 i = 0; i < PT_BPF_NLEV; i++) {
+		struct pt_bpf_level v;
+		struct upid u;
+
+		if (i >= r.nlev)
+			break;
+		u = upid_at(tp, tlev, l0 + i);
+		v.tid = u.nr;
+		/* A session led by the group's leader is the group: one read less. */
+		v.pgid = nr_in(pg, pglev, l0 + i, u.ns);
+		v.sid = sid == pg ? v.pgid : nr_in(sid, sidlev, l0 + i, u.ns);
+		if (bpf_seq_write(seq, &v, sizeof(v)))
+			return 0;
+	}
+	return 0;
+}
