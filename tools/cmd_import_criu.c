@@ -20,7 +20,8 @@ void help_import_criu(FILE *out)
 	      "Read the process tree of the CRIU image directory DIR (what 'criu dump -D DIR'\n"
 	      "wrote: inventory.img, pstree.img and the core-TID.img of every thread) and print\n"
 	      "it as the JSON that 'pidtuple restore' reads (pidtuple-json(5)): one hold node per\n"
-	      "process, in pstree.img's order, with its PID, parent, process group and session.\n"
+	      "process, in pstree.img's order, with its PID, parent, process group, session,\n"
+	      "other threads' TIDs and command name.\n"
 	      "CRIU records one level, the innermost numbers, so each tuple has one level; the\n"
 	      "levels above are not in the image. A root with PID 1 starts a new PID namespace\n"
 	      "(\"newpid\": true), as 'criu restore' creates one for it.\n"
@@ -95,7 +96,22 @@ static int print_tree(const char *dir, const struct criu_image *img,
 	return cli_flush(CMD, CLI_EXIT_OK);
 }
 
-/* The PIDs, groups and sessions: pidtuple_tree_check(), as 'pidtuple restore --check'. */
+/* Thread @k of a node (the process's own TID is not among them) as pstree.img lists it. */
+static void name_thread(const struct criu_proc *p, int k)
+{
+	char comm[CRIU_COMM_MAX];
+	int seen = 0;
+
+	for (size_t t = 0; k >= 0 && t < p->n_threads; t++) {
+		if (p->threads[t].tid == p->pid || seen++ != k)
+			continue;
+		cli_error(CMD, "its thread %d is thread %u (%s) of process %u in pstree.img", k,
+			  p->threads[t].tid, comm_of(&p->threads[t], comm, sizeof(comm)), p->pid);
+		return;
+	}
+}
+
+/* The PIDs, TIDs, groups and sessions: pidtuple_tree_check(), as 'pidtuple restore --check'. */
 static int check_pids(const char *dir, const struct criu_image *img,
 		      const struct pidtuple_tree *tree)
 {
@@ -112,60 +128,17 @@ static int check_pids(const char *dir, const struct criu_image *img,
 
 		cli_error(CMD, "node %d is process %u (%s) of pstree.img", (int)diag.node, p->pid,
 			  comm_of(&p->threads[0], comm, sizeof(comm)));
+		name_thread(p, diag.thread);
 	}
 	return -1;
-}
-
-/* One thread ID, as a one-level tuple in the namespace the next fork goes to. */
-static int check_tid(const char *dir, const struct pidtuple_nsctx *ctx,
-		     const struct criu_image *img, size_t i, size_t t)
-{
-	PIDTUPLE_OPTS(pidtuple_diag, diag);
-	const struct criu_proc *p = &img->procs[i];
-	pid_t tid = (pid_t)p->threads[t].tid;
-	char pc[CRIU_COMM_MAX], tc[CRIU_COMM_MAX];
-	struct pidtuple *tuple;
-	int r = pidtuple_from_outer(&tid, 1, &tuple);
-
-	if (r == 0) {
-		r = pidtuple_check_in(ctx, tuple, &diag);
-		pidtuple_free(tuple);
-	}
-	if (r >= 0)
-		return 0;
-	cli_fail(CMD, &(struct cli_failure){ .err = r, .diag = &diag },
-		 "%s: thread %d (%s) of process %u (%s, node %zu): TID %d cannot be created here",
-		 dir, (int)tid, comm_of(&p->threads[t], tc, sizeof(tc)), p->pid,
-		 comm_of(&p->threads[0], pc, sizeof(pc)), i, (int)tid);
-	return -1;
-}
-
-/* Every thread but each process's first (its PID, which the tree check covers). */
-static int check_tids(const char *dir, const struct criu_image *img)
-{
-	struct pidtuple_nsctx *ctx;
-	int r = pidtuple_nsctx_new(NULL, &ctx), failed = 0;
-
-	if (r < 0) {
-		cli_error(CMD, "cannot read this PID namespace: %s", pidtuple_strerror(r));
-		return -1;
-	}
-	for (size_t i = 0; i < img->n_procs; i++)
-		for (size_t t = 1; t < img->procs[i].n_threads; t++)
-			if (check_tid(dir, ctx, img, i, t) < 0)
-				failed = 1;
-	pidtuple_nsctx_free(ctx);
-	return failed ? -1 : 0;
 }
 
 static int check(const char *dir, const struct criu_image *img, const struct pidtuple_tree *tree)
 {
 	bool newpid = img->procs[0].pid == 1;
+	/* The nodes carry the threads: one check covers every PID and TID. */
 	int r = check_pids(dir, img, tree);
 
-	/* A new namespace holds nothing yet: the reader made sure no ID is there twice. */
-	if (r >= 0 && !newpid && check_tids(dir, img) < 0)
-		r = -1;
 	if (r < 0)
 		return CLI_EXIT_FAIL;
 	printf("%s: valid (%zu processes, %zu threads)\n", dir, img->n_procs, img->n_threads);

@@ -21,7 +21,7 @@ expect_status 0 "import --threads subtree" -- "$P" import-criu --threads "$data/
 	expect_eq "$out" "$(<"$data/subtree.threads.json")" "import --threads subtree"
 expect_status 0 "import --compact --threads threads" -- \
 	"$P" import-criu --compact --threads "$data/threads" &&
-	expect_eq "$out" '{"format":"libpidtuple-tree","version":1,"nodes":[{"tuple":"1","parent":-1,"newpid":true,"pgid":[1],"sid":[1],"kind":"hold"},{"tuple":"42","parent":0,"newpid":false,"pgid":[1],"sid":[1],"kind":"hold"}],"criu_threads":{"0":[1],"1":[42,43,44,45]}}' \
+	expect_eq "$out" '{"format":"libpidtuple-tree","version":2,"nodes":[{"tuple":"1","parent":-1,"newpid":true,"pgid":[1],"sid":[1],"name":"python3","kind":"hold"},{"tuple":"42","parent":0,"newpid":false,"pgid":[1],"sid":[1],"threads":["43","44","45"],"name":"python3","kind":"hold"}],"criu_threads":{"0":[1],"1":[42,43,44,45]}}' \
 		"import --compact --threads threads"
 # A trailing slash is the same directory.
 expect_status 0 "import DIR/" -- "$P" import-criu "$data/sessions/" &&
