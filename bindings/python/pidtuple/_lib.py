@@ -164,7 +164,7 @@ class Node(ctypes.Structure):
         # since 1.1: const struct pidtuple *const *, the TID tuples of a HOLD node's other
         # threads; an older library takes the node while they are NULL and 0
         ("threads", ctypes.POINTER(ctypes.c_void_p)),
-        ("name", ctypes.c_char_p),  # since 1.1: the binding leaves it NULL (the caller's)
+        ("name", ctypes.c_char_p),  # since 1.1: a HOLD node's command name, NULL: the caller's
         ("nthreads", ctypes.c_uint32),
         ("reserved", ctypes.c_uint32),
     ]

@@ -62,7 +62,8 @@ class Node:
     ``argv`` and ``env`` ("NAME=value" strings; None: the restorer's environment) are the
     program of an EXEC node. ``threads`` are the TID tuples of a HOLD node's other threads
     (not the main thread, whose TIDs are ``tuple``), each with the node's levels; empty for
-    a process with one thread.
+    a process with one thread. ``name`` is the command name a HOLD node takes (what ps
+    shows; :func:`capture` records it), or None: the restorer's.
     """
 
     index: int
@@ -76,6 +77,7 @@ class Node:
     argv: Optional[TypingTuple[str, ...]] = None
     env: Optional[TypingTuple[str, ...]] = None
     threads: TypingTuple[Tuple, ...] = ()
+    name: Optional[str] = None
 
     @property
     def is_root(self) -> bool:
@@ -96,6 +98,8 @@ class Node:
             parts.append(f"path={self.path!r}, argv={list(self.argv or ())!r}")
         if self.threads:
             parts.append(f"threads={[str(t) for t in self.threads]!r}")
+        if self.name is not None:
+            parts.append(f"name={self.name!r}")
         return f"pidtuple.Node({', '.join(parts)})"
 
 
@@ -228,7 +232,8 @@ class Tree:
             path: Optional[StrOrBytesPath] = None,
             argv: Optional[Sequence[StrOrBytesPath]] = None,
             env: Optional[Env] = None,
-            threads: Optional[Sequence[TupleLike]] = None) -> Node:
+            threads: Optional[Sequence[TupleLike]] = None,
+            name: Optional[str] = None) -> Node:
         """Appends a node and returns it; the tree keeps copies of everything.
 
         *tuple* is the node's PIDs (a :class:`Tuple` or its text form) from the tree's top
@@ -246,7 +251,8 @@ class Tree:
         *threads* (a hold node only) are the TIDs of the process's other threads: a sequence
         of TID tuples (or their text forms) with the node's levels, one per thread; the
         restore creates them with exactly these TIDs, parked until the node is handed over
-        or killed. None or empty: one thread.
+        or killed. None or empty: one thread. *name* (a hold node only): the command name
+        it takes, 1 to 15 bytes; None: the restorer's.
 
         Only what the node itself says is checked here (PidtupleError, a ValueError, for a
         second root or a parent that does not come before); :meth:`check` checks the tree.
@@ -272,6 +278,10 @@ class Tree:
         nd.sid = s._handle() if s is not None else None
         # What the C pointers point into, alive until the call returns.
         keep: List[Any] = [_set_threads(nd, ts)]
+        if name is not None:
+            if k != NodeKind.HOLD:
+                raise TypeError("name is for a hold node: a program names itself")
+            nd.name = os.fsencode(name)
         if k == NodeKind.EXEC:
             if argv is None:
                 if path is None:
@@ -319,7 +329,8 @@ class Tree:
                     pgid=dup(nd.pgid, "tree node"), sid=dup(nd.sid, "tree node"),
                     path=os.fsdecode(nd.path) if nd.path is not None else None,
                     argv=_strings(nd.argv), env=_strings(nd.envp),
-                    threads=_read_threads(nd))
+                    threads=_read_threads(nd),
+                    name=os.fsdecode(nd.name) if nd.name is not None else None)
 
     def __iter__(self) -> Iterator[Node]:
         return (self[i] for i in range(len(self)))
@@ -353,7 +364,7 @@ class Tree:
 
     def __reduce__(self) -> TypingTuple[Any, ...]:
         return (_rebuild, ([[n.tuple, n.parent, n.newpid, int(n.kind), n.pgid, n.sid, n.path,
-                              n.argv, n.env, list(n.threads)] for n in self],))
+                              n.argv, n.env, list(n.threads), n.name] for n in self],))
 
     # ---- checking, restoring, JSON -------------------------------------------------------
 
@@ -426,13 +437,15 @@ class Tree:
 
 
 def _rebuild(nodes: List[List[Any]]) -> Tree:
-    """Unpickles a Tree from its nodes' fields (all but the index; the threads last, absent
-    from the pickles of a binding without them)."""
+    """Unpickles a Tree from its nodes' fields (all but the index; the threads and the name
+    last, absent from the pickles of a binding without them)."""
     t = Tree()
     for fields in nodes:
         tup, parent, newpid, kind, pgid, sid, path, argv, env = fields[:9]
         nd = _lib.Node()
         alive = _set_threads(nd, fields[9] if len(fields) > 9 else [])  # until the add
+        name = fields[10] if len(fields) > 10 else None
+        nd.name = os.fsencode(name) if name is not None else None
         nd.parent = -1 if parent is None else parent
         nd.kind = kind
         nd.flags = _lib.NODE_NEWPID if newpid else 0

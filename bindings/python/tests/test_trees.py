@@ -463,3 +463,19 @@ def test_restore_dropped_without_close_warns():
             gc.collect()
         # A tree never released exits when its handle goes; its root is ours to reap.
         kill_and_reap_all()
+
+
+@in_pidns
+def test_names():
+    with no_leaks():
+        t = Tree()
+        t.add("330", name="holder-330")
+        assert t[0].name == "holder-330" and "name='holder-330'" in repr(t[0])
+        assert pickle.loads(pickle.dumps(t)) == t
+        with pytest.raises(TypeError, match="hold node"):
+            t.add("331", parent=0, argv=["true"], name="x")
+        with pytest.raises(ValueError):
+            t.add("331", parent=0, name="sixteen-bytes-xx")
+        with pidtuple.restore(t) as r:
+            # Capture reads /proc/PID/comm of the restored process.
+            assert pidtuple.capture(r.pid(0))[0].name == "holder-330"
