@@ -175,9 +175,13 @@ int pt_check_ctx(const struct pidtuple_nsctx *ctx, const struct pidtuple *t,
 	for (unsigned int i = 0; i < n && i < visible; i++) {
 		r = pt_level_pid_held(&ctx->levels[i], t->pid[i],
 				      ctx->opts.flags & PIDTUPLE_FORK_CHECK_SCAN);
-		if (r > 0)
+		if (r > 0) {
+			char note[128];
+
+			pt_level_holder_note(&ctx->levels[i], t->pid[i], note, sizeof(note));
 			return level_fail(diag, -EEXIST, PIDTUPLE_RULE_PID_TAKEN, t, i,
-					  "is already in use in that namespace");
+					  "is already in use in that namespace%s", note);
+		}
 		if (r < 0)
 			unverified++;
 	}

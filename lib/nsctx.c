@@ -532,6 +532,67 @@ int pt_level_pid_held(const struct pt_level *lv, pid_t pid, bool scan)
 	return held_by_scan(lv, pid, r == -EOPNOTSUPP);
 }
 
+/* The parent @ppid of /proc's numbering in the caller's, @above levels further in; 0 when it
+ * lives outside the caller's namespace. */
+static pid_t caller_pid_of(pid_t ppid, int above)
+{
+	struct pt_status st;
+
+	if (above == 0 || ppid <= 0)
+		return ppid;
+	if (pt_proc_status(-1, ppid, 0, &st) < 0 || st.n[PT_NSPID] <= above)
+		return 0;
+	return st.ids[PT_NSPID][above];
+}
+
+/* 1 when the task the caller numbers @pid exited as a whole but is not reaped, with its state
+ * letter and its parent (caller's numbering, 0 when outside); else 0 or -errno. */
+static int exited_holder(pid_t pid, char *ret_state, pid_t *ret_ppid)
+{
+	int above = pt_proc_levels_above(), fd, r;
+	struct pt_status st;
+
+	if (above < 0)
+		return above;
+	fd = pt_sys_pidfd_open(pid, 0);
+	if (fd < 0)
+		return fd;
+	/* Readable once the whole task exited: a leader whose threads still run lives. */
+	r = pt_poll_in(fd);
+	/* Its number in /proc's namespace, which may be an outer one. */
+	if (r == 1)
+		r = pt_read_pidfd_fdinfo(fd, &st);
+	else if (r == 0)
+		r = -EAGAIN; /* it runs */
+	pt_close(fd);
+	if (r == 0)
+		r = pt_proc_state(-1, st.pid, ret_state, ret_ppid);
+	if (r < 0)
+		return r == -EAGAIN ? 0 : r;
+	*ret_ppid = caller_pid_of(*ret_ppid, above);
+	return 1;
+}
+
+void pt_level_holder_note(const struct pt_level *lv, pid_t pid, char *buf, size_t size)
+{
+	pid_t ppid = 0;
+	char state = '?';
+
+	buf[0] = '\0';
+	/* Other levels' numbers mean other processes (or none) to the caller. */
+	if (!(lv->flags & PIDTUPLE_LEVEL_CALLER) || exited_holder(pid, &state, &ppid) != 1)
+		return;
+	/* 'X', or another letter while do_exit() runs: dying, gone in a moment once reaped. */
+	if (ppid > 0)
+		snprintf(buf, size,
+			 ": %s of %d, " PT_HOLDER_NOT_REAPED " (its parent has not waited for it)",
+			 state == 'Z' ? "a zombie" : "a dying child", (int)ppid);
+	else
+		snprintf(buf, size,
+			 ": %s, " PT_HOLDER_NOT_REAPED " (its parent is outside this namespace)",
+			 state == 'Z' ? "a zombie" : "a dying process");
+}
+
 /*
  * Without the nsfs ioctls: walks the caller's namespace for the processes of the level's one.
  * Its PID 1 alive: an init; exited or missing among visible members: dead; no member seen

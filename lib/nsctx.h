@@ -42,5 +42,12 @@ int pt_active_pid_taken(pid_t pid);
 /* pt_level_pid_taken(), and with @scan a walk of /proc for groups and sessions that outlived
  * their leader (and for tasks where the nsfs ioctls are missing). */
 int pt_level_pid_held(const struct pt_level *lv, pid_t pid, bool scan);
+/* The end of a pid-taken message when @pid's holder at @lv has exited and waits to be reaped:
+ * ": a zombie of PPID, not yet reaped (...)", else "". Read at the caller's level only (the
+ * numbers of other levels name other processes there, or none); for the failure path: it
+ * costs a pidfd and a few /proc reads. */
+void pt_level_holder_note(const struct pt_level *lv, pid_t pid, char *buf, size_t size);
+/* The words every such note holds, for callers that wait for the holder to go. */
+#define PT_HOLDER_NOT_REAPED "not yet reaped"
 
 #endif

@@ -247,7 +247,7 @@ int pt_proc_self_ns_ino(const char *ns, uint64_t *ret_ino)
 	return 0;
 }
 
-int pt_proc_ppid(int procfd, pid_t pid, pid_t *ret)
+int pt_proc_state(int procfd, pid_t pid, char *ret_state, pid_t *ret_ppid)
 {
 	char path[PT_PROC_PATH_MAX], buf[1024];
 	const char *p;
@@ -259,7 +259,14 @@ int pt_proc_ppid(int procfd, pid_t pid, pid_t *ret)
 		return r;
 	/* The command name before it may hold anything, ')' too: the fields follow the last. */
 	p = strrchr(buf, ')');
-	return p && sscanf(p + 1, " %*c %d", ret) == 1 ? 0 : -EIO;
+	return p && sscanf(p + 1, " %c %d", ret_state, ret_ppid) == 2 ? 0 : -EIO;
+}
+
+int pt_proc_ppid(int procfd, pid_t pid, pid_t *ret)
+{
+	char state;
+
+	return pt_proc_state(procfd, pid, &state, ret);
 }
 
 int pt_proc_comm(int procfd, pid_t pid, char name[PT_COMM_SIZE])

@@ -61,6 +61,9 @@ int pt_proc_ns_stat(int procfd, pid_t pid, const char *ns, struct stat *st);
 int pt_proc_self_ns_ino(const char *ns, uint64_t *ret_ino);
 /* The parent of @pid, from /proc/PID/stat. */
 int pt_proc_ppid(int procfd, pid_t pid, pid_t *ret);
+/* The state letter of @pid ('R', 'S', 'Z' zombie, 'X' dead, ...) and its parent (0 when the
+ * parent is outside /proc's namespace), from /proc/PID/stat. */
+int pt_proc_state(int procfd, pid_t pid, char *ret_state, pid_t *ret_ppid);
 /* The command name (/proc/PID/comm, TASK_COMM_LEN with its NUL), without the newline. */
 #define PT_COMM_SIZE 16
 int pt_proc_comm(int procfd, pid_t pid, char name[PT_COMM_SIZE]);

@@ -152,7 +152,7 @@ static int check_proc_taken(struct planner *pn, pt_proc_idx p, int *ret_unverifi
 	const struct pt_plan *pl = pn->pl;
 	const struct pt_proc *proc = &pl->procs[p];
 	int unverified = 0;
-	char b[256];
+	char b[256], note[128];
 
 	for (int pos = 0; pos < (int)proc->n; pos++) {
 		int level = pl->top - pos, r;
@@ -164,13 +164,16 @@ static int check_proc_taken(struct planner *pn, pt_proc_idx p, int *ret_unverifi
 			continue;
 		}
 		r = pt_level_pid_taken(&pl->ctx.levels[level], proc->pid[pos]);
-		if (r > 0)
+		if (r > 0) {
+			pt_level_holder_note(&pl->ctx.levels[level], proc->pid[pos], note,
+					     sizeof(note));
 			return pt_plan_diag(pn, -EEXIST, PIDTUPLE_RULE_PID_TAKEN,
 					    pt_plan_node_of(pn, p), pos, proc->pid[pos],
 					    "%s: PID %d (NSpid field %d of %d) is already in use "
-					    "there",
+					    "there%s",
 					    who(pn, p, b, sizeof(b)), (int)proc->pid[pos], pos + 1,
-					    (int)proc->n);
+					    (int)proc->n, note);
+		}
 		if (r < 0)
 			unverified++;
 	}
@@ -186,7 +189,7 @@ static int check_thread_pos(struct planner *pn, pt_proc_idx i, uint32_t k, int p
 	const struct pidtuple *t = pn->tree->nodes[i]->threads[k];
 	pid_t pid = t->pid[t->n - 1 - (unsigned int)pos];
 	int level = pl->top - pos, max = new_max, r = 0;
-	char b[64];
+	char b[64], note[128];
 
 	if (pl->procs[i].ns_init[pos] < 0) {
 		if (level < 0 || level >= (int)pl->ctx.n)
@@ -200,12 +203,13 @@ static int check_thread_pos(struct planner *pn, pt_proc_idx i, uint32_t k, int p
 			     "node %d thread %u (%s): TID %d (NSpid field %d of %u) is not below "
 			     "that namespace's pid_max %d",
 			     i, k, b, (int)pid, pos + 1, t->n, max);
-	else if (r > 0)
+	else if (r > 0) {
+		pt_level_holder_note(&pl->ctx.levels[level], pid, note, sizeof(note));
 		pt_plan_diag(pn, -EEXIST, PIDTUPLE_RULE_PID_TAKEN, i, pos, pid,
 			     "node %d thread %u (%s): TID %d (NSpid field %d of %u) is already in "
-			     "use there",
-			     i, k, b, (int)pid, pos + 1, t->n);
-	else
+			     "use there%s",
+			     i, k, b, (int)pid, pos + 1, t->n, note);
+	} else
 		return r < 0;
 	pt_diag_set_thread(pn->diag, (int)k);
 	return pid >= max ? -EINVAL : -EEXIST;

@@ -759,6 +759,49 @@ static int newpid_from_l2(void *arg)
 	return 0;
 }
 
+/* pidtuple_check() of @pid alone: the verdict, the diag in @d. */
+static int check_one(pid_t pid, struct pidtuple_diag *d)
+{
+	struct pidtuple *t = NULL;
+	int r = pidtuple_from_inner(&pid, 1, &t);
+
+	if (r == 0)
+		r = pidtuple_check(t, NULL, d);
+	pidtuple_free(t);
+	return r;
+}
+
+/* A zombie holds its PID until its parent waits for it: the verdict says so and names that
+ * parent; a living holder gets no such words; once reaped, the PID is free. */
+static int zombie_named(void *arg)
+{
+	PIDTUPLE_OPTS(pidtuple_diag, d);
+	int fds = th_count_fds(), r;
+	char want[64];
+	siginfo_t si;
+	pid_t z;
+
+	(void)arg;
+	r = check_one(getpid(), &d);
+	TH_CHECK(r == -EEXIST && !strstr(d.message, "reaped"), "living holder: %d %s", r,
+		 d.message);
+	z = fork();
+	TH_CHECK(z >= 0, "fork: %m");
+	if (z == 0)
+		_exit(0);
+	memset(&si, 0, sizeof(si));
+	TH_CHECK(waitid(P_PID, (id_t)z, &si, WEXITED | WNOWAIT) == 0, "waitid: %m");
+	r = check_one(z, &d);
+	snprintf(want, sizeof(want), "a zombie of %d, not yet reaped", (int)getpid());
+	TH_CHECK(r == -EEXIST && d.rule == PIDTUPLE_RULE_PID_TAKEN && d.pid == z &&
+			 strstr(d.message, want),
+		 "zombie %d: %d %s: %s", (int)z, r, pidtuple_rule_name(d.rule), d.message);
+	TH_CHECK(waitpid(z, NULL, 0) == z, "waitpid: %m");
+	r = check_one(z, &d);
+	TH_CHECK(r == 0, "reaped %d: %d %s", (int)z, r, d.message);
+	return th_clean_up(0, -1, fds);
+}
+
 static int newpid_one(void *arg)
 {
 	int fds = th_count_fds(), own_max = lower_own_pid_max(), nsfd;
@@ -1099,6 +1142,7 @@ TH_NS_TEST(test_init_dead, init_dead, 1)
 TH_NS_TEST(test_init_dead_deep, init_dead, 2)
 TH_NS_TEST(test_init_zombie, init_zombie, 0)
 TH_NS_TEST(test_taken, taken_kinds, 0)
+TH_NS_TEST(test_zombie_named, zombie_named, 0)
 TH_NS_TEST(test_newpid_one, newpid_one, 0)
 TH_NS_TEST(test_newpid_unshared, newpid_unshared, 0)
 TH_NS_TEST(test_flags, flags, 0)
@@ -1121,6 +1165,7 @@ static Suite *rules_suite(void)
 	tcase_add_test(tc, test_init_dead_deep);
 	tcase_add_test(tc, test_init_zombie);
 	tcase_add_test(tc, test_taken);
+	tcase_add_test(tc, test_zombie_named);
 	tcase_add_test(tc, test_newpid_one);
 	tcase_add_test(tc, test_newpid_unshared);
 	tcase_add_test(tc, test_flags);
