@@ -103,6 +103,31 @@ int cli_parse_tuple(const char *cmd, const char *text, struct pidtuple **ret_tup
 void cli_did_you_mean(const char *word, const char *const *names, size_t n, const char *prefix,
 		      char *buf, size_t size);
 
+/* ---- --wait-free (wait_free.c) ------------------------------------------------------- */
+
+/* The longest --wait-free: a day. */
+#define CLI_WAIT_FREE_MAX 86400.0
+/* Seconds as a plain decimal number, 0 to CLI_WAIT_FREE_MAX, fractions allowed; -EINVAL. */
+int cli_parse_seconds(const char *s, double *ret);
+
+/* A bounded wait for PIDs held by processes that exited but are not reaped yet. */
+struct cli_wait_free {
+	double seconds; /* < 0: --wait-free not given */
+	double end;	/* CLOCK_MONOTONIC seconds, from the first failed attempt */
+	bool started, timed_out;
+};
+/* --wait-free ARG: the seconds into @w, or a usage error remembered in @a. */
+void cli_wait_free_option(struct cli_args *a, struct cli_wait_free *w, const char *arg);
+/* @err and @d are a pid-taken verdict whose holder exited but is not reaped. */
+bool cli_held_by_exited(int err, const struct pidtuple_diag *d);
+/* After an attempt that failed with @err: true, after a short sleep, when another is worth
+ * it; false to report the failure (w->timed_out when the wait ran out). A living holder, or
+ * any other failure, ends the wait at once. */
+bool cli_wait_free_again(struct cli_wait_free *w, int err, const struct pidtuple_diag *d);
+/* After the failure's report: that the wait ran out, or that --wait-free would wait. */
+void cli_wait_free_report(const char *cmd, const struct cli_wait_free *w, int err,
+			  const struct pidtuple_diag *d);
+
 /* ---- errors (report.c) ---------------------------------------------------------------- */
 
 /* --json was given: errors are also printed as a JSON object on standard output. */

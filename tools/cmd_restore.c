@@ -21,7 +21,7 @@
 
 void help_restore(FILE *out)
 {
-	fputs("Usage: pidtuple restore [--check] [--wait] [--json] FILE\n"
+	fputs("Usage: pidtuple restore [--check] [--wait] [--wait-free SECONDS] [--json] FILE\n"
 	      "\n"
 	      "Create every process of the tree described in FILE, the JSON that\n"
 	      "'pidtuple capture' prints ('-' reads standard input): each with exactly its\n"
@@ -44,6 +44,10 @@ void help_restore(FILE *out)
 	      "               (a thread by its node, its index and the level); create nothing\n"
 	      "      --wait   stay until the root exits and exit with its status; SIGINT,\n"
 	      "               SIGTERM or SIGHUP sent to pidtuple kill the whole tree\n"
+	      "      --wait-free SECONDS\n"
+	      "               when a wanted PID is held by a process that exited but is not\n"
+	      "               reaped yet (a zombie), wait up to SECONDS for its parent to\n"
+	      "               reap it; a living holder fails at once\n"
 	      "      --json   print {\"processes\": [{\"pid\": N, \"tuple\": [...]}, ...]}\n"
 	      "               (with --check, the verdict), or why it failed, as JSON\n"
 	      "  -h, --help   show this help\n"
@@ -155,17 +159,25 @@ static int print_verdict(const char *name, const struct pidtuple_tree *tree, int
 	return cli_print_json("restore", NULL, CLI_EXIT_FAIL);
 }
 
+/* --wait-free, when given (seconds < 0 otherwise). */
+static struct cli_wait_free wait_free = { .seconds = -1 };
+
 static int check_only(const char *name, const struct pidtuple_tree *tree)
 {
 	PIDTUPLE_OPTS(pidtuple_diag, diag);
 	struct cli_failure f = { .diag = &diag };
 	char what[PATH_MAX + 64];
-	int r = pidtuple_tree_check(tree, NULL, &diag);
+	int r;
 
+	do
+		r = pidtuple_tree_check(tree, NULL, &diag);
+	while (r < 0 && cli_wait_free_again(&wait_free, r, &diag));
 	f.err = r;
 	snprintf(what, sizeof(what), "%s cannot be restored here", name);
-	if (r < 0)
+	if (r < 0) {
 		cli_fail_text("restore", &f, what);
+		cli_wait_free_report("restore", &wait_free, r, &diag);
+	}
 	if (r > 0)
 		cli_error("restore",
 			  "note: %d outer level(s) are not visible from here; the kernel will "
@@ -332,10 +344,15 @@ static struct pidtuple_restore *create(const char *name, const struct pidtuple_t
 
 	raise_nofile();
 	fflush(NULL); /* the tree's processes get copies of pidtuple's memory */
-	r = pidtuple_tree_restore(tree, &opts, &rs);
+	/* All or nothing: a failed attempt leaves no process; try again while a zombie holds
+	 * a wanted PID. */
+	do
+		r = pidtuple_tree_restore(tree, &opts, &rs);
+	while (r < 0 && cli_wait_free_again(&wait_free, r, &diag));
 	if (r < 0) {
 		cli_fail("restore", &(struct cli_failure){ .err = r, .diag = &diag },
 			 "cannot restore %s", name);
+		cli_wait_free_report("restore", &wait_free, r, &diag);
 		return NULL;
 	}
 	for (int i = 0; i < pidtuple_tree_size(tree); i++) {
@@ -375,10 +392,11 @@ static int restore(const char *name, const struct pidtuple_tree *tree, bool wait
 
 int cmd_restore(int argc, char **argv)
 {
-	enum { OPT_CHECK = 256, OPT_WAIT };
+	enum { OPT_CHECK = 256, OPT_WAIT, OPT_WAIT_FREE };
 	static const struct option longopts[] = {
 		{ "check", no_argument, NULL, OPT_CHECK },
 		{ "wait", no_argument, NULL, OPT_WAIT },
+		{ "wait-free", required_argument, NULL, OPT_WAIT_FREE },
 		{ "json", no_argument, NULL, CLI_OPT_JSON },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -394,6 +412,8 @@ int cmd_restore(int argc, char **argv)
 			check = true;
 		else if (opt == OPT_WAIT)
 			wait = true;
+		else if (opt == OPT_WAIT_FREE)
+			cli_wait_free_option(&a, &wait_free, optarg);
 	}
 	r = cli_args_done(&a);
 	if (r >= 0)

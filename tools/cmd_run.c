@@ -21,6 +21,7 @@ struct run_args {
 	uint64_t clone_flags;
 	uint64_t flags;
 	const char *cgroup;
+	struct cli_wait_free wait_free;
 };
 
 void help_run(FILE *out)
@@ -40,6 +41,10 @@ void help_run(FILE *out)
 	      "      --newuser     also give COMMAND a new user namespace (CLONE_NEWUSER)\n"
 	      "      --cgroup DIR  start COMMAND in the cgroup v2 directory DIR\n"
 	      "      --check       run the whole validator before creating the process\n"
+	      "      --wait-free SECONDS\n"
+	      "                    when a PID of TUPLE is held by a process that exited but is\n"
+	      "                    not reaped yet (a zombie), wait up to SECONDS for its parent\n"
+	      "                    to reap it; a living holder fails at once\n"
 	      "      --json        when the process cannot be created, say why as JSON on\n"
 	      "                    standard output\n"
 	      "  -h, --help        show this help\n"
@@ -58,12 +63,13 @@ void help_run(FILE *out)
  * ends them, and COMMAND's own are its own. -1 to go on, or the exit status. */
 static int scan_opts(struct cli_args *a, int argc, char **argv, struct run_args *r)
 {
-	enum { OPT_NEWPID = 256, OPT_NEWUSER, OPT_CGROUP, OPT_CHECK };
+	enum { OPT_NEWPID = 256, OPT_NEWUSER, OPT_CGROUP, OPT_CHECK, OPT_WAIT_FREE };
 	static const struct option longopts[] = {
 		{ "newpid", no_argument, NULL, OPT_NEWPID },
 		{ "newuser", no_argument, NULL, OPT_NEWUSER },
 		{ "cgroup", required_argument, NULL, OPT_CGROUP },
 		{ "check", no_argument, NULL, OPT_CHECK },
+		{ "wait-free", required_argument, NULL, OPT_WAIT_FREE },
 		{ "json", no_argument, NULL, CLI_OPT_JSON },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -80,6 +86,8 @@ static int scan_opts(struct cli_args *a, int argc, char **argv, struct run_args 
 			r->cgroup = optarg;
 		else if (opt == OPT_CHECK)
 			r->flags |= PIDTUPLE_FORK_CHECK;
+		else if (opt == OPT_WAIT_FREE)
+			cli_wait_free_option(a, &r->wait_free, optarg);
 	}
 	return cli_args_done(a);
 }
@@ -199,7 +207,7 @@ static int open_cgroup(const char *dir, struct pidtuple_fork_opts *opts)
 	return CLI_EXIT_FAIL;
 }
 
-static int spawn_and_wait(const struct pidtuple *t, const struct run_args *a, char **cmd)
+static int spawn_and_wait(const struct pidtuple *t, struct run_args *a, char **cmd)
 {
 	PIDTUPLE_OPTS(pidtuple_diag, diag);
 	PIDTUPLE_OPTS(pidtuple_fork_opts, opts, .flags = a->flags, .clone_flags = a->clone_flags,
@@ -214,7 +222,10 @@ static int spawn_and_wait(const struct pidtuple *t, const struct run_args *a, ch
 		r = open_cgroup(a->cgroup, &opts);
 	if (r)
 		return r;
-	r = pidtuple_spawn(t, prog, cmd, NULL, &opts, &pid, NULL);
+	/* Nothing is left of a failed attempt: try again while a zombie holds a PID. */
+	do
+		r = pidtuple_spawn(t, prog, cmd, NULL, &opts, &pid, NULL);
+	while (r < 0 && cli_wait_free_again(&a->wait_free, r, &diag));
 	if (opts.cgroup_fd >= 0)
 		close(opts.cgroup_fd);
 	if (r < 0 && diag.rule == PIDTUPLE_RULE_EXEC)
@@ -223,6 +234,7 @@ static int spawn_and_wait(const struct pidtuple *t, const struct run_args *a, ch
 		cli_format(t, text, sizeof(text));
 		cli_fail("run", &(struct cli_failure){ .err = r, .diag = &diag },
 			 "cannot create a process with PIDs %s", text);
+		cli_wait_free_report("run", &a->wait_free, r, &diag);
 		return CLI_EXIT_FAIL;
 	}
 	if (diag.notices & PIDTUPLE_NOTICE_CGROUP_AFTER)
@@ -237,7 +249,7 @@ static int spawn_and_wait(const struct pidtuple *t, const struct run_args *a, ch
 
 int cmd_run(int argc, char **argv)
 {
-	struct run_args ra = { 0 };
+	struct run_args ra = { .wait_free.seconds = -1 };
 	struct cli_args a;
 	struct pidtuple *t;
 	int r;

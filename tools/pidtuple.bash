@@ -17,10 +17,10 @@ _pidtuple_options() {
 	ps) echo "--threads $view --help -h" ;;
 	tree) echo "--ascii --unicode --threads $view -A --help -h" ;;
 	check) echo "--newpid --newuser --json --help -h" ;;
-	run) echo "--newpid --newuser --cgroup --check --json --help -h" ;;
+	run) echo "--newpid --newuser --cgroup --check --wait-free --json --help -h" ;;
 	features | next-pid) echo "--json --help -h" ;;
 	capture) echo "--compact --json --help -h" ;;
-	restore) echo "--check --wait --json --help -h" ;;
+	restore) echo "--check --wait --wait-free --json --help -h" ;;
 	esac
 }
 
@@ -100,7 +100,7 @@ _pidtuple() {
 				ended=1
 				continue
 				;;
-			-o | --output | --cgroup)
+			-o | --output | --cgroup | --wait-free)
 				i=$((i + 1)) # its argument
 				continue
 				;;
@@ -128,6 +128,7 @@ _pidtuple() {
 			mapfile -t COMPREPLY < <(compgen -d -- "$cur")
 			return 0
 			;;
+		--wait-free) return 0 ;; # SECONDS: nothing to offer
 		esac
 		if [[ $cur == -* ]]; then
 			_pidtuple_reply "$(_pidtuple_options "$cmd")" "$cur"

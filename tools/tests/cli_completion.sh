@@ -51,6 +51,9 @@ expect_match " $(comp pidtuple run --newpid 77/1 ech) " " echo " "run: COMMAND"
 # After COMMAND, its own words: pidtuple's options are not offered.
 [[ " $(comp pidtuple run 5 -- ls --new) " != *" --newpid "* ]] ||
 	fail "run: pidtuple's options offered after COMMAND"
+# --wait-free's SECONDS is not a positional: COMMAND still comes second.
+expect_eq "$(comp pidtuple run --wait-free 5 "")" "" "run --wait-free SECONDS"
+expect_match " $(comp pidtuple run --wait-free 5 77 ech) " " echo " "run --wait-free: COMMAND"
 touch "$t_tmp/tree.json"
 expect_eq "$(comp pidtuple restore --check "$t_tmp/tre")" "$t_tmp/tree.json" "restore FILE"
 
