@@ -598,10 +598,19 @@ PIDTUPLE_API void pidtuple_scan_free(struct pidtuple_scan *scan);
  * unverified) and a fork that meets them names the holder afterwards.
  */
 #define PIDTUPLE_FORK_CHECK_SCAN (1ull << 5)
+/**
+ * pidtuple_fork_opts::flags, for trees (pidtuple_tree_check(), pidtuple_tree_restore()): the
+ * root's session and process group, where no node leads them (a shell's session, a job's group
+ * whose leader is outside the tree, alive or dead), become the caller's own, as CRIU's
+ * --shell-job does; the processes show the caller's numbers, not the captured ones. Single
+ * forks ignore it. Since 1.1.
+ */
+#define PIDTUPLE_FORK_SHELL_JOB (1ull << 6)
 /** Every pidtuple_fork_opts::flags bit this version knows. */
 #define PIDTUPLE_FORK_ALL_FLAGS                                                        \
 	(PIDTUPLE_FORK_EXIT_SIGNAL | PIDTUPLE_FORK_INTO_CGROUP | PIDTUPLE_FORK_CHECK | \
-	 PIDTUPLE_FORK_NO_FALLBACK | PIDTUPLE_FORK_LOCK | PIDTUPLE_FORK_CHECK_SCAN)
+	 PIDTUPLE_FORK_NO_FALLBACK | PIDTUPLE_FORK_LOCK | PIDTUPLE_FORK_CHECK_SCAN |   \
+	 PIDTUPLE_FORK_SHELL_JOB)
 
 /**
  * The namespace flags pidtuple_fork_opts::clone_flags accepts, with the kernel's values:

@@ -21,7 +21,7 @@
 
 void help_restore(FILE *out)
 {
-	fputs("Usage: pidtuple restore [--check] [--wait] [--json] FILE\n"
+	fputs("Usage: pidtuple restore [--check] [--wait] [--shell-job] [--json] FILE\n"
 	      "\n"
 	      "Create every process of the tree described in FILE, the JSON that\n"
 	      "'pidtuple capture' prints ('-' reads standard input): each with exactly its\n"
@@ -44,6 +44,10 @@ void help_restore(FILE *out)
 	      "               (a thread by its node, its index and the level); create nothing\n"
 	      "      --wait   stay until the root exits and exit with its status; SIGINT,\n"
 	      "               SIGTERM or SIGHUP sent to pidtuple kill the whole tree\n"
+	      "      --shell-job  the root's session and process group, when no process of\n"
+	      "               the tree leads them (a job started from a shell), become\n"
+	      "               pidtuple's own, as CRIU's --shell-job does; the processes keep\n"
+	      "               their PIDs but show pidtuple's session and group numbers\n"
 	      "      --json   print {\"processes\": [{\"pid\": N, \"tuple\": [...]}, ...]}\n"
 	      "               (with --check, the verdict), or why it failed, as JSON\n"
 	      "  -h, --help   show this help\n"
@@ -155,12 +159,13 @@ static int print_verdict(const char *name, const struct pidtuple_tree *tree, int
 	return cli_print_json("restore", NULL, CLI_EXIT_FAIL);
 }
 
-static int check_only(const char *name, const struct pidtuple_tree *tree)
+static int check_only(const char *name, const struct pidtuple_tree *tree, uint64_t flags)
 {
 	PIDTUPLE_OPTS(pidtuple_diag, diag);
+	PIDTUPLE_OPTS(pidtuple_fork_opts, opts, .flags = flags);
 	struct cli_failure f = { .diag = &diag };
 	char what[PATH_MAX + 64];
-	int r = pidtuple_tree_check(tree, NULL, &diag);
+	int r = pidtuple_tree_check(tree, &opts, &diag);
 
 	f.err = r;
 	snprintf(what, sizeof(what), "%s cannot be restored here", name);
@@ -323,10 +328,10 @@ static void got_free(struct got *g, int n)
 
 /* Creates the tree and reads back every PID; NULL (and the tree gone) on failure. */
 static struct pidtuple_restore *create(const char *name, const struct pidtuple_tree *tree,
-				       struct got *g)
+				       uint64_t flags, struct got *g)
 {
 	PIDTUPLE_OPTS(pidtuple_diag, diag);
-	PIDTUPLE_OPTS(pidtuple_fork_opts, opts, .diag = &diag);
+	PIDTUPLE_OPTS(pidtuple_fork_opts, opts, .flags = flags, .diag = &diag);
 	struct pidtuple_restore *rs;
 	int r;
 
@@ -348,7 +353,7 @@ static struct pidtuple_restore *create(const char *name, const struct pidtuple_t
 	return rs;
 }
 
-static int restore(const char *name, const struct pidtuple_tree *tree, bool wait)
+static int restore(const char *name, const struct pidtuple_tree *tree, uint64_t flags, bool wait)
 {
 	int n = pidtuple_tree_size(tree), r;
 	struct pidtuple_restore *rs;
@@ -359,7 +364,7 @@ static int restore(const char *name, const struct pidtuple_tree *tree, bool wait
 			 name);
 		return CLI_EXIT_FAIL;
 	}
-	rs = create(name, tree, g);
+	rs = create(name, tree, flags, g);
 	if (!rs) {
 		got_free(g, n);
 		return CLI_EXIT_FAIL;
@@ -375,16 +380,18 @@ static int restore(const char *name, const struct pidtuple_tree *tree, bool wait
 
 int cmd_restore(int argc, char **argv)
 {
-	enum { OPT_CHECK = 256, OPT_WAIT };
+	enum { OPT_CHECK = 256, OPT_WAIT, OPT_SHELL_JOB };
 	static const struct option longopts[] = {
 		{ "check", no_argument, NULL, OPT_CHECK },
 		{ "wait", no_argument, NULL, OPT_WAIT },
+		{ "shell-job", no_argument, NULL, OPT_SHELL_JOB },
 		{ "json", no_argument, NULL, CLI_OPT_JSON },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct pidtuple_tree *tree;
 	bool check = false, wait = false;
+	uint64_t flags = 0;
 	struct cli_args a;
 	int opt, r;
 
@@ -394,6 +401,8 @@ int cmd_restore(int argc, char **argv)
 			check = true;
 		else if (opt == OPT_WAIT)
 			wait = true;
+		else if (opt == OPT_SHELL_JOB)
+			flags |= PIDTUPLE_FORK_SHELL_JOB;
 	}
 	r = cli_args_done(&a);
 	if (r >= 0)
@@ -407,7 +416,7 @@ int cmd_restore(int argc, char **argv)
 	r = load_tree(a.pos[0], &tree);
 	if (r)
 		return r;
-	r = check ? check_only(a.pos[0], tree) : restore(a.pos[0], tree, wait);
+	r = check ? check_only(a.pos[0], tree, flags) : restore(a.pos[0], tree, flags, wait);
 	pidtuple_tree_free(tree);
 	return r;
 }

@@ -197,6 +197,7 @@ FORK_CHECK = 1 << 2
 FORK_NO_FALLBACK = 1 << 3
 FORK_LOCK = 1 << 4
 FORK_CHECK_SCAN = 1 << 5
+FORK_SHELL_JOB = 1 << 6
 
 # pidtuple_thread_create(): declared only, no wrapper (README: "Threads").
 THREAD_SETTLS = 1 << 0
