@@ -824,6 +824,22 @@ PIDTUPLE_API int pidtuple_thread_create(const struct pidtuple *tid, int (*fn)(vo
 					void *stack, size_t stack_size,
 					const struct pidtuple_thread_opts *opts, pid_t *ret_tid);
 
+/**
+ * @brief **pidtuple_thread_park()** is a thread function for pidtuple_thread_create() that holds
+ * its TIDs until the process executes a program or ends: it sleeps in ppoll() and never
+ * returns, touching no memory, not even `errno`, so the thread contract cannot be broken.
+ *
+ * A restored tree's HOLD nodes park their threads with it. A restore tool uses it to reserve
+ * a thread's TIDs before it knows what the thread will run; a stack of
+ * PIDTUPLE_THREAD_STACK_MIN bytes is plenty (it is never freed while the process lives).
+ * Create the thread with every signal blocked (the thread keeps that mask): a handler must
+ * never run on its small stack. Since 1.1.
+ * @param arg Ignored.
+ * @return Never returns (0 on an architecture without a thread start, where
+ * pidtuple_thread_create() cannot start it).
+ */
+PIDTUPLE_API int pidtuple_thread_park(void *arg);
+
 /** @} */
 
 /* ---------------------------------------------------------------------------------------- */

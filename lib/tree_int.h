@@ -96,7 +96,8 @@ struct pt_proc {
 
 struct pt_plan {
 	pt_proc_idx nnodes, nprocs, nhold;
-	pt_proc_idx nthreaded; /* nodes with threads: each reports them made as one more step */
+	/* HOLD nodes with a name or threads: each reports them taken or made, one step more */
+	pt_proc_idx nprepared;
 	int32_t nops;
 	struct pt_proc *procs; /* shared memory, procs_len bytes */
 	size_t procs_len;

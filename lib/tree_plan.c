@@ -445,7 +445,8 @@ static void plan_checked(struct planner *pn, int unverified)
 	for (pt_proc_idx i = 0; i < pn->nnodes; i++)
 		if (tree->nodes[i]->kind == PIDTUPLE_NODE_HOLD) {
 			pn->pl->nhold++;
-			pn->pl->nthreaded += tree->nodes[i]->nthreads > 0;
+			pn->pl->nprepared +=
+				tree->nodes[i]->nthreads > 0 || tree->nodes[i]->name[0];
 		}
 	pt_diag_reset(pn->diag, levels);
 	if (unverified) {
