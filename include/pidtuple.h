@@ -598,10 +598,19 @@ PIDTUPLE_API void pidtuple_scan_free(struct pidtuple_scan *scan);
  * unverified) and a fork that meets them names the holder afterwards.
  */
 #define PIDTUPLE_FORK_CHECK_SCAN (1ull << 5)
+/**
+ * pidtuple_fork_opts::flags, for trees (pidtuple_tree_check(), pidtuple_tree_restore()): the
+ * root's session and process group, where no node leads them (a shell's session, a job's group
+ * whose leader is outside the tree, alive or dead), become the caller's own, as CRIU's
+ * --shell-job does; the processes show the caller's numbers, not the captured ones. Single
+ * forks ignore it. Since 1.1.
+ */
+#define PIDTUPLE_FORK_SHELL_JOB (1ull << 6)
 /** Every pidtuple_fork_opts::flags bit this version knows. */
 #define PIDTUPLE_FORK_ALL_FLAGS                                                        \
 	(PIDTUPLE_FORK_EXIT_SIGNAL | PIDTUPLE_FORK_INTO_CGROUP | PIDTUPLE_FORK_CHECK | \
-	 PIDTUPLE_FORK_NO_FALLBACK | PIDTUPLE_FORK_LOCK | PIDTUPLE_FORK_CHECK_SCAN)
+	 PIDTUPLE_FORK_NO_FALLBACK | PIDTUPLE_FORK_LOCK | PIDTUPLE_FORK_CHECK_SCAN |   \
+	 PIDTUPLE_FORK_SHELL_JOB)
 
 /**
  * The namespace flags pidtuple_fork_opts::clone_flags accepts, with the kernel's values:
@@ -814,6 +823,22 @@ struct pidtuple_thread_opts {
 PIDTUPLE_API int pidtuple_thread_create(const struct pidtuple *tid, int (*fn)(void *), void *arg,
 					void *stack, size_t stack_size,
 					const struct pidtuple_thread_opts *opts, pid_t *ret_tid);
+
+/**
+ * @brief **pidtuple_thread_park()** is a thread function for pidtuple_thread_create() that holds
+ * its TIDs until the process executes a program or ends: it sleeps in ppoll() and never
+ * returns, touching no memory, not even `errno`, so the thread contract cannot be broken.
+ *
+ * A restored tree's HOLD nodes park their threads with it. A restore tool uses it to reserve
+ * a thread's TIDs before it knows what the thread will run; a stack of
+ * PIDTUPLE_THREAD_STACK_MIN bytes is plenty (it is never freed while the process lives).
+ * Create the thread with every signal blocked (the thread keeps that mask): a handler must
+ * never run on its small stack. Since 1.1.
+ * @param arg Ignored.
+ * @return Never returns (0 on an architecture without a thread start, where
+ * pidtuple_thread_create() cannot start it).
+ */
+PIDTUPLE_API int pidtuple_thread_park(void *arg);
 
 /** @} */
 

@@ -756,8 +756,8 @@ static int restorer_run(struct restorer *rt, struct pidtuple_restore **ret)
 		return first_failed(rt, pid);
 	rt->pidfd[rt->pl->first] = first_fd;
 	rt->got = 1;
-	/* A lone root without threads has no step to end. */
-	rt->done = rt->pl->nops + rt->pl->nthreaded == 0;
+	/* A lone root without a name or threads has no step to end. */
+	rt->done = rt->pl->nops + rt->pl->nprepared == 0;
 	r = collect(rt);
 	restorer_unlock(rt);
 	if (r == 0) {

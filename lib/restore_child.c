@@ -114,12 +114,13 @@ static void child_wait_turn(const struct rs_run *run, const struct rs_self *s, i
 	}
 }
 
-/* One more step done (a node's threads count as one): the last one tells the restorer. */
+/* One more step done (a node's name and threads count as one): the last one tells the
+ * restorer. */
 static void child_count_done(const struct rs_run *run, const struct rs_self *s, int32_t o)
 {
 	const struct pt_plan *pl = run->pl;
 
-	if (atomic_fetch_add(&run->shm->ndone, 1) + 1 == (uint32_t)(pl->nops + pl->nthreaded))
+	if (atomic_fetch_add(&run->shm->ndone, 1) + 1 == (uint32_t)(pl->nops + pl->nprepared))
 		child_send(run->st_w, RS_MSG_DONE, s->me, 0, o, -1);
 }
 
@@ -439,6 +440,19 @@ static void child_threads(const struct rs_run *run, const struct rs_self *s)
 		if (r < 0)
 			child_fail(run, s, s->me, (int)r, RS_OP_THREAD((int32_t)k));
 	}
+}
+
+/* A HOLD node takes its name, then makes its threads (they are born with the name); that
+ * counts as one step, so the restore returns only once it is done. */
+static void child_prepare(const struct rs_run *run, const struct rs_self *s)
+{
+	const struct pt_tnode *nd = run->tree->nodes[run->pl->procs[s->me].node];
+
+	if (!nd->name[0] && !nd->nthreads)
+		return;
+	if (nd->name[0])
+		prctl(PR_SET_NAME, nd->name);
+	child_threads(run, s);
 	child_count_done(run, s, -1);
 }
 
@@ -451,10 +465,7 @@ static void __attribute__((noreturn)) child_finish(const struct rs_run *run, str
 	bool hold = nd->kind == PIDTUPLE_NODE_HOLD, tree_parent = pl->procs[s->me].parent >= 0;
 	int fd[KEEP_NR] = { -1, run->bar_r, run->st_w, s->parent_fd };
 
-	/* Before its threads, which take the name they are born with. */
-	if (nd->name[0])
-		prctl(PR_SET_NAME, nd->name);
-	child_threads(run, s);
+	child_prepare(run, s);
 	if (hold)
 		child_hold_fds(run, s, fd);
 	/* See child_wait_release(): the restorer's death must not kill a process at the barrier. */

@@ -233,3 +233,9 @@ PT_PUBLIC int pidtuple_thread_create(const struct pidtuple *tid, int (*fn)(void 
 		*ret_tid = (pid_t)r;
 	return 0;
 }
+
+PT_PUBLIC int pidtuple_thread_park(void *arg)
+{
+	/* The assembly, not a C loop: C would keep a frame and could touch errno. */
+	return pt_thread_arch_park(arg);
+}

@@ -73,11 +73,11 @@ static int match_leader(struct planner *pn, pt_proc_idx i, bool session, const p
 /* No node has the PID that numbers node @i's session or group (innermost visible at
  * position @inner): a helper stands in for the dead leader, one for every node naming it. */
 static int dead_leader(struct planner *pn, pt_proc_idx i, bool session, const pid_t *pids,
-		       int inner, pt_proc_idx *ret)
+		       int inner, uint32_t outside, pt_proc_idx *ret)
 {
 	struct pt_plan *pl = pn->pl;
 	const struct pt_proc *node = &pl->procs[i];
-	uint32_t role = session ? PT_ROLE_SESSION : PT_ROLE_GROUP;
+	uint32_t role = (session ? PT_ROLE_SESSION : PT_ROLE_GROUP) | outside;
 	char b1[160], b2[160];
 
 	pt_format_pos(pids, node->n, b1, sizeof(b1));
@@ -114,6 +114,23 @@ static int dead_leader(struct planner *pn, pt_proc_idx i, bool session, const pi
 	return 0;
 }
 
+/* Is node @i's session (group) @pids, visible down to @inner, the root's own, in a namespace
+ * that exists already, and led by no node: a shell's session, a job's group? */
+static bool outside_root_id(const struct planner *pn, pt_proc_idx i, bool session,
+			    const pid_t *pids, int inner)
+{
+	const struct pt_tnode *root = pn->tree->nodes[0];
+	const struct pidtuple *g = session ? root->sid : root->pgid;
+	int n = (int)pn->pl->procs[0].n;
+
+	if (!g || inner >= n || pn->pl->procs[i].ns_init[inner] != -1)
+		return false;
+	for (int p = 0; p < n; p++)
+		if (g->pid[n - 1 - p] != (p <= inner ? pids[p] : 0))
+			return false;
+	return true;
+}
+
 /* Node @i's session (or group): a node, a helper for a dead leader, or the caller's. */
 static int resolve(struct planner *pn, pt_proc_idx i, bool session, pt_proc_idx *ret)
 {
@@ -123,6 +140,7 @@ static int resolve(struct planner *pn, pt_proc_idx i, bool session, pt_proc_idx 
 	const struct pt_proc *node = &pl->procs[i];
 	pid_t pids[PIDTUPLE_MAX_LEVELS] = { 0 };
 	int inner = -1; /* the innermost position where it is visible */
+	uint32_t outside = 0;
 	pt_proc_idx leader;
 
 	if (!g) {
@@ -148,7 +166,16 @@ static int resolve(struct planner *pn, pt_proc_idx i, bool session, pt_proc_idx 
 		*ret = PT_ID_EXT;
 		return 0;
 	}
-	return dead_leader(pn, i, session, pids, inner, ret);
+	if (outside_root_id(pn, i, session, pids, inner)) {
+		/* A shell job: it takes the caller's, or a helper has to stand in. */
+		if (pn->opts->flags & PIDTUPLE_FORK_SHELL_JOB) {
+			*ret = PT_ID_EXT;
+			return 0;
+		}
+		pn->shell_job_hint = true;
+		outside = PT_ROLE_OUTSIDE;
+	}
+	return dead_leader(pn, i, session, pids, inner, outside, ret);
 }
 
 int pt_plan_resolve_ids(struct planner *pn)

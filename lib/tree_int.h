@@ -59,6 +59,7 @@ typedef int32_t pt_proc_idx;
 /* Helper roles. */
 #define PT_ROLE_SESSION (1u << 0) /* calls setsid(): a dead session leader */
 #define PT_ROLE_GROUP (1u << 1)	  /* calls setpgid(0, 0): a dead group leader */
+#define PT_ROLE_OUTSIDE (1u << 2) /* the root's own, led from outside (a shell job's) */
 
 enum pt_op_kind { PT_OP_CREATE = 1, PT_OP_SETSID, PT_OP_SETPGID, PT_OP_EXIT, PT_OP_REAP };
 
@@ -95,7 +96,8 @@ struct pt_proc {
 
 struct pt_plan {
 	pt_proc_idx nnodes, nprocs, nhold;
-	pt_proc_idx nthreaded; /* nodes with threads: each reports them made as one more step */
+	/* HOLD nodes with a name or threads: each reports them taken or made, one step more */
+	pt_proc_idx nprepared;
 	int32_t nops;
 	struct pt_proc *procs; /* shared memory, procs_len bytes */
 	size_t procs_len;
@@ -152,6 +154,8 @@ struct planner {
 	size_t cap_procs, cap_ops;
 	pid_t caller_sid, caller_pgid;
 	bool has_newpid; /* a node below the root starts a PID namespace */
+	/* a helper stands in for a leader PIDTUPLE_FORK_SHELL_JOB would make the caller */
+	bool shell_job_hint;
 	/* per process, as the replay goes */
 	pt_proc_idx *cur_sid, *cur_pgid;		      /* its session and group now */
 	int32_t *last_op;				      /* its last step so far, -1 */

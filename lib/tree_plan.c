@@ -10,8 +10,10 @@
  * other phases, tree_replay.c the steps, tree_planner.c the state.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "opts.h"
 #include "tree_int.h"
 
 /* try_create(): created (0), or to be tried again once more exists. */
@@ -443,7 +445,8 @@ static void plan_checked(struct planner *pn, int unverified)
 	for (pt_proc_idx i = 0; i < pn->nnodes; i++)
 		if (tree->nodes[i]->kind == PIDTUPLE_NODE_HOLD) {
 			pn->pl->nhold++;
-			pn->pl->nthreaded += tree->nodes[i]->nthreads > 0;
+			pn->pl->nprepared +=
+				tree->nodes[i]->nthreads > 0 || tree->nodes[i]->name[0];
 		}
 	pt_diag_reset(pn->diag, levels);
 	if (unverified) {
@@ -452,6 +455,38 @@ static void plan_checked(struct planner *pn, int unverified)
 			unverified);
 		pt_diag_set_unverified(pn->diag, unverified);
 	}
+}
+
+/* Is @pid a PID of a helper standing in for a leader outside the tree? */
+static bool outside_helper_pid(const struct planner *pn, pid_t pid)
+{
+	const struct pt_plan *pl = pn->pl;
+
+	for (pt_proc_idx h = pn->nnodes; pid > 0 && h < pl->nprocs; h++)
+		for (unsigned int p = 0; p < pl->procs[h].n; p++)
+			if ((pl->procs[h].role & PT_ROLE_OUTSIDE) && pl->procs[h].pid[p] == pid)
+				return true;
+	return false;
+}
+
+/* A refusal over the root's session or group, led from outside the tree: most likely a shell
+ * job, which PIDTUPLE_FORK_SHELL_JOB restores into the caller's session and group. */
+static void hint_shell_job(struct planner *pn)
+{
+	struct pidtuple_diag *d = pn->diag;
+	char msg[2 * PIDTUPLE_DIAG_MESSAGE_SIZE];
+
+	if (!pn->shell_job_hint || !pt_diag_usable(d) || !PT_OPTS_HAS(d, message) ||
+	    !PT_OPTS_HAS(d, pid))
+		return;
+	if (d->rule != PIDTUPLE_RULE_TREE_GROUP && !outside_helper_pid(pn, d->pid))
+		return;
+	snprintf(msg, sizeof(msg),
+		 "%s (a shell job? restore with PIDTUPLE_FORK_SHELL_JOB, pidtuple restore "
+		 "--shell-job)",
+		 d->message);
+	msg[PIDTUPLE_DIAG_MESSAGE_SIZE - 1] = '\0';
+	memcpy(d->message, msg, PIDTUPLE_DIAG_MESSAGE_SIZE);
 }
 
 int pt_tree_plan(const struct pidtuple_tree *tree, const struct pt_fork_opts *o,
@@ -477,6 +512,8 @@ int pt_tree_plan(const struct pidtuple_tree *tree, const struct pt_fork_opts *o,
 		r = plan_creation(&pn);
 	if (r == 0)
 		r = pt_plan_check_machine(&pn, &unverified);
+	if (r < 0 && pn.pl)
+		hint_shell_job(&pn);
 	if (r == 0) {
 		plan_checked(&pn, unverified);
 		if (ret_plan) {

@@ -196,7 +196,7 @@ owner libpidtuple-dev "/usr/lib/$ma/cmake/pidtuple/pidtupleConfigVersion.cmake"
 owner libpidtuple-dev "/usr/lib/$ma/cmake/pidtuple/pidtupleTargets.cmake"
 owner libpidtuple-json-dev "/usr/lib/$ma/cmake/pidtuple/pidtupleJsonTargets.cmake"
 owner libpidtuple-json1 "/usr/lib/$ma/libpidtuple-json.so.1"
-owner libpidtuple-json1 "/usr/lib/$ma/libpidtuple-json.so.1.0.0"
+owner libpidtuple-json1 "/usr/lib/$ma/libpidtuple-json.so.$version"
 owner libpidtuple-json-dev /usr/include/pidtuple-json.h
 owner libpidtuple-json-dev "/usr/lib/$ma/libpidtuple-json.so"
 owner libpidtuple-json-dev "/usr/lib/$ma/libpidtuple-json.a"
@@ -283,10 +283,10 @@ echo "$out" | grep -qF "$version" || fail "pidtuple --version printed '$out'"
 # restore reads its file with the packaged libpidtuple-json; a document of an unknown format
 # version is refused before anything is created.
 rc=0
-out=$(echo '{"format":"libpidtuple-tree","version":2,"nodes":[]}' |
+out=$(echo '{"format":"libpidtuple-tree","version":99,"nodes":[]}' |
 	LD_LIBRARY_PATH=$root/usr/lib/$ma "$root/usr/bin/pidtuple" restore --check - 2>&1) || rc=$?
-{ [ "$rc" = 1 ] && echo "$out" | grep -q 'version: 2 is not supported'; } ||
-	fail "pidtuple restore --check of a version 2 document: exit $rc, '$out'"
+{ [ "$rc" = 1 ] && echo "$out" | grep -q 'version: 99 is not supported'; } ||
+	fail "pidtuple restore --check of a version 99 document: exit $rc, '$out'"
 # The packaged binding imports with the packaged libraries and writes a tree as JSON.
 out=$(PYTHONPATH=$root/usr/lib/python3/dist-packages PYTHONDONTWRITEBYTECODE=1 \
 	PIDTUPLE_LIBRARY=$root/usr/lib/$ma/libpidtuple.so.$major \

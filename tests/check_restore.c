@@ -1075,6 +1075,123 @@ START_TEST(test_dead_leader_depths)
 }
 END_TEST
 
+/* ---- shell jobs ------------------------------------------------------------------------ */
+
+/* Forks the PID @want (in this namespace, whose init the caller is): a "shell" that founds a
+ * session (@session) or a group and pauses. Returns it, or -1. */
+static pid_t fork_outside_leader(pid_t want, bool session)
+{
+	struct pidtuple *t = NULL;
+	pid_t pid = -1;
+
+	if (pidtuple_from_outer(&want, 1, &t) < 0)
+		return -1;
+	for (int i = 0; i < 200 && (pid = pidtuple_fork(t, NULL, NULL)) == -EEXIST; i++)
+		usleep(1000);
+	pidtuple_free(t);
+	if (pid == 0) {
+		if (session ? setsid() < 0 : setpgid(0, 0) < 0)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	for (int i = 0; i < 1000 && pid > 0 && getpgid(pid) != pid; i++)
+		usleep(1000);
+	return pid > 0 && getpgid(pid) == pid ? pid : -1;
+}
+
+/* A job of a shell: the root 60 and its child 61 in group 50, led outside the tree, 62 in a
+ * group of its own, 63 in group 70 whose leader is dead. Variant 0: the shell 50 lives and leads
+ * the session too. 1: it is dead and the session is the caller's; helpers can bring 50 back. 2:
+ * the same with the root the init of a PID namespace, which cannot see group 50 and must start
+ * in it ("the root must start in the caller's session and the dead leader 50's group"). */
+static struct pidtuple_tree *shell_job_tree(int variant)
+{
+	static const char *const v[3][6] = {
+		{ "60", "61", "62", "63", "62", "70" },
+		{ "60", "61", "62", "63", "62", "70" },
+		{ "60/1", "61/2", "62/3", "63/4", "62/3", "70/5" },
+	};
+	const char *g = variant == 2 ? "50/0" : "50", *sid = variant == 0 ? "50" : NULL;
+	uint64_t newpid = variant == 2 ? PIDTUPLE_NODE_NEWPID : 0;
+	struct pidtuple_tree *t = NULL;
+
+	pidtuple_tree_new(&t);
+	add(t, -1, v[variant][0], newpid, PIDTUPLE_NODE_HOLD, g, sid);
+	add(t, 0, v[variant][1], 0, PIDTUPLE_NODE_HOLD, g, sid);
+	add(t, 0, v[variant][2], 0, PIDTUPLE_NODE_HOLD, v[variant][4], sid);
+	add(t, 2, v[variant][3], 0, PIDTUPLE_NODE_HOLD, v[variant][5], sid);
+	return t;
+}
+
+/* Restores @t with @flags, checks the PIDs and groups, kills it. */
+static int shell_job_restore(const struct pidtuple_tree *t, uint64_t flags, pid_t group)
+{
+	struct pidtuple_restore *rs = NULL;
+	struct pidtuple_diag d = { .sz = sizeof(d) };
+	PIDTUPLE_OPTS(pidtuple_fork_opts, o, .flags = flags, .diag = &d);
+	int r;
+
+	TH_CHECK(pidtuple_tree_check(t, &o, &d) >= 0, "check: %s", d.message);
+	r = pidtuple_tree_restore(t, &o, &rs);
+	TH_CHECK(r == 0, "restore: %s %s", pidtuple_rule_name(d.rule), d.message);
+	TH_CHECK(pidtuple_restore_release(rs) == 0, "release");
+	for (unsigned int i = 0; i < 4; i++)
+		TH_CHECK(pidtuple_restore_pid(rs, i) == (pid_t)(60 + i), "node %u: PID %d", i,
+			 (int)pidtuple_restore_pid(rs, i));
+	TH_CHECK(getpgid(60) == group && getpgid(61) == group && getpgid(62) == 62 &&
+			 getpgid(63) == 70,
+		 "groups %d %d %d %d", (int)getpgid(60), (int)getpgid(61), (int)getpgid(62),
+		 (int)getpgid(63));
+	for (pid_t p = 60; p <= 63; p++)
+		TH_CHECK(getsid(p) == getsid(0), "%d: session %d", (int)p, (int)getsid(p));
+	/* No helper is left; 50 may be the shell of variant 0, which leads its own session. */
+	TH_CHECK(kill(70, 0) < 0 && (kill(50, 0) < 0 || getsid(50) == 50), "a helper is left");
+	TH_CHECK(pidtuple_restore_kill(rs) == 0, "kill");
+	pidtuple_restore_free(rs);
+	return 0;
+}
+
+/* Refused without PIDTUPLE_FORK_SHELL_JOB, with a message that suggests it, unless helpers can
+ * bring the group back; with it, the job runs in the caller's session and group, PIDs exact. */
+static int shell_job_body(void *arg)
+{
+	int variant = (int)(intptr_t)arg;
+	struct pidtuple_tree *t = shell_job_tree(variant);
+	struct pidtuple_restore *rs = NULL;
+	struct pidtuple_diag d = { .sz = sizeof(d) };
+	PIDTUPLE_OPTS(pidtuple_fork_opts, o, .diag = &d);
+	pid_t shell = variant == 0 ? fork_outside_leader(50, true) : 0;
+	int r;
+
+	TH_CHECK(variant != 0 || shell == 50, "no shell 50");
+	if (variant == 1) {
+		TH_CHECK(shell_job_restore(t, 0, 50) == 0, "restore with helpers");
+	} else {
+		r = pidtuple_tree_restore(t, &o, &rs);
+		TH_CHECK(r < 0 && rs == NULL, "restored without the flag");
+		TH_CHECK(strstr(d.message, "--shell-job") && strstr(d.message, "SHELL_JOB"),
+			 "no hint: %s", d.message);
+		TH_CHECK(d.rule == (variant ? PIDTUPLE_RULE_TREE_GROUP : PIDTUPLE_RULE_PID_TAKEN),
+			 "rule %s: %s", pidtuple_rule_name(d.rule), d.message);
+	}
+	TH_CHECK(th_count_children() == (variant == 0), "children after the refusal");
+	TH_CHECK(shell_job_restore(t, PIDTUPLE_FORK_SHELL_JOB, getpgid(0)) == 0, "shell job");
+	if (shell > 0) {
+		kill(shell, SIGKILL);
+		waitpid(shell, NULL, 0);
+	}
+	pidtuple_tree_free(t);
+	TH_CHECK(th_count_children() == 0, "children left");
+	return 0;
+}
+
+START_TEST(test_shell_job)
+{
+	ck_assert_int_eq(th_in_pidns_clean(shell_job_body, (void *)(intptr_t)_i), 0);
+}
+END_TEST
+
 /* ---- the order of the nodes ------------------------------------------------------------ */
 
 /* A node: parent, tuple, flags, group, session (as tuples with 0 where not visible). */
@@ -1412,6 +1529,7 @@ static Suite *restore_suite(void)
 	tcase_add_loop_test(tc, test_kill_inner_group, 0, 2);
 	tcase_add_loop_test(tc, test_order, 0, (int)ARRAY_SIZE(order_trees));
 	tcase_add_test(tc, test_dead_leader_depths);
+	tcase_add_loop_test(tc, test_shell_job, 0, 3);
 	tcase_add_test(tc, test_hand_over);
 	tcase_add_test(tc, test_hold_reaps);
 	tcase_add_test(tc, test_hold_fds);

@@ -1165,6 +1165,46 @@ START_TEST(test_many)
 }
 END_TEST
 
+/* ---- a parked thread ------------------------------------------------------------------ */
+
+/* pidtuple_thread_park() holds its TID, with every signal blocked, until the process ends. */
+static int park_body(void *arg)
+{
+	static char stack[PIDTUPLE_THREAD_STACK_MIN];
+	struct pidtuple *t = tuple_of(3601), *back = NULL;
+	sigset_t all, old;
+	pid_t tid = NO_TID;
+	int r;
+
+	(void)arg;
+	if (!raw_threads_here())
+		return 0;
+	TH_CHECK(th_mount_own_proc() == 0, "/proc");
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
+	r = pidtuple_thread_create(t, pidtuple_thread_park, NULL, stack, sizeof(stack), NULL, &tid);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	pidtuple_free(t);
+	TH_CHECK(r == 0 && tid == 3601, "park: %d, tid %d", r, (int)tid);
+	TH_CHECK(count_tasks() == 2, "%d tasks", count_tasks());
+	usleep(20000); /* it sleeps: still there, still in this process */
+	TH_CHECK(pidtuple_read(3601, PIDTUPLE_KIND_TGID, NULL, &back) == 0 &&
+			 th_tuple_is(back, "1", "tgid") == 0,
+		 "TID 3601 is not a thread of this process");
+	pidtuple_free(back);
+	t = tuple_of(3601);
+	r = pidtuple_check(t, NULL, NULL);
+	pidtuple_free(t);
+	TH_CHECK(r == -EEXIST, "TID 3601 is not held: %d", r);
+	return 0; /* the process ends: the thread with it */
+}
+
+START_TEST(test_park)
+{
+	ck_assert_int_eq(th_in_pidns(park_body, NULL), 0);
+}
+END_TEST
+
 /* ---- the suite ----------------------------------------------------------------------- */
 
 static Suite *thread_suite(void)
@@ -1188,6 +1228,7 @@ static Suite *thread_suite(void)
 	tcase_add_test(tc, test_settls);
 	tcase_add_test(tc, test_exit_code);
 	tcase_add_test(tc, test_many);
+	tcase_add_test(tc, test_park);
 	suite_add_tcase(s, tc);
 	return s;
 }

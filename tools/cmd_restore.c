@@ -21,7 +21,8 @@
 
 void help_restore(FILE *out)
 {
-	fputs("Usage: pidtuple restore [--check] [--wait] [--wait-free SECONDS] [--json] FILE\n"
+	fputs("Usage: pidtuple restore [--check] [--wait] [--shell-job] [--wait-free SECONDS]\n"
+	      "       [--json] FILE\n"
 	      "\n"
 	      "Create every process of the tree described in FILE, the JSON that\n"
 	      "'pidtuple capture' prints ('-' reads standard input): each with exactly its\n"
@@ -44,6 +45,10 @@ void help_restore(FILE *out)
 	      "               (a thread by its node, its index and the level); create nothing\n"
 	      "      --wait   stay until the root exits and exit with its status; SIGINT,\n"
 	      "               SIGTERM or SIGHUP sent to pidtuple kill the whole tree\n"
+	      "      --shell-job  the root's session and process group, when no process of\n"
+	      "               the tree leads them (a job started from a shell), become\n"
+	      "               pidtuple's own, as CRIU's --shell-job does; the processes keep\n"
+	      "               their PIDs but show pidtuple's session and group numbers\n"
 	      "      --wait-free SECONDS\n"
 	      "               when a wanted PID is held by a process that exited but is not\n"
 	      "               reaped yet (a zombie), wait up to SECONDS for its parent to\n"
@@ -162,15 +167,16 @@ static int print_verdict(const char *name, const struct pidtuple_tree *tree, int
 /* --wait-free, when given (seconds < 0 otherwise). */
 static struct cli_wait_free wait_free = { .seconds = -1 };
 
-static int check_only(const char *name, const struct pidtuple_tree *tree)
+static int check_only(const char *name, const struct pidtuple_tree *tree, uint64_t flags)
 {
 	PIDTUPLE_OPTS(pidtuple_diag, diag);
+	PIDTUPLE_OPTS(pidtuple_fork_opts, opts, .flags = flags);
 	struct cli_failure f = { .diag = &diag };
 	char what[PATH_MAX + 64];
 	int r;
 
 	do
-		r = pidtuple_tree_check(tree, NULL, &diag);
+		r = pidtuple_tree_check(tree, &opts, &diag);
 	while (r < 0 && cli_wait_free_again(&wait_free, r, &diag));
 	f.err = r;
 	snprintf(what, sizeof(what), "%s cannot be restored here", name);
@@ -335,10 +341,10 @@ static void got_free(struct got *g, int n)
 
 /* Creates the tree and reads back every PID; NULL (and the tree gone) on failure. */
 static struct pidtuple_restore *create(const char *name, const struct pidtuple_tree *tree,
-				       struct got *g)
+				       uint64_t flags, struct got *g)
 {
 	PIDTUPLE_OPTS(pidtuple_diag, diag);
-	PIDTUPLE_OPTS(pidtuple_fork_opts, opts, .diag = &diag);
+	PIDTUPLE_OPTS(pidtuple_fork_opts, opts, .flags = flags, .diag = &diag);
 	struct pidtuple_restore *rs;
 	int r;
 
@@ -365,7 +371,7 @@ static struct pidtuple_restore *create(const char *name, const struct pidtuple_t
 	return rs;
 }
 
-static int restore(const char *name, const struct pidtuple_tree *tree, bool wait)
+static int restore(const char *name, const struct pidtuple_tree *tree, uint64_t flags, bool wait)
 {
 	int n = pidtuple_tree_size(tree), r;
 	struct pidtuple_restore *rs;
@@ -376,7 +382,7 @@ static int restore(const char *name, const struct pidtuple_tree *tree, bool wait
 			 name);
 		return CLI_EXIT_FAIL;
 	}
-	rs = create(name, tree, g);
+	rs = create(name, tree, flags, g);
 	if (!rs) {
 		got_free(g, n);
 		return CLI_EXIT_FAIL;
@@ -392,10 +398,11 @@ static int restore(const char *name, const struct pidtuple_tree *tree, bool wait
 
 int cmd_restore(int argc, char **argv)
 {
-	enum { OPT_CHECK = 256, OPT_WAIT, OPT_WAIT_FREE };
+	enum { OPT_CHECK = 256, OPT_WAIT, OPT_SHELL_JOB, OPT_WAIT_FREE };
 	static const struct option longopts[] = {
 		{ "check", no_argument, NULL, OPT_CHECK },
 		{ "wait", no_argument, NULL, OPT_WAIT },
+		{ "shell-job", no_argument, NULL, OPT_SHELL_JOB },
 		{ "wait-free", required_argument, NULL, OPT_WAIT_FREE },
 		{ "json", no_argument, NULL, CLI_OPT_JSON },
 		{ "help", no_argument, NULL, 'h' },
@@ -403,6 +410,7 @@ int cmd_restore(int argc, char **argv)
 	};
 	struct pidtuple_tree *tree;
 	bool check = false, wait = false;
+	uint64_t flags = 0;
 	struct cli_args a;
 	int opt, r;
 
@@ -412,6 +420,8 @@ int cmd_restore(int argc, char **argv)
 			check = true;
 		else if (opt == OPT_WAIT)
 			wait = true;
+		else if (opt == OPT_SHELL_JOB)
+			flags |= PIDTUPLE_FORK_SHELL_JOB;
 		else if (opt == OPT_WAIT_FREE)
 			cli_wait_free_option(&a, &wait_free, optarg);
 	}
@@ -427,7 +437,7 @@ int cmd_restore(int argc, char **argv)
 	r = load_tree(a.pos[0], &tree);
 	if (r)
 		return r;
-	r = check ? check_only(a.pos[0], tree) : restore(a.pos[0], tree, wait);
+	r = check ? check_only(a.pos[0], tree, flags) : restore(a.pos[0], tree, flags, wait);
 	pidtuple_tree_free(tree);
 	return r;
 }

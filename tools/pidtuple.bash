@@ -20,7 +20,7 @@ _pidtuple_options() {
 	run) echo "--newpid --newuser --cgroup --check --wait-free --json --help -h" ;;
 	features | next-pid) echo "--json --help -h" ;;
 	capture) echo "--compact --json --help -h" ;;
-	restore) echo "--check --wait --wait-free --json --help -h" ;;
+	restore) echo "--check --wait --shell-job --wait-free --json --help -h" ;;
 	esac
 }
 

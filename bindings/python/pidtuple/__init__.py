@@ -26,9 +26,11 @@ import ctypes
 import dataclasses
 import enum
 import errno as _errno
+import mmap
 import operator
 import os
-from typing import Any, Callable, Iterator, Optional, Sequence, Union
+import signal
+from typing import Any, Callable, Iterator, List, Optional, Sequence, Union
 
 from . import _lib
 from ._errors import PidtupleError, PidTupleError, Rule, error_class
@@ -60,7 +62,7 @@ __all__ = [
     "TupleLike", "capture", "check", "dump", "dumps", "error_class", "feature_error",
     "feature_name", "feature_reason", "features", "fork", "get_next_pid", "json_available",
     "load", "loads", "of_pid", "of_pidfd", "read", "read_pidfd", "restore", "scan",
-    "set_next_pid", "spawn", "strerror", "version",
+    "set_next_pid", "spawn", "strerror", "version", "hold_thread",
 ]
 
 #: Where the C library was loaded from.
@@ -300,6 +302,43 @@ def check(tuple: Union[TupleLike, Tree], *, newpid: bool = False, newuser: bool 
     if r < 0:
         raise _error(r, diag)
     return int(r)
+
+
+#: The stacks of held threads: in use while the process lives, never freed.
+_held_stacks: List[Any] = []
+
+
+def hold_thread(tid: TupleLike, *, precheck: bool = False) -> int:
+    """Creates a thread of this process with exactly the TIDs *tid* (innermost in this
+    process's namespace, as :func:`spawn` takes a tuple) that runs no code of anyone's: it
+    sleeps (``pidtuple_thread_park()``) holding its TIDs until the process executes a program
+    or ends; nothing can end it alone. A restore tool reserves a thread's numbers with it.
+
+    Python code cannot run on a thread ``pidtuple_thread_create()`` makes (README:
+    "Threads"), so this is the binding's form of it. The thread is born with every signal
+    blocked, so no handler ever runs on its small stack. *precheck* runs the validator first.
+    Returns the TID in this namespace; raises :class:`PidtupleError` naming the rule and the
+    level (a taken TID: FileExistsError).
+    """
+    t = _as_tuple(tid)
+    park = ctypes.cast(_c.pidtuple_thread_park, ctypes.c_void_p).value
+    stack = mmap.mmap(-1, _lib.THREAD_STACK_MIN)
+    addr = ctypes.addressof(ctypes.c_char.from_buffer(stack))
+    diag = _lib.Diag()
+    o = _lib.ThreadOpts()
+    o.flags = _lib.THREAD_CHECK if precheck else 0
+    o.diag = ctypes.pointer(diag)
+    out = _lib.pid_t(0)
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, signal.valid_signals())
+    try:
+        r = _c.pidtuple_thread_create(t._handle(), park, None, addr, _lib.THREAD_STACK_MIN,
+                                      ctypes.byref(o), ctypes.byref(out))
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+    if r < 0:
+        raise _error(r, diag)
+    _held_stacks.append(stack)
+    return int(out.value)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -197,6 +197,7 @@ FORK_CHECK = 1 << 2
 FORK_NO_FALLBACK = 1 << 3
 FORK_LOCK = 1 << 4
 FORK_CHECK_SCAN = 1 << 5
+FORK_SHELL_JOB = 1 << 6
 
 # pidtuple_thread_create(): declared only, no wrapper (README: "Threads").
 THREAD_SETTLS = 1 << 0
@@ -277,6 +278,8 @@ PROTOTYPES: Dict[str, Tuple[Any, List[Any]]] = {
     "pidtuple_thread_create": (ctypes.c_int, [_tuple_p, ctypes.c_void_p, ctypes.c_void_p,
                                               ctypes.c_void_p, ctypes.c_size_t,
                                               _P(ThreadOpts), _P(pid_t)]),
+    # A C thread function (hold_thread() passes its address to pidtuple_thread_create()).
+    "pidtuple_thread_park": (ctypes.c_int, [ctypes.c_void_p]),
     "pidtuple_nsctx_new": (ctypes.c_int, [_P(ForkOpts), _P(_nsctx_p)]),
     "pidtuple_nsctx_levels": (ctypes.c_int, [_nsctx_p]),
     "pidtuple_nsctx_level": (ctypes.c_int, [_nsctx_p, ctypes.c_uint, _P(LevelInfo)]),
@@ -323,7 +326,7 @@ OPTIONAL = frozenset({
     "pidtuple_tree_get", "pidtuple_tree_free", "pidtuple_tree_check", "pidtuple_tree_restore",
     "pidtuple_restore_pid", "pidtuple_restore_pidfd", "pidtuple_restore_release",
     "pidtuple_restore_hand_over", "pidtuple_restore_kill", "pidtuple_restore_free",
-    "pidtuple_tree_capture", "pidtuple_thread_create",
+    "pidtuple_tree_capture", "pidtuple_thread_create", "pidtuple_thread_park",
 })
 missing: Set[str] = set()
 

@@ -479,3 +479,15 @@ def test_names():
         with pidtuple.restore(t) as r:
             # Capture reads /proc/PID/comm of the restored process.
             assert pidtuple.capture(r.pid(0))[0].name == "holder-330"
+
+
+@in_pidns
+def test_hold_thread():
+    # The thread holds TID 340 in this process until it ends (the in_pidns child).
+    assert pidtuple.hold_thread("340", precheck=True) == 340
+    assert pidtuple.read(340, "tgid") == pidtuple.read(os.getpid(), "tid")
+    with pytest.raises(FileExistsError) as ei:
+        pidtuple.hold_thread("340")
+    assert ei.value.rule == "pid-taken"
+    # The caller's signal mask is back as it was.
+    assert signal.pthread_sigmask(signal.SIG_BLOCK, []) == set()
