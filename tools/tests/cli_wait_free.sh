@@ -13,13 +13,37 @@ P=$PIDTUPLE
 Z=5000 # the zombie's PID
 L=5001 # a living holder's
 
-# Leaves a zombie at PID $Z: its parent, a `pidtuple run` (PID $zparent), is stopped by the
-# child itself before it exits, so nobody waits for it until SIGCONT.
+# Leaves a zombie at PID $Z: its parent, a `pidtuple run` (PID $zparent), is stopped before
+# the child exits, so nobody waits for it until SIGCONT. The child exits only once the parent
+# is seen stopped (state T, read from the host-side /proc where $$ means nothing): a parent
+# woken by the exit and the stop at once would reap first.
 make_zombie() {
-	# shellcheck disable=SC2016 # $PPID is for the child's shell
-	"$P" run "$Z" -- sh -c 'kill -STOP $PPID; exit 0' >/dev/null 2>&1 &
+	local fifo=$t_tmp/go self kids k st stopped=
+	rm -f "$fifo"
+	mkfifo "$fifo"
+	# shellcheck disable=SC2016 # $1 is for the child's shell
+	"$P" run "$Z" -- sh -c 'read -r _ <"$1"; exit 0' sh "$fifo" >/dev/null 2>&1 &
 	zparent=$!
-	for _ in $(seq 100); do
+	for _ in $(seq 200); do
+		"$P" check "$Z" >/dev/null 2>&1 || break # the child holds $Z
+		sleep 0.05
+	done
+	kill -STOP "$zparent"
+	read -r self </proc/self/stat # opened by this shell itself
+	self=${self%% *}
+	for _ in $(seq 200); do
+		read -r -a kids <"/proc/$self/task/$self/children" || true
+		for k in "${kids[@]}"; do
+			read -r st <"/proc/$k/stat" || continue
+			st=${st##*) }
+			[ "${st%% *}" = T ] && stopped=1
+		done
+		[ -n "$stopped" ] && break
+		sleep 0.05
+	done
+	[ -n "$stopped" ] || fail "the parent of $Z did not stop"
+	echo go >"$fifo"
+	for _ in $(seq 200); do
 		[[ $("$P" check "$Z" 2>&1) == *"not yet reaped"* ]] && return 0
 		sleep 0.05
 	done
