@@ -714,6 +714,16 @@ static int read_thread(struct reader *rd, json_object *v, uint32_t k, int levels
 	return thread_failed(rd, r, k);
 }
 
+/* Member @what is new in version 2: a document of an older version cannot have it. */
+static int need_version_2(struct reader *rd, const char *what)
+{
+	if (rd->version >= VERSION_THREADS)
+		return 0;
+	return rfail(rd, PIDTUPLE_RULE_SYNTAX, what,
+		     "new in format version %d; this document is version %" PRId64, VERSION_THREADS,
+		     rd->version);
+}
+
 /* "threads" (format version 2): the TID tuples of a hold node's other threads. */
 static int read_threads(struct reader *rd, json_object *v, const struct pidtuple_node *node,
 			int levels, struct node_parts *parts)
@@ -721,10 +731,9 @@ static int read_threads(struct reader *rd, json_object *v, const struct pidtuple
 	size_t n;
 	int r;
 
-	if (rd->version < VERSION_THREADS)
-		return rfail(rd, PIDTUPLE_RULE_SYNTAX, "threads",
-			     "new in format version %d; this document is version %" PRId64,
-			     VERSION_THREADS, rd->version);
+	r = need_version_2(rd, "threads");
+	if (r < 0)
+		return r;
 	r = want_type(rd, v, json_type_array, "threads",
 		      "an array of TID tuples such as \"4243/18/2\"");
 	if (r < 0)
@@ -753,10 +762,9 @@ static int read_name(struct reader *rd, json_object *v, struct pidtuple_node *no
 	size_t len;
 	int r;
 
-	if (rd->version < VERSION_THREADS)
-		return rfail(rd, PIDTUPLE_RULE_SYNTAX, "name",
-			     "new in format version %d; this document is version %" PRId64,
-			     VERSION_THREADS, rd->version);
+	r = need_version_2(rd, "name");
+	if (r < 0)
+		return r;
 	r = want_type(rd, v, json_type_string, "name", "a string");
 	if (r < 0)
 		return r;

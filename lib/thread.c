@@ -90,8 +90,8 @@ static int unsupported(const struct pidtuple *t, struct pidtuple_diag *diag)
 
 	if (!PT_THREAD_ARCH)
 		return pt_diag(diag, -EOPNOTSUPP, PIDTUPLE_RULE_UNSUPPORTED, -1, t->n, 0,
-			       "threads with pinned TIDs are not implemented for this architecture "
-			       "(x86-64 and aarch64 are)");
+			       "this architecture has no thread start in libpidtuple, so TIDs "
+			       "cannot be pinned here (x86-64 and aarch64 have one)");
 	r = pt_diag(diag, -EOPNOTSUPP, PIDTUPLE_RULE_UNSUPPORTED, -1, t->n, 0,
 		    "TIDs cannot be pinned: %s", pidtuple_feature_reason(PIDTUPLE_FEATURE_SET_TID));
 	pt_diag_set_kernel_err(diag, pt_feature_err(PIDTUPLE_FEATURE_SET_TID));
