@@ -105,12 +105,6 @@ void cli_did_you_mean(const char *word, const char *const *names, size_t n, cons
 
 /* ---- --ns (ns.c) ------------------------------------------------------------------------ */
 
-/* Help text of --ns, the same for every command that takes it. */
-#define CLI_NS_HELP                                                                          \
-	"      --ns PID|PATH create the process in the PID namespace of process PID (a\n"    \
-	"                    running container's init, say) or of the namespace file PATH\n" \
-	"                    (/proc/PID/ns/pid), without entering it: pidtuple takes no\n"   \
-	"                    PID there, and TUPLE pins levels from that namespace outward\n"
 /* With --ns ARG given (@arg not NULL): opens the target into @opts (PIDTUPLE_FORK_JOIN_NS);
  * 0, or CLI_EXIT_FAIL once reported. */
 int cli_ns_open(const char *cmd, const char *arg, struct pidtuple_fork_opts *opts);

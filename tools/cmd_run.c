@@ -42,7 +42,10 @@ void help_run(FILE *out)
 	      "      --newuser     also give COMMAND a new user namespace (CLONE_NEWUSER)\n"
 	      "      --cgroup DIR  start COMMAND in the cgroup v2 directory DIR\n"
 	      "      --check       run the whole validator before creating the process\n"
-	      CLI_NS_HELP
+	      "      --ns PID|PATH create the process in the PID namespace of process PID (a\n"
+	      "                    running container's init, say) or of the namespace file PATH\n"
+	      "                    (/proc/PID/ns/pid), without entering it: pidtuple takes no\n"
+	      "                    PID there, and TUPLE pins levels from that namespace outward\n"
 	      "      --wait-free SECONDS\n"
 	      "                    when a PID of TUPLE is held by a process that exited but is\n"
 	      "                    not reaped yet (a zombie), wait up to SECONDS for its parent\n"
