@@ -75,6 +75,15 @@ done
 expect_status 1 "restore --check --ns of a CRIU image, PID taken inside" -- \
 	"$P" restore --check --ns 30 "$t_tmp/criu.json" &&
 	expect_match "$err" "node 1 (5053)" "restore --check --ns: the CRIU node"
+expect_status 1 "import-criu --check --ns, PID taken inside" -- \
+	"$P" import-criu --check --ns 30 "$data/subtree" &&
+	expect_match "$err" "node 1 is process 5053 (python3) of pstree.img" \
+		"import-criu --check --ns: the process"
+expect_status 0 "import-criu --check: PID 5053 is free here" -- \
+	"$P" import-criu --check "$data/subtree"
+expect_status 2 "import-criu --ns without --check" -- \
+	"$P" import-criu --ns 30 "$data/subtree" &&
+	expect_match "$err" "--ns needs --check" "import-criu --ns alone"
 kill -TERM "$holder" 2>/dev/null
 wait "$holder" 2>/dev/null
 
