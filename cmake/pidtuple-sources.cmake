@@ -9,7 +9,7 @@ get_filename_component(_pidtuple_lib_dir "${CMAKE_CURRENT_LIST_DIR}/../lib" ABSO
 # From the bottom up, as docs/design.md draws the arrows.
 set(_pidtuple_lib_files
 	# the floor: raw kernel ABI, then /proc
-	syscall_shim.c proc.c pidns.c diag.c
+	syscall_shim.c proc.c pidns.c diag.c join.c
 	# objects and what every module needs
 	libpidtuple.c tuple.c caps.c cgroup.c features.c
 	# namespaces, the validator, forking

@@ -204,8 +204,11 @@ enum pidtuple_rule {
 	PIDTUPLE_RULE_TREE_GROUP = 25,
 	/** Trees: a node failed while the tree was being created; everything was removed. */
 	PIDTUPLE_RULE_TREE_NODE = 26,
+	/** PIDTUPLE_FORK_JOIN_NS: the target PID namespace cannot be entered [EBADF, EINVAL,
+	   EPERM, ESRCH, EOPNOTSUPP]. Since 1.1. */
+	PIDTUPLE_RULE_JOIN_NS = 27,
 	/** One past the last rule. */
-	_PIDTUPLE_RULE_MAX = 27
+	_PIDTUPLE_RULE_MAX = 28
 };
 
 /** pidtuple_diag::notices: CLONE_INTO_CGROUP was not available; the child was moved after. */
@@ -606,11 +609,23 @@ PIDTUPLE_API void pidtuple_scan_free(struct pidtuple_scan *scan);
  * forks ignore it. Since 1.1.
  */
 #define PIDTUPLE_FORK_SHELL_JOB (1ull << 6)
+/**
+ * pidtuple_fork_opts::flags: create the process (or the tree's root) in the PID namespace
+ * pidtuple_fork_opts::ns_fd names, a running container's for instance, instead of the caller's
+ * `pid_for_children`. The calling thread enters it for its children only (setns()), forks, and
+ * returns to where it was: the caller stays outside, takes no PID inside, and the levels
+ * between the target and the caller are checked like any level below the caller. The tuple
+ * pins levels from the target namespace outward. The target must be the caller's active PID
+ * namespace or one nested in it, and the caller needs CAP_SYS_ADMIN over the target's owning
+ * user namespace and its own. Needs set_tid (no ns_last_pid fallback); pidtuple_thread_create()
+ * and pidtuple_set_next_pid() refuse it. Since 1.1.
+ */
+#define PIDTUPLE_FORK_JOIN_NS (1ull << 7)
 /** Every pidtuple_fork_opts::flags bit this version knows. */
 #define PIDTUPLE_FORK_ALL_FLAGS                                                        \
 	(PIDTUPLE_FORK_EXIT_SIGNAL | PIDTUPLE_FORK_INTO_CGROUP | PIDTUPLE_FORK_CHECK | \
 	 PIDTUPLE_FORK_NO_FALLBACK | PIDTUPLE_FORK_LOCK | PIDTUPLE_FORK_CHECK_SCAN |   \
-	 PIDTUPLE_FORK_SHELL_JOB)
+	 PIDTUPLE_FORK_SHELL_JOB | PIDTUPLE_FORK_JOIN_NS)
 
 /**
  * The namespace flags pidtuple_fork_opts::clone_flags accepts, with the kernel's values:
@@ -647,10 +662,17 @@ struct pidtuple_fork_opts {
 	 */
 	uint32_t fallback_retries;
 	uint32_t reserved; /**< must be 0 */
+	/**
+	 * With PIDTUPLE_FORK_JOIN_NS: the target PID namespace, as a namespace file
+	 * (`/proc/PID/ns/pid`, or a bind mount of one) or a pidfd of a process living in it
+	 * (kernel 5.8+). Not closed. Since 1.1.
+	 */
+	int32_t ns_fd;
+	uint32_t reserved2; /**< must be 0. Since 1.1. */
 	size_t : 0;
 };
 /** The last field of struct pidtuple_fork_opts this version knows. */
-#define pidtuple_fork_opts__last_field reserved
+#define pidtuple_fork_opts__last_field reserved2
 
 /**
  * @brief **pidtuple_fork()** creates a child with exactly the PIDs of @p tuple. Returns twice,

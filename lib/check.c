@@ -8,6 +8,7 @@
 #include "caps.h"
 #include "diag.h"
 #include "forkopts.h"
+#include "join.h"
 #include "lib.h"
 #include "nsctx.h"
 #include "syscall_shim.h"
@@ -234,6 +235,7 @@ PT_PUBLIC int pidtuple_check(const struct pidtuple *tuple, const struct pidtuple
 			     struct pidtuple_diag *diag)
 {
 	struct pt_fork_opts o;
+	struct pt_join j;
 	int r;
 
 	if (diag && diag->sz < sizeof(size_t))
@@ -241,7 +243,13 @@ PT_PUBLIC int pidtuple_check(const struct pidtuple *tuple, const struct pidtuple
 	r = pt_fork_opts_get_to(opts, &o, diag);
 	if (r < 0)
 		return r;
-	return check_with(tuple, &o, diag);
+	pt_diag_reset(diag, tuple ? tuple->n : 0);
+	r = pt_join_enter(&o, tuple ? tuple->n : 0, &j);
+	if (r < 0)
+		return r;
+	r = check_with(tuple, &o, diag);
+	pt_join_leave(&j);
+	return r;
 }
 
 int pt_explain_failure(const struct pidtuple *t, const struct pt_fork_opts *o, int kernel_err)

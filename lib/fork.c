@@ -13,6 +13,7 @@
 #include "diag.h"
 #include "fallback.h"
 #include "forkopts.h"
+#include "join.h"
 #include "lib.h"
 #include "nsctx.h"
 #include "probe.h"
@@ -146,9 +147,43 @@ static inline __attribute__((always_inline)) pid_t fork_body(const struct pidtup
 }
 
 static pid_t __attribute__((noinline))
-fork_common(const struct pidtuple *t, struct pt_fork_opts *o, int *ret_pidfd)
+fork_plain(const struct pidtuple *t, struct pt_fork_opts *o, int *ret_pidfd)
 {
 	return fork_body(t, o, ret_pidfd);
+}
+
+/* PIDTUPLE_FORK_JOIN_NS: the fork happens with the target as pid_for_children; the
+ * ns_last_pid way writes the caller's own namespace and cannot reach it. */
+static pid_t __attribute__((noinline))
+fork_joined(const struct pidtuple *t, struct pt_fork_opts *o, int *ret_pidfd)
+{
+	struct pt_join j;
+	pid_t pid;
+	int r;
+
+	pt_diag_reset(o->diag, t ? t->n : 0);
+	if (!(pt_features_cached() & PIDTUPLE_FEATURE_SET_TID))
+		return pt_diag(o->diag, -EOPNOTSUPP, PIDTUPLE_RULE_JOIN_NS, -1, t ? t->n : 0, 0,
+			       "join: entering another namespace needs clone3() with set_tid "
+			       "(kernel 5.5+); the ns_last_pid fallback cannot reach it");
+	r = pt_join_enter(o, t ? t->n : 0, &j);
+	if (r < 0)
+		return r;
+	pid = fork_plain(t, o, ret_pidfd);
+	if (pid == 0) {
+		pt_join_forget(&j);
+		return 0;
+	}
+	pt_join_leave(&j);
+	return pid;
+}
+
+static pid_t __attribute__((noinline))
+fork_common(const struct pidtuple *t, struct pt_fork_opts *o, int *ret_pidfd)
+{
+	if (o->flags & PIDTUPLE_FORK_JOIN_NS)
+		return fork_joined(t, o, ret_pidfd);
+	return fork_plain(t, o, ret_pidfd);
 }
 
 /*
@@ -166,6 +201,8 @@ pidtuple_fork(const struct pidtuple *tuple, const struct pidtuple_fork_opts *opt
 
 	if (r < 0)
 		return r;
+	if (__builtin_expect(o.flags & PIDTUPLE_FORK_JOIN_NS, 0))
+		return fork_joined(tuple, &o, ret_pidfd);
 	return fork_body(tuple, &o, ret_pidfd);
 }
 

@@ -14,6 +14,7 @@ struct pt_fork_opts {
 	uint64_t clone_flags;
 	int exit_signal;
 	int cgroup_fd;
+	int ns_fd; /* PIDTUPLE_FORK_JOIN_NS: the target, else -1 */
 	struct pidtuple_diag *diag;
 	int (*lock)(void *arg);
 	void (*unlock)(void *arg);

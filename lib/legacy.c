@@ -342,6 +342,10 @@ PT_PUBLIC int pidtuple_set_next_pid(pid_t next, const struct pidtuple_fork_opts 
 	r = pt_fork_opts_get(opts, &o);
 	if (r < 0)
 		return r;
+	if (o.flags & PIDTUPLE_FORK_JOIN_NS)
+		return pt_diag(o.diag, -EINVAL, PIDTUPLE_RULE_JOIN_NS, -1, 0, next,
+			       "join: ns_last_pid is the caller's own namespace's; it cannot be "
+			       "set in another");
 	if (next < 1)
 		return pt_diag(o.diag, -EINVAL, PIDTUPLE_RULE_PID_RANGE, -1, 0, next,
 			       "next PID %d is below 1", (int)next);

@@ -95,6 +95,7 @@ static const char *const rule_names[_PIDTUPLE_RULE_MAX] = {
 	[PIDTUPLE_RULE_TREE_DUPLICATE] = "tree-duplicate",
 	[PIDTUPLE_RULE_TREE_GROUP] = "tree-group",
 	[PIDTUPLE_RULE_TREE_NODE] = "tree-node",
+	[PIDTUPLE_RULE_JOIN_NS] = "join-ns",
 };
 
 PT_PUBLIC const char *pidtuple_rule_name(uint32_t rule)
@@ -114,7 +115,7 @@ int pt_fork_opts_get_to(const struct pidtuple_fork_opts *opts, struct pt_fork_op
 {
 	int r = PT_OPTS_VALID(opts, pidtuple_fork_opts);
 
-	*out = (struct pt_fork_opts){ .exit_signal = SIGCHLD, .cgroup_fd = -1 };
+	*out = (struct pt_fork_opts){ .exit_signal = SIGCHLD, .cgroup_fd = -1, .ns_fd = -1 };
 	if (!opts)
 		return 0;
 	/* The diag pointer is usable even when the rest of the struct is not. */
@@ -133,7 +134,10 @@ int pt_fork_opts_get_to(const struct pidtuple_fork_opts *opts, struct pt_fork_op
 	out->unlock = PT_OPTS_GET(opts, unlock, NULL);
 	out->lock_arg = PT_OPTS_GET(opts, lock_arg, NULL);
 	out->fallback_retries = PT_OPTS_GET(opts, fallback_retries, 0);
-	if (PT_OPTS_GET(opts, reserved, 0) || !out->lock != !out->unlock)
+	if (out->flags & PIDTUPLE_FORK_JOIN_NS)
+		out->ns_fd = PT_OPTS_GET(opts, ns_fd, -1);
+	if (PT_OPTS_GET(opts, reserved, 0) || PT_OPTS_GET(opts, reserved2, 0) ||
+	    !out->lock != !out->unlock)
 		return pt_diag(out->diag, -EINVAL, PIDTUPLE_RULE_OPTIONS, -1, 0, 0,
 			       "options: reserved is set, or only one of lock/unlock is given");
 	return 0;

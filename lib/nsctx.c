@@ -11,6 +11,7 @@
 
 #include "caps.h"
 #include "forkopts.h"
+#include "join.h"
 #include "lib.h"
 #include "nsctx.h"
 #include "opts.h"
@@ -410,6 +411,7 @@ PT_PUBLIC int pidtuple_nsctx_new(const struct pidtuple_fork_opts *opts,
 {
 	struct pt_fork_opts o;
 	struct pidtuple_nsctx *ctx;
+	struct pt_join j;
 	int r;
 
 	pt_return_if(!ret_ctx, -EINVAL);
@@ -419,7 +421,11 @@ PT_PUBLIC int pidtuple_nsctx_new(const struct pidtuple_fork_opts *opts,
 	ctx = pt_malloc(sizeof(*ctx));
 	if (!ctx)
 		return -ENOMEM;
-	r = pt_nsctx_init(ctx, &o, true);
+	r = pt_join_enter(&o, 0, &j);
+	if (r == 0) {
+		r = pt_nsctx_init(ctx, &o, true);
+		pt_join_leave(&j);
+	}
 	if (r < 0) {
 		free(ctx);
 		return r;

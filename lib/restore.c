@@ -32,6 +32,7 @@
 
 #include "cgroup.h"
 #include "fallback.h"
+#include "join.h"
 #include "probe.h"
 #include "restore_int.h"
 #include "validator.h"
@@ -50,6 +51,7 @@ struct restorer {
 	bool locked;		     /* holds the ns_last_pid lock (run.lock_fd) */
 	int caller_fd;		     /* pidfd of the caller: the first process watches it */
 	pid_t self;
+	struct pt_join join; /* PIDTUPLE_FORK_JOIN_NS: entered from the check to the last fork */
 };
 
 static pt_proc_idx node_of(const struct pt_plan *pl, pt_proc_idx p)
@@ -609,7 +611,7 @@ static int restorer_init(struct restorer *rt, const struct pidtuple_tree *tree,
 				       .hs = -1 };
 	int r;
 
-	*rt = (struct restorer){ .tree = tree, .run = no_fds, .caller_fd = -1 };
+	*rt = (struct restorer){ .tree = tree, .run = no_fds, .caller_fd = -1, .join.back = -1 };
 	r = pt_fork_opts_get(opts, &rt->opts);
 	if (r < 0)
 		return r;
@@ -617,6 +619,9 @@ static int restorer_init(struct restorer *rt, const struct pidtuple_tree *tree,
 	if (!tree || !ret)
 		return pt_diag(rt->diag, -EINVAL, PIDTUPLE_RULE_OPTIONS, -1, 0, 0,
 			       "no tree or no place for the handle given");
+	r = pt_join_enter(&rt->opts, 0, &rt->join);
+	if (r < 0)
+		return r;
 	/* The lock first: a restorer that takes it too cannot take a PID between this one's
 	 * check and its creation. */
 	r = restorer_lock(rt);
@@ -647,6 +652,7 @@ static void restorer_free(struct restorer *rt)
 {
 	struct rs_run *run = &rt->run;
 
+	pt_join_leave(&rt->join);
 	restorer_unlock(rt);
 	pt_close(rt->caller_fd);
 	pt_close(run->bar_r);

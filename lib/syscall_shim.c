@@ -146,6 +146,12 @@ int pt_sys_pidfd_open(pid_t pid, unsigned int flags)
 	return (int)ret_or_errno(syscall(__NR_pidfd_open, pid, flags));
 }
 
+int pt_sys_setns(int fd, int nstype)
+{
+	FAULT(int);
+	return (int)ret_or_errno(syscall(__NR_setns, fd, nstype));
+}
+
 int pt_sys_cap_effective(uint64_t *ret_mask)
 {
 	struct {
@@ -665,6 +671,13 @@ long pt_raw_clone3(struct pt_clone_args *args, size_t size)
 pid_t pt_raw_getpid(void)
 {
 	return (pid_t)syscall(SYS_getpid);
+}
+
+int pt_raw_setns(int fd, int nstype)
+{
+	long r = syscall(__NR_setns, fd, nstype);
+
+	return r < 0 ? -errno : (int)r;
 }
 
 int pt_raw_pidfd_open(pid_t pid)

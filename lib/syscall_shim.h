@@ -126,6 +126,8 @@ int pt_nofile_limit(unsigned long *ret_cur);
 /* ---- pidfds ---- */
 
 int pt_sys_pidfd_open(pid_t pid, unsigned int flags);
+/* setns(2): moves the calling thread into @fd's namespace (for CLONE_NEWPID: its children). */
+int pt_sys_setns(int fd, int nstype);
 /* PIDFD_GET_INFO with the given request mask; writes the returned mask. */
 int pt_pidfd_info_mask(int pidfd, uint64_t request, uint64_t *ret_mask);
 /* PIDFD_GET_INFO: the task's ids in the caller's active namespace (6.13+). */
@@ -141,6 +143,8 @@ int pt_sys_pidfd_send_signal(int pidfd, int sig);
 int pt_waitid_pidfd(int pidfd, int options);
 /* For a fresh clone3 child, as pt_raw_clone3(). */
 int pt_raw_pidfd_open(pid_t pid);
+/* setns() never injected against: the way back from a join must not be left half-taken. */
+int pt_raw_setns(int fd, int nstype);
 
 /* ---- namespaces: nsfs ioctls ---- */
 

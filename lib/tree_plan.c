@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "join.h"
 #include "opts.h"
 #include "tree_int.h"
 
@@ -529,6 +530,7 @@ PT_PUBLIC int pidtuple_tree_check(const struct pidtuple_tree *tree,
 				  const struct pidtuple_fork_opts *opts, struct pidtuple_diag *diag)
 {
 	struct pt_fork_opts o;
+	struct pt_join j;
 	int r;
 
 	if (diag && diag->sz < sizeof(size_t))
@@ -536,5 +538,10 @@ PT_PUBLIC int pidtuple_tree_check(const struct pidtuple_tree *tree,
 	r = pt_fork_opts_get_to(opts, &o, diag);
 	if (r < 0)
 		return r;
-	return pt_tree_plan(tree, &o, diag, NULL);
+	r = pt_join_enter(&o, 0, &j);
+	if (r < 0)
+		return r;
+	r = pt_tree_plan(tree, &o, diag, NULL);
+	pt_join_leave(&j);
+	return r;
 }

@@ -103,6 +103,13 @@ int cli_parse_tuple(const char *cmd, const char *text, struct pidtuple **ret_tup
 void cli_did_you_mean(const char *word, const char *const *names, size_t n, const char *prefix,
 		      char *buf, size_t size);
 
+/* ---- --ns (ns.c) ------------------------------------------------------------------------ */
+
+/* With --ns ARG given (@arg not NULL): opens the target into @opts (PIDTUPLE_FORK_JOIN_NS);
+ * 0, or CLI_EXIT_FAIL once reported. */
+int cli_ns_open(const char *cmd, const char *arg, struct pidtuple_fork_opts *opts);
+void cli_ns_close(struct pidtuple_fork_opts *opts);
+
 /* ---- --wait-free (wait_free.c) ------------------------------------------------------- */
 
 /* The longest --wait-free: a day. */

@@ -8,7 +8,7 @@
 
 void help_check(FILE *out)
 {
-	fputs("Usage: pidtuple check [--newpid] [--newuser] [--json] TUPLE\n"
+	fputs("Usage: pidtuple check [--newpid] [--newuser] [--ns PID|PATH] [--json] TUPLE\n"
 	      "\n"
 	      "Tell whether a process with exactly the PIDs of TUPLE could be created from here,\n"
 	      "checking every kernel rule (range, init, privilege, PIDs in use) in the caller's\n"
@@ -20,6 +20,10 @@ void help_check(FILE *out)
 	      "      --newpid   the process would be the init of a new PID namespace\n"
 	      "                 (CLONE_NEWPID): the innermost PID must be 1\n"
 	      "      --newuser  the process would get a new user namespace (CLONE_NEWUSER)\n"
+	      "      --ns PID|PATH\n"
+	      "                 the process would be born in the PID namespace of process PID\n"
+	      "                 or of the namespace file PATH (as pidtuple run --ns); the\n"
+	      "                 levels between it and the caller's are checked too\n"
 	      "      --json     print the verdict, or why the tuple is not valid, as JSON\n"
 	      "  -h, --help     show this help\n"
 	      "\n"
@@ -76,15 +80,17 @@ static int check(const struct pidtuple *t, const struct pidtuple_fork_opts *opts
 
 int cmd_check(int argc, char **argv)
 {
-	enum { OPT_NEWPID = 256, OPT_NEWUSER };
+	enum { OPT_NEWPID = 256, OPT_NEWUSER, OPT_NS };
 	static const struct option longopts[] = {
 		{ "newpid", no_argument, NULL, OPT_NEWPID },
 		{ "newuser", no_argument, NULL, OPT_NEWUSER },
+		{ "ns", required_argument, NULL, OPT_NS },
 		{ "json", no_argument, NULL, CLI_OPT_JSON },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	PIDTUPLE_OPTS(pidtuple_fork_opts, opts);
+	const char *ns = NULL;
 	struct cli_args a;
 	struct pidtuple *t;
 	int opt, r;
@@ -95,6 +101,8 @@ int cmd_check(int argc, char **argv)
 			opts.clone_flags |= CLONE_NEWPID;
 		else if (opt == OPT_NEWUSER)
 			opts.clone_flags |= CLONE_NEWUSER;
+		else if (opt == OPT_NS)
+			ns = optarg;
 	}
 	r = cli_args_done(&a);
 	if (r >= 0)
@@ -106,7 +114,10 @@ int cmd_check(int argc, char **argv)
 	r = cli_parse_tuple("check", a.pos[0], &t);
 	if (r)
 		return r;
-	r = check(t, &opts);
+	r = cli_ns_open("check", ns, &opts);
+	if (r == 0)
+		r = check(t, &opts);
+	cli_ns_close(&opts);
 	pidtuple_free(t);
 	return r;
 }

@@ -15,7 +15,7 @@
 
 void help_import_criu(FILE *out)
 {
-	fputs("Usage: pidtuple import-criu [--check | --threads] [--compact] DIR\n"
+	fputs("Usage: pidtuple import-criu [--check [--ns PID|PATH] | --threads] [--compact] DIR\n"
 	      "\n"
 	      "Read the process tree of the CRIU image directory DIR (what 'criu dump -D DIR'\n"
 	      "wrote: inventory.img, pstree.img and the core-TID.img of every thread) and print\n"
@@ -34,6 +34,9 @@ void help_import_criu(FILE *out)
 	      "      --check    print no JSON; check that every PID and every thread ID of the\n"
 	      "                 image is free here, naming the process and thread of one that\n"
 	      "                 is taken\n"
+	      "      --ns PID|PATH\n"
+	      "                 with --check: check in the PID namespace of process PID or of\n"
+	      "                 the namespace file PATH (a running container's) instead\n"
 	      "      --threads  add the thread IDs as the member \"criu_threads\" (node index:\n"
 	      "                 TIDs, the process first); 'pidtuple restore' does not read that\n"
 	      "      --compact  one line without spaces instead of indented text\n"
@@ -111,12 +114,15 @@ static void name_thread(const struct criu_proc *p, int k)
 	}
 }
 
+/* --ns: the namespace to check in (PIDTUPLE_FORK_JOIN_NS), else no flag. */
+static struct pidtuple_fork_opts target = { .sz = sizeof(target), .ns_fd = -1 };
+
 /* The PIDs, TIDs, groups and sessions: pidtuple_tree_check(), as 'pidtuple restore --check'. */
 static int check_pids(const char *dir, const struct criu_image *img,
 		      const struct pidtuple_tree *tree)
 {
 	PIDTUPLE_OPTS(pidtuple_diag, diag);
-	int r = pidtuple_tree_check(tree, NULL, &diag);
+	int r = pidtuple_tree_check(tree, &target, &diag);
 	char comm[CRIU_COMM_MAX];
 
 	if (r >= 0)
@@ -180,16 +186,18 @@ static int import(const char *dir, bool check_only, bool pretty, bool threads)
 
 int cmd_import_criu(int argc, char **argv)
 {
-	enum { OPT_CHECK = 256, OPT_THREADS, OPT_COMPACT };
+	enum { OPT_CHECK = 256, OPT_THREADS, OPT_COMPACT, OPT_NS };
 	static const struct option longopts[] = {
 		{ "check", no_argument, NULL, OPT_CHECK },
 		{ "threads", no_argument, NULL, OPT_THREADS },
 		{ "compact", no_argument, NULL, OPT_COMPACT },
+		{ "ns", required_argument, NULL, OPT_NS },
 		{ "json", no_argument, NULL, CLI_OPT_JSON },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	bool check_only = false, threads = false, pretty = true;
+	const char *ns = NULL;
 	struct cli_args a;
 	int opt, r;
 
@@ -201,6 +209,8 @@ int cmd_import_criu(int argc, char **argv)
 			threads = true;
 		else if (opt == OPT_COMPACT)
 			pretty = false;
+		else if (opt == OPT_NS)
+			ns = optarg;
 	}
 	r = cli_args_done(&a);
 	if (r >= 0)
@@ -212,5 +222,11 @@ int cmd_import_criu(int argc, char **argv)
 	if (check_only && (threads || !pretty))
 		return cli_usage_error(CMD, "--check prints no JSON: %s has no use with it",
 				       threads ? "--threads" : "--compact");
-	return import(a.pos[0], check_only, pretty, threads);
+	if (ns && !check_only)
+		return cli_usage_error(CMD, "--ns needs --check: the JSON does not depend on it");
+	r = cli_ns_open(CMD, ns, &target);
+	if (r == 0)
+		r = import(a.pos[0], check_only, pretty, threads);
+	cli_ns_close(&target);
+	return r;
 }

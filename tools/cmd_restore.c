@@ -22,7 +22,7 @@
 void help_restore(FILE *out)
 {
 	fputs("Usage: pidtuple restore [--check] [--wait] [--shell-job] [--wait-free SECONDS]\n"
-	      "       [--json] FILE\n"
+	      "       [--ns PID|PATH] [--json] FILE\n"
 	      "\n"
 	      "Create every process of the tree described in FILE, the JSON that\n"
 	      "'pidtuple capture' prints ('-' reads standard input): each with exactly its\n"
@@ -53,6 +53,12 @@ void help_restore(FILE *out)
 	      "               when a wanted PID is held by a process that exited but is not\n"
 	      "               reaped yet (a zombie), wait up to SECONDS for its parent to\n"
 	      "               reap it; a living holder fails at once\n"
+	      "      --ns PID|PATH\n"
+	      "               create the tree in the PID namespace of process PID (a running\n"
+	      "               container's init, say) or of the namespace file PATH, without\n"
+	      "               entering it: the root is born there, the tuples pin levels from\n"
+	      "               that namespace outward, and the levels between it and pidtuple's\n"
+	      "               own are checked too (with --check: would the tree fit there)\n"
 	      "      --json   print {\"processes\": [{\"pid\": N, \"tuple\": [...]}, ...]}\n"
 	      "               (with --check, the verdict), or why it failed, as JSON\n"
 	      "  -h, --help   show this help\n"
@@ -166,11 +172,13 @@ static int print_verdict(const char *name, const struct pidtuple_tree *tree, int
 
 /* --wait-free, when given (seconds < 0 otherwise). */
 static struct cli_wait_free wait_free = { .seconds = -1 };
+/* --ns: the target namespace's fd (with PIDTUPLE_FORK_JOIN_NS in the flags), else -1. */
+static int ns_fd = -1;
 
 static int check_only(const char *name, const struct pidtuple_tree *tree, uint64_t flags)
 {
 	PIDTUPLE_OPTS(pidtuple_diag, diag);
-	PIDTUPLE_OPTS(pidtuple_fork_opts, opts, .flags = flags);
+	PIDTUPLE_OPTS(pidtuple_fork_opts, opts, .flags = flags, .ns_fd = ns_fd);
 	struct cli_failure f = { .diag = &diag };
 	char what[PATH_MAX + 64];
 	int r;
@@ -344,7 +352,7 @@ static struct pidtuple_restore *create(const char *name, const struct pidtuple_t
 				       uint64_t flags, struct got *g)
 {
 	PIDTUPLE_OPTS(pidtuple_diag, diag);
-	PIDTUPLE_OPTS(pidtuple_fork_opts, opts, .flags = flags, .diag = &diag);
+	PIDTUPLE_OPTS(pidtuple_fork_opts, opts, .flags = flags, .diag = &diag, .ns_fd = ns_fd);
 	struct pidtuple_restore *rs;
 	int r;
 
@@ -398,18 +406,21 @@ static int restore(const char *name, const struct pidtuple_tree *tree, uint64_t 
 
 int cmd_restore(int argc, char **argv)
 {
-	enum { OPT_CHECK = 256, OPT_WAIT, OPT_SHELL_JOB, OPT_WAIT_FREE };
+	enum { OPT_CHECK = 256, OPT_WAIT, OPT_SHELL_JOB, OPT_WAIT_FREE, OPT_NS };
 	static const struct option longopts[] = {
 		{ "check", no_argument, NULL, OPT_CHECK },
 		{ "wait", no_argument, NULL, OPT_WAIT },
 		{ "shell-job", no_argument, NULL, OPT_SHELL_JOB },
 		{ "wait-free", required_argument, NULL, OPT_WAIT_FREE },
+		{ "ns", required_argument, NULL, OPT_NS },
 		{ "json", no_argument, NULL, CLI_OPT_JSON },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	PIDTUPLE_OPTS(pidtuple_fork_opts, target);
 	struct pidtuple_tree *tree;
 	bool check = false, wait = false;
+	const char *ns = NULL;
 	uint64_t flags = 0;
 	struct cli_args a;
 	int opt, r;
@@ -424,6 +435,8 @@ int cmd_restore(int argc, char **argv)
 			flags |= PIDTUPLE_FORK_SHELL_JOB;
 		else if (opt == OPT_WAIT_FREE)
 			cli_wait_free_option(&a, &wait_free, optarg);
+		else if (opt == OPT_NS)
+			ns = optarg;
 	}
 	r = cli_args_done(&a);
 	if (r >= 0)
@@ -437,7 +450,14 @@ int cmd_restore(int argc, char **argv)
 	r = load_tree(a.pos[0], &tree);
 	if (r)
 		return r;
-	r = check ? check_only(a.pos[0], tree, flags) : restore(a.pos[0], tree, flags, wait);
+	r = cli_ns_open("restore", ns, &target);
+	if (r == 0) {
+		ns_fd = target.ns_fd;
+		flags |= target.flags;
+		r = check ? check_only(a.pos[0], tree, flags)
+			  : restore(a.pos[0], tree, flags, wait);
+	}
+	cli_ns_close(&target);
 	pidtuple_tree_free(tree);
 	return r;
 }

@@ -21,6 +21,7 @@ struct run_args {
 	uint64_t clone_flags;
 	uint64_t flags;
 	const char *cgroup;
+	const char *ns; /* --ns */
 	struct cli_wait_free wait_free;
 };
 
@@ -41,6 +42,10 @@ void help_run(FILE *out)
 	      "      --newuser     also give COMMAND a new user namespace (CLONE_NEWUSER)\n"
 	      "      --cgroup DIR  start COMMAND in the cgroup v2 directory DIR\n"
 	      "      --check       run the whole validator before creating the process\n"
+	      "      --ns PID|PATH create the process in the PID namespace of process PID (a\n"
+	      "                    running container's init, say) or of the namespace file PATH\n"
+	      "                    (/proc/PID/ns/pid), without entering it: pidtuple takes no\n"
+	      "                    PID there, and TUPLE pins levels from that namespace outward\n"
 	      "      --wait-free SECONDS\n"
 	      "                    when a PID of TUPLE is held by a process that exited but is\n"
 	      "                    not reaped yet (a zombie), wait up to SECONDS for its parent\n"
@@ -63,13 +68,14 @@ void help_run(FILE *out)
  * ends them, and COMMAND's own are its own. -1 to go on, or the exit status. */
 static int scan_opts(struct cli_args *a, int argc, char **argv, struct run_args *r)
 {
-	enum { OPT_NEWPID = 256, OPT_NEWUSER, OPT_CGROUP, OPT_CHECK, OPT_WAIT_FREE };
+	enum { OPT_NEWPID = 256, OPT_NEWUSER, OPT_CGROUP, OPT_CHECK, OPT_WAIT_FREE, OPT_NS };
 	static const struct option longopts[] = {
 		{ "newpid", no_argument, NULL, OPT_NEWPID },
 		{ "newuser", no_argument, NULL, OPT_NEWUSER },
 		{ "cgroup", required_argument, NULL, OPT_CGROUP },
 		{ "check", no_argument, NULL, OPT_CHECK },
 		{ "wait-free", required_argument, NULL, OPT_WAIT_FREE },
+		{ "ns", required_argument, NULL, OPT_NS },
 		{ "json", no_argument, NULL, CLI_OPT_JSON },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -88,6 +94,8 @@ static int scan_opts(struct cli_args *a, int argc, char **argv, struct run_args 
 			r->flags |= PIDTUPLE_FORK_CHECK;
 		else if (opt == OPT_WAIT_FREE)
 			cli_wait_free_option(a, &r->wait_free, optarg);
+		else if (opt == OPT_NS)
+			r->ns = optarg;
 	}
 	return cli_args_done(a);
 }
@@ -220,14 +228,20 @@ static int spawn_and_wait(const struct pidtuple *t, struct run_args *a, char **c
 	r = resolve(cmd[0], path, sizeof(path), &prog);
 	if (r == 0 && a->cgroup)
 		r = open_cgroup(a->cgroup, &opts);
-	if (r)
+	if (r == 0)
+		r = cli_ns_open("run", a->ns, &opts);
+	if (r) {
+		if (opts.cgroup_fd >= 0)
+			close(opts.cgroup_fd);
 		return r;
+	}
 	/* Nothing is left of a failed attempt: try again while a zombie holds a PID. */
 	do
 		r = pidtuple_spawn(t, prog, cmd, NULL, &opts, &pid, NULL);
 	while (r < 0 && cli_wait_free_again(&a->wait_free, r, &diag));
 	if (opts.cgroup_fd >= 0)
 		close(opts.cgroup_fd);
+	cli_ns_close(&opts);
 	if (r < 0 && diag.rule == PIDTUPLE_RULE_EXEC)
 		return exec_failed(r, "cannot execute %s: %s", prog, pidtuple_strerror(r));
 	if (r < 0) {

@@ -16,11 +16,11 @@ _pidtuple_options() {
 	show) echo "--threads --pgid --sid --json --help -h" ;;
 	ps) echo "--threads $view --help -h" ;;
 	tree) echo "--ascii --unicode --threads $view -A --help -h" ;;
-	check) echo "--newpid --newuser --json --help -h" ;;
-	run) echo "--newpid --newuser --cgroup --check --wait-free --json --help -h" ;;
+	check) echo "--newpid --newuser --ns --json --help -h" ;;
+	run) echo "--newpid --newuser --cgroup --check --wait-free --ns --json --help -h" ;;
 	features | next-pid) echo "--json --help -h" ;;
 	capture) echo "--compact --json --help -h" ;;
-	restore) echo "--check --wait --shell-job --wait-free --json --help -h" ;;
+	restore) echo "--check --wait --shell-job --wait-free --ns --json --help -h" ;;
 	esac
 }
 
@@ -100,7 +100,7 @@ _pidtuple() {
 				ended=1
 				continue
 				;;
-			-o | --output | --cgroup | --wait-free)
+			-o | --output | --cgroup | --wait-free | --ns)
 				i=$((i + 1)) # its argument
 				continue
 				;;
@@ -129,6 +129,11 @@ _pidtuple() {
 			return 0
 			;;
 		--wait-free) return 0 ;; # SECONDS: nothing to offer
+		--ns)
+			# A PID, or a namespace file such as /proc/PID/ns/pid.
+			mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+			return 0
+			;;
 		esac
 		if [[ $cur == -* ]]; then
 			_pidtuple_reply "$(_pidtuple_options "$cmd")" "$cur"

@@ -718,6 +718,64 @@ static int sc_tree_restore(void)
 	return r;
 }
 
+/* PIDTUPLE_FORK_JOIN_NS into the caller's own namespace (allowed, and every step of the join
+ * runs): the fd is opened in the clean run and kept. 1 when pid_for_children moved. */
+static int own_ns_fd = -1;
+
+static int join_fd(void)
+{
+	if (own_ns_fd < 0)
+		own_ns_fd = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+	return own_ns_fd;
+}
+
+static int children_at_home(void)
+{
+	struct stat a, b;
+
+	return stat("/proc/self/ns/pid", &a) == 0 &&
+	       stat("/proc/self/ns/pid_for_children", &b) == 0 && a.st_ino == b.st_ino;
+}
+
+static int sc_fork_join(void)
+{
+	PIDTUPLE_OPTS(pidtuple_fork_opts, o, .flags = PIDTUPLE_FORK_JOIN_NS | PIDTUPLE_FORK_CHECK,
+		      .ns_fd = join_fd());
+	pid_t pid = pidtuple_fork(tuple("603"), &o, NULL);
+
+	if (pid == 0)
+		_exit(syscall(SYS_getpid) == 603 ? 0 : 1);
+	if (!children_at_home())
+		return 1;
+	if (pid < 0)
+		return pid;
+	return pid == 603 && wait_exit(pid) == 0 ? 0 : 1;
+}
+
+static int sc_tree_restore_join(void)
+{
+	PIDTUPLE_OPTS(pidtuple_diag, d);
+	PIDTUPLE_OPTS(pidtuple_fork_opts, o, .diag = &d, .flags = PIDTUPLE_FORK_JOIN_NS,
+		      .ns_fd = join_fd());
+	struct pidtuple_restore *rs = NULL;
+	struct pidtuple_tree *t = NULL;
+	int r = fault_tree(&t);
+
+	if (r < 0)
+		return r;
+	r = tree_err(pidtuple_tree_restore(t, &o, &rs), &d);
+	if (!children_at_home())
+		r = 1;
+	if (rs) {
+		if (r == 0)
+			r = pidtuple_restore_pid(rs, 4) == 704 ? 0 : 1;
+		pidtuple_restore_kill(rs);
+		pidtuple_restore_free(rs);
+	}
+	pidtuple_tree_free(t);
+	return r;
+}
+
 static void *capture_sleeper(void *arg)
 {
 	(void)arg;
@@ -805,6 +863,8 @@ static const struct run runs[] = {
 	{ "scan BPF", sc_scan_bpf },
 	{ "tree check", sc_tree_check },
 	{ "tree restore", sc_tree_restore },
+	{ "fork JOIN_NS", sc_fork_join },
+	{ "tree restore JOIN_NS", sc_tree_restore_join },
 	{ "tree capture", sc_tree_capture },
 };
 

@@ -40,7 +40,7 @@ usage_error "two DIRs" "too many arguments" a b
 usage_error "--check --threads" "--check prints no JSON" --check --threads "$data/threads"
 usage_error "unknown option" "unknown option '--bogus'" --bogus "$data/threads"
 expect_status 0 "help import-criu" -- "$P" help import-criu &&
-	expect_match "$out" "Usage: pidtuple import-criu [--check | --threads] [--compact] DIR" \
+	expect_match "$out" "Usage: pidtuple import-criu [--check [--ns PID|PATH] | --threads] [--compact] DIR" \
 		"help import-criu"
 expect_status 0 "--help lists import-criu" -- "$P" --help &&
 	expect_match "$out" "  import-criu " "--help lists import-criu"

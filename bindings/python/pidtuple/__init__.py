@@ -280,7 +280,8 @@ def scan(*, threads: bool = False, ns_fd: Optional[FdLike] = None,
 def check(tuple: Union[TupleLike, Tree], *, newpid: bool = False, newuser: bool = False,
           clone_flags: int = 0, exit_signal: Optional[int] = None,
           cgroup_fd: Optional[FdLike] = None, precheck: bool = False, fallback: bool = True,
-          lock: bool = False, fallback_retries: int = 0) -> int:
+          lock: bool = False, fallback_retries: int = 0,
+          ns: Optional[FdLike] = None) -> int:
     """Checks *tuple*, or a whole :class:`Tree`, against every kernel rule in the caller's
     real context, creating nothing.
 
@@ -293,7 +294,8 @@ def check(tuple: Union[TupleLike, Tree], *, newpid: bool = False, newuser: bool 
     diag = _lib.Diag()
     o = _fork_opts(None, newpid=newpid, newuser=newuser, clone_flags=clone_flags,
                    exit_signal=exit_signal, cgroup_fd=cgroup_fd, precheck=precheck,
-                   fallback=fallback, lock=lock, fallback_retries=fallback_retries)
+                   fallback=fallback, lock=lock, fallback_retries=fallback_retries,
+                   ns=ns)
     if isinstance(tuple, Tree):
         r = _c.pidtuple_tree_check(tuple._handle(), ctypes.byref(o), ctypes.byref(diag))
     else:
@@ -386,11 +388,12 @@ class NamespaceContext:
     def __init__(self, *, newpid: bool = False, newuser: bool = False, clone_flags: int = 0,
                  exit_signal: Optional[int] = None, cgroup_fd: Optional[FdLike] = None,
                  precheck: bool = False, fallback: bool = True, lock: bool = False,
-                 fallback_retries: int = 0) -> None:
+                 fallback_retries: int = 0, ns: Optional[FdLike] = None) -> None:
         self._ptr = None
         o = _fork_opts(None, newpid=newpid, newuser=newuser, clone_flags=clone_flags,
                        exit_signal=exit_signal, cgroup_fd=cgroup_fd, precheck=precheck,
-                       fallback=fallback, lock=lock, fallback_retries=fallback_retries)
+                       fallback=fallback, lock=lock, fallback_retries=fallback_retries,
+                       ns=ns)
         ptr = ctypes.c_void_p()
         r = _c.pidtuple_nsctx_new(ctypes.byref(o), ctypes.byref(ptr))
         if r < 0:
@@ -550,7 +553,8 @@ def spawn(tuple: TupleLike, argv: Sequence[StrOrBytesPath], env: Optional[Env] =
           executable: Optional[StrOrBytesPath] = None, newpid: bool = False,
           newuser: bool = False, clone_flags: int = 0, exit_signal: Optional[int] = None,
           cgroup_fd: Optional[FdLike] = None, precheck: bool = False, fallback: bool = True,
-          lock: bool = False, fallback_retries: int = 0) -> Process:
+          lock: bool = False, fallback_retries: int = 0,
+          ns: Optional[FdLike] = None) -> Process:
     """Creates a child with exactly the PIDs of *tuple* and executes *argv* in it.
 
     *tuple* is a :class:`Tuple` or its text form. The program is *executable*, else
@@ -566,6 +570,10 @@ def spawn(tuple: TupleLike, argv: Sequence[StrOrBytesPath], env: Optional[Env] =
     ``fallback``: False forbids the ns_last_pid fallback where set_tid is missing.
     ``lock``: hold the ns_last_pid lock around the set_tid fork too.
     ``fallback_retries``: how often the fallback may replace a child that got another PID.
+    ``ns``: create the child in another PID namespace, one at or below the caller's (a
+    running container's): a namespace file (``open("/proc/PID/ns/pid")``), a pidfd, or a
+    :class:`Process` living there. The caller enters it for this one fork and comes back,
+    taking no PID inside; *tuple* then pins levels from that namespace outward.
 
     Returns a :class:`Process`. Raises :class:`PidtupleError` with the rule
     that failed, and rule "exec" with the execve() errno when the program could not run
@@ -578,7 +586,8 @@ def spawn(tuple: TupleLike, argv: Sequence[StrOrBytesPath], env: Optional[Env] =
     diag = _lib.Diag()
     o = _fork_opts(diag, newpid=newpid, newuser=newuser, clone_flags=clone_flags,
                    exit_signal=exit_signal, cgroup_fd=cgroup_fd, precheck=precheck,
-                   fallback=fallback, lock=lock, fallback_retries=fallback_retries)
+                   fallback=fallback, lock=lock, fallback_retries=fallback_retries,
+                   ns=ns)
     pid = _lib.pid_t(0)
     pidfd = ctypes.c_int(-1)
     r = _c.pidtuple_spawn(t._handle(), path, _cstrings(args), envp, ctypes.byref(o),
@@ -607,7 +616,8 @@ def _pyapi() -> Any:
 def fork(tuple: TupleLike, *, newpid: bool = False, newuser: bool = False,
          clone_flags: int = 0, exit_signal: Optional[int] = None,
          cgroup_fd: Optional[FdLike] = None, precheck: bool = False, fallback: bool = True,
-         lock: bool = False, fallback_retries: int = 0) -> Optional[Process]:
+         lock: bool = False, fallback_retries: int = 0,
+          ns: Optional[FdLike] = None) -> Optional[Process]:
     """Forks a child with exactly the PIDs of *tuple*: returns a :class:`Process` in the
     parent and None in the child. Options as in :func:`spawn`.
 
@@ -625,7 +635,8 @@ def fork(tuple: TupleLike, *, newpid: bool = False, newuser: bool = False,
     diag = _lib.Diag()
     o = _fork_opts(diag, newpid=newpid, newuser=newuser, clone_flags=clone_flags,
                    exit_signal=exit_signal, cgroup_fd=cgroup_fd, precheck=precheck,
-                   fallback=fallback, lock=lock, fallback_retries=fallback_retries)
+                   fallback=fallback, lock=lock, fallback_retries=fallback_retries,
+                   ns=ns)
     pidfd = ctypes.c_int(-1)
     args = (t._handle(), ctypes.byref(o), ctypes.byref(pidfd))
     call = _lib.lib_gil.pidtuple_fork  # keeps the GIL: the child returns holding it

@@ -50,6 +50,7 @@ class Rule(enum.IntEnum):
     TREE_DUPLICATE = 24
     TREE_GROUP = 25
     TREE_NODE = 26
+    JOIN_NS = 27
 
 
 def strerror(err: int) -> str:

@@ -65,11 +65,14 @@ class ForkOpts(ctypes.Structure):
         ("lock_arg", ctypes.c_void_p),
         ("fallback_retries", ctypes.c_uint32),
         ("reserved", ctypes.c_uint32),
+        ("ns_fd", ctypes.c_int32),  # since 1.1
+        ("reserved2", ctypes.c_uint32),
     ]
 
     def __init__(self) -> None:
         super().__init__()
         self.sz = ctypes.sizeof(ForkOpts)
+        self.ns_fd = -1
 
 
 class ThreadOpts(ctypes.Structure):
@@ -180,7 +183,7 @@ RULES = (
     "INIT_DEAD", "PRIVILEGE", "PID_TAKEN", "FLAGS", "NS_PRIVILEGE", "NEWPID_UNSHARED",
     "EXIT_SIGNAL", "CGROUP", "OPTIONS", "UNSUPPORTED", "UNVERIFIED", "KERNEL", "NS_DEPTH",
     "EXEC", "PID_MISMATCH", "FALLBACK", "TREE_SHAPE", "TREE_DUPLICATE", "TREE_GROUP",
-    "TREE_NODE",
+    "TREE_NODE", "JOIN_NS",
 )
 
 NODE_HOLD = 0
@@ -198,6 +201,7 @@ FORK_NO_FALLBACK = 1 << 3
 FORK_LOCK = 1 << 4
 FORK_CHECK_SCAN = 1 << 5
 FORK_SHELL_JOB = 1 << 6
+FORK_JOIN_NS = 1 << 7
 
 # pidtuple_thread_create(): declared only, no wrapper (README: "Threads").
 THREAD_SETTLS = 1 << 0

@@ -73,7 +73,7 @@ def fork_opts(diag: Optional[Any], *, newpid: bool = False, newuser: bool = Fals
               clone_flags: int = 0, exit_signal: Optional[int] = None,
               cgroup_fd: Optional[FdLike] = None, precheck: bool = False,
               fallback: bool = True, lock: bool = False,
-              fallback_retries: int = 0) -> _lib.ForkOpts:
+              fallback_retries: int = 0, ns: Optional[FdLike] = None) -> _lib.ForkOpts:
     """struct pidtuple_fork_opts from the keyword options documented in spawn()."""
     o = _lib.ForkOpts()
     o.clone_flags = (int(clone_flags) | (_lib.CLONE_NEWPID if newpid else 0)
@@ -91,6 +91,9 @@ def fork_opts(diag: Optional[Any], *, newpid: bool = False, newuser: bool = Fals
     if lock:
         o.flags |= _lib.FORK_LOCK
     o.fallback_retries = int(fallback_retries)
+    if ns is not None:
+        o.flags |= _lib.FORK_JOIN_NS
+        o.ns_fd = fd_of(ns)
     if diag is not None:
         o.diag = ctypes.pointer(diag)
     return o

@@ -285,6 +285,41 @@ def test_three_levels():
         holder.close()
 
 
+@in_pidns
+def test_ns_joins_a_running_namespace():
+    """ns=: a container (init PID 5 here, 1 inside) receives children with exact PIDs at both
+    levels, without this process entering it; checks see both levels."""
+    with no_leaks():
+        box = pidtuple.spawn("5/1", [SH, "-c", "exec sleep 100"], newpid=True)
+        try:
+            assert pidtuple.check("6/7", ns=box) == 0
+            with pytest.raises(PidTupleError) as ei:
+                pidtuple.check("6/1", ns=box)  # the container's init
+            assert (ei.value.rule, ei.value.inner_index) == ("pid-taken", 0)
+            with pytest.raises(PidTupleError) as ei:
+                pidtuple.check("5/7", ns=box)  # taken here, one level up
+            assert (ei.value.rule, ei.value.inner_index) == ("pid-taken", 1)
+            with pidtuple.NamespaceContext(ns=box) as ctx:
+                assert len(ctx) == 2 and ctx[1].is_caller and not ctx[0].is_caller
+            p = pidtuple.spawn("6/7", [SH, "-c", 'test "$$" = 7 && exec sleep 10'], ns=box)
+            assert p.read_tuple() == Tuple("6/7")
+            # This process's own children are born here again.
+            with pidtuple.spawn("8", ["true"]) as q:
+                pass
+            assert q.returncode == 0
+            p.kill()
+            assert p.wait() == -signal.SIGKILL
+            p.close()
+            with open("/proc/self/ns/net") as net:
+                with pytest.raises(PidTupleError) as ei:
+                    pidtuple.check("7", ns=net)
+                assert (ei.value.errno, ei.value.rule) == (errno.EINVAL, "join-ns")
+        finally:
+            box.kill()
+            box.wait()
+            box.close()
+
+
 @pytest.mark.skipif("pidtuple_scan_new" in pidtuple._lib.missing
                     or "pidtuple_read" in pidtuple._lib.missing,
                     reason="the library has no pidtuple_read() or pidtuple_scan_new()")
