@@ -219,6 +219,27 @@ static int lower_own_pid_max(void)
 	return th_read_pid_max();
 }
 
+/* /proc is the test namespace's parent's (the host's, not remounted: an NSpid of two fields
+ * here), so the level above the test's is seen through it. */
+static bool proc_shows_parent(void)
+{
+	return th_nspid_entries() == 2;
+}
+
+/* A PID free in /proc's namespace: below 300, where the kernel hands out no number again
+ * after its first wrap (RESERVED_PIDS), and not in /proc. 0 when there is none. */
+static pid_t free_proc_pid(void)
+{
+	char path[32];
+
+	for (pid_t n = 299; n > 1; n--) {
+		snprintf(path, sizeof(path), "/proc/%d", (int)n);
+		if (access(path, F_OK) < 0 && errno == ENOENT)
+			return n;
+	}
+	return 0;
+}
+
 /* Makes the child's namespace @depth levels below the test's own (0: stays). */
 static int enter_nested(int depth, pid_t *holder, int *nsfd)
 {
@@ -284,15 +305,26 @@ static int level_positions(void *arg)
 				      .err = -EINVAL,
 				      .rule = PIDTUPLE_RULE_TOO_DEEP,
 				      .inner = depth + 2 };
-		struct rcase host = { .name = "host level unverified",
+		/* The host's level is /proc's: seen through it, unless /proc is another's. */
+		struct rcase host = { .name = "host level seen through /proc",
 				      .n = (size_t)depth + 2,
-				      .ret = 1,
+				      .ret = proc_shows_parent() ? 0 : 1,
 				      .inner = -1,
 				      .judges = J_CHECK };
+		struct rcase host_taken = { .name = "host level taken, seen through /proc",
+					    .n = (size_t)depth + 2,
+					    .err = -EEXIST,
+					    .rule = PIDTUPLE_RULE_PID_TAKEN,
+					    .inner = depth + 1 };
 
 		for (int i = 0; i < depth + 3; i++)
-			deep.pid[i] = host.pid[i] = FREE_PID + i;
+			deep.pid[i] = host.pid[i] = host_taken.pid[i] = FREE_PID + i;
+		host.pid[depth + 1] = free_proc_pid();
+		host_taken.pid[depth + 1] = 1; /* the host's init */
+		TH_CHECK(host.pid[depth + 1] > 0, "no free PID below 300 in /proc");
 		RUN(deep, host);
+		if (proc_shows_parent())
+			RUN(host_taken);
 	}
 	return th_clean_up(holder, nsfd, fds);
 }
@@ -846,11 +878,11 @@ static int newpid_one(void *arg)
 	      .err = -EINVAL,
 	      .rule = PIDTUPLE_RULE_PID_RANGE,
 	      .inner = 1 },
-	    { .name = "newpid, host level unverified",
+	    { .name = "newpid, host level seen through /proc",
 	      .n = 3,
-	      .pid = { 1, FREE_PID, FREE_PID },
+	      .pid = { 1, FREE_PID, free_proc_pid() },
 	      .clone_flags = CLONE_NEWPID,
-	      .ret = 1,
+	      .ret = proc_shows_parent() ? 0 : 1,
 	      .inner = -1,
 	      .judges = J_CHECK },
 	    { .name = "newpid too-deep",
