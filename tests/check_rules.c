@@ -602,10 +602,27 @@ static const char *const kind_name[K_MAX] = { "live process", "zombie", "thread 
 					      "process group without leader",
 					      "session without leader" };
 
+/* The holders below write their numbers in /proc's namespace instead of their own. */
+static bool proc_numbers;
+
+/* The caller's number (its thread's with @thread) in /proc's namespace: the "self" links. */
+static pid_t proc_number(bool thread)
+{
+	char buf[64];
+	ssize_t len = readlink(thread ? "/proc/thread-self" : "/proc/self", buf, sizeof(buf) - 1);
+	const char *p;
+
+	if (len <= 0)
+		return -1;
+	buf[len] = '\0';
+	p = thread ? strrchr(buf, '/') : NULL; /* "PID/task/TID" */
+	return atoi(p ? p + 1 : buf);
+}
+
 static void *thread_main(void *arg)
 {
 	int fd = (int)(intptr_t)arg;
-	pid_t tid = th_raw_gettid();
+	pid_t tid = proc_numbers ? proc_number(true) : th_raw_gettid();
 
 	(void)!write(fd, &tid, sizeof(tid));
 	for (;;)
@@ -616,7 +633,7 @@ static void *thread_main(void *arg)
 /* Body of the process that makes the number: writes the number (as its namespace counts). */
 static void __attribute__((noreturn)) kind_child(enum holder_kind kind, int fd)
 {
-	pid_t self = getpid();
+	pid_t self = proc_numbers ? proc_number(false) : getpid();
 	int sync[2];
 	pthread_t th;
 
@@ -832,6 +849,119 @@ static int zombie_named(void *arg)
 	r = check_one(z, &d);
 	TH_CHECK(r == 0, "reaped %d: %d %s", (int)z, r, d.message);
 	return th_clean_up(0, -1, fds);
+}
+
+/*
+ * With the host's /proc (not remounted), the level above the test's namespace is /proc's: a
+ * PID there is taken when /proc shows it (a process, a thread, a zombie), or, with the scan,
+ * when a group or session there has it. The verdict names that level (NSpid field 1 of 2).
+ */
+static int outer_seen(void *arg)
+{
+	PIDTUPLE_OPTS(pidtuple_diag, d);
+	PIDTUPLE_OPTS(pidtuple_fork_opts, o, .flags = PIDTUPLE_FORK_CHECK_SCAN);
+	pid_t held[K_MAX], pair[2] = { 50, 1 };
+	int fds = th_count_fds(), fails = 0, r;
+	struct pidtuple *t = NULL;
+	char name[96];
+
+	(void)arg;
+	if (!proc_shows_parent()) {
+		fprintf(stderr, "outer_seen: skipped: /proc is not the parent namespace's\n");
+		return 0;
+	}
+	/* The oracle's case: 1/50 from the init of a namespace below the host's. */
+	TH_CHECK(pidtuple_from_inner(pair, 2, &t) == 0, "tuple 1/50");
+	r = pidtuple_check(t, &o, &d);
+	pidtuple_free(t);
+	TH_CHECK(r == -EEXIST && d.rule == PIDTUPLE_RULE_PID_TAKEN && d.inner_index == 1 &&
+			 d.nspid_pos == 0 && d.pid == 1 &&
+			 strstr(d.message, "PID 1 (NSpid field 1 of 2) is already in use"),
+		 "1/50: %d %s: %s", r, pidtuple_rule_name(d.rule), d.message);
+	RUN({ .name = "outer: the host's init",
+	      .n = 2,
+	      .pid = { 50, 1 },
+	      .err = -EEXIST,
+	      .rule = PIDTUPLE_RULE_PID_TAKEN,
+	      .inner = 1 },
+	    { .name = "outer: free, checked",
+	      .n = 2,
+	      .pid = { 50, free_proc_pid() },
+	      .inner = -1,
+	      .judges = J_CHECK });
+	proc_numbers = true;
+	for (int k = 0; k < K_MAX; k++)
+		held[k] = make_taken(k);
+	proc_numbers = false;
+	for (int k = 0; k < K_MAX; k++) {
+		TH_CHECK(held[k] > 1, "cannot make a %s", kind_name[k]);
+		snprintf(name, sizeof(name), "outer: %s %d", kind_name[k], held[k]);
+		RUN_COUNT(fails, { .name = name,
+				   .n = 2,
+				   .pid = { 50, held[k] },
+				   .err = -EEXIST,
+				   .rule = PIDTUPLE_RULE_PID_TAKEN,
+				   .inner = 1,
+				   .scan = leaderless(k) });
+		/* /proc shows no group or session by number: only the scan finds them. */
+		if (leaderless(k))
+			RUN_COUNT(fails, { .name = name,
+					   .n = 2,
+					   .pid = { 50, held[k] },
+					   .err = -EEXIST,
+					   .rule = PIDTUPLE_RULE_PID_TAKEN,
+					   .inner = 1,
+					   .quick_miss = true });
+	}
+	TH_CHECK(fails == 0, "%d case(s) disagree (see above)", fails);
+	/* The zombie is this process's child: named, its parent in the caller's numbering. */
+	pair[1] = held[K_ZOMBIE];
+	TH_CHECK(pidtuple_from_inner(pair, 2, &t) == 0, "tuple");
+	r = pidtuple_check(t, NULL, &d);
+	pidtuple_free(t);
+	TH_CHECK(r == -EEXIST && strstr(d.message, "a zombie of 1, not yet reaped"),
+		 "outer zombie %d: %d %s", (int)held[K_ZOMBIE], r, d.message);
+	return th_clean_up(0, -1, fds);
+}
+
+/* A zombie holding a PID in a namespace below the caller's is named too: its parent (this
+ * process, PID 1 here) in the caller's numbering. */
+static int zombie_nested_named(void *arg)
+{
+	PIDTUPLE_OPTS(pidtuple_diag, d);
+	int fds = th_count_fds(), nsfd, p[2], r;
+	pid_t holder, z, zin = -1;
+	siginfo_t si;
+
+	(void)arg;
+	if (enter_nested(1, &holder, &nsfd))
+		return 1;
+	TH_CHECK(pipe(p) == 0, "pipe: %m");
+	z = fork();
+	TH_CHECK(z >= 0, "fork: %m");
+	if (z == 0) {
+		pid_t self = getpid(); /* its number in the nested namespace */
+
+		(void)!write(p[1], &self, sizeof(self));
+		_exit(0);
+	}
+	close(p[1]);
+	TH_CHECK(read(p[0], &zin, sizeof(zin)) == (ssize_t)sizeof(zin) && zin > 1, "no number");
+	close(p[0]);
+	memset(&si, 0, sizeof(si));
+	TH_CHECK(waitid(P_PID, (id_t)z, &si, WEXITED | WNOWAIT) == 0, "waitid: %m");
+	r = check_one(zin, &d);
+	TH_CHECK(r == -EEXIST && d.rule == PIDTUPLE_RULE_PID_TAKEN && d.pid == zin,
+		 "nested zombie %d: %d %s", (int)zin, r, d.message);
+	if (!no_ns_ioctls())
+		TH_CHECK(strstr(d.message, "a zombie of 1, not yet reaped"), "nested zombie: %s",
+			 d.message);
+	TH_CHECK(waitpid(z, NULL, 0) == z, "waitpid: %m");
+	/* Its number leaves the namespace a moment after the reaping (6.15+). */
+	for (int i = 0; i < 200 && (r = check_one(zin, &d)) == -EEXIST; i++)
+		usleep(1000);
+	TH_CHECK(r == 0, "reaped %d: %d %s", (int)zin, r, d.message);
+	return th_clean_up(holder, nsfd, fds);
 }
 
 static int newpid_one(void *arg)
@@ -1175,6 +1305,8 @@ TH_NS_TEST(test_init_dead_deep, init_dead, 2)
 TH_NS_TEST(test_init_zombie, init_zombie, 0)
 TH_NS_TEST(test_taken, taken_kinds, 0)
 TH_NS_TEST(test_zombie_named, zombie_named, 0)
+TH_NS_TEST(test_zombie_nested_named, zombie_nested_named, 0)
+TH_NS_TEST(test_outer_seen, outer_seen, 0)
 TH_NS_TEST(test_newpid_one, newpid_one, 0)
 TH_NS_TEST(test_newpid_unshared, newpid_unshared, 0)
 TH_NS_TEST(test_flags, flags, 0)
@@ -1198,6 +1330,8 @@ static Suite *rules_suite(void)
 	tcase_add_test(tc, test_init_zombie);
 	tcase_add_test(tc, test_taken);
 	tcase_add_test(tc, test_zombie_named);
+	tcase_add_test(tc, test_zombie_nested_named);
+	tcase_add_test(tc, test_outer_seen);
 	tcase_add_test(tc, test_newpid_one);
 	tcase_add_test(tc, test_newpid_unshared);
 	tcase_add_test(tc, test_flags);
