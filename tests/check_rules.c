@@ -873,11 +873,23 @@ static int outer_seen(void *arg)
 	/* The oracle's case: 1/50 from the init of a namespace below the host's. */
 	TH_CHECK(pidtuple_from_inner(pair, 2, &t) == 0, "tuple 1/50");
 	r = pidtuple_check(t, &o, &d);
-	pidtuple_free(t);
 	TH_CHECK(r == -EEXIST && d.rule == PIDTUPLE_RULE_PID_TAKEN && d.inner_index == 1 &&
 			 d.nspid_pos == 0 && d.pid == 1 &&
 			 strstr(d.message, "PID 1 (NSpid field 1 of 2) is already in use"),
 		 "1/50: %d %s: %s", r, pidtuple_rule_name(d.rule), d.message);
+	{
+		/* The same verdict before any fork, with PIDTUPLE_FORK_CHECK. */
+		PIDTUPLE_OPTS(pidtuple_fork_opts, fo, .flags = PIDTUPLE_FORK_CHECK, .diag = &d);
+
+		r = pidtuple_fork(t, &fo, NULL);
+		if (r == 0)
+			_exit(0);
+		TH_CHECK(r == -EEXIST && d.rule == PIDTUPLE_RULE_PID_TAKEN && d.inner_index == 1 &&
+				 d.kernel_err == 0,
+			 "fork 1/50 with the check: %d %s: %s", r, pidtuple_rule_name(d.rule),
+			 d.message);
+	}
+	pidtuple_free(t);
 	RUN({ .name = "outer: the host's init",
 	      .n = 2,
 	      .pid = { 50, 1 },
