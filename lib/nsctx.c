@@ -760,10 +760,10 @@ void pt_level_holder_note(const struct pt_level *lv, pid_t pid, char *buf, size_
 {
 	pid_t ppid = 0;
 	char state = '?';
-
 	int exited;
 
 	buf[0] = '\0';
+	/* Below the caller the number is first translated into the caller's. */
 	if (!(lv->flags & PIDTUPLE_LEVEL_CALLER) && !lv->via_proc) {
 		pt_ns_holder_note(lv->nsfd, pid, buf, size);
 		return;
