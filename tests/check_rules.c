@@ -936,6 +936,44 @@ static int outer_seen(void *arg)
 	return th_clean_up(0, -1, fds);
 }
 
+/* The tree check names the zombie holding @pid of a child node the same way. */
+static int tree_names_zombie(pid_t pid)
+{
+	PIDTUPLE_OPTS(pidtuple_diag, d);
+	pid_t root_pid = FREE_PID;
+	struct pidtuple *root = NULL, *child = NULL;
+	struct pidtuple_tree *tree = NULL;
+	int r = pidtuple_tree_new(&tree);
+
+	if (r == 0)
+		r = pidtuple_from_inner(&root_pid, 1, &root);
+	if (r == 0)
+		r = pidtuple_from_inner(&pid, 1, &child);
+	if (r == 0)
+		r = pidtuple_tree_add(tree,
+				      &(struct pidtuple_node){ .sz = sizeof(struct pidtuple_node),
+							       .parent = -1,
+							       .kind = PIDTUPLE_NODE_HOLD,
+							       .tuple = root });
+	if (r == 0)
+		r = pidtuple_tree_add(tree,
+				      &(struct pidtuple_node){ .sz = sizeof(struct pidtuple_node),
+							       .parent = 0,
+							       .kind = PIDTUPLE_NODE_HOLD,
+							       .tuple = child });
+	if (r == 1)
+		r = pidtuple_tree_check(tree, NULL, &d);
+	pidtuple_tree_free(tree);
+	pidtuple_free(root);
+	pidtuple_free(child);
+	TH_CHECK(r == -EEXIST && d.rule == PIDTUPLE_RULE_PID_TAKEN && d.node == 1,
+		 "tree check: %d %s: %s", r, pidtuple_rule_name(d.rule), d.message);
+	if (!no_ns_ioctls())
+		TH_CHECK(strstr(d.message, "a zombie of 1, not yet reaped"), "tree check: %s",
+			 d.message);
+	return 0;
+}
+
 /* A zombie holding a PID in a namespace below the caller's is named too: its parent (this
  * process, PID 1 here) in the caller's numbering. */
 static int zombie_nested_named(void *arg)
@@ -968,6 +1006,7 @@ static int zombie_nested_named(void *arg)
 	if (!no_ns_ioctls())
 		TH_CHECK(strstr(d.message, "a zombie of 1, not yet reaped"), "nested zombie: %s",
 			 d.message);
+	TH_CHECK(tree_names_zombie(zin) == 0, "the tree check");
 	TH_CHECK(waitpid(z, NULL, 0) == z, "waitpid: %m");
 	/* Its number leaves the namespace a moment after the reaping (6.15+). */
 	for (int i = 0; i < 200 && (r = check_one(zin, &d)) == -EEXIST; i++)
