@@ -105,30 +105,30 @@ level_fail(struct pidtuple_diag *diag, int err, uint32_t rule, const struct pidt
 }
 
 /*
- * Whether an init lives at level @i; *@below holds the answer for the level below. An init
+ * Whether an init lives at level @lv; *@below holds the answer for the level below. An init
  * exits only once every other member of its namespace is gone, those of the namespaces below
  * too (zap_pid_ns_processes()): an init alive below vouches for every one above it.
  */
-static uint64_t level_init(const struct pidtuple_nsctx *ctx, unsigned int i, uint64_t *below)
+static uint64_t level_init(const struct pidtuple_nsctx *ctx, const struct pt_level *lv,
+			   uint64_t *below)
 {
 	if (!(*below & PIDTUPLE_LEVEL_HAS_INIT))
-		*below = pt_level_init_state(&ctx->levels[i],
-					     ctx->opts.flags & PIDTUPLE_FORK_CHECK_SCAN);
+		*below = pt_level_init_state(lv, ctx->opts.flags & PIDTUPLE_FORK_CHECK_SCAN);
 	return *below;
 }
 
 /* Range, init and privilege at visible level @i, in the order the kernel checks them. */
-static int check_level(const struct pidtuple_nsctx *ctx, const struct pidtuple *t, unsigned int i,
-		       uint64_t *below, struct pidtuple_diag *diag)
+static int check_level(const struct pidtuple_nsctx *ctx, const struct pt_level *lv,
+		       const struct pidtuple *t, unsigned int i, uint64_t *below,
+		       struct pidtuple_diag *diag)
 {
-	const struct pt_level *lv = &ctx->levels[i];
 	pid_t pid = t->pid[i];
 	uint64_t init;
 
 	if (pid >= lv->pid_max)
 		return level_fail(diag, -EINVAL, PIDTUPLE_RULE_PID_RANGE, t, i,
 				  "is not below that namespace's pid_max %d", lv->pid_max);
-	init = level_init(ctx, i, below);
+	init = level_init(ctx, lv, below);
 	if (init & PIDTUPLE_LEVEL_INIT_DEAD)
 		return level_fail(diag, -ENOMEM, PIDTUPLE_RULE_INIT_DEAD, t, i,
 				  "cannot be added: that namespace's init has died");
@@ -144,10 +144,70 @@ static int check_level(const struct pidtuple_nsctx *ctx, const struct pidtuple *
 	return 0;
 }
 
+/* The levels a check of a tuple sees: the context's, and the one /proc belongs to when /proc
+ * was mounted by a namespace above the caller's (at inner index top_i, 0 for none). */
+struct seen {
+	const struct pidtuple_nsctx *ctx;
+	struct pt_level top;
+	unsigned int top_i;
+};
+
+static const struct pt_level *seen_level(const struct seen *s, unsigned int i)
+{
+	if (i < s->ctx->n)
+		return &s->ctx->levels[i];
+	return s->top_i && i == s->top_i ? &s->top : NULL;
+}
+
+/* The levels of @t beyond the context: too many for the nesting, or how many of them cannot be
+ * seen (all but /proc's own, when /proc shows one of them). */
+static int check_above(struct seen *s, const struct pidtuple *t, struct pidtuple_diag *diag)
+{
+	const struct pidtuple_nsctx *ctx = s->ctx;
+	unsigned int n = t->n, visible = ctx->n;
+	int above;
+
+	if (ctx->abs_level >= 0 && (int)n > ctx->abs_level + 1)
+		return pt_diag(diag, -EINVAL, PIDTUPLE_RULE_TOO_DEEP, (int)n - 1, n, t->pid[n - 1],
+			       "the tuple has %u levels, but the child's PID namespace has only %d "
+			       "(itself and the namespaces above it)",
+			       n, ctx->abs_level + 1);
+	if (visible == 0 || !(ctx->levels[visible - 1].flags & PIDTUPLE_LEVEL_CALLER))
+		return (int)(n - visible);
+	above = pt_nsctx_proc_level(ctx, &s->top);
+	if (above <= 0 || visible - 1 + (unsigned int)above >= n)
+		return (int)(n - visible);
+	s->top_i = visible - 1 + (unsigned int)above;
+	return (int)(n - visible) - 1;
+}
+
+/* Taken PIDs at the levels seen; the number of those that could not be told, or -EEXIST. */
+static int check_taken(const struct seen *s, const struct pidtuple *t, struct pidtuple_diag *diag)
+{
+	bool scan = s->ctx->opts.flags & PIDTUPLE_FORK_CHECK_SCAN;
+	int unverified = 0;
+
+	for (unsigned int i = 0; i < t->n; i++) {
+		const struct pt_level *lv = seen_level(s, i);
+		int r = lv ? pt_level_pid_held(lv, t->pid[i], scan) : 0;
+
+		if (r > 0) {
+			char note[128];
+
+			pt_level_holder_note(lv, t->pid[i], note, sizeof(note));
+			return level_fail(diag, -EEXIST, PIDTUPLE_RULE_PID_TAKEN, t, i,
+					  "is already in use in that namespace%s", note);
+		}
+		if (r < 0)
+			unverified++;
+	}
+	return unverified;
+}
+
 int pt_check_ctx(const struct pidtuple_nsctx *ctx, const struct pidtuple *t,
 		 struct pidtuple_diag *diag)
 {
-	unsigned int visible = ctx->n, n;
+	struct seen s = { .ctx = ctx };
 	uint64_t below = 0;
 	int r, unverified = 0;
 
@@ -155,39 +215,25 @@ int pt_check_ctx(const struct pidtuple_nsctx *ctx, const struct pidtuple *t,
 	r = pt_check_static(t, &ctx->opts, diag);
 	if (r == 0)
 		r = check_ns_flags(ctx, t, diag);
+	/* Levels beyond the context only cost /proc reads when the tuple has some. */
+	if (r == 0 && t->n > ctx->n)
+		r = unverified = check_above(&s, t, diag);
 	if (r < 0)
 		return r;
-	n = t->n;
-	if (n > visible) {
-		if (ctx->abs_level >= 0 && (int)n > ctx->abs_level + 1)
-			return pt_diag(diag, -EINVAL, PIDTUPLE_RULE_TOO_DEEP, (int)n - 1, n,
-				       t->pid[n - 1],
-				       "the tuple has %u levels, but the child's PID namespace has "
-				       "only %d (itself and the namespaces above it)",
-				       n, ctx->abs_level + 1);
-		unverified = (int)(n - visible); /* outer levels the caller cannot see */
-	}
-	for (unsigned int i = 0; i < n && i < visible; i++) {
-		r = check_level(ctx, t, i, &below, diag);
+	for (unsigned int i = 0; i < t->n; i++) {
+		const struct pt_level *lv = seen_level(&s, i);
+
+		r = lv ? check_level(ctx, lv, t, i, &below, diag) : 0;
 		if (r < 0)
 			return r;
 	}
 	/* Taken PIDs last, as kernels from 7.0 on report them after EINVAL/EPERM. */
-	for (unsigned int i = 0; i < n && i < visible; i++) {
-		r = pt_level_pid_held(&ctx->levels[i], t->pid[i],
-				      ctx->opts.flags & PIDTUPLE_FORK_CHECK_SCAN);
-		if (r > 0) {
-			char note[128];
-
-			pt_level_holder_note(&ctx->levels[i], t->pid[i], note, sizeof(note));
-			return level_fail(diag, -EEXIST, PIDTUPLE_RULE_PID_TAKEN, t, i,
-					  "is already in use in that namespace%s", note);
-		}
-		if (r < 0)
-			unverified++;
-	}
+	r = check_taken(&s, t, diag);
+	if (r < 0)
+		return r;
+	unverified += r;
 	if (unverified) {
-		pt_diag(diag, 0, PIDTUPLE_RULE_UNVERIFIED, -1, n, 0,
+		pt_diag(diag, 0, PIDTUPLE_RULE_UNVERIFIED, -1, t->n, 0,
 			"%d level(s) could not be checked from here; the kernel will decide",
 			unverified);
 		pt_diag_set_unverified(diag, unverified);

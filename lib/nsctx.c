@@ -125,6 +125,26 @@ static int self_ns_get(uint64_t *active, uint64_t *owner)
 	return r;
 }
 
+/* The nearest ancestor of the caller that lives in /proc's own namespace (an NSpid of one
+ * field), as /proc numbers it; 0 when none is found. */
+static pid_t proc_level_ancestor(void)
+{
+	pid_t pid = 0; /* the caller, then its ancestors */
+
+	for (int hops = 0; hops < 64; hops++) {
+		struct pt_status st, parent;
+
+		if (pt_proc_status(-1, pid, 0, &st) < 0 || !st.has_ppid || st.ppid <= 0)
+			return 0;
+		if (pt_proc_status(-1, st.ppid, 0, &parent) < 0 || parent.n[PT_NSPID] < 0)
+			return 0;
+		if (parent.n[PT_NSPID] == 1)
+			return st.ppid;
+		pid = st.ppid;
+	}
+	return 0;
+}
+
 /*
  * Absolute level of the caller's active namespace, when /proc belongs to the host: found by
  * walking up the parent chain to a process /proc shows at its own level and comparing that
@@ -132,31 +152,20 @@ static int self_ns_get(uint64_t *active, uint64_t *owner)
  */
 static int caller_abs_level(uint64_t active_ino, int above)
 {
-	pid_t pid = 0; /* the caller, then its ancestors */
+	pid_t anc;
+	int fd, n;
 
 	if (active_ino == PT_INIT_PID_NS_INO)
 		return 0;
 	if (above == 0)
 		return -1; /* /proc is the caller's own: the levels above are hidden */
-	for (int hops = 0; hops < 64; hops++) {
-		struct pt_status st, parent;
-		int fd, n;
-
-		if (pt_proc_status(-1, pid, 0, &st) < 0 || !st.has_ppid || st.ppid <= 0)
-			return -1;
-		if (pt_proc_status(-1, st.ppid, 0, &parent) < 0 || parent.n[PT_NSPID] < 0)
-			return -1;
-		if (parent.n[PT_NSPID] == 1) {
-			fd = pt_proc_ns_open(-1, st.ppid, "pid");
-			if (fd < 0)
-				return -1;
-			n = pt_fd_ino(fd) == PT_INIT_PID_NS_INO ? above : -1;
-			pt_close(fd);
-			return n;
-		}
-		pid = st.ppid;
-	}
-	return -1;
+	anc = proc_level_ancestor();
+	fd = anc > 0 ? pt_proc_ns_open(-1, anc, "pid") : -1;
+	if (fd < 0)
+		return -1;
+	n = pt_fd_ino(fd) == PT_INIT_PID_NS_INO ? above : -1;
+	pt_close(fd);
+	return n;
 }
 
 static void ctx_close(struct pidtuple_nsctx *ctx)
@@ -440,6 +449,77 @@ PT_PUBLIC int pidtuple_nsctx_levels(const struct pidtuple_nsctx *ctx)
 	return (int)ctx->n;
 }
 
+/* The privilege flags over the owner of the PID namespace @nsfd, from the caller's effective
+ * set; -errno when they cannot be told. */
+static int64_t ns_caps_flags(int nsfd, uint64_t cap_eff)
+{
+	int userns = pt_ns_get_userns(nsfd), r;
+	uint64_t own_ino, caps;
+
+	if (userns == -EPERM)
+		return 0; /* owned above the caller's user namespace: no capability over it */
+	if (userns < 0)
+		return userns;
+	r = pt_proc_self_ns_ino("user", &own_ino);
+	caps = r == 0 ? pt_caps_over(userns, own_ino, cap_eff) : 0;
+	pt_close(userns);
+	return r < 0 ? r : (int64_t)pt_caps_level_flags(caps);
+}
+
+/* The privilege flags over /proc's namespace, above the caller's; -errno when not to be told. */
+static int64_t proc_level_caps(const struct pidtuple_nsctx *ctx, uint64_t *ret_ino)
+{
+	uint64_t userns_ino;
+	pid_t anc;
+	int64_t flags;
+	int fd, r = pt_proc_self_ns_ino("user", &userns_ino);
+
+	if (r < 0)
+		return r;
+	/* From the initial user namespace the effective set holds over every owner. */
+	if (userns_ino == PT_INIT_USER_NS_INO)
+		return (int64_t)pt_caps_level_flags(ctx->cap_eff);
+	/* Else that namespace's owner, through an ancestor living in it (opening /proc/1's is
+	 * refused from a namespace below it), or its init. */
+	anc = proc_level_ancestor();
+	fd = pt_proc_ns_open(-1, anc > 0 ? anc : 1, "pid");
+	if (fd < 0)
+		return fd;
+	*ret_ino = pt_fd_ino(fd);
+	flags = ns_caps_flags(fd, ctx->cap_eff);
+	pt_close(fd);
+	return flags;
+}
+
+int pt_nsctx_proc_level(const struct pidtuple_nsctx *ctx, struct pt_level *lv)
+{
+	int above = pt_proc_levels_above();
+	uint64_t ino = 0;
+	int64_t flags;
+
+	if (above <= 0)
+		return above == -ENOENT ? 0 : above;
+	flags = proc_level_caps(ctx, &ino);
+	if (flags < 0)
+		return 0; /* not ours to tell (ptrace rules): the kernel decides there */
+	*lv = (struct pt_level){
+		.nsfd = -1, .ns_id = ino, .flags = (uint64_t)flags, .via_proc = true
+	};
+	if (pt_features_cached() & PIDTUPLE_FEATURE_PER_NS_PID_MAX) {
+		/* /proc/sys/kernel/pid_max shows the caller's namespace's own, whatever the
+		 * mount: the one above is not readable from here. Its bound, as for the levels
+		 * below the caller. */
+		lv->pid_max = PT_PID_MAX_LIMIT;
+	} else {
+		int r = pt_read_pid_max(&lv->pid_max); /* one global pid_max */
+
+		if (r < 0)
+			return r;
+		lv->flags |= PIDTUPLE_LEVEL_PID_MAX_EXACT;
+	}
+	return above;
+}
+
 static uint64_t init_by_scan(const struct pt_level *lv);
 
 uint64_t pt_level_init_state(const struct pt_level *lv, bool scan)
@@ -448,6 +528,8 @@ uint64_t pt_level_init_state(const struct pt_level *lv, bool scan)
 
 	if (lv->flags & PIDTUPLE_LEVEL_CALLER)
 		return PIDTUPLE_LEVEL_HAS_INIT; /* the caller lives there */
+	if (lv->via_proc)
+		return PIDTUPLE_LEVEL_HAS_INIT; /* the caller lives below it */
 	if (lv->nsfd < 0)
 		return 0; /* created by this fork, or unshared and still without init */
 	if (!(pt_features_cached() & PIDTUPLE_FEATURE_NS_PID_IOCTLS))
@@ -478,12 +560,29 @@ int pt_active_pid_taken(pid_t pid)
 	return r == -ESRCH ? 0 : r;
 }
 
+/* At /proc's level: /proc/PID names a task or a thread there (a thread's is found though not
+ * listed), a zombie too. A number not found is free only when /proc hides nobody from us. */
+static int proc_pid_taken(pid_t pid)
+{
+	pid_t ppid;
+	char state;
+	int r = pt_proc_state(-1, pid, &state, &ppid);
+
+	if (r == 0)
+		return 1;
+	if (r != -ENOENT && r != -ESRCH)
+		return r;
+	return pt_caps_see_all() ? 0 : -EACCES;
+}
+
 int pt_level_pid_taken(const struct pt_level *lv, pid_t pid)
 {
 	int r;
 
 	if (lv->flags & PIDTUPLE_LEVEL_CALLER)
 		return pt_active_pid_taken(pid);
+	if (lv->via_proc)
+		return proc_pid_taken(pid);
 	if (lv->nsfd < 0)
 		return 0; /* nothing lives in a namespace without init */
 	if (!(pt_features_cached() & PIDTUPLE_FEATURE_NS_PID_IOCTLS))
@@ -526,10 +625,36 @@ static int held_by_scan(const struct pt_level *lv, pid_t pid, bool tasks)
 	return r;
 }
 
+/* At /proc's level: a process group or session numbered @pid there, its leader gone, seen in
+ * the first NSpgid and NSsid fields (/proc's numbering) of the processes /proc lists. */
+static int proc_group_held(pid_t pid)
+{
+	struct pt_dir d;
+	struct pt_status st;
+	pid_t p;
+	int r = pt_dir_open_proc(&d);
+
+	if (r < 0)
+		return r;
+	while ((r = pt_dir_next_pid(&d, &p)) > 0) {
+		if (pt_proc_status(d.fd, p, 0, &st) < 0)
+			continue; /* gone meanwhile */
+		if ((st.n[PT_NSPGID] > 0 && st.ids[PT_NSPGID][0] == pid) ||
+		    (st.n[PT_NSSID] > 0 && st.ids[PT_NSSID][0] == pid)) {
+			r = 1;
+			break;
+		}
+	}
+	pt_dir_close(&d);
+	return r;
+}
+
 int pt_level_pid_held(const struct pt_level *lv, pid_t pid, bool scan)
 {
 	int r = pt_level_pid_taken(lv, pid);
 
+	if (lv->via_proc)
+		return scan && r == 0 ? proc_group_held(pid) : r;
 	if (!scan || (r != 0 && r != -EOPNOTSUPP) ||
 	    (lv->nsfd < 0 && !(lv->flags & PIDTUPLE_LEVEL_CALLER)))
 		return r;
@@ -579,14 +704,35 @@ static int exited_holder(pid_t pid, char *ret_state, pid_t *ret_ppid)
 	return 1;
 }
 
-void pt_level_holder_note(const struct pt_level *lv, pid_t pid, char *buf, size_t size)
+/* exited_holder() for the task /proc numbers @proc_pid, which the caller may not see: 1 when
+ * it exited as a whole but is not reaped, with its state letter and its parent (the caller's
+ * numbering, 0 when outside its namespace); else 0 or -errno. */
+static int proc_exited_holder(pid_t proc_pid, char *ret_state, pid_t *ret_ppid)
 {
-	pid_t ppid = 0;
-	char state = '?';
+	int above = pt_proc_levels_above(), r;
+	struct pt_dir d;
+	pid_t tid;
 
-	buf[0] = '\0';
-	/* Other levels' numbers mean other processes (or none) to the caller. */
-	if (!(lv->flags & PIDTUPLE_LEVEL_CALLER) || exited_holder(pid, &state, &ppid) != 1)
+	if (above < 0)
+		return above;
+	r = pt_proc_state(-1, proc_pid, ret_state, ret_ppid);
+	if (r < 0 || (*ret_state != 'Z' && *ret_state != 'X'))
+		return r < 0 ? r : 0;
+	/* A leader whose threads still run shows 'Z' too: it lives. */
+	r = pt_dir_open_tasks(&d, -1, proc_pid);
+	while (r >= 0 && (r = pt_dir_next_pid(&d, &tid)) > 0 && tid == proc_pid)
+		;
+	if (d.fd >= 0)
+		pt_dir_close(&d);
+	if (r != 0 && r != -ENOENT)
+		return r > 0 ? 0 : r;
+	*ret_ppid = caller_pid_of(*ret_ppid, above);
+	return 1;
+}
+
+static void holder_words(int exited, char state, pid_t ppid, char *buf, size_t size)
+{
+	if (exited != 1)
 		return;
 	/* 'X', or another letter while do_exit() runs: dying, gone in a moment once reaped. */
 	if (ppid > 0)
@@ -597,6 +743,40 @@ void pt_level_holder_note(const struct pt_level *lv, pid_t pid, char *buf, size_
 		snprintf(buf, size,
 			 ": %s, " PT_HOLDER_NOT_REAPED " (its parent is outside this namespace)",
 			 state == 'Z' ? "a zombie" : "a dying process");
+}
+
+void pt_ns_holder_note(int nsfd, pid_t pid, char *buf, size_t size)
+{
+	pid_t ppid = 0, own;
+	char state = '?';
+
+	buf[0] = '\0';
+	if (nsfd < 0 || !(pt_features_cached() & PIDTUPLE_FEATURE_NS_PID_IOCTLS))
+		return;
+	/* The holder's number in the caller's namespace, which the pidfd needs. */
+	own = pt_ns_pid_from_pidns(nsfd, pid);
+	if (own > 0) {
+		int exited = exited_holder(own, &state, &ppid);
+
+		holder_words(exited, state, ppid, buf, size);
+	}
+}
+
+void pt_level_holder_note(const struct pt_level *lv, pid_t pid, char *buf, size_t size)
+{
+	pid_t ppid = 0;
+	char state = '?';
+	int exited;
+
+	buf[0] = '\0';
+	/* Below the caller the number is first translated into the caller's. */
+	if (!(lv->flags & PIDTUPLE_LEVEL_CALLER) && !lv->via_proc) {
+		pt_ns_holder_note(lv->nsfd, pid, buf, size);
+		return;
+	}
+	exited = lv->via_proc ? proc_exited_holder(pid, &state, &ppid)
+			      : exited_holder(pid, &state, &ppid);
+	holder_words(exited, state, ppid, buf, size);
 }
 
 /*

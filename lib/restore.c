@@ -146,6 +146,28 @@ static int find_taken(struct restorer *rt, pt_proc_idx p, int *how)
 	return nexisting == 1 ? existing : -1;
 }
 
+/* The end of the message when @p's number at @pos is held by a process that exited but is not
+ * reaped yet (pt_level_holder_note()), else "". */
+static void holder_note(struct restorer *rt, pt_proc_idx p, int pos, char *buf, size_t size)
+{
+	const struct pt_plan *pl = rt->pl;
+	const struct pt_proc *proc = &pl->procs[p];
+	pt_proc_idx ns_init = proc->ns_init[pos];
+	int level = pl->top - pos, nsfd;
+
+	buf[0] = '\0';
+	if (ns_init < 0) {
+		if (level >= 0 && level < (int)pl->ctx.n)
+			pt_level_holder_note(&pl->ctx.levels[level], proc->pid[pos], buf, size);
+		return;
+	}
+	nsfd = rt->pidfd[ns_init] >= 0 ? pt_pidfd_get_pidns(rt->pidfd[ns_init]) : -1;
+	if (nsfd >= 0) {
+		pt_ns_holder_note(nsfd, proc->pid[pos], buf, size);
+		pt_close(nsfd);
+	}
+}
+
 /*
  * @p's clone3() failed with EEXIST: a number the check found free was taken when the process
  * was created. Another process took it in between (a racer, a fork flood: the ns_last_pid lock
@@ -170,12 +192,16 @@ static int explain_taken(struct restorer *rt, pt_proc_idx p, int err, const char
 			"session or process group whose leader is gone, which the check "
 			"does not walk the namespace for; the partial tree was removed",
 			b, (int)proc->pid[pos], pos + 1, (int)proc->n);
-	else
+	else {
+		char note[128];
+
+		holder_note(rt, p, pos, note, sizeof(note));
 		r = restorer_diag(
 			rt, err, PIDTUPLE_RULE_PID_TAKEN, p, pos,
 			"%s could not be created: PID %d (NSpid field %d of %d) was taken "
-			"after the check; the partial tree was removed",
-			b, (int)proc->pid[pos], pos + 1, (int)proc->n);
+			"after the check%s; the partial tree was removed",
+			b, (int)proc->pid[pos], pos + 1, (int)proc->n, note);
+	}
 	pt_diag_set_kernel_err(rt->diag, err);
 	return r;
 }

@@ -323,6 +323,45 @@ static int same_verdicts(const struct pidtuple_fork_opts *o, const pid_t *pids, 
 	return 0;
 }
 
+/* The level above the test's, when the host's /proc shows it (not remounted): checked through
+ * /proc, the same from a context made before; only levels it does not show are unverified. */
+static int host_level_cases(const struct pidtuple_fork_opts *o)
+{
+	PIDTUPLE_OPTS(pidtuple_diag, d);
+	bool newpid = o->clone_flags & CLONE_NEWPID;
+	pid_t taken[3] = { 1, FREE_PID, 1 }, free_pid = 0, free3[3] = { 1, FREE_PID, 0 };
+	struct pidtuple *t = NULL;
+	char path[32];
+	int r;
+
+	if (th_nspid_entries() != 2)
+		return 0; /* /proc is not the parent's */
+	for (pid_t n = 299; n > 1 && !free_pid; n--) {
+		snprintf(path, sizeof(path), "/proc/%d", (int)n);
+		if (access(path, F_OK) < 0 && errno == ENOENT)
+			free_pid = n; /* below 300: not handed out again after the first wrap */
+	}
+	TH_CHECK(free_pid > 0, "no free PID below 300 in /proc");
+	free3[2] = free_pid;
+	if (!newpid)
+		taken[0] = free3[0] = FREE_PID + 1;
+	if (same_verdicts(o, taken + 1, 2) || same_verdicts(o, free3 + 1, 2) ||
+	    same_verdicts(o, taken, 3) || same_verdicts(o, free3, 3))
+		return 1;
+	/* Every level seen: a free host PID is valid, with nothing left to the kernel. */
+	TH_CHECK(pidtuple_from_inner(newpid ? free3 : free3 + 1, newpid ? 3 : 2, &t) == 0, "tuple");
+	r = pidtuple_check(t, o, &d);
+	pidtuple_free(t);
+	TH_CHECK(r == 0 && d.unverified == 0, "free host PID %d: %d %s", (int)free_pid, r,
+		 d.message);
+	TH_CHECK(pidtuple_from_inner(newpid ? taken : taken + 1, newpid ? 3 : 2, &t) == 0, "tuple");
+	r = pidtuple_check(t, o, &d);
+	pidtuple_free(t);
+	TH_CHECK(r == -EEXIST && d.rule == PIDTUPLE_RULE_PID_TAKEN && d.nspid_pos == 0,
+		 "host init: %d %s", r, d.message);
+	return 0;
+}
+
 static int check_in(void *arg)
 {
 	PIDTUPLE_OPTS(pidtuple_fork_opts, none);
@@ -351,6 +390,8 @@ static int check_in(void *arg)
 		    same_verdicts(&newpid, tuples[i], 2) || same_verdicts(&newpid, tuples[i], 1))
 			return 1;
 	}
+	if (host_level_cases(&none) || host_level_cases(&newpid))
+		return 1;
 	/* Three visible levels. */
 	holder = th_make_nested_ns(2, NULL, &nsfd);
 	TH_CHECK(holder > 0, "th_make_nested_ns: %d", holder);

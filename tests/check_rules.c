@@ -219,6 +219,27 @@ static int lower_own_pid_max(void)
 	return th_read_pid_max();
 }
 
+/* /proc is the test namespace's parent's (the host's, not remounted: an NSpid of two fields
+ * here), so the level above the test's is seen through it. */
+static bool proc_shows_parent(void)
+{
+	return th_nspid_entries() == 2;
+}
+
+/* A PID free in /proc's namespace: below 300, where the kernel hands out no number again
+ * after its first wrap (RESERVED_PIDS), and not in /proc. 0 when there is none. */
+static pid_t free_proc_pid(void)
+{
+	char path[32];
+
+	for (pid_t n = 299; n > 1; n--) {
+		snprintf(path, sizeof(path), "/proc/%d", (int)n);
+		if (access(path, F_OK) < 0 && errno == ENOENT)
+			return n;
+	}
+	return 0;
+}
+
 /* Makes the child's namespace @depth levels below the test's own (0: stays). */
 static int enter_nested(int depth, pid_t *holder, int *nsfd)
 {
@@ -284,15 +305,26 @@ static int level_positions(void *arg)
 				      .err = -EINVAL,
 				      .rule = PIDTUPLE_RULE_TOO_DEEP,
 				      .inner = depth + 2 };
-		struct rcase host = { .name = "host level unverified",
+		/* The host's level is /proc's: seen through it, unless /proc is another's. */
+		struct rcase host = { .name = "host level seen through /proc",
 				      .n = (size_t)depth + 2,
-				      .ret = 1,
+				      .ret = proc_shows_parent() ? 0 : 1,
 				      .inner = -1,
 				      .judges = J_CHECK };
+		struct rcase host_taken = { .name = "host level taken, seen through /proc",
+					    .n = (size_t)depth + 2,
+					    .err = -EEXIST,
+					    .rule = PIDTUPLE_RULE_PID_TAKEN,
+					    .inner = depth + 1 };
 
 		for (int i = 0; i < depth + 3; i++)
-			deep.pid[i] = host.pid[i] = FREE_PID + i;
+			deep.pid[i] = host.pid[i] = host_taken.pid[i] = FREE_PID + i;
+		host.pid[depth + 1] = free_proc_pid();
+		host_taken.pid[depth + 1] = 1; /* the host's init */
+		TH_CHECK(host.pid[depth + 1] > 0, "no free PID below 300 in /proc");
 		RUN(deep, host);
+		if (proc_shows_parent())
+			RUN(host_taken);
 	}
 	return th_clean_up(holder, nsfd, fds);
 }
@@ -570,10 +602,27 @@ static const char *const kind_name[K_MAX] = { "live process", "zombie", "thread 
 					      "process group without leader",
 					      "session without leader" };
 
+/* The holders below write their numbers in /proc's namespace instead of their own. */
+static bool proc_numbers;
+
+/* The caller's number (its thread's with @thread) in /proc's namespace: the "self" links. */
+static pid_t proc_number(bool thread)
+{
+	char buf[64];
+	ssize_t len = readlink(thread ? "/proc/thread-self" : "/proc/self", buf, sizeof(buf) - 1);
+	const char *p;
+
+	if (len <= 0)
+		return -1;
+	buf[len] = '\0';
+	p = thread ? strrchr(buf, '/') : NULL; /* "PID/task/TID" */
+	return atoi(p ? p + 1 : buf);
+}
+
 static void *thread_main(void *arg)
 {
 	int fd = (int)(intptr_t)arg;
-	pid_t tid = th_raw_gettid();
+	pid_t tid = proc_numbers ? proc_number(true) : th_raw_gettid();
 
 	(void)!write(fd, &tid, sizeof(tid));
 	for (;;)
@@ -584,7 +633,7 @@ static void *thread_main(void *arg)
 /* Body of the process that makes the number: writes the number (as its namespace counts). */
 static void __attribute__((noreturn)) kind_child(enum holder_kind kind, int fd)
 {
-	pid_t self = getpid();
+	pid_t self = proc_numbers ? proc_number(false) : getpid();
 	int sync[2];
 	pthread_t th;
 
@@ -802,6 +851,170 @@ static int zombie_named(void *arg)
 	return th_clean_up(0, -1, fds);
 }
 
+/*
+ * With the host's /proc (not remounted), the level above the test's namespace is /proc's: a
+ * PID there is taken when /proc shows it (a process, a thread, a zombie), or, with the scan,
+ * when a group or session there has it. The verdict names that level (NSpid field 1 of 2).
+ */
+static int outer_seen(void *arg)
+{
+	PIDTUPLE_OPTS(pidtuple_diag, d);
+	PIDTUPLE_OPTS(pidtuple_fork_opts, o, .flags = PIDTUPLE_FORK_CHECK_SCAN);
+	pid_t held[K_MAX], pair[2] = { 50, 1 };
+	int fds = th_count_fds(), fails = 0, r;
+	struct pidtuple *t = NULL;
+	char name[96];
+
+	(void)arg;
+	if (!proc_shows_parent()) {
+		fprintf(stderr, "outer_seen: skipped: /proc is not the parent namespace's\n");
+		return 0;
+	}
+	/* The oracle's case: 1/50 from the init of a namespace below the host's. */
+	TH_CHECK(pidtuple_from_inner(pair, 2, &t) == 0, "tuple 1/50");
+	r = pidtuple_check(t, &o, &d);
+	TH_CHECK(r == -EEXIST && d.rule == PIDTUPLE_RULE_PID_TAKEN && d.inner_index == 1 &&
+			 d.nspid_pos == 0 && d.pid == 1 &&
+			 strstr(d.message, "PID 1 (NSpid field 1 of 2) is already in use"),
+		 "1/50: %d %s: %s", r, pidtuple_rule_name(d.rule), d.message);
+	{
+		/* The same verdict before any fork, with PIDTUPLE_FORK_CHECK. */
+		PIDTUPLE_OPTS(pidtuple_fork_opts, fo, .flags = PIDTUPLE_FORK_CHECK, .diag = &d);
+
+		r = pidtuple_fork(t, &fo, NULL);
+		if (r == 0)
+			_exit(0);
+		TH_CHECK(r == -EEXIST && d.rule == PIDTUPLE_RULE_PID_TAKEN && d.inner_index == 1 &&
+				 d.kernel_err == 0,
+			 "fork 1/50 with the check: %d %s: %s", r, pidtuple_rule_name(d.rule),
+			 d.message);
+	}
+	pidtuple_free(t);
+	RUN({ .name = "outer: the host's init",
+	      .n = 2,
+	      .pid = { 50, 1 },
+	      .err = -EEXIST,
+	      .rule = PIDTUPLE_RULE_PID_TAKEN,
+	      .inner = 1 },
+	    { .name = "outer: free, checked",
+	      .n = 2,
+	      .pid = { 50, free_proc_pid() },
+	      .inner = -1,
+	      .judges = J_CHECK });
+	proc_numbers = true;
+	for (int k = 0; k < K_MAX; k++)
+		held[k] = make_taken(k);
+	proc_numbers = false;
+	for (int k = 0; k < K_MAX; k++) {
+		TH_CHECK(held[k] > 1, "cannot make a %s", kind_name[k]);
+		snprintf(name, sizeof(name), "outer: %s %d", kind_name[k], held[k]);
+		RUN_COUNT(fails, { .name = name,
+				   .n = 2,
+				   .pid = { 50, held[k] },
+				   .err = -EEXIST,
+				   .rule = PIDTUPLE_RULE_PID_TAKEN,
+				   .inner = 1,
+				   .scan = leaderless(k) });
+		/* /proc shows no group or session by number: only the scan finds them. */
+		if (leaderless(k))
+			RUN_COUNT(fails, { .name = name,
+					   .n = 2,
+					   .pid = { 50, held[k] },
+					   .err = -EEXIST,
+					   .rule = PIDTUPLE_RULE_PID_TAKEN,
+					   .inner = 1,
+					   .quick_miss = true });
+	}
+	TH_CHECK(fails == 0, "%d case(s) disagree (see above)", fails);
+	/* The zombie is this process's child: named, its parent in the caller's numbering. */
+	pair[1] = held[K_ZOMBIE];
+	TH_CHECK(pidtuple_from_inner(pair, 2, &t) == 0, "tuple");
+	r = pidtuple_check(t, NULL, &d);
+	pidtuple_free(t);
+	TH_CHECK(r == -EEXIST && strstr(d.message, "a zombie of 1, not yet reaped"),
+		 "outer zombie %d: %d %s", (int)held[K_ZOMBIE], r, d.message);
+	return th_clean_up(0, -1, fds);
+}
+
+/* The tree check names the zombie holding @pid of a child node the same way. */
+static int tree_names_zombie(pid_t pid)
+{
+	PIDTUPLE_OPTS(pidtuple_diag, d);
+	pid_t root_pid = FREE_PID;
+	struct pidtuple *root = NULL, *child = NULL;
+	struct pidtuple_tree *tree = NULL;
+	int r = pidtuple_tree_new(&tree);
+
+	if (r == 0)
+		r = pidtuple_from_inner(&root_pid, 1, &root);
+	if (r == 0)
+		r = pidtuple_from_inner(&pid, 1, &child);
+	if (r == 0)
+		r = pidtuple_tree_add(tree,
+				      &(struct pidtuple_node){ .sz = sizeof(struct pidtuple_node),
+							       .parent = -1,
+							       .kind = PIDTUPLE_NODE_HOLD,
+							       .tuple = root });
+	if (r == 0)
+		r = pidtuple_tree_add(tree,
+				      &(struct pidtuple_node){ .sz = sizeof(struct pidtuple_node),
+							       .parent = 0,
+							       .kind = PIDTUPLE_NODE_HOLD,
+							       .tuple = child });
+	if (r == 1)
+		r = pidtuple_tree_check(tree, NULL, &d);
+	pidtuple_tree_free(tree);
+	pidtuple_free(root);
+	pidtuple_free(child);
+	TH_CHECK(r == -EEXIST && d.rule == PIDTUPLE_RULE_PID_TAKEN && d.node == 1,
+		 "tree check: %d %s: %s", r, pidtuple_rule_name(d.rule), d.message);
+	if (!no_ns_ioctls())
+		TH_CHECK(strstr(d.message, "a zombie of 1, not yet reaped"), "tree check: %s",
+			 d.message);
+	return 0;
+}
+
+/* A zombie holding a PID in a namespace below the caller's is named too: its parent (this
+ * process, PID 1 here) in the caller's numbering. */
+static int zombie_nested_named(void *arg)
+{
+	PIDTUPLE_OPTS(pidtuple_diag, d);
+	int fds = th_count_fds(), nsfd, p[2], r;
+	pid_t holder, z, zin = -1;
+	siginfo_t si;
+
+	(void)arg;
+	if (enter_nested(1, &holder, &nsfd))
+		return 1;
+	TH_CHECK(pipe(p) == 0, "pipe: %m");
+	z = fork();
+	TH_CHECK(z >= 0, "fork: %m");
+	if (z == 0) {
+		pid_t self = getpid(); /* its number in the nested namespace */
+
+		(void)!write(p[1], &self, sizeof(self));
+		_exit(0);
+	}
+	close(p[1]);
+	TH_CHECK(read(p[0], &zin, sizeof(zin)) == (ssize_t)sizeof(zin) && zin > 1, "no number");
+	close(p[0]);
+	memset(&si, 0, sizeof(si));
+	TH_CHECK(waitid(P_PID, (id_t)z, &si, WEXITED | WNOWAIT) == 0, "waitid: %m");
+	r = check_one(zin, &d);
+	TH_CHECK(r == -EEXIST && d.rule == PIDTUPLE_RULE_PID_TAKEN && d.pid == zin,
+		 "nested zombie %d: %d %s", (int)zin, r, d.message);
+	if (!no_ns_ioctls())
+		TH_CHECK(strstr(d.message, "a zombie of 1, not yet reaped"), "nested zombie: %s",
+			 d.message);
+	TH_CHECK(tree_names_zombie(zin) == 0, "the tree check");
+	TH_CHECK(waitpid(z, NULL, 0) == z, "waitpid: %m");
+	/* Its number leaves the namespace a moment after the reaping (6.15+). */
+	for (int i = 0; i < 200 && (r = check_one(zin, &d)) == -EEXIST; i++)
+		usleep(1000);
+	TH_CHECK(r == 0, "reaped %d: %d %s", (int)zin, r, d.message);
+	return th_clean_up(holder, nsfd, fds);
+}
+
 static int newpid_one(void *arg)
 {
 	int fds = th_count_fds(), own_max = lower_own_pid_max(), nsfd;
@@ -846,11 +1059,11 @@ static int newpid_one(void *arg)
 	      .err = -EINVAL,
 	      .rule = PIDTUPLE_RULE_PID_RANGE,
 	      .inner = 1 },
-	    { .name = "newpid, host level unverified",
+	    { .name = "newpid, host level seen through /proc",
 	      .n = 3,
-	      .pid = { 1, FREE_PID, FREE_PID },
+	      .pid = { 1, FREE_PID, free_proc_pid() },
 	      .clone_flags = CLONE_NEWPID,
-	      .ret = 1,
+	      .ret = proc_shows_parent() ? 0 : 1,
 	      .inner = -1,
 	      .judges = J_CHECK },
 	    { .name = "newpid too-deep",
@@ -1143,6 +1356,8 @@ TH_NS_TEST(test_init_dead_deep, init_dead, 2)
 TH_NS_TEST(test_init_zombie, init_zombie, 0)
 TH_NS_TEST(test_taken, taken_kinds, 0)
 TH_NS_TEST(test_zombie_named, zombie_named, 0)
+TH_NS_TEST(test_zombie_nested_named, zombie_nested_named, 0)
+TH_NS_TEST(test_outer_seen, outer_seen, 0)
 TH_NS_TEST(test_newpid_one, newpid_one, 0)
 TH_NS_TEST(test_newpid_unshared, newpid_unshared, 0)
 TH_NS_TEST(test_flags, flags, 0)
@@ -1166,6 +1381,8 @@ static Suite *rules_suite(void)
 	tcase_add_test(tc, test_init_zombie);
 	tcase_add_test(tc, test_taken);
 	tcase_add_test(tc, test_zombie_named);
+	tcase_add_test(tc, test_zombie_nested_named);
+	tcase_add_test(tc, test_outer_seen);
 	tcase_add_test(tc, test_newpid_one);
 	tcase_add_test(tc, test_newpid_unshared);
 	tcase_add_test(tc, test_flags);

@@ -30,8 +30,9 @@ void help_check(FILE *out)
 	      "Prints 'TUPLE: valid' on success. When the tuple is not valid, stderr gives the\n"
 	      "rule that failed and one sentence saying why, with the PID's place in the tuple\n"
 	      "as an NSpid field counted from 1, outermost first ('NSpid field 2 of 3' is 17 in\n"
-	      "4242/17/1). Levels above the caller's PID namespace cannot be checked from here:\n"
-	      "they are left to the kernel and a note says so.\n"
+	      "4242/17/1). Levels above the caller's PID namespace are checked where /proc\n"
+	      "shows them (a /proc of an outer namespace shows its level); the others are left\n"
+	      "to the kernel and a note says so.\n"
 	      "\n"
 	      "Exit status: 0 valid (also when outer levels could not be checked); 1 not valid;\n"
 	      "2 on a usage error or when TUPLE does not parse.\n",

@@ -66,12 +66,6 @@ expect_status 2 "check --json with an unknown option" -- "$P" check --bogus 5 --
 	expect_json_error "check --bogus 5 --json" usage=true \
 		message='"unknown option '"'--bogus'"'"'
 
-# A second level is the parent namespace, above this shell's: it cannot be checked from
-# here. The verdict is still "valid", with a note.
-expect_status 0 "check with an unverifiable outer level" -- "$P" check 5/4242 &&
-	expect_eq "$out" "5/4242: valid" "check 5/4242: stdout" &&
-	expect_match "$err" "note: 1 outer level(s)" "check 5/4242: note"
-expect_status 0 "check --json with an unverifiable outer level" -- "$P" check --json 5/4242 &&
-	expect_json "check --json 5/4242" 'd == {"tuple": [5, 4242], "valid": True, "unverified": 1}'
+# A second level is the parent namespace, seen through the host's /proc: cli_outer.sh.
 
 finish
