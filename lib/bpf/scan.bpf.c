@@ -19,6 +19,7 @@ typedef unsigned long long __u64;
 #define PIDTYPE_TGID 1
 #define PIDTYPE_PGID 2
 #define PIDTYPE_SID 3
+#define EXIT_DEAD 0x10 /* reaped: gone from /proc in a moment (a zombie, EXIT_ZOMBIE, stays) */
 
 struct pid_namespace;
 
@@ -45,6 +46,7 @@ struct signal_struct {
 } CORE;
 
 struct task_struct {
+	int exit_state;
 	int pid;
 	int tgid;
 	struct pid *thread_pid;
@@ -113,11 +115,14 @@ int pt_scan(struct bpf_iter__task *ctx)
 	struct upid own;
 	unsigned int tlev = 0, l0 = 0;
 	long pglev, sidlev;
+	int exit_state = 0;
 	void *seq = ctx->meta->seq;
 
 	if (!t || RD(leader, t->group_leader) || leader != t)
 		return 0; /* processes only: a thread costs just this (the library scans threads
 			   * through /proc, where they follow their process) */
+	if (RD(exit_state, t->exit_state) || (exit_state & EXIT_DEAD))
+		return 0; /* being released: /proc no longer shows it either */
 	cur = (struct task_struct *)bpf_get_current_task();
 	if (RD(self, cur->thread_pid) || !self || RD(l0, self->level))
 		return 0;
