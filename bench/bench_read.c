@@ -446,11 +446,12 @@ static int bench_scans(void)
 /* `pidtuple ps --json` as a user runs it (fork, exec, its output to /dev/null), against
  * procps ps of the same columns, and what the command costs before it lists anything: the
  * exec alone (--version) and the exec with the BPF program's load (features). */
-enum { C_PS, C_PT, C_PT_STATUS, C_PT_FEATURES, C_PT_VERSION, C_NR };
+enum { C_PS, C_PT, C_PT_STATUS, C_PT_NOCOMM, C_PT_FEATURES, C_PT_VERSION, C_NR };
 static const char *const cname[C_NR] = {
 	"ps -eo pid,ppid,pgid,sid,comm",
 	"pidtuple ps --json",
 	"pidtuple ps --json, PIDTUPLE_SCAN_SOURCE=status",
+	"pidtuple ps --json -o (all but COMM: no name reads)",
 	"pidtuple features (loads the BPF program)",
 	"pidtuple --version (exec and linking only)",
 };
@@ -464,6 +465,9 @@ static int run_cmd(int c, int out_fd, double *cpu)
 	char *const pt[] = { pidtuple_path, "ps", "--json", NULL };
 	char *const ft[] = { pidtuple_path, "features", NULL };
 	char *const vs[] = { pidtuple_path, "--version", NULL };
+	char *const nc[] = {
+		pidtuple_path, "ps", "--json", "-o", "PID,PPID,TUPLE,NEWPID,NS_ID,PGID,SID", NULL
+	};
 	struct rusage ru;
 	int st;
 	pid_t pid = fork();
@@ -477,7 +481,10 @@ static int run_cmd(int c, int out_fd, double *cpu)
 		if (c == C_PS)
 			execvp(ps[0], ps);
 		else
-			execv(pidtuple_path, c == C_PT_FEATURES ? ft : c == C_PT_VERSION ? vs : pt);
+			execv(pidtuple_path, c == C_PT_FEATURES	 ? ft
+					     : c == C_PT_VERSION ? vs
+					     : c == C_PT_NOCOMM	 ? nc
+								 : pt);
 		_exit(127);
 	}
 	if (pid < 0 || wait4(pid, &st, 0, &ru) != pid)
@@ -541,7 +548,7 @@ static int bench_commands(void)
 		mw[c] = median(wall[c], rounds);
 	}
 	for (int c = 0; c < C_NR; c++)
-		printf("command %-48s %6ld lines  cpu %8.2f ms  wall %8.2f ms  this/ps %5.3fx "
+		printf("command %-51s %6ld lines  cpu %8.2f ms  wall %8.2f ms  this/ps %5.3fx "
 		       "(wall %5.3fx)\n",
 		       cname[c], lines[c], mc[c] / 1e6, mw[c] / 1e6, mc[c] / mc[C_PS],
 		       mw[c] / mw[C_PS]);

@@ -106,11 +106,11 @@ static unsigned int scan_flags(const struct cli_view *v, bool threads)
 {
 	unsigned int flags = threads ? CLI_SCAN_THREADS : 0;
 
-	if (v->no_kthreads)
-		flags |= CLI_SCAN_COMM;
 	for (size_t i = 0; i < v->ncols; i++)
 		if (v->cols[i] == COL_COMM)
-			flags |= CLI_SCAN_COMM;
+			flags |= CLI_SCAN_COMM | CLI_SCAN_COMM_ONLY;
+	if (v->no_kthreads)
+		flags = (flags | CLI_SCAN_COMM) & ~CLI_SCAN_COMM_ONLY;
 	return flags;
 }
 

@@ -129,16 +129,25 @@ static bool proc_is_ours(void)
 
 /*
  * read_comm() with a /proc of the caller's namespace: one read of /proc/PID/stat, which comes
- * from one process (a reused number makes the read fail), gives both the name and the flags.
+ * from one process (a reused number makes the read fail), gives both the name and the flags;
+ * with CLI_SCAN_COMM_ONLY one read of /proc/PID/comm.
  * 0; 1 when the name holds a backslash (the kernel may have escaped it: read_comm() then);
  * -ESRCH when the process has gone.
  */
-static int read_stat_comm(pid_t pid, struct cli_proc *proc)
+static int read_stat_comm(pid_t pid, struct cli_proc *proc, unsigned int flags)
 {
 	char path[64], stat[512];
 	const char *a, *b;
 	size_t len;
 
+	if (flags & CLI_SCAN_COMM_ONLY) {
+		/* The name alone: /proc/PID/comm costs the kernel less than stat. */
+		snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+		if (read_small(path, proc->comm, sizeof(proc->comm)) < 0)
+			return -ESRCH;
+		proc->comm[strcspn(proc->comm, "\n")] = '\0';
+		return 0;
+	}
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	if (read_small(path, stat, sizeof(stat)) < 0)
 		return -ESRCH;
@@ -211,7 +220,7 @@ static int add_proc(struct cli_procs *ps, size_t *cap, const struct pidtuple_sca
 		.pid = e->pid, .ppid = e->ppid, .flags = e->flags, .ns_id = e->ns_id
 	};
 	if (flags & CLI_SCAN_COMM) {
-		r = flags & SCAN_OWN_PROC ? read_stat_comm(e->pid, p) : 1;
+		r = flags & SCAN_OWN_PROC ? read_stat_comm(e->pid, p, flags) : 1;
 		if (r == 1)
 			r = read_comm(e->pid, p);
 		if (r == -ESRCH)
