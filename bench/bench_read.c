@@ -19,8 +19,9 @@
  *     /dev/null; the child's CPU time from wait4() and the wall time, median of --cmd-rounds):
  *     `pidtuple ps --json` against `ps -eo pid,ppid,pgid,sid,comm`, the same with
  *     PIDTUPLE_SCAN_SOURCE=status, and `pidtuple features` (exec + the BPF load) and
- *     `pidtuple --version` (exec only) for what comes before any listing. `--only commands`
- *     skips parts 1 and 2; `--pidtuple PATH` (default: tools/pidtuple of the same build).
+ *     `pidtuple --version` (exec only) for what comes before any listing, and with --compare
+ *     PATH another build's `pidtuple ps --json` (before/after). `--only commands` skips
+ *     parts 1 and 2; `--pidtuple PATH` (default: tools/pidtuple of the same build).
  *
  * Series alternate per batch (ABAB), so drift cancels. Times are medians of per-batch CPU time
  * (CLOCK_PROCESS_CPUTIME_ID: user + system of this process, unaffected by other load) and of
@@ -446,7 +447,7 @@ static int bench_scans(void)
 /* `pidtuple ps --json` as a user runs it (fork, exec, its output to /dev/null), against
  * procps ps of the same columns, and what the command costs before it lists anything: the
  * exec alone (--version) and the exec with the BPF program's load (features). */
-enum { C_PS, C_PT, C_PT_STATUS, C_PT_NOCOMM, C_PT_FEATURES, C_PT_VERSION, C_NR };
+enum { C_PS, C_PT, C_PT_STATUS, C_PT_NOCOMM, C_PT_FEATURES, C_PT_VERSION, C_PT_OTHER, C_NR };
 static const char *const cname[C_NR] = {
 	"ps -eo pid,ppid,pgid,sid,comm",
 	"pidtuple ps --json",
@@ -454,8 +455,10 @@ static const char *const cname[C_NR] = {
 	"pidtuple ps --json -o (all but COMM: no name reads)",
 	"pidtuple features (loads the BPF program)",
 	"pidtuple --version (exec and linking only)",
+	"pidtuple ps --json of --compare PATH",
 };
 static char pidtuple_path[4096]; /* --pidtuple, or tools/pidtuple next to bench/ */
+static char other_path[4096];	 /* --compare: another build's pidtuple, or empty */
 
 /* Runs command @c with its output to @out_fd; its CPU time (user + system) in *@cpu, ns.
  * Returns its exit status, or -1. */
@@ -463,6 +466,7 @@ static int run_cmd(int c, int out_fd, double *cpu)
 {
 	char *const ps[] = { "ps", "-eo", "pid,ppid,pgid,sid,comm", NULL };
 	char *const pt[] = { pidtuple_path, "ps", "--json", NULL };
+	char *const ot[] = { other_path, "ps", "--json", NULL };
 	char *const ft[] = { pidtuple_path, "features", NULL };
 	char *const vs[] = { pidtuple_path, "--version", NULL };
 	char *const nc[] = {
@@ -480,6 +484,8 @@ static int run_cmd(int c, int out_fd, double *cpu)
 			unsetenv("PIDTUPLE_SCAN_SOURCE");
 		if (c == C_PS)
 			execvp(ps[0], ps);
+		else if (c == C_PT_OTHER)
+			execv(other_path, ot);
 		else
 			execv(pidtuple_path, c == C_PT_FEATURES	 ? ft
 					     : c == C_PT_VERSION ? vs
@@ -519,10 +525,11 @@ static int bench_commands(void)
 	static double cpu[C_NR][64], wall[C_NR][64];
 	int rounds = cfg.cmd_rounds > 64 ? 64 : cfg.cmd_rounds;
 	int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	int nc = other_path[0] ? C_NR : C_PT_OTHER; /* the last one only with --compare */
 	double mc[C_NR], mw[C_NR];
 	long lines[C_NR];
 
-	for (int c = 0; c < C_NR; c++) {
+	for (int c = 0; c < nc; c++) {
 		lines[c] = cmd_lines(c); /* also warms the page cache */
 		if (lines[c] < 0) {
 			fprintf(stderr, "bench_read: %s failed\n", cname[c]);
@@ -531,8 +538,8 @@ static int bench_commands(void)
 		}
 	}
 	for (int b = 0; b < rounds; b++)
-		for (int k = 0; k < C_NR; k++) {
-			int c = b & 1 ? C_NR - 1 - k : k;
+		for (int k = 0; k < nc; k++) {
+			int c = b & 1 ? nc - 1 - k : k;
 			double w0 = now(CLOCK_MONOTONIC);
 
 			if (run_cmd(c, null, &cpu[c][b]) != 0) {
@@ -543,17 +550,20 @@ static int bench_commands(void)
 			wall[c][b] = now(CLOCK_MONOTONIC) - w0;
 		}
 	close(null);
-	for (int c = 0; c < C_NR; c++) {
+	for (int c = 0; c < nc; c++) {
 		mc[c] = median(cpu[c], rounds);
 		mw[c] = median(wall[c], rounds);
 	}
-	for (int c = 0; c < C_NR; c++)
+	for (int c = 0; c < nc; c++)
 		printf("command %-51s %6ld lines  cpu %8.2f ms  wall %8.2f ms  this/ps %5.3fx "
 		       "(wall %5.3fx)\n",
 		       cname[c], lines[c], mc[c] / 1e6, mw[c] / 1e6, mc[c] / mc[C_PS],
 		       mw[c] / mw[C_PS]);
 	printf("command ratio pidtuple ps --json / ps: cpu %.3fx, wall %.3fx (median of %d)\n",
 	       mc[C_PT] / mc[C_PS], mw[C_PT] / mw[C_PS], rounds);
+	if (nc > C_PT_OTHER)
+		printf("command ratio pidtuple ps --json / --compare's: cpu %.3fx, wall %.3fx\n",
+		       mc[C_PT] / mc[C_PT_OTHER], mw[C_PT] / mw[C_PT_OTHER]);
 	return 0;
 }
 
@@ -668,6 +678,8 @@ int main(int argc, char **argv)
 			cfg.cmd_rounds = atoi(argv[i + 1]);
 		else if (!strcmp(argv[i], "--pidtuple"))
 			snprintf(pidtuple_path, sizeof(pidtuple_path), "%s", argv[i + 1]);
+		else if (!strcmp(argv[i], "--compare"))
+			snprintf(other_path, sizeof(other_path), "%s", argv[i + 1]);
 		else if (!strcmp(argv[i], "--only") && !strcmp(argv[i + 1], "commands"))
 			cfg.only_commands = true;
 		else
@@ -677,8 +689,8 @@ int main(int argc, char **argv)
 	    cfg.cmd_rounds < 0) {
 		fprintf(stderr,
 			"usage: %s [--procs N (10000)] [--rounds N (5)] [--reads N (3000)]\n"
-			"       [--cmd-rounds N (11, 0: none)] [--pidtuple PATH] [--only "
-			"commands]\n",
+			"       [--cmd-rounds N (11, 0: none)] [--pidtuple PATH] [--compare PATH]\n"
+			"       [--only commands]\n",
 			argv[0]);
 		return 2;
 	}
