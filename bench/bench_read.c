@@ -15,6 +15,13 @@
  *     (its CPU time is the child's), in the same run. The BPF program's one-time load is
  *     timed first. Memory: heap in use at the 100th
  *     and at the last entry of each scan (must not grow).
+ *  3. With our own /proc, whole commands as a user runs them (fork, exec, output to
+ *     /dev/null; the child's CPU time from wait4() and the wall time, median of --cmd-rounds):
+ *     `pidtuple ps --json` against `ps -eo pid,ppid,pgid,sid,comm`, the same with
+ *     PIDTUPLE_SCAN_SOURCE=status, and `pidtuple features` (exec + the BPF load) and
+ *     `pidtuple --version` (exec only) for what comes before any listing, and with --compare
+ *     PATH another build's `pidtuple ps --json` (before/after). `--only commands` skips
+ *     parts 1 and 2; `--pidtuple PATH` (default: tools/pidtuple of the same build).
  *
  * Series alternate per batch (ABAB), so drift cancels. Times are medians of per-batch CPU time
  * (CLOCK_PROCESS_CPUTIME_ID: user + system of this process, unaffected by other load) and of
@@ -47,8 +54,9 @@
 #define MAXB 512
 
 static struct {
-	int procs, rounds, reads;
-} cfg = { 10000, 5, 3000 };
+	int procs, rounds, reads, cmd_rounds;
+	bool only_commands;
+} cfg = { 10000, 5, 3000, 11, false };
 
 static double now(clockid_t c)
 {
@@ -434,6 +442,131 @@ static int bench_scans(void)
 	return 0;
 }
 
+/* ---- part 3: whole commands ---------------------------------------------------------- */
+
+/* `pidtuple ps --json` as a user runs it (fork, exec, its output to /dev/null), against
+ * procps ps of the same columns, and what the command costs before it lists anything: the
+ * exec alone (--version) and the exec with the BPF program's load (features). */
+enum { C_PS, C_PT, C_PT_STATUS, C_PT_NOCOMM, C_PT_FEATURES, C_PT_VERSION, C_PT_OTHER, C_NR };
+static const char *const cname[C_NR] = {
+	"ps -eo pid,ppid,pgid,sid,comm",
+	"pidtuple ps --json",
+	"pidtuple ps --json, PIDTUPLE_SCAN_SOURCE=status",
+	"pidtuple ps --json -o (all but COMM: no name reads)",
+	"pidtuple features (loads the BPF program)",
+	"pidtuple --version (exec and linking only)",
+	"pidtuple ps --json of --compare PATH",
+};
+static char pidtuple_path[4096]; /* --pidtuple, or tools/pidtuple next to bench/ */
+static char other_path[4096];	 /* --compare: another build's pidtuple, or empty */
+
+/* Runs command @c with its output to @out_fd; its CPU time (user + system) in *@cpu, ns.
+ * Returns its exit status, or -1. */
+static int run_cmd(int c, int out_fd, double *cpu)
+{
+	char *const ps[] = { "ps", "-eo", "pid,ppid,pgid,sid,comm", NULL };
+	char *const pt[] = { pidtuple_path, "ps", "--json", NULL };
+	char *const ot[] = { other_path, "ps", "--json", NULL };
+	char *const ft[] = { pidtuple_path, "features", NULL };
+	char *const vs[] = { pidtuple_path, "--version", NULL };
+	char *const nc[] = {
+		pidtuple_path, "ps", "--json", "-o", "PID,PPID,TUPLE,NEWPID,NS_ID,PGID,SID", NULL
+	};
+	struct rusage ru;
+	int st;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		dup2(out_fd, 1);
+		if (c == C_PT_STATUS)
+			setenv("PIDTUPLE_SCAN_SOURCE", "status", 1);
+		else
+			unsetenv("PIDTUPLE_SCAN_SOURCE");
+		if (c == C_PS)
+			execvp(ps[0], ps);
+		else if (c == C_PT_OTHER)
+			execv(other_path, ot);
+		else
+			execv(pidtuple_path, c == C_PT_FEATURES	 ? ft
+					     : c == C_PT_VERSION ? vs
+					     : c == C_PT_NOCOMM	 ? nc
+								 : pt);
+		_exit(127);
+	}
+	if (pid < 0 || wait4(pid, &st, 0, &ru) != pid)
+		return -1;
+	*cpu = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e9 +
+	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e3;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* Lines command @c prints, run once untimed into a memory file; -1 on failure. */
+static long cmd_lines(int c)
+{
+	int fd = memfd_create("bench_read-out", MFD_CLOEXEC), st;
+	char buf[65536];
+	long lines = 0;
+	double cpu;
+	ssize_t r;
+
+	if (fd < 0)
+		return -1;
+	st = run_cmd(c, fd, &cpu);
+	if (st == 0 && lseek(fd, 0, SEEK_SET) == 0)
+		while ((r = read(fd, buf, sizeof(buf))) > 0)
+			for (ssize_t i = 0; i < r; i++)
+				lines += buf[i] == '\n';
+	close(fd);
+	return st == 0 ? lines : -1;
+}
+
+static int bench_commands(void)
+{
+	static double cpu[C_NR][64], wall[C_NR][64];
+	int rounds = cfg.cmd_rounds > 64 ? 64 : cfg.cmd_rounds;
+	int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	int nc = other_path[0] ? C_NR : C_PT_OTHER; /* the last one only with --compare */
+	double mc[C_NR], mw[C_NR];
+	long lines[C_NR];
+
+	for (int c = 0; c < nc; c++) {
+		lines[c] = cmd_lines(c); /* also warms the page cache */
+		if (lines[c] < 0) {
+			fprintf(stderr, "bench_read: %s failed\n", cname[c]);
+			close(null);
+			return 1;
+		}
+	}
+	for (int b = 0; b < rounds; b++)
+		for (int k = 0; k < nc; k++) {
+			int c = b & 1 ? nc - 1 - k : k;
+			double w0 = now(CLOCK_MONOTONIC);
+
+			if (run_cmd(c, null, &cpu[c][b]) != 0) {
+				fprintf(stderr, "bench_read: %s failed\n", cname[c]);
+				close(null);
+				return 1;
+			}
+			wall[c][b] = now(CLOCK_MONOTONIC) - w0;
+		}
+	close(null);
+	for (int c = 0; c < nc; c++) {
+		mc[c] = median(cpu[c], rounds);
+		mw[c] = median(wall[c], rounds);
+	}
+	for (int c = 0; c < nc; c++)
+		printf("command %-51s %6ld lines  cpu %8.2f ms  wall %8.2f ms  this/ps %5.3fx "
+		       "(wall %5.3fx)\n",
+		       cname[c], lines[c], mc[c] / 1e6, mw[c] / 1e6, mc[c] / mc[C_PS],
+		       mw[c] / mw[C_PS]);
+	printf("command ratio pidtuple ps --json / ps: cpu %.3fx, wall %.3fx (median of %d)\n",
+	       mc[C_PT] / mc[C_PS], mw[C_PT] / mw[C_PS], rounds);
+	if (nc > C_PT_OTHER)
+		printf("command ratio pidtuple ps --json / --compare's: cpu %.3fx, wall %.3fx\n",
+		       mc[C_PT] / mc[C_PT_OTHER], mw[C_PT] / mw[C_PT_OTHER]);
+	return 0;
+}
+
 /* ---- the run ------------------------------------------------------------------------ */
 
 static int body(void *arg)
@@ -482,9 +615,9 @@ static int body(void *arg)
 	       "features 0x%llx\n",
 	       made, (unsigned long long)pidtuple_features());
 
-	for (int l = 0; !ret && l < 3; l++)
+	for (int l = 0; !ret && !cfg.only_commands && l < 3; l++)
 		ret = bench_one(one[l], l + 1, "outer");
-	if (!ret)
+	if (!ret && !cfg.only_commands)
 		ret = bench_scans();
 	/* The same with a /proc of our own namespace. */
 	if (!ret && unshare(CLONE_NEWNS) == 0 &&
@@ -492,10 +625,15 @@ static int body(void *arg)
 	    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0) {
 		printf("-- with a /proc of our own namespace --\n");
 		own_proc = true;
-		for (int l = 0; !ret && l < 3; l++)
+		for (int l = 0; !ret && !cfg.only_commands && l < 3; l++)
 			ret = bench_one(one[l], l + 1, "own");
-		if (!ret)
+		if (!ret && !cfg.only_commands)
 			ret = bench_scans();
+		if (!ret && cfg.cmd_rounds && !pidtuple_path[0])
+			printf("command: not measured (no pidtuple next to bench/; --pidtuple "
+			       "PATH)\n");
+		else if (!ret && cfg.cmd_rounds)
+			ret = bench_commands();
 	}
 	for (int i = 0; i < made; i++)
 		kill(kids[i], SIGKILL);
@@ -504,6 +642,25 @@ static int body(void *arg)
 		;
 	free(kids);
 	return ret;
+}
+
+/* tools/pidtuple of the same build tree: ../tools/pidtuple from this program's directory. */
+static void default_pidtuple(void)
+{
+	char self[4000];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *slash;
+
+	if (n <= 0)
+		return;
+	self[n] = '\0';
+	slash = strrchr(self, '/');
+	if (!slash)
+		return;
+	*slash = '\0';
+	snprintf(pidtuple_path, sizeof(pidtuple_path), "%s/../tools/pidtuple", self);
+	if (access(pidtuple_path, X_OK) < 0)
+		pidtuple_path[0] = '\0';
 }
 
 int main(int argc, char **argv)
@@ -517,13 +674,28 @@ int main(int argc, char **argv)
 			cfg.rounds = atoi(argv[i + 1]);
 		else if (!strcmp(argv[i], "--reads"))
 			cfg.reads = atoi(argv[i + 1]);
+		else if (!strcmp(argv[i], "--cmd-rounds"))
+			cfg.cmd_rounds = atoi(argv[i + 1]);
+		else if (!strcmp(argv[i], "--pidtuple"))
+			snprintf(pidtuple_path, sizeof(pidtuple_path), "%s", argv[i + 1]);
+		else if (!strcmp(argv[i], "--compare"))
+			snprintf(other_path, sizeof(other_path), "%s", argv[i + 1]);
+		else if (!strcmp(argv[i], "--only") && !strcmp(argv[i + 1], "commands"))
+			cfg.only_commands = true;
+		else
+			cfg.procs = 0; /* usage */
 	}
-	if (argc % 2 == 0 || cfg.procs < 3 || cfg.rounds < 1 || cfg.reads < 50) {
+	if (argc % 2 == 0 || cfg.procs < 3 || cfg.rounds < 1 || cfg.reads < 50 ||
+	    cfg.cmd_rounds < 0) {
 		fprintf(stderr,
-			"usage: %s [--procs N (10000)] [--rounds N (5)] [--reads N (3000)]\n",
+			"usage: %s [--procs N (10000)] [--rounds N (5)] [--reads N (3000)]\n"
+			"       [--cmd-rounds N (11, 0: none)] [--pidtuple PATH] [--compare PATH]\n"
+			"       [--only commands]\n",
 			argv[0]);
 		return 2;
 	}
+	if (!pidtuple_path[0])
+		default_pidtuple();
 	{
 		double w0 = now(CLOCK_MONOTONIC);
 

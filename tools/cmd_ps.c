@@ -100,8 +100,23 @@ static int parse_args(int argc, char **argv, struct cli_view *v, bool *threads)
 	return cli_view_setup(v, table_cols, ntable, json_cols, njson);
 }
 
+/* The scan's flags: command names (a read of /proc per process) only where they are shown or
+ * tell kernel threads apart. */
+static unsigned int scan_flags(const struct cli_view *v, bool threads)
+{
+	unsigned int flags = threads ? CLI_SCAN_THREADS : 0;
+
+	for (size_t i = 0; i < v->ncols; i++)
+		if (v->cols[i] == COL_COMM)
+			flags |= CLI_SCAN_COMM | CLI_SCAN_COMM_ONLY;
+	if (v->no_kthreads)
+		flags = (flags | CLI_SCAN_COMM) & ~CLI_SCAN_COMM_ONLY;
+	return flags;
+}
+
 int cmd_ps(int argc, char **argv)
 {
+	static char outbuf[1 << 16]; /* one write per 64 KiB of output */
 	struct cli_view v = { .cmd = "ps" };
 	struct cli_procs ps;
 	bool threads = false;
@@ -110,7 +125,8 @@ int cmd_ps(int argc, char **argv)
 	r = parse_args(argc, argv, &v, &threads);
 	if (r >= 0)
 		return r;
-	r = cli_scan(CLI_SCAN_COMM | (threads ? CLI_SCAN_THREADS : 0), &ps);
+	setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
+	r = cli_scan(scan_flags(&v, threads), &ps);
 	if (r < 0) {
 		cli_fail("ps", &(struct cli_failure){ .err = r }, "cannot read the PID namespace");
 		return CLI_EXIT_FAIL;

@@ -110,6 +110,60 @@ static int read_comm(pid_t pid, struct cli_proc *proc)
 	return r;
 }
 
+/* add_proc(): /proc numbers processes as the caller's namespace does. */
+#define SCAN_OWN_PROC (1u << 31)
+
+/* Whether /proc belongs to the caller's PID namespace: our own NSpid then has one entry. */
+static bool proc_is_ours(void)
+{
+	char buf[4096];
+	const char *p;
+	int tabs = 0;
+
+	if (read_small("/proc/self/status", buf, sizeof(buf)) < 0 || !(p = strstr(buf, "\nNSpid:")))
+		return false;
+	for (p += 7; *p && *p != '\n'; p++)
+		tabs += *p == '\t';
+	return tabs == 1;
+}
+
+/*
+ * read_comm() with a /proc of the caller's namespace: one read of /proc/PID/stat, which comes
+ * from one process (a reused number makes the read fail), gives both the name and the flags;
+ * with CLI_SCAN_COMM_ONLY one read of /proc/PID/comm.
+ * 0; 1 when the name holds a backslash (the kernel may have escaped it: read_comm() then);
+ * -ESRCH when the process has gone.
+ */
+static int read_stat_comm(pid_t pid, struct cli_proc *proc, unsigned int flags)
+{
+	char path[64], stat[512];
+	const char *a, *b;
+	size_t len;
+
+	if (flags & CLI_SCAN_COMM_ONLY) {
+		/* The name alone: /proc/PID/comm costs the kernel less than stat. */
+		snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+		if (read_small(path, proc->comm, sizeof(proc->comm)) < 0)
+			return -ESRCH;
+		proc->comm[strcspn(proc->comm, "\n")] = '\0';
+		return 0;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (read_small(path, stat, sizeof(stat)) < 0)
+		return -ESRCH;
+	a = strchr(stat, '(');
+	b = strrchr(stat, ')');
+	if (!a || !b || b < a || memchr(a, '\\', (size_t)(b - a)))
+		return 1;
+	len = (size_t)(b - a - 1) < sizeof(proc->comm) ? (size_t)(b - a - 1)
+						       : sizeof(proc->comm) - 1;
+	memcpy(proc->comm, a + 1, len);
+	proc->comm[len] = '\0';
+	proc->comm[strcspn(proc->comm, "\n")] = '\0';
+	proc->kthread = stat_kthread(stat);
+	return 0;
+}
+
 static void proc_clear(struct cli_proc *p)
 {
 	pidtuple_free(p->tuple);
@@ -166,7 +220,9 @@ static int add_proc(struct cli_procs *ps, size_t *cap, const struct pidtuple_sca
 		.pid = e->pid, .ppid = e->ppid, .flags = e->flags, .ns_id = e->ns_id
 	};
 	if (flags & CLI_SCAN_COMM) {
-		r = read_comm(e->pid, p);
+		r = flags & SCAN_OWN_PROC ? read_stat_comm(e->pid, p, flags) : 1;
+		if (r == 1)
+			r = read_comm(e->pid, p);
 		if (r == -ESRCH)
 			return 0; /* exited during the scan: skipped */
 		if (r < 0)
@@ -194,6 +250,8 @@ int cli_scan(unsigned int flags, struct cli_procs *ret)
 	size_t cap = 0;
 	int r;
 
+	if ((flags & CLI_SCAN_COMM) && proc_is_ours())
+		flags |= SCAN_OWN_PROC;
 	r = pidtuple_scan_new(&opts, &scan);
 	if (r < 0)
 		return r;

@@ -37,8 +37,9 @@ struct cli_procs {
 	size_t n;
 };
 
-#define CLI_SCAN_THREADS (1u << 0) /* list each process's threads */
-#define CLI_SCAN_COMM (1u << 1)	   /* read each command name */
+#define CLI_SCAN_THREADS (1u << 0)   /* list each process's threads */
+#define CLI_SCAN_COMM (1u << 1)	     /* read each command name */
+#define CLI_SCAN_COMM_ONLY (1u << 2) /* with CLI_SCAN_COMM: the name alone, kthread unset */
 
 /* Scans the caller's PID namespace and those below it; processes that exit meanwhile are
  * left out. 0 or -errno. */
