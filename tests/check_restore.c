@@ -112,9 +112,11 @@ static bool same_tuple(const struct pidtuple *a, const struct pidtuple *b)
 	return pidtuple_equal(a, b) == 1;
 }
 
-/* 0 when the two descriptions are identical; else prints both. */
+/* 0 when the two descriptions are identical; else prints both. Without @groups (a description
+ * against its capture), the marks only a capture sets (PIDTUPLE_NODE_*_OUTSIDE) are left out. */
 static int tree_diff(const struct pidtuple_tree *a, const struct pidtuple_tree *b, bool groups)
 {
+	uint64_t flags = groups ? ~0ull : PIDTUPLE_NODE_NEWPID;
 	int n = pidtuple_tree_size(a);
 
 	if (n != pidtuple_tree_size(b))
@@ -125,7 +127,8 @@ static int tree_diff(const struct pidtuple_tree *a, const struct pidtuple_tree *
 
 		pidtuple_tree_get(a, (unsigned int)i, &x);
 		pidtuple_tree_get(b, (unsigned int)i, &y);
-		if (x.parent != y.parent || x.flags != y.flags || !same_tuple(x.tuple, y.tuple))
+		if (x.parent != y.parent || ((x.flags ^ y.flags) & flags) ||
+		    !same_tuple(x.tuple, y.tuple))
 			goto differ;
 		if (groups && (!same_tuple(x.pgid, y.pgid) || !same_tuple(x.sid, y.sid)))
 			goto differ;
