@@ -85,10 +85,11 @@ PIDTUPLE_JSON_API int pidtuple_tree_to_json(const struct pidtuple_tree *tree, ui
  * levels where the group or session is not visible; `threads` (version 2, hold nodes only)
  * is an array of TID tuples with the node's levels; `outside` (version 2) is an array of
  * `"group"` and `"session"`, each at most once, read as the node flags
- * PIDTUPLE_NODE_GROUP_OUTSIDE and PIDTUPLE_NODE_SESSION_OUTSIDE. Parents come before their children; the
- * first node is the root (`"parent": -1`); a node has as many levels as its parent, one more
- * with `"newpid": true`, and then ends in PID 1. What the text cannot say (whether the PIDs
- * are free, privilege, a TID claimed twice) is left to pidtuple_tree_check().
+ * PIDTUPLE_NODE_GROUP_OUTSIDE and PIDTUPLE_NODE_SESSION_OUTSIDE. Parents come before their
+ * children; the first node is the root (`"parent": -1`); a node has as many levels as its
+ * parent, one more with `"newpid": true`, and then ends in PID 1. What the text cannot say
+ * (whether the PIDs are free, privilege, a TID claimed twice) is left to
+ * pidtuple_tree_check().
  * @param text NUL-terminated JSON text, at most PIDTUPLE_JSON_MAX_TEXT bytes.
  * @param ret_tree On success, the tree; free it with pidtuple_tree_free().
  * @param diag Optional (may be NULL): on failure, a message that names the place in the

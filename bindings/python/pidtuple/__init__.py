@@ -286,8 +286,9 @@ def check(tuple: Union[TupleLike, Tree], *, newpid: bool = False, newuser: bool 
 
     The keyword options are those the fork would get (see :func:`spawn`; a tree takes
     *exit_signal*, *cgroup_fd*, *lock* and *shell_job* (:meth:`Tree.restore`; a single
-    tuple ignores it), and refuses namespace flags: its namespaces are per node). Returns 0 when every level was checked, or the positive number of outer
-    levels the caller cannot see (left to the kernel). Raises :class:`PidtupleError` naming
+    tuple ignores it), and refuses namespace flags: its namespaces are per node). Returns 0
+    when every level was checked, or the positive number of outer levels the caller cannot
+    see (left to the kernel). Raises :class:`PidtupleError` naming
     the rule and the level (and for a tree the node) otherwise.
     """
     diag = _lib.Diag()
