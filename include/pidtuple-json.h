@@ -35,8 +35,9 @@ extern "C" {
 #endif
 
 /** The newest format version: pidtuple_tree_from_json() reads versions 1 up to it;
- * pidtuple_tree_to_json() writes version 2 for a tree with threads (a node's `threads`,
- * since 1.1) and version 1 otherwise, so that older readers still read such trees. */
+ * pidtuple_tree_to_json() writes version 2 for a tree that needs it (a node's `threads`,
+ * `name` or `outside`, since 1.1) and version 1 otherwise, so that older readers still read
+ * such trees. */
 #define PIDTUPLE_JSON_FORMAT_VERSION 2
 
 /** pidtuple_tree_to_json(): indent the text for a human (two spaces a level, a tuple's
@@ -55,8 +56,10 @@ extern "C" {
  *
  * The text is canonical: the same tree always gives the same bytes, members in the order of
  * docs/tree-json.md. A node's `pgid` and `sid` are written only when the node has them (NULL
- * means "the parent's" and is left out), its `threads` only when it has threads; the
- * document is format version 2 when a node has threads, else version 1. The text has no
+ * means "the parent's" and is left out), its `threads` only when it has threads, its `name`
+ * only when it has one, its `outside` only when it has PIDTUPLE_NODE_GROUP_OUTSIDE or
+ * PIDTUPLE_NODE_SESSION_OUTSIDE (`["group", "session"]`, in that order); the document is
+ * format version 2 when a node has any of these three, else version 1. The text has no
  * trailing newline.
  * @param tree The tree, from pidtuple_tree_new() or pidtuple_tree_capture().
  * @param flags 0 or PIDTUPLE_JSON_PRETTY.
@@ -80,10 +83,13 @@ PIDTUPLE_JSON_API int pidtuple_tree_to_json(const struct pidtuple_tree *tree, ui
  * Tuples are written as pidtuple_format() writes them (`4242/17/1`); `pgid` and `sid` are
  * arrays of integers, outermost first, one per level of the node's tuple, with 0 at the inner
  * levels where the group or session is not visible; `threads` (version 2, hold nodes only)
- * is an array of TID tuples with the node's levels. Parents come before their children; the
- * first node is the root (`"parent": -1`); a node has as many levels as its parent, one more
- * with `"newpid": true`, and then ends in PID 1. What the text cannot say (whether the PIDs
- * are free, privilege, a TID claimed twice) is left to pidtuple_tree_check().
+ * is an array of TID tuples with the node's levels; `outside` (version 2) is an array of
+ * `"group"` and `"session"`, each at most once, read as the node flags
+ * PIDTUPLE_NODE_GROUP_OUTSIDE and PIDTUPLE_NODE_SESSION_OUTSIDE. Parents come before their
+ * children; the first node is the root (`"parent": -1`); a node has as many levels as its
+ * parent, one more with `"newpid": true`, and then ends in PID 1. What the text cannot say
+ * (whether the PIDs are free, privilege, a TID claimed twice) is left to
+ * pidtuple_tree_check().
  * @param text NUL-terminated JSON text, at most PIDTUPLE_JSON_MAX_TEXT bytes.
  * @param ret_tree On success, the tree; free it with pidtuple_tree_free().
  * @param diag Optional (may be NULL): on failure, a message that names the place in the

@@ -990,6 +990,17 @@ struct pidtuple_tree;
 /** pidtuple_node::flags: this node is the init of a new PID namespace (innermost PID 1); its
  * parent creates it with CLONE_NEWPID. */
 #define PIDTUPLE_NODE_NEWPID (1ull << 0)
+/** pidtuple_node::flags: a mark, not an instruction: the leader of this node's process group
+ * was not a process of the captured tree (alive outside it, or gone), as pidtuple_tree_capture()
+ * saw it. The check and the restore do not depend on it: it only lets a refusal say that a
+ * group was led from outside (a shell job: PIDTUPLE_FORK_SHELL_JOB). Since 1.1. */
+#define PIDTUPLE_NODE_GROUP_OUTSIDE (1ull << 1)
+/** pidtuple_node::flags: the same mark for the node's session: its leader was not a process of
+ * the captured tree (the shell a job was started from, alive or gone). Since 1.1. */
+#define PIDTUPLE_NODE_SESSION_OUTSIDE (1ull << 2)
+/** Every pidtuple_node::flags bit this version knows. Since 1.1. */
+#define PIDTUPLE_NODE_ALL_FLAGS \
+	(PIDTUPLE_NODE_NEWPID | PIDTUPLE_NODE_GROUP_OUTSIDE | PIDTUPLE_NODE_SESSION_OUTSIDE)
 
 /**
  * One process of a tree. All tuples of a tree start at the same level, the tree's top: the
@@ -1000,7 +1011,7 @@ struct pidtuple_tree;
  */
 struct pidtuple_node {
 	size_t sz;		      /**< sizeof(struct pidtuple_node) */
-	uint64_t flags;		      /**< PIDTUPLE_NODE_NEWPID */
+	uint64_t flags;		      /**< PIDTUPLE_NODE_NEWPID, _GROUP_OUTSIDE, _SESSION_OUTSIDE */
 	int32_t parent;		      /**< index of the parent node; -1 for the root */
 	uint32_t kind;		      /**< PIDTUPLE_NODE_HOLD, _EXEC or _CALLBACK */
 	const struct pidtuple *tuple; /**< its PIDs */

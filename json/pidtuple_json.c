@@ -16,7 +16,8 @@
 #include "pidtuple-json.h"
 
 #define FORMAT_NAME "libpidtuple-tree"
-/* The first format version with members version 1 lacks: a node's "threads" and "name". */
+/* The first format version with members version 1 lacks: a node's "outside", "threads" and
+ * "name". */
 #define VERSION_THREADS 2
 /* Root, nodes, node, exec, argv: 5 levels; deeper text is refused by the tokener itself. */
 #define MAX_DEPTH 8
@@ -639,8 +640,18 @@ static int read_exec(struct reader *rd, json_object *v, struct pidtuple_node *no
 	return 0;
 }
 
-static const char *const node_members[] = { "tuple",   "parent", "newpid", "pgid", "sid",
-					    "threads", "name",	 "kind",   "exec", NULL };
+static const char *const node_members[] = { "tuple", "parent",	"newpid", "pgid", "sid", "threads",
+					    "name",  "outside", "kind",	  "exec", NULL };
+
+/* The words of "outside" and the marks they stand for, in the order the writer writes them. */
+static const struct {
+	const char *word;
+	uint64_t flag;
+} outside_words[] = {
+	{ "group", PIDTUPLE_NODE_GROUP_OUTSIDE },
+	{ "session", PIDTUPLE_NODE_SESSION_OUTSIDE },
+};
+#define OUTSIDE_FLAGS (PIDTUPLE_NODE_GROUP_OUTSIDE | PIDTUPLE_NODE_SESSION_OUTSIDE)
 
 struct node_parts {
 	struct pidtuple *tuple, *pgid, *sid;
@@ -724,6 +735,52 @@ static int need_version_2(struct reader *rd, const char *what)
 		     rd->version);
 }
 
+/* One word of "outside": the mark it stands for, or 0. */
+static uint64_t outside_flag(const char *word)
+{
+	for (size_t k = 0; k < sizeof(outside_words) / sizeof(outside_words[0]); k++)
+		if (strcmp(word, outside_words[k].word) == 0)
+			return outside_words[k].flag;
+	return 0;
+}
+
+/* "outside" (format version 2): "group", "session" or both, each once: what capture saw led
+ * by a process that is no node of the tree. */
+static int read_outside(struct reader *rd, json_object *v, struct pidtuple_node *node)
+{
+	char elem[32], buf[MSG_VALUE_MAX + 8];
+	size_t n;
+	int r;
+
+	r = need_version_2(rd, "outside");
+	if (r < 0)
+		return r;
+	r = want_type(rd, v, json_type_array, "outside", "an array of \"group\" and \"session\"");
+	if (r < 0)
+		return r;
+	n = json_object_array_length(v);
+	for (size_t k = 0; k < n; k++) {
+		json_object *w = json_object_array_get_idx(v, k);
+		uint64_t flag;
+
+		snprintf(elem, sizeof(elem), "outside[%zu]", k);
+		r = want_type(rd, w, json_type_string, elem, "\"group\" or \"session\"");
+		if (r < 0)
+			return r;
+		flag = outside_flag(json_object_get_string(w));
+		if (!flag ||
+		    strlen(json_object_get_string(w)) != (size_t)json_object_get_string_len(w))
+			return rfail(rd, PIDTUPLE_RULE_SYNTAX, elem,
+				     "%s is not \"group\" or \"session\"",
+				     show(w, buf, sizeof(buf)));
+		if (node->flags & flag)
+			return rfail(rd, PIDTUPLE_RULE_SYNTAX, elem, "%s is named twice",
+				     show(w, buf, sizeof(buf)));
+		node->flags |= flag;
+	}
+	return 0;
+}
+
 /* "threads" (format version 2): the TID tuples of a hold node's other threads. */
 static int read_threads(struct reader *rd, json_object *v, const struct pidtuple_node *node,
 			int levels, struct node_parts *parts)
@@ -802,6 +859,10 @@ static int read_node_rest(struct reader *rd, json_object *o, struct pidtuple_nod
 		r = get_member(rd, o, "name", false, &m);
 	if (r > 0)
 		r = read_name(rd, m, node);
+	if (r >= 0)
+		r = get_member(rd, o, "outside", false, &m);
+	if (r > 0)
+		r = read_outside(rd, m, node);
 	if (r < 0)
 		return r;
 	node->pgid = parts->pgid;
@@ -1021,6 +1082,24 @@ static int inline_ints(json_object *jso, struct printbuf *pb, int level, int fla
 	return printbuf_strappend(pb, "]");
 }
 
+/* An array of the words of "outside" (plain ASCII), on one line even when pretty. */
+static int inline_words(json_object *jso, struct printbuf *pb, int level, int flags)
+{
+	const char *sep = flags & JSON_C_TO_STRING_SPACED ? ", " : ",";
+	size_t n = json_object_array_length(jso);
+
+	(void)level;
+	if (printbuf_strappend(pb, "[") < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		json_object *v = json_object_array_get_idx(jso, i);
+
+		if (sprintbuf(pb, "%s\"%s\"", i ? sep : "", json_object_get_string(v)) < 0)
+			return -1;
+	}
+	return printbuf_strappend(pb, "]");
+}
+
 static json_object *inline_array(void)
 {
 	json_object *a = json_object_new_array();
@@ -1160,13 +1239,31 @@ static int threads_json(const struct pidtuple_node *n, json_object **ret)
 	return 0;
 }
 
+/* "outside": the node's marks as words, in the order of outside_words. */
+static int outside_json(const struct pidtuple_node *n, json_object **ret)
+{
+	json_object *a = json_object_new_array();
+
+	if (!a)
+		return -ENOMEM;
+	json_object_set_serializer(a, inline_words, NULL, NULL);
+	for (size_t k = 0; k < sizeof(outside_words) / sizeof(outside_words[0]); k++)
+		if ((n->flags & outside_words[k].flag) &&
+		    !push(a, json_object_new_string(outside_words[k].word))) {
+			json_object_put(a);
+			return -ENOMEM;
+		}
+	*ret = a;
+	return 0;
+}
+
 static int node_json(const struct pidtuple_node *n, json_object **ret)
 {
 	char text[PIDTUPLE_MAX_LEVELS * 12];
 	json_object *o, *v = NULL;
 	int err = -ENOMEM;
 
-	if (!n->tuple || (n->flags & ~PIDTUPLE_NODE_NEWPID) ||
+	if (!n->tuple || (n->flags & ~(uint64_t)PIDTUPLE_NODE_ALL_FLAGS) ||
 	    (n->kind != PIDTUPLE_NODE_HOLD && n->kind != PIDTUPLE_NODE_EXEC))
 		return -EINVAL; /* CALLBACK, or what this version does not know */
 	if (pidtuple_format(n->tuple, text, sizeof(text)) < 0)
@@ -1196,6 +1293,12 @@ static int node_json(const struct pidtuple_node *n, json_object **ret)
 	err = -ENOMEM;
 	if (n->name && !put(o, "name", json_object_new_string(n->name)))
 		goto fail;
+	if (n->flags & OUTSIDE_FLAGS) {
+		err = outside_json(n, &v);
+		if (err < 0 || !put(o, "outside", v))
+			goto fail;
+	}
+	err = -ENOMEM;
 	if (!put(o, "kind",
 		 json_object_new_string(n->kind == PIDTUPLE_NODE_EXEC ? "exec" : "hold")))
 		goto fail;
@@ -1228,7 +1331,7 @@ static int nodes_json(const struct pidtuple_tree *tree, int n, json_object *node
 			return err;
 		if (!push(nodes, v))
 			return -ENOMEM;
-		if (node.nthreads || node.name)
+		if (node.nthreads || node.name || (node.flags & OUTSIDE_FLAGS))
 			version = VERSION_THREADS;
 	}
 	*ret_version = version;

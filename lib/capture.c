@@ -10,6 +10,10 @@
  *
  * The order is canonical, so that two captures of the same tree compare equal: breadth first
  * from the root, the children of each process sorted by their tuples, its threads too.
+ *
+ * A node whose group or session leader is no process of the tree (alive outside it, or gone)
+ * is marked PIDTUPLE_NODE_GROUP_OUTSIDE or _SESSION_OUTSIDE, so that a refused restore can say
+ * so (a shell job).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -274,8 +278,37 @@ static void free_threads(struct pidtuple_node *nd)
 	free((void *)nd->threads);
 }
 
+static int cmp_pid(const void *x, const void *y)
+{
+	pid_t a = *(const pid_t *)x, b = *(const pid_t *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+/* The PIDs of the tree's processes in the caller's namespace, sorted: who leads from inside. */
+static int cap_members(const struct cap *c, int count, const int *order, pid_t **ret)
+{
+	pid_t *v = pt_malloc((size_t)count * sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	for (int k = 0; k < count; k++)
+		v[k] = c->e[order[k]].pid[0];
+	qsort(v, (size_t)count, sizeof(*v), cmp_pid);
+	*ret = v;
+	return 0;
+}
+
+/* Is the group or session numbered @id (in the caller's namespace; 0: led above it) led by a
+ * process outside the tree, alive or gone? The number stays its leader's while it exists. */
+static bool cap_outside(const pid_t *members, int count, pid_t id)
+{
+	return id < 1 || !bsearch(&id, members, (size_t)count, sizeof(id), cmp_pid);
+}
+
 /* Adds entry @e as a HOLD node. */
-static int cap_add_node(struct cap *c, struct pidtuple_tree *tree, const struct cap_ent *e)
+static int cap_add_node(struct cap *c, struct pidtuple_tree *tree, const struct cap_ent *e,
+			const pid_t *members, int count)
 {
 	struct pidtuple *t = NULL, *pg = NULL, *sid = NULL;
 	PIDTUPLE_OPTS(pidtuple_node, nd, .kind = PIDTUPLE_NODE_HOLD, .parent = -1);
@@ -290,6 +323,10 @@ static int cap_add_node(struct cap *c, struct pidtuple_tree *tree, const struct 
 	} else if (e->n > 1 && e->pid[e->n - 1] == 1) {
 		nd.flags = PIDTUPLE_NODE_NEWPID;
 	}
+	if (cap_outside(members, count, e->pg[0]))
+		nd.flags |= PIDTUPLE_NODE_GROUP_OUTSIDE;
+	if (cap_outside(members, count, e->sid[0]))
+		nd.flags |= PIDTUPLE_NODE_SESSION_OUTSIDE;
 	r = pt_tuple_new(e->pid, e->n, true, false, &t);
 	if (r == 0)
 		r = pt_tuple_new(e->pg, e->n, true, true, &pg);
@@ -316,14 +353,18 @@ static int cap_build(struct cap *c, struct pidtuple_tree **ret)
 {
 	struct pidtuple_tree *tree = NULL;
 	int *order = NULL, count, r;
+	pid_t *members = NULL;
 
 	count = cap_order(c, &order);
 	if (count < 0)
 		return count;
-	r = pidtuple_tree_new(&tree);
+	r = cap_members(c, count, order, &members);
+	if (r == 0)
+		r = pidtuple_tree_new(&tree);
 	for (int k = 0; r >= 0 && k < count; k++)
-		r = cap_add_node(c, tree, &c->e[order[k]]);
+		r = cap_add_node(c, tree, &c->e[order[k]], members, count);
 	free(order);
+	free(members);
 	if (r < 0) {
 		pidtuple_tree_free(tree);
 		return r == -EINVAL ? -EIO : r;

@@ -116,7 +116,7 @@ static int grow_nodes(struct pidtuple_tree *tree)
 static int node_valid(const struct pidtuple_node *in, pt_proc_idx index)
 {
 	pt_return_if(in->kind > PIDTUPLE_NODE_CALLBACK, -EINVAL);
-	pt_return_if(in->flags & ~(uint64_t)PIDTUPLE_NODE_NEWPID, -EINVAL);
+	pt_return_if(in->flags & ~(uint64_t)PIDTUPLE_NODE_ALL_FLAGS, -EINVAL);
 	pt_return_if(index == 0 ? in->parent != -1 : in->parent < 0 || in->parent >= index,
 		     -EINVAL);
 	pt_return_if(!in->tuple || in->tuple->n < 1 || in->tuple->n > PIDTUPLE_MAX_LEVELS, -EINVAL);

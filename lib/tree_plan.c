@@ -458,36 +458,72 @@ static void plan_checked(struct planner *pn, int unverified)
 	}
 }
 
-/* Is @pid a PID of a helper standing in for a leader outside the tree? */
-static bool outside_helper_pid(const struct planner *pn, pid_t pid)
+/* The helper standing in for a leader outside the tree that has PID @pid (any PID > 0 when
+ * @any), or -1. */
+static pt_proc_idx outside_helper(const struct planner *pn, pid_t pid, bool any)
 {
 	const struct pt_plan *pl = pn->pl;
 
-	for (pt_proc_idx h = pn->nnodes; pid > 0 && h < pl->nprocs; h++)
+	for (pt_proc_idx h = pn->nnodes; h < pl->nprocs; h++)
 		for (unsigned int p = 0; p < pl->procs[h].n; p++)
-			if ((pl->procs[h].role & PT_ROLE_OUTSIDE) && pl->procs[h].pid[p] == pid)
-				return true;
-	return false;
+			if ((pl->procs[h].role & PT_ROLE_OUTSIDE) && pid > 0 &&
+			    (any || pl->procs[h].pid[p] == pid))
+				return h;
+	return -1;
+}
+
+/* What the root's marks say of helper @h's session or group: the words for it when capture saw
+ * its leader outside the tree (PIDTUPLE_NODE_SESSION_OUTSIDE, _GROUP_OUTSIDE), else NULL. */
+static const char *outside_marked(const struct planner *pn, pt_proc_idx h)
+{
+	uint64_t f = pn->tree->nodes[0]->flags;
+	uint32_t role = h >= 0 ? pn->pl->procs[h].role : 0;
+	bool session = (role & PT_ROLE_SESSION) && (f & PIDTUPLE_NODE_SESSION_OUTSIDE);
+	bool group = (role & PT_ROLE_GROUP) && (f & PIDTUPLE_NODE_GROUP_OUTSIDE);
+
+	if (session && group)
+		return "session and process group";
+	return session ? "session" : group ? "process group" : NULL;
 }
 
 /* A refusal over the root's session or group, led from outside the tree: most likely a shell
- * job, which PIDTUPLE_FORK_SHELL_JOB restores into the caller's session and group. */
+ * job, which PIDTUPLE_FORK_SHELL_JOB restores into the caller's session and group. When the
+ * capture marked it so, the hint names it and says so. The hint always fits: the refusal's own
+ * message is shortened for it. */
 static void hint_shell_job(struct planner *pn)
 {
 	struct pidtuple_diag *d = pn->diag;
-	char msg[2 * PIDTUPLE_DIAG_MESSAGE_SIZE];
+	char hint[PIDTUPLE_DIAG_MESSAGE_SIZE], t[48];
+	const char *marked;
+	size_t hl, room, len;
+	pt_proc_idx h;
 
 	if (!pn->shell_job_hint || !pt_diag_usable(d) || !PT_OPTS_HAS(d, message) ||
 	    !PT_OPTS_HAS(d, pid))
 		return;
-	if (d->rule != PIDTUPLE_RULE_TREE_GROUP && !outside_helper_pid(pn, d->pid))
+	h = outside_helper(pn, d->pid, false);
+	if (h < 0 && d->rule != PIDTUPLE_RULE_TREE_GROUP)
 		return;
-	snprintf(msg, sizeof(msg),
-		 "%s (a shell job? restore with PIDTUPLE_FORK_SHELL_JOB, pidtuple restore "
-		 "--shell-job)",
-		 d->message);
-	msg[PIDTUPLE_DIAG_MESSAGE_SIZE - 1] = '\0';
-	memcpy(d->message, msg, PIDTUPLE_DIAG_MESSAGE_SIZE);
+	if (h < 0)
+		h = outside_helper(pn, 1, true);
+	marked = outside_marked(pn, h);
+	if (marked)
+		snprintf(hint, sizeof(hint),
+			 " (capture saw the leader of the root's %s %s outside the tree: a shell "
+			 "job? restore with PIDTUPLE_FORK_SHELL_JOB, pidtuple restore --shell-job)",
+			 marked, pt_plan_tuple(&pn->pl->procs[h], t, sizeof(t)));
+	else
+		snprintf(hint, sizeof(hint),
+			 " (a shell job? restore with PIDTUPLE_FORK_SHELL_JOB, pidtuple restore "
+			 "--shell-job)");
+	hl = strlen(hint); /* below 200: the tuple is cut at 47 bytes */
+	room = sizeof(d->message) - 1 - hl;
+	len = strnlen(d->message, sizeof(d->message));
+	if (len > room) {
+		len = room;
+		memcpy(d->message + len - 3, "...", 3);
+	}
+	memcpy(d->message + len, hint, hl + 1);
 }
 
 int pt_tree_plan(const struct pidtuple_tree *tree, const struct pt_fork_opts *o,

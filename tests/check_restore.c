@@ -112,9 +112,11 @@ static bool same_tuple(const struct pidtuple *a, const struct pidtuple *b)
 	return pidtuple_equal(a, b) == 1;
 }
 
-/* 0 when the two descriptions are identical; else prints both. */
+/* 0 when the two descriptions are identical; else prints both. Without @groups (a description
+ * against its capture), the marks only a capture sets (PIDTUPLE_NODE_*_OUTSIDE) are left out. */
 static int tree_diff(const struct pidtuple_tree *a, const struct pidtuple_tree *b, bool groups)
 {
+	uint64_t flags = groups ? ~0ull : PIDTUPLE_NODE_NEWPID;
 	int n = pidtuple_tree_size(a);
 
 	if (n != pidtuple_tree_size(b))
@@ -125,7 +127,8 @@ static int tree_diff(const struct pidtuple_tree *a, const struct pidtuple_tree *
 
 		pidtuple_tree_get(a, (unsigned int)i, &x);
 		pidtuple_tree_get(b, (unsigned int)i, &y);
-		if (x.parent != y.parent || x.flags != y.flags || !same_tuple(x.tuple, y.tuple))
+		if (x.parent != y.parent || ((x.flags ^ y.flags) & flags) ||
+		    !same_tuple(x.tuple, y.tuple))
 			goto differ;
 		if (groups && (!same_tuple(x.pgid, y.pgid) || !same_tuple(x.sid, y.sid)))
 			goto differ;
@@ -286,8 +289,9 @@ fail:
 	_exit(1);
 }
 
-/* Forks process 0 (in a new namespace with @newpid) and plays the script; returns its PID. */
-static pid_t build_orig(const struct ostep *st, int n, bool newpid)
+/* Forks process 0 (in a new namespace with @newpid) and plays the script; returns its PID.
+ * With @pids, the script's processes' PIDs (oshm::pid), @npids of them, are copied there. */
+static pid_t build_orig_pids(const struct ostep *st, int n, bool newpid, pid_t *pids, int npids)
 {
 	struct oshm *sh =
 		mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -306,8 +310,15 @@ static pid_t build_orig(const struct ostep *st, int n, bool newpid)
 		kill_all();
 		pid = -1;
 	}
+	for (int i = 0; i < npids; i++)
+		pids[i] = sh->pid[i];
 	munmap(sh, sizeof(*sh));
 	return pid;
+}
+
+static pid_t build_orig(const struct ostep *st, int n, bool newpid)
+{
+	return build_orig_pids(st, n, newpid, NULL, 0);
 }
 
 /* The scripts. Process numbers are indices into oshm::pid. */
@@ -1174,6 +1185,8 @@ static int shell_job_body(void *arg)
 			 "no hint: %s", d.message);
 		TH_CHECK(d.rule == (variant ? PIDTUPLE_RULE_TREE_GROUP : PIDTUPLE_RULE_PID_TAKEN),
 			 "rule %s: %s", pidtuple_rule_name(d.rule), d.message);
+		/* Written by hand, the tree has no capture's marks to speak of. */
+		TH_CHECK(!strstr(d.message, "capture saw"), "marks invented: %s", d.message);
 	}
 	TH_CHECK(th_count_children() == (variant == 0), "children after the refusal");
 	TH_CHECK(shell_job_restore(t, PIDTUPLE_FORK_SHELL_JOB, getpgid(0)) == 0, "shell job");
@@ -1189,6 +1202,122 @@ static int shell_job_body(void *arg)
 START_TEST(test_shell_job)
 {
 	ck_assert_int_eq(th_in_pidns_clean(shell_job_body, (void *)(intptr_t)_i), 0);
+}
+END_TEST
+
+/* ---- capture marks what is led from outside the tree ----------------------------------- */
+
+/* A shell 0 in a session of its own; the job's root 2, its child 1's child, reparented to the
+ * test (1 exited), in the shell's group and session; the root, a subreaper, has 3 in the same,
+ * 4 leading a group with 5 in it, 6 leading a session with 7 in it, and 9 in the group of 8,
+ * which exited. */
+static const struct ostep shell_and_job[] = {
+	{ 0, O_SETSID, 0 }, { 0, O_FORK, 1 },	   { 1, O_FORK, 2 },  { 1, O_EXIT, 0 },
+	{ 0, O_REAP, 1 },   { 2, O_SUBREAPER, 0 }, { 2, O_FORK, 3 },  { 2, O_FORK, 4 },
+	{ 4, O_FOUND, 0 },  { 4, O_FORK, 5 },	   { 2, O_FORK, 6 },  { 6, O_SETSID, 0 },
+	{ 6, O_FORK, 7 },   { 2, O_FORK, 8 },	   { 8, O_FOUND, 0 }, { 8, O_FORK, 9 },
+	{ 8, O_EXIT, 0 },   { 2, O_REAP, 8 },
+};
+
+#define G_OUT PIDTUPLE_NODE_GROUP_OUTSIDE
+#define S_OUT PIDTUPLE_NODE_SESSION_OUTSIDE
+
+/* The job's processes in the canonical order (breadth first, siblings by PID), its marks. */
+static const struct {
+	int proc;
+	uint64_t flags;
+} job_marks[] = {
+	{ 2, G_OUT | S_OUT }, { 3, G_OUT | S_OUT }, { 4, S_OUT }, { 6, 0 },
+	{ 9, G_OUT | S_OUT }, { 5, S_OUT },	    { 7, 0 },
+};
+
+/* Each node of @t is the process job_marks says, with its marks; the PIDs are @pids. */
+static int check_marks(const struct pidtuple_tree *t, const pid_t *pids)
+{
+	TH_CHECK(pidtuple_tree_size(t) == (int)ARRAY_SIZE(job_marks), "%d nodes",
+		 pidtuple_tree_size(t));
+	for (unsigned int i = 0; i < ARRAY_SIZE(job_marks); i++) {
+		PIDTUPLE_OPTS(pidtuple_node, nd);
+
+		TH_CHECK(pidtuple_tree_get(t, i, &nd) == 0, "node %u", i);
+		TH_CHECK(pidtuple_get(nd.tuple, 0) == pids[job_marks[i].proc], "node %u: PID %d", i,
+			 (int)pidtuple_get(nd.tuple, 0));
+		TH_CHECK(nd.flags == job_marks[i].flags, "node %u (%d): flags %#llx, want %#llx", i,
+			 (int)pidtuple_get(nd.tuple, 0), (unsigned long long)nd.flags,
+			 (unsigned long long)job_marks[i].flags);
+	}
+	return 0;
+}
+
+/* Kills the job's processes (not the shell) and reaps them: the test inherits them all. */
+static void kill_job(const pid_t *pids)
+{
+	for (int round = 0; round < 1000; round++) {
+		bool left = false;
+
+		for (unsigned int i = 0; i < ARRAY_SIZE(job_marks); i++)
+			kill(pids[job_marks[i].proc], SIGKILL);
+		while (waitpid(-1, NULL, __WALL | WNOHANG) > 0)
+			;
+		for (unsigned int i = 0; i < ARRAY_SIZE(job_marks); i++)
+			left |= kill(pids[job_marks[i].proc], 0) == 0;
+		if (!left)
+			return;
+		usleep(1000);
+	}
+}
+
+/* The capture of a shell's job marks every group and session led by no process of the tree;
+ * without PIDTUPLE_FORK_SHELL_JOB the restore, refused for the live shell, says what capture
+ * saw; with it, the job is restored and captured again with the same marks. */
+static int capture_marks_body(void *arg)
+{
+	struct pidtuple_tree *t1 = NULL, *t2 = NULL;
+	struct pidtuple_restore *rs = NULL;
+	struct pidtuple_diag d = { .sz = sizeof(d) };
+	PIDTUPLE_OPTS(pidtuple_fork_opts, o, .diag = &d);
+	pid_t pids[10] = { 0 }, shell;
+	char want[128];
+	int r;
+
+	(void)arg;
+	shell = build_orig_pids(shell_and_job, ARRAY_SIZE(shell_and_job), false, pids, 10);
+	TH_CHECK(shell > 0 && pids[2] > 0, "the shell and its job could not be built");
+	r = pidtuple_tree_capture(pids[2], &t1);
+	TH_CHECK(r == 0, "capture: %s", pidtuple_strerror(r));
+	if (check_marks(t1, pids))
+		return 1;
+	kill_job(pids);
+
+	r = pidtuple_tree_restore(t1, &o, &rs);
+	TH_CHECK(r == -EEXIST && !rs, "restored beside the live shell: %d", r);
+	snprintf(want, sizeof(want),
+		 "(capture saw the leader of the root's session and process group %d outside the "
+		 "tree: a shell job?",
+		 (int)shell);
+	TH_CHECK(strstr(d.message, want) && strstr(d.message, "pidtuple restore --shell-job)"),
+		 "message: %s", d.message);
+
+	o.flags = PIDTUPLE_FORK_SHELL_JOB;
+	r = pidtuple_tree_restore(t1, &o, &rs);
+	TH_CHECK(r == 0, "restore: %s: %s", pidtuple_strerror(r), d.message);
+	TH_CHECK(pidtuple_restore_release(rs) == 0, "release");
+	r = pidtuple_tree_capture(pidtuple_restore_pid(rs, 0), &t2);
+	TH_CHECK(r == 0, "capture of the restored job: %s", pidtuple_strerror(r));
+	TH_CHECK(check_marks(t2, pids) == 0, "the restored job's marks");
+	TH_CHECK(pidtuple_restore_kill(rs) == 0, "kill");
+	pidtuple_restore_free(rs);
+	pidtuple_tree_free(t1);
+	pidtuple_tree_free(t2);
+	kill_all();
+	TH_CHECK(th_count_children() == 0, "children left: %d", th_count_children());
+	TH_CHECK(th_leak_check() == 0, "memory leaked");
+	return 0;
+}
+
+START_TEST(test_capture_marks)
+{
+	ck_assert_int_eq(th_in_pidns_clean(capture_marks_body, NULL), 0);
 }
 END_TEST
 
@@ -1530,6 +1659,7 @@ static Suite *restore_suite(void)
 	tcase_add_loop_test(tc, test_order, 0, (int)ARRAY_SIZE(order_trees));
 	tcase_add_test(tc, test_dead_leader_depths);
 	tcase_add_loop_test(tc, test_shell_job, 0, 3);
+	tcase_add_test(tc, test_capture_marks);
 	tcase_add_test(tc, test_hand_over);
 	tcase_add_test(tc, test_hold_reaps);
 	tcase_add_test(tc, test_hold_fds);

@@ -1093,6 +1093,116 @@ START_TEST(test_bad_threads)
 }
 END_TEST
 
+/* ---- what capture saw led from outside the tree (format version 2) ---------------------- */
+
+/* A node with @flags, under ROOT when @child, else the root. */
+static struct pidtuple_tree *marked(uint64_t root_flags, uint64_t child_flags)
+{
+	PIDTUPLE_OPTS(pidtuple_node, node, .parent = -1, .flags = root_flags);
+	struct pidtuple_tree *tree = NULL;
+	struct pidtuple *t = tup("100"), *c = tup("101");
+
+	ck_assert_int_eq(pidtuple_tree_new(&tree), 0);
+	node.tuple = t;
+	ck_assert_int_eq(pidtuple_tree_add(tree, &node), 0);
+	node.tuple = c;
+	node.parent = 0;
+	node.flags = child_flags;
+	ck_assert_int_eq(pidtuple_tree_add(tree, &node), 1);
+	pidtuple_free(t);
+	pidtuple_free(c);
+	return tree;
+}
+
+/* The marks are written as "outside", after "name", in one order, and read back as flags. */
+START_TEST(test_outside_round_trip)
+{
+	static const char want[] = HEAD2 "{\"tuple\":\"100\",\"parent\":-1,\"newpid\":false,"
+					 "\"outside\":[\"group\",\"session\"],\"kind\":\"hold\"},"
+					 "{\"tuple\":\"101\",\"parent\":0,\"newpid\":false,"
+					 "\"outside\":[\"session\"],\"kind\":\"hold\"}" TAIL;
+	struct pidtuple_tree *tree =
+		marked(PIDTUPLE_NODE_GROUP_OUTSIDE | PIDTUPLE_NODE_SESSION_OUTSIDE,
+		       PIDTUPLE_NODE_SESSION_OUTSIDE);
+	char *text = to_json(tree, 0);
+	PIDTUPLE_OPTS(pidtuple_node, node);
+
+	ck_assert_str_eq(text, want);
+	free(text);
+	text = to_json(tree, PIDTUPLE_JSON_PRETTY);
+	ck_assert_msg(strstr(text, "\n      \"outside\": [\"group\", \"session\"],\n"), "%s", text);
+	free(text);
+	assert_round_trip(tree, 0);
+	assert_round_trip(tree, PIDTUPLE_JSON_PRETTY);
+	pidtuple_tree_free(tree);
+
+	/* Any order reads; the writer's is one. An empty list is no mark. */
+	tree = from_json(HEAD2 "{\"tuple\":\"100\",\"parent\":-1,\"outside\":[\"session\","
+			       "\"group\"],\"kind\":\"hold\"},{\"tuple\":\"101\",\"parent\":0,"
+			       "\"outside\":[\"session\"],\"kind\":\"hold\"}" TAIL);
+	text = to_json(tree, 0);
+	ck_assert_str_eq(text, want);
+	free(text);
+	pidtuple_tree_free(tree);
+	tree = from_json(HEAD2 "{\"tuple\":\"100\",\"parent\":-1,\"outside\":[],"
+			       "\"kind\":\"hold\"}" TAIL);
+	ck_assert_int_eq(pidtuple_tree_get(tree, 0, &node), 0);
+	ck_assert_uint_eq(node.flags, 0);
+	pidtuple_tree_free(tree);
+}
+END_TEST
+
+/* Version 2 only for a tree with marks; a flag no version knows is refused on the way in. */
+START_TEST(test_outside_version)
+{
+	PIDTUPLE_OPTS(pidtuple_node, node, .parent = -1, .flags = 1ull << 3);
+	struct pidtuple_tree *tree = marked(0, PIDTUPLE_NODE_GROUP_OUTSIDE);
+	char *text = to_json(tree, 0);
+
+	ck_assert_msg(strncmp(text, HEAD2, strlen(HEAD2)) == 0, "%s", text);
+	free(text);
+	pidtuple_tree_free(tree);
+	tree = marked(0, 0);
+	text = to_json(tree, 0);
+	ck_assert_msg(strncmp(text, HEAD, strlen(HEAD)) == 0, "%s", text);
+	free(text);
+	node.tuple = tup("9");
+	ck_assert_int_eq(pidtuple_tree_add(tree, &node), -EINVAL);
+	pidtuple_free((struct pidtuple *)node.tuple);
+	pidtuple_tree_free(tree);
+}
+END_TEST
+
+/* A root of one level whose "outside" is @__VA_ARGS__. */
+#define O2(...) \
+	N2("{\"tuple\":\"100\",\"parent\":-1,\"outside\":" __VA_ARGS__ ",\"kind\":\"hold\"}")
+
+static const struct bad bad_outside[] = {
+	{ N("{\"tuple\":\"100\",\"parent\":-1,\"outside\":[\"group\"],\"kind\":\"hold\"}"), -EINVAL,
+	  SYN, 0, "nodes[0].outside: new in format version 2; this document is version 1", -1 },
+	{ O2("\"group\""), -EINVAL, SYN, 0,
+	  "nodes[0].outside: expected an array of \"group\" and \"session\", got a string", -1 },
+	{ O2("[\"group\",1]"), -EINVAL, SYN, 0,
+	  "nodes[0].outside[1]: expected \"group\" or \"session\", got an integer", -1 },
+	{ O2("[\"pgrp\"]"), -EINVAL, SYN, 0,
+	  "nodes[0].outside[0]: \"pgrp\" is not \"group\" or \"session\"", -1 },
+	{ O2("[\"group\\u0000\"]"), -EINVAL, SYN, 0, "nodes[0].outside[0]: ", -1 },
+	{ O2("[\"session\",\"group\",\"session\"]"), -EINVAL, SYN, 0,
+	  "nodes[0].outside[2]: \"session\" is named twice", -1 },
+	{ R2("{\"tuple\":\"101\",\"parent\":0,\"kind\":\"hold\",\"outside\":[\"Group\"]}"), -EINVAL,
+	  SYN, 1, "nodes[1].outside[0]: \"Group\" is not", -1 },
+};
+
+START_TEST(test_bad_outside)
+{
+	const struct bad *b = &bad_outside[_i];
+	char what[64];
+
+	snprintf(what, sizeof(what), "bad_outside[%d]", _i);
+	expect_bad(b->text, b->err, b->rule, b->node, b->msg, b->text_pos, what);
+}
+END_TEST
+
 /* ---- size ------------------------------------------------------------------------------ */
 
 static char *filled(size_t len, char c)
@@ -1223,6 +1333,12 @@ static Suite *json_suite(void)
 	tcase_add_test(tc, test_threads_left_to_the_check);
 	tcase_add_test(tc, test_threads_writer_refuses);
 	tcase_add_loop_test(tc, test_bad_threads, 0, (int)ARRAY_SIZE(bad_threads));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("outside");
+	tcase_add_test(tc, test_outside_round_trip);
+	tcase_add_test(tc, test_outside_version);
+	tcase_add_loop_test(tc, test_bad_outside, 0, (int)ARRAY_SIZE(bad_outside));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("size");

@@ -5,8 +5,8 @@
 # pseudo-terminal (script, or python3's pty module) starts a job, sh and two sleeps, in a
 # process group of its own and the shell's session. The job is captured and killed while the
 # shell lives on: restored from another session, its session leader is the live shell, so the
-# restore fails and says to use --shell-job; with it the job gets the same PIDs, in pidtuple's
-# session.
+# restore fails, says capture saw the session's leader outside the tree (the capture marks it)
+# and to use --shell-job; with it the job gets the same PIDs, in pidtuple's session.
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 enter_private_pidns "$@"
@@ -14,26 +14,6 @@ begin
 
 P=$PIDTUPLE
 tab=$'\t'
-
-# The outermost PID of every node of a pretty capture, one per line.
-tree_pids() {
-	sed -n 's/^ *"tuple": "\([0-9]*\).*/\1/p' "$1"
-}
-
-# Kills every process FILE describes and waits until its PIDs are free (this shell, the
-# namespace's init, reaps the orphans).
-kill_tree() {
-	local pid
-	for pid in $(tree_pids "$1"); do
-		kill -KILL "$pid" 2>/dev/null
-	done
-	for _ in $(seq 200); do
-		"$P" restore --check --shell-job "$1" >/dev/null 2>&1 && return 0
-		sleep 0.05
-	done
-	fail "the PIDs of $1 did not become free"
-	return 1
-}
 
 # The group and session of PID, as this namespace numbers them: "PGID SID".
 ids_of() {
@@ -79,15 +59,20 @@ shell=${ids#* }
 expect_eq "${ids% *}" "$job" "the job leads its group"
 expect_match "$(tr -d ' \n' <"$t_tmp/job.json")" "\"pgid\":[$job],\"sid\":[$shell]" \
 	"capture: the root's group and session"
-kill_tree "$t_tmp/job.json"
+# Capture marks what it saw led from outside the tree: every node's session, the shell's.
+expect_eq "$(grep -c '"outside": \["session"\]' "$t_tmp/job.json")" 3 \
+	"capture: every session led outside the tree"
+expect_eq "$(grep -c '"outside"' "$t_tmp/job.json")" 3 "capture: no group led outside the tree"
+expect_match "$(<"$t_tmp/job.json")" '"version": 2' "capture: the mark is format version 2"
+kill_captured "$t_tmp/job.json" --shell-job
 kill -0 "$shell" 2>/dev/null || fail "the shell $shell is gone"
 
 # Without --shell-job: the session's leader, the live shell, cannot be brought back.
 expect_status 1 "restore --check of a shell job" -- "$P" restore --check "$t_tmp/job.json" &&
 	expect_match "$err" "restore --shell-job" "restore --check suggests --shell-job"
 expect_status 1 "restore of a shell job" -- "$P" restore "$t_tmp/job.json" &&
-	expect_match "$err" "(a shell job? restore with PIDTUPLE_FORK_SHELL_JOB, pidtuple restore --shell-job)" \
-		"restore suggests --shell-job"
+	expect_match "$err" "(capture saw the leader of the root's session $shell outside the tree: a shell job? restore with PIDTUPLE_FORK_SHELL_JOB, pidtuple restore --shell-job)" \
+		"restore names the session, what capture saw, and suggests --shell-job"
 expect_status 1 "restore --json of a shell job" -- "$P" restore --json "$t_tmp/job.json" &&
 	expect_json_error "restore --json of a shell job" errno=17 rule='"pid-taken"'
 
@@ -102,7 +87,7 @@ expect_status 0 "restore --shell-job" -- "$P" restore --shell-job "$t_tmp/job.js
 for pid in $(tree_pids "$t_tmp/job.json"); do
 	expect_eq "$(ids_of "$pid")" "$job 0" "restored $pid: group, session"
 done
-kill_tree "$t_tmp/job.json"
+kill_captured "$t_tmp/job.json" --shell-job
 
 # The terminal's processes: script (or python3), the shell, its foreground sleep.
 for pid in $("$P" ps -r -n -o PID,SID | awk -v s="$shell" '$2 == s { print $1 }'); do

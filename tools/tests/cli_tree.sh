@@ -12,26 +12,6 @@ begin
 P=$PIDTUPLE
 tab=$'\t'
 
-# The outermost PID of every node of a pretty capture, one per line.
-tree_pids() {
-	sed -n 's/^ *"tuple": "\([0-9]*\).*/\1/p' "$1"
-}
-
-# Kills every process FILE describes, then waits until all its PIDs are free again (the
-# orphans are reaped by this shell, the namespace's init).
-kill_tree() {
-	local pid
-	for pid in $(tree_pids "$1"); do
-		kill -KILL "$pid" 2>/dev/null
-	done
-	for _ in $(seq 200); do
-		"$P" restore --check "$1" >/dev/null 2>&1 && return 0
-		sleep 0.05
-	done
-	fail "the PIDs of $1 did not become free"
-	return 1
-}
-
 # pidtuple restore ARG..., expected to succeed, with its output in files. Sets $out and $err.
 restore_ok() {
 	local what=$1 got
@@ -123,7 +103,7 @@ expect_status 1 "restore --json of a live tree" -- "$P" restore "$t_tmp/tree1.js
 expect_status 1 "restore of a live tree" -- "$P" restore "$t_tmp/tree1.json" &&
 	expect_match "$err" "cannot restore" "restore of a live tree"
 
-kill_tree "$t_tmp/tree1.json"
+kill_captured "$t_tmp/tree1.json"
 wait "$runner"
 expect_eq "$?" 137 "pidtuple run of the killed root"
 
@@ -144,7 +124,7 @@ if restore_ok "restore" "$t_tmp/tree1.json"; then
 		if ! cmp -s "$t_tmp/tree1.json" "$t_tmp/tree2.json"; then
 			fail "capture after restore differs: $(diff "$t_tmp/tree1.json" "$t_tmp/tree2.json")"
 		fi
-	kill_tree "$t_tmp/tree1.json"
+	kill_captured "$t_tmp/tree1.json"
 fi
 
 # From standard input, the compact form: the same tree.
@@ -152,7 +132,7 @@ tr -d ' \n' <"$t_tmp/tree1.json" >"$t_tmp/compact.json"
 if restore_ok "restore -" - <"$t_tmp/compact.json"; then
 	capture_when 300 8 "$t_tmp/tree3.json" &&
 		expect_eq "$(cat "$t_tmp/tree3.json")" "$(cat "$t_tmp/tree1.json")" "restore - then capture"
-	kill_tree "$t_tmp/tree1.json"
+	kill_captured "$t_tmp/tree1.json"
 fi
 
 # ---- x=$(pidtuple restore FILE) -------------------------------------------------------------
@@ -176,7 +156,7 @@ if [ -e "$t_tmp/subst.done" ]; then
 else
 	fail "x=\$(pidtuple restore) did not return: the tree holds its standard output"
 fi
-kill_tree "$t_tmp/tree1.json"
+kill_captured "$t_tmp/tree1.json"
 wait "$sub"
 
 # ---- --wait ---------------------------------------------------------------------------------
@@ -187,7 +167,7 @@ restored_when 8 "$t_tmp/wait1.out"
 kill -TERM "$bg"
 wait "$bg"
 expect_eq "$?" 143 "restore --wait, SIGTERM"
-kill_tree "$t_tmp/tree1.json"
+kill_captured "$t_tmp/tree1.json"
 # The root killed directly: pidtuple exits with 128+9; the rest lives on.
 "$P" restore --wait "$t_tmp/tree1.json" >"$t_tmp/wait2.out" &
 bg=$!
@@ -195,7 +175,7 @@ restored_when 8 "$t_tmp/wait2.out"
 kill -KILL 300
 wait "$bg"
 expect_eq "$?" 137 "restore --wait, root killed"
-kill_tree "$t_tmp/tree1.json"
+kill_captured "$t_tmp/tree1.json"
 
 # ---- descriptions that are wrong ------------------------------------------------------------
 expect_status 2 "restore without FILE" -- "$P" restore

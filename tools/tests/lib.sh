@@ -98,6 +98,27 @@ count_children() {
 	n_children=${#kids[@]}
 }
 
+# The outermost PID of every node of a pretty capture (pidtuple capture FILE), one per line.
+tree_pids() {
+	sed -n 's/^ *"tuple": "\([0-9]*\).*/\1/p' "$1"
+}
+
+# kill_captured FILE [OPTION...]: kills every process FILE describes, then waits until its PIDs are
+# free again, as `pidtuple restore --check OPTION... FILE` sees them (the orphans are reaped by
+# the calling shell, the namespace's init).
+kill_captured() {
+	local pid
+	for pid in $(tree_pids "$1"); do
+		kill -KILL "$pid" 2>/dev/null
+	done
+	for _ in $(seq 200); do
+		"$PIDTUPLE" restore --check "${@:2}" "$1" >/dev/null 2>&1 && return 0
+		sleep 0.05
+	done
+	fail "the PIDs of $1 did not become free"
+	return 1
+}
+
 # Call once, after enter_private_pidns: a scratch directory removed on exit.
 begin() {
 	: "${PIDTUPLE:?set PIDTUPLE to the pidtuple binary}"

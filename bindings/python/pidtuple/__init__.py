@@ -280,15 +280,16 @@ def scan(*, threads: bool = False, ns_fd: Optional[FdLike] = None,
 def check(tuple: Union[TupleLike, Tree], *, newpid: bool = False, newuser: bool = False,
           clone_flags: int = 0, exit_signal: Optional[int] = None,
           cgroup_fd: Optional[FdLike] = None, precheck: bool = False, fallback: bool = True,
-          lock: bool = False, fallback_retries: int = 0,
+          lock: bool = False, fallback_retries: int = 0, shell_job: bool = False,
           ns: Optional[FdLike] = None) -> int:
     """Checks *tuple*, or a whole :class:`Tree`, against every kernel rule in the caller's
     real context, creating nothing.
 
     The keyword options are those the fork would get (see :func:`spawn`; a tree takes
-    *exit_signal*, *cgroup_fd* and *lock*, and refuses namespace flags: its namespaces are
-    per node). Returns 0 when every level was checked, or the positive number of outer
-    levels the caller cannot see (left to the kernel). Raises :class:`PidtupleError` naming
+    *exit_signal*, *cgroup_fd*, *lock* and *shell_job* (:meth:`Tree.restore`; a single
+    tuple ignores it), and refuses namespace flags: its namespaces are per node). Returns 0
+    when every level was checked, or the positive number of outer levels the caller cannot
+    see (left to the kernel). Raises :class:`PidtupleError` naming
     the rule and the level (and for a tree the node) otherwise.
     """
     diag = _lib.Diag()
@@ -296,6 +297,8 @@ def check(tuple: Union[TupleLike, Tree], *, newpid: bool = False, newuser: bool 
                    exit_signal=exit_signal, cgroup_fd=cgroup_fd, precheck=precheck,
                    fallback=fallback, lock=lock, fallback_retries=fallback_retries,
                    ns=ns)
+    if shell_job:
+        o.flags |= _lib.FORK_SHELL_JOB
     if isinstance(tuple, Tree):
         r = _c.pidtuple_tree_check(tuple._handle(), ctypes.byref(o), ctypes.byref(diag))
     else:

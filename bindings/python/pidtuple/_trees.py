@@ -64,6 +64,12 @@ class Node:
     (not the main thread, whose TIDs are ``tuple``), each with the node's levels; empty for
     a process with one thread. ``name`` is the command name a HOLD node takes (what ps
     shows; :func:`capture` records it), or None: the restorer's.
+
+    ``group_outside`` and ``session_outside`` are what :func:`capture` saw: the leader of
+    the node's process group (session) was no process of the tree, alive outside it or gone
+    (PIDTUPLE_NODE_GROUP_OUTSIDE, _SESSION_OUTSIDE). They are marks, not instructions: a
+    restore refused over the root's group or session says so, and ``shell_job=True``
+    (:meth:`Tree.restore`) restores such a job into the caller's session and group.
     """
 
     index: int
@@ -78,6 +84,8 @@ class Node:
     env: Optional[TypingTuple[str, ...]] = None
     threads: TypingTuple[Tuple, ...] = ()
     name: Optional[str] = None
+    group_outside: bool = False
+    session_outside: bool = False
 
     @property
     def is_root(self) -> bool:
@@ -100,6 +108,9 @@ class Node:
             parts.append(f"threads={[str(t) for t in self.threads]!r}")
         if self.name is not None:
             parts.append(f"name={self.name!r}")
+        for name in ("group_outside", "session_outside"):
+            if getattr(self, name):
+                parts.append(f"{name}=True")
         return f"pidtuple.Node({', '.join(parts)})"
 
 
@@ -168,8 +179,17 @@ def _kind(kind: Optional[KindLike], program: bool) -> NodeKind:
 
 
 def _tree_opts(diag: Optional[_lib.Diag], exit_signal: Optional[int],
-               cgroup_fd: Optional[FdLike], lock: bool) -> _lib.ForkOpts:
-    return fork_opts(diag, exit_signal=exit_signal, cgroup_fd=cgroup_fd, lock=lock)
+               cgroup_fd: Optional[FdLike], lock: bool, shell_job: bool) -> _lib.ForkOpts:
+    o = fork_opts(diag, exit_signal=exit_signal, cgroup_fd=cgroup_fd, lock=lock)
+    if shell_job:
+        o.flags |= _lib.FORK_SHELL_JOB
+    return o
+
+
+def _node_flags(newpid: bool, group_outside: bool, session_outside: bool) -> int:
+    return ((_lib.NODE_NEWPID if newpid else 0)
+            | (_lib.NODE_GROUP_OUTSIDE if group_outside else 0)
+            | (_lib.NODE_SESSION_OUTSIDE if session_outside else 0))
 
 
 class Tree:
@@ -233,7 +253,8 @@ class Tree:
             argv: Optional[Sequence[StrOrBytesPath]] = None,
             env: Optional[Env] = None,
             threads: Optional[Sequence[TupleLike]] = None,
-            name: Optional[str] = None) -> Node:
+            name: Optional[str] = None, group_outside: bool = False,
+            session_outside: bool = False) -> Node:
         """Appends a node and returns it; the tree keeps copies of everything.
 
         *tuple* is the node's PIDs (a :class:`Tuple` or its text form) from the tree's top
@@ -252,7 +273,9 @@ class Tree:
         of TID tuples (or their text forms) with the node's levels, one per thread; the
         restore creates them with exactly these TIDs, parked until the node is handed over
         or killed. None or empty: one thread. *name* (a hold node only): the command name
-        it takes, 1 to 15 bytes; None: the restorer's.
+        it takes, 1 to 15 bytes; None: the restorer's. *group_outside* and
+        *session_outside* are the marks :func:`capture` sets (:class:`Node`); they change
+        nothing but what a refused restore says.
 
         Only what the node itself says is checked here (PidtupleError, a ValueError, for a
         second root or a parent that does not come before); :meth:`check` checks the tree.
@@ -272,7 +295,7 @@ class Tree:
         nd = _lib.Node()
         nd.parent = -1 if parent is None else _index(parent, len(self))
         nd.kind = int(k)
-        nd.flags = _lib.NODE_NEWPID if newpid else 0
+        nd.flags = _node_flags(newpid, group_outside, session_outside)
         nd.tuple = t._handle()
         nd.pgid = g._handle() if g is not None else None
         nd.sid = s._handle() if s is not None else None
@@ -330,7 +353,9 @@ class Tree:
                     path=os.fsdecode(nd.path) if nd.path is not None else None,
                     argv=_strings(nd.argv), env=_strings(nd.envp),
                     threads=_read_threads(nd),
-                    name=os.fsdecode(nd.name) if nd.name is not None else None)
+                    name=os.fsdecode(nd.name) if nd.name is not None else None,
+                    group_outside=bool(nd.flags & _lib.NODE_GROUP_OUTSIDE),
+                    session_outside=bool(nd.flags & _lib.NODE_SESSION_OUTSIDE))
 
     def __iter__(self) -> Iterator[Node]:
         return (self[i] for i in range(len(self)))
@@ -364,32 +389,42 @@ class Tree:
 
     def __reduce__(self) -> TypingTuple[Any, ...]:
         return (_rebuild, ([[n.tuple, n.parent, n.newpid, int(n.kind), n.pgid, n.sid, n.path,
-                              n.argv, n.env, list(n.threads), n.name] for n in self],))
+                              n.argv, n.env, list(n.threads), n.name, n.group_outside,
+                              n.session_outside] for n in self],))
 
     # ---- checking, restoring, JSON -------------------------------------------------------
 
     def check(self, *, exit_signal: Optional[int] = None, cgroup_fd: Optional[FdLike] = None,
-              lock: bool = False) -> int:
+              lock: bool = False, shell_job: bool = False) -> int:
         """Checks the whole tree against the kernel's rules in the caller's real context,
         creating nothing: shape, duplicates, groups and sessions, then every node's PIDs.
         Returns 0, or the positive number of levels left to the kernel. Raises
         :class:`PidtupleError` naming the node (``node``), the level and the rule. The
         options are those of :meth:`restore`."""
         diag = _lib.Diag()
-        o = _tree_opts(None, exit_signal, cgroup_fd, lock)
+        o = _tree_opts(None, exit_signal, cgroup_fd, lock, shell_job)
         r = _c.pidtuple_tree_check(self._handle(), ctypes.byref(o), ctypes.byref(diag))
         if r < 0:
             raise error(r, diag)
         return int(r)
 
     def restore(self, *, exit_signal: Optional[int] = None,
-                cgroup_fd: Optional[FdLike] = None, lock: bool = False) -> Restore:
+                cgroup_fd: Optional[FdLike] = None, lock: bool = False,
+                shell_job: bool = False) -> Restore:
         """Creates every process of the tree with its exact PIDs (all or nothing: on failure
         nothing is left) and returns the :class:`Restore` handle; the processes wait at a
         barrier until :meth:`Restore.release`. *exit_signal* is the root's, *cgroup_fd* a
         cgroup2 directory to start the tree in, *lock* holds the ns_last_pid lock around
-        the forks. The root is the caller's child."""
-        return Restore(self, exit_signal=exit_signal, cgroup_fd=cgroup_fd, lock=lock)
+        the forks. The root is the caller's child.
+
+        *shell_job* (PIDTUPLE_FORK_SHELL_JOB, ``pidtuple restore --shell-job``): the root's
+        session and process group, where no node leads them (a job started from a shell,
+        whose leader is the shell), become the caller's own, as CRIU's --shell-job does; the
+        processes keep their PIDs but show the caller's session and group numbers. Without
+        it such a tree is refused while the shell lives (its PID is taken), and the error
+        says what :func:`capture` saw (:attr:`Node.session_outside`) and suggests it."""
+        return Restore(self, exit_signal=exit_signal, cgroup_fd=cgroup_fd, lock=lock,
+                       shell_job=shell_job)
 
     @classmethod
     def capture(cls, pid: int) -> Tree:
@@ -437,18 +472,19 @@ class Tree:
 
 
 def _rebuild(nodes: List[List[Any]]) -> Tree:
-    """Unpickles a Tree from its nodes' fields (all but the index; the threads and the name
-    last, absent from the pickles of a binding without them)."""
+    """Unpickles a Tree from its nodes' fields (all but the index; the threads, the name and
+    the outside marks last, absent from the pickles of a binding without them)."""
     t = Tree()
     for fields in nodes:
         tup, parent, newpid, kind, pgid, sid, path, argv, env = fields[:9]
+        marks = fields[11:13] if len(fields) > 12 else [False, False]
         nd = _lib.Node()
         alive = _set_threads(nd, fields[9] if len(fields) > 9 else [])  # until the add
         name = fields[10] if len(fields) > 10 else None
         nd.name = os.fsencode(name) if name is not None else None
         nd.parent = -1 if parent is None else parent
         nd.kind = kind
-        nd.flags = _lib.NODE_NEWPID if newpid else 0
+        nd.flags = _node_flags(newpid, marks[0], marks[1])
         nd.tuple = tup._handle()
         nd.pgid = pgid._handle() if pgid is not None else None
         nd.sid = sid._handle() if sid is not None else None
@@ -485,13 +521,14 @@ class Restore:
     _ptr: Optional[int]
 
     def __init__(self, tree: Tree, *, exit_signal: Optional[int] = None,
-                 cgroup_fd: Optional[FdLike] = None, lock: bool = False) -> None:
+                 cgroup_fd: Optional[FdLike] = None, lock: bool = False,
+                 shell_job: bool = False) -> None:
         self._ptr = None
         self.released = False
         self.killed = False
         _lib.need("pidtuple_tree_restore")
         diag = _lib.Diag()
-        o = _tree_opts(diag, exit_signal, cgroup_fd, lock)
+        o = _tree_opts(diag, exit_signal, cgroup_fd, lock, shell_job)
         ptr = ctypes.c_void_p()
         r = _c.pidtuple_tree_restore(tree._handle(), ctypes.byref(o), ctypes.byref(ptr))
         if r < 0:
@@ -615,9 +652,11 @@ def capture(pid: int) -> Tree:
 
 
 def restore(tree: Tree, *, exit_signal: Optional[int] = None,
-            cgroup_fd: Optional[FdLike] = None, lock: bool = False) -> Restore:
+            cgroup_fd: Optional[FdLike] = None, lock: bool = False,
+            shell_job: bool = False) -> Restore:
     """:meth:`Tree.restore`: creates the tree and returns its :class:`Restore` handle."""
-    return tree.restore(exit_signal=exit_signal, cgroup_fd=cgroup_fd, lock=lock)
+    return tree.restore(exit_signal=exit_signal, cgroup_fd=cgroup_fd, lock=lock,
+                        shell_job=shell_job)
 
 
 def json_available() -> bool:

@@ -69,7 +69,8 @@ def test_enums_match_the_lists():
 def test_node_constants_match(header):
     assert _defines(header, "PIDTUPLE_NODE_") == {
         "HOLD": _lib.NODE_HOLD, "EXEC": _lib.NODE_EXEC, "CALLBACK": _lib.NODE_CALLBACK,
-        "NEWPID": _lib.NODE_NEWPID}
+        "NEWPID": _lib.NODE_NEWPID, "GROUP_OUTSIDE": _lib.NODE_GROUP_OUTSIDE,
+        "SESSION_OUTSIDE": _lib.NODE_SESSION_OUTSIDE}
 
 
 def test_json_functions_and_constants_match():

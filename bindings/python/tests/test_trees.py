@@ -3,6 +3,7 @@
 PID 1 of a private PID namespace, see _nshelp.in_pidns) check, restore, capture, release,
 hand-over and the handle's context manager."""
 
+import dataclasses
 import errno
 import gc
 import io
@@ -11,6 +12,7 @@ import pickle
 import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -191,6 +193,33 @@ def test_threads_of_a_node():
     assert len(t) == 3
 
 
+def test_outside_marks_of_a_node():
+    t = Tree()
+    root = t.add("50", pgid="40", sid="40", group_outside=True, session_outside=True)
+    child = t.add("51", parent=root, session_outside=True)
+    plain = t.add("52", parent=root)
+    assert (root.group_outside, root.session_outside) == (True, True)
+    assert (child.group_outside, child.session_outside) == (False, True)
+    assert not plain.group_outside and not plain.session_outside
+    assert "group_outside=True, session_outside=True" in repr(root)
+    assert "session_outside=True" in repr(child) and "outside" not in repr(plain)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        root.group_outside = False  # type: ignore[misc]
+    other = Tree()
+    other.add("50", pgid="40", sid="40", group_outside=True)
+    assert other[0] != root  # the marks count
+    assert pickle.loads(pickle.dumps(t)) == t
+    # A pickle of a binding without the marks: eleven fields a node.
+    old = pidtuple._trees._rebuild([[Tuple("5"), None, False, 0, None, None, None, None, None,
+                                     [], None]])
+    assert not old[0].group_outside and not old[0].session_outside
+    if pidtuple.json_available():
+        text = t.to_json(pretty=True)
+        assert '"outside": ["group", "session"]' in text and '"version": 2' in text
+        assert '"outside": ["session"]' in text and text.count('"outside"') == 2
+        assert pidtuple.loads(text) == t
+
+
 def test_check_names_the_thread():
     t = Tree()
     t.add("40", threads=["42"])
@@ -327,6 +356,65 @@ def test_restore_capture_round_trip():
             assert pidtuple.capture(r.pid(0)) == cap
         if pidtuple.json_available():
             assert pidtuple.loads(pidtuple.dumps(cap)) == cap
+
+
+def capture_job(job):
+    """The capture of the job, once it has its two sleeps."""
+    for _ in range(400):
+        cap = pidtuple.capture(job)
+        if len(cap) == 3:
+            return cap
+        time.sleep(0.01)
+    raise AssertionError(f"the job {job} did not start its two sleeps")
+
+
+@in_pidns
+def test_shell_job_marks_and_restore():
+    """A job of a shell (sh and two sleeps in the shell's session and group): capture marks
+    the session and group led outside the tree; restored beside the live shell it is refused,
+    saying so; with shell_job=True it is restored into this process's session and group."""
+    with no_leaks():
+        with subprocess.Popen(["sh", "-c", "sh -c 'sleep 60 & sleep 60 & wait' & echo $!; "
+                               "exec >&-; wait"], stdout=subprocess.PIPE,
+                              start_new_session=True) as shell:
+            assert shell.stdout is not None
+            job = int(shell.stdout.readline())
+            cap = capture_job(job)
+            assert all(n.group_outside and n.session_outside for n in cap)
+            pids = [n.tuple[0] for n in cap]
+            for pid in pids:
+                os.kill(pid, signal.SIGKILL)
+            # The sleeps come to this process, the namespace's init; the shell reaps the job.
+            for _ in range(400):
+                left = 0
+                for pid in pids:
+                    try:
+                        os.waitpid(pid, os.WNOHANG)
+                    except ChildProcessError:
+                        pass
+                    try:
+                        os.kill(pid, 0)
+                        left += 1
+                    except ProcessLookupError:
+                        pass
+                if not left:
+                    break
+                time.sleep(0.01)
+            with pytest.raises(FileExistsError) as ei:
+                pidtuple.restore(cap)
+            e = ei.value
+            assert e.rule == "pid-taken" and e.node == 0 and e.pid == shell.pid
+            assert (f"capture saw the leader of the root's session and process group "
+                    f"{shell.pid} outside the tree" in str(e)), str(e)
+            assert "--shell-job" in str(e)
+            assert pidtuple.check(cap, shell_job=True) == 0
+            with pidtuple.restore(cap, shell_job=True) as r:
+                assert r.pids() == [n.tuple[0] for n in cap]
+                for pid in r.pids():
+                    assert (os.getpgid(pid), os.getsid(pid)) == (os.getpgid(0), os.getsid(0))
+                again = pidtuple.capture(r.pid(0))
+                assert [(n.group_outside, n.session_outside) for n in again] == [(True, True)] * 3
+            shell.kill()
 
 
 @in_pidns
