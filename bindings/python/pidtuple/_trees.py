@@ -179,8 +179,9 @@ def _kind(kind: Optional[KindLike], program: bool) -> NodeKind:
 
 
 def _tree_opts(diag: Optional[_lib.Diag], exit_signal: Optional[int],
-               cgroup_fd: Optional[FdLike], lock: bool, shell_job: bool) -> _lib.ForkOpts:
-    o = fork_opts(diag, exit_signal=exit_signal, cgroup_fd=cgroup_fd, lock=lock)
+               cgroup_fd: Optional[FdLike], lock: bool, shell_job: bool,
+               ns: Optional[FdLike] = None) -> _lib.ForkOpts:
+    o = fork_opts(diag, exit_signal=exit_signal, cgroup_fd=cgroup_fd, lock=lock, ns=ns)
     if shell_job:
         o.flags |= _lib.FORK_SHELL_JOB
     return o
@@ -395,14 +396,15 @@ class Tree:
     # ---- checking, restoring, JSON -------------------------------------------------------
 
     def check(self, *, exit_signal: Optional[int] = None, cgroup_fd: Optional[FdLike] = None,
-              lock: bool = False, shell_job: bool = False) -> int:
+              lock: bool = False, shell_job: bool = False,
+              ns: Optional[FdLike] = None) -> int:
         """Checks the whole tree against the kernel's rules in the caller's real context,
         creating nothing: shape, duplicates, groups and sessions, then every node's PIDs.
         Returns 0, or the positive number of levels left to the kernel. Raises
         :class:`PidtupleError` naming the node (``node``), the level and the rule. The
         options are those of :meth:`restore`."""
         diag = _lib.Diag()
-        o = _tree_opts(None, exit_signal, cgroup_fd, lock, shell_job)
+        o = _tree_opts(None, exit_signal, cgroup_fd, lock, shell_job, ns)
         r = _c.pidtuple_tree_check(self._handle(), ctypes.byref(o), ctypes.byref(diag))
         if r < 0:
             raise error(r, diag)
@@ -410,7 +412,7 @@ class Tree:
 
     def restore(self, *, exit_signal: Optional[int] = None,
                 cgroup_fd: Optional[FdLike] = None, lock: bool = False,
-                shell_job: bool = False) -> Restore:
+                shell_job: bool = False, ns: Optional[FdLike] = None) -> Restore:
         """Creates every process of the tree with its exact PIDs (all or nothing: on failure
         nothing is left) and returns the :class:`Restore` handle; the processes wait at a
         barrier until :meth:`Restore.release`. *exit_signal* is the root's, *cgroup_fd* a
@@ -422,9 +424,14 @@ class Tree:
         whose leader is the shell), become the caller's own, as CRIU's --shell-job does; the
         processes keep their PIDs but show the caller's session and group numbers. Without
         it such a tree is refused while the shell lives (its PID is taken), and the error
-        says what :func:`capture` saw (:attr:`Node.session_outside`) and suggests it."""
+        says what :func:`capture` saw (:attr:`Node.session_outside`) and suggests it.
+
+        *ns* (PIDTUPLE_FORK_JOIN_NS, ``pidtuple restore --ns``): create the tree in another
+        PID namespace at or below the caller's, a running container's (a namespace file, a
+        pidfd, or a :class:`Process` living there); the tuples pin levels from there
+        outward, and the caller takes no PID inside."""
         return Restore(self, exit_signal=exit_signal, cgroup_fd=cgroup_fd, lock=lock,
-                       shell_job=shell_job)
+                       shell_job=shell_job, ns=ns)
 
     @classmethod
     def capture(cls, pid: int) -> Tree:
@@ -522,13 +529,13 @@ class Restore:
 
     def __init__(self, tree: Tree, *, exit_signal: Optional[int] = None,
                  cgroup_fd: Optional[FdLike] = None, lock: bool = False,
-                 shell_job: bool = False) -> None:
+                 shell_job: bool = False, ns: Optional[FdLike] = None) -> None:
         self._ptr = None
         self.released = False
         self.killed = False
         _lib.need("pidtuple_tree_restore")
         diag = _lib.Diag()
-        o = _tree_opts(diag, exit_signal, cgroup_fd, lock, shell_job)
+        o = _tree_opts(diag, exit_signal, cgroup_fd, lock, shell_job, ns)
         ptr = ctypes.c_void_p()
         r = _c.pidtuple_tree_restore(tree._handle(), ctypes.byref(o), ctypes.byref(ptr))
         if r < 0:
@@ -653,10 +660,10 @@ def capture(pid: int) -> Tree:
 
 def restore(tree: Tree, *, exit_signal: Optional[int] = None,
             cgroup_fd: Optional[FdLike] = None, lock: bool = False,
-            shell_job: bool = False) -> Restore:
+            shell_job: bool = False, ns: Optional[FdLike] = None) -> Restore:
     """:meth:`Tree.restore`: creates the tree and returns its :class:`Restore` handle."""
     return tree.restore(exit_signal=exit_signal, cgroup_fd=cgroup_fd, lock=lock,
-                        shell_job=shell_job)
+                        shell_job=shell_job, ns=ns)
 
 
 def json_available() -> bool:

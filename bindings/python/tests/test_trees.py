@@ -358,6 +358,31 @@ def test_restore_capture_round_trip():
             assert pidtuple.loads(pidtuple.dumps(cap)) == cap
 
 
+@in_pidns
+def test_restore_into_a_running_namespace():
+    """ns=: a tree restored into a container (init PID 5 here, 1 inside): exact PIDs at both
+    levels, the same tree then refused there (its inner PIDs taken)."""
+    with no_leaks():
+        box = pidtuple.spawn("5/1", ["/bin/sh", "-c", "exec sleep 100"], newpid=True)
+        try:
+            t = Tree()
+            root = t.add("50/5", pgid="50/5", sid="50/5")
+            t.add("51/6", parent=root)
+            assert t.check(ns=box) == 0
+            with pidtuple.restore(t, ns=box) as r:
+                assert r.pids() == [50, 51]
+                assert pidtuple.of_pid(51) == Tuple("51/6")
+                with pytest.raises(PidtupleError) as ei:
+                    pidtuple.check(t, ns=box)
+                assert (ei.value.rule, ei.value.node, ei.value.inner_index) == (
+                    "pid-taken", 0, 0)
+                r.kill()
+        finally:
+            box.kill()
+            box.wait()
+            box.close()
+
+
 def capture_job(job):
     """The capture of the job, once it has its two sleeps."""
     for _ in range(400):
