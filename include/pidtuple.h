@@ -545,9 +545,11 @@ struct pidtuple_scan_entry {
  * PID namespace and the namespaces below it.
  *
  * The scan reads lazily: memory does not grow with the number of processes. A process that
- * exits during the scan is skipped, never reported as alive. Where a BPF task iterator loads
- * (PIDTUPLE_FEATURE_BPF_SCAN), a scan of the caller's own namespace without
- * PIDTUPLE_SCAN_THREADS or PIDTUPLE_SCAN_URING reads it instead of /proc: the same entries.
+ * has exited (and been reaped) when its entry is read is skipped, never reported as alive.
+ * Where a BPF task iterator loads (PIDTUPLE_FEATURE_BPF_SCAN), a scan of the caller's own
+ * namespace without PIDTUPLE_SCAN_THREADS or PIDTUPLE_SCAN_URING reads it instead of /proc:
+ * the same entries, read in blocks of about 1,800 processes, each entry as of its block's
+ * read.
  * @param opts Options, or NULL.
  * @param ret_scan On success, the scan; free it with pidtuple_scan_free().
  * @return 0 on success. Errors: -EINVAL, -E2BIG (options), -EOPNOTSUPP (PIDTUPLE_SCAN_URING
