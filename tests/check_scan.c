@@ -493,9 +493,13 @@ static int churn_body(void *p)
 			      .flags = uring		? PIDTUPLE_SCAN_URING
 				       : round % 3 == 2 ? PIDTUPLE_SCAN_THREADS
 							: 0);
-		unsigned long calls = 0;
+		unsigned long calls = 0, start = atomic_load(&c->seq);
 		struct pidtuple_scan *s = NULL;
 		bool seen_holder = false, seen_churner = false;
+		/* The BPF iterator reads entries in blocks of ~1,800 processes (this whole
+		 * namespace in one): an entry is as of its block's read, at the first call. */
+		bool blocks = way == 0 && !(o.flags & PIDTUPLE_SCAN_THREADS) &&
+			      (pidtuple_features() & PIDTUPLE_FEATURE_BPF_SCAN);
 		int r;
 
 		TH_CHECK(pidtuple_scan_new(&o, &s) == 0, "scan_new");
@@ -511,6 +515,8 @@ static int churn_body(void *p)
 				before = befores[(calls - URING_WINDOW) % (URING_WINDOW + 1)];
 			else if (uring)
 				before = befores[0];
+			if (blocks)
+				before = start;
 			calls++;
 			r = pidtuple_scan_next(s, &e);
 			if (r <= 0)
