@@ -97,25 +97,32 @@ static int check_new_level(struct planner *pn, pt_proc_idx p, int pos, int max)
 	return 0;
 }
 
+/* The level at index @level (0: pid_for_children) that the caller can see, or NULL. */
+static const struct pt_level *seen_level(const struct pt_plan *pl, int level)
+{
+	if (level >= 0 && level < (int)pl->ctx.n)
+		return &pl->ctx.levels[level];
+	return level == pl->proc_at && level >= 0 ? &pl->proc_lv : NULL;
+}
+
 /* Position @pos of @p lies in a namespace that exists (when the caller can see it). */
 static int check_existing_level(struct planner *pn, pt_proc_idx p, int pos)
 {
 	const struct pt_plan *pl = pn->pl;
-	const struct pidtuple_nsctx *ctx = &pl->ctx;
 	pid_t pid = pl->procs[p].pid[pos];
-	int level = pl->top - pos;
+	const struct pt_level *lv = seen_level(pl, pl->top - pos);
 	pt_proc_idx node = pt_plan_node_of(pn, p);
 	char b[256];
 
-	if (level < 0 || level >= (int)ctx->n)
+	if (!lv)
 		return 0;
-	if (pid >= ctx->levels[level].pid_max)
+	if (pid >= lv->pid_max)
 		return pt_plan_diag(pn, -EINVAL, PIDTUPLE_RULE_PID_RANGE, node, pos, pid,
 				    "%s: PID %d (NSpid field %d of %d) is not below that "
 				    "namespace's pid_max %d",
 				    who(pn, p, b, sizeof(b)), (int)pid, pos + 1,
-				    (int)pl->procs[p].n, ctx->levels[level].pid_max);
-	if (!(ctx->levels[level].flags & PIDTUPLE_LEVEL_CAN_PIN))
+				    (int)pl->procs[p].n, lv->pid_max);
+	if (!(lv->flags & PIDTUPLE_LEVEL_CAN_PIN))
 		return pt_plan_diag(pn, -EPERM, PIDTUPLE_RULE_PRIVILEGE, node, pos, pid,
 				    "%s: pinning PID %d (NSpid field %d of %d) needs "
 				    "CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN over the user "
@@ -155,18 +162,18 @@ static int check_proc_taken(struct planner *pn, pt_proc_idx p, int *ret_unverifi
 	char b[256], note[128];
 
 	for (int pos = 0; pos < (int)proc->n; pos++) {
-		int level = pl->top - pos, r;
+		const struct pt_level *lv = seen_level(pl, pl->top - pos);
+		int r;
 
 		if (proc->ns_init[pos] >= 0)
 			continue;
-		if (level < 0 || level >= (int)pl->ctx.n) {
+		if (!lv) {
 			unverified++;
 			continue;
 		}
-		r = pt_level_pid_taken(&pl->ctx.levels[level], proc->pid[pos]);
+		r = pt_level_pid_taken(lv, proc->pid[pos]);
 		if (r > 0) {
-			pt_level_holder_note(&pl->ctx.levels[level], proc->pid[pos], note,
-					     sizeof(note));
+			pt_level_holder_note(lv, proc->pid[pos], note, sizeof(note));
 			return pt_plan_diag(pn, -EEXIST, PIDTUPLE_RULE_PID_TAKEN,
 					    pt_plan_node_of(pn, p), pos, proc->pid[pos],
 					    "%s: PID %d (NSpid field %d of %d) is already in use "
@@ -188,14 +195,15 @@ static int check_thread_pos(struct planner *pn, pt_proc_idx i, uint32_t k, int p
 	const struct pt_plan *pl = pn->pl;
 	const struct pidtuple *t = pn->tree->nodes[i]->threads[k];
 	pid_t pid = t->pid[t->n - 1 - (unsigned int)pos];
-	int level = pl->top - pos, max = new_max, r = 0;
+	const struct pt_level *lv = seen_level(pl, pl->top - pos);
+	int max = new_max, r = 0;
 	char b[64], note[128];
 
 	if (pl->procs[i].ns_init[pos] < 0) {
-		if (level < 0 || level >= (int)pl->ctx.n)
+		if (!lv)
 			return 1;
-		max = pl->ctx.levels[level].pid_max;
-		r = pt_level_pid_taken(&pl->ctx.levels[level], pid);
+		max = lv->pid_max;
+		r = pt_level_pid_taken(lv, pid);
 	}
 	pidtuple_format(t, b, sizeof(b));
 	if (pid >= max)
@@ -204,7 +212,7 @@ static int check_thread_pos(struct planner *pn, pt_proc_idx i, uint32_t k, int p
 			     "that namespace's pid_max %d",
 			     i, k, b, (int)pid, pos + 1, t->n, max);
 	else if (r > 0) {
-		pt_level_holder_note(&pl->ctx.levels[level], pid, note, sizeof(note));
+		pt_level_holder_note(lv, pid, note, sizeof(note));
 		pt_plan_diag(pn, -EEXIST, PIDTUPLE_RULE_PID_TAKEN, i, pos, pid,
 			     "node %d thread %u (%s): TID %d (NSpid field %d of %u) is already in "
 			     "use there%s",
@@ -269,6 +277,21 @@ int pt_plan_check_machine(struct planner *pn, int *ret_unverified)
 	return 0;
 }
 
+/* Tuples reaching above the caller: the level an outer /proc shows, when it is one of theirs
+ * (position cpos - above). Costs a few /proc reads, only then. */
+static void read_proc_level(struct pt_plan *pl)
+{
+	int above;
+
+	pl->proc_at = -1;
+	if (pl->cpos <= 0 || pl->ctx.n == 0 ||
+	    !(pl->ctx.levels[pl->ctx.n - 1].flags & PIDTUPLE_LEVEL_CALLER))
+		return;
+	above = pt_nsctx_proc_level(&pl->ctx, &pl->proc_lv);
+	if (above > 0 && above <= pl->cpos)
+		pl->proc_at = (int)pl->ctx.n - 1 + above;
+}
+
 /* The namespace context of the caller's pid_for_children, its session and its group. */
 int pt_plan_read_context(struct planner *pn)
 {
@@ -288,6 +311,7 @@ int pt_plan_read_context(struct planner *pn)
 	sid = pt_getsid(0);
 	pgid = pt_getpgid(0);
 	pl->cpos = pl->top - ((int)pl->ctx.n - 1);
+	read_proc_level(pl);
 	pn->caller_sid = sid > 0 ? sid : 0;
 	pn->caller_pgid = pgid > 0 ? pgid : 0;
 	return 0;

@@ -107,6 +107,10 @@ struct pt_plan {
 	int cpos;	   /* position of the caller's active namespace (< 0: above the tuples) */
 	bool have_ctx;
 	struct pidtuple_nsctx ctx; /* levels from pid_for_children up to the caller's */
+	/* The level /proc shows above the caller's (an outer /proc), checked like ctx's: its
+	 * index counted as ctx.levels' are, or -1. */
+	int proc_at;
+	struct pt_level proc_lv;
 };
 
 /* Checks @tree and, with @ret_plan, returns the plan that creates it. Returns what

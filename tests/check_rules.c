@@ -851,6 +851,61 @@ static int zombie_named(void *arg)
 	return th_clean_up(0, -1, fds);
 }
 
+/* A node of two levels, outer first, with one thread's TIDs when @thread is given. */
+static int add_pair(struct pidtuple_tree *tree, int parent, pid_t outer, pid_t inner,
+		    const pid_t *thread)
+{
+	pid_t in[2] = { inner, outer }, tin[2];
+	struct pidtuple *t = NULL, *th = NULL;
+	int r = pidtuple_from_inner(in, 2, &t);
+
+	if (r == 0 && thread) {
+		tin[0] = thread[1];
+		tin[1] = thread[0];
+		r = pidtuple_from_inner(tin, 2, &th);
+	}
+	if (r == 0)
+		r = pidtuple_tree_add(
+			tree,
+			&(struct pidtuple_node){ .sz = sizeof(struct pidtuple_node),
+						 .parent = parent,
+						 .kind = PIDTUPLE_NODE_HOLD,
+						 .tuple = t,
+						 .threads = (const struct pidtuple *const[]){ th },
+						 .nthreads = th ? 1 : 0 });
+	pidtuple_free(t);
+	pidtuple_free(th);
+	return r;
+}
+
+/* pidtuple_tree_check() sees /proc's level for every node and thread, not only the root: the
+ * host's init (PID 1 there) is found as a child node's and as a thread's outer number. */
+static int outer_seen_tree(void)
+{
+	PIDTUPLE_OPTS(pidtuple_diag, d);
+	pid_t free1 = free_proc_pid(), host_init[2] = { 1, 52 };
+	struct pidtuple_tree *tree = NULL;
+	int r;
+
+	TH_CHECK(free1 > 0 && pidtuple_tree_new(&tree) == 0, "setup");
+	TH_CHECK(add_pair(tree, -1, free1, 50, NULL) == 0, "root");
+	r = pidtuple_tree_check(tree, NULL, &d);
+	TH_CHECK(r == 0, "a free tree: %d %s", r, d.message);
+	TH_CHECK(add_pair(tree, 0, 1, 51, NULL) == 1, "child");
+	r = pidtuple_tree_check(tree, NULL, &d);
+	TH_CHECK(r == -EEXIST && d.node == 1 && d.inner_index == 1 &&
+			 strstr(d.message, "PID 1 (NSpid field 1 of 2) is already in use"),
+		 "node 1 at 1/51: %d %s", r, d.message);
+	pidtuple_tree_free(tree);
+	TH_CHECK(pidtuple_tree_new(&tree) == 0, "tree");
+	TH_CHECK(add_pair(tree, -1, free1, 50, host_init) == 0, "root with a thread");
+	r = pidtuple_tree_check(tree, NULL, &d);
+	TH_CHECK(r == -EEXIST && d.node == 0 && d.thread == 0 && d.inner_index == 1,
+		 "thread at 1/52: %d %s", r, d.message);
+	pidtuple_tree_free(tree);
+	return 0;
+}
+
 /*
  * With the host's /proc (not remounted), the level above the test's namespace is /proc's: a
  * PID there is taken when /proc shows it (a process, a thread, a zombie), or, with the scan,
@@ -933,6 +988,7 @@ static int outer_seen(void *arg)
 	pidtuple_free(t);
 	TH_CHECK(r == -EEXIST && strstr(d.message, "a zombie of 1, not yet reaped"),
 		 "outer zombie %d: %d %s", (int)held[K_ZOMBIE], r, d.message);
+	TH_CHECK(outer_seen_tree() == 0, "the tree check at /proc's level");
 	return th_clean_up(0, -1, fds);
 }
 
