@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,11 @@
 #define INIT1 10
 #define INIT2_OUTER 20
 #define INIT2_MID 5
+
+static bool no_ioctls(void)
+{
+	return !(pidtuple_features() & PIDTUPLE_FEATURE_NS_PID_IOCTLS);
+}
 
 static int ns_ino_is_own(void)
 {
@@ -176,7 +182,9 @@ static int check_body(void *p)
 	TH_CHECK(r == -EEXIST && d.inner_index == 2, "20/40/7: %d %s", r, d.message);
 	TH_CHECK(ns_ino_is_own(), "check: pid_for_children not given back");
 	{
-		PIDTUPLE_OPTS(pidtuple_fork_opts, o, .flags = PIDTUPLE_FORK_JOIN_NS, .ns_fd = nsfd);
+		PIDTUPLE_OPTS(pidtuple_fork_opts, o,
+			      .flags = PIDTUPLE_FORK_JOIN_NS | PIDTUPLE_FORK_CHECK_SCAN,
+			      .ns_fd = nsfd);
 		struct pidtuple_nsctx *ctx = NULL;
 		struct pidtuple *t = tup("40/1/7");
 
@@ -231,8 +239,10 @@ static int tree_body(void *p)
 	TH_CHECK(pidtuple_tree_new(&tree) == 0, "tree_new");
 	TH_CHECK(add_hold(tree, -1, "50/5", "50/5") == 0 && add_hold(tree, 0, "51/6", "50/5") == 1,
 		 "tree_add");
+	/* Before 6.11 (no nsfs ioctls) the tree check leaves the container's level to the
+	 * kernel: one level unverified. */
 	r = pidtuple_tree_check(tree, &o, &d);
-	TH_CHECK(r == 0, "tree_check: %d %s", r, d.message);
+	TH_CHECK(r == 0 || (r == 1 && no_ioctls()), "tree_check: %d %s", r, d.message);
 	r = pidtuple_tree_restore(tree, &o, &rs);
 	TH_CHECK(r == 0, "restore: %d %s", r, d.message);
 	TH_CHECK(ns_ino_is_own(), "restore: pid_for_children not given back");
@@ -242,8 +252,8 @@ static int tree_body(void *p)
 	TH_CHECK(tuple_of_is(50, "50/5") == 0 && tuple_of_is(51, "51/6") == 0, "restored tuples");
 	/* The same tree again: its inner PIDs are taken in the container now. */
 	r = pidtuple_tree_check(tree, &o, &d);
-	TH_CHECK(r == -EEXIST && d.node == 0 && d.inner_index == 0, "second check: %d %s", r,
-		 d.message);
+	TH_CHECK((r == -EEXIST && d.node == 0 && d.inner_index == 0) || (r == 1 && no_ioctls()),
+		 "second check: %d %s", r, d.message);
 	TH_CHECK(pidtuple_restore_kill(rs) == 0, "kill");
 	pidtuple_restore_free(rs);
 	pidtuple_tree_free(tree);
