@@ -2,8 +2,9 @@
 /*
  * The BPF task iterator of pidtuple_scan (scan_bpf.c): per process (thread-group leader), its
  * ids, its process group's and its session's at every level from the reader's PID namespace
- * down, its parent's and its namespace. Levels above the reader's are never written: the kernel
- * walks only the reader's namespace and below, and the upper numbers are not the reader's to see.
+ * down, its parent's, its namespace, its command name and whether it is a kernel thread.
+ * Levels above the reader's are never written: the kernel walks only the reader's namespace and
+ * below, and the upper numbers are not the reader's to see.
  *
  * Self-contained: the kernel types are minimal CO-RE declarations (preserve_access_index),
  * relocated by libbpf against the running kernel's BTF, so neither a generated vmlinux.h nor
@@ -20,6 +21,7 @@ typedef unsigned long long __u64;
 #define PIDTYPE_PGID 2
 #define PIDTYPE_SID 3
 #define EXIT_DEAD 0x10 /* reaped: gone from /proc in a moment (a zombie, EXIT_ZOMBIE, stays) */
+#define PF_KTHREAD 0x00200000 /* task_struct::flags: a kernel thread */
 
 struct pid_namespace;
 
@@ -46,6 +48,7 @@ struct signal_struct {
 } CORE;
 
 struct task_struct {
+	unsigned int flags;
 	int exit_state;
 	int pid;
 	int tgid;
@@ -53,6 +56,7 @@ struct task_struct {
 	struct task_struct *group_leader;
 	struct task_struct *real_parent;
 	struct signal_struct *signal;
+	char comm[PT_BPF_COMM];
 } CORE;
 
 struct bpf_iter_meta {
@@ -113,7 +117,7 @@ int pt_scan(struct bpf_iter__task *ctx)
 	struct pid *tp = 0, *pp = 0, *pg = 0, *sid = 0, *tg = 0, *self = 0;
 	struct pt_bpf_rec r = { 0 };
 	struct upid own;
-	unsigned int tlev = 0, l0 = 0;
+	unsigned int tlev = 0, l0 = 0, tflags = 0;
 	long pglev, sidlev;
 	int exit_state = 0;
 	void *seq = ctx->meta->seq;
@@ -147,6 +151,9 @@ int pt_scan(struct bpf_iter__task *ctx)
 	if (own.ns)
 		RD(r.ns_inum, own.ns->ns.inum);
 	r.nlev = tlev - l0 + 1;
+	RD(tflags, t->flags);
+	r.flags = tflags & PF_KTHREAD ? PT_BPF_KTHREAD : 0;
+	RD(r.comm, t->comm);
 	{
 		struct pid_namespace *ns0 = upid_at(tp, tlev, l0).ns;
 
