@@ -518,10 +518,20 @@ struct pidtuple_scan_opts {
 #define PIDTUPLE_ENTRY_NS_INIT (1u << 0)
 /** pidtuple_scan_entry::flags: this entry is a thread other than its group's leader. */
 #define PIDTUPLE_ENTRY_THREAD (1u << 1)
+/**
+ * pidtuple_scan_entry::flags: the source told whether the process is a kernel thread, so
+ * PIDTUPLE_ENTRY_KTHREAD means what it says; without it, the entry does not tell (the nsfs
+ * way, and status on older kernels, whose status has no `Kthread:` line). Set only in an entry
+ * that holds `comm` whole: an entry of a caller built before 1.1 gets no new flags. Since 1.1.
+ */
+#define PIDTUPLE_ENTRY_KTHREAD_KNOWN (1u << 2)
+/** pidtuple_scan_entry::flags, with PIDTUPLE_ENTRY_KTHREAD_KNOWN: a kernel thread
+ * (`PF_KTHREAD`: kthreadd and what it starts). Since 1.1. */
+#define PIDTUPLE_ENTRY_KTHREAD (1u << 3)
 
 /**
- * One process (or thread) of a scan. Output; set `sz`. The tuple pointers belong to the scan
- * and stay valid until the next pidtuple_scan_next() or pidtuple_scan_free().
+ * One process (or thread) of a scan. Output; set `sz`. The tuple pointers and `comm` belong to
+ * the scan and stay valid until the next pidtuple_scan_next() or pidtuple_scan_free().
  */
 struct pidtuple_scan_entry {
 	size_t sz;	/**< sizeof(struct pidtuple_scan_entry) as the caller knows it */
@@ -535,10 +545,17 @@ struct pidtuple_scan_entry {
 	const struct pidtuple *tuple;	   /**< TID tuple (TGID tuple for a leader) */
 	const struct pidtuple *pgid_tuple; /**< PGID at every level, 0 where not visible */
 	const struct pidtuple *sid_tuple;  /**< SID at every level, 0 where not visible */
+	/**
+	 * The command name as /proc/PID/comm gives it (without its newline; for a thread, the
+	 * thread's), or NULL where the source does not give it: the nsfs way, and the BPF
+	 * iterator for a kernel thread (whose /proc name can be longer than the kernel's
+	 * 16-byte `comm`). Since 1.1.
+	 */
+	const char *comm;
 	size_t : 0;
 };
 /** The last field of struct pidtuple_scan_entry this version knows. */
-#define pidtuple_scan_entry__last_field sid_tuple
+#define pidtuple_scan_entry__last_field comm
 
 /**
  * @brief **pidtuple_scan_new()** starts a scan of every process (optionally every thread) of a

@@ -126,7 +126,24 @@ static int parse_nums(const char *p, pid_t *out, int cap)
 	}
 }
 
-/* Looks only at lines that can be id lines, and stops after NSsid, the last of them. */
+/* "Name:" with the kernel's escapes of a backslash and a newline undone. */
+static void parse_name(const char *p, struct pt_status *st)
+{
+	size_t n = 0;
+
+	for (p += *p == '\t'; *p && *p != '\n' && n + 1 < sizeof(st->name); p++) {
+		char c = *p;
+
+		if (c == '\\' && (p[1] == 'n' || p[1] == '\\'))
+			c = *++p == 'n' ? '\n' : '\\';
+		st->name[n++] = c;
+	}
+	st->name[n] = '\0';
+	st->has_name = true;
+}
+
+/* Looks only at lines that can be id lines or the name, and stops after NSsid, the last of
+ * them (and the "Kthread:" line that follows it on newer kernels). */
 int pt_parse_status(const char *buf, struct pt_status *st)
 {
 	static const struct {
@@ -138,11 +155,13 @@ int pt_parse_status(const char *buf, struct pt_status *st)
 		{ "NSsid:", 6, PT_NSSID },
 	};
 
-	*st = (struct pt_status){ .n[0] = -1, .n[1] = -1, .n[2] = -1, .n[3] = -1 };
+	*st = (struct pt_status){ .n[0] = -1, .n[1] = -1, .n[2] = -1, .n[3] = -1, .kthread = -1 };
 	for (const char *line = buf; line && *line;) {
 		const char *nl = strchr(line, '\n');
 
-		if (*line == 'P' || *line == 'T' || *line == 'N') {
+		if (strncmp(line, "Name:", 5) == 0)
+			parse_name(line + 5, st);
+		else if (*line == 'P' || *line == 'T' || *line == 'N') {
 			for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
 				pid_t v[PIDTUPLE_MAX_LEVELS + 1];
 				int k = lines[i].k, n;
@@ -161,8 +180,11 @@ int pt_parse_status(const char *buf, struct pt_status *st)
 					st->ppid = v[0], st->has_ppid = true;
 				else
 					st->tgid = v[0], st->has_tgid = true;
-				if (k == PT_NSSID)
+				if (k == PT_NSSID) {
+					if (nl && strncmp(nl + 1, "Kthread:\t", 9) == 0)
+						st->kthread = nl[10] == '1';
 					return 0;
+				}
 				break;
 			}
 		}

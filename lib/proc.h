@@ -39,8 +39,11 @@ struct pt_status {
 	bool has_pid, has_ppid, has_tgid;
 	int n[4]; /* entries of NSpid, NStgid, NSpgid, NSsid; -1 when the line is absent */
 	pid_t ids[4][PIDTUPLE_MAX_LEVELS + 1]; /* outermost first, as printed */
+	bool has_name;
+	signed char kthread; /* the "Kthread:" line after NSsid: 1, 0, or -1 when absent */
+	char name[64];	     /* "Name:" unescaped: /proc/PID/comm without its newline */
 };
-/* Parses the id lines of a status or fdinfo text, stopping after NSsid (the last of them).
+/* Parses the id lines (and the name) of a status or fdinfo text, stopping after NSsid.
  * 0, or -EIO when an id line is malformed. */
 int pt_parse_status(const char *buf, struct pt_status *st);
 /* Reads a status or fdinfo file (relative to @dirfd when >= 0) and parses its id lines. */

@@ -11,7 +11,7 @@
 #include "scan_bpf.h"
 #include "syscall_shim.h"
 
-/* Bytes per read(): about 1,800 single-level processes. */
+/* Bytes per read(): about 1,250 single-level processes (a 40-byte header and 12 per level). */
 #define PT_BPF_BUF (64 * 1024)
 
 struct pt_bpf_scan {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The records the BPF task iterator (bpf/scan.bpf.c) writes and scan_bpf.c reads: shared by
- * the BPF program and the library, so plain 32-bit types only.
+ * the BPF program and the library, so plain 32-bit types and bytes only.
  */
 #ifndef PIDTUPLE_SCAN_BPF_REC_H
 #define PIDTUPLE_SCAN_BPF_REC_H
@@ -12,6 +12,10 @@
 /* pt_bpf_rec::flags: a thread other than its group's leader (not written today: the
  * program writes processes only). */
 #define PT_BPF_THREAD 1u
+/* pt_bpf_rec::flags: a kernel thread (the task's PF_KTHREAD). */
+#define PT_BPF_KTHREAD 2u
+/* The kernel's TASK_COMM_LEN: task->comm with its NUL. */
+#define PT_BPF_COMM 16
 
 /* One task, numbered from the reader's PID namespace down to the task's own. */
 struct pt_bpf_rec {
@@ -21,6 +25,7 @@ struct pt_bpf_rec {
 	int tgid;	      /* in the reader's namespace */
 	int ppid;	      /* the group's parent there; 0 when not visible */
 	int pad;
+	char comm[PT_BPF_COMM]; /* task->comm, NUL-terminated by the kernel */
 };
 
 /* Follows the header nlev times, the reader's level first. */

@@ -8,7 +8,8 @@
  * reported after they are gone; the ioctls vanishing mid-scan (a seccomp filter) or missing
  * from the start (a re-executed run under the filter); the BPF task iterator gives what status
  * gives over a world with zombies, orphans and groups from other namespaces, and is left for
- * status, silently, where bpf() is refused.
+ * status, silently, where bpf() is refused; the command name and kernel-thread flag of every
+ * entry that has them are what /proc says, also for a name with a backslash and a newline.
  */
 #include <check.h>
 #include <errno.h>
@@ -84,7 +85,12 @@ struct pspec {
 	bool setsid;
 	int threads;
 	const char *child; /* forked by this one into ns1, from its own session */
+	const char *name;  /* its command name (its threads take it too), or NULL */
 };
+
+/* A name the kernel escapes in status (a backslash, a newline, and a backslash before an n,
+ * which must not come back as a newline), with spaces; at most 15 bytes. */
+#define ODD_NAME "w\\x\ny z\\n end"
 
 static int proc_fn(void *p)
 {
@@ -95,6 +101,8 @@ static int proc_fn(void *p)
 	close(W.ready[0]);
 	if (s->setsid && setsid() < 0)
 		return 1;
+	if (s->name && prctl(PR_SET_NAME, s->name) < 0)
+		return 5;
 	for (int i = 0; i < s->threads; i++)
 		if (start_thread() < 0)
 			return 2;
@@ -122,10 +130,10 @@ static int proc_fn(void *p)
 static int world_build(void)
 {
 	static struct pspec specs[] = {
-		{ "801", -1, true, 2, NULL },
-		{ "802/61", 1, false, 0, NULL },
-		{ "803/62/63", 2, true, 1, NULL },
-		{ "810", -1, true, 0, "811/64" },
+		{ "801", -1, true, 2, NULL, ODD_NAME },
+		{ "802/61", 1, false, 0, NULL, NULL },
+		{ "803/62/63", 2, true, 1, NULL, NULL },
+		{ "810", -1, true, 0, "811/64", NULL },
 	};
 	int made = 0;
 	char c;
@@ -174,6 +182,8 @@ static void world_destroy(void)
 struct ent {
 	struct pidtuple_scan_entry e;
 	char t[128], pg[128], sid[128];
+	char comm[64]; /* e.comm's, when it has one */
+	bool has_comm;
 };
 
 /* A thread of our own process: with PIDTUPLE_SCAN_URING the kernel runs reads on io_uring
@@ -217,7 +227,11 @@ static int scan_all(uint64_t flags, int nsfd, const char *source, struct ent *ou
 		fmt(x.e.tuple, x.t, sizeof(x.t));
 		fmt(x.e.pgid_tuple, x.pg, sizeof(x.pg));
 		fmt(x.e.sid_tuple, x.sid, sizeof(x.sid));
+		x.has_comm = x.e.comm;
+		if (x.e.comm)
+			snprintf(x.comm, sizeof(x.comm), "%s", x.e.comm);
 		x.e.tuple = x.e.pgid_tuple = x.e.sid_tuple = NULL;
+		x.e.comm = NULL;
 		if (n < cap)
 			out[n++] = x;
 	}
@@ -259,12 +273,89 @@ static int agrees_with_read(const struct ent *x, int nsfd, pid_t a_tid)
 	return 0;
 }
 
+#define KFLAGS (PIDTUPLE_ENTRY_KTHREAD_KNOWN | PIDTUPLE_ENTRY_KTHREAD)
+
+/* The same ids and flags; the name and the kernel-thread flag where both entries have them
+ * (the nsfs way gives neither). */
 static bool same(const struct ent *a, const struct ent *b)
 {
+	bool kknown = (a->e.flags & b->e.flags) & PIDTUPLE_ENTRY_KTHREAD_KNOWN;
+
 	return a->e.pid == b->e.pid && a->e.tid == b->e.tid && a->e.ppid == b->e.ppid &&
-	       a->e.pgid == b->e.pgid && a->e.sid == b->e.sid && a->e.flags == b->e.flags &&
+	       a->e.pgid == b->e.pgid && a->e.sid == b->e.sid &&
+	       (a->e.flags & ~KFLAGS) == (b->e.flags & ~KFLAGS) &&
+	       (!kknown || (a->e.flags & KFLAGS) == (b->e.flags & KFLAGS)) &&
 	       a->e.ns_id == b->e.ns_id && strcmp(a->t, b->t) == 0 && strcmp(a->pg, b->pg) == 0 &&
-	       strcmp(a->sid, b->sid) == 0;
+	       strcmp(a->sid, b->sid) == 0 &&
+	       (!a->has_comm || !b->has_comm || strcmp(a->comm, b->comm) == 0);
+}
+
+/* The kernel's status has a Kthread: line (6.x): the status way then knows kernel threads. */
+static bool status_has_kthread(void)
+{
+	char buf[4096];
+	int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	return strstr(buf, "\nKthread:\t");
+}
+
+/* /proc/PID/comm of the process or @thread @tid (our numbering) as it is, only its last
+ * newline dropped; through the number /proc gives it (a pidfd's fdinfo): /proc may be an outer
+ * namespace's. 0; 1 when the kernel cannot open a thread's pidfd (before 6.9); -1 with a
+ * message. */
+static int proc_comm(pid_t tid, bool thread, char *buf, size_t size)
+{
+	char path[96], info[1024];
+	int pidfd = th_pidfd_open(tid, thread ? O_EXCL /* PIDFD_THREAD */ : 0), fd;
+	const char *p;
+	ssize_t n;
+	long o;
+
+	if (pidfd < 0 && thread && errno == EINVAL)
+		return 1;
+	TH_CHECK(pidfd >= 0, "pidfd_open %d: %m", (int)tid);
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	n = fd >= 0 ? read(fd, info, sizeof(info) - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	close(pidfd);
+	info[n > 0 ? n : 0] = '\0';
+	p = strstr(info, "\nPid:\t");
+	TH_CHECK(p && (o = strtol(p + 6, NULL, 10)) > 0, "fdinfo of %d", (int)tid);
+	snprintf(path, sizeof(path), "/proc/%ld/comm", o); /* a thread's by its TID */
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	n = fd >= 0 ? read(fd, buf, size - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	TH_CHECK(n > 0 && buf[n - 1] == '\n', "%s: %m", path);
+	buf[n - 1] = '\0';
+	return 0;
+}
+
+/* The entry's name and kernel-thread flag are what /proc says (@a_tid: its number in ours),
+ * where it has them; @want_kthread: the flag must be known. */
+static int names_agree(const struct ent *x, pid_t a_tid, bool want_kthread)
+{
+	char want[64];
+	int r;
+
+	TH_CHECK(!want_kthread || (x->e.flags & PIDTUPLE_ENTRY_KTHREAD_KNOWN),
+		 "entry %d: kernel thread or not unknown", (int)x->e.tid);
+	TH_CHECK(!(x->e.flags & PIDTUPLE_ENTRY_KTHREAD), "entry %d: a kernel thread?",
+		 (int)x->e.tid);
+	if (!x->has_comm)
+		return 0;
+	r = proc_comm(a_tid, x->e.flags & PIDTUPLE_ENTRY_THREAD, want, sizeof(want));
+	if (r)
+		return r < 0;
+	TH_CHECK(strcmp(x->comm, want) == 0, "entry %d: name '%s', /proc says '%s'", (int)x->e.tid,
+		 x->comm, want);
+	return 0;
 }
 
 static int check_scan(uint64_t flags, bool in_ns1)
@@ -330,14 +421,18 @@ static int check_scan(uint64_t flags, bool in_ns1)
 		TH_CHECK(a_tid > 0, "no number for %d", (int)e->tid);
 		if (agrees_with_read(&v[i], nsfd, a_tid))
 			return 1;
+		/* The default way (the iterator, or status) gives every name. */
+		TH_CHECK(v[i].has_comm, "entry %d has no name", (int)e->tid);
+		if (names_agree(&v[i], a_tid, status_has_kthread()))
+			return 1;
 	}
 
 	/* What must be there. */
 	if (!in_ns1) {
 		x = find(v, n, 801);
 		TH_CHECK(x && strcmp(x->t, "801") == 0 && x->e.ppid == 1 && x->e.sid == 801 &&
-				 x->e.flags == 0,
-			 "801");
+				 (x->e.flags & ~KFLAGS) == 0 && strcmp(x->comm, ODD_NAME) == 0,
+			 "801: %s", x ? x->comm : "missing");
 		x = find(v, n, 802);
 		TH_CHECK(x && strcmp(x->t, "802/61") == 0 && strcmp(x->sid, "0/0") == 0 &&
 				 x->e.ns_id == ns1_ino && x->e.ppid == 1,
@@ -351,7 +446,7 @@ static int check_scan(uint64_t flags, bool in_ns1)
 			 "811: %s ppid %d sid %s", x ? x->t : "missing", x ? (int)x->e.ppid : 0,
 			 x ? x->sid : "");
 		x = find(v, n, 1);
-		TH_CHECK(x && x->e.flags == 0 && strcmp(x->t, "1") == 0, "our init");
+		TH_CHECK(x && (x->e.flags & ~KFLAGS) == 0 && strcmp(x->t, "1") == 0, "our init");
 		x = find(v, n, 810);
 		TH_CHECK(x, "810");
 	} else {
@@ -362,7 +457,7 @@ static int check_scan(uint64_t flags, bool in_ns1)
 				 x->e.pgid == 0,
 			 "64 in ns1: ppid %d", x ? (int)x->e.ppid : -1);
 		x = find(v, n, 1);
-		TH_CHECK(x && x->e.flags == 0 && x->e.ns_id == ns1_ino, "ns1's init");
+		TH_CHECK(x && (x->e.flags & ~KFLAGS) == 0 && x->e.ns_id == ns1_ino, "ns1's init");
 	}
 	/* Holder inits below the scanned namespace are namespace inits. */
 	{
@@ -802,6 +897,14 @@ static int bpf_body(void *p)
 			"entry %d differs: %d %s pg %s sid %s ppid %d / %d %s pg %s sid %s ppid %d",
 			i, (int)v[i].e.pid, v[i].t, v[i].pg, v[i].sid, (int)v[i].e.ppid,
 			(int)w[i].e.pid, w[i].t, w[i].pg, w[i].sid, (int)w[i].e.ppid);
+	/* Both give every name, as /proc does, and the iterator always knows kernel threads. */
+	for (int i = 0; i < n; i++) {
+		TH_CHECK(v[i].has_comm && w[i].has_comm, "entry %d: no name", (int)v[i].e.pid);
+		if (names_agree(&v[i], v[i].e.tid, true) ||
+		    names_agree(&w[i], w[i].e.tid, status_has_kthread()))
+			return 1;
+	}
+	TH_CHECK(strcmp(find(v, n, 801)->comm, ODD_NAME) == 0, "801: '%s'", find(v, n, 801)->comm);
 	/* The default takes the iterator, silently: the same again. */
 	m = scan_all(0, -1, NULL, v, MAXE);
 	TH_CHECK(m == n, "default %d entries, status %d", m, n);
@@ -809,13 +912,37 @@ static int bpf_body(void *p)
 	return 0;
 }
 
+/* Kernel threads, where we see them (the initial PID namespace): kthreadd is one for both ways;
+ * the iterator gives no name for it (/proc may show a longer one than the kernel's comm). */
+static int kthreads_body(void)
+{
+	static struct ent v[MAXE * 16], w[MAXE * 16];
+	const struct ent *x, *y;
+	int n, m;
+
+	n = scan_all(0, -1, "status", w, MAXE * 16);
+	m = scan_all(0, -1, "bpf", v, MAXE * 16);
+	TH_CHECK(n > 0 && m > 0, "scans");
+	x = find(w, n, 2);
+	y = find(v, m, 2);
+	if (!x || !y || x->e.ppid != 0 || strcmp(x->comm, "kthreadd") != 0)
+		return 0; /* not the initial namespace */
+	TH_CHECK((y->e.flags & KFLAGS) == KFLAGS && !y->has_comm, "iterator: kthreadd 0x%x",
+		 y->e.flags);
+	TH_CHECK((x->e.flags & KFLAGS) == (status_has_kthread() ? KFLAGS : 0), "status: 0x%x",
+		 x->e.flags);
+	return 0;
+}
+
 START_TEST(test_bpf)
 {
-	if (pidtuple_features() & PIDTUPLE_FEATURE_BPF_SCAN)
+	if (pidtuple_features() & PIDTUPLE_FEATURE_BPF_SCAN) {
 		ck_assert_int_eq(th_in_pidns_leakfree(bpf_body, NULL), 0);
-	else
+		ck_assert_int_eq(kthreads_body(), 0);
+	} else {
 		ck_assert(!bpf_built() || geteuid() != 0 ||
 			  pidtuple_feature_error(PIDTUPLE_FEATURE_BPF_SCAN) == -ESRCH);
+	}
 }
 END_TEST
 

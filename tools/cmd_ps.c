@@ -100,8 +100,8 @@ static int parse_args(int argc, char **argv, struct cli_view *v, bool *threads)
 	return cli_view_setup(v, table_cols, ntable, json_cols, njson);
 }
 
-/* The scan's flags: command names (a read of /proc per process) only where they are shown or
- * tell kernel threads apart. */
+/* The scan's flags: command names only where they are shown or tell kernel threads apart (the
+ * scan entries mostly carry both; /proc is read for those that do not). */
 static unsigned int scan_flags(const struct cli_view *v, bool threads)
 {
 	unsigned int flags = threads ? CLI_SCAN_THREADS : 0;

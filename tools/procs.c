@@ -164,6 +164,25 @@ static int read_stat_comm(pid_t pid, struct cli_proc *proc, unsigned int flags)
 	return 0;
 }
 
+/*
+ * The name and the kernel-thread flag from the scan entry, which has them from the same read
+ * as the ids (the BPF iterator's, or the status): 0; 1 when it does not give what @flags need
+ * (no name, or the flag unknown where it is wanted): /proc then.
+ */
+static int entry_comm(const struct pidtuple_scan_entry *e, struct cli_proc *proc,
+		      unsigned int flags)
+{
+	bool only = flags & CLI_SCAN_COMM_ONLY;
+
+	if (!e->comm || (!only && !(e->flags & PIDTUPLE_ENTRY_KTHREAD_KNOWN)))
+		return 1;
+	snprintf(proc->comm, sizeof(proc->comm), "%s", e->comm);
+	proc->comm[strcspn(proc->comm, "\n")] = '\0'; /* cut where the reads of /proc cut it */
+	if (!only)
+		proc->kthread = e->flags & PIDTUPLE_ENTRY_KTHREAD;
+	return 0;
+}
+
 static void proc_clear(struct cli_proc *p)
 {
 	pidtuple_free(p->tuple);
@@ -220,7 +239,9 @@ static int add_proc(struct cli_procs *ps, size_t *cap, const struct pidtuple_sca
 		.pid = e->pid, .ppid = e->ppid, .flags = e->flags, .ns_id = e->ns_id
 	};
 	if (flags & CLI_SCAN_COMM) {
-		r = flags & SCAN_OWN_PROC ? read_stat_comm(e->pid, p, flags) : 1;
+		r = entry_comm(e, p, flags);
+		if (r == 1 && (flags & SCAN_OWN_PROC))
+			r = read_stat_comm(e->pid, p, flags);
 		if (r == 1)
 			r = read_comm(e->pid, p);
 		if (r == -ESRCH)

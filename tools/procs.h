@@ -38,7 +38,7 @@ struct cli_procs {
 };
 
 #define CLI_SCAN_THREADS (1u << 0)   /* list each process's threads */
-#define CLI_SCAN_COMM (1u << 1)	     /* read each command name */
+#define CLI_SCAN_COMM (1u << 1)	     /* each command name: the entry's, else from /proc */
 #define CLI_SCAN_COMM_ONLY (1u << 2) /* with CLI_SCAN_COMM: the name alone, kthread unset */
 
 /* Scans the caller's PID namespace and those below it; processes that exit meanwhile are

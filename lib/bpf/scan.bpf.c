@@ -2,8 +2,9 @@
 /*
  * The BPF task iterator of pidtuple_scan (scan_bpf.c): per process (thread-group leader), its
  * ids, its process group's and its session's at every level from the reader's PID namespace
- * down, its parent's and its namespace. Levels above the reader's are never written: the kernel
- * walks only the reader's namespace and below, and the upper numbers are not the reader's to see.
+ * down, its parent's, its namespace, its command name and whether it is a kernel thread.
+ * Levels above the reader's are never written: the kernel walks only the reader's namespace and
+ * below, and the upper numbers are not the reader's to see.
  *
  * Self-contained: the kernel types are minimal CO-RE declarations (preserve_access_index),
  * relocated by libbpf against the running kernel's BTF, so neither a generated vmlinux.h nor
@@ -20,6 +21,7 @@ typedef unsigned long long __u64;
 #define PIDTYPE_PGID 2
 #define PIDTYPE_SID 3
 #define EXIT_DEAD 0x10 /* reaped: gone from /proc in a moment (a zombie, EXIT_ZOMBIE, stays) */
+#define PF_KTHREAD 0x00200000 /* task_struct::flags: a kernel thread */
 
 struct pid_namespace;
 
@@ -46,6 +48,7 @@ struct signal_struct {
 } CORE;
 
 struct task_struct {
+	unsigned int flags;
 	int exit_state;
 	int pid;
 	int tgid;
@@ -53,6 +56,7 @@ struct task_struct {
 	struct task_struct *group_leader;
 	struct task_struct *real_parent;
 	struct signal_struct *signal;
+	char comm[PT_BPF_COMM];
 } CORE;
 
 struct bpf_iter_meta {
@@ -83,16 +87,38 @@ static __attribute__((always_inline)) long levels(struct pid *p)
 	return !p || RD(l, p->level) ? -1 : (long)l;
 }
 
-/* numbers[lvl] of @p (which reaches @plev); nr 0 and ns NULL below that. */
+/*
+ * Selects without branches: every branch the verifier meets in the loop below is followed
+ * down both ways at each of its 33 levels, which made the load's verification cost more than
+ * the whole scan. The empty asm keeps the compiler from turning the arithmetic back into
+ * compares, which the BPF backend makes branches.
+ */
+static __attribute__((always_inline)) __u64 opaque(__u64 x)
+{
+	asm volatile("" : "+r"(x));
+	return x;
+}
+
+/* All ones when @x is not 0, else 0. */
+static __attribute__((always_inline)) __u64 nonzero_mask(__u64 x)
+{
+	return -(opaque(x | -x) >> 63);
+}
+
+/* numbers[lvl] of @p (which reaches @plev); nr 0 and ns NULL below that. The read is of
+ * numbers[min(lvl, plev)], its result dropped when lvl is deeper. */
 static __attribute__((always_inline)) struct upid upid_at(struct pid *p, long plev, __u64 lvl)
 {
 	struct upid u = { 0, 0 };
+	long d = plev - (long)lvl;
+	__u64 deeper = opaque((__u64)(d >> 63)); /* all ones when lvl > plev */
+	__u64 at = lvl + (opaque((__u64)d) & deeper);
 
-	if ((long)lvl > plev)
-		return u;
 	bpf_probe_read_kernel(&u, sizeof(u),
 			      (char *)__builtin_preserve_access_index(&p->numbers[0]) +
-				      lvl * sizeof(struct upid));
+				      at * sizeof(struct upid));
+	u.nr &= (int)~deeper;
+	u.ns = (struct pid_namespace *)((__u64)u.ns & ~deeper);
 	return u;
 }
 
@@ -101,8 +127,9 @@ static __attribute__((always_inline)) int nr_in(struct pid *p, long plev, __u64 
 						struct pid_namespace *ns)
 {
 	struct upid u = upid_at(p, plev, lvl);
+	__u64 keep = ~nonzero_mask((__u64)u.ns ^ (__u64)ns) & nonzero_mask((__u64)ns);
 
-	return u.ns == ns && ns ? u.nr : 0;
+	return u.nr & (int)keep;
 }
 
 SEC("iter/task")
@@ -113,7 +140,7 @@ int pt_scan(struct bpf_iter__task *ctx)
 	struct pid *tp = 0, *pp = 0, *pg = 0, *sid = 0, *tg = 0, *self = 0;
 	struct pt_bpf_rec r = { 0 };
 	struct upid own;
-	unsigned int tlev = 0, l0 = 0;
+	unsigned int tlev = 0, l0 = 0, tflags = 0;
 	long pglev, sidlev;
 	int exit_state = 0;
 	void *seq = ctx->meta->seq;
@@ -147,6 +174,9 @@ int pt_scan(struct bpf_iter__task *ctx)
 	if (own.ns)
 		RD(r.ns_inum, own.ns->ns.inum);
 	r.nlev = tlev - l0 + 1;
+	RD(tflags, t->flags);
+	r.flags = tflags & PF_KTHREAD ? PT_BPF_KTHREAD : 0;
+	RD(r.comm, t->comm);
 	{
 		struct pid_namespace *ns0 = upid_at(tp, tlev, l0).ns;
 
@@ -157,7 +187,7 @@ int pt_scan(struct bpf_iter__task *ctx)
 	sidlev = levels(sid);
 	if (bpf_seq_write(seq, &r, sizeof(r)))
 		return 0;
-	/* One loop with a 64-bit bound; the selects in nr_in() keep it branch-light. */
+	/* One loop with a 64-bit bound, and no branch but its end and a full buffer. */
 	for (__u64 i = 0; i < PT_BPF_NLEV; i++) {
 		struct pt_bpf_level v;
 		struct upid u;
@@ -166,9 +196,8 @@ int pt_scan(struct bpf_iter__task *ctx)
 			break;
 		u = upid_at(tp, tlev, l0 + i);
 		v.tid = u.nr;
-		/* A session led by the group's leader is the group: one read less. */
 		v.pgid = nr_in(pg, pglev, l0 + i, u.ns);
-		v.sid = sid == pg ? v.pgid : nr_in(sid, sidlev, l0 + i, u.ns);
+		v.sid = nr_in(sid, sidlev, l0 + i, u.ns);
 		if (bpf_seq_write(seq, &v, sizeof(v)))
 			return 0;
 	}

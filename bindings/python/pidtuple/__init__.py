@@ -196,6 +196,9 @@ class ScanEntry:
     tuple: Tuple  #: the TID tuple (the TGID tuple for a leader)
     pgid_tuple: Optional[Tuple]
     sid_tuple: Optional[Tuple]
+    #: the command name as /proc/PID/comm gives it (without its newline; undecodable bytes as
+    #: surrogates, os.fsdecode()), or None where the scan's source does not give it
+    comm: Optional[str] = None
 
     @property
     def is_ns_init(self) -> bool:
@@ -204,6 +207,13 @@ class ScanEntry:
     @property
     def is_thread(self) -> bool:
         return bool(self.flags & _lib.ENTRY_THREAD)
+
+    @property
+    def is_kthread(self) -> Optional[bool]:
+        """Whether it is a kernel thread; None when the scan's source does not tell."""
+        if not self.flags & _lib.ENTRY_KTHREAD_KNOWN:
+            return None
+        return bool(self.flags & _lib.ENTRY_KTHREAD)
 
 
 class Scan:
@@ -265,7 +275,8 @@ class Scan:
         return ScanEntry(pid=e.pid, tid=e.tid, ppid=e.ppid, pgid=e.pgid, sid=e.sid,
                          flags=e.flags, ns_id=e.ns_id, tuple=t,
                          pgid_tuple=_dup_tuple(e.pgid_tuple, "scan"),
-                         sid_tuple=_dup_tuple(e.sid_tuple, "scan"))
+                         sid_tuple=_dup_tuple(e.sid_tuple, "scan"),
+                         comm=None if e.comm is None else os.fsdecode(e.comm))
 
 
 def scan(*, threads: bool = False, ns_fd: Optional[FdLike] = None,

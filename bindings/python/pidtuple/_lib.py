@@ -129,6 +129,7 @@ class ScanEntry(ctypes.Structure):
         ("tuple", ctypes.c_void_p),  # const struct pidtuple *, owned by the scan
         ("pgid_tuple", ctypes.c_void_p),
         ("sid_tuple", ctypes.c_void_p),
+        ("comm", ctypes.c_char_p),  # since 1.1; owned by the scan; NULL where not given
     ]
 
     def __init__(self) -> None:
@@ -228,6 +229,8 @@ SCAN_NS_FD = 1 << 1
 SCAN_URING = 1 << 2
 ENTRY_NS_INIT = 1 << 0
 ENTRY_THREAD = 1 << 1
+ENTRY_KTHREAD_KNOWN = 1 << 2
+ENTRY_KTHREAD = 1 << 3
 
 FEATURES = (  # bit i of pidtuple_features()
     "CLONE3", "SET_TID", "PIDFD", "INTO_CGROUP", "NS_PID_IOCTLS", "PIDFD_GET_INFO",

@@ -107,7 +107,8 @@ def test_bit_constants_match(header):
     assert _defines(header, "PIDTUPLE_SCAN_") == {
         "THREADS": _lib.SCAN_THREADS, "NS_FD": _lib.SCAN_NS_FD, "URING": _lib.SCAN_URING}
     assert _defines(header, "PIDTUPLE_ENTRY_") == {
-        "NS_INIT": _lib.ENTRY_NS_INIT, "THREAD": _lib.ENTRY_THREAD}
+        "NS_INIT": _lib.ENTRY_NS_INIT, "THREAD": _lib.ENTRY_THREAD,
+        "KTHREAD_KNOWN": _lib.ENTRY_KTHREAD_KNOWN, "KTHREAD": _lib.ENTRY_KTHREAD}
     ns = re.search(r"#define PIDTUPLE_CLONE_NS_FLAGS\s*\\?\s*\((.*?)\)\n", header, re.S)
     mask = 0
     for v in re.findall(r"0x[0-9a-fA-F]+", ns.group(1)):

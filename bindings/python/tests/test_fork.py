@@ -348,6 +348,11 @@ def test_read_and_scan():
             assert entries[21].tuple == Tuple("21/1") and entries[21].is_ns_init
             assert not entries[20].is_ns_init and not entries[20].is_thread
             assert entries[1].tuple == Tuple("1")
+            # The name from the scan itself (the BPF iterator's or status), as /proc has it.
+            me = entries[os.getpid()]
+            with open("/proc/self/comm", "rb") as f:
+                assert me.comm == os.fsdecode(f.read()[:-1])
+            assert me.is_kthread in (None, False)
         finally:
             for p in (a, b):
                 p.kill()
