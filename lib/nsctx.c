@@ -47,6 +47,8 @@ struct self_ns {
 	 * a namespace's parent never changes and its id is never reused. */
 	_Atomic uint64_t child_ids[16];
 	_Atomic bool no_ns_id; /* NS_GET_ID said ENOTTY: a kernel before 6.18 */
+	/* get_robust_list() refused or is missing (a filter, an LSM): not asked again. */
+	_Atomic bool no_robust_list;
 	struct chain chains[4]; /* by id modulo the size */
 };
 
@@ -647,6 +649,30 @@ int pt_nsctx_proc_level(const struct pidtuple_nsctx *ctx, struct pt_level *lv)
 
 static uint64_t init_by_scan(const struct pt_level *lv);
 
+/*
+ * 1 when the task the caller numbers @pid (an init) has exited as a whole, 0 when it runs,
+ * -errno. A robust futex list still registered (the C library's, from process start and after
+ * fork) shows its leader has not reached exit_mm(), which unregisters it, let alone become a
+ * zombie: one call instead of a pidfd made, polled and freed. No list (none registered, or it
+ * exited) and a refusal (ptrace access, a filter) leave it to the pidfd poll; a refusal is not
+ * asked again in this process, so an LSM logs it once.
+ */
+static int init_exited(pid_t pid)
+{
+	struct self_ns *c = atomic_load(&self_page);
+	uintptr_t head = 0;
+	int r;
+
+	if (c && !atomic_load_explicit(&c->no_robust_list, memory_order_relaxed)) {
+		r = pt_get_robust_list(pid, &head);
+		if (r == 0 && head)
+			return 0;
+		if (r == -EPERM || r == -ENOSYS || r == -EACCES)
+			atomic_store_explicit(&c->no_robust_list, true, memory_order_relaxed);
+	}
+	return pt_pid_exited(pid);
+}
+
 uint64_t pt_level_init_state(const struct pt_level *lv, bool scan)
 {
 	int r;
@@ -663,7 +689,7 @@ uint64_t pt_level_init_state(const struct pt_level *lv, bool scan)
 	if (r > 0)
 		/* An init that exited but was not reaped is still found, yet the namespace
 		 * already refuses new processes (ENOMEM). */
-		return pt_pid_exited(r) == 1 ? PIDTUPLE_LEVEL_INIT_DEAD : PIDTUPLE_LEVEL_HAS_INIT;
+		return init_exited(r) == 1 ? PIDTUPLE_LEVEL_INIT_DEAD : PIDTUPLE_LEVEL_HAS_INIT;
 	/* ENOTTY means "not found" on 6.12+ kernels without the nsfs fix. */
 	if (r == -ESRCH || r == -ENOTTY)
 		return PIDTUPLE_LEVEL_INIT_DEAD;
