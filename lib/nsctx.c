@@ -21,12 +21,6 @@
 #include "tuple.h"
 
 /*
- * The caller's active PID namespace and the user namespace that owns it never change while the
- * process lives: setns() and unshare() move only pid_for_children. A forked child may be in
- * another namespace under the same PID number, so they live in a page the kernel wipes in
- * forked children. Racing threads store the same values. 0: not known yet.
- */
-/*
  * The levels a walk from a pid_for_children namespace met, by that namespace's id: the inodes
  * of those it opened (the first, then each one's parent), and whether the active namespace
  * came next (or was the last opened). A namespace's parent never changes and ids are never
@@ -41,6 +35,12 @@ struct chain {
 	_Atomic uint64_t ino[PIDTUPLE_MAX_LEVELS + 1];
 };
 
+/*
+ * The caller's active PID namespace and the user namespace that owns it never change while the
+ * process lives: setns() and unshare() move only pid_for_children. A forked child may be in
+ * another namespace under the same PID number, so they live in a page the kernel wipes in
+ * forked children. Racing threads store the same values. 0: not known yet.
+ */
 struct self_ns {
 	_Atomic uint64_t active_ino, owner_ino;
 	/* Ids (NS_GET_ID) of namespaces whose parent is the active one, by id modulo the size:
