@@ -21,6 +21,21 @@
 #include "tuple.h"
 
 /*
+ * The levels a walk from a pid_for_children namespace met, by that namespace's id: the inodes
+ * of those it opened (the first, then each one's parent), and whether the active namespace
+ * came next (or was the last opened). A namespace's parent never changes and ids are never
+ * reused, so a record never goes stale; one cut short by a short tuple is extended later. A
+ * sequence count, odd while a writer fills the record, makes a torn read a miss.
+ */
+struct chain {
+	_Atomic uint32_t seq;
+	_Atomic uint32_t n; /* inodes in ino[] */
+	_Atomic uint64_t id;
+	_Atomic bool ends; /* the active namespace follows ino[n - 1], or is it */
+	_Atomic uint64_t ino[PIDTUPLE_MAX_LEVELS + 1];
+};
+
+/*
  * The caller's active PID namespace and the user namespace that owns it never change while the
  * process lives: setns() and unshare() move only pid_for_children. A forked child may be in
  * another namespace under the same PID number, so they live in a page the kernel wipes in
@@ -32,7 +47,12 @@ struct self_ns {
 	 * a namespace's parent never changes and its id is never reused. */
 	_Atomic uint64_t child_ids[16];
 	_Atomic bool no_ns_id; /* NS_GET_ID said ENOTTY: a kernel before 6.18 */
+	/* get_robust_list() refused or is missing (a filter, an LSM): not asked again. */
+	_Atomic bool no_robust_list;
+	struct chain chains[4]; /* by id modulo the size */
 };
+
+_Static_assert(sizeof(struct self_ns) <= 4096, "the cache is one page");
 
 static _Atomic(struct self_ns *) self_page;
 
@@ -85,6 +105,55 @@ static void remember_child(int nsfd)
 
 	if (id)
 		atomic_store_explicit(&c->child_ids[id % CHILD_SLOTS], id, memory_order_relaxed);
+}
+
+#define CHAIN_SLOTS (sizeof(((struct self_ns *)0)->chains) / sizeof(struct chain))
+
+/* A copy of the record for namespace @id: 1 when there is one, 0 when not (or torn). */
+static int chain_get(struct self_ns *c, uint64_t id, uint64_t *ino, unsigned int *n, bool *ends)
+{
+	struct chain *ch = &c->chains[id % CHAIN_SLOTS];
+	uint32_t seq = atomic_load_explicit(&ch->seq, memory_order_acquire);
+
+	if ((seq & 1) || atomic_load_explicit(&ch->id, memory_order_relaxed) != id)
+		return 0;
+	*n = atomic_load_explicit(&ch->n, memory_order_relaxed);
+	*ends = atomic_load_explicit(&ch->ends, memory_order_relaxed);
+	if (*n == 0 || *n > PIDTUPLE_MAX_LEVELS + 1)
+		return 0;
+	for (unsigned int i = 0; i < *n; i++)
+		ino[i] = atomic_load_explicit(&ch->ino[i], memory_order_relaxed);
+	atomic_thread_fence(memory_order_acquire);
+	return atomic_load_explicit(&ch->seq, memory_order_relaxed) == seq;
+}
+
+/* Records what the walk of namespace @id found: the levels of @ctx from @first on. Kept when
+ * it says more than the record there; skipped when another thread is writing. */
+static void chain_put(struct self_ns *c, uint64_t id, const struct pidtuple_nsctx *ctx,
+		      unsigned int first)
+{
+	struct chain *ch = &c->chains[id % CHAIN_SLOTS];
+	bool ends = ctx->n > first && (ctx->levels[ctx->n - 1].flags & PIDTUPLE_LEVEL_CALLER);
+	uint64_t old_ino[PIDTUPLE_MAX_LEVELS + 1];
+	unsigned int n = 0, old_n;
+	bool old_ends;
+	uint32_t seq;
+
+	while (first + n < ctx->n && ctx->levels[first + n].nsfd >= 0)
+		n++;
+	if (n == 0 || (chain_get(c, id, old_ino, &old_n, &old_ends) && (old_ends || old_n >= n)))
+		return;
+	seq = atomic_load_explicit(&ch->seq, memory_order_relaxed);
+	if ((seq & 1) || !atomic_compare_exchange_strong(&ch->seq, &seq, seq + 1))
+		return;
+	atomic_thread_fence(memory_order_release);
+	atomic_store_explicit(&ch->id, id, memory_order_relaxed);
+	atomic_store_explicit(&ch->n, n, memory_order_relaxed);
+	atomic_store_explicit(&ch->ends, ends, memory_order_relaxed);
+	for (unsigned int i = 0; i < n; i++)
+		atomic_store_explicit(&ch->ino[i], ctx->levels[first + i].ns_id,
+				      memory_order_relaxed);
+	atomic_store_explicit(&ch->seq, seq + 2, memory_order_release);
 }
 
 /* The owner is 0 where NS_GET_USERNS refuses (the caller's user namespace lies below it): then
@@ -296,10 +365,10 @@ static void add_seen(struct pidtuple_nsctx *ctx, const struct caller *c, uint64_
 	lv->flags |= level_caps_flags(ctx, c, nsfd, own);
 }
 
-/* Adds the levels from the child's namespace @cur (taken over) up to the caller's active
- * one, or until there are @limit. */
-static int walk_up(struct pidtuple_nsctx *ctx, const struct caller *c, uint64_t features, int cur,
-		   unsigned int limit)
+/* Adds the levels from namespace @cur (taken over) up to the caller's active one, or until
+ * there are @limit, asking the kernel. */
+static int walk_rest(struct pidtuple_nsctx *ctx, const struct caller *c, uint64_t features, int cur,
+		     unsigned int limit)
 {
 	for (;;) {
 		uint64_t ino = pt_fd_ino(cur);
@@ -324,6 +393,64 @@ static int walk_up(struct pidtuple_nsctx *ctx, const struct caller *c, uint64_t 
 			return parent;
 		cur = parent;
 	}
+}
+
+/*
+ * The same from a record of an earlier walk: the levels below the caller's it names are opened
+ * (NS_GET_PARENT: the taken checks need them) but neither stat'ed nor looked up again, and the
+ * caller's own is not opened. 1 when done, 0 with *@cur the next namespace to walk from (the
+ * record was cut short), -errno.
+ */
+static int walk_known(struct pidtuple_nsctx *ctx, const struct caller *c, uint64_t features,
+		      int *cur, const uint64_t *ino, unsigned int n, bool ends, unsigned int limit)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		if (i > 0 && ino[i] == c->active_ino)
+			break; /* the caller's own level, below, without opening it */
+		if (i > 0) {
+			int parent = pt_ns_get_parent(*cur);
+
+			if (parent < 0)
+				return parent;
+			*cur = parent;
+		}
+		if (ctx->n == PIDTUPLE_MAX_LEVELS + 1) {
+			pt_close(*cur);
+			return -ELOOP;
+		}
+		add_seen(ctx, c, features, *cur, ino[i]);
+		if (ino[i] == c->active_ino || ctx->n >= limit)
+			return 1;
+	}
+	if (ends && ctx->n <= PIDTUPLE_MAX_LEVELS) {
+		/* Ends with the active namespace, and the loop did not add it (it would have
+		 * returned): its level, not opened. */
+		add_seen(ctx, c, features, -1, c->active_ino);
+		return 1;
+	}
+	*cur = pt_ns_get_parent(*cur);
+	return *cur < 0 ? *cur : 0;
+}
+
+/* Adds the levels from the child's namespace @cur (taken over) up to the caller's active
+ * one, or until there are @limit: what a record of its id tells, then the rest. */
+static int walk_up(struct pidtuple_nsctx *ctx, const struct caller *c, uint64_t features, int cur,
+		   unsigned int limit)
+{
+	struct self_ns *page = atomic_load(&self_page);
+	uint64_t id = ns_id(page, cur), ino[PIDTUPLE_MAX_LEVELS + 1];
+	unsigned int first = ctx->n, n;
+	bool ends;
+	int r = 0;
+
+	if (id && chain_get(page, id, ino, &n, &ends))
+		r = walk_known(ctx, c, features, &cur, ino, n, ends, limit);
+	if (r != 0)
+		return r < 0 ? r : 0;
+	r = walk_rest(ctx, c, features, cur, limit);
+	if (r == 0 && id)
+		chain_put(page, id, ctx, first);
+	return r;
 }
 
 /* Absolute level of levels[0], -1 when it cannot be told. Costs a walk of /proc. */
@@ -522,6 +649,30 @@ int pt_nsctx_proc_level(const struct pidtuple_nsctx *ctx, struct pt_level *lv)
 
 static uint64_t init_by_scan(const struct pt_level *lv);
 
+/*
+ * 1 when the task the caller numbers @pid (an init) has exited as a whole, 0 when it runs,
+ * -errno. A robust futex list still registered (the C library's, from process start and after
+ * fork) shows its leader has not reached exit_mm(), which unregisters it, let alone become a
+ * zombie: one call instead of a pidfd made, polled and freed. No list (none registered, or it
+ * exited) and a refusal (ptrace access, a filter) leave it to the pidfd poll; a refusal is not
+ * asked again in this process, so an LSM logs it once.
+ */
+static int init_exited(pid_t pid)
+{
+	struct self_ns *c = atomic_load(&self_page);
+	uintptr_t head = 0;
+	int r;
+
+	if (c && !atomic_load_explicit(&c->no_robust_list, memory_order_relaxed)) {
+		r = pt_get_robust_list(pid, &head);
+		if (r == 0 && head)
+			return 0;
+		if (r == -EPERM || r == -ENOSYS || r == -EACCES)
+			atomic_store_explicit(&c->no_robust_list, true, memory_order_relaxed);
+	}
+	return pt_pid_exited(pid);
+}
+
 uint64_t pt_level_init_state(const struct pt_level *lv, bool scan)
 {
 	int r;
@@ -538,7 +689,7 @@ uint64_t pt_level_init_state(const struct pt_level *lv, bool scan)
 	if (r > 0)
 		/* An init that exited but was not reaped is still found, yet the namespace
 		 * already refuses new processes (ENOMEM). */
-		return pt_pid_exited(r) == 1 ? PIDTUPLE_LEVEL_INIT_DEAD : PIDTUPLE_LEVEL_HAS_INIT;
+		return init_exited(r) == 1 ? PIDTUPLE_LEVEL_INIT_DEAD : PIDTUPLE_LEVEL_HAS_INIT;
 	/* ENOTTY means "not found" on 6.12+ kernels without the nsfs fix. */
 	if (r == -ESRCH || r == -ENOTTY)
 		return PIDTUPLE_LEVEL_INIT_DEAD;

@@ -146,6 +146,18 @@ int pt_sys_pidfd_open(pid_t pid, unsigned int flags)
 	return (int)ret_or_errno(syscall(__NR_pidfd_open, pid, flags));
 }
 
+int pt_get_robust_list(pid_t pid, uintptr_t *ret_head)
+{
+	void *head = NULL;
+	size_t len = 0;
+	int r;
+
+	FAULT(int);
+	r = (int)ret_or_errno(syscall(SYS_get_robust_list, pid, &head, &len));
+	*ret_head = (uintptr_t)head;
+	return r;
+}
+
 int pt_sys_setns(int fd, int nstype)
 {
 	FAULT(int);

@@ -126,6 +126,9 @@ int pt_nofile_limit(unsigned long *ret_cur);
 /* ---- pidfds ---- */
 
 int pt_sys_pidfd_open(pid_t pid, unsigned int flags);
+/* get_robust_list(2) of the task @pid (caller's numbering): its robust futex list head, NULL
+ * once it has left its memory on exit (or never registered one). Ptrace read access. */
+int pt_get_robust_list(pid_t pid, uintptr_t *ret_head);
 /* setns(2): moves the calling thread into @fd's namespace (for CLONE_NEWPID: its children). */
 int pt_sys_setns(int fd, int nstype);
 /* PIDFD_GET_INFO with the given request mask; writes the returned mask. */

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -404,6 +405,133 @@ static int check_in(void *arg)
 	return th_clean_up(holder, nsfd, fds);
 }
 
+/* ---- a fresh check keeps what never changes, and nothing else ---- */
+
+/* pidtuple_check() of @n PIDs (innermost first) says @err, at inner index @inner. */
+static int verdict(const pid_t *pids, size_t n, int err, int inner)
+{
+	PIDTUPLE_OPTS(pidtuple_diag, d);
+	struct pidtuple *t = NULL;
+	int r;
+
+	TH_CHECK(pidtuple_from_inner(pids, n, &t) == 0, "tuple");
+	r = pidtuple_check(t, NULL, &d);
+	pidtuple_free(t);
+	TH_CHECK(r == err && (err == 0 || d.inner_index == inner),
+		 "%zu levels, %d/%d/%d: %d at %d (%s), want %d at %d", n, (int)pids[0],
+		 n > 1 ? (int)pids[1] : 0, n > 2 ? (int)pids[2] : 0, r, d.inner_index, d.message,
+		 err, inner);
+	return 0;
+}
+
+/* Below the caller by @depth (0 to 2) levels: every level told apart, in any order of tuple
+ * lengths (a short tuple's walk is cut short, a longer one's goes on from there). taken[k] is
+ * a PID in use at level k (inner index) and at none inside it. */
+static int depth_verdicts(int depth, const pid_t *taken)
+{
+	static const size_t order[] = { 2, 3, 1, 3, 2 };
+	pid_t free3[3] = { FREE_PID, FREE_PID, FREE_PID };
+
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		size_t n = order[i] > (size_t)depth + 1 ? (size_t)depth + 1 : order[i];
+
+		if (verdict(free3, n, 0, 0))
+			return 1;
+		for (size_t at = 0; at < n; at++) {
+			pid_t p[3] = { FREE_PID, FREE_PID, FREE_PID };
+
+			p[at] = taken[at];
+			if (verdict(p, n, -EEXIST, (int)at))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/* The innermost init @init leaves its robust futex list (none registered) or runs on: a
+ * check says so, then once it exited, unreaped, its namespace is dead. */
+static int init_dies(pid_t init)
+{
+	pid_t two[2] = { FREE_PID, FREE_PID };
+	siginfo_t si;
+
+	if (verdict(two, 2, 0, 0) || verdict(two, 2, 0, 0))
+		return 1;
+	TH_CHECK(kill(init, SIGKILL) == 0, "kill: %m");
+	memset(&si, 0, sizeof(si));
+	TH_CHECK(waitid(P_PID, (id_t)init, &si, WEXITED | WNOWAIT) == 0, "waitid: %m");
+	if (verdict(two, 2, -ENOMEM, 0) || verdict(two, 1, -ENOMEM, 0))
+		return 1;
+	TH_CHECK(waitpid(init, NULL, 0) == init, "waitpid: %m");
+	return 0;
+}
+
+/* An init of our own, in a namespace unshared for it; it clears its robust list when @bare. */
+static pid_t own_init(bool bare)
+{
+	pid_t pid;
+
+	if (unshare(CLONE_NEWPID) < 0)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		if (bare)
+			syscall(SYS_set_robust_list, NULL, 3 * sizeof(void *));
+		for (;;)
+			pause();
+	}
+	return pid;
+}
+
+static int fresh_records(void *arg)
+{
+	/* The inits' PIDs one level up: A1's in ours, A0's in A1, B0's in ours. */
+	static const pid_t a_outer[2] = { 650, 640 }, b_outer[1] = { 660 };
+	static const pid_t in_a0[3] = { 1, 640, 650 }, in_a1[2] = { 640, 650 },
+			   in_b0[2] = { 1, 660 }, own[1] = { 650 };
+	int fds = th_count_fds(), a0, a1, b0, back;
+	pid_t ha, hb, init;
+
+	(void)arg;
+	back = open("/proc/self/ns/pid_for_children", O_RDONLY | O_CLOEXEC);
+	TH_CHECK(back >= 0, "open: %m");
+	ha = th_make_nested_ns(2, a_outer, &a0);
+	TH_CHECK(ha > 0, "th_make_nested_ns: %d", ha);
+	hb = th_make_nested_ns(1, b_outer, &b0);
+	TH_CHECK(hb > 0, "th_make_nested_ns: %d", hb);
+	a1 = ioctl(a0, NS_GET_PARENT_IOC);
+	TH_CHECK(a1 >= 0, "NS_GET_PARENT: %m");
+	/* Two deep, the middle one, another one deep, two deep again, then our own. */
+	TH_CHECK(setns(a0, CLONE_NEWPID) == 0, "setns: %m");
+	if (depth_verdicts(2, in_a0))
+		return 1;
+	TH_CHECK(setns(a1, CLONE_NEWPID) == 0, "setns: %m");
+	if (depth_verdicts(1, in_a1))
+		return 1;
+	TH_CHECK(setns(b0, CLONE_NEWPID) == 0, "setns: %m");
+	if (depth_verdicts(1, in_b0))
+		return 1;
+	TH_CHECK(setns(a0, CLONE_NEWPID) == 0, "setns: %m");
+	if (depth_verdicts(2, in_a0))
+		return 1;
+	TH_CHECK(setns(back, CLONE_NEWPID) == 0, "setns: %m");
+	if (depth_verdicts(0, own))
+		return 1;
+	close(a1);
+	close(b0);
+	kill(hb, SIGKILL);
+	/* An init with and without a robust futex list: alive, then dead. */
+	for (int bare = 0; bare < 2; bare++) {
+		init = own_init(bare);
+		TH_CHECK(init > 0, "own_init: %m");
+		if (init_dies(init))
+			return 1;
+		TH_CHECK(setns(back, CLONE_NEWPID) == 0, "setns: %m");
+	}
+	close(back);
+	return th_clean_up(ha, a0, fds);
+}
+
 /* ---- no fd is leaked ---- */
 
 static int no_leak(void *arg)
@@ -578,6 +706,7 @@ TH_NS_TEST(test_after_unshare, after_unshare, NULL)
 TH_NS_TEST(test_sizes_and_args, sizes_and_args, NULL)
 TH_NS_TEST(test_check_in, check_in, NULL)
 TH_NS_TEST(test_no_leak, no_leak, NULL)
+TH_NS_TEST(test_fresh_records, fresh_records, NULL)
 TH_NS_TEST(test_features, features, NULL)
 TH_NS_TEST(test_forked_child, forked_child, NULL)
 
@@ -594,6 +723,7 @@ static Suite *nsctx_suite(void)
 	tcase_add_test(tc, test_sizes_and_args);
 	tcase_add_test(tc, test_check_in);
 	tcase_add_test(tc, test_no_leak);
+	tcase_add_test(tc, test_fresh_records);
 	tcase_add_test(tc, test_features);
 	tcase_add_test(tc, test_forked_child);
 	suite_add_tcase(s, tc);
