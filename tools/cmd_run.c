@@ -129,30 +129,56 @@ static int find_in_path(const char *cmd, char *buf, size_t size)
 	}
 }
 
-static volatile sig_atomic_t child_pid;
+static volatile sig_atomic_t child_pid, pending_sig;
 
 /* Passes on signals a process sent with kill(); the terminal's (SI_KERNEL) reach the
- * command by themselves, as it is in the same process group. */
+ * command by themselves, as it is in the same process group. Before the command exists,
+ * any of them is kept for later: a signal that arrived while the spawn had every signal
+ * blocked must not end pidtuple and leave the new command behind. */
 static void forward_signal(int sig, siginfo_t *info, void *uctx)
 {
 	int saved = errno;
 
 	(void)uctx;
-	if (info->si_code <= 0 && child_pid > 0)
+	if (child_pid <= 0)
+		pending_sig = sig;
+	else if (info->si_code <= 0)
 		kill((pid_t)child_pid, sig);
 	errno = saved;
 }
 
-static void forward_signals(pid_t pid)
+static const int forwarded[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2 };
+
+/* Before the spawn: the handler (the command gets the default actions back at exec). */
+static void forward_signals(void)
 {
-	static const int sigs[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2 };
 	struct sigaction sa = { .sa_sigaction = forward_signal,
 				.sa_flags = SA_SIGINFO | SA_RESTART };
 
-	child_pid = pid;
 	sigemptyset(&sa.sa_mask);
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		sigaction(sigs[i], &sa, NULL);
+	for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
+		sigaction(forwarded[i], &sa, NULL);
+}
+
+/* After it: a signal kept meanwhile goes to the command (@pid > 0), or, when there is
+ * none, ends pidtuple as it would have without the handler. */
+static void forward_pending(pid_t pid)
+{
+	sigset_t all, old;
+	int sig;
+
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	child_pid = pid;
+	sig = pending_sig;
+	pending_sig = 0;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (sig && pid > 0) {
+		kill(pid, sig);
+	} else if (sig) {
+		signal(sig, SIG_DFL);
+		raise(sig);
+	}
 }
 
 static int wait_status(pid_t pid)
@@ -235,10 +261,13 @@ static int spawn_and_wait(const struct pidtuple *t, struct run_args *a, char **c
 			close(opts.cgroup_fd);
 		return r;
 	}
-	/* Nothing is left of a failed attempt: try again while a zombie holds a PID. */
+	/* Nothing is left of a failed attempt: try again while a zombie holds a PID (and no
+	 * signal asked us to stop). */
+	forward_signals();
 	do
 		r = pidtuple_spawn(t, prog, cmd, NULL, &opts, &pid, NULL);
-	while (r < 0 && cli_wait_free_again(&a->wait_free, r, &diag));
+	while (r < 0 && !pending_sig && cli_wait_free_again(&a->wait_free, r, &diag));
+	forward_pending(r < 0 ? 0 : pid);
 	if (opts.cgroup_fd >= 0)
 		close(opts.cgroup_fd);
 	cli_ns_close(&opts);
@@ -257,7 +286,6 @@ static int spawn_and_wait(const struct pidtuple *t, struct run_args *a, char **c
 			  "moved into %s after it started",
 			  a->cgroup);
 
-	forward_signals(pid);
 	return wait_status(pid);
 }
 
