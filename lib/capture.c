@@ -3,11 +3,11 @@
  * Capturing a live tree: a process and its descendants, with their PID, group and session
  * tuples, all relative to the caller's namespace.
  *
- * The processes come from one pidtuple_scan of the caller's namespace (the BPF task iterator
- * where it loads, else /proc/PID/status: the same entries): every process's tuples and its
- * parent's number, from which the root's descendants are chosen by parent, breadth first.
- * Only what the scan lacks is read per chosen process: its command name (/proc/PID/comm) and
- * its other threads (/proc/PID/task, with their NSpid tuples). A process's parent is its real
+ * The processes of a large tree come from one pidtuple_scan of the caller's namespace (the
+ * BPF task iterator): every process's tuples and its parent's number, from which the root's
+ * descendants are chosen by parent, breadth first. Only what the scan lacks is read per
+ * chosen process: its command name and live thread count (/proc/PID/stat) and, with other
+ * threads, those (/proc/PID/task, with their NSpid tuples). A process's parent is its real
  * parent's thread-group id, as /proc/PID/task/TID/children lists it under any of that
  * process's threads; both show current parents (after a reparenting too).
  *
@@ -19,12 +19,16 @@
  *
  * With /proc of an outer namespace than the caller's (after unshare()), the scan still numbers
  * processes in the caller's namespace; the reads per process take /proc's number, from a
- * translation ioctl on /proc's namespace (its PID 1's).
+ * translation ioctl on /proc's namespace (its PID 1's, or an ancestor's).
  *
- * The walk, where no scan can be had, or that ioctl (PIDTUPLE_SCAN_SOURCE=walk takes it too,
- * for tests and benchmarks): from the root through /proc/PID/task/TID/children, reading
- * /proc/PID/status (+ comm) per process. /proc is entered by /proc's own numbers, found
- * through the root's pidfd, and the levels it shows above the caller are dropped.
+ * The walk: from the root through /proc/PID/task/TID/children, reading /proc/PID/status (+
+ * comm) per process. /proc is entered by /proc's own numbers, found through the root's pidfd,
+ * and the levels it shows above the caller are dropped. It costs ten times the BPF iterator
+ * per process, but the scan reads the whole namespace: a capture walks until the tree has
+ * more processes than a tenth of the machine's, then starts over with the scan where the
+ * iterator loads (cap_find()). The walk also serves where no scan can be had, or no number
+ * in an outer /proc. PIDTUPLE_SCAN_SOURCE=walk insists on the walk, =bpf, =status or =nsfs
+ * on the scan (tests, benchmarks).
  *
  * The order is canonical, so that two captures of the same tree compare equal: breadth first
  * from the root, the children of each process sorted by their tuples, its threads too.
@@ -40,7 +44,6 @@
 
 #include "lib.h"
 #include "pidtuple.h"
-#include "probe.h"
 #include "proc.h"
 #include "syscall_shim.h"
 #include "tree_int.h"
@@ -396,16 +399,22 @@ static int cap_build(struct cap *c, struct pidtuple_tree **ret)
 	return 0;
 }
 
-/* The walk: from the root (/proc's number @root_o) through the children files. With @budget
- * > 0, 1 once it has found more processes than that. */
-static int cap_walk(struct cap *c, pid_t root_o, unsigned int budget)
+/* The walk: from the root (/proc's number @root_o) through the children files, on from entry
+ * *@pos. With @budget > 0, 1 once it has found more processes than that (*@pos: where to go
+ * on). */
+static int cap_walk(struct cap *c, pid_t root_o, unsigned int *pos, unsigned int budget)
 {
-	int r = cap_grow(c);
+	int r;
 
-	if (r < 0)
-		return r;
-	c->e[c->n++] = (struct cap_ent){ .o = root_o, .parent = -1, .canon = -1 };
-	for (unsigned int i = 0; i < c->n; i++) {
+	if (c->n == 0) {
+		r = cap_grow(c);
+		if (r < 0)
+			return r;
+		c->e[c->n++] = (struct cap_ent){ .o = root_o, .parent = -1, .canon = -1 };
+	}
+	for (; *pos < c->n; (*pos)++) {
+		unsigned int i = *pos;
+
 		if (budget && c->n > budget)
 			return 1;
 		r = cap_read(c, &c->e[i]);
@@ -615,57 +624,71 @@ static int cap_scan(struct cap *c, struct pidtuple_scan *s, pid_t root)
 	return r;
 }
 
-/* An outer /proc's namespace: its PID 1's, checked on ourselves; -1 when it cannot be had (no
- * access to it, or a kernel without the translation ioctls). */
+/* Is @fd, a PID namespace, /proc's? It must number us as /proc does (@self_o), both ways. */
+static bool cap_is_outer(int fd, pid_t self, pid_t self_o)
+{
+	return pt_ns_xlate(fd, PT_NS_PID_IN, self) == self_o &&
+	       pt_ns_xlate(fd, PT_NS_PID_FROM, self_o) == self;
+}
+
+/* An outer /proc's namespace: its PID 1's, else an ancestor's (PID 1's link may be refused us:
+ * the first ancestor outside our namespace is often in /proc's); -1 when it cannot be had (no
+ * access, or a kernel without the translation ioctls). */
 static int cap_outer(void)
 {
-	pid_t self_o = pt_proc_self(-1);
-	int fd = pt_proc_ns_open(-1, 1, "pid");
+	pid_t self = pt_sys_getpid(), self_o = pt_proc_self(-1), cand = 1, cur = self_o;
 
-	if (fd < 0)
-		return -1;
-	if (self_o > 0 && pt_ns_xlate(fd, PT_NS_PID_IN, pt_sys_getpid()) == self_o)
-		return fd;
-	pt_close(fd);
+	for (int tries = 0; self_o > 0 && cand > 0 && tries < 64; tries++) {
+		int fd = pt_proc_ns_open(-1, cand, "pid");
+
+		if (fd >= 0 && cap_is_outer(fd, self, self_o))
+			return fd;
+		pt_close(fd);
+		if (pt_proc_ppid(-1, cur, &cur) < 0)
+			break;
+		cand = cur;
+	}
 	return -1;
 }
 
-/* How many processes the walk may find before the scan pays: a tenth of the machine's
+/* How many processes the walk may find before the scan may pay: a tenth of the machine's
  * processes (/proc's link count: 2 + its entries + every process, of any namespace), as the
- * walk costs ten times the iterator per process (docs/trees.md has the numbers); 0 (never)
- * without the iterator, since the status scan costs as much as the walk. */
+ * walk costs ten times the iterator per process (docs/trees.md has the numbers). */
 static unsigned int cap_budget(void)
 {
 	struct stat st;
 
-	if (!(pt_features_cached() & PIDTUPLE_FEATURE_BPF_SCAN))
-		return 0;
 	if (pt_stat("/proc", &st) < 0)
 		return 0;
 	return st.st_nlink / 10 > 64 ? (unsigned int)(st.st_nlink / 10) : 64;
 }
 
 /* Finds the processes of the tree of @root (/proc's number @root_o) into @c: the walk while
- * the tree is small, the scan beyond. PIDTUPLE_SCAN_SOURCE=walk insists on the walk; bpf,
- * status or nsfs on the scan (tests, benchmarks). */
+ * the tree is small, the scan beyond where the BPF iterator loads (the scan from status costs
+ * as much as the walk). PIDTUPLE_SCAN_SOURCE=walk insists on the walk; bpf, status or nsfs
+ * on the scan (tests, benchmarks). */
 static int cap_find(struct cap *c, pid_t root, pid_t root_o)
 {
 	const char *env = secure_getenv("PIDTUPLE_SCAN_SOURCE");
 	struct pidtuple_scan *s = NULL;
-	unsigned int budget = 0;
+	unsigned int pos = 0;
 	int r;
 
 	if (!env || (strcmp(env, "bpf") && strcmp(env, "status") && strcmp(env, "nsfs"))) {
-		budget = env && strcmp(env, "walk") == 0 ? 0 : cap_budget();
-		r = cap_walk(c, root_o, budget);
+		bool walk = env && strcmp(env, "walk") == 0;
+
+		r = cap_walk(c, root_o, &pos, walk ? 0 : cap_budget());
+		if (r == 1 && !(pidtuple_features() & PIDTUPLE_FEATURE_BPF_SCAN))
+			r = cap_walk(c, root_o, &pos, 0);
 		if (r != 1)
 			return r;
 		c->n = c->nt = 0; /* a large tree: the scan, from the start */
+		pos = 0;
 	}
 	if (c->above && (c->ofd = cap_outer()) < 0)
-		return cap_walk(c, root_o, 0);
+		return cap_walk(c, root_o, &pos, 0);
 	if (pidtuple_scan_new(NULL, &s) < 0) {
-		r = cap_walk(c, root_o, 0);
+		r = cap_walk(c, root_o, &pos, 0);
 	} else {
 		r = cap_scan(c, s, root);
 		pidtuple_scan_free(s);
