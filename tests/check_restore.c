@@ -561,6 +561,67 @@ START_TEST(test_capture_sources)
 }
 END_TEST
 
+/* A root whose children fork a grandchild and exit, without end: parents gone before their
+ * children, children born during the capture. */
+static void churn_root(void)
+{
+	signal(SIGCHLD, SIG_IGN);
+	for (;;) {
+		pid_t c = fork();
+
+		if (c == 0) {
+			if (fork() == 0) {
+				usleep(500);
+				_exit(0);
+			}
+			usleep(200);
+			_exit(0);
+		}
+		if (c < 0)
+			usleep(1000);
+	}
+}
+
+/* Captures of a churning tree, every way: each a consistent tree (the root first, every
+ * node's parent before it, no tuple twice), never an error. */
+static int capture_churn_body(void *arg)
+{
+	const char *srcs[] = { "walk", "status", "bpf", NULL };
+	bool bpf = pidtuple_features() & PIDTUPLE_FEATURE_BPF_SCAN;
+	pid_t root = fork();
+
+	(void)arg;
+	if (root == 0)
+		churn_root();
+	TH_CHECK(root > 0, "fork");
+	for (int round = 0; round < 40; round++) {
+		const char *src = srcs[round % 4];
+		struct pidtuple_tree *t = NULL;
+		int r;
+
+		if (src && !strcmp(src, "bpf") && !bpf)
+			continue;
+		if (src)
+			setenv("PIDTUPLE_SCAN_SOURCE", src, 1);
+		r = pidtuple_tree_capture(root, &t);
+		unsetenv("PIDTUPLE_SCAN_SOURCE");
+		TH_CHECK(r == 0, "capture (%s): %s", src ? src : "default", pidtuple_strerror(r));
+		TH_CHECK(pidtuple_tree_size(t) >= 1, "no root");
+		pidtuple_tree_free(t);
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			; /* grandchildren whose parents went first */
+	}
+	kill_all();
+	TH_CHECK(th_leak_check() == 0, "memory leaked");
+	return 0;
+}
+
+START_TEST(test_capture_churn)
+{
+	ck_assert_int_eq(th_in_pidns_clean(capture_churn_body, NULL), 0);
+}
+END_TEST
+
 /* ---- a thousand processes ------------------------------------------------------------- */
 
 #define BIG 1000
@@ -1711,6 +1772,7 @@ static Suite *restore_suite(void)
 	tcase_add_loop_test(tc, test_round_trip, 0, (int)ARRAY_SIZE(scripts));
 	tcase_add_test(tc, test_capture_twice);
 	tcase_add_loop_test(tc, test_capture_sources, 0, (int)ARRAY_SIZE(scripts));
+	tcase_add_test(tc, test_capture_churn);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("scale");
