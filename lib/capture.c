@@ -1,12 +1,34 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Capturing a live tree: a process and its descendants, found through
- * /proc/PID/task/TID/children, with their PID, group and session tuples from /proc/PID/status,
- * all relative to the caller's namespace. /proc may belong to an outer namespace than the
- * caller (after unshare()): it is entered by /proc's own numbers, found through the root's
- * pidfd, and the levels it shows above the caller are dropped.
+ * Capturing a live tree: a process and its descendants, with their PID, group and session
+ * tuples, all relative to the caller's namespace.
  *
- * Each process's other threads come from /proc/PID/task, with their NSpid tuples.
+ * The processes of a large tree come from one pidtuple_scan of the caller's namespace (the
+ * BPF task iterator): every process's tuples and its parent's number, from which the root's
+ * descendants are chosen by parent, breadth first. Only what the scan lacks is read per
+ * chosen process: its command name and live thread count (/proc/PID/stat) and, with other
+ * threads, those (/proc/PID/task, with their NSpid tuples). A process's parent is its real
+ * parent's thread-group id, as /proc/PID/task/TID/children lists it under any of that
+ * process's threads; both show current parents (after a reparenting too).
+ *
+ * Consistency under change: a process is captured when the scan saw it and saw its parent,
+ * recursively up to the root, so a child whose parent was not seen (born after, or its parent
+ * gone before its read) is left out with its subtree, as the walk below leaves out a process
+ * that is gone when it is read. A process seen once stays in, with an empty name or fewer
+ * threads when it exits meanwhile.
+ *
+ * With /proc of an outer namespace than the caller's (after unshare()), the scan still numbers
+ * processes in the caller's namespace; the reads per process take /proc's number, from a
+ * translation ioctl on /proc's namespace (its PID 1's, or an ancestor's).
+ *
+ * The walk: from the root through /proc/PID/task/TID/children, reading /proc/PID/status (+
+ * comm) per process. /proc is entered by /proc's own numbers, found through the root's pidfd,
+ * and the levels it shows above the caller are dropped. It costs ten times the BPF iterator
+ * per process, but the scan reads the whole namespace: a capture walks until the tree has
+ * more processes than a tenth of the machine's, then starts over with the scan where the
+ * iterator loads (cap_find()). The walk also serves where no scan can be had, or no number
+ * in an outer /proc. PIDTUPLE_SCAN_SOURCE=walk insists on the walk, =bpf, =status or =nsfs
+ * on the scan (tests, benchmarks).
  *
  * The order is canonical, so that two captures of the same tree compare equal: breadth first
  * from the root, the children of each process sorted by their tuples, its threads too.
@@ -17,6 +39,8 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 
 #include "lib.h"
 #include "pidtuple.h"
@@ -29,6 +53,7 @@
 
 struct cap_ent {
 	pid_t o;    /* in /proc's numbering */
+	pid_t ppid; /* the scan's: its parent, in the caller's numbering */
 	int parent; /* entry index; -1 for the root */
 	unsigned int n;
 	pid_t pid[PIDTUPLE_MAX_LEVELS], pg[PIDTUPLE_MAX_LEVELS], sid[PIDTUPLE_MAX_LEVELS];
@@ -48,6 +73,7 @@ struct cap {
 	struct cap_thr *t;
 	unsigned int nt, capt;
 	int above; /* levels /proc shows above the caller */
+	int ofd;   /* the scan with an outer /proc: its namespace, to number processes in it */
 };
 
 static int cap_grow(struct cap *c)
@@ -373,9 +399,307 @@ static int cap_build(struct cap *c, struct pidtuple_tree **ret)
 	return 0;
 }
 
+/* The walk: from the root (/proc's number @root_o) through the children files, on from entry
+ * *@pos. With @budget > 0, 1 once it has found more processes than that (*@pos: where to go
+ * on). */
+static int cap_walk(struct cap *c, pid_t root_o, unsigned int *pos, unsigned int budget)
+{
+	int r;
+
+	if (c->n == 0) {
+		r = cap_grow(c);
+		if (r < 0)
+			return r;
+		c->e[c->n++] = (struct cap_ent){ .o = root_o, .parent = -1, .canon = -1 };
+	}
+	for (; *pos < c->n; (*pos)++) {
+		unsigned int i = *pos;
+
+		if (budget && c->n > budget)
+			return 1;
+		r = cap_read(c, &c->e[i]);
+		if (r == 1) {
+			if (i == 0)
+				return -ESRCH;
+			c->e[i].n = 0; /* gone meanwhile: left out with its subtree */
+			continue;
+		}
+		if (r < 0)
+			return r;
+		r = cap_children(c, (int)i);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* ---- the scan ------------------------------------------------------------------------- */
+
+/* Records a scanned process in @all, its tuples outermost first; .o is its number. */
+static int cap_scanned(struct cap *all, const struct pidtuple_scan_entry *se)
+{
+	const struct pidtuple *t = se->tuple, *pg = se->pgid_tuple, *sid = se->sid_tuple;
+	unsigned int n = t->n;
+	struct cap_ent *e;
+	int r;
+
+	if (n < 1 || n > PIDTUPLE_MAX_LEVELS || pg->n != n || sid->n != n)
+		return -EIO;
+	r = cap_grow(all);
+	if (r < 0)
+		return r;
+	e = &all->e[all->n++];
+	e->o = se->pid;
+	e->ppid = se->ppid;
+	e->parent = -1;
+	e->canon = -1;
+	e->n = n;
+	e->nthr = e->thr_first = 0;
+	e->name[0] = '\0';
+	for (unsigned int p = 0; p < n; p++) {
+		e->pid[p] = t->pid[n - 1 - p];
+		e->pg[p] = pg->pid[n - 1 - p];
+		e->sid[p] = sid->pid[n - 1 - p];
+	}
+	return 0;
+}
+
+/* A scanned process by its parent's number; idx -1 once taken. */
+struct cap_pp {
+	pid_t ppid;
+	int idx;
+};
+
+static int cmp_pp(const void *x, const void *y)
+{
+	const struct cap_pp *a = x, *b = y;
+
+	if (a->ppid != b->ppid)
+		return a->ppid < b->ppid ? -1 : 1;
+	return a->idx < b->idx ? -1 : a->idx > b->idx;
+}
+
+/* The first of @v[0..n) whose parent is @pid (or n). */
+static unsigned int cap_first_child(const struct cap_pp *v, unsigned int n, pid_t pid)
+{
+	unsigned int lo = 0, hi = n;
+
+	while (lo < hi) {
+		unsigned int mid = lo + (hi - lo) / 2;
+
+		if (v[mid].ppid < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Appends @all's entry @j to @c as a child of @c's entry @parent. */
+static int cap_take(struct cap *c, const struct cap *all, int j, int parent)
+{
+	int r = cap_grow(c);
+
+	if (r < 0)
+		return r;
+	c->e[c->n] = all->e[j];
+	c->e[c->n++].parent = parent;
+	return 0;
+}
+
+/* Chooses the root (@root) and its descendants from @all into @c, breadth first. */
+static int cap_select(const struct cap *all, pid_t root, struct cap *c)
+{
+	struct cap_pp *v = pt_malloc((all->n ? all->n : 1) * sizeof(*v));
+	int r = -ESRCH;
+
+	if (!v)
+		return -ENOMEM;
+	for (unsigned int j = 0; j < all->n; j++) {
+		v[j] = (struct cap_pp){ all->e[j].ppid, (int)j };
+		if (r == -ESRCH && all->e[j].o == root)
+			r = cap_take(c, all, (int)j, -1);
+	}
+	qsort(v, all->n, sizeof(*v), cmp_pp);
+	for (unsigned int i = 0; r == 0 && i < c->n; i++) {
+		pid_t pid = c->e[i].o;
+
+		for (unsigned int k = cap_first_child(v, all->n, pid);
+		     r == 0 && k < all->n && v[k].ppid == pid; k++) {
+			if (v[k].idx < 0 || all->e[v[k].idx].o == root)
+				continue; /* taken (a number seen twice), or the root */
+			r = cap_take(c, all, v[k].idx, (int)i);
+			v[k].idx = -1;
+		}
+	}
+	free(v);
+	return r;
+}
+
+/* Process @o's command name (as /proc/PID/comm gives it), whether it may have threads other
+ * than its main one, from one read of /proc/PID/stat: "PID (NAME) STATE ..." with the count
+ * of live threads the 18th field after the name. A main thread that exited before the others
+ * leaves a zombie leader (state Z) counted out: those it cannot tell. */
+static int cap_stat(pid_t o, char name[PT_COMM_SIZE], bool *ret_others)
+{
+	char path[PT_PROC_PATH_MAX], buf[1024], *lp, *rp;
+	int r, field = 0;
+
+	pt_proc_path(path, -1, o, 0, "stat");
+	r = pt_read_file_at(-1, path, buf, sizeof(buf));
+	if (r < 0)
+		return r;
+	lp = strchr(buf, '(');
+	rp = strrchr(buf, ')'); /* the name may hold anything, ')' too */
+	if (!lp || !rp || rp < lp)
+		return -EIO;
+	*rp = '\0';
+	strncpy(name, lp + 1, PT_COMM_SIZE - 1);
+	name[PT_COMM_SIZE - 1] = '\0';
+	name[strcspn(name, "\n")] = '\0'; /* as the comm file's reader cuts it */
+	for (char *p = rp + 1; *p; p++)
+		if (*p == ' ' && ++field == 18) {
+			*ret_others = atoi(p + 1) != 1 || rp[2] == 'Z';
+			return 0;
+		}
+	return -EIO;
+}
+
+/* What the scan lacks of entry @idx: its command name and its other threads. Its number
+ * becomes /proc's first. */
+static int cap_extra(struct cap *c, int idx)
+{
+	pid_t o = c->e[idx].o, tid;
+	struct pt_dir d;
+	bool others = true;
+	int r;
+
+	if (c->ofd >= 0) {
+		o = pt_ns_xlate(c->ofd, PT_NS_PID_IN, o);
+		if (o == -ESRCH)
+			return 0; /* gone meanwhile */
+		if (o <= 0)
+			return o < 0 ? o : -EIO;
+		c->e[idx].o = o;
+	}
+	r = cap_stat(o, c->e[idx].name, &others);
+	if (r == -ENOENT || r == -ESRCH)
+		return 0; /* gone meanwhile */
+	if (r < 0)
+		return r;
+	if (!others)
+		return 0;
+	r = pt_dir_open_tasks(&d, -1, o);
+	if (r == -ENOENT || r == -ESRCH)
+		return 0;
+	if (r < 0)
+		return r;
+	while ((r = pt_dir_next_pid(&d, &tid)) == 1) {
+		if (tid != o)
+			r = cap_thread(c, idx, tid);
+		if (r < 0)
+			break;
+	}
+	pt_dir_close(&d);
+	return r;
+}
+
+/* The tree of @root (the caller's number) from scan @s. */
+static int cap_scan(struct cap *c, struct pidtuple_scan *s, pid_t root)
+{
+	PIDTUPLE_OPTS(pidtuple_scan_entry, se);
+	struct cap all = { .e = NULL };
+	int r;
+
+	while ((r = pidtuple_scan_next(s, &se)) == 1) {
+		r = cap_scanned(&all, &se);
+		if (r < 0)
+			break;
+	}
+	if (r == 0)
+		r = cap_select(&all, root, c);
+	free(all.e);
+	for (unsigned int i = 0; r == 0 && i < c->n; i++)
+		r = cap_extra(c, (int)i);
+	return r;
+}
+
+/* Is @fd, a PID namespace, /proc's? It must number us as /proc does (@self_o), both ways. */
+static bool cap_is_outer(int fd, pid_t self, pid_t self_o)
+{
+	return pt_ns_xlate(fd, PT_NS_PID_IN, self) == self_o &&
+	       pt_ns_xlate(fd, PT_NS_PID_FROM, self_o) == self;
+}
+
+/* An outer /proc's namespace: its PID 1's, else an ancestor's (PID 1's link may be refused us:
+ * the first ancestor outside our namespace is often in /proc's); -1 when it cannot be had (no
+ * access, or a kernel without the translation ioctls). */
+static int cap_outer(void)
+{
+	pid_t self = pt_sys_getpid(), self_o = pt_proc_self(-1), cand = 1, cur = self_o;
+
+	for (int tries = 0; self_o > 0 && cand > 0 && tries < 64; tries++) {
+		int fd = pt_proc_ns_open(-1, cand, "pid");
+
+		if (fd >= 0 && cap_is_outer(fd, self, self_o))
+			return fd;
+		pt_close(fd);
+		if (pt_proc_ppid(-1, cur, &cur) < 0)
+			break;
+		cand = cur;
+	}
+	return -1;
+}
+
+/* How many processes the walk may find before the scan may pay: a tenth of the machine's
+ * processes (/proc's link count: 2 + its entries + every process, of any namespace), as the
+ * walk costs ten times the iterator per process (docs/trees.md has the numbers). */
+static unsigned int cap_budget(void)
+{
+	struct stat st;
+
+	if (pt_stat("/proc", &st) < 0)
+		return 0;
+	return st.st_nlink / 10 > 64 ? (unsigned int)(st.st_nlink / 10) : 64;
+}
+
+/* Finds the processes of the tree of @root (/proc's number @root_o) into @c: the walk while
+ * the tree is small, the scan beyond where the BPF iterator loads (the scan from status costs
+ * as much as the walk). PIDTUPLE_SCAN_SOURCE=walk insists on the walk; bpf, status or nsfs
+ * on the scan (tests, benchmarks). */
+static int cap_find(struct cap *c, pid_t root, pid_t root_o)
+{
+	const char *env = secure_getenv("PIDTUPLE_SCAN_SOURCE");
+	struct pidtuple_scan *s = NULL;
+	unsigned int pos = 0;
+	int r;
+
+	if (!env || (strcmp(env, "bpf") && strcmp(env, "status") && strcmp(env, "nsfs"))) {
+		bool walk = env && strcmp(env, "walk") == 0;
+
+		r = cap_walk(c, root_o, &pos, walk ? 0 : cap_budget());
+		if (r == 1 && !(pidtuple_features() & PIDTUPLE_FEATURE_BPF_SCAN))
+			r = cap_walk(c, root_o, &pos, 0);
+		if (r != 1)
+			return r;
+		c->n = c->nt = 0; /* a large tree: the scan, from the start */
+		pos = 0;
+	}
+	if (c->above && (c->ofd = cap_outer()) < 0)
+		return cap_walk(c, root_o, &pos, 0);
+	if (pidtuple_scan_new(NULL, &s) < 0) {
+		r = cap_walk(c, root_o, &pos, 0);
+	} else {
+		r = cap_scan(c, s, root);
+		pidtuple_scan_free(s);
+	}
+	pt_close(c->ofd);
+	return r;
+}
+
 PT_PUBLIC int pidtuple_tree_capture(pid_t root, struct pidtuple_tree **ret_tree)
 {
-	struct cap c = { .e = NULL };
+	struct cap c = { .e = NULL, .ofd = -1 };
 	struct pt_status st;
 	int fd, r;
 
@@ -391,33 +715,12 @@ PT_PUBLIC int pidtuple_tree_capture(pid_t root, struct pidtuple_tree **ret_tree)
 		return fd;
 	r = pt_read_pidfd_fdinfo(fd, &st);
 	if (r == 0)
-		r = cap_grow(&c);
-	if (r < 0)
-		goto out;
-	c.e[c.n++] = (struct cap_ent){ .o = st.pid, .parent = -1, .canon = -1 };
-	for (unsigned int i = 0; i < c.n; i++) {
-		r = cap_read(&c, &c.e[i]);
-		if (r == 1) {
-			if (i == 0) {
-				r = -ESRCH;
-				goto out;
-			}
-			c.e[i].n = 0; /* gone meanwhile: left out with its subtree */
-			continue;
-		}
-		if (r < 0)
-			goto out;
-		r = cap_children(&c, (int)i);
-		if (r < 0)
-			goto out;
-	}
+		r = cap_find(&c, root, st.pid);
 	/* The root must still be the process the caller named. */
-	if (pt_poll_in(fd) == 1) {
+	if (r == 0 && pt_poll_in(fd) == 1)
 		r = -ESRCH;
-		goto out;
-	}
-	r = cap_build(&c, ret_tree);
-out:
+	if (r == 0)
+		r = cap_build(&c, ret_tree);
 	pt_close(fd);
 	free(c.e);
 	free(c.t);

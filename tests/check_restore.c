@@ -488,6 +488,140 @@ START_TEST(test_capture_twice)
 }
 END_TEST
 
+/* ---- every way capture finds the processes ------------------------------------------- */
+
+/* @a and @b alike, names and threads too. */
+static int capture_diff(const struct pidtuple_tree *a, const struct pidtuple_tree *b)
+{
+	if (tree_diff(a, b, true))
+		return 1;
+	for (int i = 0; i < pidtuple_tree_size(a); i++) {
+		PIDTUPLE_OPTS(pidtuple_node, x);
+		PIDTUPLE_OPTS(pidtuple_node, y);
+
+		pidtuple_tree_get(a, (unsigned int)i, &x);
+		pidtuple_tree_get(b, (unsigned int)i, &y);
+		TH_CHECK(strcmp(x.name ? x.name : "", y.name ? y.name : "") == 0,
+			 "node %d: names %s, %s", i, x.name, y.name);
+		TH_CHECK(x.nthreads == y.nthreads, "node %d: threads", i);
+		for (uint32_t k = 0; k < x.nthreads; k++)
+			TH_CHECK(same_tuple(x.threads[k], y.threads[k]), "node %d thread %u", i, k);
+	}
+	return 0;
+}
+
+/* The capture with PIDTUPLE_SCAN_SOURCE=@src (NULL: the default) must be @ref. */
+static int capture_with(pid_t root, const char *src, const struct pidtuple_tree *ref)
+{
+	struct pidtuple_tree *t = NULL;
+	int r;
+
+	if (src)
+		setenv("PIDTUPLE_SCAN_SOURCE", src, 1);
+	r = pidtuple_tree_capture(root, &t);
+	unsetenv("PIDTUPLE_SCAN_SOURCE");
+	TH_CHECK(r == 0, "capture (%s): %s", src ? src : "default", pidtuple_strerror(r));
+	r = capture_diff(ref, t);
+	pidtuple_tree_free(t);
+	TH_CHECK(r == 0, "capture (%s) differs from the walk's", src ? src : "default");
+	return 0;
+}
+
+/* The walk, the scan from status and from the BPF iterator, and the default choice give one
+ * description, with /proc of an outer namespace and with the caller's own. */
+static int capture_sources_body(void *arg)
+{
+	const struct script *sc = &scripts[(intptr_t)arg];
+	const char *srcs[] = { NULL, "walk", "status", "nsfs", "bpf" };
+	bool bpf = pidtuple_features() & PIDTUPLE_FEATURE_BPF_SCAN;
+	struct pidtuple_tree *ref = NULL;
+	pid_t root = build_orig(sc->steps, sc->n, sc->newpid);
+
+	TH_CHECK(root > 0, "the original tree could not be built");
+	setenv("PIDTUPLE_SCAN_SOURCE", "walk", 1);
+	TH_CHECK(pidtuple_tree_capture(root, &ref) == 0, "capture (walk)");
+	unsetenv("PIDTUPLE_SCAN_SOURCE");
+	TH_CHECK(pidtuple_tree_size(ref) == sc->nodes, "%d nodes", pidtuple_tree_size(ref));
+	for (int own = 0; own < 2; own++) {
+		TH_CHECK(!own || th_mount_own_proc() == 0, "mounting /proc: %m");
+		for (size_t k = 0; k < ARRAY_SIZE(srcs); k++)
+			if ((bpf || !srcs[k] || strcmp(srcs[k], "bpf")) &&
+			    capture_with(root, srcs[k], ref))
+				return 1;
+	}
+	pidtuple_tree_free(ref);
+	kill_all();
+	TH_CHECK(th_leak_check() == 0, "memory leaked");
+	return 0;
+}
+
+START_TEST(test_capture_sources)
+{
+	ck_assert_int_eq(th_in_pidns_clean(capture_sources_body, (void *)(intptr_t)_i), 0);
+}
+END_TEST
+
+/* A root whose children fork a grandchild and exit, without end: parents gone before their
+ * children, children born during the capture. */
+static void churn_root(void)
+{
+	signal(SIGCHLD, SIG_IGN);
+	for (;;) {
+		pid_t c = fork();
+
+		if (c == 0) {
+			if (fork() == 0) {
+				usleep(500);
+				_exit(0);
+			}
+			usleep(200);
+			_exit(0);
+		}
+		if (c < 0)
+			usleep(1000);
+	}
+}
+
+/* Captures of a churning tree, every way: each a consistent tree (the root first, every
+ * node's parent before it, no tuple twice), never an error. */
+static int capture_churn_body(void *arg)
+{
+	const char *srcs[] = { "walk", "status", "bpf", NULL };
+	bool bpf = pidtuple_features() & PIDTUPLE_FEATURE_BPF_SCAN;
+	pid_t root = fork();
+
+	(void)arg;
+	if (root == 0)
+		churn_root();
+	TH_CHECK(root > 0, "fork");
+	for (int round = 0; round < 40; round++) {
+		const char *src = srcs[round % 4];
+		struct pidtuple_tree *t = NULL;
+		int r;
+
+		if (src && !strcmp(src, "bpf") && !bpf)
+			continue;
+		if (src)
+			setenv("PIDTUPLE_SCAN_SOURCE", src, 1);
+		r = pidtuple_tree_capture(root, &t);
+		unsetenv("PIDTUPLE_SCAN_SOURCE");
+		TH_CHECK(r == 0, "capture (%s): %s", src ? src : "default", pidtuple_strerror(r));
+		TH_CHECK(pidtuple_tree_size(t) >= 1, "no root");
+		pidtuple_tree_free(t);
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			; /* grandchildren whose parents went first */
+	}
+	kill_all();
+	TH_CHECK(th_leak_check() == 0, "memory leaked");
+	return 0;
+}
+
+START_TEST(test_capture_churn)
+{
+	ck_assert_int_eq(th_in_pidns_clean(capture_churn_body, NULL), 0);
+}
+END_TEST
+
 /* ---- a thousand processes ------------------------------------------------------------- */
 
 #define BIG 1000
@@ -1637,6 +1771,8 @@ static Suite *restore_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, test_round_trip, 0, (int)ARRAY_SIZE(scripts));
 	tcase_add_test(tc, test_capture_twice);
+	tcase_add_loop_test(tc, test_capture_sources, 0, (int)ARRAY_SIZE(scripts));
+	tcase_add_test(tc, test_capture_churn);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("scale");

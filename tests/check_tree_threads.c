@@ -159,6 +159,30 @@ static int same_tree(const struct pidtuple_tree *a, const struct pidtuple_tree *
 	return 0;
 }
 
+/* The capture of @root by every way of finding its processes (PIDTUPLE_SCAN_SOURCE: the walk,
+ * the scan from status and from the BPF iterator where it loads) is @ref. */
+static int same_by_every_source(pid_t root, const struct pidtuple_tree *ref)
+{
+	static const char *const srcs[] = { "walk", "status", "bpf" };
+	bool bpf = pidtuple_features() & PIDTUPLE_FEATURE_BPF_SCAN;
+
+	for (size_t k = 0; k < sizeof(srcs) / sizeof(srcs[0]); k++) {
+		struct pidtuple_tree *t = NULL;
+		int r;
+
+		if (!bpf && !strcmp(srcs[k], "bpf"))
+			continue;
+		setenv("PIDTUPLE_SCAN_SOURCE", srcs[k], 1);
+		r = pidtuple_tree_capture(root, &t);
+		unsetenv("PIDTUPLE_SCAN_SOURCE");
+		TH_CHECK(r == 0, "capture (%s): %s", srcs[k], pidtuple_strerror(r));
+		r = same_tree(ref, t, true);
+		pidtuple_tree_free(t);
+		TH_CHECK(r == 0, "the capture (%s) differs", srcs[k]);
+	}
+	return 0;
+}
+
 /* ---- the round trip over three namespace levels --------------------------------------- */
 
 /* Three levels below the test's namespace, in the canonical (capture) order. */
@@ -203,6 +227,8 @@ static int round_trip_body(void *arg)
 		return 1;
 	TH_CHECK(pidtuple_tree_capture(pidtuple_restore_pid(rs, 0), &c1) == 0, "capture");
 	TH_CHECK(same_tree(t, c1, false) == 0, "captured tree differs from the description");
+	if (same_by_every_source(pidtuple_restore_pid(rs, 0), c1))
+		return 1;
 	TH_CHECK(pidtuple_restore_kill(rs) == 0, "kill");
 	pidtuple_restore_free(rs);
 	rs = NULL;
@@ -598,6 +624,8 @@ static int program_round_trip(pid_t root, int want)
 	TH_CHECK(node_name_is(c1, 0, "check_tree_thre"), "the original's name was not captured");
 	TH_CHECK(pidtuple_tree_size(c1) == 3 && count_threads(c1) == want, "%d nodes, %d threads",
 		 pidtuple_tree_size(c1), count_threads(c1));
+	if (same_by_every_source(root, c1))
+		return 1;
 	kill(root, SIGKILL);
 	TH_CHECK(waitpid(root, NULL, 0) == root, "reap the original");
 	/* Its child came to this init when it died, and dies of PR_SET_PDEATHSIG: reap it. */
