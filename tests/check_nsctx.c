@@ -407,15 +407,20 @@ static int check_in(void *arg)
 
 /* ---- a fresh check keeps what never changes, and nothing else ---- */
 
-/* pidtuple_check() of @n PIDs (innermost first) says @err, at inner index @inner. */
+/* pidtuple_check() of @n PIDs (innermost first) says @err, at inner index @inner. Before
+ * 6.11 (no nsfs ioctls) the nested levels are seen only with the scan. */
 static int verdict(const pid_t *pids, size_t n, int err, int inner)
 {
 	PIDTUPLE_OPTS(pidtuple_diag, d);
+	PIDTUPLE_OPTS(pidtuple_fork_opts, o,
+		      .flags = pidtuple_features() & PIDTUPLE_FEATURE_NS_PID_IOCTLS
+				       ? 0
+				       : PIDTUPLE_FORK_CHECK_SCAN);
 	struct pidtuple *t = NULL;
 	int r;
 
 	TH_CHECK(pidtuple_from_inner(pids, n, &t) == 0, "tuple");
-	r = pidtuple_check(t, NULL, &d);
+	r = pidtuple_check(t, &o, &d);
 	pidtuple_free(t);
 	TH_CHECK(r == err && (err == 0 || d.inner_index == inner),
 		 "%zu levels, %d/%d/%d: %d at %d (%s), want %d at %d", n, (int)pids[0],
