@@ -23,6 +23,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -46,6 +49,7 @@ struct restorer {
 	struct rs_run run; /* what the tree's processes read; the descriptors in it are ours */
 	int32_t *serial, *serial_op; /* run.serial and run.serial_op */
 	int *pidfd;		     /* per process, -1 until reported */
+	bool ops_shared;	     /* pl->ops moved to the shared memory */
 	pt_proc_idx got;	     /* pidfds received */
 	bool done;		     /* the end of the plan was reported */
 	bool locked;		     /* holds the ns_last_pid lock (run.lock_fd) */
@@ -592,31 +596,59 @@ static void set_pflags(const struct pt_plan *pl, const struct pidtuple_tree *tre
 			f[pl->ops[o].actor] &= (uint8_t)~RS_PF_HELD;
 }
 
-/* The pidfd table, the serial order of the steps and the shared memory. */
+/*
+ * The shared memory: struct rs_shm and a futex per process; the serial order of the steps, the
+ * plan's steps and the pidfd table; a state per step and the flags of each process. What the
+ * tree reads lives here rather than in private memory, whose page table entries every fork of
+ * the restore would copy (the plan's steps, zeroed to their capacity, were 800 KiB of a
+ * 10,000-node restore); the pidfd table too, as the restorer's own memory is what the first
+ * fork copies. Returns its length; @off gets the offsets.
+ */
+enum { SHM_SERIAL, SHM_SERIAL_OP, SHM_OPS, SHM_PIDFD, SHM_OPDONE, SHM_PFLAGS, SHM_NR };
+
+static size_t shm_layout(const struct pt_plan *pl, size_t off[SHM_NR])
+{
+	size_t np = (size_t)pl->nprocs, nops = (size_t)pl->nops;
+
+	off[SHM_SERIAL] = sizeof(struct rs_shm) + np * sizeof(uint32_t);
+	off[SHM_SERIAL_OP] = off[SHM_SERIAL] + (nops + 1) * sizeof(int32_t);
+	off[SHM_OPS] = off[SHM_SERIAL_OP] + (nops + 1) * sizeof(int32_t);
+	off[SHM_PIDFD] = off[SHM_OPS] + nops * sizeof(struct pt_op);
+	off[SHM_OPDONE] = off[SHM_PIDFD] + np * sizeof(int);
+	off[SHM_PFLAGS] = off[SHM_OPDONE] + nops;
+	return off[SHM_PFLAGS] + np;
+}
+
+/* The shared memory and what is in it; the plan's steps move there. */
 static int restorer_alloc(struct restorer *rt)
 {
-	const struct pt_plan *pl = rt->pl;
+	struct pt_plan *pl = rt->pl;
 	struct rs_run *run = &rt->run;
+	size_t off[SHM_NR];
+	char *base;
 
-	rt->pidfd = pt_malloc(pl->nprocs * sizeof(int));
-	if (rt->pidfd)
-		for (pt_proc_idx p = 0; p < pl->nprocs; p++)
-			rt->pidfd[p] = -1;
-	rt->serial = pt_malloc((pl->nops + 1) * sizeof(int32_t));
-	rt->serial_op = pt_malloc((pl->nops + 1) * sizeof(int32_t));
 	run->pl = pl;
 	run->tree = rt->tree;
-	run->shm_len =
-		sizeof(struct rs_shm) + pl->nprocs * sizeof(uint32_t) + pl->nops + pl->nprocs;
+	run->shm_len = shm_layout(pl, off);
 	run->shm = pt_mmap_shared(run->shm_len);
-	if (!rt->pidfd || !run->shm || !rt->serial || !rt->serial_op)
+	if (!run->shm)
 		return restorer_diag(rt, -ENOMEM, PIDTUPLE_RULE_KERNEL, -1, -1,
-				     "cannot allocate the restore of %d processes (%s): %s",
-				     pl->nprocs, run->shm ? "malloc()" : "mmap()",
-				     pt_errno_str(ENOMEM));
-	run->opdone = (_Atomic uint8_t *)(void *)&run->shm->wake[pl->nprocs];
-	run->pflags = (const uint8_t *)(const void *)&run->opdone[pl->nops];
-	set_pflags(pl, rt->tree, (uint8_t *)(void *)&run->opdone[pl->nops]);
+				     "cannot map the restore of %d processes (mmap()): %s",
+				     pl->nprocs, pt_errno_str(ENOMEM));
+	base = (char *)run->shm;
+	rt->serial = (int32_t *)(void *)(base + off[SHM_SERIAL]);
+	rt->serial_op = (int32_t *)(void *)(base + off[SHM_SERIAL_OP]);
+	rt->pidfd = (int *)(void *)(base + off[SHM_PIDFD]);
+	for (pt_proc_idx p = 0; p < pl->nprocs; p++)
+		rt->pidfd[p] = -1;
+	if (pl->nops)
+		memcpy(base + off[SHM_OPS], pl->ops, (size_t)pl->nops * sizeof(struct pt_op));
+	free(pl->ops);
+	pl->ops = (struct pt_op *)(void *)(base + off[SHM_OPS]);
+	rt->ops_shared = true;
+	run->opdone = (_Atomic uint8_t *)(void *)(base + off[SHM_OPDONE]);
+	run->pflags = (const uint8_t *)(base + off[SHM_PFLAGS]);
+	set_pflags(pl, rt->tree, (uint8_t *)(base + off[SHM_PFLAGS]));
 	run->serial = rt->serial;
 	run->serial_op = rt->serial_op;
 	order_serial_steps(rt);
@@ -760,13 +792,14 @@ static void restorer_free(struct restorer *rt)
 	pt_close(run->null_fd);
 	pt_close(run->hs);
 	pt_close(run->hs_r);
-	pt_munmap(run->shm, run->shm_len);
-	if (rt->pidfd)
+	/* Handed to the handle, the memory holds no pidfd any more (nodes' are the handle's,
+	 * helpers' closed). */
+	if (run->shm)
 		for (pt_proc_idx p = 0; p < rt->pl->nprocs; p++)
 			pt_close(rt->pidfd[p]);
-	free(rt->pidfd);
-	free(rt->serial);
-	free(rt->serial_op);
+	if (rt->ops_shared)
+		rt->pl->ops = NULL; /* in the shared memory */
+	pt_munmap(run->shm, run->shm_len);
 	pt_plan_free(rt->pl);
 }
 
@@ -796,6 +829,11 @@ static pid_t fork_first(struct restorer *rt, int *ret_pidfd)
 		size = PT_CLONE_ARGS_SIZE_VER2;
 	}
 	pt_child_prebind();
+#ifdef __GLIBC__
+	/* Every fork of the tree copies the page table entries of the restorer's private memory
+	 * that is present; the free parts of its heap (the planner's arrays) need not be. */
+	(void)malloc_trim(0);
+#endif
 	/* No handler of the caller may run in the tree; the mask comes back at the release. */
 	sigfillset(&all);
 	pt_sigmask(SIG_SETMASK, &all, &rt->run.oldmask);
