@@ -805,6 +805,9 @@ static void restorer_free(struct restorer *rt)
 
 /* ---- the restore ------------------------------------------------------------------------ */
 
+/* From how many processes on the restorer trims its heap before the first fork. */
+#define RESTORE_TRIM_MIN 64
+
 static pid_t fork_first(struct restorer *rt, int *ret_pidfd)
 {
 	const struct pt_fork_opts *o = &rt->opts;
@@ -831,8 +834,10 @@ static pid_t fork_first(struct restorer *rt, int *ret_pidfd)
 	pt_child_prebind();
 #ifdef __GLIBC__
 	/* Every fork of the tree copies the page table entries of the restorer's private memory
-	 * that is present; the free parts of its heap (the planner's arrays) need not be. */
-	(void)malloc_trim(0);
+	 * that is present; the free parts of its heap (the planner's arrays) need not be. Worth
+	 * a walk of the caller's heap only for a tree of many processes. */
+	if (pl->nprocs >= RESTORE_TRIM_MIN)
+		(void)malloc_trim(0);
 #endif
 	/* No handler of the caller may run in the tree; the mask comes back at the release. */
 	sigfillset(&all);
