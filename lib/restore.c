@@ -23,6 +23,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -46,6 +49,7 @@ struct restorer {
 	struct rs_run run; /* what the tree's processes read; the descriptors in it are ours */
 	int32_t *serial, *serial_op; /* run.serial and run.serial_op */
 	int *pidfd;		     /* per process, -1 until reported */
+	bool ops_shared;	     /* pl->ops moved to the shared memory */
 	pt_proc_idx got;	     /* pidfds received */
 	bool done;		     /* the end of the plan was reported */
 	bool locked;		     /* holds the ns_last_pid lock (run.lock_fd) */
@@ -262,20 +266,33 @@ static int explain(struct restorer *rt, pt_proc_idx p, int err, int32_t o)
 			     pidtuple_strerror(err));
 }
 
+/* How many pidfds dead_one() polls in one call. */
+#define DEAD_POLL_BATCH 256
+
 /* A process that is gone although the plan still needs it: the first one found, or -1. */
 static pt_proc_idx dead_one(struct restorer *rt)
 {
 	const struct pt_plan *pl = rt->pl;
+	struct pollfd pf[DEAD_POLL_BATCH];
+	pt_proc_idx idx[DEAD_POLL_BATCH];
+	unsigned int k = 0;
 
-	for (pt_proc_idx p = 0; p < pl->nprocs; p++) {
-		const struct pt_proc *proc = &pl->procs[p];
+	for (pt_proc_idx p = 0; p <= pl->nprocs; p++) {
+		const struct pt_proc *proc = &pl->procs[p < pl->nprocs ? p : 0];
 
-		if (rt->pidfd[p] < 0 ||
-		    (proc->exit_op >= 0 &&
-		     atomic_load(&rt->run.opdone[proc->exit_op]) == RS_STEP_DONE))
+		if (p < pl->nprocs && rt->pidfd[p] >= 0 &&
+		    (proc->exit_op < 0 ||
+		     atomic_load(&rt->run.opdone[proc->exit_op]) != RS_STEP_DONE)) {
+			pf[k] = (struct pollfd){ rt->pidfd[p], POLLIN, 0 };
+			idx[k++] = p;
+		}
+		if (k < DEAD_POLL_BATCH && (p < pl->nprocs || !k))
 			continue;
-		if (pt_poll_in(rt->pidfd[p]) == 1)
-			return p;
+		if (pt_poll(pf, k, 0) > 0)
+			for (unsigned int i = 0; i < k; i++)
+				if (pf[i].revents & POLLIN)
+					return idx[i];
+		k = 0;
 	}
 	return -1;
 }
@@ -292,30 +309,48 @@ static int report_dead(struct restorer *rt, pt_proc_idx p)
 
 /* ---- collecting the tree ---------------------------------------------------------------- */
 
-/* Receives one record: its length (-EAGAIN: none is waiting), in *fd the pidfd it carries or
- * -1, in *lost whether a descriptor did not fit. */
-static ssize_t receive_record(int sock, struct rs_msg *m, int *fd, bool *lost)
-{
+/* How many records one receive takes at most, and how long it waits for the first (the
+ * report socket's SO_RCVTIMEO): quiet that long, the restorer looks for a dead process. */
+#define RECV_BATCH 32
+#define RECV_QUIET_MS 100
+
+/* A batch of records as received. */
+struct records {
+	struct mmsghdr vec[RECV_BATCH];
+	struct iovec iov[RECV_BATCH];
+	struct rs_msg m[RECV_BATCH];
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
-	} u;
-	struct iovec iov = { m, sizeof(*m) };
-	struct msghdr h = { .msg_iov = &iov,
-			    .msg_iovlen = 1,
-			    .msg_control = u.buf,
-			    .msg_controllen = sizeof(u.buf) };
-	ssize_t n = pt_recvmsg(sock, &h, MSG_DONTWAIT);
+	} ctl[RECV_BATCH];
+};
 
-	*fd = -1;
-	*lost = false;
-	if (n < 0)
-		return n;
-	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&h); cm; cm = CMSG_NXTHDR(&h, cm))
+/* Receives what is waiting, or waits up to RECV_QUIET_MS for a record: how many (-EAGAIN:
+ * none came). */
+static int receive_records(int sock, struct records *b)
+{
+	for (unsigned int i = 0; i < RECV_BATCH; i++) {
+		b->iov[i] = (struct iovec){ &b->m[i], sizeof(b->m[i]) };
+		b->vec[i] =
+			(struct mmsghdr){ .msg_hdr = { .msg_iov = &b->iov[i],
+						       .msg_iovlen = 1,
+						       .msg_control = b->ctl[i].buf,
+						       .msg_controllen = sizeof(b->ctl[i].buf) } };
+	}
+	return pt_recvmmsg(sock, b->vec, RECV_BATCH, MSG_WAITFORONE);
+}
+
+/* Record @i's pidfd, or -1; in *lost whether a descriptor did not fit. */
+static int record_fd(const struct records *b, int i, bool *lost)
+{
+	const struct msghdr *h = &b->vec[i].msg_hdr;
+	int fd = -1;
+
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(h); cm; cm = CMSG_NXTHDR((struct msghdr *)h, cm))
 		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
-			memcpy(fd, CMSG_DATA(cm), sizeof(int));
-	*lost = h.msg_flags & MSG_CTRUNC;
-	return n;
+			memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	*lost = h->msg_flags & MSG_CTRUNC;
+	return fd;
 }
 
 /* A well-formed record: 1, or the failure it reports. Takes @fd. */
@@ -344,23 +379,15 @@ static int apply_record(struct restorer *rt, const struct rs_msg *m, int fd)
 	return 1;
 }
 
-/* Takes one record; 1 when there was one, 0 when none is waiting, or the failure. */
-static int take_record(struct restorer *rt)
+/* Takes record @m of @n bytes carrying @fd (-1: none; *lost: one did not fit): 1, or the
+ * failure. Takes @fd. */
+static int take_record(struct restorer *rt, const struct rs_msg *m, size_t n, int fd, bool lost)
 {
 	const struct pt_plan *pl = rt->pl;
-	struct rs_msg m;
-	bool lost;
-	int fd;
 	pt_proc_idx p;
-	ssize_t n = receive_record(rt->run.st_r, &m, &fd, &lost);
 
-	if (n == -EAGAIN)
-		return 0;
-	if (n < 0)
-		return restorer_diag(rt, (int)n, PIDTUPLE_RULE_KERNEL, -1, -1,
-				     "cannot read the tree's reports (recvmsg()): %s",
-				     pt_errno_str((int)n));
 	if (n == 0) {
+		pt_close(fd);
 		p = dead_one(rt);
 		return p >= 0 ? report_dead(rt, p)
 			      : restorer_diag(rt, -ESRCH, PIDTUPLE_RULE_TREE_NODE, -1, -1,
@@ -373,12 +400,37 @@ static int take_record(struct restorer *rt)
 				     "processes needs about %d): raise RLIMIT_NOFILE",
 				     pl->nprocs, pl->nprocs + pl->nhold);
 	}
-	if (n != sizeof(m) || m.proc < 0 || m.proc >= pl->nprocs) {
+	if (n != sizeof(*m) || m->proc < 0 || m->proc >= pl->nprocs) {
 		pt_close(fd);
 		return restorer_diag(rt, -EIO, PIDTUPLE_RULE_KERNEL, -1, -1,
-				     "a malformed report from the tree (%zd bytes)", n);
+				     "a malformed report from the tree (%zu bytes)", n);
 	}
-	return apply_record(rt, &m, fd);
+	return apply_record(rt, m, fd);
+}
+
+/* Takes the records waiting, or waits for one: 1 when there were some, 0 when none came, or
+ * the failure. One call per batch: the restorer shares the CPUs with the forks. */
+static int take_records(struct restorer *rt)
+{
+	struct records b;
+	int n = receive_records(rt->run.st_r, &b), r = 1;
+
+	if (n == -EAGAIN)
+		return 0;
+	if (n < 0)
+		return restorer_diag(rt, n, PIDTUPLE_RULE_KERNEL, -1, -1,
+				     "cannot read the tree's reports (recvmmsg()): %s",
+				     pt_errno_str(n));
+	for (int i = 0; i < n; i++) {
+		bool lost;
+		int fd = record_fd(&b, i, &lost);
+
+		if (r == 1)
+			r = take_record(rt, &b.m[i], b.vec[i].msg_len, fd, lost);
+		else
+			pt_close(fd); /* failed already: the rest is dropped */
+	}
+	return r;
 }
 
 /* Receives the pidfd of every process and the end of the plan, or a failure. */
@@ -387,7 +439,6 @@ static int collect(struct restorer *rt)
 	const struct pt_plan *pl = rt->pl;
 
 	for (;;) {
-		struct pollfd pf = { rt->run.st_r, POLLIN, 0 };
 		pt_proc_idx p;
 		int r;
 
@@ -395,23 +446,15 @@ static int collect(struct restorer *rt)
 			p = dead_one(rt);
 			return p >= 0 ? report_dead(rt, p) : 0;
 		}
-		r = pt_poll(&pf, 1, 100);
+		r = take_records(rt);
 		if (r < 0)
-			return restorer_diag(rt, r, PIDTUPLE_RULE_KERNEL, -1, -1,
-					     "cannot wait for the tree's reports (poll()): %s",
-					     pt_errno_str(r));
+			return r;
 		if (r == 0) {
 			/* Quiet for a while: is a process that should act gone? */
 			p = dead_one(rt);
 			if (p >= 0)
 				return report_dead(rt, p);
-			continue;
 		}
-		do
-			r = take_record(rt);
-		while (r == 1);
-		if (r < 0)
-			return r;
 	}
 }
 
@@ -529,28 +572,83 @@ static void order_serial_steps(struct restorer *rt)
 	rt->serial_op[k] = -1;
 }
 
-/* The pidfd table, the serial order of the steps and the shared memory. */
+/* What each process is (RS_PF_*). A process that creates one that is not held is not held
+ * either; the steps come in an order where a process's creation precedes its own steps. */
+static void set_pflags(const struct pt_plan *pl, const struct pidtuple_tree *tree, uint8_t *f)
+{
+	for (pt_proc_idx p = 0; p < pl->nprocs; p++)
+		f[p] = pl->procs[p].clone_flags & PT_CLONE_NEWPID ? RS_PF_PARENT : 0;
+	for (pt_proc_idx p = 0; p < pl->nprocs; p++)
+		if (pl->procs[p].parent >= 0)
+			f[pl->procs[p].parent] |= RS_PF_PARENT;
+	for (int32_t o = 0; o < pl->nops; o++)
+		if (pl->ops[o].op == PT_OP_CREATE)
+			f[pl->ops[o].actor] |= RS_PF_CREATES;
+	/* A helper that forks nothing is not held: it has no descriptors to hand on, and
+	 * without HOLD nodes there is no /dev/null to hand on. */
+	for (pt_proc_idx p = 0; p < pl->nprocs; p++)
+		if (pl->procs[p].node >= 0
+			    ? tree->nodes[pl->procs[p].node]->kind == PIDTUPLE_NODE_HOLD
+			    : (f[p] & RS_PF_CREATES) && pl->nhold)
+			f[p] |= RS_PF_HELD;
+	for (int32_t o = pl->nops - 1; o >= 0; o--)
+		if (pl->ops[o].op == PT_OP_CREATE && !(f[pl->ops[o].target] & RS_PF_HELD))
+			f[pl->ops[o].actor] &= (uint8_t)~RS_PF_HELD;
+}
+
+/*
+ * The shared memory: struct rs_shm and a futex per process; the serial order of the steps, the
+ * plan's steps and the pidfd table; a state per step and the flags of each process. What the
+ * tree reads lives here rather than in private memory, whose page table entries every fork of
+ * the restore would copy (the plan's steps, zeroed to their capacity, were 800 KiB of a
+ * 10,000-node restore); the pidfd table too, as the restorer's own memory is what the first
+ * fork copies. Returns its length; @off gets the offsets.
+ */
+enum { SHM_SERIAL, SHM_SERIAL_OP, SHM_OPS, SHM_PIDFD, SHM_OPDONE, SHM_PFLAGS, SHM_NR };
+
+static size_t shm_layout(const struct pt_plan *pl, size_t off[SHM_NR])
+{
+	size_t np = (size_t)pl->nprocs, nops = (size_t)pl->nops;
+
+	off[SHM_SERIAL] = sizeof(struct rs_shm) + np * sizeof(uint32_t);
+	off[SHM_SERIAL_OP] = off[SHM_SERIAL] + (nops + 1) * sizeof(int32_t);
+	off[SHM_OPS] = off[SHM_SERIAL_OP] + (nops + 1) * sizeof(int32_t);
+	off[SHM_PIDFD] = off[SHM_OPS] + nops * sizeof(struct pt_op);
+	off[SHM_OPDONE] = off[SHM_PIDFD] + np * sizeof(int);
+	off[SHM_PFLAGS] = off[SHM_OPDONE] + nops;
+	return off[SHM_PFLAGS] + np;
+}
+
+/* The shared memory and what is in it; the plan's steps move there. */
 static int restorer_alloc(struct restorer *rt)
 {
-	const struct pt_plan *pl = rt->pl;
+	struct pt_plan *pl = rt->pl;
 	struct rs_run *run = &rt->run;
+	size_t off[SHM_NR];
+	char *base;
 
-	rt->pidfd = pt_malloc(pl->nprocs * sizeof(int));
-	if (rt->pidfd)
-		for (pt_proc_idx p = 0; p < pl->nprocs; p++)
-			rt->pidfd[p] = -1;
-	rt->serial = pt_malloc((pl->nops + 1) * sizeof(int32_t));
-	rt->serial_op = pt_malloc((pl->nops + 1) * sizeof(int32_t));
 	run->pl = pl;
 	run->tree = rt->tree;
-	run->shm_len = sizeof(struct rs_shm) + pl->nprocs * sizeof(uint32_t) + pl->nops;
+	run->shm_len = shm_layout(pl, off);
 	run->shm = pt_mmap_shared(run->shm_len);
-	if (!rt->pidfd || !run->shm || !rt->serial || !rt->serial_op)
+	if (!run->shm)
 		return restorer_diag(rt, -ENOMEM, PIDTUPLE_RULE_KERNEL, -1, -1,
-				     "cannot allocate the restore of %d processes (%s): %s",
-				     pl->nprocs, run->shm ? "malloc()" : "mmap()",
-				     pt_errno_str(ENOMEM));
-	run->opdone = (_Atomic uint8_t *)(void *)&run->shm->wake[pl->nprocs];
+				     "cannot map the restore of %d processes (mmap()): %s",
+				     pl->nprocs, pt_errno_str(ENOMEM));
+	base = (char *)run->shm;
+	rt->serial = (int32_t *)(void *)(base + off[SHM_SERIAL]);
+	rt->serial_op = (int32_t *)(void *)(base + off[SHM_SERIAL_OP]);
+	rt->pidfd = (int *)(void *)(base + off[SHM_PIDFD]);
+	for (pt_proc_idx p = 0; p < pl->nprocs; p++)
+		rt->pidfd[p] = -1;
+	if (pl->nops)
+		memcpy(base + off[SHM_OPS], pl->ops, (size_t)pl->nops * sizeof(struct pt_op));
+	free(pl->ops);
+	pl->ops = (struct pt_op *)(void *)(base + off[SHM_OPS]);
+	rt->ops_shared = true;
+	run->opdone = (_Atomic uint8_t *)(void *)(base + off[SHM_OPDONE]);
+	run->pflags = (const uint8_t *)(base + off[SHM_PFLAGS]);
+	set_pflags(pl, rt->tree, (uint8_t *)(base + off[SHM_PFLAGS]));
 	run->serial = rt->serial;
 	run->serial_op = rt->serial_op;
 	order_serial_steps(rt);
@@ -571,6 +669,12 @@ static int open_channels(struct restorer *rt)
 	if (r == 0) {
 		call = "socketpair() for the reports";
 		r = pt_socketpair_seqpacket(st);
+	}
+	if (r == 0) {
+		struct timeval quiet = { 0, RECV_QUIET_MS * 1000 };
+
+		call = "setsockopt(SO_RCVTIMEO) for the reports";
+		r = pt_setsockopt(st[0], SOL_SOCKET, SO_RCVTIMEO, &quiet, sizeof(quiet));
 	}
 	run->st_r = st[0];
 	run->st_w = st[1];
@@ -688,17 +792,21 @@ static void restorer_free(struct restorer *rt)
 	pt_close(run->null_fd);
 	pt_close(run->hs);
 	pt_close(run->hs_r);
-	pt_munmap(run->shm, run->shm_len);
-	if (rt->pidfd)
+	/* Handed to the handle, the memory holds no pidfd any more (nodes' are the handle's,
+	 * helpers' closed). */
+	if (run->shm)
 		for (pt_proc_idx p = 0; p < rt->pl->nprocs; p++)
 			pt_close(rt->pidfd[p]);
-	free(rt->pidfd);
-	free(rt->serial);
-	free(rt->serial_op);
+	if (rt->ops_shared)
+		rt->pl->ops = NULL; /* in the shared memory */
+	pt_munmap(run->shm, run->shm_len);
 	pt_plan_free(rt->pl);
 }
 
 /* ---- the restore ------------------------------------------------------------------------ */
+
+/* From how many processes on the restorer trims its heap before the first fork. */
+#define RESTORE_TRIM_MIN 64
 
 static pid_t fork_first(struct restorer *rt, int *ret_pidfd)
 {
@@ -724,6 +832,13 @@ static pid_t fork_first(struct restorer *rt, int *ret_pidfd)
 		size = PT_CLONE_ARGS_SIZE_VER2;
 	}
 	pt_child_prebind();
+#ifdef __GLIBC__
+	/* Every fork of the tree copies the page table entries of the restorer's private memory
+	 * that is present; the free parts of its heap (the planner's arrays) need not be. Worth
+	 * a walk of the caller's heap only for a tree of many processes. */
+	if (pl->nprocs >= RESTORE_TRIM_MIN)
+		(void)malloc_trim(0);
+#endif
 	/* No handler of the caller may run in the tree; the mask comes back at the release. */
 	sigfillset(&all);
 	pt_sigmask(SIG_SETMASK, &all, &rt->run.oldmask);

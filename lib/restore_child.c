@@ -35,12 +35,22 @@ extern char **environ;
 /* The hand-over socket's number in a released HOLD node. */
 #define HOLD_HS_FD 3
 
+/* A process whose descriptors are a HOLD node's keeps this many of its children's pidfds open
+ * (reported, they are only closed), then closes them in one call. */
+#define HELD_KIDS_MAX 8
+
 /* What a process of the tree knows of itself. */
 struct rs_self {
 	pt_proc_idx me;
 	int self_fd;   /* pidfd of this process: its children watch it */
 	int parent_fd; /* pidfd of its parent */
+	int st, bar;   /* the report socket and the barrier: run's, or moved (held) */
+	int hs;	       /* the hand-over socket: run's, or HOLD_HS_FD (held) */
+	int kids_lo;   /* held: its children's pidfds still open, kids_lo to kids_lo + kids - 1 */
+	int kids;
 	bool reported; /* its creator has reported it to the restorer */
+	bool armed;    /* PR_SET_PDEATHSIG(SIGKILL) is set */
+	bool held;     /* its descriptors are a HOLD node's already (child_hold_fds()) */
 };
 
 static void child_send_buf(int sock, void *buf, size_t len, int fd)
@@ -86,9 +96,9 @@ static bool child_parent_gone(const struct rs_self *s)
 static void __attribute__((noreturn))
 child_fail(const struct rs_run *run, const struct rs_self *s, pt_proc_idx proc, int err, int32_t op)
 {
-	child_send(run->st_w, RS_MSG_FAIL, proc, err, op, -1);
+	child_send(s->st, RS_MSG_FAIL, proc, err, op, -1);
 	for (;;) {
-		struct pollfd pf[2] = { { run->bar_r, POLLIN, 0 }, { s->parent_fd, POLLIN, 0 } };
+		struct pollfd pf[2] = { { s->bar, POLLIN, 0 }, { s->parent_fd, POLLIN, 0 } };
 
 		if (poll(pf, 2, 1000) > 0 || atomic_load(&run->shm->abort))
 			_exit(1);
@@ -121,7 +131,7 @@ static void child_count_done(const struct rs_run *run, const struct rs_self *s, 
 	const struct pt_plan *pl = run->pl;
 
 	if (atomic_fetch_add(&run->shm->ndone, 1) + 1 == (uint32_t)(pl->nops + pl->nprepared))
-		child_send(run->st_w, RS_MSG_DONE, s->me, 0, o, -1);
+		child_send(s->st, RS_MSG_DONE, s->me, 0, o, -1);
 }
 
 static void child_pass_turn(const struct rs_run *run, const struct rs_self *s, int32_t o)
@@ -324,18 +334,30 @@ static void child_close_from(int lo)
 		close((int)fd);
 }
 
+/* Held: closes the children's pidfds still open. */
+static void child_close_kids(struct rs_self *s)
+{
+	if (s->kids &&
+	    close_range((unsigned int)s->kids_lo, (unsigned int)(s->kids_lo + s->kids - 1), 0) < 0)
+		for (int i = 0; i < s->kids; i++)
+			close(s->kids_lo + i);
+	s->kids = 0;
+}
+
 /* What a HOLD node keeps, in this order from HOLD_HS_FD on, until the release. */
 enum { KEEP_HS, KEEP_BAR, KEEP_ST, KEEP_PARENT, KEEP_NR };
 
 /*
- * Before the barrier (its children are forked, and it runs now anyway), a HOLD node drops the
- * caller's files: a pipe it held would never see EOF. /dev/null becomes 0, 1 and 2; then come
- * the hand-over socket, the barrier, the restorer's socket and the parent's pidfd; nothing
- * else. Only the first dups can fail, while a failure can still be reported.
+ * A HOLD node drops the caller's files: a pipe it held would never see EOF. /dev/null becomes
+ * 0, 1 and 2; then come the hand-over socket, the barrier, the restorer's socket and the
+ * parent's pidfd; nothing else. Only the first dups can fail, while a failure can still be
+ * reported. A HOLD node does it before the barrier, once its children are forked (and it runs
+ * now anyway), or at its start when it and all it forks are held (RS_PF_HELD): then its
+ * children inherit the result; so does a helper that forks only such processes.
  */
-static void child_hold_fds(const struct rs_run *run, struct rs_self *s, int fd[KEEP_NR])
+static void child_hold_fds(const struct rs_run *run, struct rs_self *s)
 {
-	int from[KEEP_NR] = { run->hs, run->bar_r, run->st_w, s->parent_fd };
+	int from[KEEP_NR] = { s->hs, s->bar, s->st, s->parent_fd }, fd[KEEP_NR];
 
 	for (int i = 0; i < KEEP_NR; i++) {
 		fd[i] = from[i] < 0 ? -1 : fcntl(from[i], F_DUPFD_CLOEXEC, HOLD_HS_FD + KEEP_NR);
@@ -344,15 +366,19 @@ static void child_hold_fds(const struct rs_run *run, struct rs_self *s, int fd[K
 	}
 	for (int i = 0; i < 3; i++)
 		dup2(run->null_fd, i);
-	/* Its steps are done (no reap to come): from now on the kernel reaps its children, so
-	 * that it has nothing to wake up for. None can have exited yet: all are held. */
-	child_sigchld(SIG_IGN);
 	for (int i = 0; i < KEEP_NR; i++)
 		if (fd[i] < 0)
 			close(HOLD_HS_FD + i);
 		else
 			fd[i] = dup3(fd[i], HOLD_HS_FD + i, O_CLOEXEC);
 	child_close_from(HOLD_HS_FD + KEEP_NR);
+	s->hs = fd[KEEP_HS];
+	s->bar = fd[KEEP_BAR];
+	s->st = fd[KEEP_ST];
+	s->parent_fd = fd[KEEP_PARENT];
+	s->self_fd = -1;
+	s->kids = 0;
+	s->held = true;
 }
 
 /*
@@ -367,13 +393,14 @@ static void child_hold_fds(const struct rs_run *run, struct rs_self *s, int fd[K
  * not watch the restorer's pidfd: either would kill it, and with it the part of its subtree
  * still armed, when the restorer dies after setting the flag. An EOF on the barrier is looked
  * at first and decides by the flag alone; a parent's death counts only for a parent in the
- * tree (it dies only if the tree goes).
+ * tree (it dies only if the tree goes). For a process without steps, which never armed
+ * PR_SET_PDEATHSIG, this is also where its parent's death before the release kills it.
  */
-static void child_wait_release(const struct rs_run *run, bool tree_parent, const int fd[KEEP_NR])
+static void child_wait_release(const struct rs_run *run, const struct rs_self *s, bool tree_parent)
 {
 	for (;;) {
-		struct pollfd pf[2] = { { fd[KEEP_BAR], POLLIN, 0 },
-					{ tree_parent ? fd[KEEP_PARENT] : -1, POLLIN, 0 } };
+		struct pollfd pf[2] = { { s->bar, POLLIN, 0 },
+					{ tree_parent ? s->parent_fd : -1, POLLIN, 0 } };
 
 		if (poll(pf, 2, -1) < 0)
 			continue;
@@ -393,14 +420,14 @@ static void child_close_released(const struct rs_run *run, const struct rs_self 
 		child_close_from(HOLD_HS_FD + 1);
 		return;
 	}
-	close(run->bar_r);
-	close(run->st_w);
+	close(s->bar);
+	close(s->st);
 	close(s->parent_fd);
 	close(s->self_fd);
 	if (run->null_fd >= 0)
 		close(run->null_fd);
-	if (run->hs >= 0)
-		close(run->hs);
+	if (s->hs >= 0)
+		close(s->hs);
 }
 
 /*
@@ -456,6 +483,13 @@ static void child_prepare(const struct rs_run *run, const struct rs_self *s)
 	child_count_done(run, s, -1);
 }
 
+static void child_disarm(struct rs_self *s)
+{
+	if (s->armed)
+		prctl(PR_SET_PDEATHSIG, 0);
+	s->armed = false;
+}
+
 /* After the last step: the barrier, then the node's work. */
 static void __attribute__((noreturn)) child_finish(const struct rs_run *run, struct rs_self *s)
 {
@@ -463,24 +497,30 @@ static void __attribute__((noreturn)) child_finish(const struct rs_run *run, str
 	const struct pt_tnode *nd = run->tree->nodes[pl->procs[s->me].node];
 	struct rs_shm *shm = run->shm;
 	bool hold = nd->kind == PIDTUPLE_NODE_HOLD, tree_parent = pl->procs[s->me].parent >= 0;
-	int fd[KEEP_NR] = { -1, run->bar_r, run->st_w, s->parent_fd };
 
 	child_prepare(run, s);
-	if (hold)
-		child_hold_fds(run, s, fd);
+	if (hold) {
+		if (!s->held)
+			child_hold_fds(run, s);
+		/* Its steps are done (no reap to come): from now on the kernel reaps its
+		 * children, so that it has nothing to wake up for. None can have exited yet:
+		 * all are held. A leaf that is no init never has any. */
+		if (run->pflags[s->me] & RS_PF_PARENT)
+			child_sigchld(SIG_IGN);
+	}
 	/* See child_wait_release(): the restorer's death must not kill a process at the barrier. */
 	if (!tree_parent)
-		prctl(PR_SET_PDEATHSIG, 0);
-	child_wait_release(run, tree_parent, fd);
+		child_disarm(s);
+	child_wait_release(run, s, tree_parent);
 	/* No node may start (and maybe exit) while a child of it still has the signal armed. */
-	prctl(PR_SET_PDEATHSIG, 0);
+	child_disarm(s);
 	child_close_released(run, s, hold);
 	/* The last one wakes the restorer: one wake-up, not one per node. */
 	if (atomic_fetch_add(&shm->left, 1) + 1 == (uint32_t)pl->nnodes)
 		pt_raw_futex_wake((uint32_t *)&shm->left, 1);
 	/* A HOLD node starts nothing: it need not wait for the others. */
 	if (hold)
-		child_hold(run, s->me, fd[KEEP_HS]);
+		child_hold(run, s->me, s->hs);
 	for (int waited = 0; !atomic_load(&shm->go) && waited < 4; waited++)
 		pt_raw_futex_wait((uint32_t *)&shm->go, 0, 2500);
 	munmap(shm, run->shm_len);
@@ -503,45 +543,84 @@ static void child_drop_restorer_fds(const struct rs_run *run)
 		close(run->hs_r);
 }
 
-static bool child_creates(const struct pt_plan *pl, pt_proc_idx me)
+/*
+ * The descriptors a new process got from its creator beyond its parent's pidfd: the other one
+ * of the creator's pidfds (of itself and of its parent) and, from a held creator, the pidfds
+ * of the children forked before it. A leaf forked by a held creator is a held HOLD node: it
+ * keeps them until the release, which closes everything but the hand-over socket anyway.
+ */
+static void child_drop_inherited(struct rs_self *s, bool creates, int other)
 {
-	for (int32_t o = pl->procs[me].first_op; o >= 0; o = pl->ops[o].next)
-		if (pl->ops[o].op == PT_OP_CREATE)
-			return true;
-	return false;
+	if (!s->held) {
+		if (other >= 0)
+			close(other);
+		return;
+	}
+	if (!creates) {
+		s->kids = 0;
+		return;
+	}
+	if (s->kids && other == s->kids_lo - 1) {
+		s->kids_lo--;
+		s->kids++;
+	} else if (other >= 0) {
+		close(other);
+	}
+	child_close_kids(s);
 }
 
-/* Process @me starts: it keeps its parent's pidfd, dies with its parent from now on (and if
- * the parent is gone already), and opens its own pidfd if it forks. */
+/*
+ * Process @me starts: it keeps its parent's pidfd, and opens its own pidfd if it forks.
+ *
+ * A process with steps dies with its parent from now on (PR_SET_PDEATHSIG; and if the parent
+ * is gone already): it may sleep on a futex, and nothing else would wake it. A process
+ * without steps (a leaf, most of a tree) goes straight to the barrier, which watches the
+ * parent's pidfd: it needs neither, nor to disarm the signal at the release.
+ */
 static void child_start(const struct rs_run *run, struct rs_self *s, pt_proc_idx me, int cself,
 			int cparent)
 {
 	const struct pt_proc *proc = &run->pl->procs[me];
+	uint8_t f = run->pflags[me];
+	bool sibling = proc->clone_flags & PT_CLONE_PARENT;
 
 	s->me = me;
 	s->reported = proc->create_op < 0;
-	if (proc->clone_flags & PT_CLONE_PARENT) {
-		s->parent_fd = cparent;
-		if (cself >= 0)
-			close(cself);
-	} else {
-		s->parent_fd = cself;
-		if (cparent >= 0)
-			close(cparent);
-	}
+	s->parent_fd = sibling ? cparent : cself;
 	s->self_fd = -1;
+	child_drop_inherited(s, f & RS_PF_CREATES, sibling ? cself : cparent);
 	if (proc->create_op < 0)
 		child_drop_restorer_fds(run);
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	/* The parent may have died before that: then nothing would kill this process. */
-	if ((proc->ppid && getppid() != proc->ppid) || child_parent_gone(s))
-		_exit(1);
-	if (child_creates(run->pl, me)) {
-		/* Its children watch it through this; a leaf needs none. */
-		s->self_fd = pt_raw_pidfd_open(pt_raw_getpid());
-		if (s->self_fd < 0)
-			child_fail(run, s, me, s->self_fd, -1);
+	s->armed = proc->first_op >= 0;
+	if (s->armed) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		/* The parent may have died before that: then nothing would kill this process.
+		 * Where its PID is known, getppid() tells; elsewhere (an init sees 0) its pidfd. */
+		if (proc->ppid ? getppid() != proc->ppid : child_parent_gone(s))
+			_exit(1);
 	}
+	if (!(f & RS_PF_CREATES))
+		return;
+	if ((f & RS_PF_HELD) && !s->held)
+		child_hold_fds(run, s);
+	/* Its children watch it through this. Its PID in its own namespace is its innermost. */
+	s->self_fd = pt_raw_pidfd_open(proc->pid[proc->n - 1]);
+	if (s->self_fd < 0)
+		child_fail(run, s, me, s->self_fd, -1);
+}
+
+/* A reported child's pidfd: closed, or for a held creator kept with the others for a while
+ * (one close_range() for several). */
+static void child_drop_pidfd(struct rs_self *s, int pidfd)
+{
+	if (!s->held || (s->kids && pidfd != s->kids_lo + s->kids)) {
+		close(pidfd);
+		return;
+	}
+	if (!s->kids++)
+		s->kids_lo = pidfd;
+	if (s->kids == HELD_KIDS_MAX)
+		child_close_kids(s);
 }
 
 /* Step @o forks its target and reports it. Returns 0 in the new process, its PID in this one. */
@@ -564,12 +643,15 @@ static pid_t child_fork(const struct rs_run *run, struct rs_self *s, int32_t o)
 		atomic_store(&run->opdone[o], RS_STEP_FAILED);
 		child_fail(run, s, target, pid, o);
 	}
-	child_send(run->st_w, RS_MSG_PIDFD, target, 0, o, pidfd);
-	close(pidfd);
-	/* Reported: the new process may go on (child_pass_turn marks it DONE). */
+	child_send(s->st, RS_MSG_PIDFD, target, 0, o, pidfd);
+	child_drop_pidfd(s, pidfd);
+	/* Reported: the new process may go on (child_pass_turn marks it DONE). Only one that
+	 * forks waits for that (child_wait_reported()). */
 	child_pass_turn(run, s, o);
-	atomic_fetch_add(&run->shm->wake[target], 1);
-	pt_raw_futex_wake((uint32_t *)&run->shm->wake[target], INT_MAX);
+	if (run->pflags[target] & RS_PF_CREATES) {
+		atomic_fetch_add(&run->shm->wake[target], 1);
+		pt_raw_futex_wake((uint32_t *)&run->shm->wake[target], INT_MAX);
+	}
 	return pid;
 }
 
@@ -628,7 +710,7 @@ static pt_proc_idx child_run_steps(const struct rs_run *run, struct rs_self *s)
 
 void pt_child_main(const struct rs_run *run, pt_proc_idx me, int cself, int cparent)
 {
-	struct rs_self s;
+	struct rs_self s = { .st = run->st_w, .bar = run->bar_r, .hs = run->hs };
 
 	for (;;) {
 		child_start(run, &s, me, cself, cparent);

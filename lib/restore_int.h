@@ -57,11 +57,21 @@ struct rs_shm {
 	_Atomic uint32_t left;		    /* nodes past the barrier, PR_SET_PDEATHSIG cleared */
 	_Atomic uint32_t go;		    /* all of them: start the work */
 	_Atomic uint32_t req_node, req_seq; /* the hand-over request: which node, its number */
-	_Atomic uint32_t wake[]; /* one futex per process, then a state per step (RS_STEP_*) */
+	/* one futex per process, then a state per step (RS_STEP_*), then RS_PF_* per process */
+	_Atomic uint32_t wake[];
 };
 
 /* Step states. A creation is STARTED before clone3(), DONE once its pidfd is reported. */
 enum { RS_STEP_NEW = 0, RS_STEP_STARTED, RS_STEP_DONE, RS_STEP_FAILED };
+
+/*
+ * What each process of the tree is, per process (rs_run.pflags), decided by the restorer:
+ * RS_PF_CREATES, it forks; RS_PF_PARENT, it has children (or is an init, the reaper of its
+ * namespace); RS_PF_HELD, it and every process it forks (and so on down) are HOLD nodes or
+ * helpers, none of which keeps the caller's descriptors: it can drop them before its forks,
+ * and what it forks inherits the HOLD node's final descriptors instead of moving its own.
+ */
+enum { RS_PF_CREATES = 1, RS_PF_PARENT = 2, RS_PF_HELD = 4 };
 
 /* What the processes of the tree read, in their copy of the restorer's memory. */
 struct rs_run {
@@ -69,6 +79,7 @@ struct rs_run {
 	const struct pidtuple_tree *tree;
 	struct rs_shm *shm;
 	_Atomic uint8_t *opdone;
+	const uint8_t *pflags;	  /* per process, RS_PF_* (in the shared memory) */
 	const int32_t *serial;	  /* per step: its place among the serialized ones, or -1 */
 	const int32_t *serial_op; /* the serialized steps, in order */
 	size_t shm_len;

@@ -580,6 +580,23 @@ ssize_t pt_recvmsg(int fd, struct msghdr *msg, int flags)
 	return r < 0 ? -errno : r;
 }
 
+int pt_recvmmsg(int fd, struct mmsghdr *vec, unsigned int n, int flags)
+{
+	int r;
+
+	FAULT(int);
+	do
+		r = recvmmsg(fd, vec, n, flags | MSG_CMSG_CLOEXEC, NULL);
+	while (r < 0 && errno == EINTR);
+	return r < 0 ? -errno : r;
+}
+
+int pt_setsockopt(int fd, int level, int name, const void *val, unsigned int len)
+{
+	FAULT(int);
+	return (int)ret_or_errno(setsockopt(fd, level, name, val, len));
+}
+
 int pt_poll(struct pollfd *fds, unsigned int n, int timeout_ms)
 {
 	int r;

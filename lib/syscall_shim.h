@@ -20,6 +20,7 @@
 #include <sys/types.h>
 
 struct io_uring;
+struct mmsghdr;
 struct msghdr;
 struct pollfd;
 
@@ -205,6 +206,10 @@ int pt_socketpair_seqpacket(int fds[2]);
 /* sendmsg() with MSG_NOSIGNAL; recvmsg() with MSG_CMSG_CLOEXEC. EINTR is retried. */
 ssize_t pt_sendmsg(int fd, const struct msghdr *msg, int flags);
 ssize_t pt_recvmsg(int fd, struct msghdr *msg, int flags);
+/* recvmmsg() with MSG_CMSG_CLOEXEC and no timeout of its own (SO_RCVTIMEO applies); EINTR is
+ * retried. */
+int pt_recvmmsg(int fd, struct mmsghdr *vec, unsigned int n, int flags);
+int pt_setsockopt(int fd, int level, int name, const void *val, unsigned int len);
 /* 1 when @fd is readable now (a pidfd: the process has exited), 0 when not, -errno. */
 int pt_poll_in(int fd);
 int pt_poll(struct pollfd *fds, unsigned int n, int timeout_ms);
