@@ -289,8 +289,11 @@ PT_PUBLIC int pidtuple_check(const struct pidtuple *tuple, const struct pidtuple
 	r = pt_fork_opts_get_to(opts, &o, diag);
 	if (r < 0)
 		return r;
+	/* What needs no context first, as without a join. */
 	pt_diag_reset(diag, tuple ? tuple->n : 0);
-	r = pt_join_enter(&o, tuple ? tuple->n : 0, &j);
+	r = pt_check_static(tuple, &o, diag);
+	if (r == 0)
+		r = pt_join_enter(&o, tuple->n, &j);
 	if (r < 0)
 		return r;
 	r = check_with(tuple, &o, diag);

@@ -162,11 +162,14 @@ fork_joined(const struct pidtuple *t, struct pt_fork_opts *o, int *ret_pidfd)
 	int r;
 
 	pt_diag_reset(o->diag, t ? t->n : 0);
+	r = pt_check_static(t, o, o->diag); /* what needs no context first, as without a join */
+	if (r < 0)
+		return r;
 	if (!(pt_features_cached() & PIDTUPLE_FEATURE_SET_TID))
-		return pt_diag(o->diag, -EOPNOTSUPP, PIDTUPLE_RULE_JOIN_NS, -1, t ? t->n : 0, 0,
+		return pt_diag(o->diag, -EOPNOTSUPP, PIDTUPLE_RULE_JOIN_NS, -1, t->n, 0,
 			       "join: entering another namespace needs clone3() with set_tid "
 			       "(kernel 5.5+); the ns_last_pid fallback cannot reach it");
-	r = pt_join_enter(o, t ? t->n : 0, &j);
+	r = pt_join_enter(o, t->n, &j);
 	if (r < 0)
 		return r;
 	pid = fork_plain(t, o, ret_pidfd);

@@ -9,6 +9,7 @@
  *
  * Input: a 24-byte header (shorter inputs are zero-padded), then the options bytes after sz.
  */
+#include <fcntl.h>
 #include <signal.h>
 
 #include "fuzz_common.h"
@@ -56,6 +57,34 @@ static void unlock_called(void *arg)
 	((sz) >= offsetof(struct pidtuple_fork_opts, field) + \
 			 sizeof(((struct pidtuple_fork_opts *)0)->field))
 
+/* PIDTUPLE_FORK_JOIN_NS targets: none (-1), a file that is no namespace, and this process's
+ * own PID namespace (allowed: the verdicts of no join). Opened once, before any input's fds
+ * are counted. */
+static int join_fds[3] = { -1, -1, -1 };
+
+static void open_join_fds(void)
+{
+	if (join_fds[1] < 0)
+		join_fds[1] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (join_fds[2] < 0)
+		join_fds[2] = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+}
+
+/* The input's ns_fd, made one of join_fds[]. */
+static void pick_ns_fd(struct pidtuple_fork_opts *o, size_t sz)
+{
+	if (COVERS(sz, ns_fd))
+		o->ns_fd = join_fds[(uint32_t)o->ns_fd % 3];
+}
+
+/* What joining the target of @o says: 0, or the error. */
+static int join_err(const struct pidtuple_fork_opts *o, size_t sz)
+{
+	int fd = COVERS(sz, ns_fd) ? o->ns_fd : -1;
+
+	return fd < 0 ? -EBADF : fd == join_fds[1] ? -EINVAL : 0;
+}
+
 /* What the documented option rules say about these options and tuple: 1 when they pass
  * (the rest depends on the live context), else the negative errno, with the rule. */
 static int ref_verdict(const struct pidtuple_fork_opts *o, size_t sz, const struct pidtuple *t,
@@ -72,6 +101,7 @@ static int ref_verdict(const struct pidtuple_fork_opts *o, size_t sz, const stru
 			if (((const unsigned char *)o)[i])
 				return -E2BIG;
 		if ((COVERS(sz, reserved) && o->reserved) ||
+		    (COVERS(sz, reserved2) && o->reserved2) ||
 		    (COVERS(sz, lock) && o->lock) != (COVERS(sz, unlock) && o->unlock))
 			return -EINVAL;
 		flags = COVERS(sz, flags) ? o->flags : 0;
@@ -97,6 +127,10 @@ static int ref_verdict(const struct pidtuple_fork_opts *o, size_t sz, const stru
 	*rule = PIDTUPLE_RULE_NEWPID_ONE;
 	if ((clone_flags & 0x20000000ull) && pidtuple_get(t, 0) != 1)
 		return -EINVAL;
+	/* A join's target, one of join_fds[] (see pick_ns_fd()), after the rules above. */
+	*rule = PIDTUPLE_RULE_JOIN_NS;
+	if ((flags & PIDTUPLE_FORK_JOIN_NS) && join_err(o, sz) < 0)
+		return join_err(o, sz);
 	*rule = PIDTUPLE_RULE_NONE;
 	return 1;
 }
@@ -190,12 +224,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct pidtuple *t = NULL;
 	struct header h = { 0 };
 	size_t body = size > sizeof(h) ? size - sizeof(h) : 0;
-	int fd0 = fuzz_lowest_free_fd(), r, r2, want;
+	int fd0, r, r2, want;
 	char children[4096];
 	uint32_t want_rule;
 	pid_t pids[4];
 	unsigned int n;
 
+	open_join_fds();
+	fd0 = fuzz_lowest_free_fd();
 	fuzz_children(children, sizeof(children));
 	memcpy(&h, data, size < sizeof(h) ? size : sizeof(h));
 	n = 1 + (h.levels & 3);
@@ -230,6 +266,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			o->lock = h.mode & M_LOCK ? lock_called : NULL;
 		if (COVERS(opts_buf.sz, unlock))
 			o->unlock = h.mode & M_UNLOCK ? unlock_called : NULL;
+		pick_ns_fd(o, opts_buf.sz);
 	}
 	want = ref_verdict(o, opts_buf.sz, t, &want_rule);
 
@@ -271,6 +308,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_assert(r2 < 0);
 		if (want < 0 && want_rule == PIDTUPLE_RULE_OPTIONS)
 			fuzz_assert(r2 == want);
+		else if (o && COVERS(opts_buf.sz, flags) && (o->flags & PIDTUPLE_FORK_JOIN_NS) &&
+			 join_err(o, opts_buf.sz) < 0)
+			fuzz_assert(r2 == join_err(o, opts_buf.sz));
 		else
 			fuzz_assert(r2 == -EMFILE || r2 == -ENFILE || r2 == -ENOENT ||
 				    r2 == -EPERM || r2 == -ENOMEM);
