@@ -1064,40 +1064,36 @@ PIDTUPLE_JSON_API int pidtuple_tree_from_json(const char *text, struct pidtuple_
 
 /* ---- writing ---- */
 
-/* An array of integers (a tuple), or an empty array, on one line even when pretty. */
-static int inline_ints(json_object *jso, struct printbuf *pb, int level, int flags)
+/* An array on one line even when pretty: of integers (a tuple), or of plain ASCII words. */
+static int one_line_array(json_object *jso, struct printbuf *pb, int flags, bool words)
 {
 	const char *sep = flags & JSON_C_TO_STRING_SPACED ? ", " : ",";
 	size_t n = json_object_array_length(jso);
 
-	(void)level;
 	if (printbuf_strappend(pb, "[") < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		json_object *v = json_object_array_get_idx(jso, i);
+		int r = words ? sprintbuf(pb, "%s\"%s\"", i ? sep : "", json_object_get_string(v))
+			      : sprintbuf(pb, "%s%" PRId64, i ? sep : "", json_object_get_int64(v));
 
-		if (sprintbuf(pb, "%s%" PRId64, i ? sep : "", json_object_get_int64(v)) < 0)
+		if (r < 0)
 			return -1;
 	}
 	return printbuf_strappend(pb, "]");
 }
 
-/* An array of the words of "outside" (plain ASCII), on one line even when pretty. */
+static int inline_ints(json_object *jso, struct printbuf *pb, int level, int flags)
+{
+	(void)level;
+	return one_line_array(jso, pb, flags, false);
+}
+
+/* The words of "outside". */
 static int inline_words(json_object *jso, struct printbuf *pb, int level, int flags)
 {
-	const char *sep = flags & JSON_C_TO_STRING_SPACED ? ", " : ",";
-	size_t n = json_object_array_length(jso);
-
 	(void)level;
-	if (printbuf_strappend(pb, "[") < 0)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		json_object *v = json_object_array_get_idx(jso, i);
-
-		if (sprintbuf(pb, "%s\"%s\"", i ? sep : "", json_object_get_string(v)) < 0)
-			return -1;
-	}
-	return printbuf_strappend(pb, "]");
+	return one_line_array(jso, pb, flags, true);
 }
 
 static json_object *inline_array(void)

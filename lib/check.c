@@ -251,16 +251,14 @@ PT_PUBLIC int pidtuple_check_in(const struct pidtuple_nsctx *ctx, const struct p
 	return pt_check_ctx(ctx, tuple, diag);
 }
 
-static int check_with(const struct pidtuple *t, const struct pt_fork_opts *o,
-		      struct pidtuple_diag *diag)
+/* The context of the next fork (joined to the target with PIDTUPLE_FORK_JOIN_NS) and the
+ * check in it. */
+static int check_in_context(const struct pidtuple *t, const struct pt_fork_opts *o,
+			    struct pidtuple_diag *diag)
 {
 	struct pidtuple_nsctx ctx;
 	int r;
 
-	pt_diag_reset(diag, t ? t->n : 0);
-	r = pt_check_static(t, o, diag);
-	if (r < 0)
-		return r;
 	/* The absolute depth costs a walk of /proc: only needed beyond the visible levels. */
 	r = pt_nsctx_init_for(&ctx, o, t, false);
 	if (r < 0)
@@ -277,6 +275,17 @@ static int check_with(const struct pidtuple *t, const struct pt_fork_opts *o,
 	return r;
 }
 
+/* The whole check in the caller's present context (a failed fork's, joined or not). */
+static int check_with(const struct pidtuple *t, const struct pt_fork_opts *o,
+		      struct pidtuple_diag *diag)
+{
+	int r;
+
+	pt_diag_reset(diag, t ? t->n : 0);
+	r = pt_check_static(t, o, diag);
+	return r < 0 ? r : check_in_context(t, o, diag);
+}
+
 PT_PUBLIC int pidtuple_check(const struct pidtuple *tuple, const struct pidtuple_fork_opts *opts,
 			     struct pidtuple_diag *diag)
 {
@@ -289,14 +298,14 @@ PT_PUBLIC int pidtuple_check(const struct pidtuple *tuple, const struct pidtuple
 	r = pt_fork_opts_get_to(opts, &o, diag);
 	if (r < 0)
 		return r;
-	/* What needs no context first, as without a join. */
+	/* What needs no context first, then the join (when asked). */
 	pt_diag_reset(diag, tuple ? tuple->n : 0);
 	r = pt_check_static(tuple, &o, diag);
 	if (r == 0)
 		r = pt_join_enter(&o, tuple->n, &j);
 	if (r < 0)
 		return r;
-	r = check_with(tuple, &o, diag);
+	r = check_in_context(tuple, &o, diag);
 	pt_join_leave(&j);
 	return r;
 }

@@ -693,31 +693,6 @@ static int sc_tree_check(void)
 }
 
 /* Restore, release, read a node back, kill: all or nothing at every failed call. */
-static int sc_tree_restore(void)
-{
-	PIDTUPLE_OPTS(pidtuple_diag, d);
-	PIDTUPLE_OPTS(pidtuple_fork_opts, o, .diag = &d);
-	struct pidtuple_restore *rs = NULL;
-	struct pidtuple_tree *t = NULL;
-	int r = fault_tree(&t);
-
-	if (r < 0)
-		return r;
-	r = tree_err(pidtuple_tree_restore(t, &o, &rs), &d);
-	if (getenv("PIDTUPLE_FAULT_VERBOSE") && r)
-		fprintf(stderr, "tree restore: %d: %s\n", r, d.message);
-	if (r == 0) {
-		r = pidtuple_restore_pid(rs, 4) == 704 && pidtuple_restore_pidfd(rs, 4) >= 0 ? 0
-											     : 1;
-		if (r == 0)
-			r = pidtuple_restore_release(rs);
-		pidtuple_restore_kill(rs);
-		pidtuple_restore_free(rs);
-	}
-	pidtuple_tree_free(t);
-	return r;
-}
-
 /* PIDTUPLE_FORK_JOIN_NS into the caller's own namespace (allowed, and every step of the join
  * runs): the fd is opened in the clean run and kept. 1 when pid_for_children moved. */
 static int own_ns_fd = -1;
@@ -737,6 +712,47 @@ static int children_at_home(void)
 	       stat("/proc/self/ns/pid_for_children", &b) == 0 && a.st_ino == b.st_ino;
 }
 
+/* The fault tree restored with @flags (and @ns_fd), checked, released and killed. A join
+ * must leave pid_for_children where it was, whatever failed. */
+static int tree_restore_with(uint64_t flags, int ns_fd)
+{
+	PIDTUPLE_OPTS(pidtuple_diag, d);
+	PIDTUPLE_OPTS(pidtuple_fork_opts, o, .diag = &d, .flags = flags, .ns_fd = ns_fd);
+	struct pidtuple_restore *rs = NULL;
+	struct pidtuple_tree *t = NULL;
+	int r = fault_tree(&t);
+
+	if (r < 0)
+		return r;
+	r = tree_err(pidtuple_tree_restore(t, &o, &rs), &d);
+	if (getenv("PIDTUPLE_FAULT_VERBOSE") && r)
+		fprintf(stderr, "tree restore: %d: %s\n", r, d.message);
+	if ((flags & PIDTUPLE_FORK_JOIN_NS) && !children_at_home())
+		r = 1;
+	if (rs) {
+		if (r == 0)
+			r = pidtuple_restore_pid(rs, 4) == 704 && pidtuple_restore_pidfd(rs, 4) >= 0
+				    ? 0
+				    : 1;
+		if (r == 0)
+			r = pidtuple_restore_release(rs);
+		pidtuple_restore_kill(rs);
+		pidtuple_restore_free(rs);
+	}
+	pidtuple_tree_free(t);
+	return r;
+}
+
+static int sc_tree_restore(void)
+{
+	return tree_restore_with(0, -1);
+}
+
+static int sc_tree_restore_join(void)
+{
+	return tree_restore_with(PIDTUPLE_FORK_JOIN_NS, join_fd());
+}
+
 static int sc_fork_join(void)
 {
 	PIDTUPLE_OPTS(pidtuple_fork_opts, o, .flags = PIDTUPLE_FORK_JOIN_NS | PIDTUPLE_FORK_CHECK,
@@ -750,30 +766,6 @@ static int sc_fork_join(void)
 	if (pid < 0)
 		return pid;
 	return pid == 603 && wait_exit(pid) == 0 ? 0 : 1;
-}
-
-static int sc_tree_restore_join(void)
-{
-	PIDTUPLE_OPTS(pidtuple_diag, d);
-	PIDTUPLE_OPTS(pidtuple_fork_opts, o, .diag = &d, .flags = PIDTUPLE_FORK_JOIN_NS,
-		      .ns_fd = join_fd());
-	struct pidtuple_restore *rs = NULL;
-	struct pidtuple_tree *t = NULL;
-	int r = fault_tree(&t);
-
-	if (r < 0)
-		return r;
-	r = tree_err(pidtuple_tree_restore(t, &o, &rs), &d);
-	if (!children_at_home())
-		r = 1;
-	if (rs) {
-		if (r == 0)
-			r = pidtuple_restore_pid(rs, 4) == 704 ? 0 : 1;
-		pidtuple_restore_kill(rs);
-		pidtuple_restore_free(rs);
-	}
-	pidtuple_tree_free(t);
-	return r;
 }
 
 static void *capture_sleeper(void *arg)
