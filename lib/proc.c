@@ -142,6 +142,17 @@ static void parse_name(const char *p, struct pt_status *st)
 	st->has_name = true;
 }
 
+/* A task being released while its status is printed (past detach_pid(), before its /proc
+ * entry goes) shows 0 for each of its own numbers: it is gone, not malformed. A pidfd's
+ * fdinfo, whose Pid is 0 or -1 outside /proc's namespace or once reaped, says so itself. */
+static int released(const struct pt_status *st)
+{
+	for (int i = 0; st->pid > 0 && i < st->n[PT_NSPID]; i++)
+		if (st->ids[PT_NSPID][i] == 0)
+			return -ESRCH;
+	return 0;
+}
+
 /* Looks only at lines that can be id lines or the name, and stops after NSsid, the last of
  * them (and the "Kthread:" line that follows it on newer kernels). */
 int pt_parse_status(const char *buf, struct pt_status *st)
@@ -183,14 +194,14 @@ int pt_parse_status(const char *buf, struct pt_status *st)
 				if (k == PT_NSSID) {
 					if (nl && strncmp(nl + 1, "Kthread:\t", 9) == 0)
 						st->kthread = nl[10] == '1';
-					return 0;
+					return released(st);
 				}
 				break;
 			}
 		}
 		line = nl ? nl + 1 : NULL;
 	}
-	return 0;
+	return released(st);
 }
 
 int pt_read_status_at(int dirfd, const char *path, struct pt_status *st)

@@ -44,7 +44,8 @@ struct pt_status {
 	char name[64];	     /* "Name:" unescaped: /proc/PID/comm without its newline */
 };
 /* Parses the id lines (and the name) of a status or fdinfo text, stopping after NSsid.
- * 0, or -EIO when an id line is malformed. */
+ * 0, -EIO when an id line is malformed, or -ESRCH when the task is being released (NSpid
+ * shows 0 for its own numbers then). */
 int pt_parse_status(const char *buf, struct pt_status *st);
 /* Reads a status or fdinfo file (relative to @dirfd when >= 0) and parses its id lines. */
 int pt_read_status_at(int dirfd, const char *path, struct pt_status *st);
