@@ -53,13 +53,23 @@ static char *kept_nspid_line(const char *text)
 	return strndup(found, strcspn(found, "\n"));
 }
 
+/* -ESRCH (a task being released) only for a positive Pid with a 0 among the NSpid numbers. */
+static bool released(const struct pt_status *st)
+{
+	for (int i = 0; st->has_pid && st->pid > 0 && i < st->n[PT_NSPID]; i++)
+		if (st->ids[PT_NSPID][i] == 0)
+			return true;
+	return false;
+}
+
 static void check_status(const struct pt_status *st, int r)
 {
-	fuzz_assert(r == 0 || r == -EIO);
-	if (r < 0)
+	fuzz_assert(r == 0 || r == -EIO || r == -ESRCH);
+	if (r == -EIO)
 		return; /* the counts are unspecified after a failure */
 	for (int k = 0; k < 4; k++)
 		fuzz_assert(st->n[k] >= -1 && st->n[k] <= PIDTUPLE_MAX_LEVELS + 1);
+	fuzz_assert((r == -ESRCH) == released(st));
 }
 
 /* A status read agrees with parsing the bytes it read: the verdict, and every id. */
