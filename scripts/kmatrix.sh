@@ -190,6 +190,30 @@ for name in "${suites[@]}"; do
 	[ ! -e "$obj/$name.failed" ] || build_fail[$name]=$obj/$name.log
 done
 
+# ---- the BPF scan ------------------------------------------------------------------------------
+# The static binaries have no BPF scan (libbpf is opened at run time). So that the BPF program
+# is loaded, verified and compared with /proc under each kernel too, the build's own check_scan
+# (dynamic, built with the program) runs its "bpf" case from /d, with every library it and
+# libbpf.so.1 load copied to the same paths. Only where the build has the program and the host
+# has libbpf.so.1; the suite then fails when the program does not load in a kernel with BTF.
+copy_with_libs() {
+	local f
+	# shellcheck disable=SC2046 # ldd's paths, one word each (one file at a time: no headers)
+	for f in "$@" $(for x in "$@"; do ldd "$x"; done 2>/dev/null | grep -o '/[^ ]*' | sort -u); do
+		mkdir -p "$root$(dirname "$f")"
+		cp -L "$f" "$root$f"
+	done
+}
+libbpf=$(ldconfig -p 2>/dev/null | grep -o '/[^ ]*/libbpf\.so\.1$' | head -1 || true)
+if [ -e "$build/scan.bpf.o" ] && [ -x "$build/tests/check_scan" ] && [ -n "$libbpf" ]; then
+	mkdir -p "$root/d"
+	cp "$build/tests/check_scan" "$root/d/check_scan_bpf"
+	copy_with_libs "$build/tests/check_scan" "$libbpf"
+	suites+=(check_scan_bpf)
+else
+	log "no BPF scan in $build, or no libbpf.so.1 here: the BPF program is not run"
+fi
+
 cp /bin/busybox "$root/bin/busybox"
 cp "$src/tests/kmatrix/init.sh" "$root/init"
 chmod 755 "$root/init"

@@ -3,8 +3,9 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
 # /init of the kmatrix initramfs (scripts/kmatrix.sh packs it): runs every static test binary
-# in /t (Check suites) and /ex (examples), one line per binary, then powers off. The host
-# decides pass/fail from the "KMATRIX" lines on the serial console.
+# in /t (Check suites) and /ex (examples), and the dynamic ones in /d (the BPF scan), one line
+# per binary, then powers off. The host decides pass/fail from the "KMATRIX" lines on the
+# serial console.
 /bin/busybox --install -s /bin
 export PATH=/bin
 mount -t proc proc /proc
@@ -24,7 +25,7 @@ now() { cut -d' ' -f1 /proc/uptime; }
 echo "=== KMATRIX BEGIN $(uname -r) ==="
 /bin/kmatrix-features
 rc=0
-for t in /t/* /ex/*; do
+for t in /t/* /ex/* /d/*; do
 	[ -x "$t" ] || continue
 	name=${t##*/}
 	case $t in
@@ -34,6 +35,11 @@ for t in /t/* /ex/*; do
 		# namespace's init anyway).
 		name=example-$name
 		set -- unshare --pid --fork "$t"
+		;;
+	/d/*)
+		# The build's own dynamic check_scan, with the BPF scan: its "bpf" case only, which
+		# fails when the program does not load.
+		set -- env CK_RUN_CASE=bpf PIDTUPLE_TEST_REQUIRE_BPF=1 "$t"
 		;;
 	*)
 		set -- "$t"
