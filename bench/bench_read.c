@@ -275,8 +275,30 @@ static double bpf_load_ms;
 static int bpf_err;
 static double ps_cpu; /* the last ps run's CPU time (user + system), ns */
 
-/* The baseline: every process's status, parsed. Returns the count. */
-static long scan_base(void)
+/* ps's second read per process: its stat, parsed for the state, parent, group and session. */
+static bool stat_read(int dirfd, const char *name)
+{
+	char rel[300], buf[1024], state;
+	int fd, ppid, pgrp, sid;
+	const char *rp;
+	ssize_t len;
+
+	snprintf(rel, sizeof(rel), "%s/stat", name);
+	fd = openat(dirfd, rel, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (len <= 0)
+		return false;
+	buf[len] = '\0';
+	rp = strrchr(buf, ')'); /* the command name may hold anything */
+	return rp && sscanf(rp + 1, " %c %d %d %d", &state, &ppid, &pgrp, &sid) == 4;
+}
+
+/* The baseline: every process's status, parsed, and with @with_stat its stat too, as procps
+ * reads both (the baseline the issue measured). Returns the count. */
+static long scan_base(bool with_stat)
 {
 	int procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *d = fdopendir(dup(procfd));
@@ -290,46 +312,8 @@ static long scan_base(void)
 		if (e->d_name[0] < '1' || e->d_name[0] > '9')
 			continue;
 		snprintf(rel, sizeof(rel), "%s/status", e->d_name);
-		if (status_read(procfd, rel, &ids) > 0)
-			n++;
-	}
-	if (d)
-		closedir(d);
-	close(procfd);
-	return n;
-}
-
-/* The same with /proc/PID/stat read too, as procps reads both (the state, the process group
- * and session of its own namespace, the command name): the baseline the issue measured. */
-static long scan_base_stat(void)
-{
-	int procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = fdopendir(dup(procfd));
-	struct dirent *e;
-	long n = 0;
-
-	while (d && (e = readdir(d))) {
-		struct ids ids;
-		char rel[300], buf[1024], state;
-		int fd, ppid, pgrp, sid;
-		ssize_t len;
-		const char *rp;
-
-		if (e->d_name[0] < '1' || e->d_name[0] > '9')
-			continue;
-		snprintf(rel, sizeof(rel), "%s/status", e->d_name);
-		if (status_read(procfd, rel, &ids) <= 0)
-			continue;
-		snprintf(rel, sizeof(rel), "%s/stat", e->d_name);
-		fd = openat(procfd, rel, O_RDONLY | O_CLOEXEC);
-		len = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
-		if (fd >= 0)
-			close(fd);
-		if (len <= 0)
-			continue;
-		buf[len] = '\0';
-		rp = strrchr(buf, ')');
-		if (rp && sscanf(rp + 1, " %c %d %d %d", &state, &ppid, &pgrp, &sid) == 4)
+		if (status_read(procfd, rel, &ids) > 0 &&
+		    (!with_stat || stat_read(procfd, e->d_name)))
 			n++;
 	}
 	if (d)
@@ -425,10 +409,8 @@ static int bench_scans(void)
 
 			switch (s) {
 			case S_BASE:
-				n = scan_base();
-				break;
 			case S_BASE_STAT:
-				n = scan_base_stat();
+				n = scan_base(s == S_BASE_STAT);
 				break;
 			case S_DEFAULT:
 				n = scan_lib(NULL, 0, &h100[s], &hend[s]);
