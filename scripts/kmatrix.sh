@@ -194,21 +194,29 @@ done
 # The static binaries have no BPF scan (libbpf is opened at run time). So that the BPF program
 # is loaded, verified and compared with /proc under each kernel too, the build's own check_scan
 # (dynamic, built with the program) runs its "bpf" case from /d, with every library it and
-# libbpf.so.1 load copied to the same paths. Only where the build has the program and the host
-# has libbpf.so.1; the suite then fails when the program does not load in a kernel with BTF.
+# libbpf.so.1 load in /dlib (the guest's LD_LIBRARY_PATH: the build directory may be under
+# /tmp, which the guest mounts over) and the dynamic loader at its own path. Only where the
+# build has the program and the host has libbpf.so.1; the suite then fails when the program
+# does not load in a kernel with BTF.
 copy_with_libs() {
-	local f
+	local f x
+	mkdir -p "$root/dlib" "$root/d"
 	# shellcheck disable=SC2046 # ldd's paths, one word each (one file at a time: no headers)
-	for f in "$@" $(for x in "$@"; do ldd "$x"; done 2>/dev/null | grep -o '/[^ ]*' | sort -u); do
-		mkdir -p "$root$(dirname "$f")"
-		cp -L "$f" "$root$f"
+	for f in $(for x in "$@"; do ldd "$x"; done 2>/dev/null | grep -o '/[^ ]*' | sort -u); do
+		case $f in
+		*/ld-linux*)
+			mkdir -p "$root$(dirname "$f")"
+			cp -L "$f" "$root$f"
+			;;
+		*) cp -L "$f" "$root/dlib/" ;;
+		esac
 	done
 }
 libbpf=$(ldconfig -p 2>/dev/null | grep -o '/[^ ]*/libbpf\.so\.1$' | head -1 || true)
 if [ -e "$build/scan.bpf.o" ] && [ -x "$build/tests/check_scan" ] && [ -n "$libbpf" ]; then
-	mkdir -p "$root/d"
-	cp "$build/tests/check_scan" "$root/d/check_scan_bpf"
 	copy_with_libs "$build/tests/check_scan" "$libbpf"
+	cp "$build/tests/check_scan" "$root/d/check_scan_bpf"
+	cp -L "$libbpf" "$root/dlib/"
 	suites+=(check_scan_bpf)
 else
 	log "no BPF scan in $build, or no libbpf.so.1 here: the BPF program is not run"

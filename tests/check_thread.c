@@ -934,6 +934,8 @@ static int tls_body(void *arg)
 		pidtuple_free(t);
 		TH_CHECK(r == 0, "SETTLS %d: %s", settls, pidtuple_strerror(r));
 		TH_CHECK(release_and_join(s) == 0, "the thread did not end");
+		/* bad_tls() counts this process's tasks: this one must be gone from them. */
+		TH_CHECK(wait_tid_free(3500 + settls) == 0, "thread %d lingers", 3500 + settls);
 		TH_CHECK(s->seen_tid == 3500 + settls, "gettid %d", (int)s->seen_tid);
 		TH_CHECK(s->tp == want, "SETTLS %d: thread pointer word %#lx, want %#lx", settls,
 			 (unsigned long)s->tp, (unsigned long)want);

@@ -39,7 +39,7 @@ for t in /t/* /ex/* /d/*; do
 	/d/*)
 		# The build's own dynamic check_scan, with the BPF scan: its "bpf" case only, which
 		# fails when the program does not load.
-		set -- env CK_RUN_CASE=bpf PIDTUPLE_TEST_REQUIRE_BPF=1 "$t"
+		set -- env LD_LIBRARY_PATH=/dlib CK_RUN_CASE=bpf PIDTUPLE_TEST_REQUIRE_BPF=1 "$t"
 		;;
 	*)
 		set -- "$t"
