@@ -17,6 +17,7 @@
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -871,20 +872,57 @@ static int make_orphan(void)
 	return 0;
 }
 
+/* The thread that calls execve() in a process with two takes over the group's PID and becomes
+ * its leader (the kernel's de_thread() swaps their pids); the old leader is released. */
+static void *exec_sleep(void *arg)
+{
+	(void)arg;
+	execl("/bin/sleep", "sleep", "1000", (char *)NULL);
+	_exit(127);
+}
+
+/* A process whose second thread called execve(), once that is done (the pipe's close-on-exec
+ * end closes then). */
+static int make_exec_from_thread(void)
+{
+	pthread_t th;
+	int p[2];
+	pid_t pid;
+	char c;
+
+	TH_CHECK(pipe2(p, O_CLOEXEC) == 0, "pipe: %m");
+	pid = fork();
+	if (pid == 0) {
+		close(p[0]);
+		close(W.hold[1]); /* not to be kept across the exec */
+		if (pthread_create(&th, NULL, exec_sleep, NULL) != 0)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(p[1]);
+	TH_CHECK(pid > 0, "fork: %m");
+	TH_CHECK(read(p[0], &c, 1) == 0, "the thread did not exec");
+	close(p[0]);
+	return 0;
+}
+
 static int by_tid(const void *a, const void *b)
 {
 	return ((const struct ent *)a)->e.tid - ((const struct ent *)b)->e.tid;
 }
 
-/* The iterator against status, entry by entry: the same processes with the same ids. The
- * order is each one's: /proc numbers processes in its own namespace, the iterator in ours. */
+/* The iterator against status, entry by entry: the same processes with the same ids (zombies,
+ * an orphan, a process whose leader was replaced by an exec from another thread). The order is
+ * each one's: /proc numbers processes in its own namespace, the iterator in ours. */
 static int bpf_body(void *p)
 {
 	static struct ent v[MAXE], w[MAXE];
 	int n, m;
 
 	(void)p;
-	if (world_build() || make_zombie(-1) || make_zombie(W.ns1) || make_orphan())
+	if (world_build() || make_zombie(-1) || make_zombie(W.ns1) || make_orphan() ||
+	    make_exec_from_thread())
 		return 1;
 	n = scan_all(0, -1, "status", w, MAXE);
 	m = scan_all(0, -1, "bpf", v, MAXE);
@@ -905,6 +943,9 @@ static int bpf_body(void *p)
 			return 1;
 	}
 	TH_CHECK(strcmp(find(v, n, 801)->comm, ODD_NAME) == 0, "801: '%s'", find(v, n, 801)->comm);
+	for (m = 0; m < n && strcmp(v[m].comm, "sleep") != 0; m++)
+		;
+	TH_CHECK(m < n, "the process that exec'd from a thread is missing");
 	/* The default takes the iterator, silently: the same again. */
 	m = scan_all(0, -1, NULL, v, MAXE);
 	TH_CHECK(m == n, "default %d entries, status %d", m, n);
