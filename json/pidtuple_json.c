@@ -725,14 +725,15 @@ static int read_thread(struct reader *rd, json_object *v, uint32_t k, int levels
 	return thread_failed(rd, r, k);
 }
 
-/* Member @what is new in version 2: a document of an older version cannot have it. */
-static int need_version_2(struct reader *rd, const char *what)
+/* Member @what, new in version 2 (an older document cannot have it), of the given type. */
+static int want_v2(struct reader *rd, json_object *v, json_type type, const char *what,
+		   const char *expect)
 {
-	if (rd->version >= VERSION_THREADS)
-		return 0;
-	return rfail(rd, PIDTUPLE_RULE_SYNTAX, what,
-		     "new in format version %d; this document is version %" PRId64, VERSION_THREADS,
-		     rd->version);
+	if (rd->version < VERSION_THREADS)
+		return rfail(rd, PIDTUPLE_RULE_SYNTAX, what,
+			     "new in format version %d; this document is version %" PRId64,
+			     VERSION_THREADS, rd->version);
+	return want_type(rd, v, type, what, expect);
 }
 
 /* One word of "outside": the mark it stands for, or 0. */
@@ -752,10 +753,7 @@ static int read_outside(struct reader *rd, json_object *v, struct pidtuple_node 
 	size_t n;
 	int r;
 
-	r = need_version_2(rd, "outside");
-	if (r < 0)
-		return r;
-	r = want_type(rd, v, json_type_array, "outside", "an array of \"group\" and \"session\"");
+	r = want_v2(rd, v, json_type_array, "outside", "an array of \"group\" and \"session\"");
 	if (r < 0)
 		return r;
 	n = json_object_array_length(v);
@@ -788,11 +786,8 @@ static int read_threads(struct reader *rd, json_object *v, const struct pidtuple
 	size_t n;
 	int r;
 
-	r = need_version_2(rd, "threads");
-	if (r < 0)
-		return r;
-	r = want_type(rd, v, json_type_array, "threads",
-		      "an array of TID tuples such as \"4243/18/2\"");
+	r = want_v2(rd, v, json_type_array, "threads",
+		    "an array of TID tuples such as \"4243/18/2\"");
 	if (r < 0)
 		return r;
 	n = json_object_array_length(v);
@@ -819,10 +814,7 @@ static int read_name(struct reader *rd, json_object *v, struct pidtuple_node *no
 	size_t len;
 	int r;
 
-	r = need_version_2(rd, "name");
-	if (r < 0)
-		return r;
-	r = want_type(rd, v, json_type_string, "name", "a string");
+	r = want_v2(rd, v, json_type_string, "name", "a string");
 	if (r < 0)
 		return r;
 	len = strlen(json_object_get_string(v));

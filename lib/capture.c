@@ -140,6 +140,17 @@ static int cap_thread(struct cap *c, int idx, pid_t tid)
 	return 0;
 }
 
+/* The command name from status's "Name:" (already read with the ids), cut as the comm file's
+ * reader cuts it: at a newline, and to the kernel's length. */
+static void cap_name(char name[PT_COMM_SIZE], const char *status_name)
+{
+	size_t n = strcspn(status_name, "\n");
+
+	n = n < PT_COMM_SIZE - 1 ? n : PT_COMM_SIZE - 1;
+	memcpy(name, status_name, n);
+	name[n] = '\0';
+}
+
 /* Reads one process's ids; 0, 1 when it is gone or not visible (skip it), or -errno. */
 static int cap_read(struct cap *c, struct cap_ent *e)
 {
@@ -156,8 +167,7 @@ static int cap_read(struct cap *c, struct cap_ent *e)
 	if (st.n[PT_NSPGID] != st.n[PT_NSPID] || st.n[PT_NSSID] != st.n[PT_NSPID])
 		return -EIO;
 	e->n = (unsigned int)n;
-	if (pt_proc_comm(-1, e->o, e->name) < 0)
-		e->name[0] = '\0'; /* gone meanwhile: the next read says so */
+	cap_name(e->name, st.has_name ? st.name : "");
 	for (int p = 0; p < n; p++) {
 		e->pid[p] = st.ids[PT_NSPID][c->above + p];
 		e->pg[p] = st.ids[PT_NSPGID][c->above + p];
@@ -554,9 +564,7 @@ static int cap_stat(pid_t o, char name[PT_COMM_SIZE], bool *ret_others)
 	if (!lp || !rp || rp < lp)
 		return -EIO;
 	*rp = '\0';
-	strncpy(name, lp + 1, PT_COMM_SIZE - 1);
-	name[PT_COMM_SIZE - 1] = '\0';
-	name[strcspn(name, "\n")] = '\0'; /* as the comm file's reader cuts it */
+	cap_name(name, lp + 1);
 	for (char *p = rp + 1; *p; p++)
 		if (*p == ' ' && ++field == 18) {
 			*ret_others = atoi(p + 1) != 1 || rp[2] == 'Z';

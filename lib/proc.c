@@ -302,21 +302,6 @@ int pt_proc_ppid(int procfd, pid_t pid, pid_t *ret)
 	return pt_proc_state(procfd, pid, &state, ret);
 }
 
-int pt_proc_comm(int procfd, pid_t pid, char name[PT_COMM_SIZE])
-{
-	char path[PT_PROC_PATH_MAX], buf[64];
-	int r;
-
-	pt_proc_path(path, procfd, pid, 0, "comm");
-	r = pt_read_file_at(procfd, path, buf, sizeof(buf));
-	if (r < 0)
-		return r;
-	buf[strcspn(buf, "\n")] = '\0'; /* the kernel ends it with one */
-	buf[PT_COMM_SIZE - 1] = '\0';
-	memcpy(name, buf, PT_COMM_SIZE);
-	return 0;
-}
-
 pid_t pt_proc_self(int procfd)
 {
 	char buf[32];

@@ -68,9 +68,8 @@ int pt_proc_ppid(int procfd, pid_t pid, pid_t *ret);
 /* The state letter of @pid ('R', 'S', 'Z' zombie, 'X' dead, ...) and its parent (0 when the
  * parent is outside /proc's namespace), from /proc/PID/stat. */
 int pt_proc_state(int procfd, pid_t pid, char *ret_state, pid_t *ret_ppid);
-/* The command name (/proc/PID/comm, TASK_COMM_LEN with its NUL), without the newline. */
+/* A command name's size (TASK_COMM_LEN, with its NUL). */
 #define PT_COMM_SIZE 16
-int pt_proc_comm(int procfd, pid_t pid, char name[PT_COMM_SIZE]);
 /* The caller's number in /proc's namespace (the "self" link), or -errno. */
 pid_t pt_proc_self(int procfd);
 /* Calls @add for each child that /proc/PID/task/TID/children lists; 0 when the thread is gone,

@@ -507,21 +507,19 @@ static int fresh_records(void *arg)
 	a1 = ioctl(a0, NS_GET_PARENT_IOC);
 	TH_CHECK(a1 >= 0, "NS_GET_PARENT: %m");
 	/* Two deep, the middle one, another one deep, two deep again, then our own. */
-	TH_CHECK(setns(a0, CLONE_NEWPID) == 0, "setns: %m");
-	if (depth_verdicts(2, in_a0))
-		return 1;
-	TH_CHECK(setns(a1, CLONE_NEWPID) == 0, "setns: %m");
-	if (depth_verdicts(1, in_a1))
-		return 1;
-	TH_CHECK(setns(b0, CLONE_NEWPID) == 0, "setns: %m");
-	if (depth_verdicts(1, in_b0))
-		return 1;
-	TH_CHECK(setns(a0, CLONE_NEWPID) == 0, "setns: %m");
-	if (depth_verdicts(2, in_a0))
-		return 1;
-	TH_CHECK(setns(back, CLONE_NEWPID) == 0, "setns: %m");
-	if (depth_verdicts(0, own))
-		return 1;
+	const struct {
+		int fd, depth;
+		const pid_t *taken;
+	} steps[] = { { a0, 2, in_a0 },
+		      { a1, 1, in_a1 },
+		      { b0, 1, in_b0 },
+		      { a0, 2, in_a0 },
+		      { back, 0, own } };
+	for (size_t k = 0; k < sizeof(steps) / sizeof(steps[0]); k++) {
+		TH_CHECK(setns(steps[k].fd, CLONE_NEWPID) == 0, "setns: %m");
+		if (depth_verdicts(steps[k].depth, steps[k].taken))
+			return 1;
+	}
 	close(a1);
 	close(b0);
 	kill(hb, SIGKILL);

@@ -757,13 +757,18 @@ static void expect_bad(const char *text, int err, uint32_t rule, int node, const
 	expect_bad_thread(text, err, rule, node, -1, msg, text_pos, what);
 }
 
-START_TEST(test_bad_input)
+/* Row @i of the table named @table. */
+static void expect_bad_row(const struct bad *b, const char *table, int i)
 {
-	const struct bad *b = &bad_inputs[_i];
 	char what[64];
 
-	snprintf(what, sizeof(what), "bad_inputs[%d]", _i);
+	snprintf(what, sizeof(what), "%s[%d]", table, i);
 	expect_bad(b->text, b->err, b->rule, b->node, b->msg, b->text_pos, what);
+}
+
+START_TEST(test_bad_input)
+{
+	expect_bad_row(&bad_inputs[_i], "bad_inputs", _i);
 }
 END_TEST
 
@@ -1195,11 +1200,7 @@ static const struct bad bad_outside[] = {
 
 START_TEST(test_bad_outside)
 {
-	const struct bad *b = &bad_outside[_i];
-	char what[64];
-
-	snprintf(what, sizeof(what), "bad_outside[%d]", _i);
-	expect_bad(b->text, b->err, b->rule, b->node, b->msg, b->text_pos, what);
+	expect_bad_row(&bad_outside[_i], "bad_outside", _i);
 }
 END_TEST
 
