@@ -104,6 +104,7 @@ static struct {
 	int processes;
 	int threads;
 	int repeat;
+	int heap_mib; /* --heap: the runner's own heap before it describes the tree */
 	bool json;
 	int only; /* --only METHOD: that one alone (for profiling), else -1 */
 } cfg = { .processes = 10000, .repeat = 3, .only = -1 };
@@ -482,6 +483,19 @@ static int run_forks(const struct shape *s, enum method m, struct result *res)
 	return 0; /* the benchmark's init kills the tree */
 }
 
+/* A caller's own data, such as a restore tool's images: @mib MiB of small blocks, written. */
+static int ballast(int mib)
+{
+	for (long i = 0; i < (long)mib * 256; i++) {
+		char *b = malloc(4000);
+
+		if (!b)
+			return -1;
+		memset(b, (int)i, 4000);
+	}
+	return 0;
+}
+
 static int runner(enum method m)
 {
 	struct pidtuple_tree *tree;
@@ -489,7 +503,7 @@ static int runner(enum method m)
 	struct result res = { 0 };
 	int r;
 
-	if (make_shape(cfg.processes, cfg.threads, &s) < 0)
+	if (ballast(cfg.heap_mib) < 0 || make_shape(cfg.processes, cfg.threads, &s) < 0)
 		return 1;
 	tree = describe(&s, &res);
 	raise_nofile();
@@ -520,10 +534,11 @@ static void teardown(void)
 
 static int sample(enum method m, struct result *res)
 {
-	char procs[16], threads[16], out[256] = "";
+	char procs[16], threads[16], heap[16], out[256] = "";
 	char *name = (char *)method_name[m];
 	char *argv[] = {
-		self_exe, "--runner", name, "--processes", procs, "--threads", threads, NULL,
+		self_exe,    "--runner", name,	   "--processes", procs,
+		"--threads", threads,	 "--heap", heap,	  NULL,
 	};
 	int pipefd[2], st;
 	unsigned long long create, release, kill_ns, describe;
@@ -533,6 +548,7 @@ static int sample(enum method m, struct result *res)
 
 	snprintf(procs, sizeof(procs), "%d", cfg.processes);
 	snprintf(threads, sizeof(threads), "%d", cfg.threads);
+	snprintf(heap, sizeof(heap), "%d", cfg.heap_mib);
 	/* The runner and the fork baseline's PIDs start away from the pinned range. */
 	if (pidtuple_set_next_pid(RUNNER_PID, NULL) < 0)
 		return -1;
@@ -583,8 +599,15 @@ struct samples {
 	uint64_t *create[M_NR], *release[M_NR], *kill_ns, *describe;
 };
 
+/* A ratio of two methods taken in the same round, over the rounds: drift between rounds
+ * (other work, the host) falls on both sides of each. */
+struct paired {
+	double med, lo, hi;
+};
+
 struct summary {
 	double med[M_NR], rel[M_NR], kill_ms, describe_ms;
+	struct paired vs[M_NR]; /* restore against each other method */
 	long rss[M_NR], rss_before[M_NR];
 	bool have[M_NR];
 	int mismatches;
@@ -599,14 +622,17 @@ static void print_json(const struct summary *u)
 	       "\"release_ms\": %.2f, \"kill_ms\": %.1f, \"describe_ms\": %.1f, "
 	       "\"fork_ms\": %.1f, \"fork_release_ms\": %.2f, \"ns_last_pid_ms\": %.1f, "
 	       "\"ns_last_pid_release_ms\": %.2f, \"restore_vs_fork\": %.3f, "
-	       "\"restore_vs_ns_last_pid\": %.3f, \"restore_maxrss_kib\": %ld, "
+	       "\"restore_vs_ns_last_pid\": %.3f, \"restore_vs_fork_paired\": %.3f, "
+	       "\"restore_vs_ns_last_pid_paired\": %.3f, \"heap_mib\": %d, "
+	       "\"restore_maxrss_kib\": %ld, "
 	       "\"restore_maxrss_before_kib\": %ld, \"fork_maxrss_kib\": %ld, "
 	       "\"mismatches\": %d}\n",
 	       cfg.repeat, u->med[M_RESTORE], u->rel[M_RESTORE], u->kill_ms, u->describe_ms,
 	       u->med[M_FORK], u->rel[M_FORK], u->med[M_NS_LAST_PID], u->rel[M_NS_LAST_PID],
 	       u->have[M_FORK] ? u->med[M_RESTORE] / u->med[M_FORK] : 0,
 	       u->have[M_NS_LAST_PID] ? u->med[M_RESTORE] / u->med[M_NS_LAST_PID] : 0,
-	       u->rss[M_RESTORE], u->rss_before[M_RESTORE], u->rss[M_FORK], u->mismatches);
+	       u->vs[M_FORK].med, u->vs[M_NS_LAST_PID].med, cfg.heap_mib, u->rss[M_RESTORE],
+	       u->rss_before[M_RESTORE], u->rss[M_FORK], u->mismatches);
 }
 
 static void print_table(const struct summary *u)
@@ -614,6 +640,8 @@ static void print_table(const struct summary *u)
 	printf("bench_tree: %d processes", cfg.processes);
 	if (cfg.threads)
 		printf(" with %d threads each besides the main one,", cfg.threads);
+	if (cfg.heap_mib)
+		printf(" from a runner with %d MiB of heap,", cfg.heap_mib);
 	printf(" over %d PID namespace levels (fan-out %d), %d samples each, median:\n", LEVELS,
 	       FANOUT, cfg.repeat);
 	printf("  restore      %9.1f ms  (+ release %.1f ms, kill %.1f ms; describing it "
@@ -634,11 +662,32 @@ static void print_table(const struct summary *u)
 	if (u->have[M_RESTORE] && u->have[M_NS_LAST_PID])
 		printf("  restore / ns_last_pid %.2fx (target: at most 0.35x)\n",
 		       u->med[M_RESTORE] / u->med[M_NS_LAST_PID]);
+	for (int m = M_FORK; m < M_NR; m++)
+		if (u->have[M_RESTORE] && u->have[m] && cfg.repeat > 1)
+			printf("  restore / %-11s per round: median %.2fx, %.2f-%.2fx\n",
+			       method_name[m], u->vs[m].med, u->vs[m].lo, u->vs[m].hi);
 	printf("  peak RSS of the restoring process: %ld KiB (%ld KiB with the description "
 	       "built, before restoring); fork runner: %ld KiB\n",
 	       u->rss[M_RESTORE], u->rss_before[M_RESTORE], u->rss[M_FORK]);
 	printf("  %s read back different from the description: %d\n",
 	       cfg.threads ? "PIDs and TIDs" : "PIDs", u->mismatches);
+}
+
+/* Round by round, @a against @b (before the medians sort them). */
+static struct paired pair(const uint64_t *a, const uint64_t *b)
+{
+	double *r = calloc((size_t)cfg.repeat, sizeof(double));
+	struct paired p = { 0, 0, 0 };
+
+	if (!r)
+		return p;
+	for (int i = 0; i < cfg.repeat; i++)
+		r[i] = b[i] ? (double)a[i] / (double)b[i] : 0;
+	p.med = bench_median_double(r, cfg.repeat);
+	p.lo = r[0];
+	p.hi = r[cfg.repeat - 1];
+	free(r);
+	return p;
 }
 
 /* One sample of @m as sample number @rep. */
@@ -692,6 +741,9 @@ static int run_all(void)
 				return 1;
 		}
 	}
+	for (int m = M_FORK; m < M_NR; m++)
+		if (u.have[M_RESTORE] && u.have[m])
+			u.vs[m] = pair(v.create[M_RESTORE], v.create[m]);
 	for (int m = 0; m < M_NR; m++) {
 		u.med[m] = u.have[m] ? median_ms(v.create[m], cfg.repeat) : 0;
 		u.rel[m] = u.have[m] ? median_ms(v.release[m], cfg.repeat) : 0;
@@ -723,15 +775,17 @@ static int body(void *arg)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: bench_tree [--processes N] [--threads N] [--repeat N] [--only METHOD] "
-		"[--json]\n"
+		"usage: bench_tree [--processes N] [--threads N] [--heap MIB] [--repeat N] "
+		"[--only METHOD] [--json]\n"
 		"  --processes N  processes in the tree, over 3 namespace levels (default "
 		"10000)\n"
 		"  --threads N    threads of each process besides its main one (default 0); "
 		"leaves\n"
 		"                 ns_last_pid out; processes x (threads + 1) at most %d\n",
 		IDS_MAX);
-	fprintf(f, "  --repeat N     samples of each method (default 3)\n"
+	fprintf(f, "  --heap MIB     the runner first fills MIB MiB of its heap in small blocks,\n"
+		   "                 as a restore tool holding its images would (default 0)\n"
+		   "  --repeat N     samples of each method (default 3)\n"
 		   "  --only METHOD  restore, fork or ns_last_pid alone (to profile one)\n"
 		   "  --json         print JSON instead of the table\n");
 }
@@ -761,6 +815,8 @@ int main(int argc, char **argv)
 			cfg.processes = (int)parse_num(argv[++i], 3 * FANOUT, IDS_MAX);
 		} else if (!strcmp(argv[i], "--threads")) {
 			cfg.threads = (int)parse_num(argv[++i], 0, IDS_MAX / 2);
+		} else if (!strcmp(argv[i], "--heap")) {
+			cfg.heap_mib = (int)parse_num(argv[++i], 0, 4096);
 		} else if (!strcmp(argv[i], "--repeat")) {
 			cfg.repeat = (int)parse_num(argv[++i], 1, 1000);
 		} else if (!strcmp(argv[i], "--json")) {

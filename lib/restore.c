@@ -586,11 +586,15 @@ static void set_pflags(const struct pt_plan *pl, const struct pidtuple_tree *tre
 			f[pl->ops[o].actor] |= RS_PF_CREATES;
 	/* A helper that forks nothing is not held: it has no descriptors to hand on, and
 	 * without HOLD nodes there is no /dev/null to hand on. */
-	for (pt_proc_idx p = 0; p < pl->nprocs; p++)
-		if (pl->procs[p].node >= 0
-			    ? tree->nodes[pl->procs[p].node]->kind == PIDTUPLE_NODE_HOLD
-			    : (f[p] & RS_PF_CREATES) && pl->nhold)
+	for (pt_proc_idx p = 0; p < pl->nprocs; p++) {
+		bool hold = pl->procs[p].node >= 0 &&
+			    tree->nodes[pl->procs[p].node]->kind == PIDTUPLE_NODE_HOLD;
+
+		if (hold)
+			f[p] |= RS_PF_HOLD;
+		if (pl->procs[p].node >= 0 ? hold : (f[p] & RS_PF_CREATES) && pl->nhold)
 			f[p] |= RS_PF_HELD;
+	}
 	for (int32_t o = pl->nops - 1; o >= 0; o--)
 		if (pl->ops[o].op == PT_OP_CREATE && !(f[pl->ops[o].target] & RS_PF_HELD))
 			f[pl->ops[o].actor] &= (uint8_t)~RS_PF_HELD;
@@ -598,15 +602,44 @@ static void set_pflags(const struct pt_plan *pl, const struct pidtuple_tree *tre
 
 /*
  * The shared memory: struct rs_shm and a futex per process; the serial order of the steps, the
- * plan's steps and the pidfd table; a state per step and the flags of each process. What the
- * tree reads lives here rather than in private memory, whose page table entries every fork of
- * the restore would copy (the plan's steps, zeroed to their capacity, were 800 KiB of a
- * 10,000-node restore); the pidfd table too, as the restorer's own memory is what the first
- * fork copies. Returns its length; @off gets the offsets.
+ * plan's steps and the pidfd table; a state per step and the flags of each process; a copy of
+ * the plan, and the HOLD nodes' names and threads. What the tree reads lives here rather than
+ * in private memory, whose page table entries every fork of the restore would copy (the plan's
+ * steps, zeroed to their capacity, were 800 KiB of a 10,000-node restore); the pidfd table too,
+ * as the restorer's own memory is what the first fork copies. A held process reads nothing
+ * else of the caller's heap, which its forks then do not copy (restore_heap.c). Returns its
+ * length; @off gets the offsets.
  */
-enum { SHM_SERIAL, SHM_SERIAL_OP, SHM_OPS, SHM_PIDFD, SHM_OPDONE, SHM_PFLAGS, SHM_NR };
+enum {
+	SHM_SERIAL,
+	SHM_SERIAL_OP,
+	SHM_OPS,
+	SHM_PIDFD,
+	SHM_OPDONE,
+	SHM_PFLAGS,
+	SHM_PLAN,
+	SHM_PREP,
+	SHM_THREADS,
+	SHM_NR
+};
 
-static size_t shm_layout(const struct pt_plan *pl, size_t off[SHM_NR])
+static size_t align8(size_t n)
+{
+	return (n + 7) & ~(size_t)7;
+}
+
+/* The threads of all HOLD nodes (the tree bounds their number). */
+static size_t hold_threads(const struct pidtuple_tree *tree)
+{
+	size_t n = 0;
+
+	for (unsigned int i = 0; i < tree->n; i++)
+		if (tree->nodes[i]->kind == PIDTUPLE_NODE_HOLD)
+			n += tree->nodes[i]->nthreads;
+	return n;
+}
+
+static size_t shm_layout(const struct pt_plan *pl, size_t nthreads, size_t off[SHM_NR])
 {
 	size_t np = (size_t)pl->nprocs, nops = (size_t)pl->nops;
 
@@ -616,7 +649,32 @@ static size_t shm_layout(const struct pt_plan *pl, size_t off[SHM_NR])
 	off[SHM_PIDFD] = off[SHM_OPS] + nops * sizeof(struct pt_op);
 	off[SHM_OPDONE] = off[SHM_PIDFD] + np * sizeof(int);
 	off[SHM_PFLAGS] = off[SHM_OPDONE] + nops;
-	return off[SHM_PFLAGS] + np;
+	off[SHM_PLAN] = align8(off[SHM_PFLAGS] + np);
+	off[SHM_PREP] = align8(off[SHM_PLAN] + sizeof(struct pt_plan));
+	off[SHM_THREADS] = align8(off[SHM_PREP] + np * sizeof(struct rs_prep));
+	return off[SHM_THREADS] + nthreads * sizeof(struct pidtuple);
+}
+
+/* The HOLD nodes' names and threads, for the processes to read in the shared memory. */
+static void copy_prep(const struct restorer *rt, struct rs_prep *prep, struct pidtuple *threads)
+{
+	const struct pt_plan *pl = rt->pl;
+	uint32_t next = 0;
+
+	for (pt_proc_idx p = 0; p < pl->nprocs; p++) {
+		const struct pt_tnode *nd;
+
+		if (pl->procs[p].node < 0)
+			continue;
+		nd = rt->tree->nodes[pl->procs[p].node];
+		if (nd->kind != PIDTUPLE_NODE_HOLD || (!nd->name[0] && !nd->nthreads))
+			continue;
+		memcpy(prep[p].name, nd->name, sizeof(prep[p].name));
+		prep[p].nthreads = nd->nthreads;
+		prep[p].first = next;
+		for (uint32_t k = 0; k < nd->nthreads; k++)
+			threads[next++] = *nd->threads[k];
+	}
 }
 
 /* The shared memory and what is in it; the plan's steps move there. */
@@ -627,9 +685,8 @@ static int restorer_alloc(struct restorer *rt)
 	size_t off[SHM_NR];
 	char *base;
 
-	run->pl = pl;
 	run->tree = rt->tree;
-	run->shm_len = shm_layout(pl, off);
+	run->shm_len = shm_layout(pl, hold_threads(rt->tree), off);
 	run->shm = pt_mmap_shared(run->shm_len);
 	if (!run->shm)
 		return restorer_diag(rt, -ENOMEM, PIDTUPLE_RULE_KERNEL, -1, -1,
@@ -649,9 +706,16 @@ static int restorer_alloc(struct restorer *rt)
 	run->opdone = (_Atomic uint8_t *)(void *)(base + off[SHM_OPDONE]);
 	run->pflags = (const uint8_t *)(base + off[SHM_PFLAGS]);
 	set_pflags(pl, rt->tree, (uint8_t *)(base + off[SHM_PFLAGS]));
+	run->prep = (const struct rs_prep *)(void *)(base + off[SHM_PREP]);
+	run->threads = (const struct pidtuple *)(void *)(base + off[SHM_THREADS]);
+	copy_prep(rt, (struct rs_prep *)(void *)(base + off[SHM_PREP]),
+		  (struct pidtuple *)(void *)(base + off[SHM_THREADS]));
 	run->serial = rt->serial;
 	run->serial_op = rt->serial_op;
 	order_serial_steps(rt);
+	/* Its pointers lead into the shared memory; what they lead to may still change. */
+	memcpy(base + off[SHM_PLAN], pl, sizeof(*pl));
+	run->pl = (const struct pt_plan *)(void *)(base + off[SHM_PLAN]);
 	return 0;
 }
 
@@ -805,8 +869,24 @@ static void restorer_free(struct restorer *rt)
 
 /* ---- the restore ------------------------------------------------------------------------ */
 
-/* From how many processes on the restorer trims its heap before the first fork. */
+/* Whether a held process forks: only its forks leave the caller's heap out. */
+static bool held_creator(const struct restorer *rt)
+{
+	for (pt_proc_idx p = 0; p < rt->pl->nprocs; p++)
+		if ((rt->run.pflags[p] & (RS_PF_HELD | RS_PF_CREATES)) ==
+		    (RS_PF_HELD | RS_PF_CREATES))
+			return true;
+	return false;
+}
+
+/* From how many processes on the restorer trims its heap, and has held processes leave it out
+ * of their forks, before the first fork; from one on where faults are injected, so that the
+ * calls doing it are among those failed. */
+#ifdef PIDTUPLE_FAULT_INJECTION
+#define RESTORE_TRIM_MIN 1
+#else
 #define RESTORE_TRIM_MIN 64
+#endif
 
 static pid_t fork_first(struct restorer *rt, int *ret_pidfd)
 {
@@ -839,6 +919,9 @@ static pid_t fork_first(struct restorer *rt, int *ret_pidfd)
 	if (pl->nprocs >= RESTORE_TRIM_MIN)
 		(void)malloc_trim(0);
 #endif
+	/* Last, so that the heap it finds is the one the first fork copies. */
+	if (pl->nprocs >= RESTORE_TRIM_MIN && held_creator(rt))
+		pt_restore_heap(&rt->run);
 	/* No handler of the caller may run in the tree; the mask comes back at the release. */
 	sigfillset(&all);
 	pt_sigmask(SIG_SETMASK, &all, &rt->run.oldmask);

@@ -437,18 +437,18 @@ static void child_close_released(const struct rs_run *run, const struct rs_self 
  */
 static void child_threads(const struct rs_run *run, const struct rs_self *s)
 {
-	const struct pt_tnode *nd = run->tree->nodes[run->pl->procs[s->me].node];
-	size_t len = (size_t)nd->nthreads * PT_THREAD_PARK_STACK;
+	const struct rs_prep *pr = &run->prep[s->me];
+	size_t len = (size_t)pr->nthreads * PT_THREAD_PARK_STACK;
 	char *stacks;
 
-	if (!nd->nthreads)
+	if (!pr->nthreads)
 		return;
 	stacks = mmap(NULL, len, PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (stacks == MAP_FAILED)
 		child_fail(run, s, s->me, -errno, RS_OP_THREAD(0));
-	for (uint32_t k = 0; k < nd->nthreads; k++) {
-		const struct pidtuple *t = nd->threads[k];
+	for (uint32_t k = 0; k < pr->nthreads; k++) {
+		const struct pidtuple *t = &run->threads[pr->first + k];
 		struct pt_clone_args a = { .flags = PT_CLONE_THREAD_FLAGS,
 					   .stack = (uintptr_t)(stacks + k * PT_THREAD_PARK_STACK),
 					   .stack_size = PT_THREAD_PARK_STACK,
@@ -473,12 +473,12 @@ static void child_threads(const struct rs_run *run, const struct rs_self *s)
  * counts as one step, so the restore returns only once it is done. */
 static void child_prepare(const struct rs_run *run, const struct rs_self *s)
 {
-	const struct pt_tnode *nd = run->tree->nodes[run->pl->procs[s->me].node];
+	const struct rs_prep *pr = &run->prep[s->me];
 
-	if (!nd->name[0] && !nd->nthreads)
+	if (!pr->name[0] && !pr->nthreads)
 		return;
-	if (nd->name[0])
-		prctl(PR_SET_NAME, nd->name);
+	if (pr->name[0])
+		prctl(PR_SET_NAME, pr->name);
 	child_threads(run, s);
 	child_count_done(run, s, -1);
 }
@@ -494,12 +494,12 @@ static void child_disarm(struct rs_self *s)
 static void __attribute__((noreturn)) child_finish(const struct rs_run *run, struct rs_self *s)
 {
 	const struct pt_plan *pl = run->pl;
-	const struct pt_tnode *nd = run->tree->nodes[pl->procs[s->me].node];
+	const struct pt_tnode *nd;
 	struct rs_shm *shm = run->shm;
-	bool hold = nd->kind == PIDTUPLE_NODE_HOLD, tree_parent = pl->procs[s->me].parent >= 0;
+	bool hold = run->pflags[s->me] & RS_PF_HOLD, tree_parent = pl->procs[s->me].parent >= 0;
 
-	child_prepare(run, s);
 	if (hold) {
+		child_prepare(run, s);
 		if (!s->held)
 			child_hold_fds(run, s);
 		/* Its steps are done (no reap to come): from now on the kernel reaps its
@@ -523,6 +523,8 @@ static void __attribute__((noreturn)) child_finish(const struct rs_run *run, str
 		child_hold(run, s->me, s->hs);
 	for (int waited = 0; !atomic_load(&shm->go) && waited < 4; waited++)
 		pt_raw_futex_wait((uint32_t *)&shm->go, 0, 2500);
+	/* Not a HOLD node, so not held: the caller's heap is there. */
+	nd = run->tree->nodes[pl->procs[s->me].node];
 	munmap(shm, run->shm_len);
 	sigprocmask(SIG_SETMASK, &run->oldmask, NULL);
 	if (nd->kind == PIDTUPLE_NODE_EXEC) {
@@ -601,8 +603,12 @@ static void child_start(const struct rs_run *run, struct rs_self *s, pt_proc_idx
 	}
 	if (!(f & RS_PF_CREATES))
 		return;
-	if ((f & RS_PF_HELD) && !s->held)
+	if ((f & RS_PF_HELD) && !s->held) {
 		child_hold_fds(run, s);
+		/* What it forks inherits the mark, and an empty heap. */
+		if (run->heap_len)
+			madvise(run->heap, run->heap_len, MADV_WIPEONFORK);
+	}
 	/* Its children watch it through this. Its PID in its own namespace is its innermost. */
 	s->self_fd = pt_raw_pidfd_open(proc->pid[proc->n - 1]);
 	if (s->self_fd < 0)

@@ -69,13 +69,23 @@ enum { RS_STEP_NEW = 0, RS_STEP_STARTED, RS_STEP_DONE, RS_STEP_FAILED };
  * RS_PF_CREATES, it forks; RS_PF_PARENT, it has children (or is an init, the reaper of its
  * namespace); RS_PF_HELD, it and every process it forks (and so on down) are HOLD nodes or
  * helpers, none of which keeps the caller's descriptors: it can drop them before its forks,
- * and what it forks inherits the HOLD node's final descriptors instead of moving its own.
+ * and what it forks inherits the HOLD node's final descriptors instead of moving its own;
+ * nor reads the caller's heap, so its forks need not copy that either (rs_run.heap).
+ * RS_PF_HOLD, it is a HOLD node.
  */
-enum { RS_PF_CREATES = 1, RS_PF_PARENT = 2, RS_PF_HELD = 4 };
+enum { RS_PF_CREATES = 1, RS_PF_PARENT = 2, RS_PF_HELD = 4, RS_PF_HOLD = 8 };
+
+/* A HOLD node's name and threads, in the shared memory: a held process reads nothing of the
+ * caller's tree. */
+struct rs_prep {
+	char name[16];	   /* "" keeps the caller's */
+	uint32_t nthreads; /* its threads are rs_run.threads[first...] */
+	uint32_t first;
+};
 
 /* What the processes of the tree read, in their copy of the restorer's memory. */
 struct rs_run {
-	const struct pt_plan *pl;
+	const struct pt_plan *pl; /* a copy in the shared memory */
 	const struct pidtuple_tree *tree;
 	struct rs_shm *shm;
 	_Atomic uint8_t *opdone;
@@ -89,6 +99,10 @@ struct rs_run {
 	int null_fd;	  /* /dev/null, for the HOLD nodes' 0, 1 and 2 */
 	int hs_r, hs;	  /* the hand-over socket: the restorer's end, the HOLD nodes' end */
 	sigset_t oldmask;
+	const struct rs_prep *prep;	/* per process; nodes' (in the shared memory) */
+	const struct pidtuple *threads; /* the HOLD nodes' threads (in the shared memory) */
+	void *heap;			/* the caller's heap, or NULL (pt_restore_heap()) */
+	size_t heap_len;
 };
 
 /* What a HOLD node sends through the shared hand-over socket, with its own socket. */
@@ -105,6 +119,12 @@ struct rs_req {
 	uint64_t argv;
 	uint64_t envp; /* 0: the node's environment */
 };
+
+/* ---- restore_heap.c: the restorer's heap, which held processes need not copy ---- */
+
+/* Sets run->heap and run->heap_len to the caller's heap (the brk area) when nothing a held
+ * process reads can be there; else leaves them NULL and 0. */
+void pt_restore_heap(struct rs_run *run);
 
 /* ---- restore_child.c: the processes of the tree (async-signal-safe) ---- */
 

@@ -1,0 +1,351 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * What a restored tree copies of its caller's heap (lib/restore_heap.c). From 64 processes on,
+ * a held process marks the caller's heap MADV_WIPEONFORK before its forks: the tree's first
+ * process has the caller's heap, every process below it an empty one. The names, threads and
+ * environment the HOLD nodes take must come out right all the same; and the heap stays with
+ * them where it holds the environment (after setenv()) or, in a static program, the TLS.
+ */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "helpers.h"
+#include "pidtuple.h"
+
+TH_LSAN_EXPLICIT_ONLY
+
+#define NODES 80 /* from 64 on the heap is left out */
+#define FANOUT 4
+#define NAMED 70 /* a node four levels down, with a name and two threads */
+#define BALLAST_MIB 4
+
+extern char **environ;
+
+/* The process's number in /proc's namespace, through its pidfd. */
+static int proc_nr(int pidfd)
+{
+	char path[64], buf[4096];
+	int fd, n;
+	char *p;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = (int)read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	p = strstr(buf, "\nPid:");
+	return p ? atoi(p + 5) : -1;
+}
+
+/* The [heap] mapping of @pid: its resident size and whether it is wiped on fork; false
+ * without one. */
+static bool heap_of(int pid, long *rss_kib, bool *wipe)
+{
+	char path[64], line[512];
+	bool in = false, found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/smaps", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	*rss_kib = -1;
+	*wipe = false;
+	while (fgets(line, sizeof(line), f)) {
+		/* A mapping's line starts "lo-hi perms ...", its fields' "Name: ..." */
+		char *sp = strchr(line, ' ');
+		bool header = sp && sp > line && sp[-1] != ':';
+
+		if (header) {
+			in = strstr(line, " [heap]") != NULL;
+			found |= in;
+		} else if (in && !strncmp(line, "Rss:", 4)) {
+			*rss_kib = atol(line + 4);
+		} else if (in && !strncmp(line, "VmFlags:", 8)) {
+			*wipe = strstr(line, " wf") != NULL;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+/* This process's [heap] (its mappings first to last); 0, 0 without one. */
+static void own_heap(uintptr_t *lo, uintptr_t *hi)
+{
+	char line[512];
+	unsigned long a, b;
+	FILE *f = fopen("/proc/self/maps", "re");
+
+	*lo = *hi = 0;
+	while (f && fgets(line, sizeof(line), f))
+		if (strstr(line, " [heap]") && sscanf(line, "%lx-%lx", &a, &b) == 2) {
+			*lo = *lo ? *lo : a;
+			*hi = b;
+		}
+	if (f)
+		fclose(f);
+}
+
+static bool in(const void *p, uintptr_t lo, uintptr_t hi)
+{
+	return (uintptr_t)p >= lo && (uintptr_t)p < hi;
+}
+
+/* Whether this process's heap holds what a held process reads. */
+static bool heap_holds_needed(uintptr_t lo, uintptr_t hi)
+{
+	int on_stack = 0;
+
+	if (in(&on_stack, lo, hi) || in(&errno, lo, hi) || in(environ, lo, hi))
+		return true;
+	for (char **e = environ; *e; e++)
+		if (in(*e, lo, hi))
+			return true;
+	return false;
+}
+
+/* The caller's own data: @mib MiB of small blocks on the heap, kept. */
+static void **ballast(int mib)
+{
+	size_t n = (size_t)mib * 256;
+	void **b = calloc(n + 1, sizeof(*b));
+
+	for (size_t i = 0; b && i < n; i++) {
+		b[i] = malloc(4000);
+		if (b[i])
+			memset(b[i], 0x5a, 4000);
+	}
+	return b;
+}
+
+static void ballast_free(void **b)
+{
+	for (size_t i = 0; b && b[i]; i++)
+		free(b[i]);
+	free(b);
+}
+
+/* HOLD nodes, FANOUT children each, PIDs from 4000; NAMED has a name and two threads. */
+static struct pidtuple_tree *heap_tree(int nodes)
+{
+	struct pidtuple_tree *t = NULL;
+
+	if (pidtuple_tree_new(&t) < 0)
+		return NULL;
+	for (int i = 0; i < nodes; i++) {
+		struct pidtuple *tup = NULL, *thr[2] = { NULL, NULL };
+		PIDTUPLE_OPTS(pidtuple_node, nd, .parent = i ? (i - 1) / FANOUT : -1,
+			      .kind = PIDTUPLE_NODE_HOLD);
+		char text[32];
+		int r;
+
+		snprintf(text, sizeof(text), "%d", 4000 + i);
+		r = pidtuple_parse(text, &tup, NULL);
+		if (i == NAMED) {
+			nd.name = "held-deep";
+			r = r ?: pidtuple_parse("4900", &thr[0], NULL);
+			r = r ?: pidtuple_parse("4901", &thr[1], NULL);
+			nd.threads = (const struct pidtuple *const *)thr;
+			nd.nthreads = 2;
+		}
+		nd.tuple = tup;
+		if (r == 0)
+			r = pidtuple_tree_add(t, &nd);
+		pidtuple_free(tup);
+		pidtuple_free(thr[0]);
+		pidtuple_free(thr[1]);
+		if (r < 0) {
+			pidtuple_tree_free(t);
+			return NULL;
+		}
+	}
+	return t;
+}
+
+/* The restored tree's names and threads, as capture reads them, must be the description's. */
+static int same_as_captured(const struct pidtuple_tree *t, const struct pidtuple_restore *rs)
+{
+	struct pidtuple_tree *cap = NULL;
+	int r = pidtuple_tree_capture(pidtuple_restore_pid(rs, 0), &cap);
+
+	TH_CHECK(r == 0, "capture: %s", pidtuple_strerror(r));
+	TH_CHECK(pidtuple_tree_size(cap) == pidtuple_tree_size(t), "size");
+	for (int i = 0; i < pidtuple_tree_size(t); i++) {
+		PIDTUPLE_OPTS(pidtuple_node, x);
+		PIDTUPLE_OPTS(pidtuple_node, y);
+
+		pidtuple_tree_get(t, (unsigned int)i, &x);
+		pidtuple_tree_get(cap, (unsigned int)i, &y);
+		TH_CHECK(pidtuple_equal(x.tuple, y.tuple) == 1, "node %d: PIDs", i);
+		if (x.name)
+			TH_CHECK(y.name && !strcmp(x.name, y.name), "node %d: name %s", i, y.name);
+		TH_CHECK(x.nthreads == y.nthreads, "node %d: %u threads", i, y.nthreads);
+		for (uint32_t k = 0; k < x.nthreads; k++)
+			TH_CHECK(pidtuple_equal(x.threads[k], y.threads[k]) == 1,
+				 "node %d thread %u", i, k);
+	}
+	pidtuple_tree_free(cap);
+	return 0;
+}
+
+/* Every node's heap: the first process's is the caller's, the others' empty when @left_out.
+ * @brk: malloc() takes the caller's data from the heap (a sanitizer's does not). */
+static int heaps_are(const struct pidtuple_restore *rs, int nodes, bool brk, bool left_out)
+{
+	for (int i = 0; i < nodes; i++) {
+		long rss;
+		bool wipe;
+		int pid = proc_nr(pidtuple_restore_pidfd(rs, (unsigned int)i));
+
+		if (!heap_of(pid, &rss, &wipe)) {
+			TH_CHECK(!brk, "node %d (%d): no [heap]", i, pid);
+			continue;
+		}
+		if (i == 0 || !left_out) {
+			TH_CHECK(!brk || rss >= BALLAST_MIB * 900,
+				 "node %d: the caller's heap, %ld KiB", i, rss);
+			TH_CHECK(!wipe || i == 0, "node %d: marked", i);
+		} else {
+			TH_CHECK(rss == 0 && wipe, "node %d: %ld KiB of heap, %s", i, rss,
+				 wipe ? "marked" : "not marked");
+		}
+	}
+	return 0;
+}
+
+/* Hands node NAMED a shell that checks the environment it inherited; it must then run. */
+static int env_survives(struct pidtuple_restore *rs, const char *name, const char *value)
+{
+	char script[256];
+	char *argv[] = { "sh", "-c", script, "sh", (char *)value, NULL };
+	char path[64], comm[32] = "";
+	int fd, n;
+
+	snprintf(script, sizeof(script), "test \"$%s\" = \"$1\" && exec sleep 1000", name);
+	TH_CHECK(pidtuple_restore_hand_over(rs, NAMED, "/bin/sh", argv, NULL) == 0, "hand-over");
+	snprintf(path, sizeof(path), "/proc/%d/comm", proc_nr(pidtuple_restore_pidfd(rs, NAMED)));
+	for (int tries = 0; tries < 200 && strcmp(comm, "sleep\n"); tries++) {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		n = fd < 0 ? -1 : (int)read(fd, comm, sizeof(comm) - 1);
+		if (fd >= 0)
+			close(fd);
+		comm[n > 0 ? n : 0] = '\0';
+		if (strcmp(comm, "sleep\n"))
+			usleep(10000);
+	}
+	TH_CHECK(!strcmp(comm, "sleep\n"), "node %d lost $%s: runs %s", NAMED, name, comm);
+	return 0;
+}
+
+/* @set_env: the environment moves to the heap first (setenv()), which keeps the heap. */
+static int restore_body(bool set_env, int nodes)
+{
+	struct pidtuple_tree *t = heap_tree(nodes);
+	struct pidtuple_restore *rs = NULL;
+	struct pidtuple_diag d = { .sz = sizeof(d) };
+	PIDTUPLE_OPTS(pidtuple_fork_opts, o, .diag = &d);
+	void **b = ballast(BALLAST_MIB);
+	const char *name = set_env ? "PIDTUPLE_HEAP_TEST" : "PATH";
+	uintptr_t lo, hi;
+	bool brk, left_out;
+	int r;
+
+	TH_CHECK(t && b, "set-up");
+	if (set_env)
+		TH_CHECK(setenv(name, "on the heap", 1) == 0, "setenv");
+	TH_CHECK(getenv(name), "no $%s", name);
+	own_heap(&lo, &hi);
+	brk = in(b[0], lo, hi);
+	left_out = nodes >= 64 && hi > lo && !heap_holds_needed(lo, hi);
+	TH_CHECK(!set_env || !brk || !left_out, "the environment is not on the heap");
+	r = pidtuple_tree_restore(t, &o, &rs);
+	TH_CHECK(r == 0, "restore: %s: node %d: %s", pidtuple_strerror(r), d.node, d.message);
+	TH_CHECK(pidtuple_restore_release(rs) == 0, "release");
+	TH_CHECK(heaps_are(rs, nodes, brk, left_out) == 0, "heaps");
+	if (nodes > NAMED) {
+		TH_CHECK(same_as_captured(t, rs) == 0, "names and threads");
+		TH_CHECK(env_survives(rs, name, getenv(name)) == 0, "environment");
+	}
+	fprintf(stderr, "%d nodes, environment %s: heap %s%s\n", nodes,
+		set_env ? "set" : "as started", left_out ? "left out" : "copied",
+		brk ? "" : " (malloc() does not use it)");
+	pidtuple_restore_kill(rs);
+	pidtuple_restore_free(rs);
+	pidtuple_tree_free(t);
+	ballast_free(b);
+	return 0;
+}
+
+static int left_out_body(void *arg)
+{
+	(void)arg;
+	return restore_body(false, NODES);
+}
+
+START_TEST(test_left_out)
+{
+	ck_assert_int_eq(th_in_pidns_clean(left_out_body, NULL), 0);
+}
+END_TEST
+
+static int env_on_heap_body(void *arg)
+{
+	(void)arg;
+	return restore_body(true, NODES);
+}
+
+START_TEST(test_env_on_heap)
+{
+	ck_assert_int_eq(th_in_pidns_clean(env_on_heap_body, NULL), 0);
+}
+END_TEST
+
+/* Below 64 processes nothing is left out. */
+static int small_body(void *arg)
+{
+	(void)arg;
+	return restore_body(false, 20);
+}
+
+START_TEST(test_small)
+{
+	ck_assert_int_eq(th_in_pidns_clean(small_body, NULL), 0);
+}
+END_TEST
+
+static Suite *heap_suite(void)
+{
+	Suite *s = suite_create("restore_heap");
+	TCase *tc = tcase_create("heap");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_left_out);
+	tcase_add_test(tc, test_env_on_heap);
+	tcase_add_test(tc, test_small);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr;
+	int failed;
+
+	th_require_privilege();
+	sr = srunner_create(heap_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
