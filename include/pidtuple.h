@@ -999,7 +999,10 @@ PIDTUPLE_API int pidtuple_check_in(const struct pidtuple_nsctx *ctx, const struc
 /** A description of a process tree. Opaque. */
 struct pidtuple_tree;
 
-/** pidtuple_node::kind: keeps its PIDs taken, doing nothing, until handed over or killed. */
+/** pidtuple_node::kind: keeps its PIDs taken, doing nothing, until handed over or killed. It
+ * keeps none of the caller's descriptors. In a tree of 64 processes or more, one created by a
+ * process whose whole subtree is HOLD nodes has an empty heap instead of the caller's, unless
+ * the caller's heap holds its environment, stack or TLS (docs/trees.md, "The restore"). */
 #define PIDTUPLE_NODE_HOLD 0u
 /** pidtuple_node::kind: executes pidtuple_node::path once the tree is released. */
 #define PIDTUPLE_NODE_EXEC 1u
