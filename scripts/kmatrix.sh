@@ -222,6 +222,16 @@ else
 	log "no BPF scan in $build, or no libbpf.so.1 here: the BPF program is not run"
 fi
 
+# ---- the restore's heap -------------------------------------------------------------------------
+# A static program's TLS is on its heap, which a restore then keeps (lib/restore_heap.c). So that
+# a restore whose held processes leave the heap out runs under each kernel too, the build's own
+# dynamic check_restore_heap runs from /d as well, and fails when the heap is kept.
+if [ -x "$build/tests/check_restore_heap" ]; then
+	copy_with_libs "$build/tests/check_restore_heap"
+	cp "$build/tests/check_restore_heap" "$root/d/check_restore_heap_dyn"
+	suites+=(check_restore_heap_dyn)
+fi
+
 cp /bin/busybox "$root/bin/busybox"
 cp "$src/tests/kmatrix/init.sh" "$root/init"
 chmod 755 "$root/init"

@@ -36,6 +36,10 @@ for t in /t/* /ex/* /d/*; do
 		name=example-$name
 		set -- unshare --pid --fork "$t"
 		;;
+	/d/check_restore_heap_dyn)
+		# The build's own dynamic check_restore_heap, which fails when the heap is kept.
+		set -- env LD_LIBRARY_PATH=/dlib PIDTUPLE_TEST_REQUIRE_HEAP_LEFT_OUT=1 "$t"
+		;;
 	/d/*)
 		# The build's own dynamic check_scan, with the BPF scan: its "bpf" case only, which
 		# fails when the program does not load.
