@@ -921,7 +921,7 @@ static pid_t fork_first(struct restorer *rt, int *ret_pidfd)
 #endif
 	/* Last, so that the heap it finds is the one the first fork copies. */
 	if (pl->nprocs >= RESTORE_TRIM_MIN && held_creator(rt))
-		pt_restore_heap(&rt->run);
+		pt_restore_heap(&rt->run, (const void *)pt_child_main);
 	/* No handler of the caller may run in the tree; the mask comes back at the release. */
 	sigfillset(&all);
 	pt_sigmask(SIG_SETMASK, &all, &rt->run.oldmask);

@@ -13,14 +13,20 @@
  * The heap here is the brk area ([heap]), where glibc's main arena keeps small blocks; not
  * mmap()ed blocks, which /proc/self/maps cannot tell from a runtime's own mappings. It is left
  * alone when it holds what a held process does read: its stack, its thread's TLS (a static
- * program's is there), the environment its hand-over executes with.
+ * program's is there), the environment its hand-over executes with; and when the code the
+ * tree runs binds its libc calls lazily (the static library in a program linked without
+ * -z now): the dynamic linker's lookup of a first call reads its search list, which a
+ * dlopen() with RTLD_GLOBAL puts on the heap.
  */
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <link.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -30,13 +36,24 @@
 
 extern char **environ;
 
+/* Whether @line (without its newline) is a [heap] mapping: its path field is exactly that. */
+static bool heap_line(const char *line, uintptr_t *a, uintptr_t *b)
+{
+	int path = -1;
+
+	if (sscanf(line, "%" SCNxPTR "-%" SCNxPTR " %*s %*s %*s %*s %n", a, b, &path) != 2 ||
+	    path < 0)
+		return false;
+	return strcmp(line + path, "[heap]") == 0;
+}
+
 /* The [heap] lines of /proc/self/maps, first to last (a forked process's heap grows in
  * mappings of its own); false when there are none or they cannot be read. */
 static bool find_heap(uintptr_t *lo, uintptr_t *hi)
 {
 	char buf[4096];
 	size_t len = 0;
-	bool found = false;
+	bool found = false, skip = false;
 	int fd = pt_open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
 
 	while (fd >= 0) {
@@ -48,23 +65,71 @@ static bool find_heap(uintptr_t *lo, uintptr_t *hi)
 			break;
 		len += (size_t)n;
 		buf[len] = '\0';
-		for (; (nl = strchr(line, '\n')); line = nl + 1) {
+		for (; (nl = strchr(line, '\n')); line = nl + 1, skip = false) {
 			*nl = '\0';
-			if (!strstr(line, " [heap]") ||
-			    sscanf(line, "%" SCNxPTR "-%" SCNxPTR, &a, &b) != 2)
+			if (skip || !heap_line(line, &a, &b))
 				continue;
 			*lo = found ? *lo : a;
 			*hi = b;
 			found = true;
 		}
-		/* Keep the unfinished line; one longer than the buffer is no [heap]. */
+		/* Keep the unfinished line; one longer than the buffer (a long path) is no
+		 * [heap]: what is left of it up to its newline is skipped. */
 		len = (size_t)(buf + len - line);
 		memmove(buf, line, len);
-		if (len == sizeof(buf) - 1)
+		if (len == sizeof(buf) - 1) {
 			len = 0;
+			skip = true;
+		}
 	}
 	pt_close(fd);
 	return found && *hi > *lo;
+}
+
+/* Whether the object holding @code had its symbols bound at load (-z now, LD_BIND_NOW), or
+ * binds none (a static program). */
+struct bound_at_load {
+	uintptr_t code;
+	int found, now;
+};
+
+static int object_bound(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	struct bound_at_load *b = arg;
+	const ElfW(Dyn) *dyn = NULL;
+	bool holds = false;
+
+	(void)size;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t start = info->dlpi_addr + ph->p_vaddr;
+
+		if (ph->p_type == PT_LOAD && b->code >= start && b->code - start < ph->p_memsz)
+			holds = true;
+		if (ph->p_type == PT_DYNAMIC)
+			dyn = (const ElfW(Dyn) *)(info->dlpi_addr + ph->p_vaddr);
+	}
+	if (!holds)
+		return 0;
+	b->found = 1;
+	b->now = !dyn;
+	for (; dyn && dyn->d_tag != DT_NULL; dyn++)
+		if (dyn->d_tag == DT_BIND_NOW ||
+		    (dyn->d_tag == DT_FLAGS && (dyn->d_un.d_val & DF_BIND_NOW)) ||
+		    (dyn->d_tag == DT_FLAGS_1 && (dyn->d_un.d_val & DF_1_NOW)))
+			b->now = 1;
+	return 1;
+}
+
+static bool bound_at_load(const void *code)
+{
+	struct bound_at_load b = { (uintptr_t)code, 0, 0 };
+	const char *env = getenv("LD_BIND_NOW");
+
+	if (env && *env)
+		return true;
+	dl_iterate_phdr(object_bound, &b);
+	return b.found && b.now;
 }
 
 static bool inside(const void *p, uintptr_t lo, uintptr_t hi)
@@ -73,7 +138,8 @@ static bool inside(const void *p, uintptr_t lo, uintptr_t hi)
 }
 
 /* Whether the environment (the array or a string of it) lives in [lo, hi): setenv() puts it
- * on the heap. A HOLD node handed over without envp executes with it. */
+ * on the heap. A HOLD node handed over without envp executes with it. (Another thread's
+ * setenv() between here and the first fork would move it: POSIX leaves that to the caller.) */
 static bool environ_inside(uintptr_t lo, uintptr_t hi)
 {
 	if (!environ)
@@ -86,7 +152,7 @@ static bool environ_inside(uintptr_t lo, uintptr_t hi)
 	return false;
 }
 
-void pt_restore_heap(struct rs_run *run)
+void pt_restore_heap(struct rs_run *run, const void *code)
 {
 	uintptr_t lo, hi;
 	int on_stack;
@@ -94,8 +160,8 @@ void pt_restore_heap(struct rs_run *run)
 	run->heap = NULL;
 	run->heap_len = 0;
 #ifdef MADV_WIPEONFORK
-	if (!find_heap(&lo, &hi) || inside(&on_stack, lo, hi) || inside(&errno, lo, hi) ||
-	    environ_inside(lo, hi))
+	if (!bound_at_load(code) || !find_heap(&lo, &hi) || inside(&on_stack, lo, hi) ||
+	    inside(&errno, lo, hi) || environ_inside(lo, hi))
 		return;
 	run->heap = (void *)lo;
 	run->heap_len = hi - lo;
@@ -103,5 +169,6 @@ void pt_restore_heap(struct rs_run *run)
 	(void)lo;
 	(void)hi;
 	(void)on_stack;
+	(void)code;
 #endif
 }

@@ -123,8 +123,9 @@ struct rs_req {
 /* ---- restore_heap.c: the restorer's heap, which held processes need not copy ---- */
 
 /* Sets run->heap and run->heap_len to the caller's heap (the brk area) when nothing a held
- * process reads can be there; else leaves them NULL and 0. */
-void pt_restore_heap(struct rs_run *run);
+ * process reads can be there; else leaves them NULL and 0. @code: an address in the code the
+ * tree runs (restore_child.c), whose libc calls must be bound already. */
+void pt_restore_heap(struct rs_run *run, const void *code);
 
 /* ---- restore_child.c: the processes of the tree (async-signal-safe) ---- */
 
