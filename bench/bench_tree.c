@@ -38,7 +38,12 @@
  * threads' automatic TIDs would race its pinned forks unless they took its lock too.
  *
  * Every runner first builds the same tree description, so that all three fork from the same
- * address space (a fork's cost grows with the memory it copies); only restore uses it.
+ * address space (a fork's cost grows with the memory it copies); only restore uses it. With
+ * --heap MIB it first fills that much of its heap with small blocks, as a restore tool holding
+ * its images would (restore's held processes leave the heap out; the other ways copy it).
+ *
+ * Besides the ratios of the medians it prints each ratio per round (a round runs the ways back
+ * to back, so drift between rounds falls on both sides of it): their median and range.
  *
  * Each sample runs in a freshly executed runner process, so its peak RSS (getrusage()
  * ru_maxrss) is the restoring process's own, with the tree description built. The benchmark
