@@ -842,24 +842,6 @@ END_TEST
 
 /* ---- CLONE_INTO_CGROUP --------------------------------------------------------------- */
 
-/* The pid /proc knows the process of @pidfd by: /proc may be an outer namespace's. */
-static pid_t proc_pid(int pidfd)
-{
-	char path[64], line[256];
-	pid_t pid = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
-	f = fopen(path, "re");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "Pid: %d", &pid) == 1)
-			break;
-	fclose(f);
-	return pid;
-}
-
 /* Finds a writable cgroup2 mount and our cgroup's path in it; 0 or -errno. */
 static int cgroup2_where(char *mnt, size_t mnt_size, char *path, size_t path_size)
 {
@@ -951,7 +933,7 @@ static int cgroup_fork_into(const char *dir, enum kind kind)
 		TH_CHECK(!(d.notices & PIDTUPLE_NOTICE_CGROUP_AFTER), "moved after the fork");
 	}
 	close(pfd[0]);
-	snprintf(procpath, sizeof(procpath), "/proc/%d/cgroup", (int)proc_pid(pidfd));
+	snprintf(procpath, sizeof(procpath), "/proc/%d/cgroup", (int)th_proc_pid(pidfd));
 	f = fopen(procpath, "re");
 	TH_CHECK(f, "%s: %m", procpath);
 	/* "0::<path>": the path is relative to our cgroup namespace's root; its last part is

@@ -945,29 +945,10 @@ static int settle(const struct rt_desc *d, struct rt_shared *sh, const struct pi
 	return 0;
 }
 
-/* The process's number in /proc's namespace (usually the host's), through its pidfd. */
-static int proc_nr(int pidfd)
-{
-	char path[64], buf[4096];
-	const char *p;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	buf[n > 0 ? n : 0] = '\0';
-	p = strstr(buf, "\nPid:");
-	return p ? atoi(p + 5) : -1;
-}
-
 /* Node @i as /proc shows it: state, parent, group, session. */
 static void print_left(const struct pidtuple_restore *rs, unsigned int i)
 {
-	int nr = proc_nr(pidtuple_restore_pidfd(rs, i)), fd;
+	int nr = th_proc_pid(pidtuple_restore_pidfd(rs, i)), fd;
 	char path[64], buf[256] = "";
 	ssize_t n = -1;
 

@@ -71,17 +71,10 @@ static void print_left(void)
 	for (int i = 0; i < TREE_NODES && shown < 5; i++) {
 		char path[64], st[160] = "", wchan[64] = "";
 		int pidfd = th_pidfd_open(1000 + i, 0), outer = -1, fd;
-		FILE *f;
 
 		if (pidfd < 0)
 			continue;
-		snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
-		f = fopen(path, "re");
-		while (f && fgets(st, sizeof(st), f))
-			if (sscanf(st, "Pid: %d", &outer) == 1)
-				break;
-		if (f)
-			fclose(f);
+		outer = th_proc_pid(pidfd);
 		close(pidfd);
 		snprintf(path, sizeof(path), "/proc/%d/stat", outer);
 		st[0] = 0;

@@ -163,32 +163,12 @@ static void raise_nofile(void)
 	}
 }
 
-/* The process's number in /proc's namespace, through its pidfd. */
-static int proc_nr(int pidfd)
-{
-	char path[64], buf[4096];
-	int fd, n;
-	char *p;
-
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	n = (int)read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	p = strstr(buf, "\nPid:");
-	return p ? atoi(p + 5) : -1;
-}
-
 static bool comm_is(int pidfd, const char *want)
 {
 	char path[64], buf[64] = "";
 	int fd, n;
 
-	snprintf(path, sizeof(path), "/proc/%d/comm", proc_nr(pidfd));
+	snprintf(path, sizeof(path), "/proc/%d/comm", th_proc_pid(pidfd));
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return false;
@@ -1098,7 +1078,7 @@ static int hold_fds_body(void *arg)
 	TH_CHECK(th_count_fds() == fds + 4 + 2, "fds %d, were %d", th_count_fds(), fds);
 	TH_CHECK(pidtuple_restore_release(rs) == 0, "release");
 	for (int i = 0; i < 3; i++)
-		TH_CHECK(hold_fds_clean(proc_nr(pidtuple_restore_pidfd(rs, (unsigned int)i))),
+		TH_CHECK(hold_fds_clean(th_proc_pid(pidtuple_restore_pidfd(rs, (unsigned int)i))),
 			 "node %d keeps descriptors", i);
 	/* The CALLBACK node inherited the pipe and wrote to it; once the caller closes its end
 	 * the pipe is at EOF: no HOLD node keeps it open. */
@@ -1116,7 +1096,7 @@ static int hold_fds_body(void *arg)
 		char path[64], link[64];
 		ssize_t n;
 
-		int nr = proc_nr(pidtuple_restore_pidfd(rs, 2));
+		int nr = th_proc_pid(pidtuple_restore_pidfd(rs, 2));
 
 		/* fd 3 may be the dynamic loader's, for a moment (ld.so.cache, libc.so.6): the
 		 * program must not have a socket there. */

@@ -33,26 +33,6 @@ TH_LSAN_EXPLICIT_ONLY
 
 extern char **environ;
 
-/* The process's number in /proc's namespace, through its pidfd. */
-static int proc_nr(int pidfd)
-{
-	char path[64], buf[4096];
-	int fd, n;
-	char *p;
-
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	n = (int)read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	p = strstr(buf, "\nPid:");
-	return p ? atoi(p + 5) : -1;
-}
-
 /* The [heap] mapping of @pid: its resident size and whether it is wiped on fork; false
  * without one. */
 static bool heap_of(int pid, long *rss_kib, bool *wipe)
@@ -215,7 +195,7 @@ static int heaps_are(const struct pidtuple_restore *rs, int nodes, bool brk, boo
 	for (int i = 0; i < nodes; i++) {
 		long rss;
 		bool wipe;
-		int pid = proc_nr(pidtuple_restore_pidfd(rs, (unsigned int)i));
+		int pid = th_proc_pid(pidtuple_restore_pidfd(rs, (unsigned int)i));
 
 		if (!heap_of(pid, &rss, &wipe)) {
 			TH_CHECK(!brk, "node %d (%d): no [heap]", i, pid);
@@ -243,7 +223,8 @@ static int env_survives(struct pidtuple_restore *rs, const char *name, const cha
 
 	snprintf(script, sizeof(script), "test \"$%s\" = \"$1\" && exec sleep 1000", name);
 	TH_CHECK(pidtuple_restore_hand_over(rs, NAMED, "/bin/sh", argv, NULL) == 0, "hand-over");
-	snprintf(path, sizeof(path), "/proc/%d/comm", proc_nr(pidtuple_restore_pidfd(rs, NAMED)));
+	snprintf(path, sizeof(path), "/proc/%d/comm",
+		 th_proc_pid(pidtuple_restore_pidfd(rs, NAMED)));
 	for (int tries = 0; tries < 200 && strcmp(comm, "sleep\n"); tries++) {
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 		n = fd < 0 ? -1 : (int)read(fd, comm, sizeof(comm) - 1);

@@ -263,6 +263,23 @@ int th_pidfd_send_signal(int pidfd, int sig)
 	return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
 }
 
+pid_t th_proc_pid(int pidfd)
+{
+	char path[64], line[256];
+	pid_t pid = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Pid: %d", &pid) == 1)
+			break;
+	fclose(f);
+	return pid;
+}
+
 int th_raw_clone3(const struct th_clone_args *a, size_t size)
 {
 	long pid = syscall(TH_NR_CLONE3, a, size);

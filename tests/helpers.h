@@ -120,6 +120,10 @@ pid_t th_raw_gettid(void);
 int th_pidfd_open(pid_t pid, unsigned int flags);
 int th_pidfd_send_signal(int pidfd, int sig);
 
+/* The number /proc knows the process of @pidfd by (its fdinfo's Pid: /proc may be an outer
+ * namespace's); -1 when it cannot be read. */
+pid_t th_proc_pid(int pidfd);
+
 /*
  * Our own copy of the uapi struct clone_args: a judge of what the kernel accepts must not
  * share code with the library.
