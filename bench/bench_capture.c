@@ -55,10 +55,7 @@ again:
 		if (pid < 0)
 			_exit(1);
 	}
-	if (write(ready_fd, "r", 1) != 1)
-		_exit(1);
-	for (;;)
-		pause();
+	bench_ready_and_hold(ready_fd);
 }
 
 /* Kills and reaps everything in our namespace (we are its init). */

@@ -81,6 +81,16 @@ static inline int bench_cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* A process of a sleeping tree that exists with its children: says so on @ready_fd, then
+ * sleeps until killed. */
+static inline void __attribute__((noreturn)) bench_ready_and_hold(int ready_fd)
+{
+	if (write(ready_fd, "r", 1) != 1)
+		_exit(1);
+	for (;;)
+		pause();
+}
+
 /* Medians that sort @v in place; an even count gives the mean of the middle two. */
 static inline double bench_median_double(double *v, int n)
 {

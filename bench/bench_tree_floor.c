@@ -64,10 +64,7 @@ again:
 		if (pid < 0)
 			_exit(1);
 	}
-	if (write(ready_fd, "r", 1) != 1)
-		_exit(1);
-	for (;;)
-		pause();
+	bench_ready_and_hold(ready_fd);
 }
 
 /* One sample: the time until all have reported, or 0. */
