@@ -7,7 +7,7 @@
  * benchmark's namespace under a root, a third in a namespace whose init is the root's child,
  * a third in a namespace below that one. Inside each level the processes form a tree of
  * fan-out 8 (node k's parent is (k-1)/8), so creation runs in parallel, each process created
- * by its own parent. Three ways, each with the same shape and namespaces, every process
+ * by its own parent. Four ways, each with the same shape and namespaces, every process
  * forked by its own parent; each timed ("create") from the first fork until every process
  * exists, has created its children and waits at a barrier, and the runner knows it:
  *
@@ -16,6 +16,8 @@
  *                "release" is pidtuple_restore_release(): until every process is past the
  *                barrier (and has dropped the runner's files). "kill" is
  *                pidtuple_restore_kill(): until every process has exited.
+ *   shared_vm    restore with PIDTUPLE_FORK_SHARE_VM: the leaves of the held tree share their
+ *                parent's address space (CLONE_VM) instead of copying it.
  *   fork         raw clone3() without set_tid (CLONE_NEWPID for the two inits): the kernel
  *                chooses every PID; the floor. Each process forks its children, writes one
  *                byte to a pipe the runner reads, and blocks reading a barrier pipe.
@@ -86,8 +88,8 @@
 #define NS_LAST_PID "/proc/sys/kernel/ns_last_pid"
 #define IDS_MAX (PARK - FIRST_PID - 1) /* the tree's PIDs and TIDs, in FIRST_PID.. */
 
-enum method { M_RESTORE, M_FORK, M_NS_LAST_PID, M_NR };
-static const char *const method_name[M_NR] = { "restore", "fork", "ns_last_pid" };
+enum method { M_RESTORE, M_SHARED, M_FORK, M_NS_LAST_PID, M_NR };
+static const char *const method_name[M_NR] = { "restore", "shared_vm", "fork", "ns_last_pid" };
 
 struct bnode {
 	int parent;
@@ -401,10 +403,11 @@ static int verify(const struct shape *s, struct pidtuple_restore *rs)
 	return bad;
 }
 
-static int run_restore(const struct shape *s, struct pidtuple_tree *tree, struct result *res)
+static int run_restore(const struct shape *s, struct pidtuple_tree *tree, uint64_t flags,
+		       struct result *res)
 {
 	PIDTUPLE_OPTS(pidtuple_diag, diag);
-	PIDTUPLE_OPTS(pidtuple_fork_opts, opts, .diag = &diag);
+	PIDTUPLE_OPTS(pidtuple_fork_opts, opts, .diag = &diag, .flags = flags);
 	struct pidtuple_restore *rs = NULL;
 	uint64_t t0, t1;
 	int r;
@@ -512,7 +515,12 @@ static int runner(enum method m)
 		return 1;
 	tree = describe(&s, &res);
 	raise_nofile();
-	r = !tree ? -1 : m == M_RESTORE ? run_restore(&s, tree, &res) : run_forks(&s, m, &res);
+	if (!tree)
+		r = -1;
+	else if (m == M_RESTORE || m == M_SHARED)
+		r = run_restore(&s, tree, m == M_SHARED ? PIDTUPLE_FORK_SHARE_VM : 0, &res);
+	else
+		r = run_forks(&s, m, &res);
 	pidtuple_tree_free(tree);
 	if (r < 0) {
 		puts("failed"); /* the benchmark reads up to a newline */
@@ -612,7 +620,8 @@ struct paired {
 
 struct summary {
 	double med[M_NR], rel[M_NR], kill_ms, describe_ms;
-	struct paired vs[M_NR]; /* restore against each other method */
+	struct paired vs[M_NR];	   /* restore against each other method */
+	struct paired vs_vm[M_NR]; /* shared_vm against each other method */
 	long rss[M_NR], rss_before[M_NR];
 	bool have[M_NR];
 	int mismatches;
@@ -628,7 +637,9 @@ static void print_json(const struct summary *u)
 	       "\"fork_ms\": %.1f, \"fork_release_ms\": %.2f, \"ns_last_pid_ms\": %.1f, "
 	       "\"ns_last_pid_release_ms\": %.2f, \"restore_vs_fork\": %.3f, "
 	       "\"restore_vs_ns_last_pid\": %.3f, \"restore_vs_fork_paired\": %.3f, "
-	       "\"restore_vs_ns_last_pid_paired\": %.3f, \"heap_mib\": %d, "
+	       "\"restore_vs_ns_last_pid_paired\": %.3f, \"shared_vm_ms\": %.1f, "
+	       "\"shared_vm_vs_fork_paired\": %.3f, \"shared_vm_vs_ns_last_pid_paired\": %.3f, "
+	       "\"heap_mib\": %d, "
 	       "\"restore_maxrss_kib\": %ld, "
 	       "\"restore_maxrss_before_kib\": %ld, \"fork_maxrss_kib\": %ld, "
 	       "\"mismatches\": %d}\n",
@@ -636,7 +647,8 @@ static void print_json(const struct summary *u)
 	       u->med[M_FORK], u->rel[M_FORK], u->med[M_NS_LAST_PID], u->rel[M_NS_LAST_PID],
 	       u->have[M_FORK] ? u->med[M_RESTORE] / u->med[M_FORK] : 0,
 	       u->have[M_NS_LAST_PID] ? u->med[M_RESTORE] / u->med[M_NS_LAST_PID] : 0,
-	       u->vs[M_FORK].med, u->vs[M_NS_LAST_PID].med, cfg.heap_mib, u->rss[M_RESTORE],
+	       u->vs[M_FORK].med, u->vs[M_NS_LAST_PID].med, u->med[M_SHARED], u->vs_vm[M_FORK].med,
+	       u->vs_vm[M_NS_LAST_PID].med, cfg.heap_mib, u->rss[M_RESTORE],
 	       u->rss_before[M_RESTORE], u->rss[M_FORK], u->mismatches);
 }
 
@@ -652,6 +664,10 @@ static void print_table(const struct summary *u)
 	printf("  restore      %9.1f ms  (+ release %.1f ms, kill %.1f ms; describing it "
 	       "took %.1f ms)\n",
 	       u->med[M_RESTORE], u->rel[M_RESTORE], u->kill_ms, u->describe_ms);
+	if (u->have[M_SHARED])
+		printf("  shared_vm    %9.1f ms  (+ release %.1f ms; restore with "
+		       "PIDTUPLE_FORK_SHARE_VM)\n",
+		       u->med[M_SHARED], u->rel[M_SHARED]);
 	printf("  fork         %9.1f ms  (+ release %.1f ms; no PID chosen%s)\n", u->med[M_FORK],
 	       u->rel[M_FORK], cfg.threads ? ", pthread_create() threads" : "");
 	if (u->have[M_NS_LAST_PID])
@@ -671,6 +687,12 @@ static void print_table(const struct summary *u)
 		if (u->have[M_RESTORE] && u->have[m] && cfg.repeat > 1)
 			printf("  restore / %-11s per round: median %.2fx, %.2f-%.2fx\n",
 			       method_name[m], u->vs[m].med, u->vs[m].lo, u->vs[m].hi);
+	for (int m = M_FORK; m < M_NR; m++)
+		if (u->have[M_SHARED] && u->have[m] && cfg.repeat > 1)
+			printf("  shared_vm / %-9s per round: median %.2fx, %.2f-%.2fx "
+			       "(target: at most %.2fx)\n",
+			       method_name[m], u->vs_vm[m].med, u->vs_vm[m].lo, u->vs_vm[m].hi,
+			       m == M_FORK ? 1.10 : 0.35);
 	printf("  peak RSS of the restoring process: %ld KiB (%ld KiB with the description "
 	       "built, before restoring); fork runner: %ld KiB\n",
 	       u->rss[M_RESTORE], u->rss_before[M_RESTORE], u->rss[M_FORK]);
@@ -709,8 +731,9 @@ static int take(enum method m, int rep, struct samples *v, struct summary *u)
 	if (m == M_RESTORE) {
 		v->kill_ns[rep] = res.kill_ns;
 		v->describe[rep] = res.describe_ns;
-		u->mismatches += res.mismatches;
 	}
+	if (m == M_RESTORE || m == M_SHARED)
+		u->mismatches += res.mismatches;
 	if (res.rss_kib > u->rss[m])
 		u->rss[m] = res.rss_kib;
 	if (res.rss_before_kib > u->rss_before[m])
@@ -722,7 +745,7 @@ static int run_all(void)
 {
 	struct samples v = { .kill_ns = calloc((size_t)cfg.repeat, sizeof(uint64_t)),
 			     .describe = calloc((size_t)cfg.repeat, sizeof(uint64_t)) };
-	struct summary u = { .have = { true, true, !cfg.threads } };
+	struct summary u = { .have = { true, true, true, !cfg.threads } };
 
 	for (int m = 0; m < M_NR; m++)
 		if (cfg.only >= 0 && m != cfg.only)
@@ -746,9 +769,12 @@ static int run_all(void)
 				return 1;
 		}
 	}
-	for (int m = M_FORK; m < M_NR; m++)
+	for (int m = M_FORK; m < M_NR; m++) {
 		if (u.have[M_RESTORE] && u.have[m])
 			u.vs[m] = pair(v.create[M_RESTORE], v.create[m]);
+		if (u.have[M_SHARED] && u.have[m])
+			u.vs_vm[m] = pair(v.create[M_SHARED], v.create[m]);
+	}
 	for (int m = 0; m < M_NR; m++) {
 		u.med[m] = u.have[m] ? median_ms(v.create[m], cfg.repeat) : 0;
 		u.rel[m] = u.have[m] ? median_ms(v.release[m], cfg.repeat) : 0;
@@ -788,11 +814,12 @@ static void usage(FILE *f)
 		"leaves\n"
 		"                 ns_last_pid out; processes x (threads + 1) at most %d\n",
 		IDS_MAX);
-	fprintf(f, "  --heap MIB     the runner first fills MIB MiB of its heap in small blocks,\n"
-		   "                 as a restore tool holding its images would (default 0)\n"
-		   "  --repeat N     samples of each method (default 3)\n"
-		   "  --only METHOD  restore, fork or ns_last_pid alone (to profile one)\n"
-		   "  --json         print JSON instead of the table\n");
+	fprintf(f,
+		"  --heap MIB     the runner first fills MIB MiB of its heap in small blocks,\n"
+		"                 as a restore tool holding its images would (default 0)\n"
+		"  --repeat N     samples of each method (default 3)\n"
+		"  --only METHOD  restore, shared_vm, fork or ns_last_pid alone (to profile one)\n"
+		"  --json         print JSON instead of the table\n");
 }
 
 static long parse_num(const char *s, long min, long max)

@@ -640,11 +640,23 @@ PIDTUPLE_API void pidtuple_scan_free(struct pidtuple_scan *scan);
  * and pidtuple_set_next_pid() refuse it. Since 1.1.
  */
 #define PIDTUPLE_FORK_JOIN_NS (1ull << 7)
+/**
+ * pidtuple_fork_opts::flags, for pidtuple_tree_restore(): a HOLD node without children or
+ * steps of its own (no session or group to lead), whose parent's whole subtree is HOLD nodes,
+ * is created with CLONE_VM: it shares its parent's address space instead of copying it, which
+ * makes most of a tree (its leaves) several times cheaper to create. Such a node holds its PIDs,
+ * threads and name, and takes a program like any other (pidtuple_restore_hand_over(): the
+ * execve() gives it an address space of its own). Memory written into it, by ptrace() for
+ * instance, shows in its parent and siblings too: leave the flag out when each process's memory
+ * is to be restored into it. Ignored by single forks, and on architectures other than x86-64
+ * and aarch64. Since 1.1.
+ */
+#define PIDTUPLE_FORK_SHARE_VM (1ull << 8)
 /** Every pidtuple_fork_opts::flags bit this version knows. */
 #define PIDTUPLE_FORK_ALL_FLAGS                                                        \
 	(PIDTUPLE_FORK_EXIT_SIGNAL | PIDTUPLE_FORK_INTO_CGROUP | PIDTUPLE_FORK_CHECK | \
 	 PIDTUPLE_FORK_NO_FALLBACK | PIDTUPLE_FORK_LOCK | PIDTUPLE_FORK_CHECK_SCAN |   \
-	 PIDTUPLE_FORK_SHELL_JOB | PIDTUPLE_FORK_JOIN_NS)
+	 PIDTUPLE_FORK_SHELL_JOB | PIDTUPLE_FORK_JOIN_NS | PIDTUPLE_FORK_SHARE_VM)
 
 /**
  * The namespace flags pidtuple_fork_opts::clone_flags accepts, with the kernel's values:

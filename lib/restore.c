@@ -38,6 +38,7 @@
 #include "join.h"
 #include "probe.h"
 #include "restore_int.h"
+#include "thread_arch.h"
 #include "validator.h"
 
 /* Everything pidtuple_tree_restore() sets up; restorer_free() releases what is left. */
@@ -574,7 +575,8 @@ static void order_serial_steps(struct restorer *rt)
 
 /* What each process is (RS_PF_*). A process that creates one that is not held is not held
  * either; the steps come in an order where a process's creation precedes its own steps. */
-static void set_pflags(const struct pt_plan *pl, const struct pidtuple_tree *tree, uint8_t *f)
+static void set_pflags(const struct pt_plan *pl, const struct pidtuple_tree *tree, bool share_vm,
+		       uint8_t *f)
 {
 	for (pt_proc_idx p = 0; p < pl->nprocs; p++)
 		f[p] = pl->procs[p].clone_flags & PT_CLONE_NEWPID ? RS_PF_PARENT : 0;
@@ -598,6 +600,16 @@ static void set_pflags(const struct pt_plan *pl, const struct pidtuple_tree *tre
 	for (int32_t o = pl->nops - 1; o >= 0; o--)
 		if (pl->ops[o].op == PT_OP_CREATE && !(f[pl->ops[o].target] & RS_PF_HELD))
 			f[pl->ops[o].actor] &= (uint8_t)~RS_PF_HELD;
+	if (!share_vm || !PT_THREAD_ARCH)
+		return;
+	for (pt_proc_idx p = 0; p < pl->nprocs; p++) {
+		const struct pt_proc *x = &pl->procs[p];
+
+		if (x->create_op >= 0 && x->first_op < 0 &&
+		    (f[p] & (RS_PF_HOLD | RS_PF_CREATES | RS_PF_PARENT)) == RS_PF_HOLD &&
+		    (f[pl->ops[x->create_op].actor] & RS_PF_HELD))
+			f[p] |= RS_PF_SHARE_VM;
+	}
 }
 
 /*
@@ -705,7 +717,8 @@ static int restorer_alloc(struct restorer *rt)
 	rt->ops_shared = true;
 	run->opdone = (_Atomic uint8_t *)(void *)(base + off[SHM_OPDONE]);
 	run->pflags = (const uint8_t *)(base + off[SHM_PFLAGS]);
-	set_pflags(pl, rt->tree, (uint8_t *)(base + off[SHM_PFLAGS]));
+	set_pflags(pl, rt->tree, rt->opts.flags & PIDTUPLE_FORK_SHARE_VM,
+		   (uint8_t *)(base + off[SHM_PFLAGS]));
 	run->prep = (const struct rs_prep *)(void *)(base + off[SHM_PREP]);
 	run->threads = (const struct pidtuple *)(void *)(base + off[SHM_THREADS]);
 	copy_prep(rt, (struct rs_prep *)(void *)(base + off[SHM_PREP]),

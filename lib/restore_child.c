@@ -39,6 +39,16 @@ extern char **environ;
  * (reported, they are only closed), then closes them in one call. */
 #define HELD_KIDS_MAX 8
 
+/*
+ * A process that shares its creator's address space (RS_PF_SHARE_VM) runs on a stack of this
+ * size, carved from one mapping per creator that holds SHARED_STACKS of them above a guard
+ * page. Its life (the barrier, the hold, a hand-over) needs a few hundred bytes of it; pages it
+ * never touches cost nothing (MAP_NORESERVE).
+ */
+#define SHARED_STACK (16 * 1024)
+#define SHARED_STACKS 64
+#define SHARED_GUARD 4096
+
 /* What a process of the tree knows of itself. */
 struct rs_self {
 	pt_proc_idx me;
@@ -51,6 +61,14 @@ struct rs_self {
 	bool reported; /* its creator has reported it to the restorer */
 	bool armed;    /* PR_SET_PDEATHSIG(SIGKILL) is set */
 	bool held;     /* its descriptors are a HOLD node's already (child_hold_fds()) */
+	char *stacks;  /* held: stacks left for the processes sharing its address space */
+	int nstacks;
+};
+
+/* What a process sharing its creator's address space starts with, at the top of its stack. */
+struct rs_shared {
+	const struct rs_run *run;
+	struct rs_self s;
 };
 
 static void child_send_buf(int sock, void *buf, size_t len, int fd)
@@ -172,8 +190,75 @@ static void child_wait_reported(const struct rs_run *run, const struct rs_self *
 	}
 }
 
-static pid_t child_create(const struct pt_proc *x, int *pidfd)
+static void child_finish(const struct rs_run *run, struct rs_self *s) __attribute__((noreturn));
+
+static int child_shared_main(void *arg)
 {
+	struct rs_shared *sh = arg;
+
+	child_finish(sh->run, &sh->s);
+}
+
+/*
+ * Sets @a up to create @target sharing this process's address space (RS_PF_SHARE_VM): a stack
+ * of its own, with what it knows of itself at the top. Returns the argument of
+ * child_shared_main(), or NULL with errno set.
+ *
+ * It also shares this process's thread-local storage (its thread pointer), so its errno. That
+ * is harmless because no two of the processes sharing it make failing calls at once: before
+ * the release those sharing a creator only wait at the barrier (calls that cannot fail) while
+ * it alone forks, and after it every one of them sleeps on its futex except the one handed a
+ * program, and the restorer hands over one node at a time.
+ */
+static struct rs_shared *child_shared_setup(const struct rs_run *run, struct rs_self *s,
+					    pt_proc_idx target, struct pt_clone_args *a)
+{
+	const struct pt_proc *x = &run->pl->procs[target];
+	struct rs_shared *sh;
+	char *top;
+
+	if (!s->nstacks) {
+		size_t len = SHARED_GUARD + (size_t)SHARED_STACKS * SHARED_STACK;
+		char *m = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+
+		if (m == MAP_FAILED)
+			return NULL;
+		if (mprotect(m, SHARED_GUARD, PROT_NONE) < 0) {
+			int err = errno;
+
+			munmap(m, len);
+			errno = err;
+			return NULL;
+		}
+		s->stacks = m + SHARED_GUARD;
+		s->nstacks = SHARED_STACKS;
+	}
+	top = s->stacks + (size_t)(--s->nstacks) * SHARED_STACK + SHARED_STACK;
+	sh = (struct rs_shared *)(void *)(top - ((sizeof(*sh) + PT_THREAD_STACK_ALIGN - 1) &
+						 ~(size_t)(PT_THREAD_STACK_ALIGN - 1)));
+	sh->run = run;
+	sh->s = *s;
+	sh->s.me = target;
+	sh->s.parent_fd = x->clone_flags & PT_CLONE_PARENT ? s->parent_fd : s->self_fd;
+	sh->s.self_fd = -1;
+	sh->s.kids = 0;
+	sh->s.reported = true;
+	sh->s.armed = false;
+	sh->s.stacks = NULL;
+	sh->s.nstacks = 0;
+	a->flags |= PT_CLONE_VM;
+	a->stack = (uintptr_t)(top - SHARED_STACK);
+	a->stack_size = (uintptr_t)sh - a->stack;
+	return sh;
+}
+
+/* clone3() of process @target: 0 in a new process that does not share this one's address
+ * space, its PID here, or -errno. */
+static pid_t child_create(const struct rs_run *run, struct rs_self *s, pt_proc_idx target,
+			  int *pidfd)
+{
+	const struct pt_proc *x = &run->pl->procs[target];
 	struct pt_clone_args a = {
 		.flags = x->clone_flags | PT_CLONE_PIDFD | PT_CLONE_CLEAR_SIGHAND,
 		.pidfd = (uintptr_t)pidfd,
@@ -182,16 +267,24 @@ static pid_t child_create(const struct pt_proc *x, int *pidfd)
 		.set_tid = (uintptr_t)x->set_tid,
 		.set_tid_size = x->n,
 	};
+	struct rs_shared *sh = NULL;
+	pid_t pid;
 
-	pid_t pid = (pid_t)pt_raw_clone3(&a, PT_CLONE_ARGS_SIZE_VER1);
-
-	/* EEXIST may be a number on its way out: see PT_EEXIST_RETRY_MS. */
-	for (int ms = 1, waited = 0; pid == -EEXIST && waited < PT_EEXIST_RETRY_MS; ms *= 2) {
+	if (run->pflags[target] & RS_PF_SHARE_VM) {
+		sh = child_shared_setup(run, s, target, &a);
+		if (!sh)
+			return -errno;
+	}
+	for (int ms = 1, waited = 0;; ms *= 2) {
+		pid = sh ? (pid_t)pt_thread_arch_clone3(&a, PT_CLONE_ARGS_SIZE_VER1,
+							child_shared_main, sh)
+			 : (pid_t)pt_raw_clone3(&a, PT_CLONE_ARGS_SIZE_VER1);
+		/* EEXIST may be a number on its way out: see PT_EEXIST_RETRY_MS. */
+		if (pid != -EEXIST || waited >= PT_EEXIST_RETRY_MS)
+			return pid;
 		poll(NULL, 0, ms);
 		waited += ms;
-		pid = (pid_t)pt_raw_clone3(&a, PT_CLONE_ARGS_SIZE_VER1);
 	}
-	return pid;
 }
 
 static void child_reap_children(void)
@@ -491,7 +584,7 @@ static void child_disarm(struct rs_self *s)
 }
 
 /* After the last step: the barrier, then the node's work. */
-static void __attribute__((noreturn)) child_finish(const struct rs_run *run, struct rs_self *s)
+static void child_finish(const struct rs_run *run, struct rs_self *s)
 {
 	const struct pt_plan *pl = run->pl;
 	const struct pt_tnode *nd;
@@ -642,7 +735,7 @@ static pid_t child_fork(const struct rs_run *run, struct rs_self *s, int32_t o)
 		s->reported = true;
 	}
 	atomic_store(&run->opdone[o], RS_STEP_STARTED);
-	pid = child_create(&pl->procs[target], &pidfd);
+	pid = child_create(run, s, target, &pidfd);
 	if (pid == 0)
 		return 0;
 	if (pid < 0) {

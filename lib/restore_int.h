@@ -71,9 +71,10 @@ enum { RS_STEP_NEW = 0, RS_STEP_STARTED, RS_STEP_DONE, RS_STEP_FAILED };
  * helpers, none of which keeps the caller's descriptors: it can drop them before its forks,
  * and what it forks inherits the HOLD node's final descriptors instead of moving its own;
  * nor reads the caller's heap, so its forks need not copy that either (rs_run.heap).
- * RS_PF_HOLD, it is a HOLD node.
+ * RS_PF_HOLD, it is a HOLD node. RS_PF_SHARE_VM (PIDTUPLE_FORK_SHARE_VM), a HOLD node without
+ * steps or children whose creator is held: it shares its creator's address space.
  */
-enum { RS_PF_CREATES = 1, RS_PF_PARENT = 2, RS_PF_HELD = 4, RS_PF_HOLD = 8 };
+enum { RS_PF_CREATES = 1, RS_PF_PARENT = 2, RS_PF_HELD = 4, RS_PF_HOLD = 8, RS_PF_SHARE_VM = 16 };
 
 /* A HOLD node's name and threads, in the shared memory: a held process reads nothing of the
  * caller's tree. */

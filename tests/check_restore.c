@@ -783,53 +783,6 @@ static int take_pid(void *arg)
 	return 0;
 }
 
-/*
- * Holds @want without a process or a process group of that number: a process with it founds
- * a session, forks a member that moves to a group of its own and stays, and exits. The check
- * looks for processes and groups with a number (for sessions whose leader is gone only with
- * PIDTUPLE_FORK_CHECK_SCAN, a walk of the namespace), so it passes, and the restore finds the
- * number taken when it creates the node: the path of a PID taken between the check and the
- * creation. That moment used to be the lock callback's; the lock now comes before the check,
- * so that nobody who takes it too can take a PID in between, and a racer that does not take
- * it cannot be timed. Returns the member (the caller's child once the founder is reaped, the
- * caller being its namespace's init), or -1.
- */
-static pid_t hold_as_session(pid_t want)
-{
-	struct pidtuple *t = NULL;
-	pid_t founder = -1, member = -1;
-	int p[2];
-
-	if (pidtuple_from_outer(&want, 1, &t) < 0 || pipe2(p, O_CLOEXEC) < 0)
-		return -1;
-	/* The number may still be on its way out of the tree restored before (Linux 6.15+). */
-	for (int i = 0; i < 200 && (founder = pidtuple_fork(t, NULL, NULL)) == -EEXIST; i++)
-		usleep(1000);
-	pidtuple_free(t);
-	if (founder == 0) {
-		pid_t m;
-
-		close(p[0]);
-		if (setsid() < 0)
-			_exit(1);
-		m = fork();
-		if (m == 0) {
-			setpgid(0, 0);
-			for (;;)
-				pause();
-		}
-		(void)!write(p[1], &m, sizeof(m));
-		_exit(0);
-	}
-	close(p[1]);
-	if (founder > 0 && read(p[0], &member, sizeof(member)) != sizeof(member))
-		member = -1;
-	close(p[0]);
-	if (founder > 0)
-		waitpid(founder, NULL, 0);
-	return member;
-}
-
 static int failure_body(void *arg)
 {
 	int k = (int)(intptr_t)arg;
@@ -850,7 +803,7 @@ static int failure_body(void *arg)
 	rs = NULL;
 	TH_CHECK(th_count_children() == 0, "children after the plain restore");
 
-	member = hold_as_session(top[k]);
+	member = th_hold_as_session(top[k]);
 	for (int i = 0; i < 1000 && member > 0 && getpgid(member) != member; i++)
 		usleep(1000); /* its own group */
 	TH_CHECK(member > 0 && getsid(member) == top[k] && getpgid(member) == member,

@@ -162,32 +162,6 @@ static struct pidtuple_tree *heap_tree(int nodes)
 	return t;
 }
 
-/* The restored tree's names and threads, as capture reads them, must be the description's. */
-static int same_as_captured(const struct pidtuple_tree *t, const struct pidtuple_restore *rs)
-{
-	struct pidtuple_tree *cap = NULL;
-	int r = pidtuple_tree_capture(pidtuple_restore_pid(rs, 0), &cap);
-
-	TH_CHECK(r == 0, "capture: %s", pidtuple_strerror(r));
-	TH_CHECK(pidtuple_tree_size(cap) == pidtuple_tree_size(t), "size");
-	for (int i = 0; i < pidtuple_tree_size(t); i++) {
-		PIDTUPLE_OPTS(pidtuple_node, x);
-		PIDTUPLE_OPTS(pidtuple_node, y);
-
-		pidtuple_tree_get(t, (unsigned int)i, &x);
-		pidtuple_tree_get(cap, (unsigned int)i, &y);
-		TH_CHECK(pidtuple_equal(x.tuple, y.tuple) == 1, "node %d: PIDs", i);
-		if (x.name)
-			TH_CHECK(y.name && !strcmp(x.name, y.name), "node %d: name %s", i, y.name);
-		TH_CHECK(x.nthreads == y.nthreads, "node %d: %u threads", i, y.nthreads);
-		for (uint32_t k = 0; k < x.nthreads; k++)
-			TH_CHECK(pidtuple_equal(x.threads[k], y.threads[k]) == 1,
-				 "node %d thread %u", i, k);
-	}
-	pidtuple_tree_free(cap);
-	return 0;
-}
-
 /* Every node's heap: the first process's is the caller's, the others' empty when @left_out.
  * @brk: malloc() takes the caller's data from the heap (a sanitizer's does not). */
 static int heaps_are(const struct pidtuple_restore *rs, int nodes, bool brk, bool left_out)
@@ -293,7 +267,7 @@ static int restore_body(bool set_env, int nodes)
 	TH_CHECK(pidtuple_restore_release(rs) == 0, "release");
 	TH_CHECK(heaps_are(rs, nodes, brk, left_out) == 0, "heaps");
 	if (nodes > NAMED) {
-		TH_CHECK(same_as_captured(t, rs) == 0, "names and threads");
+		TH_CHECK(th_tree_same_as_captured(t, rs) == 0, "names and threads");
 		TH_CHECK(env_survives(rs, name, getenv(name)) == 0, "environment");
 	}
 	fprintf(stderr, "%d nodes, environment %s: heap %s%s\n", nodes,

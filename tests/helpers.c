@@ -560,3 +560,68 @@ pid_t th_make_nested_ns(int depth, const pid_t *outer_pids, int *ret_nsfd)
 	*ret_nsfd = fd;
 	return pid;
 }
+
+int th_tree_same_as_captured(const struct pidtuple_tree *t, const struct pidtuple_restore *rs)
+{
+	struct pidtuple_tree *cap = NULL;
+	int r = pidtuple_tree_capture(pidtuple_restore_pid(rs, 0), &cap);
+
+	TH_CHECK(r == 0, "capture: %s", pidtuple_strerror(r));
+	TH_CHECK(pidtuple_tree_size(cap) == pidtuple_tree_size(t), "size");
+	for (int i = 0; i < pidtuple_tree_size(t); i++) {
+		PIDTUPLE_OPTS(pidtuple_node, x);
+		PIDTUPLE_OPTS(pidtuple_node, y);
+
+		pidtuple_tree_get(t, (unsigned int)i, &x);
+		/* Capture lists in its own order: the node with the same PIDs. */
+		for (int j = 0; j < pidtuple_tree_size(cap); j++)
+			if (pidtuple_tree_get(cap, (unsigned int)j, &y) == 0 &&
+			    pidtuple_equal(x.tuple, y.tuple) == 1)
+				break;
+		TH_CHECK(pidtuple_equal(x.tuple, y.tuple) == 1, "node %d: not captured", i);
+		if (x.name)
+			TH_CHECK(y.name && !strcmp(x.name, y.name), "node %d: name %s", i, y.name);
+		TH_CHECK(x.nthreads == y.nthreads, "node %d: %u threads", i, y.nthreads);
+		for (uint32_t k = 0; k < x.nthreads; k++)
+			TH_CHECK(pidtuple_equal(x.threads[k], y.threads[k]) == 1,
+				 "node %d thread %u", i, k);
+	}
+	pidtuple_tree_free(cap);
+	return 0;
+}
+
+pid_t th_hold_as_session(pid_t want)
+{
+	struct pidtuple *t = NULL;
+	pid_t founder = -1, member = -1;
+	int p[2];
+
+	if (pidtuple_from_outer(&want, 1, &t) < 0 || pipe2(p, O_CLOEXEC) < 0)
+		return -1;
+	/* The number may still be on its way out of the tree restored before (Linux 6.15+). */
+	for (int i = 0; i < 200 && (founder = pidtuple_fork(t, NULL, NULL)) == -EEXIST; i++)
+		usleep(1000);
+	pidtuple_free(t);
+	if (founder == 0) {
+		pid_t m;
+
+		close(p[0]);
+		if (setsid() < 0)
+			_exit(1);
+		m = fork();
+		if (m == 0) {
+			setpgid(0, 0);
+			for (;;)
+				pause();
+		}
+		(void)!write(p[1], &m, sizeof(m));
+		_exit(0);
+	}
+	close(p[1]);
+	if (founder > 0 && read(p[0], &member, sizeof(member)) != sizeof(member))
+		member = -1;
+	close(p[0]);
+	if (founder > 0)
+		waitpid(founder, NULL, 0);
+	return member;
+}

@@ -124,6 +124,26 @@ int th_pidfd_send_signal(int pidfd, int sig);
  * namespace's); -1 when it cannot be read. */
 pid_t th_proc_pid(int pidfd);
 
+struct pidtuple_tree;
+struct pidtuple_restore;
+
+/* 0 when the tree restored as @rs, as pidtuple_tree_capture() reads it from its root, has
+ * @t's nodes with their PIDs, names and threads; 1 (with a message) otherwise. */
+int th_tree_same_as_captured(const struct pidtuple_tree *t, const struct pidtuple_restore *rs);
+
+/*
+ * Holds @want without a process or a process group of that number: a process with it founds
+ * a session, forks a member that moves to a group of its own and stays, and exits. The check
+ * looks for processes and groups with a number (for sessions whose leader is gone only with
+ * PIDTUPLE_FORK_CHECK_SCAN, a walk of the namespace), so it passes, and the restore finds the
+ * number taken when it creates the node: the path of a PID taken between the check and the
+ * creation. That moment used to be the lock callback's; the lock now comes before the check,
+ * so that nobody who takes it too can take a PID in between, and a racer that does not take
+ * it cannot be timed. Returns the member (the caller's child once the founder is reaped, the
+ * caller being its namespace's init), or -1.
+ */
+pid_t th_hold_as_session(pid_t want);
+
 /*
  * Our own copy of the uapi struct clone_args: a judge of what the kernel accepts must not
  * share code with the library.

@@ -20,7 +20,7 @@ _pidtuple_options() {
 	run) echo "--newpid --newuser --cgroup --check --wait-free --ns --json --help -h" ;;
 	features | next-pid) echo "--json --help -h" ;;
 	capture) echo "--compact --json --help -h" ;;
-	restore) echo "--check --wait --shell-job --wait-free --ns --json --help -h" ;;
+	restore) echo "--check --wait --shell-job --share-vm --wait-free --ns --json --help -h" ;;
 	esac
 }
 

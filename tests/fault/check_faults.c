@@ -748,6 +748,11 @@ static int sc_tree_restore(void)
 	return tree_restore_with(0, -1);
 }
 
+static int sc_tree_restore_shared(void)
+{
+	return tree_restore_with(PIDTUPLE_FORK_SHARE_VM, -1);
+}
+
 static int sc_tree_restore_join(void)
 {
 	return tree_restore_with(PIDTUPLE_FORK_JOIN_NS, join_fd());
@@ -857,6 +862,7 @@ static const struct run runs[] = {
 	{ "tree restore", sc_tree_restore },
 	{ "fork JOIN_NS", sc_fork_join },
 	{ "tree restore JOIN_NS", sc_tree_restore_join },
+	{ "tree restore SHARE_VM", sc_tree_restore_shared },
 	{ "tree capture", sc_tree_capture },
 };
 

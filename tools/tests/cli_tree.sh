@@ -135,6 +135,16 @@ if restore_ok "restore -" - <"$t_tmp/compact.json"; then
 	kill_captured "$t_tmp/tree1.json"
 fi
 
+# --share-vm: the same tree, its leaves sharing their parents' memory, captured the same.
+if restore_ok "restore --share-vm" --share-vm "$t_tmp/tree1.json"; then
+	expect_eq "$(cut -f 1 <<<"$out")" "$(tree_pids "$t_tmp/tree1.json")" \
+		"restore --share-vm: the PIDs, in the order of the file"
+	capture_when 300 8 "$t_tmp/tree4.json" &&
+		expect_eq "$(cat "$t_tmp/tree4.json")" "$(cat "$t_tmp/tree1.json")" \
+			"restore --share-vm then capture"
+	kill_captured "$t_tmp/tree1.json"
+fi
+
 # ---- x=$(pidtuple restore FILE) -------------------------------------------------------------
 # Hold nodes keep none of pidtuple's files (their 0, 1 and 2 are /dev/null), so a command
 # substitution returns once pidtuple exits, not when the tree does. In the background with a

@@ -205,6 +205,7 @@ FORK_LOCK = 1 << 4
 FORK_CHECK_SCAN = 1 << 5
 FORK_SHELL_JOB = 1 << 6
 FORK_JOIN_NS = 1 << 7
+FORK_SHARE_VM = 1 << 8
 
 # pidtuple_thread_create(): declared only, no wrapper (README: "Threads").
 THREAD_SETTLS = 1 << 0

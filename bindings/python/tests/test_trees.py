@@ -552,6 +552,30 @@ def test_hand_over():
 
 
 @in_pidns
+def test_share_vm():
+    """share_vm=True: the leaves share their parent's memory; the tree is the same, and a
+    leaf takes a program as any HOLD node does."""
+    with no_leaks():
+        t = Tree()
+        root = t.add("900")
+        mid = t.add("901", parent=root)
+        for pid in (902, 903, 904):
+            t.add(str(pid), parent=mid)
+        with t.restore(share_vm=True) as r:
+            assert r.pids() == [900, 901, 902, 903, 904]
+            r.release()
+            cap = pidtuple.capture(900)
+            assert [(n.tuple, n.parent) for n in cap] == [(n.tuple, n.parent) for n in t]
+            r.hand_over(3, None, ["sleep", "60"], env={"PATH": "/usr/bin:/bin"})
+            with open(f"/proc/{proc_pid(r.pidfd(3))}/cmdline", "rb") as f:
+                assert f.read() == b"sleep\x0060\x00"
+            with pytest.raises(FileNotFoundError):
+                r.hand_over(4, "/nonexistent/program", ["x"])
+            assert pidtuple.of_pid(r.pid(4)) == Tuple("904")
+            r.kill()
+
+
+@in_pidns
 def test_restore_failure_leaves_nothing():
     with no_leaks():
         # PID 1 is this test: the root cannot have it.
