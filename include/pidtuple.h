@@ -642,14 +642,17 @@ PIDTUPLE_API void pidtuple_scan_free(struct pidtuple_scan *scan);
 #define PIDTUPLE_FORK_JOIN_NS (1ull << 7)
 /**
  * pidtuple_fork_opts::flags, for pidtuple_tree_restore(): a HOLD node without children or
- * steps of its own (no session or group to lead), whose parent's whole subtree is HOLD nodes,
- * is created with CLONE_VM: it shares its parent's address space instead of copying it, which
- * makes most of a tree (its leaves) several times cheaper to create. Such a node holds its PIDs,
- * threads and name, and takes a program like any other (pidtuple_restore_hand_over(): the
- * execve() gives it an address space of its own). Memory written into it, by ptrace() for
- * instance, shows in its parent and siblings too: leave the flag out when each process's memory
- * is to be restored into it. Ignored by single forks, and on architectures other than x86-64
- * and aarch64. Since 1.1.
+ * steps of its own (no session or group to lead or join after its birth), whose creator's whole
+ * subtree is HOLD nodes, is created with CLONE_VM: it shares the address space of the process
+ * that creates it (its parent, or a temporary helper standing in for a session or group
+ * leader) instead of copying it, which makes most of a tree (its leaves) several times cheaper
+ * to create. Such a node holds its PIDs, threads and name, and takes a program like any other
+ * (pidtuple_restore_hand_over(): the execve() gives it an address space of its own). What Linux
+ * keeps per address space is shared with its creator and siblings: memory written into it
+ * (by ptrace(), say), /proc/PID/cmdline, oom_score_adj, coredump_filter, the OOM killer's
+ * choice. Leave the flag out when each process's memory or such settings are to be restored
+ * into it. Ignored by single forks, and on architectures other than x86-64 and aarch64.
+ * Since 1.1.
  */
 #define PIDTUPLE_FORK_SHARE_VM (1ull << 8)
 /** Every pidtuple_fork_opts::flags bit this version knows. */

@@ -42,10 +42,12 @@ extern char **environ;
 /*
  * A process that shares its creator's address space (RS_PF_SHARE_VM) runs on a stack of this
  * size, carved from one mapping per creator that holds SHARED_STACKS of them above a guard
- * page. Its life (the barrier, the hold, a hand-over) needs a few hundred bytes of it; pages it
- * never touches cost nothing (MAP_NORESERVE).
+ * page (one per stack would split the mapping, and every later fork of the creator would copy
+ * the pieces). Its life (the barrier, the hold, a hand-over) needs a few KiB of it, with every
+ * libc call it makes bound before the first fork (pt_child_prebind(): a lazy binding would run
+ * the dynamic linker on this stack); pages it never touches cost nothing (MAP_NORESERVE).
  */
-#define SHARED_STACK (16 * 1024)
+#define SHARED_STACK (32 * 1024)
 #define SHARED_STACKS 64
 #define SHARED_GUARD 4096
 
@@ -204,11 +206,12 @@ static int child_shared_main(void *arg)
  * of its own, with what it knows of itself at the top. Returns the argument of
  * child_shared_main(), or NULL with errno set.
  *
- * It also shares this process's thread-local storage (its thread pointer), so its errno. That
- * is harmless because no two of the processes sharing it make failing calls at once: before
- * the release those sharing a creator only wait at the barrier (calls that cannot fail) while
- * it alone forks, and after it every one of them sleeps on its futex except the one handed a
- * program, and the restorer hands over one node at a time.
+ * It also shares this process's thread pointer, so its errno. The worst that can come of it is
+ * a failed restore reporting another process's errno: before the release the only call of a
+ * leaf that can fail is the mapping of its threads' stacks (then the restore fails, and the
+ * leaf's report or the creator's next one may read the other's errno); after it, all of them
+ * sleep on their futex (whose EAGAIN nobody reads) but the one handed a program, and the
+ * restorer hands over one node at a time.
  */
 static struct rs_shared *child_shared_setup(const struct rs_run *run, struct rs_self *s,
 					    pt_proc_idx target, struct pt_clone_args *a)
@@ -827,9 +830,12 @@ void pt_child_main(const struct rs_run *run, pt_proc_idx me, int cself, int cpar
  */
 void pt_child_prebind(void)
 {
-	int saved = errno, sig;
+	int saved = errno, sig, sv[2];
 	struct sigaction sa;
 	struct msghdr h = { .msg_iov = NULL };
+	struct rlimit rl;
+	struct stat st;
+	char *const none[] = { NULL };
 	sigset_t set;
 
 	(void)prctl(PR_GET_PDEATHSIG, &sig);
@@ -846,5 +852,13 @@ void pt_child_prebind(void)
 	(void)send(-1, NULL, 0, 0);
 	(void)recvmsg(-1, &h, 0);
 	(void)munmap(NULL, 0);
+	/* A HOLD node's threads and hand-over, and the stacks of those sharing memory. */
+	(void)mmap(NULL, 0, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	(void)mprotect(NULL, 0, PROT_NONE);
+	(void)getrlimit(RLIMIT_NOFILE, &rl);
+	(void)socketpair(-1, SOCK_SEQPACKET, 0, sv);
+	(void)fstat(-1, &st);
+	(void)sigfillset(&set);
+	(void)execve("", none, none); /* ENOENT */
 	errno = saved;
 }

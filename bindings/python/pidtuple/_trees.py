@@ -435,10 +435,11 @@ class Tree:
         outward, and the caller takes no PID inside.
 
         *share_vm* (PIDTUPLE_FORK_SHARE_VM, ``pidtuple restore --share-vm``): a HOLD node
-        without children or a session or group to lead, whose parent holds too, shares its
-        parent's memory (CLONE_VM) instead of a copy, which makes a large tree several times
+        without children or a session or group to lead, whose creator holds too, shares its
+        creator's memory (CLONE_VM) instead of a copy, which makes a large tree several times
         faster to create. It holds and takes a program like any other; leave it out when a
-        tool will write each process's own memory into the held processes."""
+        tool will write each process's own memory (or oom_score_adj, or anything else Linux
+        keeps per address space) into the held processes."""
         return Restore(self, exit_signal=exit_signal, cgroup_fd=cgroup_fd, lock=lock,
                        shell_job=shell_job, ns=ns, share_vm=share_vm)
 
