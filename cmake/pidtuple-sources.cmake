@@ -20,7 +20,7 @@ set(_pidtuple_lib_files
 	of_pid.c scan_uring.c bpf_iter.c scan_bpf.c scan.c read.c
 	# trees: the description, the check and plan, the restore, capture
 	tree.c tree_planner.c tree_shape.c tree_ids.c tree_replay.c tree_groups.c tree_check.c
-	tree_plan.c restore_heap.c restore_child.c restore_handle.c restore.c capture.c)
+	tree_plan.c restore_child.c restore_objects.c restore_heap.c restore_handle.c restore.c capture.c)
 
 set(PIDTUPLE_SOURCES "")
 foreach(_f IN LISTS _pidtuple_lib_files)

@@ -1017,7 +1017,9 @@ struct pidtuple_tree;
 /** pidtuple_node::kind: keeps its PIDs taken, doing nothing, until handed over or killed. It
  * keeps none of the caller's descriptors. In a tree of 64 processes or more, one created by a
  * process whose whole subtree is HOLD nodes has an empty heap instead of the caller's, unless
- * the caller's heap holds its environment, stack or TLS (docs/trees.md, "The restore"). */
+ * the caller's heap holds its environment, stack or TLS, and none of the caller's loaded
+ * objects (its program, its libraries) that the tree does not run (docs/trees.md, "The
+ * restore"). */
 #define PIDTUPLE_NODE_HOLD 0u
 /** pidtuple_node::kind: executes pidtuple_node::path once the tree is released. */
 #define PIDTUPLE_NODE_EXEC 1u

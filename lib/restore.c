@@ -933,8 +933,10 @@ static pid_t fork_first(struct restorer *rt, int *ret_pidfd)
 		(void)malloc_trim(0);
 #endif
 	/* Last, so that the heap it finds is the one the first fork copies. */
-	if (pl->nprocs >= RESTORE_TRIM_MIN && held_creator(rt))
+	if (pl->nprocs >= RESTORE_TRIM_MIN && held_creator(rt)) {
 		pt_restore_heap(&rt->run, (const void *)pt_child_main);
+		pt_restore_objects(&rt->run, (const void *)pt_child_main);
+	}
 	/* No handler of the caller may run in the tree; the mask comes back at the release. */
 	sigfillset(&all);
 	pt_sigmask(SIG_SETMASK, &all, &rt->run.oldmask);

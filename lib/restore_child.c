@@ -701,9 +701,13 @@ static void child_start(const struct rs_run *run, struct rs_self *s, pt_proc_idx
 		return;
 	if ((f & RS_PF_HELD) && !s->held) {
 		child_hold_fds(run, s);
-		/* What it forks inherits the mark, and an empty heap. */
+		/* What it forks inherits the mark, an empty heap and none of the objects the
+		 * tree does not use. */
 		if (run->heap_len)
 			madvise(run->heap, run->heap_len, MADV_WIPEONFORK);
+		for (unsigned int i = 0; i < run->ndrop; i++)
+			madvise((void *)run->drop[i].lo, run->drop[i].hi - run->drop[i].lo,
+				MADV_DONTFORK);
 	}
 	/* Its children watch it through this. Its PID in its own namespace is its innermost. */
 	s->self_fd = pt_raw_pidfd_open(proc->pid[proc->n - 1]);

@@ -18,10 +18,8 @@
  * -z now): the dynamic linker's lookup of a first call reads its search list, which a
  * dlopen() with RTLD_GLOBAL puts on the heap.
  */
-#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <link.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -86,52 +84,6 @@ static bool find_heap(uintptr_t *lo, uintptr_t *hi)
 	return found && *hi > *lo;
 }
 
-/* Whether the object holding @code had its symbols bound at load (-z now, LD_BIND_NOW), or
- * binds none (a static program). */
-struct bound_at_load {
-	uintptr_t code;
-	int found, now;
-};
-
-static int object_bound(struct dl_phdr_info *info, size_t size, void *arg)
-{
-	struct bound_at_load *b = arg;
-	const ElfW(Dyn) *dyn = NULL;
-	bool holds = false;
-
-	(void)size;
-	for (int i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		uintptr_t start = info->dlpi_addr + ph->p_vaddr;
-
-		if (ph->p_type == PT_LOAD && b->code >= start && b->code - start < ph->p_memsz)
-			holds = true;
-		if (ph->p_type == PT_DYNAMIC)
-			dyn = (const ElfW(Dyn) *)(info->dlpi_addr + ph->p_vaddr);
-	}
-	if (!holds)
-		return 0;
-	b->found = 1;
-	b->now = !dyn;
-	for (; dyn && dyn->d_tag != DT_NULL; dyn++)
-		if (dyn->d_tag == DT_BIND_NOW ||
-		    (dyn->d_tag == DT_FLAGS && (dyn->d_un.d_val & DF_BIND_NOW)) ||
-		    (dyn->d_tag == DT_FLAGS_1 && (dyn->d_un.d_val & DF_1_NOW)))
-			b->now = 1;
-	return 1;
-}
-
-static bool bound_at_load(const void *code)
-{
-	struct bound_at_load b = { (uintptr_t)code, 0, 0 };
-	const char *env = getenv("LD_BIND_NOW");
-
-	if (env && *env)
-		return true;
-	dl_iterate_phdr(object_bound, &b);
-	return b.found && b.now;
-}
-
 static bool inside(const void *p, uintptr_t lo, uintptr_t hi)
 {
 	return (uintptr_t)p >= lo && (uintptr_t)p < hi;
@@ -160,7 +112,7 @@ void pt_restore_heap(struct rs_run *run, const void *code)
 	run->heap = NULL;
 	run->heap_len = 0;
 #ifdef MADV_WIPEONFORK
-	if (!bound_at_load(code) || !find_heap(&lo, &hi) || inside(&on_stack, lo, hi) ||
+	if (!pt_restore_bound_at_load(code) || !find_heap(&lo, &hi) || inside(&on_stack, lo, hi) ||
 	    inside(&errno, lo, hi) || environ_inside(lo, hi))
 		return;
 	run->heap = (void *)lo;

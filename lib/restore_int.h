@@ -84,6 +84,14 @@ struct rs_prep {
 	uint32_t first;
 };
 
+/* An address range, page-aligned. */
+struct rs_range {
+	uintptr_t lo, hi;
+};
+
+/* At most this many of the caller's objects are left out of the held processes' forks. */
+#define RS_DROP_MAX 64
+
 /* What the processes of the tree read, in their copy of the restorer's memory. */
 struct rs_run {
 	const struct pt_plan *pl; /* a copy in the shared memory */
@@ -104,6 +112,9 @@ struct rs_run {
 	const struct pidtuple *threads; /* the HOLD nodes' threads (in the shared memory) */
 	void *heap;			/* the caller's heap, or NULL (pt_restore_heap()) */
 	size_t heap_len;
+	struct rs_range
+		drop[RS_DROP_MAX]; /* objects held processes leave out (restore_objects.c) */
+	unsigned int ndrop;
 };
 
 /* What a HOLD node sends through the shared hand-over socket, with its own socket. */
@@ -120,6 +131,14 @@ struct rs_req {
 	uint64_t argv;
 	uint64_t envp; /* 0: the node's environment */
 };
+
+/* ---- restore_objects.c: the caller's objects, which held processes need not copy ---- */
+
+/* Fills run->drop with the address ranges of the caller's loaded objects that nothing a held
+ * process runs or reads is in, or sets run->ndrop to 0. @code: as for pt_restore_heap(). */
+void pt_restore_objects(struct rs_run *run, const void *code);
+/* Whether the object holding @code binds its calls at load (or LD_BIND_NOW is set). */
+bool pt_restore_bound_at_load(const void *code);
 
 /* ---- restore_heap.c: the restorer's heap, which held processes need not copy ---- */
 

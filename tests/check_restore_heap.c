@@ -7,13 +7,17 @@
  * them where it holds the environment (after setenv()) or, in a static program, the TLS.
  * Node NAMED is in the session and group of a dead leader, so a held helper forks and leaves
  * too; a dlopen() with RTLD_GLOBAL first puts the dynamic linker's search list on the heap.
+ * That library, which the tree never runs, is mapped in the first process only: held
+ * processes leave the objects the tree does not use out of their forks too.
  * Built as check_restore_heap_lazy (TEST_LAZY) it links the static library into a program
  * bound lazily: a first libc call there would read that list, so the heap is kept.
  */
 #include <check.h>
 #include <dlfcn.h>
+#include <link.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -162,6 +166,44 @@ static struct pidtuple_tree *heap_tree(int nodes)
 	return t;
 }
 
+/* Whether /proc/@pid/maps has a mapping of @path. */
+static bool maps_have(int pid, const char *path)
+{
+	char name[64], line[512];
+	bool found = false;
+	FILE *f;
+
+	snprintf(name, sizeof(name), "/proc/%d/maps", pid);
+	f = fopen(name, "re");
+	while (f && !found && fgets(line, sizeof(line), f)) {
+		char *p = strchr(line, '/');
+
+		line[strcspn(line, "\n")] = '\0';
+		found = p && !strcmp(p, path);
+	}
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/*
+ * The library loaded with RTLD_GLOBAL (@path; NULL: none) runs nowhere in the tree: the
+ * first process has it, as after fork(), the processes below it not when @left_out
+ * (lib/restore_objects.c).
+ */
+static int objects_are(const struct pidtuple_restore *rs, int nodes, const char *path,
+		       bool left_out)
+{
+	for (int i = 0; path && i < nodes; i++) {
+		int pid = th_proc_pid(pidtuple_restore_pidfd(rs, (unsigned int)i));
+		bool want = i == 0 || !left_out;
+
+		TH_CHECK(maps_have(pid, path) == want, "node %d (%d): %s %s", i, pid, path,
+			 want ? "missing" : "mapped");
+	}
+	return 0;
+}
+
 /* Every node's heap: the first process's is the caller's, the others' empty when @left_out.
  * @brk: malloc() takes the caller's data from the heap (a sanitizer's does not). */
 static int heaps_are(const struct pidtuple_restore *rs, int nodes, bool brk, bool left_out)
@@ -224,6 +266,29 @@ static bool bound_at_load(void)
 #endif
 }
 
+/* Whether held processes leave out the objects the tree does not use: as the heap, but not
+ * in a sanitizer's build (the library's code calls its runtime). */
+static bool objects_left_out(int nodes)
+{
+#ifdef TH_HAVE_LSAN
+	(void)nodes;
+	return false;
+#else
+	return nodes >= 64 && bound_at_load();
+#endif
+}
+
+/* The file @lib was loaded from, as /proc/PID/maps names it (links resolved); NULL for none. */
+static const char *lib_path(void *lib)
+{
+	static char path[PATH_MAX];
+	struct link_map *lm = NULL;
+
+	if (!lib || dlinfo(lib, RTLD_DI_LINKMAP, &lm) < 0 || !lm || !realpath(lm->l_name, path))
+		return NULL;
+	return path;
+}
+
 /* A library the test does not link, loaded into the global scope. */
 static void *dlopen_global(void)
 {
@@ -266,6 +331,7 @@ static int restore_body(bool set_env, int nodes)
 	TH_CHECK(r == 0, "restore: %s: node %d: %s", pidtuple_strerror(r), d.node, d.message);
 	TH_CHECK(pidtuple_restore_release(rs) == 0, "release");
 	TH_CHECK(heaps_are(rs, nodes, brk, left_out) == 0, "heaps");
+	TH_CHECK(objects_are(rs, nodes, lib_path(lib), objects_left_out(nodes)) == 0, "objects");
 	if (nodes > NAMED) {
 		TH_CHECK(th_tree_same_as_captured(t, rs) == 0, "names and threads");
 		TH_CHECK(env_survives(rs, name, getenv(name)) == 0, "environment");
