@@ -932,9 +932,12 @@ static pid_t fork_first(struct restorer *rt, int *ret_pidfd)
 	if (pl->nprocs >= RESTORE_TRIM_MIN)
 		(void)malloc_trim(0);
 #endif
-	/* Last, so that the heap it finds is the one the first fork copies. */
-	if (pl->nprocs >= RESTORE_TRIM_MIN && held_creator(rt)) {
-		pt_restore_heap(&rt->run, (const void *)pt_child_main);
+	/* Last, so that the heap it finds is the one the first fork copies. Only where the tree's
+	 * libc calls are bound already: a lazy binding reads the dynamic linker's search list
+	 * (on the heap after a dlopen()) and every object's symbols. */
+	if (pl->nprocs >= RESTORE_TRIM_MIN && held_creator(rt) &&
+	    pt_restore_bound_at_load((const void *)pt_child_main)) {
+		pt_restore_heap(&rt->run);
 		pt_restore_objects(&rt->run, (const void *)pt_child_main);
 	}
 	/* No handler of the caller may run in the tree; the mask comes back at the release. */

@@ -13,10 +13,11 @@
  * The heap here is the brk area ([heap]), where glibc's main arena keeps small blocks; not
  * mmap()ed blocks, which /proc/self/maps cannot tell from a runtime's own mappings. It is left
  * alone when it holds what a held process does read: its stack, its thread's TLS (a static
- * program's is there), the environment its hand-over executes with; and when the code the
- * tree runs binds its libc calls lazily (the static library in a program linked without
- * -z now): the dynamic linker's lookup of a first call reads its search list, which a
- * dlopen() with RTLD_GLOBAL puts on the heap.
+ * program's is there), the environment its hand-over executes with. The restorer looks here
+ * only when the code the tree runs binds its libc calls at load (pt_restore_bound_at_load()):
+ * otherwise (the static library in a program linked without -z now) the dynamic linker's
+ * lookup of a first call reads its search list, which a dlopen() with RTLD_GLOBAL puts on the
+ * heap.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -104,7 +105,7 @@ static bool environ_inside(uintptr_t lo, uintptr_t hi)
 	return false;
 }
 
-void pt_restore_heap(struct rs_run *run, const void *code)
+void pt_restore_heap(struct rs_run *run)
 {
 	uintptr_t lo, hi;
 	int on_stack;
@@ -112,8 +113,8 @@ void pt_restore_heap(struct rs_run *run, const void *code)
 	run->heap = NULL;
 	run->heap_len = 0;
 #ifdef MADV_WIPEONFORK
-	if (!pt_restore_bound_at_load(code) || !find_heap(&lo, &hi) || inside(&on_stack, lo, hi) ||
-	    inside(&errno, lo, hi) || environ_inside(lo, hi))
+	if (!find_heap(&lo, &hi) || inside(&on_stack, lo, hi) || inside(&errno, lo, hi) ||
+	    environ_inside(lo, hi))
 		return;
 	run->heap = (void *)lo;
 	run->heap_len = hi - lo;
@@ -121,6 +122,5 @@ void pt_restore_heap(struct rs_run *run, const void *code)
 	(void)lo;
 	(void)hi;
 	(void)on_stack;
-	(void)code;
 #endif
 }

@@ -135,7 +135,9 @@ struct rs_req {
 /* ---- restore_objects.c: the caller's objects, which held processes need not copy ---- */
 
 /* Fills run->drop with the address ranges of the caller's loaded objects that nothing a held
- * process runs or reads is in, or sets run->ndrop to 0. @code: as for pt_restore_heap(). */
+ * process runs or reads is in, or sets run->ndrop to 0. @code: an address in the code the tree
+ * runs (restore_child.c), whose libc calls must be bound already (the caller checks it with
+ * pt_restore_bound_at_load()). */
 void pt_restore_objects(struct rs_run *run, const void *code);
 /* Whether the object holding @code binds its calls at load (or LD_BIND_NOW is set). */
 bool pt_restore_bound_at_load(const void *code);
@@ -143,9 +145,9 @@ bool pt_restore_bound_at_load(const void *code);
 /* ---- restore_heap.c: the restorer's heap, which held processes need not copy ---- */
 
 /* Sets run->heap and run->heap_len to the caller's heap (the brk area) when nothing a held
- * process reads can be there; else leaves them NULL and 0. @code: an address in the code the
- * tree runs (restore_child.c), whose libc calls must be bound already. */
-void pt_restore_heap(struct rs_run *run, const void *code);
+ * process reads can be there; else leaves them NULL and 0. The tree's libc calls must be bound
+ * already (pt_restore_bound_at_load()). */
+void pt_restore_heap(struct rs_run *run);
 
 /* ---- restore_child.c: the processes of the tree (async-signal-safe) ---- */
 

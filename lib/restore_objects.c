@@ -245,7 +245,7 @@ void pt_restore_objects(struct rs_run *run, const void *code)
 	struct objects o = { .fn = fn, .drop = run->drop, .keep = keep };
 
 	run->ndrop = 0;
-	if (instrumented() || !pt_restore_bound_at_load(code))
+	if (instrumented())
 		return;
 	o.nfn = child_libc(fn);
 	o.ld_base = (uintptr_t)getauxval(AT_BASE);

@@ -400,13 +400,6 @@ static Suite *heap_suite(void)
 
 int main(void)
 {
-	SRunner *sr;
-	int failed;
-
 	th_require_privilege();
-	sr = srunner_create(heap_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return th_run_suite(heap_suite());
 }
